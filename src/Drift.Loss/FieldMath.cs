@@ -1,0 +1,54 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Drift.Loss;
+
+/// <summary>Pieces both fields share.</summary>
+internal static class FieldMath
+{
+    /// <summary>‖x_i − y_j‖² [B,N], clamped at zero against cancellation.</summary>
+    public static Tensor SquaredDistances(Tensor x, Tensor y)
+    {
+        var xx = x.pow(2).sum(1, keepdim: true);
+        var yy = y.pow(2).sum(1).unsqueeze(0);
+        return torch.addmm(xx + yy, x, y.t(), beta: 1, alpha: -2).clamp_min_(0);
+    }
+
+    /// <summary>Sets the entries (i, i) of the first B columns, the pairs of each generated point with
+    /// itself when the negatives are the generated batch, placed first.</summary>
+    public static Tensor SetSelfPairs(Tensor pairwise, double value)
+    {
+        pairwise.diagonal().fill_(value);
+        return pairwise;
+    }
+
+    /// <summary>sqrt(mean(v²)) over all entries.</summary>
+    public static Tensor Rms(Tensor v) => v.pow(2).mean().sqrt();
+
+    /// <summary>Adds one scale's field into the running sum, normalised to unit RMS if asked.</summary>
+    public static Tensor Accumulate(Tensor? sum, Tensor v, Tensor rms, bool normalize)
+    {
+        var term = normalize ? v / (rms + 1e-12) : v;
+        return sum is null ? term : sum.add_(term);
+    }
+
+    public static void CheckShapes(Tensor x, Tensor positives, Tensor? negatives)
+    {
+        if (negatives is null && x.shape[0] < 2)
+            throw new ArgumentException("a field whose negatives are the generated batch needs at least 2 generated samples");
+        if (x.dim() != 2 || positives.dim() != 2 || (negatives is not null && negatives.dim() != 2))
+            throw new ArgumentException("fields take 2-D tensors [n, d]");
+        if (positives.shape[1] != x.shape[1] || (negatives is not null && negatives.shape[1] != x.shape[1]))
+            throw new ArgumentException($"dimension mismatch: x has d={x.shape[1]}, positives d={positives.shape[1]}"
+                + (negatives is null ? "" : $", negatives d={negatives.shape[1]}"));
+    }
+
+    public static double[] CheckScales(IEnumerable<double> scales, string what)
+    {
+        var s = scales.ToArray();
+        if (s.Length == 0) throw new ArgumentException($"at least one {what} is needed");
+        foreach (var v in s)
+            if (!(v > 0) || double.IsInfinity(v)) throw new ArgumentException($"{what} must be positive and finite, got {v}");
+        return s;
+    }
+}

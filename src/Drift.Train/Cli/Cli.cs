@@ -1,0 +1,49 @@
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
+using Spectre.Console;
+
+namespace Drift.Train.Cli;
+
+/// <summary>What every command shares: error reporting, logging, and whether a person is watching.</summary>
+public static class Cli
+{
+    /// <summary>Exit code for bad input.</summary>
+    public const int UsageError = 2;
+
+    /// <summary>A progress bar on a terminal, plain log lines otherwise (CI, pipes, files).</summary>
+    public static bool Interactive =>
+        !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive && Environment.GetEnvironmentVariable("CI") is null;
+
+    public static ILoggerFactory Loggers() => LoggerFactory.Create(b => b.AddSimpleConsole(o =>
+    {
+        o.SingleLine = true;
+        o.TimestampFormat = "HH:mm:ss ";
+    }));
+
+    /// <summary>Runs a command body; any failure becomes one line on stderr and a non-zero exit.
+    /// DRIFT_DEBUG=1 shows the stack trace of unexpected errors.</summary>
+    public static int Run(Func<int> body)
+    {
+        try
+        {
+            return body();
+        }
+        catch (UserError e)
+        {
+            return Fail(e.Message, UsageError);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            if (Environment.GetEnvironmentVariable("DRIFT_DEBUG") == "1") Console.Error.WriteLine(e);
+            var inner = e is TypeInitializationException { InnerException: { } i } ? i : e;
+            var kind = inner is ExternalException ? "torch" : inner.GetType().Name;
+            return Fail($"{kind}: {inner.Message.Split('\n')[0].Trim()}", 1);
+        }
+    }
+
+    public static int Fail(string message, int code)
+    {
+        Console.Error.WriteLine($"drift: error: {message}");
+        return code;
+    }
+}

@@ -1,0 +1,144 @@
+using System.CommandLine;
+using System.Text.Json;
+using Drift.Train.Training;
+using Microsoft.Extensions.Logging;
+using Spectre.Console;
+
+namespace Drift.Train.Cli;
+
+/// <summary><c>drift train</c>: options map one-to-one onto <see cref="TrainConfig"/>; those given on the
+/// command line override a --config file, which overrides the defaults.</summary>
+public static class TrainCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("train", "Train a one-step generator with a drifting field.");
+        var bindings = new List<Func<ParseResult, TrainConfig, TrainConfig>>();
+
+        void Bind<T>(Option<T> option, Func<TrainConfig, T, TrainConfig> set)
+        {
+            command.Options.Add(option);
+            bindings.Add((parse, c) => parse.GetResult(option) is { Implicit: false } ? set(c, parse.GetValue(option)!) : c);
+        }
+
+        Bind(new Option<string>("--data") { Description = "Toy set (checkerboard, swissroll, 8gaussians, 25gaussians, moons, rings) or a CSV file of points. Default checkerboard." },
+            (c, v) => c with { Data = v });
+        Bind(new Option<string>("--field") { Description = "conservative (KDE-gradient) or laplace (displacement). Default conservative." },
+            (c, v) => c with { Field = v });
+        Bind(new Option<double[]>("--bandwidth") { Description = "Conservative field bandwidths h, in standardised units. Default 0.05 0.1 0.2 0.4.", AllowMultipleArgumentsPerToken = true },
+            (c, v) => c with { Bandwidths = v });
+        Bind(new Option<double[]>("--temperature") { Description = "Laplace field temperatures tau, in standardised units. Default 0.05 0.2 0.5.", AllowMultipleArgumentsPerToken = true },
+            (c, v) => c with { Temperatures = v });
+        Bind(new Option<string>("--self-term") { Description = "Conservative field: exclude (default, keeps repulsion) or include (the theory's form) a sample's own kernel in the model KDE." },
+            (c, v) => c with { SelfTerm = v });
+        Bind(new Option<bool>("--normalize-scales") { Description = "Scale each bandwidth's/temperature's field to unit RMS before summing. Default true." },
+            (c, v) => c with { NormalizeScales = v });
+        Bind(new Option<bool>("--standardize") { Description = "Train in per-dimension standardised coordinates (default true); samples are always in data units." },
+            (c, v) => c with { Standardize = v });
+        Bind(new Option<double>("--eta") { Description = "Drift size: the loss regresses x onto x + eta*V. Default 1." }, (c, v) => c with { Eta = v });
+        Bind(new Option<int>("--steps") { Description = "Training steps. Default 2000." }, (c, v) => c with { Steps = v });
+        Bind(new Option<int>("--batch") { Description = "Generated samples per step. Default 1024." }, (c, v) => c with { Batch = v });
+        Bind(new Option<int>("--positives") { Description = "Data samples per step. Default: as many as --batch." }, (c, v) => c with { Positives = v });
+        Bind(new Option<double>("--lr") { Description = "Adam learning rate (peak). Default 2e-3." }, (c, v) => c with { Lr = v });
+        Bind(new Option<string>("--lr-schedule") { Description = "cosine (default: decays to zero at the last step) or constant." },
+            (c, v) => c with { LrSchedule = v });
+        Bind(new Option<long>("--seed") { Description = "Seed of the weights, noise and data draws. Default 0." }, (c, v) => c with { Seed = v });
+        Bind(new Option<string>("--device") { Description = "cpu (default) or cuda." }, (c, v) => c with { Device = v });
+        Bind(new Option<int>("--noise-dim") { Description = "Noise dimension. Default 8." }, (c, v) => c with { NoiseDim = v });
+        Bind(new Option<int>("--width") { Description = "Generator MLP width. Default 256." }, (c, v) => c with { Width = v });
+        Bind(new Option<int>("--depth") { Description = "Generator MLP hidden layers. Default 3." }, (c, v) => c with { Depth = v });
+        Bind(new Option<int>("--log-every") { Description = "Steps between metric rows. Default 10." }, (c, v) => c with { LogEvery = v });
+        Bind(new Option<int>("--eval-every") { Description = "Steps between energy-distance evaluations. Default 200." }, (c, v) => c with { EvalEvery = v });
+        Bind(new Option<int>("--eval-samples") { Description = "Generated and held-out points per evaluation. Default 2000." }, (c, v) => c with { EvalSamples = v });
+        Bind(new Option<int>("--checkpoint-every") { Description = "Steps between checkpoints (one is always written at the end). Default 500." }, (c, v) => c with { CheckpointEvery = v });
+
+        var configFile = new Option<string>("--config") { Description = "Start from a run's config.json; options given here override it." };
+        var outDir = new Option<string>("--out") { Description = "Run folder. Default checkpoints/<data>-<field>[-N]." };
+        var resumeDir = new Option<string>("--resume") { Description = "Continue the run in this folder from its checkpoint (only --steps and --device may change)." };
+        command.Options.Add(configFile);
+        command.Options.Add(outDir);
+        command.Options.Add(resumeDir);
+
+        command.SetAction((parse, cancel) => Task.FromResult(Cli.Run(() =>
+        {
+            TrainConfig Apply(TrainConfig c) => bindings.Aggregate(c, (acc, bind) => bind(parse, acc));
+            var fromFile = parse.GetValue(configFile) is { } path ? TrainConfig.Load(path) : null;
+            var resume = parse.GetValue(resumeDir);
+            string dir;
+            TrainConfig config;
+            Checkpoint? checkpoint = null;
+            if (resume is not null)
+            {
+                checkpoint = Checkpoint.Load(resume);
+                config = Apply(fromFile ?? checkpoint.Config);
+                CheckResumable(checkpoint, config, resume, parse.GetValue(outDir));
+                dir = resume;
+            }
+            else
+            {
+                config = Apply(fromFile ?? new TrainConfig());
+                config.Validate();
+                dir = parse.GetValue(outDir) ?? DefaultOutDir(config);
+                if (HoldsRun(dir))
+                    throw new UserError($"{dir} already holds a run; continue it with --resume {dir}, or choose another --out");
+            }
+            config.Validate();
+
+            using var loggers = Cli.Loggers();
+            var log = loggers.CreateLogger("drift");
+            var result = Cli.Interactive
+                ? AnsiConsole.Progress().AutoClear(false).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(),
+                        new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+                    .Start(ctx =>
+                    {
+                        var task = ctx.AddTask("training", maxValue: config.Steps);
+                        task.Value = checkpoint?.Step ?? 0;
+                        return Trainer.Run(config, dir, checkpoint, log, r =>
+                        {
+                            task.Value = r.Step;
+                            if (r.Loss is { } loss)
+                                task.Description = $"step {r.Step} loss {loss:g4}" + (r.Energy is { } e ? $" energy {e:g3}" : "");
+                        }, cancel);
+                    })
+                : Trainer.Run(config, dir, checkpoint, log, r =>
+                {
+                    if (r.Energy is { } e)
+                        log.LogInformation("step {Step}/{Steps} loss {Loss:g4} energy {Energy:g4}", r.Step, r.Steps, r.Loss, e);
+                }, cancel);
+
+            log.LogInformation("{Steps} steps in {Seconds:F1} s; energy distance to held-out {Energy:g3} (data vs held-out: {Floor:g3})",
+                result.Step, result.WallSeconds, result.Energy, result.Floor);
+            log.LogInformation("wrote {Dir}: {Checkpoint}, {Config}, {Metrics}, {Samples}, {Curves}", dir, Checkpoint.FileName,
+                Trainer.ConfigFile, MetricsLog.FileName, Trainer.SamplesPlot, Trainer.CurvesPlot);
+            return result.Interrupted ? 130 : 0;
+        })));
+        return command;
+    }
+
+    private static bool HoldsRun(string dir) =>
+        Checkpoint.Exists(dir) || File.Exists(Path.Combine(dir, Trainer.ConfigFile)) || File.Exists(Path.Combine(dir, MetricsLog.FileName));
+
+    private static string DefaultOutDir(TrainConfig config)
+    {
+        var stem = Path.Combine("checkpoints", $"{Path.GetFileNameWithoutExtension(config.Data)}-{config.Field}");
+        var dir = stem;
+        for (var n = 2; HoldsRun(dir); n++) dir = $"{stem}-{n}";
+        return dir;
+    }
+
+    /// <summary>A resumed run must be the same run: only the step budget and the device may change.</summary>
+    private static void CheckResumable(Checkpoint checkpoint, TrainConfig requested, string dir, string? outDir)
+    {
+        if (outDir is not null && Path.GetFullPath(outDir) != Path.GetFullPath(dir))
+            throw new UserError($"--resume continues in {dir}; drop --out {outDir}");
+        var saved = JsonSerializer.SerializeToElement(checkpoint.Config with { Steps = requested.Steps, Device = requested.Device });
+        var asked = JsonSerializer.SerializeToElement(requested);
+        var changed = saved.EnumerateObject()
+            .Where(p => p.Value.GetRawText() != asked.GetProperty(p.Name).GetRawText())
+            .Select(p => p.Name).ToArray();
+        if (changed.Length > 0)
+            throw new UserError($"{dir} holds a run with a different config ({string.Join(", ", changed)}); a resumed run keeps its config, only --steps and --device may change");
+        if (requested.Steps <= checkpoint.Step)
+            throw new UserError($"{dir} is already at step {checkpoint.Step}; pass --steps above that to continue");
+    }
+}

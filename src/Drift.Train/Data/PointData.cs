@@ -1,0 +1,71 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Drift.Train.Data;
+
+/// <summary>
+/// A low-dimensional dataset: a sampler of training points, a held-out set to judge samples against, and
+/// an independent draw from the training side of the same size (the data-vs-data floor). The split and
+/// the held-out points depend on a fixed seed, not on the run's, so runs with different seeds are judged
+/// on the same points. Training happens in standardised coordinates (per-dimension mean and std of the
+/// training side); everything a user sees is in data units.
+/// </summary>
+public sealed class PointData
+{
+    private const ulong SplitSeed = 20261122;
+    private readonly Func<int, Generator, Tensor> sampleRaw;
+
+    private PointData(string name, Func<int, Generator, Tensor> sampleRaw, Tensor heldOut, Tensor reference, Standardizer scale)
+    {
+        Name = name;
+        this.sampleRaw = sampleRaw;
+        HeldOut = heldOut;
+        Reference = reference;
+        Scale = scale;
+    }
+
+    public string Name { get; }
+    public int Dim => (int)HeldOut.shape[1];
+    public Tensor HeldOut { get; }
+    public Tensor Reference { get; }
+    public Standardizer Scale { get; }
+
+    /// <summary>n training points [n, d] in standardised coordinates, on the CPU.</summary>
+    public Tensor Sample(int n, Generator g) => Scale.Normalize(sampleRaw(n, g));
+
+    /// <param name="spec">A toy dataset's name or a path to a CSV file.</param>
+    /// <param name="standardize">False keeps data units for training too.</param>
+    public static PointData Load(string spec, int evalSamples, bool standardize)
+    {
+        if (ToyDatasets.Contains(spec))
+        {
+            using var split = new Generator(SplitSeed);
+            var heldOut = ToyDatasets.Sample(spec, evalSamples, split);
+            var reference = ToyDatasets.Sample(spec, evalSamples, split);
+            var scale = standardize ? Standardizer.Fit(ToyDatasets.Sample(spec, 100_000, split)) : Standardizer.Identity(2);
+            return new PointData(spec, (n, g) => ToyDatasets.Sample(spec, n, g), heldOut.DetachFromDisposeScope(),
+                reference.DetachFromDisposeScope(), scale);
+        }
+        if (!spec.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) && !File.Exists(spec))
+            throw new UserError($"unknown dataset '{spec}': use one of {string.Join(", ", ToyDatasets.Names)}, or a path to a .csv file");
+        return FromCsv(spec, evalSamples, standardize);
+    }
+
+    private static PointData FromCsv(string path, int evalSamples, bool standardize)
+    {
+        var points = torch.tensor(CsvPoints.Read(path));
+        var n = (int)points.shape[0];
+        if (n < 10) throw new UserError($"{path}: {n} rows; at least 10 are needed (a fifth is held out for evaluation)");
+        var heldCount = Math.Min(evalSamples, Math.Max(2, n / 5));
+        using var split = new Generator(SplitSeed);
+        var order = torch.randperm(n, generator: split);
+        var heldOut = points.index_select(0, order[..heldCount]);
+        var train = points.index_select(0, order[heldCount..]);
+        var reference = train.index_select(0, torch.randint(0, train.shape[0], [heldCount], generator: split));
+        var scale = standardize ? Standardizer.Fit(train) : Standardizer.Identity((int)points.shape[1]);
+        train = train.DetachFromDisposeScope();
+        return new PointData(Path.GetFileName(path),
+            (count, g) => train.index_select(0, torch.randint(0, train.shape[0], [count], generator: g)),
+            heldOut.DetachFromDisposeScope(), reference.DetachFromDisposeScope(), scale);
+    }
+}

@@ -1,0 +1,25 @@
+namespace Drift.Train.Output;
+
+/// <summary>Writes go to a temporary file beside the target and are renamed over it, so a file that
+/// was saved is never left half-written.</summary>
+public static class AtomicFile
+{
+    public static void Write(string path, Action<string> writeTo)
+    {
+        var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        Directory.CreateDirectory(dir);
+        // Keep the extension last: some writers choose the format from it.
+        var tmp = Path.Combine(dir, $".{Path.GetFileNameWithoutExtension(path)}.{Environment.ProcessId}.tmp{Path.GetExtension(path)}");
+        try
+        {
+            writeTo(tmp);
+            File.Move(tmp, path, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(tmp)) File.Delete(tmp);
+        }
+    }
+
+    public static void WriteText(string path, string text) => Write(path, tmp => File.WriteAllText(tmp, text));
+}

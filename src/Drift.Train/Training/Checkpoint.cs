@@ -1,0 +1,145 @@
+using System.Text;
+using Drift.Train.Data;
+using Drift.Train.Output;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Drift.Train.Training;
+
+/// <summary>
+/// One file, <c>checkpoint.bin</c>, holds everything a run needs to continue bit-for-bit: the config, the
+/// step, the wall time so far, the data standardisation, the RNG state, the weights and the optimizer
+/// state. It is written to a temporary file and renamed, so a crash mid-write leaves the last one intact.
+/// </summary>
+public sealed class Checkpoint
+{
+    public const string FileName = "checkpoint.bin";
+    private const string Magic = "DRIFT-CHECKPOINT";
+    private const int FormatVersion = 1;
+
+    private readonly byte[] weights;
+    private readonly byte[] optimizerState;
+
+    private Checkpoint(TrainConfig config, long step, double elapsedSeconds, Standardizer scale, byte[] rngState, byte[] weights, byte[] optimizerState)
+    {
+        Config = config;
+        Step = step;
+        ElapsedSeconds = elapsedSeconds;
+        Scale = scale;
+        RngState = rngState;
+        this.weights = weights;
+        this.optimizerState = optimizerState;
+    }
+
+    public TrainConfig Config { get; }
+    public long Step { get; }
+    public double ElapsedSeconds { get; }
+    public Standardizer Scale { get; }
+    public byte[] RngState { get; }
+
+    public static bool Exists(string dir) => File.Exists(Path.Combine(dir, FileName));
+
+    public static void Save(string dir, TrainConfig config, long step, double elapsedSeconds, Standardizer scale,
+        Generator rng, nn.Module model, OptimizerHelper optimizer)
+    {
+        AtomicFile.Write(Path.Combine(dir, FileName), tmp =>
+        {
+            using var stream = File.Create(tmp);
+            using var w = new BinaryWriter(stream, Encoding.UTF8);
+            w.Write(Magic);
+            w.Write(FormatVersion);
+            w.Write(config.ToJson());
+            w.Write(step);
+            w.Write(elapsedSeconds);
+            WriteDoubles(w, scale.Mean);
+            WriteDoubles(w, scale.Std);
+            using (var state = rng.get_state())
+                WriteBytes(w, state.data<byte>().ToArray());
+            WriteBytes(w, Serialize(bw => model.save(bw)));
+            WriteBytes(w, Serialize(optimizer.save_state_dict));
+            w.Flush();
+            stream.Flush(flushToDisk: true);
+        });
+    }
+
+    public static Checkpoint Load(string dir)
+    {
+        var path = Path.Combine(dir, FileName);
+        if (!Directory.Exists(dir)) throw new UserError($"checkpoint folder not found: {dir}");
+        if (!File.Exists(path)) throw new UserError($"no checkpoint in {dir} (expected {FileName})");
+        try
+        {
+            using var r = new BinaryReader(File.OpenRead(path), Encoding.UTF8);
+            if (r.ReadString() != Magic) throw new InvalidDataException("not a drift checkpoint");
+            var version = r.ReadInt32();
+            if (version != FormatVersion) throw new InvalidDataException($"format version {version}, this drift reads {FormatVersion}");
+            var config = TrainConfig.FromJson(r.ReadString(), path);
+            var step = r.ReadInt64();
+            var elapsed = r.ReadDouble();
+            var scale = new Standardizer(ReadDoubles(r), ReadDoubles(r));
+            var rng = ReadBytes(r);
+            var weights = ReadBytes(r);
+            var optimizer = ReadBytes(r);
+            if (r.BaseStream.Position != r.BaseStream.Length) throw new InvalidDataException("trailing bytes");
+            return new Checkpoint(config, step, elapsed, scale, rng, weights, optimizer);
+        }
+        catch (Exception e) when (e is EndOfStreamException or InvalidDataException or IOException or ArgumentException or FormatException)
+        {
+            throw new UserError($"checkpoint {path} is corrupt or incomplete: {e.Message}");
+        }
+    }
+
+    public void LoadWeights(nn.Module model) => Restore("weights", () => model.load(new BinaryReader(new MemoryStream(weights))));
+
+    public void LoadOptimizer(OptimizerHelper optimizer) =>
+        Restore("optimizer state", () => optimizer.load_state_dict(new BinaryReader(new MemoryStream(optimizerState))));
+
+    public void LoadRng(Generator rng)
+    {
+        using var state = torch.tensor(RngState, dtype: ScalarType.Byte);
+        Restore("random state", () => rng.set_state(state));
+    }
+
+    private static void Restore(string what, Action load)
+    {
+        try { load(); }
+        catch (Exception e) when (e is not UserError)
+        {
+            throw new UserError($"checkpoint's {what} does not fit this model: {e.Message.Split('\n')[0]}");
+        }
+    }
+
+    private static byte[] Serialize(Action<BinaryWriter> save)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new BinaryWriter(buffer, Encoding.UTF8, leaveOpen: true)) save(w);
+        return buffer.ToArray();
+    }
+
+    private static void WriteBytes(BinaryWriter w, byte[] bytes)
+    {
+        w.Write(bytes.Length);
+        w.Write(bytes);
+    }
+
+    private static byte[] ReadBytes(BinaryReader r)
+    {
+        var n = r.ReadInt32();
+        if (n < 0 || n > r.BaseStream.Length - r.BaseStream.Position) throw new InvalidDataException("bad block length");
+        return r.ReadBytes(n);
+    }
+
+    private static void WriteDoubles(BinaryWriter w, double[] values)
+    {
+        w.Write(values.Length);
+        foreach (var v in values) w.Write(v);
+    }
+
+    private static double[] ReadDoubles(BinaryReader r)
+    {
+        var n = r.ReadInt32();
+        if (n < 0 || n > 1 << 20) throw new InvalidDataException("bad vector length");
+        return Enumerable.Range(0, n).Select(_ => r.ReadDouble()).ToArray();
+    }
+}

@@ -1,0 +1,100 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Drift.Train.Training;
+
+/// <summary>Everything that defines a run. Written as config.json in every run folder and inside each
+/// checkpoint; <c>drift train --config</c> reads it back.</summary>
+public sealed record TrainConfig
+{
+    public string Data { get; init; } = "checkerboard";
+    public string Field { get; init; } = "conservative";
+    /// <summary>Conservative field bandwidths, in standardised data units.</summary>
+    public double[] Bandwidths { get; init; } = [0.05, 0.1, 0.2, 0.4];
+    /// <summary>Laplace field temperatures, in standardised data units.</summary>
+    public double[] Temperatures { get; init; } = [0.05, 0.2, 0.5];
+    public string SelfTerm { get; init; } = "exclude";
+    /// <summary>Scale each bandwidth's or temperature's field to unit RMS before summing, so that every
+    /// scale has a say (unscaled, the conservative field's 1/h² lets the smallest bandwidth drown the rest).</summary>
+    public bool NormalizeScales { get; init; } = true;
+    public bool Standardize { get; init; } = true;
+    public double Eta { get; init; } = 1.0;
+    public int Steps { get; init; } = 2000;
+    public int Batch { get; init; } = 1024;
+    /// <summary>Data samples per step; 0 means as many as the batch.</summary>
+    public int Positives { get; init; }
+    public double Lr { get; init; } = 2e-3;
+    /// <summary>cosine (decay to zero at the last step) or constant.</summary>
+    public string LrSchedule { get; init; } = "cosine";
+    public long Seed { get; init; }
+    public string Device { get; init; } = "cpu";
+    public int NoiseDim { get; init; } = 8;
+    public int Width { get; init; } = 256;
+    public int Depth { get; init; } = 3;
+    public int LogEvery { get; init; } = 10;
+    public int EvalEvery { get; init; } = 200;
+    public int EvalSamples { get; init; } = 2000;
+    public int CheckpointEvery { get; init; } = 500;
+
+    public int PositiveCount => Positives > 0 ? Positives : Batch;
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+    };
+
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    public static TrainConfig FromJson(string json, string origin)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<TrainConfig>(json, Json) ?? throw new UserError($"{origin}: empty configuration");
+        }
+        catch (JsonException e)
+        {
+            throw new UserError($"{origin}: not a valid run configuration: {e.Message}");
+        }
+    }
+
+    public static TrainConfig Load(string path)
+    {
+        if (!File.Exists(path)) throw new UserError($"config file not found: {path}");
+        return FromJson(File.ReadAllText(path), path);
+    }
+
+    /// <summary>Throws a <see cref="UserError"/> naming the first bad value.</summary>
+    public void Validate()
+    {
+        if (Field is not ("conservative" or "laplace")) Fail($"unknown field '{Field}': use conservative or laplace");
+        if (SelfTerm is not ("exclude" or "include")) Fail($"unknown self term '{SelfTerm}': use exclude or include");
+        if (LrSchedule is not ("cosine" or "constant")) Fail($"unknown learning-rate schedule '{LrSchedule}': use cosine or constant");
+        if (Device is not ("cpu" or "cuda")) Fail($"unknown device '{Device}': use cpu or cuda");
+        if (!(Eta > 0) || double.IsInfinity(Eta)) Fail($"--eta must be positive, got {Eta}");
+        if (!(Lr > 0) || double.IsInfinity(Lr)) Fail($"--lr must be positive, got {Lr}");
+        var scales = Field == "conservative" ? ("--bandwidth", Bandwidths) : ("--temperature", Temperatures);
+        if (scales.Item2.Length == 0) Fail($"{scales.Item1} needs at least one value");
+        foreach (var s in scales.Item2)
+            if (!(s > 0) || double.IsInfinity(s)) Fail($"{scales.Item1} must be positive, got {s}");
+        AtLeast("--steps", Steps, 1);
+        AtLeast("--batch", Batch, 2);
+        AtLeast("--positives", Positives, 0);
+        AtLeast("--noise-dim", NoiseDim, 1);
+        AtLeast("--width", Width, 1);
+        AtLeast("--depth", Depth, 1);
+        AtLeast("--log-every", LogEvery, 1);
+        AtLeast("--eval-every", EvalEvery, 1);
+        AtLeast("--eval-samples", EvalSamples, 2);
+        AtLeast("--checkpoint-every", CheckpointEvery, 1);
+    }
+
+    private static void AtLeast(string name, long value, long min)
+    {
+        if (value < min) Fail($"{name} must be at least {min}, got {value}");
+    }
+
+    private static void Fail(string message) => throw new UserError(message);
+}

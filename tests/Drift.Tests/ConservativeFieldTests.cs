@@ -1,0 +1,124 @@
+using Drift.Loss;
+using TorchSharp;
+using static Drift.Tests.Tensors;
+using static TorchSharp.torch;
+
+namespace Drift.Tests;
+
+public class ConservativeFieldTests
+{
+    private const double Step = 1e-5;
+
+    /// <summary>Central finite difference of Σ_h [log ν_h(q) − log μ_h(q)], where μ's point set is fixed.</summary>
+    private static double[] FiniteDifferenceScore(double[] q, double[,] pos, double[,] neg, double[] hs, int skipNeg)
+    {
+        double F(double[] p) => hs.Sum(h => Reference.LogKde(p, pos, h) - Reference.LogKde(p, neg, h, skipNeg));
+        var grad = new double[q.Length];
+        for (var k = 0; k < q.Length; k++)
+        {
+            var up = (double[])q.Clone();
+            var down = (double[])q.Clone();
+            up[k] += Step;
+            down[k] -= Step;
+            grad[k] = (F(up) - F(down)) / (2 * Step);
+        }
+        return grad;
+    }
+
+    [Theory]
+    [InlineData(2, 1)]
+    [InlineData(5, 2)]
+    [InlineData(16, 3)]
+    public void EqualsFiniteDifferenceGradientOfLogDensityRatio_ExplicitNegatives(int d, int scales)
+    {
+        var (g, seed) = Fresh();
+        var x = Randn(g, 7, d);
+        var pos = Randn(g, 11, d) + 0.5;
+        var neg = Randn(g, 9, d, 1.3);
+        var hs = Enumerable.Range(0, scales).Select(s => 0.6 + 0.7 * s).ToArray();
+        var v = ToArray(new ConservativeField(hs, normalizeScales: false).Compute(x, pos, neg).Velocity);
+
+        var xs = ToArray(x);
+        for (var i = 0; i < 7; i++)
+        {
+            var expected = FiniteDifferenceScore(Reference.Row(xs, i), ToArray(pos), ToArray(neg), hs, -1);
+            for (var k = 0; k < d; k++)
+                Assert.True(Math.Abs(v[i, k] - expected[k]) < 1e-6 * (1 + Math.Abs(expected[k])),
+                    $"seed {seed}: V[{i},{k}] = {v[i, k]}, finite difference {expected[k]}");
+        }
+    }
+
+    [Theory]
+    [InlineData(SelfTerm.Exclude)]
+    [InlineData(SelfTerm.Include)]
+    public void SelfTermIsTheGeneratedPointsOwnKernelInTheModelKde(SelfTerm self)
+    {
+        var (g, seed) = Fresh();
+        const int d = 3;
+        var x = Randn(g, 8, d);
+        var pos = Randn(g, 10, d) + 0.3;
+        double[] hs = [0.8];
+        var v = ToArray(new ConservativeField(hs, self, normalizeScales: false).Compute(x, pos).Velocity);
+
+        var xs = ToArray(x);
+        for (var i = 0; i < 8; i++)
+        {
+            // The negatives are the batch, held fixed; the self term is x_i's own (unmoving) copy.
+            var expected = FiniteDifferenceScore(Reference.Row(xs, i), ToArray(pos), xs, hs, self == SelfTerm.Exclude ? i : -1);
+            for (var k = 0; k < d; k++)
+                Assert.True(Math.Abs(v[i, k] - expected[k]) < 1e-6 * (1 + Math.Abs(expected[k])),
+                    $"seed {seed}, {self}: V[{i},{k}] = {v[i, k]}, finite difference {expected[k]}");
+        }
+    }
+
+    [Fact]
+    public void SelfTermIncludedDominatesOnceTheBandwidthIsBelowTheSpacing()
+    {
+        // In 64 dimensions the nearest other sample is far away compared with h = 1: the included self
+        // term owns the model KDE, so the repulsive part nearly vanishes; excluded, it does not.
+        var (g, seed) = Fresh();
+        var x = Randn(g, 64, 64);
+        var pos = Randn(g, 64, 64);
+        var included = new ConservativeField([1.0], SelfTerm.Include, false).Compute(x, pos).Velocity;
+        var excluded = new ConservativeField([1.0], SelfTerm.Exclude, false).Compute(x, pos).Velocity;
+        var repulsionIncluded = (included - TowardsData(x, pos, 1.0)).norm().item<double>();
+        var repulsionExcluded = (excluded - TowardsData(x, pos, 1.0)).norm().item<double>();
+        Assert.True(repulsionIncluded < 1e-3 * repulsionExcluded, $"seed {seed}: {repulsionIncluded} vs {repulsionExcluded}");
+    }
+
+    /// <summary>∇log ν_h alone, (mean-shift target − x)/h².</summary>
+    private static Tensor TowardsData(Tensor x, Tensor pos, double h)
+    {
+        var w = torch.softmax(-torch.cdist(x, pos).pow(2) / (2 * h * h), 1);
+        return (w.mm(pos) - x) / (h * h);
+    }
+
+    [Fact]
+    public void JacobianIsSymmetric()
+    {
+        var (g, seed) = Fresh();
+        const int d = 4;
+        var pos = Randn(g, 12, d);
+        var neg = Randn(g, 10, d, 1.5);
+        var field = new ConservativeField([0.7, 1.5], normalizeScales: false);
+        var j = FieldJacobian(q => field.Compute(q, pos, neg).Velocity, Randn(g, 1, d), 0);
+        var asymmetry = (j - j.t()).norm().item<double>() / j.norm().item<double>();
+        Assert.True(asymmetry < 1e-6, $"seed {seed}: relative asymmetry {asymmetry}");
+    }
+
+    /// <summary>∂V_row/∂x_row by central differences, the other rows held fixed.</summary>
+    internal static Tensor FieldJacobian(Func<Tensor, Tensor> velocity, Tensor x, int row)
+    {
+        var d = (int)x.shape[1];
+        var j = torch.zeros([d, d], dtype: float64);
+        for (var k = 0; k < d; k++)
+        {
+            var up = x.clone();
+            var down = x.clone();
+            up[row, k] += 1e-6;
+            down[row, k] -= 1e-6;
+            j[.., k] = (velocity(up)[row] - velocity(down)[row]) / 2e-6;
+        }
+        return j;
+    }
+}

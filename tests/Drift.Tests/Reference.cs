@@ -1,0 +1,85 @@
+namespace Drift.Tests;
+
+/// <summary>Slow, explicit float64 loops written straight from the formulas: the yardstick for the
+/// batched tensor code.</summary>
+internal static class Reference
+{
+    public static double Distance2(double[,] a, int i, double[] q)
+    {
+        var s = 0.0;
+        for (var k = 0; k < q.Length; k++) s += (a[i, k] - q[k]) * (a[i, k] - q[k]);
+        return s;
+    }
+
+    public static double[] Row(double[,] a, int i) => Enumerable.Range(0, a.GetLength(1)).Select(k => a[i, k]).ToArray();
+
+    /// <summary>log Σ_j exp(−‖q − y_j‖²/2h²) over the rows of y not in <paramref name="skip"/>, computed stably.</summary>
+    public static double LogKde(double[] q, double[,] y, double h, int skip = -1)
+    {
+        var terms = new List<double>();
+        for (var j = 0; j < y.GetLength(0); j++)
+            if (j != skip) terms.Add(-Distance2(y, j, q) / (2 * h * h));
+        var max = terms.Max();
+        return max + Math.Log(terms.Sum(t => Math.Exp(t - max)));
+    }
+
+    /// <summary>The Laplace field for every row of x, from the paper's formula with explicit loops.</summary>
+    public static double[,] Laplace(double[,] x, double[,] pos, double[,]? neg, double[] temps, bool normalize)
+    {
+        int b = x.GetLength(0), d = x.GetLength(1), p = pos.GetLength(0);
+        var negs = neg ?? x;
+        var q = negs.GetLength(0);
+        var total = new double[b, d];
+        foreach (var tau in temps)
+        {
+            // logits over [negatives, positives]
+            var logits = new double[b, q + p];
+            for (var i = 0; i < b; i++)
+            for (var j = 0; j < q + p; j++)
+            {
+                var dist = Math.Sqrt(j < q ? Distance2(negs, j, Row(x, i)) : Distance2(pos, j - q, Row(x, i)));
+                logits[i, j] = neg is null && j == i ? double.NegativeInfinity : -dist / tau;
+            }
+            var rowLse = new double[b];
+            var colLse = new double[q + p];
+            for (var i = 0; i < b; i++) rowLse[i] = Lse(Enumerable.Range(0, q + p).Select(j => logits[i, j]));
+            for (var j = 0; j < q + p; j++) colLse[j] = Lse(Enumerable.Range(0, b).Select(i => logits[i, j]));
+            var v = new double[b, d];
+            for (var i = 0; i < b; i++)
+            {
+                double sumNeg = 0, sumPos = 0;
+                var a = new double[q + p];
+                for (var j = 0; j < q + p; j++)
+                {
+                    a[j] = Math.Exp(logits[i, j] - 0.5 * (rowLse[i] + colLse[j]));
+                    if (j < q) sumNeg += a[j]; else sumPos += a[j];
+                }
+                for (var j = 0; j < q + p; j++)
+                for (var k = 0; k < d; k++)
+                    v[i, k] += j < q ? -a[j] * sumPos * negs[j, k] : a[j] * sumNeg * pos[j - q, k];
+            }
+            var rms = Math.Sqrt(v.Cast<double>().Sum(t => t * t) / (b * d));
+            for (var i = 0; i < b; i++)
+            for (var k = 0; k < d; k++)
+                total[i, k] += normalize ? v[i, k] / rms : v[i, k];
+        }
+        return total;
+    }
+
+    private static double Lse(IEnumerable<double> values)
+    {
+        var v = values.ToArray();
+        var max = v.Max();
+        return double.IsNegativeInfinity(max) ? max : max + Math.Log(v.Sum(t => Math.Exp(t - max)));
+    }
+
+    /// <summary>Mean of ‖a_i − b_j‖ over all pairs.</summary>
+    public static double MeanDistance(double[,] a, double[,] b)
+    {
+        var s = 0.0;
+        for (var i = 0; i < a.GetLength(0); i++)
+        for (var j = 0; j < b.GetLength(0); j++)
+            s += Math.Sqrt(Distance2(b, j, Row(a, i)));
+        return s / (a.GetLength(0) * (double)b.GetLength(0));
+    }
+}

@@ -1,0 +1,102 @@
+using Drift.Loss;
+using TorchSharp;
+using static Drift.Tests.Tensors;
+using static TorchSharp.torch;
+
+namespace Drift.Tests;
+
+/// <summary>Properties both drifting fields must have.</summary>
+public class SharedFieldTests
+{
+    public static TheoryData<string> Fields => new() { "conservative", "laplace" };
+
+    private static IDriftField Make(string name, bool normalize = false) => name == "conservative"
+        ? new ConservativeField([0.3, 1.0], normalizeScales: normalize)
+        : new LaplaceField([0.3, 1.0], normalize);
+
+    [Theory]
+    [MemberData(nameof(Fields))]
+    public void VanishesWhenPositivesAndNegativesAreTheSameSet(string name)
+    {
+        var (g, seed) = Fresh();
+        var x = Randn(g, 10, 3);
+        var y = Randn(g, 14, 3) + 0.7;
+        var v = Make(name).Compute(x, y, y.clone()).Velocity;
+        Assert.True(MaxAbs(v) < 1e-12, $"seed {seed}: max |V| = {MaxAbs(v)}");
+    }
+
+    [Fact]
+    public void ConservativeWithSelfTermVanishesWhenTheDataIsTheBatch()
+    {
+        var (g, seed) = Fresh();
+        var x = Randn(g, 12, 3);
+        var v = new ConservativeField([0.5, 2.0], SelfTerm.Include, false).Compute(x, x.clone()).Velocity;
+        Assert.True(MaxAbs(v) < 1e-12, $"seed {seed}: max |V| = {MaxAbs(v)}");
+    }
+
+    [Theory]
+    [MemberData(nameof(Fields))]
+    public void LossGradientIsMinusTwoEtaVOverB(string name)
+    {
+        var (g, seed) = Fresh();
+        const int b = 16;
+        const double eta = 0.37;
+        var field = Make(name, normalize: true);
+        var x = Randn(g, b, 5).requires_grad_(true);
+        var pos = Randn(g, 20, 5) + 1;
+        var result = DriftLoss.Compute(field, x, pos, eta);
+        result.Loss.backward();
+
+        var v = field.Compute(x, pos).Velocity;
+        var expected = -2 * eta * v / b;
+        var err = MaxAbs(x.grad! - expected);
+        Assert.True(err < 1e-12, $"seed {seed}: max |grad − (−2ηV/B)| = {err}");
+        var lossExpected = eta * eta * v.pow(2).sum(1).mean().item<double>();
+        Assert.Equal(lossExpected, result.Loss.item<double>(), 10);
+    }
+
+    [Theory]
+    [MemberData(nameof(Fields))]
+    public void ScaleRmsIsEachRawScalesRms(string name)
+    {
+        var (g, seed) = Fresh();
+        var x = Randn(g, 10, 2);
+        var pos = Randn(g, 10, 2) + 2;
+        var both = Make(name, normalize: true).Compute(x, pos);
+        double[] scales = [0.3, 1.0];
+        for (var s = 0; s < 2; s++)
+        {
+            var alone = (name == "conservative"
+                ? (IDriftField)new ConservativeField([scales[s]], normalizeScales: false)
+                : new LaplaceField([scales[s]], false)).Compute(x, pos).Velocity;
+            var rms = alone.pow(2).mean().sqrt().item<double>();
+            Assert.True(Math.Abs(both.ScaleRms[s].item<double>() - rms) < 1e-12, $"seed {seed}: scale {s}");
+        }
+        // Normalised scales each contribute unit RMS, so the sum has RMS at most 2.
+        Assert.True(both.Velocity.pow(2).mean().sqrt().item<double>() <= 2 + 1e-9, $"seed {seed}");
+    }
+
+    [Theory]
+    [MemberData(nameof(Fields))]
+    public void FiniteWhenDataIsFarFromTheSamples(string name)
+    {
+        var (g, seed) = Fresh();
+        var x = torch.randn([32, 2], generator: g);
+        var pos = torch.randn([32, 2], generator: g) + 1e4;
+        var field = name == "conservative" ? (IDriftField)new ConservativeField([0.01, 0.1]) : new LaplaceField([0.02]);
+        var v = field.Compute(x, pos).Velocity;
+        Assert.True(torch.isfinite(v).all().item<bool>(), $"seed {seed}: non-finite V");
+    }
+
+    [Theory]
+    [MemberData(nameof(Fields))]
+    public void RejectsBadArguments(string name)
+    {
+        Assert.Throws<ArgumentException>(() => name == "conservative"
+            ? (IDriftField)new ConservativeField([0.1, -1]) : new LaplaceField([0]));
+        var field = Make(name);
+        Assert.Throws<ArgumentException>(() => field.Compute(torch.zeros(4, 2), torch.zeros(4, 3)));
+        Assert.Throws<ArgumentException>(() => field.Compute(torch.zeros(1, 2), torch.zeros(4, 2)));
+        Assert.Throws<ArgumentException>(() => DriftLoss.Compute(field, torch.zeros(4, 2), torch.ones(4, 2), 0));
+    }
+}
