@@ -1,0 +1,120 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+
+namespace Drift.Tests;
+
+/// <summary>The drift program as a user meets it: bad input gives one line on stderr, a non-zero exit,
+/// and leaves what was saved untouched.</summary>
+public class CliTests
+{
+    private static readonly string DriftDll = typeof(Drift.Train.UserError).Assembly.Location;
+
+    internal static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(DriftDll);
+        foreach (var a in args) start.ArgumentList.Add(a);
+        start.Environment["CI"] = "1";
+        using var p = Process.Start(start)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode, stdout.Result, stderr);
+    }
+
+    private static void AssertOneLineError(string[] args, string expected)
+    {
+        var (code, stdout, stderr) = Run(args);
+        Assert.True(code != 0, $"exit 0 for {string.Join(' ', args)}");
+        var lines = stderr.Trim().Split('\n');
+        Assert.True(lines.Length == 1, $"stderr for {string.Join(' ', args)} has {lines.Length} lines:\n{stderr}");
+        Assert.StartsWith("drift: error:", lines[0]);
+        Assert.Contains(expected, lines[0]);
+        Assert.DoesNotContain("   at ", stdout + stderr);
+    }
+
+    private static string TempDir()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), $"drift-cli-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(dir);
+        return dir;
+    }
+
+    [Theory]
+    [InlineData("unknown dataset 'spiral'", "train", "--data", "spiral")]
+    [InlineData("data file not found", "train", "--data", "/nonexistent/points.csv")]
+    [InlineData("--eta must be positive", "train", "--eta", "0")]
+    [InlineData("--eta must be positive", "train", "--eta", "-1")]
+    [InlineData("--bandwidth must be positive", "train", "--bandwidth", "0.1", "0")]
+    [InlineData("--temperature must be positive", "train", "--field", "laplace", "--temperature", "-0.5")]
+    [InlineData("--steps must be at least 1", "train", "--steps", "0")]
+    [InlineData("--batch must be at least 2", "train", "--batch", "0")]
+    [InlineData("unknown device 'tpu'", "train", "--device", "tpu")]
+    [InlineData("unknown field 'curl'", "train", "--field", "curl")]
+    [InlineData("'abc'", "train", "--steps", "abc")]
+    [InlineData("config file not found", "train", "--config", "/nonexistent/run.json")]
+    [InlineData("checkpoint folder not found", "sample", "--checkpoint", "/nonexistent/run", "--out", "/tmp/x.csv")]
+    [InlineData("checkpoint folder not found", "train", "--resume", "/nonexistent/run")]
+    [InlineData("use a .csv or .png file", "sample", "--checkpoint", "/nonexistent/run", "--out", "/tmp/x.txt")]
+    public void BadInputIsOneLineAndNonZero(string expected, params string[] args) => AssertOneLineError(args, expected);
+
+    [Fact]
+    public void MalformedCsvNamesTheLine()
+    {
+        var csv = Path.Combine(TempDir(), "bad.csv");
+        File.WriteAllText(csv, "x,y\n1,2\n3,oops\n");
+        AssertOneLineError(["train", "--data", csv], "bad.csv:3: not a row of numbers");
+    }
+
+    [Fact]
+    public void ExistingRunsAreNeitherOverwrittenNorResumedWithAnotherConfig()
+    {
+        var dir = Path.Combine(TempDir(), "run");
+        var (code, _, err) = Run("train", "--data", "moons", "--steps", "4", "--batch", "32", "--width", "16",
+            "--eval-samples", "100", "--out", dir);
+        Assert.True(code == 0, err);
+        var before = Snapshot(dir);
+
+        AssertOneLineError(["train", "--data", "moons", "--steps", "4", "--out", dir], "already holds a run");
+        AssertOneLineError(["train", "--resume", dir, "--field", "laplace", "--steps", "8"], "different config (Field)");
+        AssertOneLineError(["train", "--resume", dir, "--steps", "4"], "already at step 4");
+        Assert.Equal(before, Snapshot(dir));
+
+        File.WriteAllText(Path.Combine(dir, "checkpoint.bin"), "garbage");
+        AssertOneLineError(["sample", "--checkpoint", dir, "--out", Path.Combine(dir, "s.csv")], "corrupt or incomplete");
+        AssertOneLineError(["train", "--resume", dir, "--steps", "8"], "corrupt or incomplete");
+    }
+
+    [Fact]
+    public void TrainResumeAndSampleEndToEnd()
+    {
+        var dir = Path.Combine(TempDir(), "run");
+        var common = new[] { "--data", "rings", "--batch", "32", "--width", "16", "--eval-samples", "100" };
+        var (code, _, err) = Run(["train", .. common, "--steps", "6", "--out", dir]);
+        Assert.True(code == 0, err);
+        (code, _, err) = Run("train", "--resume", dir, "--steps", "9");
+        Assert.True(code == 0, err);
+        Assert.Contains("\n9,", File.ReadAllText(Path.Combine(dir, "metrics.csv")));
+
+        var csv = Path.Combine(dir, "samples.csv");
+        (code, _, err) = Run("sample", "--checkpoint", dir, "--n", "123", "--out", csv, "--seed", "5");
+        Assert.True(code == 0, err);
+        var points = Drift.Train.Data.CsvPoints.Read(csv);
+        Assert.Equal(123, points.GetLength(0));
+        Assert.Equal(2, points.GetLength(1));
+        var png = Path.Combine(dir, "samples-5.png");
+        (code, _, err) = Run("sample", "--checkpoint", dir, "--n", "500", "--out", png);
+        Assert.True(code == 0, err);
+        Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, File.ReadAllBytes(png)[..4]);
+
+        // --config reruns a saved configuration; options given override it.
+        var rerun = Path.Combine(Path.GetDirectoryName(dir)!, "rerun");
+        (code, _, err) = Run("train", "--config", Path.Combine(dir, "config.json"), "--steps", "3", "--out", rerun);
+        Assert.True(code == 0, err);
+        var config = Drift.Train.Training.TrainConfig.Load(Path.Combine(rerun, "config.json"));
+        Assert.Equal(("rings", 3, 32), (config.Data, config.Steps, config.Batch));
+    }
+
+    private static Dictionary<string, string> Snapshot(string dir) => Directory.GetFiles(dir)
+        .ToDictionary(Path.GetFileName, f => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(f))))!;
+}

@@ -1,0 +1,145 @@
+using Drift.Train;
+using Drift.Train.Data;
+using TorchSharp;
+using static Drift.Tests.Tensors;
+using static TorchSharp.torch;
+
+namespace Drift.Tests;
+
+public class DataTests
+{
+    [Theory]
+    [MemberData(nameof(ToyNames))]
+    public void ToySetsAreSeededAndTwoDimensional(string name)
+    {
+        var seed = (ulong)Random.Shared.Next();
+        var a = ToyDatasets.Sample(name, 500, new Generator(seed));
+        var b = ToyDatasets.Sample(name, 500, new Generator(seed));
+        var c = ToyDatasets.Sample(name, 500, new Generator(seed + 1));
+        Assert.Equal([500L, 2L], a.shape);
+        Assert.True(a.equal(b).all().item<bool>(), $"seed {seed}: same seed, different points");
+        Assert.False(a.equal(c).all().item<bool>(), $"seed {seed}: different seeds, same points");
+        Assert.True(torch.isfinite(a).all().item<bool>());
+    }
+
+    public static TheoryData<string> ToyNames => new(ToyDatasets.Names);
+
+    [Fact]
+    public void CheckerboardPointsLieOnTheDarkSquares()
+    {
+        var (g, seed) = Fresh();
+        var p = ToArray(ToyDatasets.Sample("checkerboard", 2000, g));
+        for (var i = 0; i < p.GetLength(0); i++)
+        {
+            Assert.InRange(p[i, 0], -4, 4);
+            Assert.InRange(p[i, 1], -4, 4);
+            var cell = (int)Math.Floor(p[i, 0] / 2) + (int)Math.Floor(p[i, 1] / 2);
+            Assert.True(((cell % 2) + 2) % 2 == 0, $"seed {seed}: ({p[i, 0]}, {p[i, 1]}) on a light square");
+        }
+    }
+
+    [Fact]
+    public void MixturePointsStayNearTheirCentres()
+    {
+        var (g, seed) = Fresh();
+        foreach (var (name, std) in new[] { ("8gaussians", 0.35), ("25gaussians", 0.1) })
+        {
+            var centers = ToyDatasets.Centers(name)!;
+            var p = ToArray(ToyDatasets.Sample(name, 2000, g));
+            var hits = new int[centers.GetLength(0)];
+            for (var i = 0; i < p.GetLength(0); i++)
+            {
+                var best = Enumerable.Range(0, centers.GetLength(0))
+                    .MinBy(k => Math.Pow(p[i, 0] - centers[k, 0], 2) + Math.Pow(p[i, 1] - centers[k, 1], 2));
+                var dist = Math.Sqrt(Math.Pow(p[i, 0] - centers[best, 0], 2) + Math.Pow(p[i, 1] - centers[best, 1], 2));
+                Assert.True(dist < 6 * std, $"seed {seed}: {name} point {dist} from its nearest centre");
+                hits[best]++;
+            }
+            Assert.True(hits.All(h => h > 0), $"seed {seed}: {name} left a component empty");
+        }
+    }
+
+    [Fact]
+    public void CsvWithHeaderAnyDimension()
+    {
+        var path = TempFile("a,b,c,d\n1,2,3,4\n\n5.5, -6e-1 ,7,8\n");
+        var points = CsvPoints.Read(path);
+        Assert.Equal(new float[,] { { 1, 2, 3, 4 }, { 5.5f, -0.6f, 7, 8 } }, points);
+        Assert.Equal(new float[,] { { 1 }, { 2 }, { 3 } }, CsvPoints.Read(TempFile("1\n2\n3\n")));
+    }
+
+    [Fact]
+    public void CsvRoundTripsThroughWrite()
+    {
+        var (g, _) = Fresh();
+        var points = Drift.Train.Training.Trainer.ToArray(torch.randn([20, 3], generator: g));
+        var path = Path.Combine(Path.GetTempPath(), $"drift-{Guid.NewGuid():N}.csv");
+        CsvPoints.Write(path, points);
+        Assert.Equal(points, CsvPoints.Read(path));
+    }
+
+    [Theory]
+    [InlineData("1,2\n3,x\n", ":2: not a row of numbers")]
+    [InlineData("1,2\n3,4,5\n", ":2: 3 columns where earlier rows have 2")]
+    [InlineData("x,y\n", "no rows of numbers")]
+    [InlineData("", "no rows of numbers")]
+    [InlineData("1,2\nNaN,4\n", ":2: non-finite value")]
+    [InlineData("a,b\nc,d\n", ":2: not a row of numbers")]
+    public void CsvProblemsNameTheFileAndLine(string text, string message)
+    {
+        var path = TempFile(text);
+        var e = Assert.Throws<UserError>(() => CsvPoints.Read(path));
+        Assert.Contains(path, e.Message);
+        Assert.Contains(message, e.Message);
+    }
+
+    [Fact]
+    public void MissingCsvAndUnknownNamesAreUserErrors()
+    {
+        Assert.Contains("not found", Assert.Throws<UserError>(() => CsvPoints.Read("/nonexistent/points.csv")).Message);
+        Assert.Contains("unknown dataset 'spiral'", Assert.Throws<UserError>(() => PointData.Load("spiral", 100, true)).Message);
+        Assert.Contains("not found", Assert.Throws<UserError>(() => PointData.Load("/nonexistent/p.csv", 100, true)).Message);
+    }
+
+    [Fact]
+    public void CsvDataHoldsOutAFifthAndStandardisesOnTheRest()
+    {
+        var (g, seed) = Fresh();
+        var raw = Drift.Train.Training.Trainer.ToArray(torch.randn([100, 3], generator: g) * 5 + 10);
+        var path = Path.Combine(Path.GetTempPath(), $"drift-{Guid.NewGuid():N}.csv");
+        CsvPoints.Write(path, raw);
+        var data = PointData.Load(path, 1000, standardize: true);
+        Assert.Equal(3, data.Dim);
+        Assert.Equal(20, data.HeldOut.shape[0]);
+        Assert.Equal(20, data.Reference.shape[0]);
+        // Training draws, standardised, come out with mean ≈ 0 and std ≈ 1.
+        var train = data.Sample(20000, g);
+        Assert.True(train.mean([0]).abs().max().item<float>() < 0.05, $"seed {seed}");
+        Assert.True((train.std(0) - 1).abs().max().item<float>() < 0.05, $"seed {seed}");
+    }
+
+    [Fact]
+    public void StandardizerFitsMeanAndStdAndRoundTrips()
+    {
+        var (g, seed) = Fresh();
+        var x = torch.randn([500, 2], generator: g) * torch.tensor(new float[] { 3, 0.5f }) + torch.tensor(new float[] { -1, 4 });
+        var s = Standardizer.Fit(x);
+        var xs = ToArray(x);
+        for (var k = 0; k < 2; k++)
+        {
+            var col = Enumerable.Range(0, 500).Select(i => xs[i, k]).ToArray();
+            var mean = col.Average();
+            var std = Math.Sqrt(col.Sum(v => (v - mean) * (v - mean)) / 499);
+            Assert.Equal(mean, s.Mean[k], 4);
+            Assert.Equal(std, s.Std[k], 4);
+        }
+        Assert.True((s.Denormalize(s.Normalize(x)) - x).abs().max().item<float>() < 1e-5, $"seed {seed}");
+    }
+
+    private static string TempFile(string text)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"drift-{Guid.NewGuid():N}.csv");
+        File.WriteAllText(path, text);
+        return path;
+    }
+}
