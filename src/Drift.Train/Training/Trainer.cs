@@ -105,6 +105,13 @@ public static class Trainer
                 }
                 onStep(new StepReport(step, config.Steps, loss, stepEnergy));
             }
+            // TorchSharp's Adam.step leaves some temporaries to the finalizer, outside any dispose scope;
+            // the GC does not see their native memory, so without this a run grows by megabytes a step.
+            if (step % 10 == 0)
+            {
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+            }
             if (step % config.CheckpointEvery == 0 || step == config.Steps)
                 Save(outDir, config, step, Wall(), scale, rng, model, optimizer, data, samples, metrics, field.Scales, floor);
         }
