@@ -41,14 +41,30 @@ public sealed class ConservativeField : IDriftField
         var rms = new List<Tensor>(bandwidths.Length);
         foreach (var h in bandwidths)
         {
-            var c = -0.5 / (h * h);
-            var towardsData = torch.softmax(sqPos * c, 1).mm(pos);
-            var towardsModel = torch.softmax(sqNeg * c, 1).mm(neg);
-            var v = (towardsData - towardsModel).div_(h * h);
+            // The −x of each score cancels: V = (mean-shift towards data − mean-shift towards model)/h².
+            var v = (KernelMean(sqPos, pos, h) - KernelMean(sqNeg, neg, h)).div_(h * h);
             var r = FieldMath.Rms(v);
             rms.Add(r);
             velocity = FieldMath.Accumulate(velocity, v, r, NormalizeScales);
         }
         return new FieldOutput(velocity!, torch.stack(rms));
     }
+
+    /// <summary>
+    /// ∇log of the Gaussian KDE of <paramref name="points"/> at each row of x: (kernel-weighted mean − x)/h².
+    /// With <paramref name="self"/> set, <paramref name="points"/> must be x itself and each point's own
+    /// kernel is counted or left out as it says.
+    /// </summary>
+    public static Tensor KdeScore(Tensor x, Tensor points, double h, SelfTerm? self = null)
+    {
+        using var noGrad = torch.no_grad();
+        var sq = FieldMath.SquaredDistances(x, points);
+        if (self is { } s)
+            FieldMath.SetSelfPairs(sq, s == SelfTerm.Exclude ? double.PositiveInfinity : 0.0);
+        return (KernelMean(sq, points, h) - x).div_(h * h);
+    }
+
+    /// <summary>Σ_j softmax_j(−‖x − y_j‖²/2h²) y_j for each row, from the squared distances.</summary>
+    private static Tensor KernelMean(Tensor squaredDistances, Tensor points, double h) =>
+        torch.softmax(squaredDistances * (-0.5 / (h * h)), 1).mm(points);
 }

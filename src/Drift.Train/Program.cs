@@ -1,10 +1,17 @@
 using System.CommandLine;
 using Drift.Train.Cli;
 
+#if EXTERNAL_LIBTORCH
+// When no libtorch is on LD_LIBRARY_PATH, TorchSharp falls back to copying ~600 MB of CPU libtorch out of
+// the NuGet cache into the app folder; this build is meant to use the machine's own libtorch instead.
+Environment.SetEnvironmentVariable("NUGET_PACKAGES", Path.Combine(AppContext.BaseDirectory, "no-nuget-fallback"));
+#endif
+
 var root = new RootCommand("drift: train one-step generators with drifting fields.")
 {
     TrainCommand.Create(),
     SampleCommand.Create(),
+    ParticlesCommand.Create(),
 };
 var parse = root.Parse(args);
 if (parse.Errors.Count > 0)

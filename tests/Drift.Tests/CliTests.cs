@@ -50,6 +50,7 @@ public class CliTests
     [InlineData("--steps must be at least 1", "train", "--steps", "0")]
     [InlineData("--batch must be at least 2", "train", "--batch", "0")]
     [InlineData("unknown device 'tpu'", "train", "--device", "tpu")]
+    [InlineData("no CUDA libtorch could be loaded", "train", "--device", "cuda")]
     [InlineData("unknown field 'curl'", "train", "--field", "curl")]
     [InlineData("'abc'", "train", "--steps", "abc")]
     [InlineData("config file not found", "train", "--config", "/nonexistent/run.json")]

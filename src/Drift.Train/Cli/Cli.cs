@@ -30,6 +30,7 @@ public static class Cli
         }
         catch (UserError e)
         {
+            if (Environment.GetEnvironmentVariable("DRIFT_DEBUG") == "1") Console.Error.WriteLine(e.InnerException ?? e);
             return Fail(e.Message, UsageError);
         }
         catch (Exception e) when (e is not OutOfMemoryException)

@@ -1,3 +1,4 @@
+using Drift.Train.Particles;
 using Drift.Train.Training;
 using ScottPlot;
 
@@ -53,15 +54,71 @@ public static class Plots
         foreach (var plt in new[] { quality, field })
         {
             plt.XLabel("step");
-            plt.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
-            {
-                MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
-                IntegerTicksOnly = true,
-                LabelFormatter = y => Math.Pow(10, y).ToString("g3"),
-            };
-            plt.ShowLegend(Alignment.UpperRight);
+            LogAxes(plt, logX: false);
         }
         AtomicFile.Write(path, tmp => multiplot.SavePng(tmp, 1400, 560));
+    }
+
+    /// <summary>A particle run over time: velocities, Fisher discrepancy and energy distance, log scale.</summary>
+    public static void Trace(string path, ParticleRun run)
+    {
+        var plt = new Plot();
+        plt.Title($"{run.Config.Field} particles, N={run.Config.N}, d={run.Config.Dim}");
+        var t = run.Trace.Select(s => s.Time).ToArray();
+        AddLogLine(plt, t, run.Trace.Select(s => s.MeanSquaredVelocity), "mean squared velocity");
+        AddLogLine(plt, t, run.Trace.Select(s => s.CentreVelocity), "squared centre velocity");
+        AddLogLine(plt, t, run.Trace.Select(s => s.Fisher), "smoothed Fisher discrepancy");
+        AddLogLine(plt, t, run.Trace.Select(s => s.Energy), "energy distance to target");
+        if (run.Config.Field == "conservative")
+            AddLogLine(plt, t, run.Trace.Select(s => s.SelfWeight ?? double.NaN), "self weight");
+        plt.XLabel("time t = step·η");
+        LogAxes(plt, logX: false);
+        AtomicFile.Write(path, tmp => plt.SavePng(tmp, 1000, 600));
+    }
+
+    /// <summary>One panel per quantity: the runs against N on log–log axes, a fitted line per dimension.</summary>
+    public static void Rates(string path, IReadOnlyList<ParticleRun> runs, IReadOnlyList<RateRow> rates,
+        IReadOnlyList<(string Name, Func<ParticleRun, double> Value)> quantities)
+    {
+        var multiplot = new Multiplot();
+        multiplot.AddPlots(quantities.Count);
+        multiplot.Layout = new ScottPlot.MultiplotLayouts.Columns();
+        var dims = runs.Select(r => r.Config.Dim).Distinct().Order().ToArray();
+        for (var q = 0; q < quantities.Count; q++)
+        {
+            var plt = multiplot.GetPlot(q);
+            plt.Title(quantities[q].Name);
+            foreach (var d in dims)
+            {
+                var ok = runs.Where(r => r.Config.Dim == d && r.Diverged is null).ToArray();
+                var color = plt.Add.Palette.GetColor(Array.IndexOf(dims, d));
+                var points = plt.Add.ScatterPoints(ok.Select(r => Math.Log10(r.Config.N)).ToArray(),
+                    ok.Select(r => Math.Log10(quantities[q].Value(r))).ToArray(), color);
+                var fit = rates.FirstOrDefault(r => r.Dim == d && r.Quantity == quantities[q].Name)?.Fit;
+                points.LegendText = fit is null ? $"d={d}" : $"d={d}: slope {fit.Slope:F3} (theory {-1.0 / (d + 4):F3})";
+                if (fit is null || ok.Length == 0) continue;
+                double lo = ok.Min(r => Math.Log(r.Config.N)), hi = ok.Max(r => Math.Log(r.Config.N));
+                var line = plt.Add.ScatterLine(new[] { lo / Math.Log(10), hi / Math.Log(10) },
+                    new[] { (fit.Intercept + fit.Slope * lo) / Math.Log(10), (fit.Intercept + fit.Slope * hi) / Math.Log(10) }, color);
+                line.LineWidth = 2;
+            }
+            plt.XLabel("N");
+            LogAxes(plt, logX: true);
+        }
+        AtomicFile.Write(path, tmp => multiplot.SavePng(tmp, 480 * quantities.Count, 480));
+    }
+
+    private static void LogAxes(Plot plt, bool logX)
+    {
+        ScottPlot.TickGenerators.NumericAutomatic Log() => new()
+        {
+            MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
+            IntegerTicksOnly = true,
+            LabelFormatter = v => Math.Pow(10, v).ToString("g3"),
+        };
+        plt.Axes.Left.TickGenerator = Log();
+        if (logX) plt.Axes.Bottom.TickGenerator = Log();
+        plt.ShowLegend(Alignment.UpperRight);
     }
 
     private static ScottPlot.Plottables.Scatter AddLogLine(Plot plt, IEnumerable<double> xs, IEnumerable<double> ys, string label)

@@ -8,23 +8,46 @@ namespace Drift.Train.Training;
 /// <summary>Builds the field, the generator and the device a config names.</summary>
 public static class Components
 {
-    public static IDriftField Field(TrainConfig c) => c.Field switch
+    /// <param name="progress">Fraction of the run done, for bandwidth annealing.</param>
+    public static IDriftField Field(TrainConfig c, double progress = 0) => c.Field switch
     {
-        "conservative" => new ConservativeField(c.Bandwidths,
+        "conservative" => new ConservativeField(Annealed(c.Bandwidths, c, progress),
             c.SelfTerm == "include" ? SelfTerm.Include : SelfTerm.Exclude, c.NormalizeScales),
-        "laplace" => new LaplaceField(c.Temperatures, c.NormalizeScales),
+        "laplace" => new LaplaceField(Annealed(c.Temperatures, c, progress), c.NormalizeScales),
         _ => throw new UserError($"unknown field '{c.Field}'"),
     };
 
+    private static IEnumerable<double> Annealed(double[] scales, TrainConfig c, double progress) =>
+        scales.Select(s => s * Math.Exp(-c.Anneal * progress));
+
     public static MlpGenerator Generator(TrainConfig c, int dim) => new(c.NoiseDim, c.Width, c.Depth, dim);
 
+    /// <summary>Loads libtorch for the named device, turning TorchSharp's loader failures (whose message
+    /// blames a missing package reference) into one line that says what to do.</summary>
     public static Device Device(string name)
     {
-        if (name == "cpu") return CPU;
-        if (name != "cuda") throw new UserError($"unknown device '{name}': use cpu or cuda");
-        if (!torch.cuda.is_available())
-            throw new UserError("--device cuda: no CUDA device or CUDA libtorch here (this build bundles the CPU libtorch; "
-                + "build with -p:TorchBackend=external and put a CUDA libtorch on LD_LIBRARY_PATH)");
-        return CUDA;
+        if (name is not ("cpu" or "cuda")) throw new UserError($"unknown device '{name}': use cpu or cuda");
+        var cuda = name == "cuda";
+        var stdout = Console.Out;
+        try
+        {
+            // TorchSharp prints its loader trace to stdout when loading fails; it is in the exception too.
+            Console.SetOut(TextWriter.Null);
+            torch.InitializeDeviceType(cuda ? DeviceType.CUDA : DeviceType.CPU);
+        }
+        catch (Exception e) when (e is NotSupportedException or TypeInitializationException or DllNotFoundException or InvalidOperationException)
+        {
+            throw new UserError(cuda
+                ? "--device cuda: no CUDA libtorch could be loaded (the default build bundles the CPU libtorch; build with "
+                  + "-p:TorchBackend=external and put a CUDA libtorch, e.g. PyTorch's torch/lib, on LD_LIBRARY_PATH)"
+                : "libtorch could not be loaded (a -p:TorchBackend=external build needs a libtorch, e.g. PyTorch's torch/lib, "
+                  + "on LD_LIBRARY_PATH; DRIFT_DEBUG=1 shows TorchSharp's trace)", e);
+        }
+        finally
+        {
+            Console.SetOut(stdout);
+        }
+        if (cuda && !torch.cuda.is_available()) throw new UserError("--device cuda: libtorch loaded but sees no CUDA device");
+        return cuda ? CUDA : CPU;
     }
 }

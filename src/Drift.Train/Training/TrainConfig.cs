@@ -18,6 +18,8 @@ public sealed record TrainConfig
     /// scale has a say (unscaled, the conservative field's 1/h² lets the smallest bandwidth drown the rest).</summary>
     public bool NormalizeScales { get; init; } = true;
     public bool Standardize { get; init; } = true;
+    /// <summary>Bandwidths/temperatures shrink as e^(−r·step/steps) over the run; 0 keeps them fixed.</summary>
+    public double Anneal { get; init; }
     public double Eta { get; init; } = 1.0;
     public int Steps { get; init; } = 2000;
     public int Batch { get; init; } = 1024;
@@ -75,6 +77,7 @@ public sealed record TrainConfig
         if (Device is not ("cpu" or "cuda")) Fail($"unknown device '{Device}': use cpu or cuda");
         if (!(Eta > 0) || double.IsInfinity(Eta)) Fail($"--eta must be positive, got {Eta}");
         if (!(Lr > 0) || double.IsInfinity(Lr)) Fail($"--lr must be positive, got {Lr}");
+        if (!(Anneal >= 0) || double.IsInfinity(Anneal)) Fail($"--anneal must be 0 or positive, got {Anneal}");
         var scales = Field == "conservative" ? ("--bandwidth", Bandwidths) : ("--temperature", Temperatures);
         if (scales.Item2.Length == 0) Fail($"{scales.Item1} needs at least one value");
         foreach (var s in scales.Item2)

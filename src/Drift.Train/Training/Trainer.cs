@@ -80,7 +80,8 @@ public static class Trainer
                 var noise = torch.randn([config.Batch, config.NoiseDim], generator: rng).to(device);
                 var positives = data.Sample(config.PositiveCount, rng).to(device);
                 var x = model.forward(noise);
-                var drift = DriftLoss.Compute(field, x, positives, config.Eta);
+                var stepField = config.Anneal > 0 ? Components.Field(config, (double)step / config.Steps) : field;
+                var drift = DriftLoss.Compute(stepField, x, positives, config.Eta);
                 foreach (var group in optimizer.ParamGroups)
                     group.LearningRate = LearningRate(config, step);
                 optimizer.zero_grad();

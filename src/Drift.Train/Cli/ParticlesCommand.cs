@@ -1,0 +1,107 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using Drift.Train.Output;
+using Drift.Train.Particles;
+using Microsoft.Extensions.Logging;
+
+namespace Drift.Train.Cli;
+
+/// <summary><c>drift particles</c>: one finite-particle run, or with --sweep-n a rate study over N and d.</summary>
+public static class ParticlesCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("particles", "Move N particles by a drifting field (no network) and measure how close they get.");
+        var binder = new ConfigBinder<ParticleConfig>(command);
+        binder.Bind(new Option<string>("--field") { Description = "conservative (default) or laplace." }, (c, v) => c with { Field = v });
+        binder.Bind(new Option<string>("--self-term") { Description = "Conservative: include (default, the theory's form) or exclude each particle's own kernel in the particle KDE." }, (c, v) => c with { SelfTerm = v });
+        binder.Bind(new Option<string>("--target") { Description = "gaussian (N(0,I), default) or mixture (modes at ±2 on the first two axes, std 0.5)." }, (c, v) => c with { Target = v });
+        binder.Bind(new Option<int>("--target-samples") { Description = "M fixed target samples for the field; 0 (default): the exact smoothed target score (conservative), M = N (laplace)." }, (c, v) => c with { TargetSamples = v });
+        binder.Bind(new Option<string>("--start") { Description = "shifted (default: the target moved by 2 along the first axis), target, or normal." }, (c, v) => c with { Start = v });
+        binder.Bind(new Option<int>("--n") { Description = "Particles. Default 512." }, (c, v) => c with { N = v });
+        binder.Bind(new Option<int>("--dim") { Description = "Dimension. Default 2." }, (c, v) => c with { Dim = v });
+        binder.Bind(new Option<double>("--bandwidth") { Description = "Fixed bandwidth h; default 0: h = c·N^(-1/(d+4)) with c = --bandwidth-scale." }, (c, v) => c with { Bandwidth = v });
+        binder.Bind(new Option<double>("--bandwidth-scale") { Description = "c in h = c·N^(-1/(d+4)). Default 1." }, (c, v) => c with { BandwidthScale = v });
+        binder.Bind(new Option<double>("--temperature") { Description = "Laplace temperature. Default 0.5." }, (c, v) => c with { Temperature = v });
+        binder.Bind(new Option<double>("--anneal") { Description = "Scales shrink as exp(-r·t/T) over the run. Default 0 (fixed)." }, (c, v) => c with { Anneal = v });
+        binder.Bind(new Option<double>("--time") { Description = "Total time T. Default 2." }, (c, v) => c with { Time = v });
+        binder.Bind(new Option<double>("--eta") { Description = "Euler step; default 0: 0.25·h² at the final bandwidth (conservative), 0.1 (laplace)." }, (c, v) => c with { Eta = v });
+        binder.Bind(new Option<int>("--record-every") { Description = "Steps between measurements. Default 10." }, (c, v) => c with { RecordEvery = v });
+        binder.Bind(new Option<int>("--fisher-points") { Description = "Fresh target points per Fisher estimate. Default 1024." }, (c, v) => c with { FisherPoints = v });
+        binder.Bind(new Option<long>("--seed") { Description = "Seed (a sweep uses seed, seed+1, ...). Default 0." }, (c, v) => c with { Seed = v });
+        binder.Bind(new Option<double>("--blowup") { Description = "Distance from the origin past which a particle counts as diverged. Default 1e4." }, (c, v) => c with { Blowup = v });
+        var sweepN = new Option<string>("--sweep-n") { Description = "Rate study: comma-separated particle counts, e.g. 64,256,1024." };
+        var dims = new Option<string>("--dims") { Description = "Rate study: comma-separated dimensions. Default 1,2,4.", DefaultValueFactory = _ => "1,2,4" };
+        var seeds = new Option<int>("--seeds") { Description = "Rate study: seeds per (N, d). Default 3.", DefaultValueFactory = _ => 3 };
+        var outDir = new Option<string>("--out") { Description = "Output folder. Default checkpoints/particles-<field>." };
+        command.Options.Add(sweepN);
+        command.Options.Add(dims);
+        command.Options.Add(seeds);
+        command.Options.Add(outDir);
+
+        command.SetAction(parse => Cli.Run(() =>
+        {
+            var config = binder.Apply(parse, new ParticleConfig());
+            config.Validate();
+            var dir = parse.GetValue(outDir) ?? Path.Combine("checkpoints", $"particles-{config.Field}");
+            using var loggers = Cli.Loggers();
+            var log = loggers.CreateLogger("drift");
+            if (parse.GetValue(sweepN) is { } ns)
+            {
+                var seedCount = parse.GetValue(seeds);
+                if (seedCount < 1) throw new UserError($"--seeds must be at least 1, got {seedCount}");
+                var rates = RateStudy.Run(config, Ints("--sweep-n", ns, 2), Ints("--dims", parse.GetValue(dims)!, 1), seedCount, dir, log,
+                    line => log.LogInformation("{Run}", line));
+                foreach (var r in rates.Where(r => r.Fit is not null))
+                    log.LogInformation("d={Dim} {Quantity}: slope {Slope:F3} [{Low:F3}, {High:F3}], predicted {Predicted:F3}",
+                        r.Dim, r.Quantity, r.Fit!.Slope, r.Fit.Lower, r.Fit.Upper, r.Predicted);
+                log.LogInformation("wrote {Dir}: rates.md, rates.csv, sweep.csv, rates.png", dir);
+                return 0;
+            }
+
+            var run = ParticleSystem.Run(config);
+            Directory.CreateDirectory(dir);
+            AtomicFile.WriteText(Path.Combine(dir, "trace.csv"), TraceCsv(run));
+            Plots.Trace(Path.Combine(dir, "curves.png"), run);
+            Plots.Samples(Path.Combine(dir, "particles.png"), ToFloat(run.TargetSample), ToFloat(run.Final),
+                $"{config.Field} particles, N={config.N}, d={config.Dim}, t={run.Trace[^1].Time:g3}");
+            if (run.Diverged is { } d)
+                log.LogWarning("diverged at step {Step} (t={Time:g3}): particle {Particle}, |x| = {Norm:g3}", d.Step, d.Time, d.Particle, d.Norm);
+            log.LogInformation("h={H:g3}, eta={Eta:g3}, {Steps} steps in {Seconds:F1} s: root time-averaged velocity {V:g4}, late {Late:g4}, "
+                + "root smoothed Fisher {F:g4}, energy distance {E:g4}", config.InitialBandwidth, run.Eta, run.Steps, run.Seconds,
+                run.RootTimeAveragedVelocity, run.RootLateVelocity, run.RootFisher, run.Energy);
+            log.LogInformation("wrote {Dir}: trace.csv, curves.png, particles.png", dir);
+            return 0;
+        }));
+        return command;
+    }
+
+    private static float[,] ToFloat(double[,] a)
+    {
+        var f = new float[a.GetLength(0), a.GetLength(1)];
+        for (var i = 0; i < a.GetLength(0); i++)
+            for (var j = 0; j < a.GetLength(1); j++)
+                f[i, j] = (float)a[i, j];
+        return f;
+    }
+
+    private static int[] Ints(string name, string text, int min)
+    {
+        var values = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Select(s => int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : int.MinValue).ToArray();
+        if (values.Length == 0 || values.Any(v => v < min))
+            throw new UserError($"{name} takes comma-separated integers of at least {min}, got '{text}'");
+        return values;
+    }
+
+    private static string TraceCsv(ParticleRun run)
+    {
+        static string F(double v) => v.ToString("G6", CultureInfo.InvariantCulture);
+        var sb = new StringBuilder("step,time,bandwidth,mean_sq_velocity,centre_sq_velocity,self_weight,fisher,energy\n");
+        foreach (var s in run.Trace)
+            sb.AppendLine(string.Join(',', s.Step, F(s.Time), F(s.Bandwidth), F(s.MeanSquaredVelocity), F(s.CentreVelocity),
+                s.SelfWeight is { } w ? F(w) : "", F(s.Fisher), F(s.Energy)));
+        return sb.ToString();
+    }
+}

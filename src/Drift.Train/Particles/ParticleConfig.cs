@@ -1,0 +1,60 @@
+namespace Drift.Train.Particles;
+
+/// <summary>One finite-particle experiment: N particles in d dimensions moved by explicit Euler steps of a
+/// drifting field towards a target, without any network.</summary>
+public sealed record ParticleConfig
+{
+    public string Field { get; init; } = "conservative";
+    public string SelfTerm { get; init; } = "include";
+    /// <summary>gaussian (N(0, I)) or mixture (modes at ±2 on the first two axes, std 0.5).</summary>
+    public string Target { get; init; } = "gaussian";
+    /// <summary>M fixed target samples the field uses; 0: the exact smoothed target score (conservative) or
+    /// M = N (laplace, which has no analytic form).</summary>
+    public int TargetSamples { get; init; }
+    /// <summary>target (start in equilibrium), normal (N(0, I)) or shifted (the target moved by 2 along the first axis).</summary>
+    public string Start { get; init; } = "shifted";
+    public int N { get; init; } = 512;
+    public int Dim { get; init; } = 2;
+    /// <summary>Fixed bandwidth h0; when 0, h0 = BandwidthScale · N^(−1/(d+4)).</summary>
+    public double Bandwidth { get; init; }
+    public double BandwidthScale { get; init; } = 1.0;
+    /// <summary>Laplace temperature τ.</summary>
+    public double Temperature { get; init; } = 0.5;
+    /// <summary>Scales shrink as e^(−r·t/T) over the run: r = 0 keeps them fixed.</summary>
+    public double Anneal { get; init; }
+    /// <summary>Total time T; the run takes T/η steps.</summary>
+    public double Time { get; init; } = 2.0;
+    /// <summary>Step size; 0: 0.25·h² at the final bandwidth (conservative, the field's Jacobian is ~1/h²) or 0.1 (laplace).</summary>
+    public double Eta { get; init; }
+    public int RecordEvery { get; init; } = 10;
+    public int FisherPoints { get; init; } = 1024;
+    public long Seed { get; init; }
+    /// <summary>A particle farther than this from the origin counts as diverged.</summary>
+    public double Blowup { get; init; } = 1e4;
+
+    public double InitialBandwidth => Bandwidth > 0 ? Bandwidth : BandwidthScale * Math.Pow(N, -1.0 / (Dim + 4));
+
+    public double ScaleAt(double fraction) => Math.Exp(-Anneal * fraction);
+
+    public double StepSize => Eta > 0 ? Eta
+        : Field == "laplace" ? 0.1 : 0.25 * Math.Pow(InitialBandwidth * ScaleAt(1), 2);
+
+    public int Steps => Math.Max(1, (int)Math.Round(Time / StepSize));
+
+    public void Validate()
+    {
+        if (Field is not ("conservative" or "laplace")) throw new UserError($"unknown field '{Field}': use conservative or laplace");
+        if (SelfTerm is not ("exclude" or "include")) throw new UserError($"unknown self term '{SelfTerm}': use exclude or include");
+        if (Target is not ("gaussian" or "mixture")) throw new UserError($"unknown target '{Target}': use gaussian or mixture");
+        if (Start is not ("target" or "normal" or "shifted")) throw new UserError($"unknown start '{Start}': use target, normal or shifted");
+        if (N < 2) throw new UserError($"--n must be at least 2, got {N}");
+        if (Dim < 1) throw new UserError($"--dim must be at least 1, got {Dim}");
+        if (TargetSamples < 0) throw new UserError($"--target-samples must be 0 or more, got {TargetSamples}");
+        foreach (var (name, v) in new[] { ("--bandwidth", Bandwidth), ("--eta", Eta), ("--anneal", Anneal) })
+            if (v < 0 || !double.IsFinite(v)) throw new UserError($"{name} must be 0 (automatic) or positive, got {v}");
+        foreach (var (name, v) in new[] { ("--bandwidth-scale", BandwidthScale), ("--temperature", Temperature), ("--time", Time), ("--blowup", Blowup) })
+            if (!(v > 0) || !double.IsFinite(v)) throw new UserError($"{name} must be positive, got {v}");
+        if (RecordEvery < 1) throw new UserError($"--record-every must be at least 1, got {RecordEvery}");
+        if (FisherPoints < 1) throw new UserError($"--fisher-points must be at least 1, got {FisherPoints}");
+    }
+}

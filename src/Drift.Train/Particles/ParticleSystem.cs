@@ -1,0 +1,148 @@
+using System.Diagnostics;
+using Drift.Loss;
+using Drift.Metrics;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Drift.Train.Particles;
+
+/// <param name="MeanSquaredVelocity">(1/N) Σ ‖V(X_i)‖².</param>
+/// <param name="CentreVelocity">‖(1/N) Σ V(X_i)‖²: how fast the cloud's centre still moves.</param>
+/// <param name="SelfWeight">Conservative field: the mean share of each particle's model KDE owed to its own
+/// kernel, K(0)/Σ_j K(X_i − X_j). Null for the Laplace field, which masks self pairs.</param>
+/// <param name="Fisher">Smoothed Fisher discrepancy E_z ‖∇log ν_h(z) − ∇log μ_h(z)‖² at fresh target points z.</param>
+public sealed record ParticleSnapshot(int Step, double Time, double Bandwidth, double MeanSquaredVelocity,
+    double CentreVelocity, double? SelfWeight, double Fisher, double Energy);
+
+/// <summary>Where and when a run left the finite world.</summary>
+public sealed record Divergence(int Step, double Time, int Particle, double Norm);
+
+/// <param name="RootTimeAveragedVelocity">sqrt of the time average over [0, T] of the mean squared velocity: what
+/// the theorem bounds.</param>
+/// <param name="RootLateVelocity">The same over the last quarter of the run.</param>
+/// <param name="RootFisher">sqrt of the smoothed Fisher discrepancy at the end.</param>
+public sealed record ParticleRun(ParticleConfig Config, double Eta, int Steps, IReadOnlyList<ParticleSnapshot> Trace,
+    Divergence? Diverged, double RootTimeAveragedVelocity, double RootLateVelocity, double RootFisher, double Energy,
+    double Seconds, double[,] Final, double[,] TargetSample);
+
+/// <summary>N particles moved by explicit Euler steps X ← X + η V(X) of a drifting field, in float64.</summary>
+public static class ParticleSystem
+{
+    private const int EnergyPoints = 2000;
+
+    public static Tensor Step(Tensor x, Tensor velocity, double eta) => x + eta * velocity;
+
+    public static GaussianMixture TargetOf(ParticleConfig c) =>
+        c.Target == "mixture" ? GaussianMixture.Modes(c.Dim) : GaussianMixture.StandardNormal(c.Dim);
+
+    /// <summary>The field at the particles. The conservative field against an analytic target uses the exact
+    /// smoothed target score; otherwise the field sees the M fixed target samples.</summary>
+    public static Tensor Velocity(ParticleConfig c, Tensor x, GaussianMixture target, Tensor? targetSamples, double scale)
+    {
+        if (c.Field == "laplace")
+            return new LaplaceField([c.Temperature * scale], normalizeScales: false).Compute(x, targetSamples!).Velocity;
+        var h = c.InitialBandwidth * scale;
+        var self = c.SelfTerm == "include" ? SelfTerm.Include : SelfTerm.Exclude;
+        return targetSamples is null
+            ? target.SmoothedScore(x, h) - ConservativeField.KdeScore(x, x, h, self)
+            : new ConservativeField([h], self, normalizeScales: false).Compute(x, targetSamples).Velocity;
+    }
+
+    public static ParticleRun Run(ParticleConfig c)
+    {
+        c.Validate();
+        var timer = Stopwatch.StartNew();
+        var target = TargetOf(c);
+        using var rng = new Generator((ulong)c.Seed);
+        using var probeRng = new Generator((ulong)c.Seed ^ 0x9E3779B97F4A7C15);
+        var x = InitialPositions(c, target, rng);
+        var m = c.TargetSamples > 0 ? c.TargetSamples : c.Field == "laplace" ? c.N : 0;
+        using var targetSamples = m > 0 ? target.Sample(m, rng) : null;
+
+        var eta = c.StepSize;
+        var steps = c.Steps;
+        var velocities = new double[steps];
+        var trace = new List<ParticleSnapshot>();
+        Divergence? diverged = null;
+        for (var step = 0; step < steps; step++)
+        {
+            var scale = c.ScaleAt((double)step / steps);
+            using var scope = torch.NewDisposeScope();
+            var v = Velocity(c, x, target, targetSamples, scale);
+            velocities[step] = v.pow(2).sum(1).mean().item<double>();
+            if (step % c.RecordEvery == 0)
+                trace.Add(Measure(c, step, step * eta, x, v, target, targetSamples, scale, probeRng));
+            var next = Step(x, v, eta);
+            diverged = Check(next, step + 1, (step + 1) * eta, c.Blowup);
+            x.Dispose();
+            x = next.MoveToOuterDisposeScope();
+            if (diverged is not null)
+            {
+                velocities = velocities[..(step + 1)];
+                break;
+            }
+        }
+        if (diverged is null)
+        {
+            using var scope = torch.NewDisposeScope();
+            var v = Velocity(c, x, target, targetSamples, c.ScaleAt(1));
+            trace.Add(Measure(c, steps, steps * eta, x, v, target, targetSamples, c.ScaleAt(1), probeRng));
+        }
+        var last = trace[^1];
+        var late = velocities[(velocities.Length * 3 / 4)..];
+        var final = x.data<double>().ToArray();
+        using var reference = target.Sample(Math.Min(EnergyPoints, c.N), probeRng);
+        x.Dispose();
+        return new ParticleRun(c, eta, steps, trace, diverged,
+            Math.Sqrt(velocities.Average()), Math.Sqrt(late.Average()), Math.Sqrt(last.Fisher), last.Energy,
+            timer.Elapsed.TotalSeconds, Matrix(final, c.Dim), Matrix(reference.data<double>().ToArray(), c.Dim));
+    }
+
+    private static double[,] Matrix(double[] flat, int d)
+    {
+        var m = new double[flat.Length / d, d];
+        Buffer.BlockCopy(flat, 0, m, 0, flat.Length * sizeof(double));
+        return m;
+    }
+
+    /// <summary>The start, drawn first from the run's generator (the M target samples come next).</summary>
+    public static Tensor InitialPositions(ParticleConfig c, GaussianMixture target, Generator rng) => c.Start switch
+    {
+        "target" => target.Sample(c.N, rng),
+        "normal" => torch.randn([c.N, c.Dim], dtype: float64, generator: rng),
+        _ => target.Sample(c.N, rng) + torch.nn.functional.one_hot(torch.tensor(0L), c.Dim).to(float64) * 2,
+    };
+
+    private static ParticleSnapshot Measure(ParticleConfig c, int step, double time, Tensor x, Tensor v,
+        GaussianMixture target, Tensor? targetSamples, double scale, Generator probeRng)
+    {
+        var h = c.InitialBandwidth * scale;
+        var msv = v.pow(2).sum(1).mean().item<double>();
+        var centre = v.mean([0]).pow(2).sum().item<double>();
+        double? selfWeight = null;
+        if (c.Field == "conservative")
+        {
+            var sq = torch.cdist(x, x).pow(2);
+            sq.diagonal().fill_(0);
+            selfWeight = torch.exp(-torch.logsumexp(sq * (-0.5 / (h * h)), 1)).mean().item<double>();
+        }
+        var z = target.Sample(c.FisherPoints, probeRng);
+        var targetScore = targetSamples is null ? target.SmoothedScore(z, h) : ConservativeField.KdeScore(z, targetSamples, h);
+        var fisher = (targetScore - ConservativeField.KdeScore(z, x, h)).pow(2).sum(1).mean().item<double>();
+        var count = Math.Min(EnergyPoints, c.N);
+        var energy = EnergyDistance.Compute(x[..count], target.Sample(count, probeRng));
+        return new ParticleSnapshot(step, time, h, msv, centre, selfWeight, fisher, energy);
+    }
+
+    /// <summary>A non-finite position, or one beyond the blow-up radius, ends the run as a result.</summary>
+    private static Divergence? Check(Tensor x, int step, double time, double blowup)
+    {
+        var norms = x.norm(1);
+        var finite = torch.isfinite(norms);
+        if (!finite.all().item<bool>())
+            return new Divergence(step, time, (int)(~finite).nonzero()[0, 0].item<long>(), double.NaN);
+        var worst = (int)norms.argmax().item<long>();
+        var norm = norms[worst].item<double>();
+        return norm > blowup ? new Divergence(step, time, worst, norm) : null;
+    }
+}

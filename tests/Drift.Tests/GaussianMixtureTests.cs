@@ -1,0 +1,91 @@
+using Drift.Loss;
+using TorchSharp;
+using static Drift.Tests.Tensors;
+using static TorchSharp.torch;
+
+namespace Drift.Tests;
+
+public class GaussianMixtureTests
+{
+    /// <summary>log Σ_k w_k N(x; μ_k, (σ_k² + h²) I), by an explicit loop.</summary>
+    private static double LogSmoothedDensity(double[] x, double[,] means, double[] stds, double[] weights, double h)
+    {
+        var total = 0.0;
+        for (var k = 0; k < stds.Length; k++)
+        {
+            var v = stds[k] * stds[k] + h * h;
+            var sq = 0.0;
+            for (var j = 0; j < x.Length; j++) sq += Math.Pow(x[j] - means[k, j], 2);
+            total += weights[k] / weights.Sum() * Math.Pow(2 * Math.PI * v, -x.Length / 2.0) * Math.Exp(-sq / (2 * v));
+        }
+        return Math.Log(total);
+    }
+
+    [Theory]
+    [InlineData(1, 0.0)]
+    [InlineData(3, 0.4)]
+    [InlineData(5, 1.3)]
+    public void SmoothedScoreIsTheFiniteDifferenceGradientOfTheSmoothedLogDensity(int d, double h)
+    {
+        var (g, seed) = Fresh();
+        var means = ToArray(Randn(g, 3, d, 2));
+        double[] stds = [0.5, 1.0, 0.8];
+        double[] weights = [0.2, 0.5, 0.3];
+        var mixture = new GaussianMixture(means, stds, weights);
+        var x = Randn(g, 6, d, 1.5);
+        var score = ToArray(mixture.SmoothedScore(x, h));
+        var xs = ToArray(x);
+        for (var i = 0; i < 6; i++)
+        for (var k = 0; k < d; k++)
+        {
+            var up = Reference.Row(xs, i);
+            var down = Reference.Row(xs, i);
+            up[k] += 1e-5;
+            down[k] -= 1e-5;
+            var fd = (LogSmoothedDensity(up, means, stds, weights, h) - LogSmoothedDensity(down, means, stds, weights, h)) / 2e-5;
+            Assert.True(Math.Abs(score[i, k] - fd) < 1e-6 * (1 + Math.Abs(fd)), $"seed {seed}: score {score[i, k]} vs {fd}");
+        }
+    }
+
+    [Fact]
+    public void SamplesHaveTheMixturesMeanAndVariance()
+    {
+        var (g, seed) = Fresh();
+        var mixture = GaussianMixture.Modes(3);
+        var s = mixture.Sample(200_000, g);
+        // Four equal modes at ±2 on axes 0 and 1 (std 0.5): mean 0; variance 0.25 + 4/2 on those axes, 0.25 on the third.
+        var mean = s.mean([0]);
+        var variance = s.var(0);
+        Assert.True(mean.abs().max().item<double>() < 0.02, $"seed {seed}: mean {mean.str()}");
+        Assert.InRange(variance[0].item<double>(), 2.2, 2.3);
+        Assert.InRange(variance[1].item<double>(), 2.2, 2.3);
+        Assert.InRange(variance[2].item<double>(), 0.245, 0.255);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData(SelfTerm.Include)]
+    [InlineData(SelfTerm.Exclude)]
+    public void KdeScoreIsTheFiniteDifferenceGradientOfTheLogKde(SelfTerm? self)
+    {
+        var (g, seed) = Fresh();
+        var x = Randn(g, 8, 2);
+        var points = self is null ? Randn(g, 13, 2) : x;
+        const double h = 0.7;
+        var score = ToArray(ConservativeField.KdeScore(x, points, h, self));
+        var xs = ToArray(x);
+        var ps = ToArray(points);
+        for (var i = 0; i < 8; i++)
+        for (var k = 0; k < 2; k++)
+        {
+            // The self point stays where it is while the query moves.
+            var skip = self == SelfTerm.Exclude ? i : -1;
+            var up = Reference.Row(xs, i);
+            var down = Reference.Row(xs, i);
+            up[k] += 1e-5;
+            down[k] -= 1e-5;
+            var fd = (Reference.LogKde(up, ps, h, skip) - Reference.LogKde(down, ps, h, skip)) / 2e-5;
+            Assert.True(Math.Abs(score[i, k] - fd) < 1e-6 * (1 + Math.Abs(fd)), $"seed {seed}, {self}: {score[i, k]} vs {fd}");
+        }
+    }
+}

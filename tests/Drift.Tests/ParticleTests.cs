@@ -1,0 +1,110 @@
+using Drift.Loss;
+using Drift.Metrics;
+using Drift.Train.Particles;
+using TorchSharp;
+using static Drift.Tests.Tensors;
+using static TorchSharp.torch;
+
+namespace Drift.Tests;
+
+public class ParticleTests
+{
+    [Theory]
+    [InlineData("conservative", "include", 0)]
+    [InlineData("conservative", "exclude", 40)]
+    [InlineData("laplace", "include", 0)]
+    public void OneRunStepIsExactlyXPlusEtaV(string field, string self, int targetSamples)
+    {
+        var seed = Random.Shared.Next();
+        var c = new ParticleConfig { Field = field, SelfTerm = self, TargetSamples = targetSamples, N = 30, Dim = 3,
+            Eta = 0.01, Time = 0.01, Seed = seed, Target = "mixture" };
+        var run = ParticleSystem.Run(c);
+        Assert.Equal(1, run.Steps);
+
+        using var rng = new Generator((ulong)seed);
+        var target = ParticleSystem.TargetOf(c);
+        var x0 = ParticleSystem.InitialPositions(c, target, rng);
+        var m = targetSamples > 0 ? targetSamples : field == "laplace" ? c.N : 0;
+        var y = m > 0 ? target.Sample(m, rng) : null;
+        var expected = ToArray(x0 + 0.01 * ParticleSystem.Velocity(c, x0, target, y, 1.0));
+        Assert.Equal(0.0, MaxAbsDiff(expected, run.Final));
+    }
+
+    [Fact]
+    public void VelocityVanishesWhenTheTargetSamplesAreTheParticles()
+    {
+        var (g, seed) = Fresh();
+        var c = new ParticleConfig { Field = "conservative", SelfTerm = "include", N = 50, Dim = 2, TargetSamples = 50 };
+        var x = Randn(g, 50, 2);
+        var v = ParticleSystem.Velocity(c, x, ParticleSystem.TargetOf(c), x.clone(), 1.0);
+        Assert.True(MaxAbs(v) < 1e-12, $"seed {seed}: max |V| = {MaxAbs(v)}");
+    }
+
+    [Fact]
+    public void DivergenceIsReportedAsAResult()
+    {
+        // Shifted by 2, most particles already lie beyond a blow-up radius of 1.5 after the first step.
+        var run = ParticleSystem.Run(new ParticleConfig { N = 64, Dim = 2, Blowup = 1.5, Seed = Random.Shared.Next() });
+        Assert.NotNull(run.Diverged);
+        Assert.Equal(1, run.Diverged!.Step);
+        Assert.InRange(run.Diverged.Particle, 0, 63);
+        Assert.True(run.Diverged.Norm > 1.5);
+        Assert.True(double.IsFinite(run.RootTimeAveragedVelocity));
+    }
+
+    [Fact]
+    public void ExcludedSelfTermBlowsUpAnIsolatedParticle()
+    {
+        // Leave-one-out, a particle far from the rest is pushed away by (x − nearest)/h², faster than the
+        // smoothed target pulls it back (~x): the run must end as a reported divergence, not a crash.
+        var run = ParticleSystem.Run(new ParticleConfig { SelfTerm = "exclude", N = 256, Dim = 2, Time = 4, Seed = 3 });
+        Assert.NotNull(run.Diverged);
+    }
+
+    [Fact]
+    public void ParticlesStartedAtTheTargetStayCloseToIt()
+    {
+        var run = ParticleSystem.Run(new ParticleConfig { Start = "target", N = 400, Dim = 2, Time = 1, Seed = Random.Shared.Next() });
+        Assert.Null(run.Diverged);
+        Assert.True(run.Energy < 0.05, $"energy distance {run.Energy}");
+    }
+
+    [Theory]
+    [InlineData(-0.2)]
+    [InlineData(-0.125)]
+    [InlineData(0.5)]
+    public void SlopeFitterRecoversAPlantedExponent(double exponent)
+    {
+        var rng = new Random();
+        var ns = new[] { 64.0, 128, 256, 512, 1024, 2048 };
+        var xs = ns.SelectMany(n => Enumerable.Repeat(n, 5)).ToArray();
+        var ys = xs.Select(n => 3.0 * Math.Pow(n, exponent) * Math.Exp(0.05 * Gaussian(rng))).ToArray();
+        var fit = LogLogFit.Fit(xs, ys);
+        Assert.True(Math.Abs(fit.Slope - exponent) < 0.05, $"slope {fit.Slope} for planted {exponent}");
+        Assert.True(fit.Lower < fit.Slope && fit.Slope < fit.Upper);
+        // Noise-free points give the exponent to rounding and a zero-width interval.
+        var exact = LogLogFit.Fit(ns, ns.Select(n => 7 * Math.Pow(n, exponent)).ToArray());
+        Assert.Equal(exponent, exact.Slope, 10);
+        Assert.Equal(Math.Log(7), exact.Intercept, 8);
+        Assert.True(exact.Upper - exact.Lower < 1e-8);
+    }
+
+    [Fact]
+    public void SlopeIntervalCoversThePlantedExponentAtTheNominalRate()
+    {
+        // Over many noisy replicates a 95% interval must cover the truth close to 95% of the time.
+        var rng = new Random();
+        var ns = new[] { 64.0, 128, 256, 512, 1024 };
+        var covered = 0;
+        const int trials = 400;
+        for (var t = 0; t < trials; t++)
+        {
+            var fit = LogLogFit.Fit(ns, ns.Select(n => Math.Pow(n, -0.3) * Math.Exp(0.2 * Gaussian(rng))).ToArray());
+            if (fit.Lower <= -0.3 && -0.3 <= fit.Upper) covered++;
+        }
+        Assert.InRange(covered / (double)trials, 0.90, 0.99);
+    }
+
+    private static double Gaussian(Random rng) =>
+        Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
+}
