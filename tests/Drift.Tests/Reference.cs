@@ -73,6 +73,21 @@ internal static class Reference
         return double.IsNegativeInfinity(max) ? max : max + Math.Log(v.Sum(t => Math.Exp(t - max)));
     }
 
+    /// <summary>Central finite-difference gradient of f at q.</summary>
+    public static double[] Gradient(Func<double[], double> f, double[] q, double step = 1e-5)
+    {
+        var grad = new double[q.Length];
+        for (var k = 0; k < q.Length; k++)
+        {
+            var up = (double[])q.Clone();
+            var down = (double[])q.Clone();
+            up[k] += step;
+            down[k] -= step;
+            grad[k] = (f(up) - f(down)) / (2 * step);
+        }
+        return grad;
+    }
+
     /// <summary>Mean of ‖a_i − b_j‖ over all pairs.</summary>
     public static double MeanDistance(double[,] a, double[,] b)
     {

@@ -64,7 +64,7 @@ public class ResumeTests
         var result = Trainer.Run(config, dir, null, NullLogger.Instance, _ => { }, CancellationToken.None);
         foreach (var file in new[] { Checkpoint.FileName, Trainer.ConfigFile, MetricsLog.FileName, Trainer.SamplesPlot, Trainer.CurvesPlot })
             Assert.True(new FileInfo(Path.Combine(dir, file)).Length > 0, $"{file} missing or empty");
-        Assert.Equal(config.ToJson(), TrainConfig.Load(Path.Combine(dir, Trainer.ConfigFile)).ToJson());
+        Assert.Equal(config.Resolved().ToJson(), TrainConfig.Load(Path.Combine(dir, Trainer.ConfigFile)).ToJson());
         Assert.True(double.IsFinite(result.Energy) && result.Energy >= 0);
         Assert.True(result.Floor > 0);
         Assert.Empty(Directory.GetFiles(dir, "*.tmp*"));

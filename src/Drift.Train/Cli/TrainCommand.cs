@@ -18,7 +18,7 @@ public static class TrainCommand
             (c, v) => c with { Data = v });
         binder.Bind(new Option<string>("--field") { Description = "conservative (KDE-gradient) or laplace (displacement). Default conservative." },
             (c, v) => c with { Field = v });
-        binder.Bind(new Option<double[]>("--bandwidth") { Description = "Conservative field bandwidths h, in standardised units. Default 0.05 0.1 0.2 0.4.", AllowMultipleArgumentsPerToken = true },
+        binder.Bind(new Option<double[]>("--bandwidth") { Description = "Conservative field bandwidths h at the start, in standardised units. Default 0.4 0.8 1.6 3.2 (annealed to 1/8 of that).", AllowMultipleArgumentsPerToken = true },
             (c, v) => c with { Bandwidths = v });
         binder.Bind(new Option<double[]>("--temperature") { Description = "Laplace field temperatures tau, in standardised units. Default 0.05 0.2 0.5.", AllowMultipleArgumentsPerToken = true },
             (c, v) => c with { Temperatures = v });
@@ -28,7 +28,7 @@ public static class TrainCommand
             (c, v) => c with { NormalizeScales = v });
         binder.Bind(new Option<bool>("--standardize") { Description = "Train in per-dimension standardised coordinates (default true); samples are always in data units." },
             (c, v) => c with { Standardize = v });
-        binder.Bind(new Option<double>("--anneal") { Description = "Bandwidths/temperatures shrink as exp(-r*step/steps) over the run. Default 0 (fixed)." },
+        binder.Bind(new Option<double>("--anneal") { Description = "Bandwidths/temperatures shrink as exp(-r*step/steps) over the run. Default: ln 8 = 2.079 for conservative, 0 (fixed) for laplace." },
             (c, v) => c with { Anneal = v });
         binder.Bind(new Option<double>("--eta") { Description = "Drift size: the loss regresses x onto x + eta*V. Default 1." }, (c, v) => c with { Eta = v });
         binder.Bind(new Option<int>("--steps") { Description = "Training steps. Default 2000." }, (c, v) => c with { Steps = v });
@@ -71,7 +71,7 @@ public static class TrainCommand
             }
             else
             {
-                config = Apply(fromFile ?? new TrainConfig());
+                config = Apply(fromFile ?? new TrainConfig()).Resolved();
                 config.Validate();
                 dir = parse.GetValue(outDir) ?? DefaultOutDir(config);
                 if (HoldsRun(dir))

@@ -18,7 +18,7 @@ public static class Components
     };
 
     private static IEnumerable<double> Annealed(double[] scales, TrainConfig c, double progress) =>
-        scales.Select(s => s * Math.Exp(-c.Anneal * progress));
+        scales.Select(s => s * c.ScaleAt(progress));
 
     public static MlpGenerator Generator(TrainConfig c, int dim) => new(c.NoiseDim, c.Width, c.Depth, dim);
 

@@ -9,8 +9,8 @@ public sealed record TrainConfig
 {
     public string Data { get; init; } = "checkerboard";
     public string Field { get; init; } = "conservative";
-    /// <summary>Conservative field bandwidths, in standardised data units.</summary>
-    public double[] Bandwidths { get; init; } = [0.05, 0.1, 0.2, 0.4];
+    /// <summary>Conservative field bandwidths at the start of the run, in standardised data units.</summary>
+    public double[] Bandwidths { get; init; } = [0.4, 0.8, 1.6, 3.2];
     /// <summary>Laplace field temperatures, in standardised data units.</summary>
     public double[] Temperatures { get; init; } = [0.05, 0.2, 0.5];
     public string SelfTerm { get; init; } = "exclude";
@@ -18,8 +18,16 @@ public sealed record TrainConfig
     /// scale has a say (unscaled, the conservative field's 1/h² lets the smallest bandwidth drown the rest).</summary>
     public bool NormalizeScales { get; init; } = true;
     public bool Standardize { get; init; } = true;
-    /// <summary>Bandwidths/temperatures shrink as e^(−r·step/steps) over the run; 0 keeps them fixed.</summary>
-    public double Anneal { get; init; }
+    /// <summary>Bandwidths/temperatures shrink as e^(−r·step/steps) over the run; 0 keeps them fixed. Null: the
+    /// field's default, ln 8 for the conservative field (wide kernels first reach distant modes, which a
+    /// row-normalised Gaussian kernel otherwise never sees) and 0 for the Laplace field (whose column
+    /// normalisation already makes every data point pull on its nearest samples).</summary>
+    public double? Anneal { get; init; }
+
+    /// <summary>This config with the field-dependent defaults written out, as it is saved.</summary>
+    public TrainConfig Resolved() => this with { Anneal = Anneal ?? (Field == "conservative" ? Math.Log(8) : 0) };
+
+    public double ScaleAt(double progress) => Math.Exp(-(Anneal ?? 0) * progress);
     public double Eta { get; init; } = 1.0;
     public int Steps { get; init; } = 2000;
     public int Batch { get; init; } = 1024;
@@ -77,7 +85,7 @@ public sealed record TrainConfig
         if (Device is not ("cpu" or "cuda")) Fail($"unknown device '{Device}': use cpu or cuda");
         if (!(Eta > 0) || double.IsInfinity(Eta)) Fail($"--eta must be positive, got {Eta}");
         if (!(Lr > 0) || double.IsInfinity(Lr)) Fail($"--lr must be positive, got {Lr}");
-        if (!(Anneal >= 0) || double.IsInfinity(Anneal)) Fail($"--anneal must be 0 or positive, got {Anneal}");
+        if (Anneal is { } r && (!(r >= 0) || double.IsInfinity(r))) Fail($"--anneal must be 0 or positive, got {r}");
         var scales = Field == "conservative" ? ("--bandwidth", Bandwidths) : ("--temperature", Temperatures);
         if (scales.Item2.Length == 0) Fail($"{scales.Item1} needs at least one value");
         foreach (var s in scales.Item2)

@@ -28,6 +28,7 @@ public static class Trainer
     public static TrainResult Run(TrainConfig config, string outDir, Checkpoint? resume, ILogger log,
         Action<StepReport> onStep, CancellationToken cancel)
     {
+        config = config.Resolved();
         config.Validate();
         var device = Components.Device(config.Device);
         var loadTimer = Stopwatch.StartNew();
