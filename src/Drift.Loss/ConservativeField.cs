@@ -13,16 +13,21 @@ public sealed class ConservativeField : IDriftField
 {
     private readonly double[] bandwidths;
 
-    public ConservativeField(IEnumerable<double> bandwidths, SelfTerm selfTerm = SelfTerm.Exclude, bool normalizeScales = false)
+    /// <param name="chunking">Null: dense for small batches, chunked past <see cref="FieldChunking.DenseLimit"/>.</param>
+    public ConservativeField(IEnumerable<double> bandwidths, SelfTerm selfTerm = SelfTerm.Exclude, bool normalizeScales = false,
+        FieldChunking? chunking = null)
     {
         this.bandwidths = FieldMath.CheckScales(bandwidths, "bandwidth");
+        chunking?.Validate();
         SelfTerm = selfTerm;
         NormalizeScales = normalizeScales;
+        Chunking = chunking;
     }
 
     public IReadOnlyList<double> Scales => bandwidths;
     public SelfTerm SelfTerm { get; }
     public bool NormalizeScales { get; }
+    public FieldChunking? Chunking { get; }
 
     public FieldOutput Compute(Tensor x, Tensor positives, Tensor? negatives = null)
     {
@@ -31,23 +36,80 @@ public sealed class ConservativeField : IDriftField
         x = x.detach();
         var neg = negatives?.detach() ?? x;
         var pos = positives.detach();
+        if ((Chunking ?? FieldChunking.Auto(x.shape[0], pos.shape[0] + neg.shape[0])) is { } chunks)
+            return ComputeChunked(x, pos, neg, negatives is null, chunks);
 
         var sqPos = FieldMath.SquaredDistances(x, pos);
         var sqNeg = FieldMath.SquaredDistances(x, neg);
         if (negatives is null)
             FieldMath.SetSelfPairs(sqNeg, SelfTerm == SelfTerm.Exclude ? double.PositiveInfinity : 0.0);
 
-        Tensor? velocity = null;
-        var rms = new List<Tensor>(bandwidths.Length);
-        foreach (var h in bandwidths)
+        // The −x of each score cancels: V = (mean-shift towards data − mean-shift towards model)/h².
+        return FieldMath.Combine(bandwidths.Select(h => (KernelMean(sqPos, pos, h) - KernelMean(sqNeg, neg, h)).div_(h * h)).ToArray(),
+            NormalizeScales);
+    }
+
+    /// <summary>
+    /// The same field with bounded memory. The row softmax ignores ‖x‖², so the logits are
+    /// (x·y − ‖y‖²/2)/h², one GEMM per chunk shared by all bandwidths; columns stream through an online
+    /// softmax (running max, running sum, running weighted sum).
+    /// </summary>
+    private FieldOutput ComputeChunked(Tensor x, Tensor pos, Tensor neg, bool selfPairs, FieldChunking chunks)
+    {
+        var b = x.shape[0];
+        var perScale = bandwidths.Select(_ => torch.empty_like(x)).ToArray();
+        for (long r0 = 0; r0 < b; r0 += chunks.Rows)
         {
-            // The −x of each score cancels: V = (mean-shift towards data − mean-shift towards model)/h².
-            var v = (KernelMean(sqPos, pos, h) - KernelMean(sqNeg, neg, h)).div_(h * h);
-            var r = FieldMath.Rms(v);
-            rms.Add(r);
-            velocity = FieldMath.Accumulate(velocity, v, r, NormalizeScales);
+            using var scope = torch.NewDisposeScope();
+            var rows = x.narrow(0, r0, Math.Min(chunks.Rows, b - r0));
+            var towardsData = StreamingKernelMeans(rows, pos, chunks.Columns, null);
+            var towardsModel = StreamingKernelMeans(rows, neg, chunks.Columns, selfPairs ? r0 : null);
+            for (var s = 0; s < bandwidths.Length; s++)
+                perScale[s].narrow(0, r0, rows.shape[0]).copy_((towardsData[s] - towardsModel[s]) / (bandwidths[s] * bandwidths[s]));
         }
-        return new FieldOutput(velocity!, torch.stack(rms));
+        return FieldMath.Combine(perScale, NormalizeScales);
+    }
+
+    /// <summary>For each bandwidth, Σ_j softmax_j(−‖x − y_j‖²/2h²) y_j over all of y, visiting y in chunks.</summary>
+    /// <param name="selfRowOffset">When y is the generated batch: the global index of rows[0], so each row's own
+    /// column can be found (and left out when the self term is excluded).</param>
+    private Tensor[] StreamingKernelMeans(Tensor rows, Tensor y, int columnChunk, long? selfRowOffset)
+    {
+        var c = rows.shape[0];
+        var n = y.shape[0];
+        var max = bandwidths.Select(_ => torch.full(c, double.NegativeInfinity, dtype: rows.dtype, device: rows.device)).ToArray();
+        var sum = bandwidths.Select(_ => torch.zeros(c, dtype: rows.dtype, device: rows.device)).ToArray();
+        var acc = bandwidths.Select(_ => torch.zeros_like(rows)).ToArray();
+        for (long k0 = 0; k0 < n; k0 += columnChunk)
+        {
+            using var scope = torch.NewDisposeScope();
+            var cols = y.narrow(0, k0, Math.Min(columnChunk, n - k0));
+            var inner = torch.addmm(cols.pow(2).sum(1).mul_(-0.5).unsqueeze(0), rows, cols.t(), 1, 1);
+            if (selfRowOffset is { } offset && SelfTerm == SelfTerm.Exclude)
+                FieldMath.SetSelfPairs(inner, double.NegativeInfinity, offset - k0);
+            for (var s = 0; s < bandwidths.Length; s++)
+            {
+                var logits = inner / (bandwidths[s] * bandwidths[s]);
+                var newMax = torch.maximum(max[s], logits.max(1).values);
+                // A row whose columns so far were all masked has max −∞: shift by 0 instead, so that
+                // its weights come out 0 rather than exp(−∞ + ∞).
+                var shift = torch.where(torch.isinf(newMax), torch.zeros_like(newMax), newMax);
+                var keep = torch.exp(max[s] - shift);
+                var w = torch.exp(logits - shift.unsqueeze(1));
+                Replace(ref sum[s], sum[s] * keep + w.sum(1));
+                Replace(ref acc[s], acc[s] * keep.unsqueeze(1) + w.mm(cols));
+                Replace(ref max[s], newMax);
+            }
+        }
+        return acc.Select((a, s) => a / sum[s].unsqueeze(1)).ToArray();
+    }
+
+    /// <summary>Swaps a running statistic for its update, freeing the old one now rather than at the end
+    /// of the row chunk, so memory stays bounded by one column chunk.</summary>
+    private static void Replace(ref Tensor running, Tensor update)
+    {
+        running.Dispose();
+        running = update.MoveToOuterDisposeScope();
     }
 
     /// <summary>

@@ -14,22 +14,26 @@ internal static class FieldMath
         return torch.addmm(xx + yy, x, y.t(), beta: 1, alpha: -2).clamp_min_(0);
     }
 
-    /// <summary>Sets the entries (i, i) of the first B columns, the pairs of each generated point with
-    /// itself when the negatives are the generated batch, placed first.</summary>
-    public static Tensor SetSelfPairs(Tensor pairwise, double value)
+    /// <summary>Sets the pairs of each generated point with itself, when the negatives are the generated
+    /// batch placed first: entries (i, i + rowOffset), rowOffset being the global index of row 0 minus
+    /// that of column 0 in a chunk.</summary>
+    public static Tensor SetSelfPairs(Tensor pairwise, double value, long rowOffset = 0)
     {
-        pairwise.diagonal().fill_(value);
+        pairwise.diagonal(rowOffset).fill_(value);
         return pairwise;
     }
 
     /// <summary>sqrt(mean(v²)) over all entries.</summary>
     public static Tensor Rms(Tensor v) => v.pow(2).mean().sqrt();
 
-    /// <summary>Adds one scale's field into the running sum, normalised to unit RMS if asked.</summary>
-    public static Tensor Accumulate(Tensor? sum, Tensor v, Tensor rms, bool normalize)
+    /// <summary>Sums the scales' fields, each first scaled to unit RMS if asked, and keeps each one's raw RMS.</summary>
+    public static FieldOutput Combine(IReadOnlyList<Tensor> perScale, bool normalize)
     {
-        var term = normalize ? v / (rms + 1e-12) : v;
-        return sum is null ? term : sum.add_(term);
+        var rms = perScale.Select(Rms).ToArray();
+        var velocity = torch.zeros_like(perScale[0]);
+        for (var s = 0; s < perScale.Count; s++)
+            velocity.add_(normalize ? perScale[s] / (rms[s] + 1e-12) : perScale[s]);
+        return new FieldOutput(velocity, torch.stack(rms));
     }
 
     public static void CheckShapes(Tensor x, Tensor positives, Tensor? negatives)

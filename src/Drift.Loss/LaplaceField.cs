@@ -13,14 +13,19 @@ public sealed class LaplaceField : IDriftField
 {
     private readonly double[] temperatures;
 
-    public LaplaceField(IEnumerable<double> temperatures, bool normalizeScales = true)
+    /// <param name="chunking">Null: dense for small batches, chunked rows past <see cref="FieldChunking.DenseLimit"/>.
+    /// Only its row size matters: each row needs its whole row of logits.</param>
+    public LaplaceField(IEnumerable<double> temperatures, bool normalizeScales = true, FieldChunking? chunking = null)
     {
         this.temperatures = FieldMath.CheckScales(temperatures, "temperature");
+        chunking?.Validate();
         NormalizeScales = normalizeScales;
+        Chunking = chunking;
     }
 
     public IReadOnlyList<double> Scales => temperatures;
     public bool NormalizeScales { get; }
+    public FieldChunking? Chunking { get; }
 
     public FieldOutput Compute(Tensor x, Tensor positives, Tensor? negatives = null)
     {
@@ -29,30 +34,67 @@ public sealed class LaplaceField : IDriftField
         x = x.detach();
         var neg = negatives?.detach() ?? x;
         var pos = positives.detach();
-        var q = neg.shape[0];
 
         // Negatives first, so that the self pairs (when the negatives are x) lie on the diagonal.
         var targets = torch.cat([neg, pos], 0);
+        if ((Chunking ?? FieldChunking.Auto(x.shape[0], targets.shape[0])) is { } chunks)
+            return ComputeChunked(x, pos, neg, targets, negatives is null, chunks.Rows);
         var distance = FieldMath.SquaredDistances(x, targets).sqrt_();
         if (negatives is null)
             FieldMath.SetSelfPairs(distance, double.PositiveInfinity);
 
-        Tensor? velocity = null;
-        var rms = new List<Tensor>(temperatures.Length);
-        foreach (var tau in temperatures)
+        return FieldMath.Combine(temperatures.Select(tau =>
         {
             var logits = distance * (-1.0 / tau);
-            var logNormalizer = torch.logsumexp(logits, 1, keepdim: true) + torch.logsumexp(logits, 0, keepdim: true);
-            var a = logits.sub_(logNormalizer.mul_(0.5)).exp_();
-            var aNeg = a[.., ..(int)q];
-            var aPos = a[.., (int)q..];
-            var wPos = aPos * aNeg.sum(1, keepdim: true);
-            var wNeg = aNeg * aPos.sum(1, keepdim: true);
-            var v = wPos.mm(pos) - wNeg.mm(neg);
-            var r = FieldMath.Rms(v);
-            rms.Add(r);
-            velocity = FieldMath.Accumulate(velocity, v, r, NormalizeScales);
+            return CrossWeighted(logits, torch.logsumexp(logits, 0, keepdim: true), pos, neg);
+        }).ToArray(), NormalizeScales);
+    }
+
+    /// <summary>
+    /// The same field in row chunks and two passes: the column normalisation needs each column's
+    /// log-sum-exp over all rows, so a first pass accumulates those, and a second recomputes each chunk's
+    /// distances and finishes its rows. Memory grows with chunk×N, never B×N.
+    /// </summary>
+    private FieldOutput ComputeChunked(Tensor x, Tensor pos, Tensor neg, Tensor targets, bool selfPairs, int rowChunk)
+    {
+        var b = x.shape[0];
+        Tensor Distances(long r0, long count)
+        {
+            var d = FieldMath.SquaredDistances(x.narrow(0, r0, count), targets).sqrt_();
+            if (selfPairs) FieldMath.SetSelfPairs(d, double.PositiveInfinity, r0);
+            return d;
         }
-        return new FieldOutput(velocity!, torch.stack(rms));
+
+        var columnLse = temperatures.Select(_ => torch.full([1, targets.shape[0]], double.NegativeInfinity, dtype: x.dtype, device: x.device)).ToArray();
+        for (long r0 = 0; r0 < b; r0 += rowChunk)
+        {
+            using var scope = torch.NewDisposeScope();
+            var distance = Distances(r0, Math.Min(rowChunk, b - r0));
+            for (var t = 0; t < temperatures.Length; t++)
+                columnLse[t].copy_(torch.logaddexp(columnLse[t], torch.logsumexp(distance * (-1.0 / temperatures[t]), 0, keepdim: true)));
+        }
+
+        var perScale = temperatures.Select(_ => torch.empty_like(x)).ToArray();
+        for (long r0 = 0; r0 < b; r0 += rowChunk)
+        {
+            using var scope = torch.NewDisposeScope();
+            var count = Math.Min(rowChunk, b - r0);
+            var distance = Distances(r0, count);
+            for (var t = 0; t < temperatures.Length; t++)
+                perScale[t].narrow(0, r0, count).copy_(CrossWeighted(distance * (-1.0 / temperatures[t]), columnLse[t], pos, neg));
+        }
+
+        return FieldMath.Combine(perScale, NormalizeScales);
+    }
+
+    /// <summary>V rows from logits [rows, Q+P] (negatives first) and the columns' log-sum-exp over all rows:
+    /// A = exp(logits − (row LSE + column LSE)/2), W+ = A+·ΣA−, W− = A−·ΣA+, V = W+·y+ − W−·y−.</summary>
+    private static Tensor CrossWeighted(Tensor logits, Tensor columnLse, Tensor pos, Tensor neg)
+    {
+        var q = neg.shape[0];
+        var a = logits.sub_((torch.logsumexp(logits, 1, keepdim: true) + columnLse).mul_(0.5)).exp_();
+        var aNeg = a.narrow(1, 0, q);
+        var aPos = a.narrow(1, q, pos.shape[0]);
+        return (aPos * aNeg.sum(1, keepdim: true)).mm(pos) - (aNeg * aPos.sum(1, keepdim: true)).mm(neg);
     }
 }

@@ -14,11 +14,17 @@ public static class Cli
     public static bool Interactive =>
         !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive && Environment.GetEnvironmentVariable("CI") is null;
 
-    public static ILoggerFactory Loggers() => LoggerFactory.Create(b => b.AddSimpleConsole(o =>
+    public static ILoggerFactory Loggers() => LoggerFactory.Create(b =>
     {
-        o.SingleLine = true;
-        o.TimestampFormat = "HH:mm:ss ";
-    }));
+        if (Interactive)
+            b.AddProvider(new LiveConsoleLoggerProvider());
+        else
+            b.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "HH:mm:ss ";
+            });
+    });
 
     /// <summary>Runs a command body; any failure becomes one line on stderr and a non-zero exit.
     /// DRIFT_DEBUG=1 shows the stack trace of unexpected errors.</summary>

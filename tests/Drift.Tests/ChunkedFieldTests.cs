@@ -1,0 +1,69 @@
+using Drift.Loss;
+using TorchSharp;
+using static Drift.Tests.Tensors;
+using static TorchSharp.torch;
+
+namespace Drift.Tests;
+
+/// <summary>The memory-bounded paths must give the dense field, chunk boundaries included.</summary>
+public class ChunkedFieldTests
+{
+    public static TheoryData<int, int, bool> Chunks => new()
+    {
+        { 7, 5, true },     // neither size divides 23, 19 or 23+19
+        { 1, 1, true },
+        { 23, 64, true },   // one chunk holding everything
+        { 4, 6, false },
+    };
+
+    [Theory]
+    [MemberData(nameof(Chunks))]
+    public void ConservativeChunkedEqualsDense(int rows, int columns, bool selfPairs)
+    {
+        var (g, seed) = Fresh();
+        var x = Randn(g, 23, 3);
+        var pos = Randn(g, 19, 3) + 0.5;
+        var neg = selfPairs ? null : Randn(g, 17, 3, 1.3);
+        foreach (var self in new[] { SelfTerm.Exclude, SelfTerm.Include })
+        {
+            double[] hs = [0.3, 0.8, 2.0];
+            var dense = new ConservativeField(hs, self, true).Compute(x, pos, neg);
+            var chunked = new ConservativeField(hs, self, true, new FieldChunking(rows, columns)).Compute(x, pos, neg);
+            Assert.True(MaxAbs(dense.Velocity - chunked.Velocity) < 1e-10, $"seed {seed}, {self}: {MaxAbs(dense.Velocity - chunked.Velocity)}");
+            Assert.True(MaxAbs(dense.ScaleRms - chunked.ScaleRms) < 1e-10, $"seed {seed}, {self}: RMS");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Chunks))]
+    public void LaplaceChunkedEqualsDense(int rows, int columns, bool selfPairs)
+    {
+        _ = columns;
+        var (g, seed) = Fresh();
+        var x = Randn(g, 23, 3);
+        var pos = Randn(g, 19, 3) + 0.5;
+        var neg = selfPairs ? null : Randn(g, 17, 3, 1.3);
+        double[] temps = [0.05, 0.3, 1.0];
+        var dense = new LaplaceField(temps).Compute(x, pos, neg);
+        var chunked = new LaplaceField(temps, chunking: new FieldChunking(rows, 1)).Compute(x, pos, neg);
+        Assert.True(MaxAbs(dense.Velocity - chunked.Velocity) < 1e-10, $"seed {seed}: {MaxAbs(dense.Velocity - chunked.Velocity)}");
+        Assert.True(MaxAbs(dense.ScaleRms - chunked.ScaleRms) < 1e-10, $"seed {seed}: RMS");
+    }
+
+    [Fact]
+    public void LargeBatchesChunkThemselvesAndStayWithinFloat32Tolerance()
+    {
+        // 4500 × (4500 + 4500) entries pass the dense limit, so Auto chunks; float32 against a float64 dense run.
+        var (g, seed) = Fresh();
+        var x = torch.randn([4500, 2], generator: g);
+        var pos = torch.randn([4500, 2], generator: g) + 0.3;
+        Assert.NotNull(FieldChunking.Auto(4500, 9000));
+        foreach (var field in new IDriftField[] { new ConservativeField([0.1, 0.4], normalizeScales: true), new LaplaceField([0.05, 0.5]) })
+        {
+            var reference = field.Compute(x.to(float64), pos.to(float64)).Velocity;
+            var fast = field.Compute(x, pos).Velocity;
+            var err = MaxAbs(reference - fast.to(float64)) / MaxAbs(reference);
+            Assert.True(err < 1e-3, $"seed {seed}: {field.GetType().Name} relative error {err}");
+        }
+    }
+}
