@@ -57,6 +57,12 @@ public class CliTests
     [InlineData("checkpoint folder not found", "sample", "--checkpoint", "/nonexistent/run", "--out", "/tmp/x.csv")]
     [InlineData("checkpoint folder not found", "train", "--resume", "/nonexistent/run")]
     [InlineData("use a .csv or .png file", "sample", "--checkpoint", "/nonexistent/run", "--out", "/tmp/x.txt")]
+    [InlineData("unknown field 'curl'", "particles", "--field", "curl")]
+    [InlineData("--n must be at least 2", "particles", "--n", "1")]
+    [InlineData("--time must be positive", "particles", "--time", "0")]
+    [InlineData("--sweep-n takes comma-separated integers", "particles", "--sweep-n", "64,abc")]
+    [InlineData("--sizes takes NxMxd triples", "bench", "--sizes", "64x64")]
+    [InlineData("--anneal must be 0 or positive", "train", "--anneal", "-1")]
     public void BadInputIsOneLineAndNonZero(string expected, params string[] args) => AssertOneLineError(args, expected);
 
     [Fact]
@@ -114,6 +120,31 @@ public class CliTests
         Assert.True(code == 0, err);
         var config = Drift.Train.Training.TrainConfig.Load(Path.Combine(rerun, "config.json"));
         Assert.Equal(("rings", 3, 32), (config.Data, config.Steps, config.Batch));
+    }
+
+    [Fact]
+    public void ParticlesAndBenchRunEndToEnd()
+    {
+        var dir = Path.Combine(TempDir(), "particles");
+        var (code, _, err) = Run("particles", "--n", "64", "--dim", "3", "--time", "0.5", "--out", dir);
+        Assert.True(code == 0, err);
+        var trace = File.ReadAllLines(Path.Combine(dir, "trace.csv"));
+        Assert.StartsWith("step,time,bandwidth,mean_sq_velocity", trace[0]);
+        Assert.True(trace.Length > 2);
+
+        var sweep = Path.Combine(TempDir(), "sweep");
+        (code, _, err) = Run("particles", "--sweep-n", "32,64", "--dims", "1", "--seeds", "2", "--time", "0.3", "--out", sweep);
+        Assert.True(code == 0, err);
+        Assert.Contains("| 1 | root time-averaged velocity |", File.ReadAllText(Path.Combine(sweep, "rates.md")));
+        Assert.Equal(1 + 4, File.ReadAllLines(Path.Combine(sweep, "sweep.csv")).Length);
+
+        var table = Path.Combine(TempDir(), "bench.md");
+        (code, _, err) = Run("bench", "--sizes", "40x30x3", "--repeats", "1", "--step-batches", "16", "--out", table);
+        Assert.True(code == 0, err);
+        var text = File.ReadAllText(table);
+        Assert.Contains("| conservative | 40 | 30 | 3 | chunked |", text);
+        Assert.Contains("| laplace | 40 | 30 | 3 | dense |", text);
+        Assert.Contains("| step | 16 |", text);
     }
 
     private static Dictionary<string, string> Snapshot(string dir) => Directory.GetFiles(dir)

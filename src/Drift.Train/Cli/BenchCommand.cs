@@ -1,0 +1,133 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Drift.Loss;
+using Drift.Train.Output;
+using Drift.Train.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Drift.Train.Cli;
+
+/// <summary><c>drift bench</c>: times each field on each path (dense, chunked, automatic) over a grid of
+/// sizes, with warm-up, device synchronisation and medians, and checks each against float64; then times
+/// whole training steps of the 2-D default.</summary>
+public static class BenchCommand
+{
+    public static Command Create()
+    {
+        var sizes = new Option<string>("--sizes") { Description = "Comma-separated NxMxd (generated x data x dimension). Default 1024x1024x2,4096x4096x2,2048x2048x784.", DefaultValueFactory = _ => "1024x1024x2,4096x4096x2,2048x2048x784" };
+        var repeats = new Option<int>("--repeats") { Description = "Timed repetitions (the median is reported). Default 5.", DefaultValueFactory = _ => 5 };
+        var steps = new Option<string>("--step-batches") { Description = "Batch sizes for whole 2-D training steps. Default 512,1024.", DefaultValueFactory = _ => "512,1024" };
+        var device = new Option<string>("--device") { Description = "cpu (default) or cuda.", DefaultValueFactory = _ => "cpu" };
+        var output = new Option<string>("--out") { Description = "Also write the markdown table to this file." };
+        var command = new Command("bench", "Time the drifting fields and training steps.") { sizes, repeats, steps, device, output };
+
+        command.SetAction(parse => Cli.Run(() =>
+        {
+            var dev = Components.Device(parse.GetValue(device)!);
+            var n = parse.GetValue(repeats);
+            if (n < 1) throw new UserError($"--repeats must be at least 1, got {n}");
+            var report = new StringBuilder();
+            report.AppendLine($"device {dev.type}, {Environment.ProcessorCount} CPU threads, torch threads {torch.get_num_threads()}, float32 unless noted");
+            report.AppendLine();
+            report.AppendLine("| field | N | M | d | path | median ms | effective GFLOP/s | max error vs float64 (relative) |");
+            report.AppendLine("|---|---|---|---|---|---|---|---|");
+            foreach (var (rows, cols, dim) in ParseSizes(parse.GetValue(sizes)!))
+            foreach (var field in new[] { "conservative", "laplace" })
+                foreach (var line in FieldRows(field, rows, cols, dim, dev, n))
+                {
+                    report.AppendLine(line);
+                    Console.WriteLine(line);
+                }
+            report.AppendLine();
+            report.AppendLine("| training step (2-D default: MLP 256x3, conservative, 4 bandwidths) | batch | median ms |");
+            report.AppendLine("|---|---|---|");
+            foreach (var batch in parse.GetValue(steps)!.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(s => ParseInt(s, "--step-batches")))
+            {
+                var line = $"| step | {batch} | {TrainingStepMs(batch, dev, n):F1} |";
+                report.AppendLine(line);
+                Console.WriteLine(line);
+            }
+            if (parse.GetValue(output) is { } path) AtomicFile.WriteText(path, report.ToString());
+            return 0;
+        }));
+        return command;
+    }
+
+    private static IEnumerable<string> FieldRows(string name, int rows, int cols, int dim, Device dev, int repeats)
+    {
+        using var g = new Generator(1);
+        using var x = torch.randn([rows, dim], generator: g).to(dev);
+        using var pos = (torch.randn([cols, dim], generator: g) + 0.3).to(dev);
+        double[] scales = name == "conservative" ? [0.5, 1, 2] : [0.05, 0.2, 0.5];
+        // Distances and weighted means are each a 2·N·(N+M)·d GEMM; the conservative path shares the first.
+        var flops = 2.0 * rows * (rows + cols) * dim * (1 + scales.Length);
+        IDriftField Make(FieldChunking? chunks) => name == "conservative"
+            ? new ConservativeField(scales.Select(s => s * Math.Sqrt(dim)), SelfTerm.Exclude, true, chunks)
+            : new LaplaceField(scales.Select(s => s * Math.Sqrt(dim)), true, chunks);
+        var chunked = new FieldChunking(Math.Max(1, (int)(FieldChunking.DenseLimit / 4 / (rows + cols))), 1 << 12);
+        Tensor reference;
+        using (var scope = torch.NewDisposeScope())
+            reference = Make(chunked).Compute(x.to(float64), pos.to(float64)).Velocity.MoveToOuterDisposeScope();
+        foreach (var (path, chunks) in new[] { ("dense", null), ("chunked", chunked), ("auto", FieldChunking.Auto(rows, rows + cols)) })
+        {
+            var field = Make(chunks);
+            var ms = MedianMs(() => field.Compute(x, pos).Velocity, dev, repeats);
+            double err;
+            using (var scope = torch.NewDisposeScope())
+                err = (field.Compute(x, pos).Velocity.to(float64) - reference).abs().max().item<double>() / reference.abs().max().item<double>();
+            yield return $"| {name} | {rows} | {cols} | {dim} | {path}{(path == "auto" ? chunks is null ? " (dense)" : " (chunked)" : "")} | {ms:F1} | {flops / ms / 1e6:F1} | {err:E1} |";
+        }
+        reference.Dispose();
+    }
+
+    private static double TrainingStepMs(int batch, Device dev, int repeats)
+    {
+        var config = new TrainConfig { Batch = batch }.Resolved();
+        using var model = Components.Generator(config, 2);
+        model.to(dev);
+        using var optimizer = torch.optim.Adam(model.parameters(), config.Lr);
+        var field = Components.Field(config);
+        using var g = new Generator(1);
+        return MedianMs(() =>
+        {
+            var x = model.forward(torch.randn([batch, config.NoiseDim], generator: g).to(dev));
+            var loss = DriftLoss.Compute(field, x, torch.randn([batch, 2], generator: g).to(dev), config.Eta).Loss;
+            optimizer.zero_grad();
+            loss.backward();
+            optimizer.step();
+            return loss;
+        }, dev, repeats);
+    }
+
+    /// <summary>Two untimed warm-up runs, then the median of timed ones, each ended by a device sync.</summary>
+    private static double MedianMs(Func<Tensor> work, Device dev, int repeats)
+    {
+        var times = new List<double>();
+        for (var i = 0; i < repeats + 2; i++)
+        {
+            using var scope = torch.NewDisposeScope();
+            var timer = Stopwatch.StartNew();
+            work();
+            if (dev.type == DeviceType.CUDA) torch.cuda.synchronize();
+            if (i >= 2) times.Add(timer.Elapsed.TotalMilliseconds);
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+        }
+        times.Sort();
+        return times[times.Count / 2];
+    }
+
+    private static IEnumerable<(int, int, int)> ParseSizes(string text) => text.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(s =>
+    {
+        var parts = s.Split('x');
+        if (parts.Length != 3) throw new UserError($"--sizes takes NxMxd triples, got '{s}'");
+        return (ParseInt(parts[0], "--sizes"), ParseInt(parts[1], "--sizes"), ParseInt(parts[2], "--sizes"));
+    });
+
+    private static int ParseInt(string s, string option) =>
+        int.TryParse(s.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v >= 1
+            ? v : throw new UserError($"{option}: '{s}' is not a positive integer");
+}
