@@ -67,7 +67,7 @@ public static class BenchCommand
         IDriftField Make(FieldChunking? chunks) => name == "conservative"
             ? new ConservativeField(scales.Select(s => s * Math.Sqrt(dim)), SelfTerm.Exclude, true, chunks)
             : new LaplaceField(scales.Select(s => s * Math.Sqrt(dim)), true, chunks);
-        var chunked = new FieldChunking(Math.Max(1, (int)(FieldChunking.DenseLimit / 4 / (rows + cols))), 1 << 12);
+        var chunked = FieldChunking.For(rows + cols);
         Tensor reference;
         using (var scope = torch.NewDisposeScope())
             reference = Make(chunked).Compute(x.to(float64), pos.to(float64)).Velocity.MoveToOuterDisposeScope();

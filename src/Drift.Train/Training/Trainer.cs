@@ -44,7 +44,7 @@ public static class Trainer
         model.to(device);
         using var optimizer = torch.optim.Adam(model.parameters(), config.Lr);
         using var rng = new Generator((ulong)config.Seed);
-        var field = Components.Field(config);
+        var scales = Components.Field(config).Scales;
         long step = 0;
         var wallBefore = 0.0;
         if (resume is not null)
@@ -58,11 +58,11 @@ public static class Trainer
         }
         var parameters = model.parameters().Sum(p => p.numel());
         log.LogInformation("{Field} field, scales {Scales}, generator MLP {Width}x{Depth} ({Params:N0} parameters), device {Device}",
-            config.Field, string.Join(",", field.Scales), config.Width, config.Depth, parameters, device.type);
+            config.Field, string.Join(",", scales), config.Width, config.Depth, parameters, device.type);
 
         Directory.CreateDirectory(outDir);
         AtomicFile.WriteText(Path.Combine(outDir, ConfigFile), config.ToJson());
-        var metrics = new MetricsLog(outDir, field.Scales, step);
+        var metrics = new MetricsLog(outDir, scales, step);
         var floor = EnergyDistance.Compute(data.Reference, data.HeldOut);
         using var evalRng = new Generator(EvalNoiseSeed);
         using var evalNoise = torch.randn([data.HeldOut.shape[0], config.NoiseDim], generator: evalRng);
@@ -81,8 +81,7 @@ public static class Trainer
                 var noise = torch.randn([config.Batch, config.NoiseDim], generator: rng).to(device);
                 var positives = data.Sample(config.PositiveCount, rng).to(device);
                 var x = model.forward(noise);
-                var stepField = config.Anneal > 0 ? Components.Field(config, (double)step / config.Steps) : field;
-                var drift = DriftLoss.Compute(stepField, x, positives, config.Eta);
+                var drift = DriftLoss.Compute(Components.Field(config, (double)step / config.Steps), x, positives, config.Eta);
                 foreach (var group in optimizer.ParamGroups)
                     group.LearningRate = LearningRate(config, step);
                 optimizer.zero_grad();
@@ -115,11 +114,11 @@ public static class Trainer
                 GC.WaitForPendingFinalizers();
             }
             if (step % config.CheckpointEvery == 0 || step == config.Steps)
-                Save(outDir, config, step, Wall(), scale, rng, model, optimizer, data, samples, metrics, field.Scales, floor);
+                Save(outDir, config, step, Wall(), scale, rng, model, optimizer, data, samples, metrics, scales, floor);
         }
         if (interrupted)
         {
-            Save(outDir, config, step, Wall(), scale, rng, model, optimizer, data, samples, metrics, field.Scales, floor);
+            Save(outDir, config, step, Wall(), scale, rng, model, optimizer, data, samples, metrics, scales, floor);
             log.LogWarning("interrupted at step {Step}; checkpoint saved, continue with: drift train --resume {Dir}", step, outDir);
         }
         return new TrainResult(outDir, step, interrupted, energy, floor, Wall());
