@@ -31,7 +31,8 @@ public static class Plots
 
     /// <summary>Left: energy distance to held-out data with the data-vs-data floor. Right: the loss and
     /// field RMS. Both on log axes.</summary>
-    public static void Curves(string path, IReadOnlyList<MetricsRow> rows, IReadOnlyList<double> scales, double floor, string title)
+    /// <param name="scaleLabels">One label per bandwidth or temperature column of the rows.</param>
+    public static void Curves(string path, IReadOnlyList<MetricsRow> rows, IReadOnlyList<string> scaleLabels, double floor, string title)
     {
         var multiplot = new Multiplot();
         multiplot.AddPlots(2);
@@ -48,8 +49,8 @@ public static class Plots
         field.Title("drift loss and field RMS");
         var steps = rows.Select(r => (double)r.Step).ToArray();
         AddLogLine(field, steps, rows.Select(r => r.Loss), "loss");
-        for (var s = 0; s < scales.Count; s++)
-            AddLogLine(field, steps, rows.Select(r => r.ScaleRms[s]), $"RMS of V at scale {scales[s]:g3}");
+        for (var s = 0; s < scaleLabels.Count; s++)
+            AddLogLine(field, steps, rows.Select(r => r.ScaleRms[s]), $"RMS of V at scale {scaleLabels[s]}");
 
         foreach (var plt in new[] { quality, field })
         {
@@ -127,6 +128,8 @@ public static class Plots
         var line = plt.Add.ScatterLine(pairs.Select(p => p.First).ToArray(), pairs.Select(p => Math.Log10(p.Second)).ToArray());
         line.LegendText = label;
         line.LineWidth = 2;
+        // Markers on short series, so that a run with a single evaluation still shows it.
+        line.MarkerSize = pairs.Length <= 30 ? 6 : 0;
         return line;
     }
 

@@ -155,6 +155,7 @@ public static class Trainer
         Checkpoint.Save(outDir, config, step, wall, scale, rng, model, optimizer);
         var title = $"{data.Name}, {config.Field}, step {step}";
         Plots.Samples(Path.Combine(outDir, SamplesPlot), ToArray(data.HeldOut), samples, title);
-        Plots.Curves(Path.Combine(outDir, CurvesPlot), metrics.Rows, scales, floor, data.Name);
+        var labels = scales.Select(s => config.Anneal > 0 ? $"{s:g3} → {s * config.ScaleAt(1):g3}" : $"{s:g3}").ToArray();
+        Plots.Curves(Path.Combine(outDir, CurvesPlot), metrics.Rows, labels, floor, data.Name);
     }
 }
