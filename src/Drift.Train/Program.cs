@@ -12,6 +12,7 @@ var root = new RootCommand("drift: train one-step generators with drifting field
     TrainCommand.Create(),
     SampleCommand.Create(),
     ParticlesCommand.Create(),
+    EvalCommand.Create(),
     BenchCommand.Create(),
 };
 var parse = root.Parse(args);

@@ -57,6 +57,7 @@ public class CliTests
     [InlineData("checkpoint folder not found", "sample", "--checkpoint", "/nonexistent/run", "--out", "/tmp/x.csv")]
     [InlineData("checkpoint folder not found", "train", "--resume", "/nonexistent/run")]
     [InlineData("use a .csv or .png file", "sample", "--checkpoint", "/nonexistent/run", "--out", "/tmp/x.txt")]
+    [InlineData("checkpoint folder not found", "eval", "--checkpoint", "/nonexistent/run")]
     [InlineData("unknown field 'curl'", "particles", "--field", "curl")]
     [InlineData("--n must be at least 2", "particles", "--n", "1")]
     [InlineData("--time must be positive", "particles", "--time", "0")]
@@ -113,6 +114,11 @@ public class CliTests
         (code, _, err) = Run("sample", "--checkpoint", dir, "--n", "500", "--out", png);
         Assert.True(code == 0, err);
         Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, File.ReadAllBytes(png)[..4]);
+
+        (code, var table, err) = Run("eval", "--checkpoint", dir, "--n", "200");
+        Assert.True(code == 0, err);
+        Assert.Contains("| energy distance |", table);
+        Assert.Contains("\"metric\": \"sliced W2", File.ReadAllText(Path.Combine(dir, "eval.json")));
 
         // --config reruns a saved configuration; options given override it.
         var rerun = Path.Combine(Path.GetDirectoryName(dir)!, "rerun");

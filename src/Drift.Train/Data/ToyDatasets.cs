@@ -14,12 +14,14 @@ public static class ToyDatasets
     {
         "checkerboard" => Checkerboard(n, g),
         "swissroll" => SwissRoll(n, g),
-        "8gaussians" => Mixture(EightCenters(), 0.35, n, g),
-        "25gaussians" => Mixture(GridCenters(), 0.1, n, g),
+        "8gaussians" or "25gaussians" => Mixture(Centers(name)!, ComponentStd(name), n, g),
         "moons" => Moons(n, g),
         "rings" => Rings(n, g),
         _ => throw new ArgumentException($"unknown toy dataset '{name}'"),
     };
+
+    /// <summary>The component std of the sets that are mixtures.</summary>
+    public static double ComponentStd(string name) => name == "8gaussians" ? 0.35 : 0.1;
 
     /// <summary>Mixture components of the sets that are mixtures (for mode coverage); null otherwise.</summary>
     public static double[,]? Centers(string name) => name switch

@@ -1,0 +1,82 @@
+using Drift.Loss;
+using Drift.Metrics;
+using TorchSharp;
+using static Drift.Tests.Tensors;
+using static TorchSharp.torch;
+
+namespace Drift.Tests;
+
+public class LowDimMetricsTests
+{
+    [Fact]
+    public void MmdMatchesExplicitPairLoop()
+    {
+        var (g, seed) = Fresh();
+        var x = ToArray(Randn(g, 30, 2));
+        var y = ToArray(Randn(g, 20, 2) + 0.5);
+        double[] sigmas = [0.5, 2.0];
+        double K(double[,] a, int i, double[,] b, int j, double s) =>
+            Math.Exp(-Reference.Distance2(a, i, Reference.Row(b, j)) / (2 * s * s));
+        var expected = 0.0;
+        foreach (var s in sigmas)
+        {
+            double xx = 0, yy = 0, xy = 0;
+            for (var i = 0; i < 30; i++) for (var j = 0; j < 30; j++) if (i != j) xx += K(x, i, x, j, s);
+            for (var i = 0; i < 20; i++) for (var j = 0; j < 20; j++) if (i != j) yy += K(y, i, y, j, s);
+            for (var i = 0; i < 30; i++) for (var j = 0; j < 20; j++) xy += K(x, i, y, j, s);
+            expected += xx / (30 * 29) + yy / (20 * 19) - 2 * xy / (30 * 20);
+        }
+        Assert.True(Math.Abs(Mmd.Compute(FromArray(x), FromArray(y), sigmas) - expected) < 1e-12, $"seed {seed}");
+    }
+
+    [Theory]
+    [InlineData(1, 0.0)]
+    [InlineData(2, 1.0)]
+    [InlineData(3, 2.0)]
+    public void MmdApproachesTheClosedFormForShiftedGaussians(int d, double shift)
+    {
+        // X ~ N(0, I), Y ~ N(μ, I), kernel bandwidth σ: E k(X, X') = (σ²/(σ²+2))^(d/2),
+        // E k(X, Y) = (σ²/(σ²+2))^(d/2) exp(−‖μ‖²/(2(σ²+2))), so MMD² = 2 (σ²/(σ²+2))^(d/2) (1 − exp(−‖μ‖²/(2(σ²+2)))).
+        var (g, seed) = Fresh();
+        const double sigma = 1.0;
+        const int n = 3000;
+        var x = torch.randn([n, d], dtype: float64, generator: g);
+        var mu = torch.zeros(d, dtype: float64);
+        mu[0] = shift;
+        var y = torch.randn([n, d], dtype: float64, generator: g) + mu;
+        var c = Math.Pow(sigma * sigma / (sigma * sigma + 2), d / 2.0);
+        var expected = 2 * c * (1 - Math.Exp(-shift * shift / (2 * (sigma * sigma + 2))));
+        var measured = Mmd.Compute(x, y, [sigma]);
+        Assert.True(Math.Abs(measured - expected) < 0.01 + 0.05 * expected, $"seed {seed}: {measured} vs closed form {expected}");
+    }
+
+    [Fact]
+    public void SlicedWassersteinIsZeroForEqualSetsAndShiftSquaredOverDForShiftedGaussians()
+    {
+        var (g, seed) = Fresh();
+        var x = torch.randn([4000, 4], dtype: float64, generator: g);
+        Assert.True(SlicedWasserstein.Compute(x, x.clone(), 50, g) < 1e-20, $"seed {seed}");
+        // Same covariance, mean shift μ: every projection differs by θ·μ, and E(θ·μ)² = ‖μ‖²/d.
+        var mu = torch.tensor(new double[] { 2, 0, 0, 0 });
+        var y = torch.randn([3000, 4], dtype: float64, generator: g) + mu;
+        var measured = SlicedWasserstein.Compute(x, y, 400, g);
+        Assert.True(Math.Abs(measured - 1.0) < 0.15, $"seed {seed}: sliced W2² {measured}, closed form 1.0");
+    }
+
+    [Fact]
+    public void ModeCoverageCountsModesAndMassOfAMixtureAndOfPartOfIt()
+    {
+        var (g, seed) = Fresh();
+        var mixture = GaussianMixture.Modes(2);  // 4 modes at ±2 on both axes, std 0.5
+        double[,] centers = { { 2, 0 }, { -2, 0 }, { 0, 2 }, { 0, -2 } };
+        var full = ModeCoverage.Compute(mixture.Sample(8000, g), centers, 0.5);
+        Assert.Equal(4, full.Covered);
+        Assert.True(full.MassError < 0.03, $"seed {seed}: mass error {full.MassError}");
+        // Only the two modes on the first axis: half the mass is misplaced.
+        var half = mixture.Sample(8000, g);
+        half = half[half[.., 1].abs() < 1];
+        var partial = ModeCoverage.Compute(half, centers, 0.5);
+        Assert.Equal(2, partial.Covered);
+        Assert.True(Math.Abs(partial.MassError - 0.5) < 0.03, $"seed {seed}: mass error {partial.MassError}");
+    }
+}
