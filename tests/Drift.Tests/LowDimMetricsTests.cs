@@ -47,7 +47,8 @@ public class LowDimMetricsTests
         var c = Math.Pow(sigma * sigma / (sigma * sigma + 2), d / 2.0);
         var expected = 2 * c * (1 - Math.Exp(-shift * shift / (2 * (sigma * sigma + 2))));
         var measured = Mmd.Compute(x, y, [sigma]);
-        Assert.True(Math.Abs(measured - expected) < 0.01 + 0.05 * expected, $"seed {seed}: {measured} vs closed form {expected}");
+        // Over 25 replicates the estimate's sd was 0.0002 (no shift) and about 0.005 (shifted); allow ~5 sd.
+        Assert.True(Math.Abs(measured - expected) < 0.001 + 0.25 * expected, $"seed {seed}: {measured} vs closed form {expected}");
     }
 
     [Fact]
@@ -71,12 +72,12 @@ public class LowDimMetricsTests
         double[,] centers = { { 2, 0 }, { -2, 0 }, { 0, 2 }, { 0, -2 } };
         var full = ModeCoverage.Compute(mixture.Sample(8000, g), centers, 0.5);
         Assert.Equal(4, full.Covered);
-        Assert.True(full.MassError < 0.03, $"seed {seed}: mass error {full.MassError}");
+        Assert.True(full.MassError < 0.045, $"seed {seed}: mass error {full.MassError}");
         // Only the two modes on the first axis: half the mass is misplaced.
         var half = mixture.Sample(8000, g);
         half = half[half[.., 1].abs() < 1];
         var partial = ModeCoverage.Compute(half, centers, 0.5);
         Assert.Equal(2, partial.Covered);
-        Assert.True(Math.Abs(partial.MassError - 0.5) < 0.03, $"seed {seed}: mass error {partial.MassError}");
+        Assert.True(Math.Abs(partial.MassError - 0.5) < 0.045, $"seed {seed}: mass error {partial.MassError}");
     }
 }
