@@ -13,6 +13,7 @@ var root = new RootCommand("drift: train one-step generators with drifting field
     SampleCommand.Create(),
     ParticlesCommand.Create(),
     EvalCommand.Create(),
+    CompareCommand.Create(),
     BenchCommand.Create(),
 };
 var parse = root.Parse(args);

@@ -153,6 +153,22 @@ public class CliTests
         Assert.Contains("| step | 16 |", text);
     }
 
+    [Fact]
+    public void CompareTrainsEachFieldPerSeedAndReports()
+    {
+        var dir = Path.Combine(TempDir(), "compare");
+        var (code, stdout, err) = Run("compare", "--data", "8gaussians", "--seeds", "2", "--steps", "4", "--batch", "32",
+            "--width", "16", "--eval-every", "2", "--eval-samples", "100", "--out", dir);
+        Assert.True(code == 0, err);
+        Assert.Contains("| metric | conservative | laplace | floor |", stdout);
+        Assert.Contains("| modes covered (of 8) |", stdout);
+        foreach (var run in new[] { "conservative-seed0", "conservative-seed1", "laplace-seed0", "laplace-seed1" })
+            Assert.True(File.Exists(Path.Combine(dir, "runs", run, "checkpoint.bin")), run);
+        foreach (var file in new[] { "report.md", "report.json", "curves.png", "samples.png" })
+            Assert.True(new FileInfo(Path.Combine(dir, file)).Length > 0, file);
+        AssertOneLineError(["compare", "--data", "8gaussians", "--seeds", "2", "--steps", "4", "--out", dir], "already holds a run");
+    }
+
     private static Dictionary<string, string> Snapshot(string dir) => Directory.GetFiles(dir)
         .ToDictionary(Path.GetFileName, f => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(f))))!;
 }

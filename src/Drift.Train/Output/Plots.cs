@@ -13,6 +13,12 @@ public static class Plots
     {
         var plt = new Plot();
         plt.Title(title);
+        AddSampleLayers(plt, data, generated);
+        AtomicFile.Write(path, tmp => plt.SavePng(tmp, 800, 800));
+    }
+
+    private static void AddSampleLayers(Plot plt, float[,] data, float[,] generated)
+    {
         if (generated.GetLength(1) == 1)
         {
             AddHistogram(plt, Column(data, 0), Colors.Gray.WithAlpha(0.6), "data");
@@ -26,7 +32,6 @@ public static class Plots
             plt.Axes.SquareUnits();
         }
         plt.ShowLegend(Alignment.UpperRight);
-        AtomicFile.Write(path, tmp => plt.SavePng(tmp, 800, 800));
     }
 
     /// <summary>Left: energy distance to held-out data with the data-vs-data floor. Right: the loss and
@@ -58,6 +63,51 @@ public static class Plots
             LogAxes(plt, logX: false);
         }
         AtomicFile.Write(path, tmp => multiplot.SavePng(tmp, 1400, 560));
+    }
+
+    /// <summary>Energy distance of each field's runs against step and against wall time: the mean over
+    /// seeds at each evaluation, one line per field, with the data-vs-data floor.</summary>
+    public static void Comparison(string path, IReadOnlyList<(string Field, IReadOnlyList<IReadOnlyList<MetricsRow>> Runs)> fields,
+        double floor, string title)
+    {
+        var multiplot = new Multiplot();
+        multiplot.AddPlots(2);
+        multiplot.Layout = new ScottPlot.MultiplotLayouts.Columns();
+        var byStep = multiplot.GetPlot(0);
+        var byWall = multiplot.GetPlot(1);
+        foreach (var (field, runs) in fields)
+        {
+            var evals = runs.Select(r => r.Where(m => m.Energy is not null).ToArray()).ToArray();
+            var count = evals.Min(e => e.Length);
+            var steps = Enumerable.Range(0, count).Select(i => (double)evals[0][i].Step).ToArray();
+            var wall = Enumerable.Range(0, count).Select(i => evals.Average(e => e[i].WallSeconds)).ToArray();
+            var energy = Enumerable.Range(0, count).Select(i => evals.Average(e => e[i].Energy!.Value)).ToArray();
+            AddLogLine(byStep, steps, energy, field);
+            AddLogLine(byWall, wall, energy, field);
+        }
+        foreach (var (plt, axis) in new[] { (byStep, "step"), (byWall, "wall time, s") })
+        {
+            plt.Title($"{title}: energy distance to held-out data");
+            if (floor > 0) plt.Add.HorizontalLine(Math.Log10(floor), 1, Colors.Gray, LinePattern.Dashed).LegendText = "data vs held-out (floor)";
+            plt.XLabel(axis);
+            LogAxes(plt, logX: false);
+        }
+        AtomicFile.Write(path, tmp => multiplot.SavePng(tmp, 1400, 560));
+    }
+
+    /// <summary>One scatter panel per field: held-out data (grey) against that field's samples.</summary>
+    public static void SideBySide(string path, float[,] data, IReadOnlyList<(string Field, float[,] Samples)> fields, string title)
+    {
+        var multiplot = new Multiplot();
+        multiplot.AddPlots(fields.Count);
+        multiplot.Layout = new ScottPlot.MultiplotLayouts.Columns();
+        for (var i = 0; i < fields.Count; i++)
+        {
+            var plt = multiplot.GetPlot(i);
+            plt.Title($"{title}: {fields[i].Field}");
+            AddSampleLayers(plt, data, fields[i].Samples);
+        }
+        AtomicFile.Write(path, tmp => multiplot.SavePng(tmp, 700 * fields.Count, 700));
     }
 
     /// <summary>A particle run over time: velocities, Fisher discrepancy and energy distance, log scale.</summary>

@@ -11,7 +11,9 @@ namespace Drift.Train.Training;
 
 /// <param name="Energy">Energy distance of the final samples to held-out data.</param>
 /// <param name="Floor">The same for an independent draw of training data: what a perfect generator scores.</param>
-public sealed record TrainResult(string OutDir, long Step, bool Interrupted, double Energy, double Floor, double WallSeconds);
+/// <param name="Metrics">Every logged row of the run, the evaluations included.</param>
+public sealed record TrainResult(string OutDir, long Step, bool Interrupted, double Energy, double Floor, double WallSeconds,
+    IReadOnlyList<MetricsRow> Metrics);
 
 /// <summary>What the trainer tells whoever shows progress, after every step.</summary>
 public readonly record struct StepReport(long Step, long Steps, double? Loss, double? Energy);
@@ -121,7 +123,7 @@ public static class Trainer
             Save(outDir, config, step, Wall(), scale, rng, model, optimizer, data, samples, metrics, scales, floor);
             log.LogWarning("interrupted at step {Step}; checkpoint saved, continue with: drift train --resume {Dir}", step, outDir);
         }
-        return new TrainResult(outDir, step, interrupted, energy, floor, Wall());
+        return new TrainResult(outDir, step, interrupted, energy, floor, Wall(), metrics.Rows);
     }
 
     /// <summary>Cosine decay from --lr to zero over the run: late steps average out the minibatch noise
