@@ -31,11 +31,8 @@ public sealed class ConservativeField : IDriftField
 
     public FieldOutput Compute(Tensor x, Tensor positives, Tensor? negatives = null)
     {
-        FieldMath.CheckShapes(x, positives, negatives);
         using var noGrad = torch.no_grad();
-        x = x.detach();
-        var neg = negatives?.detach() ?? x;
-        var pos = positives.detach();
+        (x, var pos, var neg) = FieldMath.Detached(x, positives, negatives);
         if ((Chunking ?? FieldChunking.Auto(x.shape[0], pos.shape[0] + neg.shape[0])) is { } chunks)
             return ComputeChunked(x, pos, neg, negatives is null, chunks);
 

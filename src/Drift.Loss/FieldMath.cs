@@ -36,7 +36,16 @@ internal static class FieldMath
         return new FieldOutput(velocity, torch.stack(rms));
     }
 
-    public static void CheckShapes(Tensor x, Tensor positives, Tensor? negatives)
+    /// <summary>Checks the shapes and returns x, positives and negatives (x itself when null) cut off from
+    /// any autograd graph: a field is a fixed target, never differentiated through.</summary>
+    public static (Tensor X, Tensor Positives, Tensor Negatives) Detached(Tensor x, Tensor positives, Tensor? negatives)
+    {
+        CheckShapes(x, positives, negatives);
+        var detached = x.detach();
+        return (detached, positives.detach(), negatives?.detach() ?? detached);
+    }
+
+    private static void CheckShapes(Tensor x, Tensor positives, Tensor? negatives)
     {
         if (negatives is null && x.shape[0] < 2)
             throw new ArgumentException("a field whose negatives are the generated batch needs at least 2 generated samples");

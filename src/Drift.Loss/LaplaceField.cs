@@ -29,11 +29,8 @@ public sealed class LaplaceField : IDriftField
 
     public FieldOutput Compute(Tensor x, Tensor positives, Tensor? negatives = null)
     {
-        FieldMath.CheckShapes(x, positives, negatives);
         using var noGrad = torch.no_grad();
-        x = x.detach();
-        var neg = negatives?.detach() ?? x;
-        var pos = positives.detach();
+        (x, var pos, var neg) = FieldMath.Detached(x, positives, negatives);
 
         // Negatives first, so that the self pairs (when the negatives are x) lie on the diagonal.
         var targets = torch.cat([neg, pos], 0);
