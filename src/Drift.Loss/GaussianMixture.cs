@@ -28,7 +28,6 @@ public sealed class GaussianMixture
     }
 
     public int Dim => means.GetLength(1);
-    public int Components => stds.Length;
 
     /// <summary>N(0, I) in d dimensions.</summary>
     public static GaussianMixture StandardNormal(int d) => new(new double[1, d], [1.0], [1.0]);

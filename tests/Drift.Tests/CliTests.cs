@@ -170,5 +170,5 @@ public class CliTests
     }
 
     private static Dictionary<string, string> Snapshot(string dir) => Directory.GetFiles(dir)
-        .ToDictionary(Path.GetFileName, f => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(f))))!;
+        .ToDictionary(f => Path.GetFileName(f), f => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(f))));
 }

@@ -58,7 +58,7 @@ public static class EvalCommand
     /// <summary>The run's data in data units, when it is still at hand.</summary>
     public static PointData LoadData(string spec, int evalSamples)
     {
-        if (!ToyDatasets.Contains(spec) && !File.Exists(spec))
+        if (!PointData.IsAtHand(spec))
             throw new UserError($"the run's data '{spec}' is not at hand to evaluate against");
         return PointData.Load(spec, evalSamples, standardize: false);
     }

@@ -51,7 +51,8 @@ public static class SampleCommand
     /// <summary>The data behind the samples when it is still at hand (a toy set or the CSV file), else nothing.</summary>
     private static float[,] ReferenceOrEmpty(TrainConfig config, int dim)
     {
-        if (!ToyDatasets.Contains(config.Data) && !File.Exists(config.Data)) return new float[0, dim];
-        return Trainer.ToArray(PointData.Load(config.Data, config.EvalSamples, standardize: false).HeldOut);
+        return PointData.IsAtHand(config.Data)
+            ? Trainer.ToArray(PointData.Load(config.Data, config.EvalSamples, standardize: false).HeldOut)
+            : new float[0, dim];
     }
 }

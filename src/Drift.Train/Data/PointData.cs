@@ -33,6 +33,9 @@ public sealed class PointData
     /// <summary>n training points [n, d] in standardised coordinates, on the CPU.</summary>
     public Tensor Sample(int n, Generator g) => Scale.Normalize(sampleRaw(n, g));
 
+    /// <summary>Whether a run's data can still be loaded: a toy set, or a CSV file that is still there.</summary>
+    public static bool IsAtHand(string spec) => ToyDatasets.Contains(spec) || File.Exists(spec);
+
     /// <param name="spec">A toy dataset's name or a path to a CSV file.</param>
     /// <param name="standardize">False keeps data units for training too.</param>
     public static PointData Load(string spec, int evalSamples, bool standardize)

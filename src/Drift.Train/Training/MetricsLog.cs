@@ -26,7 +26,7 @@ public sealed class MetricsLog
         Output.AtomicFile.WriteText(path, string.Join('\n', rows.Select(ToLine).Prepend(Header)) + "\n");
     }
 
-    public string Header { get; }
+    private string Header { get; }
     public IReadOnlyList<MetricsRow> Rows => rows;
 
     public void Append(MetricsRow row)
