@@ -29,12 +29,14 @@ public sealed class ConservativeField : IDriftField
     public bool NormalizeScales { get; }
     public FieldChunking? Chunking { get; }
 
-    public FieldOutput Compute(Tensor x, Tensor positives, Tensor? negatives = null)
+    public FieldOutput Compute(Tensor x, Tensor positives, Tensor? negatives = null, GuidanceNegatives? guidance = null)
     {
         using var noGrad = torch.no_grad();
-        (x, var pos, var neg) = FieldMath.Detached(x, positives, negatives);
+        (x, var pos, var generated) = FieldMath.Detached(x, positives, negatives, guidance);
+        var (neg, logWeights) = FieldMath.WithGuidance(generated, guidance,
+            negatives is null && SelfTerm == SelfTerm.Exclude ? generated.shape[0] - 1 : generated.shape[0]);
         if ((Chunking ?? FieldChunking.Auto(x.shape[0], pos.shape[0] + neg.shape[0])) is { } chunks)
-            return ComputeChunked(x, pos, neg, negatives is null, chunks);
+            return ComputeChunked(x, pos, neg, logWeights, negatives is null, chunks);
 
         var sqPos = FieldMath.SquaredDistances(x, pos);
         var sqNeg = FieldMath.SquaredDistances(x, neg);
@@ -42,7 +44,7 @@ public sealed class ConservativeField : IDriftField
             FieldMath.SetSelfPairs(sqNeg, SelfTerm == SelfTerm.Exclude ? double.PositiveInfinity : 0.0);
 
         // The −x of each score cancels: V = (mean-shift towards data − mean-shift towards model)/h².
-        return FieldMath.Combine(bandwidths.Select(h => (KernelMean(sqPos, pos, h) - KernelMean(sqNeg, neg, h)).div_(h * h)).ToArray(),
+        return FieldMath.Combine(bandwidths.Select(h => (KernelMean(sqPos, pos, h) - KernelMean(sqNeg, neg, h, logWeights)).div_(h * h)).ToArray(),
             NormalizeScales);
     }
 
@@ -51,7 +53,7 @@ public sealed class ConservativeField : IDriftField
     /// (x·y − ‖y‖²/2)/h², one GEMM per chunk shared by all bandwidths; columns stream through an online
     /// softmax (running max, running sum, running weighted sum).
     /// </summary>
-    private FieldOutput ComputeChunked(Tensor x, Tensor pos, Tensor neg, bool selfPairs, FieldChunking chunks)
+    private FieldOutput ComputeChunked(Tensor x, Tensor pos, Tensor neg, Tensor? logWeights, bool selfPairs, FieldChunking chunks)
     {
         var b = x.shape[0];
         var perScale = bandwidths.Select(_ => torch.empty_like(x)).ToArray();
@@ -59,8 +61,8 @@ public sealed class ConservativeField : IDriftField
         {
             using var scope = torch.NewDisposeScope();
             var rows = x.narrow(0, r0, Math.Min(chunks.Rows, b - r0));
-            var towardsData = StreamingKernelMeans(rows, pos, chunks.Columns, null);
-            var towardsModel = StreamingKernelMeans(rows, neg, chunks.Columns, selfPairs ? r0 : null);
+            var towardsData = StreamingKernelMeans(rows, pos, chunks.Columns, null, null);
+            var towardsModel = StreamingKernelMeans(rows, neg, chunks.Columns, logWeights, selfPairs ? r0 : null);
             for (var s = 0; s < bandwidths.Length; s++)
                 perScale[s].narrow(0, r0, rows.shape[0]).copy_((towardsData[s] - towardsModel[s]) / (bandwidths[s] * bandwidths[s]));
         }
@@ -70,7 +72,8 @@ public sealed class ConservativeField : IDriftField
     /// <summary>For each bandwidth, Σ_j softmax_j(−‖x − y_j‖²/2h²) y_j over all of y, visiting y in chunks.</summary>
     /// <param name="selfRowOffset">When y is the generated batch: the global index of rows[0], so each row's own
     /// column can be found (and left out when the self term is excluded).</param>
-    private Tensor[] StreamingKernelMeans(Tensor rows, Tensor y, int columnChunk, long? selfRowOffset)
+    /// <param name="logWeights">[1, N] log-weight of each column of y, or null for equal weights.</param>
+    private Tensor[] StreamingKernelMeans(Tensor rows, Tensor y, int columnChunk, Tensor? logWeights, long? selfRowOffset)
     {
         var c = rows.shape[0];
         var n = y.shape[0];
@@ -87,6 +90,7 @@ public sealed class ConservativeField : IDriftField
             for (var s = 0; s < bandwidths.Length; s++)
             {
                 var logits = inner / (bandwidths[s] * bandwidths[s]);
+                if (logWeights is not null) logits.add_(logWeights.narrow(1, k0, cols.shape[0]));
                 var newMax = torch.maximum(max[s], logits.max(1).values);
                 // A row whose columns so far were all masked has max −∞: shift by 0 instead, so that
                 // its weights come out 0 rather than exp(−∞ + ∞).
@@ -123,7 +127,11 @@ public sealed class ConservativeField : IDriftField
         return (KernelMean(sq, points, h) - x).div_(h * h);
     }
 
-    /// <summary>Σ_j softmax_j(−‖x − y_j‖²/2h²) y_j for each row, from the squared distances.</summary>
-    private static Tensor KernelMean(Tensor squaredDistances, Tensor points, double h) =>
-        torch.softmax(squaredDistances * (-0.5 / (h * h)), 1).mm(points);
+    /// <summary>Σ_j softmax_j(−‖x − y_j‖²/2h² + log w_j) y_j for each row, from the squared distances.</summary>
+    private static Tensor KernelMean(Tensor squaredDistances, Tensor points, double h, Tensor? logWeights = null)
+    {
+        var logits = squaredDistances * (-0.5 / (h * h));
+        if (logWeights is not null) logits.add_(logWeights);
+        return torch.softmax(logits, 1).mm(points);
+    }
 }

@@ -14,10 +14,11 @@ public sealed record DriftLossResult(Tensor Loss, Tensor ScaleRms, Tensor Veloci
 /// </summary>
 public static class DriftLoss
 {
-    public static DriftLossResult Compute(IDriftField field, Tensor x, Tensor positives, double eta, Tensor? negatives = null)
+    public static DriftLossResult Compute(IDriftField field, Tensor x, Tensor positives, double eta, Tensor? negatives = null,
+        GuidanceNegatives? guidance = null)
     {
         if (!(eta > 0) || double.IsInfinity(eta)) throw new ArgumentException($"eta must be positive and finite, got {eta}");
-        var f = field.Compute(x, positives, negatives);
+        var f = field.Compute(x, positives, negatives, guidance);
         Tensor target;
         using (torch.no_grad())
             target = x.detach() + eta * f.Velocity;

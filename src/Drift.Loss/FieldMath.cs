@@ -38,12 +38,23 @@ internal static class FieldMath
 
     /// <summary>Checks the shapes and returns x, positives and negatives (x itself when null) cut off from
     /// any autograd graph: a field is a fixed target, never differentiated through.</summary>
-    public static (Tensor X, Tensor Positives, Tensor Negatives) Detached(Tensor x, Tensor positives, Tensor? negatives)
+    public static (Tensor X, Tensor Positives, Tensor Negatives) Detached(Tensor x, Tensor positives, Tensor? negatives,
+        GuidanceNegatives? guidance = null)
     {
         CheckShapes(x, positives, negatives);
+        if (guidance is not null && (guidance.Samples.dim() != 2 || guidance.Samples.shape[1] != x.shape[1] || guidance.Samples.shape[0] < 1))
+            throw new ArgumentException("guidance negatives must be a non-empty [U, d] tensor of the samples' dimension");
         var detached = x.detach();
         return (detached, positives.detach(), negatives?.detach() ?? detached);
     }
+
+    /// <summary>The negatives with the guidance samples appended, and their log-weights [1, q + U]
+    /// (null without guidance: every negative weighs the same).</summary>
+    /// <param name="modelCount">How many of the negatives count (one fewer than the batch when each
+    /// sample's pair with itself is left out).</param>
+    public static (Tensor All, Tensor? LogWeights) WithGuidance(Tensor neg, GuidanceNegatives? guidance, long modelCount) =>
+        guidance is null or { Gamma: 0 } ? (neg, null)
+            : (torch.cat([neg, guidance.Samples.detach()], 0), guidance.LogWeights(neg.shape[0], modelCount, neg.dtype, neg.device));
 
     private static void CheckShapes(Tensor x, Tensor positives, Tensor? negatives)
     {

@@ -27,15 +27,19 @@ public sealed class LaplaceField : IDriftField
     public bool NormalizeScales { get; }
     public FieldChunking? Chunking { get; }
 
-    public FieldOutput Compute(Tensor x, Tensor positives, Tensor? negatives = null)
+    public FieldOutput Compute(Tensor x, Tensor positives, Tensor? negatives = null, GuidanceNegatives? guidance = null)
     {
         using var noGrad = torch.no_grad();
-        (x, var pos, var neg) = FieldMath.Detached(x, positives, negatives);
+        (x, var pos, var generated) = FieldMath.Detached(x, positives, negatives, guidance);
+        var (neg, negWeights) = FieldMath.WithGuidance(generated, guidance, negatives is null ? generated.shape[0] - 1 : generated.shape[0]);
 
         // Negatives first, so that the self pairs (when the negatives are x) lie on the diagonal.
         var targets = torch.cat([neg, pos], 0);
+        // Guidance weights scale the normalised kernel entries (weighting the logits instead would be
+        // half undone by the column normalisation).
+        var weights = negWeights is null ? null : torch.cat([negWeights.exp(), torch.ones([1, pos.shape[0]], dtype: x.dtype, device: x.device)], 1);
         if ((Chunking ?? FieldChunking.Auto(x.shape[0], targets.shape[0])) is { } chunks)
-            return ComputeChunked(x, pos, neg, targets, negatives is null, chunks.Rows);
+            return ComputeChunked(x, pos, neg, targets, weights, negatives is null, chunks.Rows);
         var distance = FieldMath.SquaredDistances(x, targets).sqrt_();
         if (negatives is null)
             FieldMath.SetSelfPairs(distance, double.PositiveInfinity);
@@ -43,7 +47,7 @@ public sealed class LaplaceField : IDriftField
         return FieldMath.Combine(temperatures.Select(tau =>
         {
             var logits = distance * (-1.0 / tau);
-            return CrossWeighted(logits, torch.logsumexp(logits, 0, keepdim: true), pos, neg);
+            return CrossWeighted(logits, torch.logsumexp(logits, 0, keepdim: true), pos, neg, weights);
         }).ToArray(), NormalizeScales);
     }
 
@@ -52,7 +56,7 @@ public sealed class LaplaceField : IDriftField
     /// log-sum-exp over all rows, so a first pass accumulates those, and a second recomputes each chunk's
     /// distances and finishes its rows. Memory grows with chunk×N, never B×N.
     /// </summary>
-    private FieldOutput ComputeChunked(Tensor x, Tensor pos, Tensor neg, Tensor targets, bool selfPairs, int rowChunk)
+    private FieldOutput ComputeChunked(Tensor x, Tensor pos, Tensor neg, Tensor targets, Tensor? weights, bool selfPairs, int rowChunk)
     {
         var b = x.shape[0];
         Tensor Distances(long r0, long count)
@@ -78,18 +82,20 @@ public sealed class LaplaceField : IDriftField
             var count = Math.Min(rowChunk, b - r0);
             var distance = Distances(r0, count);
             for (var t = 0; t < temperatures.Length; t++)
-                perScale[t].narrow(0, r0, count).copy_(CrossWeighted(distance * (-1.0 / temperatures[t]), columnLse[t], pos, neg));
+                perScale[t].narrow(0, r0, count).copy_(CrossWeighted(distance * (-1.0 / temperatures[t]), columnLse[t], pos, neg, weights));
         }
 
         return FieldMath.Combine(perScale, NormalizeScales);
     }
 
     /// <summary>V rows from logits [rows, Q+P] (negatives first) and the columns' log-sum-exp over all rows:
-    /// A = exp(logits − (row LSE + column LSE)/2), W+ = A+·ΣA−, W− = A−·ΣA+, V = W+·y+ − W−·y−.</summary>
-    private static Tensor CrossWeighted(Tensor logits, Tensor columnLse, Tensor pos, Tensor neg)
+    /// A = exp(logits − (row LSE + column LSE)/2)·w, W+ = A+·ΣA−, W− = A−·ΣA+, V = W+·y+ − W−·y−.</summary>
+    /// <param name="weights">[1, Q+P] column weights (guidance), or null.</param>
+    private static Tensor CrossWeighted(Tensor logits, Tensor columnLse, Tensor pos, Tensor neg, Tensor? weights)
     {
         var q = neg.shape[0];
         var a = logits.sub_((torch.logsumexp(logits, 1, keepdim: true) + columnLse).mul_(0.5)).exp_();
+        if (weights is not null) a.mul_(weights);
         var aNeg = a.narrow(1, 0, q);
         var aPos = a.narrow(1, q, pos.shape[0]);
         return (aPos * aNeg.sum(1, keepdim: true)).mm(pos) - (aNeg * aPos.sum(1, keepdim: true)).mm(neg);

@@ -10,9 +10,11 @@ Environment.SetEnvironmentVariable("NUGET_PACKAGES", Path.Combine(AppContext.Bas
 var root = new RootCommand("drift: train one-step generators with drifting fields.")
 {
     TrainCommand.Create(),
+    TrainImagesCommand.Create(),
     SampleCommand.Create(),
     ParticlesCommand.Create(),
     EvalCommand.Create(),
+    ClassifierCommand.Create(),
     CompareCommand.Create(),
     BenchCommand.Create(),
 };

@@ -24,11 +24,17 @@ internal static class Reference
     }
 
     /// <summary>The Laplace field for every row of x, from the paper's formula with explicit loops.</summary>
-    public static double[,] Laplace(double[,] x, double[,] pos, double[,]? neg, double[] temps, bool normalize)
+    /// <param name="extra">Guidance negatives appended to the negatives; each entry of a model negative is then
+    /// weighted 1 − γ and of an extra one γ·m/U (m: model negatives that count), after normalisation.</param>
+    public static double[,] Laplace(double[,] x, double[,] pos, double[,]? neg, double[] temps, bool normalize,
+        double[,]? extra = null, double gamma = 0)
     {
         int b = x.GetLength(0), d = x.GetLength(1), p = pos.GetLength(0);
-        var negs = neg ?? x;
+        var model = neg ?? x;
+        var m = model.GetLength(0) - (neg is null ? 1 : 0);
+        var negs = extra is null ? model : Stack(model, extra);
         var q = negs.GetLength(0);
+        double Weight(int j) => extra is null || j >= q ? 1 : j < model.GetLength(0) ? 1 - gamma : gamma * m / extra.GetLength(0);
         var total = new double[b, d];
         foreach (var tau in temps)
         {
@@ -51,7 +57,7 @@ internal static class Reference
                 var a = new double[q + p];
                 for (var j = 0; j < q + p; j++)
                 {
-                    a[j] = Math.Exp(logits[i, j] - 0.5 * (rowLse[i] + colLse[j]));
+                    a[j] = Math.Exp(logits[i, j] - 0.5 * (rowLse[i] + colLse[j])) * Weight(j);
                     if (j < q) sumNeg += a[j]; else sumPos += a[j];
                 }
                 for (var j = 0; j < q + p; j++)
@@ -64,6 +70,15 @@ internal static class Reference
                 total[i, k] += normalize ? v[i, k] / rms : v[i, k];
         }
         return total;
+    }
+
+    public static double[,] Stack(double[,] a, double[,] b)
+    {
+        var r = new double[a.GetLength(0) + b.GetLength(0), a.GetLength(1)];
+        for (var i = 0; i < r.GetLength(0); i++)
+        for (var k = 0; k < r.GetLength(1); k++)
+            r[i, k] = i < a.GetLength(0) ? a[i, k] : b[i - a.GetLength(0), k];
+        return r;
     }
 
     private static double Lse(IEnumerable<double> values)

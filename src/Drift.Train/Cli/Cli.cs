@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
+using Drift.Train.Training;
 using Spectre.Console;
 
 namespace Drift.Train.Cli;
@@ -46,6 +47,32 @@ public static class Cli
             var kind = inner is ExternalException ? "torch" : inner.GetType().Name;
             return Fail($"{kind}: {inner.Message.Split('\n')[0].Trim()}", 1);
         }
+    }
+
+    /// <summary>Runs a training loop with a progress bar on a terminal, or a log line at each evaluation otherwise.</summary>
+    public static T WithProgress<T>(long steps, long startStep, ILogger log, Func<Action<StepReport>, T> run)
+    {
+        if (!Interactive)
+            return run(r =>
+            {
+                if (r.Energy is { } e)
+                    log.LogInformation("step {Step}/{Steps} loss {Loss:g4} energy {Energy:g4}", r.Step, r.Steps, r.Loss, e);
+                else if (r.Loss is { } loss && r.Step % Math.Max(1, r.Steps / 20) == 0)
+                    log.LogInformation("step {Step}/{Steps} loss {Loss:g4}", r.Step, r.Steps, loss);
+            });
+        return AnsiConsole.Progress().AutoClear(false).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(),
+                new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .Start(ctx =>
+            {
+                var task = ctx.AddTask("training", maxValue: steps);
+                task.Value = startStep;
+                return run(r =>
+                {
+                    task.Value = r.Step;
+                    if (r.Loss is { } loss)
+                        task.Description = $"step {r.Step} loss {loss:g4}" + (r.Energy is { } e ? $" energy {e:g3}" : "");
+                });
+            });
     }
 
     public static int Fail(string message, int code)

@@ -1,14 +1,18 @@
+using TorchSharp;
 using System.CommandLine;
 using System.Text;
 using System.Text.Json;
 using Drift.Train.Data;
+using Drift.Train.Data.Images;
 using Drift.Train.Output;
 using Drift.Train.Training;
+using Drift.Train.Training.Images;
 
 namespace Drift.Train.Cli;
 
-/// <summary><c>drift eval</c>: the low-dimensional metrics of a checkpoint's samples against held-out data,
-/// each next to its data-vs-data floor at the same sample size.</summary>
+/// <summary><c>drift eval</c>: a checkpoint's samples against held-out data, each metric next to its
+/// data-vs-data floor at the same sample size: low-dimensional metrics for points, classifier-feature
+/// metrics for images.</summary>
 public static class EvalCommand
 {
     public static readonly JsonSerializerOptions Json = new()
@@ -20,11 +24,13 @@ public static class EvalCommand
     public static Command Create()
     {
         var checkpointDir = new Option<string>("--checkpoint") { Description = "Run folder holding checkpoint.bin.", Required = true };
-        var count = new Option<int>("--n") { Description = "Generated and held-out points (capped by the held-out set). Default 2000.", DefaultValueFactory = _ => 2000 };
+        var count = new Option<int>("--n") { Description = "Generated and held-out samples (capped by the held-out set). Default 2000.", DefaultValueFactory = _ => 2000 };
         var seed = new Option<long>("--seed") { Description = "Noise and projection seed. Default 0." };
         var output = new Option<string>("--out") { Description = "JSON file. Default <checkpoint>/eval.json." };
-        var command = new Command("eval", "Evaluate a low-dimensional checkpoint: energy distance, MMD², sliced W2², modes.")
-            { checkpointDir, count, seed, output };
+        var classifier = new Option<string>("--classifier") { Description = "Images: folder of the metric classifier (drift classifier). Default checkpoints/classifier-<data>." };
+        var device = new Option<string>("--device") { Description = "Images: cpu (default) or cuda.", DefaultValueFactory = _ => "cpu" };
+        var command = new Command("eval", "Evaluate a checkpoint: energy distance, MMD², sliced W2², modes (points); FD-<dataset>, precision/recall, class coverage (images).")
+            { checkpointDir, count, seed, output, classifier, device };
 
         command.SetAction(parse => Cli.Run(() =>
         {
@@ -32,12 +38,11 @@ public static class EvalCommand
             if (n < 2) throw new UserError($"--n must be at least 2, got {n}");
             var dir = parse.GetValue(checkpointDir)!;
             var checkpoint = Checkpoint.Load(dir);
-            var config = checkpoint.Config;
-            var data = LoadData(config.Data, n);
-            var size = (int)data.HeldOut.shape[0];
-            var rows = Evaluation.LowDimensional(Evaluation.Generate(checkpoint, size, parse.GetValue(seed)), data, parse.GetValue(seed));
+            var (data, field, size, rows) = checkpoint.IsImages
+                ? EvaluateImages(checkpoint, n, parse.GetValue(seed), parse.GetValue(classifier), parse.GetValue(device)!)
+                : EvaluatePoints(checkpoint, n, parse.GetValue(seed));
 
-            var table = new StringBuilder($"{config.Data}, {config.Field}, step {checkpoint.Step}, {size} points\n\n");
+            var table = new StringBuilder($"{data}, {field}, step {checkpoint.Step}, {size} samples\n\n");
             table.AppendLine("| metric | generated vs held-out | data vs held-out (floor) |");
             table.AppendLine("|---|---|---|");
             foreach (var r in rows) table.AppendLine($"| {r.Metric} | {r.Generated:g4} | {r.Floor:g4} |");
@@ -46,13 +51,41 @@ public static class EvalCommand
             var path = parse.GetValue(output) ?? Path.Combine(dir, "eval.json");
             AtomicFile.WriteText(path, JsonSerializer.Serialize(new
             {
-                checkpoint = dir, step = checkpoint.Step, data = config.Data, field = config.Field, points = size,
+                checkpoint = dir, step = checkpoint.Step, data, field, samples = size,
                 metrics = rows.Select(r => new { metric = r.Metric, generated = r.Generated, floor = r.Floor }),
             }, Json));
             Console.WriteLine($"wrote {path}");
             return 0;
         }));
         return command;
+    }
+
+    private static (string Data, string Field, int Size, IReadOnlyList<MetricRow> Rows) EvaluatePoints(Checkpoint checkpoint, int n, long seed)
+    {
+        var config = checkpoint.Config;
+        var data = LoadData(config.Data, n);
+        var size = (int)data.HeldOut.shape[0];
+        return (config.Data, config.Field, size, Evaluation.LowDimensional(Evaluation.Generate(checkpoint, size, seed), data, seed));
+    }
+
+    private static (string Data, string Field, int Size, IReadOnlyList<MetricRow> Rows) EvaluateImages(Checkpoint checkpoint, int n, long seed,
+        string? classifierDir, string deviceName)
+    {
+        var config = checkpoint.ImageConfig;
+        var device = Components.Device(deviceName);
+        var (info, classifier) = ClassifierFile.Load(classifierDir ?? ClassifierCommand.DefaultDir(config.Data));
+        using (classifier)
+        {
+            if ((info.ImageSize, info.Channels, info.Classes) != (config.ImageSize, config.Channels, config.Classes))
+                throw new UserError($"the classifier was trained on {info.Channels}×{info.ImageSize}² images of {info.Classes} classes, the run makes "
+                    + $"{config.Channels}×{config.ImageSize}² of {config.Classes}");
+            classifier.to(device);
+            using var data = ImageData.Load(config.Data, config.ImageSize);
+            var size = Math.Min(n, Math.Min(data.Test.Count, data.Train.Count));
+            var (images, labels) = ImageSampling.Generate(checkpoint, size, null, 1.0, seed, device);
+            using (images)
+                return (config.Data, config.Field, size, ImageEvaluation.Compute(images, labels, data, info, classifier, device));
+        }
     }
 
     /// <summary>The run's data in data units, when it is still at hand.</summary>

@@ -2,32 +2,40 @@ using System.CommandLine;
 using Drift.Train.Data;
 using Drift.Train.Output;
 using Drift.Train.Training;
+using Drift.Train.Training.Images;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Drift.Train.Cli;
 
-/// <summary><c>drift sample</c>: draws from a checkpoint's generator into a CSV of points or a PNG scatter.</summary>
+/// <summary><c>drift sample</c>: draws from a checkpoint's generator: points into a CSV or a PNG scatter,
+/// images into a PNG grid or a .npy array (with the labels beside it).</summary>
 public static class SampleCommand
 {
     public static Command Create()
     {
         var checkpointDir = new Option<string>("--checkpoint") { Description = "Run folder holding checkpoint.bin.", Required = true };
-        var count = new Option<int>("--n") { Description = "Number of samples. Default 10000.", DefaultValueFactory = _ => 10_000 };
-        var output = new Option<string>("--out") { Description = "Output file: .csv (points, data units) or .png (scatter).", Required = true };
+        var count = new Option<int?>("--n") { Description = "Number of samples. Default 10000 points or 64 images." };
+        var output = new Option<string>("--out") { Description = "Points: .csv (data units) or .png (scatter). Images: .png (grid) or .npy (uint8 N×H×W[×C], labels in <name>.labels.npy).", Required = true };
+        var classLabel = new Option<int?>("--class") { Description = "Images: draw only this class (conditional runs). Default: classes in turn." };
+        var guidance = new Option<double>("--guidance") { Description = "Images: guidance scale the generator is conditioned on. Default 1 (none).", DefaultValueFactory = _ => 1.0 };
+        var ema = new Option<bool>("--ema") { Description = "Images: sample the EMA weights (default true) or the trained ones.", DefaultValueFactory = _ => true };
         var seed = new Option<long>("--seed") { Description = "Noise seed. Default 0." };
         var device = new Option<string>("--device") { Description = "cpu (default) or cuda.", DefaultValueFactory = _ => "cpu" };
-        var command = new Command("sample", "Sample from a trained generator.") { checkpointDir, count, output, seed, device };
+        var command = new Command("sample", "Sample from a trained generator.") { checkpointDir, count, output, seed, device, classLabel, guidance, ema };
 
         command.SetAction(parse => Cli.Run(() =>
         {
-            var n = parse.GetValue(count);
+            var checkpoint = Checkpoint.Load(parse.GetValue(checkpointDir)!);
+            var n = parse.GetValue(count) ?? (checkpoint.IsImages ? 64 : 10_000);
             if (n < 1) throw new UserError($"--n must be at least 1, got {n}");
             var path = parse.GetValue(output)!;
             var format = Path.GetExtension(path).ToLowerInvariant();
-            if (format is not (".csv" or ".png")) throw new UserError($"--out {path}: use a .csv or .png file");
+            var formats = checkpoint.IsImages ? new[] { ".png", ".npy" } : [".csv", ".png"];
+            if (!formats.Contains(format)) throw new UserError($"--out {path}: use a {string.Join(" or ", formats)} file for this run");
             var dev = Components.Device(parse.GetValue(device)!);
-            var checkpoint = Checkpoint.Load(parse.GetValue(checkpointDir)!);
+            if (checkpoint.IsImages)
+                return SampleImages(checkpoint, n, path, parse.GetValue(classLabel), parse.GetValue(guidance), parse.GetValue(seed), dev, parse.GetValue(ema));
             var config = checkpoint.Config;
 
             using var model = Components.Generator(config, checkpoint.Scale.Mean.Length);
@@ -46,6 +54,24 @@ public static class SampleCommand
             return 0;
         }));
         return command;
+    }
+
+    private static int SampleImages(Checkpoint checkpoint, int n, string path, int? classLabel, double guidance, long seed, Device device, bool ema)
+    {
+        var (images, labels) = ImageSampling.Generate(checkpoint, n, classLabel, guidance, seed, device, ema);
+        using (images)
+        {
+            if (Path.GetExtension(path).Equals(".png", StringComparison.OrdinalIgnoreCase))
+                // Classes in turn: one column per class.
+                ImageFiles.Grid(path, images, checkpoint.ImageConfig is { Conditional: true } c && classLabel is null ? c.Classes : (int)Math.Ceiling(Math.Sqrt(n)));
+            else
+            {
+                ImageFiles.Npy(path, images);
+                ImageFiles.NpyLabels(Path.ChangeExtension(path, ".labels.npy"), labels);
+            }
+        }
+        Console.WriteLine($"wrote {n} images to {path}");
+        return 0;
     }
 
     /// <summary>The data behind the samples when it is still at hand (a toy set or the CSV file), else nothing.</summary>

@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Text.Json;
 using Drift.Train.Training;
 using Microsoft.Extensions.Logging;
-using Spectre.Console;
 
 namespace Drift.Train.Cli;
 
@@ -34,40 +33,22 @@ public static class TrainCommand
             {
                 checkpoint = Checkpoint.Load(resume);
                 config = Apply(fromFile ?? checkpoint.Config);
-                CheckResumable(checkpoint, config, resume, parse.GetValue(outDir));
+                CheckResumable(checkpoint, config.ToJson(), config.Steps, resume, parse.GetValue(outDir));
                 dir = resume;
             }
             else
             {
                 config = Apply(fromFile ?? new TrainConfig()).Resolved();
+                if (Data.Images.ImageData.IsImageData(config.Data))
+                    throw new UserError($"--data {config.Data} is image data: train on it with drift train-images --data {config.Data}");
                 config.Validate();
-                dir = parse.GetValue(outDir) ?? DefaultOutDir(config);
-                if (HoldsRun(dir))
-                    throw new UserError($"{dir} already holds a run; continue it with --resume {dir}, or choose another --out");
+                dir = NewRunDir(parse.GetValue(outDir), config.Data, config.Field);
             }
             config.Validate();
 
             using var loggers = Cli.Loggers();
             var log = loggers.CreateLogger("drift");
-            var result = Cli.Interactive
-                ? AnsiConsole.Progress().AutoClear(false).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(),
-                        new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
-                    .Start(ctx =>
-                    {
-                        var task = ctx.AddTask("training", maxValue: config.Steps);
-                        task.Value = checkpoint?.Step ?? 0;
-                        return Trainer.Run(config, dir, checkpoint, log, r =>
-                        {
-                            task.Value = r.Step;
-                            if (r.Loss is { } loss)
-                                task.Description = $"step {r.Step} loss {loss:g4}" + (r.Energy is { } e ? $" energy {e:g3}" : "");
-                        }, cancel);
-                    })
-                : Trainer.Run(config, dir, checkpoint, log, r =>
-                {
-                    if (r.Energy is { } e)
-                        log.LogInformation("step {Step}/{Steps} loss {Loss:g4} energy {Energy:g4}", r.Step, r.Steps, r.Loss, e);
-                }, cancel);
+            var result = Cli.WithProgress(config.Steps, checkpoint?.Step ?? 0, log, onStep => Trainer.Run(config, dir, checkpoint, log, onStep, cancel));
 
             log.LogInformation("{Steps} steps in {Seconds:F1} s; energy distance to held-out {Energy:g3} (data vs held-out: {Floor:g3})",
                 result.Step, result.WallSeconds, result.Energy, result.Floor);
@@ -120,27 +101,31 @@ public static class TrainCommand
     public static bool HoldsRun(string dir) =>
         Checkpoint.Exists(dir) || File.Exists(Path.Combine(dir, Trainer.ConfigFile)) || File.Exists(Path.Combine(dir, MetricsLog.FileName));
 
-    private static string DefaultOutDir(TrainConfig config)
+    /// <summary>--out, or checkpoints/&lt;data&gt;-&lt;field&gt;[-N]; never a folder that already holds a run.</summary>
+    public static string NewRunDir(string? outDir, string data, string field)
     {
-        var stem = Path.Combine("checkpoints", $"{Path.GetFileNameWithoutExtension(config.Data)}-{config.Field}");
+        if (outDir is not null)
+            return HoldsRun(outDir) ? throw new UserError($"{outDir} already holds a run; continue it with --resume {outDir}, or choose another --out") : outDir;
+        var stem = Path.Combine("checkpoints", $"{Path.GetFileNameWithoutExtension(Path.TrimEndingDirectorySeparator(data))}-{field}");
         var dir = stem;
         for (var n = 2; HoldsRun(dir); n++) dir = $"{stem}-{n}";
         return dir;
     }
 
     /// <summary>A resumed run must be the same run: only the step budget and the device may change.</summary>
-    private static void CheckResumable(Checkpoint checkpoint, TrainConfig requested, string dir, string? outDir)
+    public static void CheckResumable(Checkpoint checkpoint, string requestedJson, long requestedSteps, string dir, string? outDir)
     {
         if (outDir is not null && Path.GetFullPath(outDir) != Path.GetFullPath(dir))
             throw new UserError($"--resume continues in {dir}; drop --out {outDir}");
-        var saved = JsonSerializer.SerializeToElement(checkpoint.Config with { Steps = requested.Steps, Device = requested.Device });
-        var asked = JsonSerializer.SerializeToElement(requested);
-        var changed = saved.EnumerateObject()
-            .Where(p => p.Value.GetRawText() != asked.GetProperty(p.Name).GetRawText())
-            .Select(p => p.Name).ToArray();
+        var asked = JsonDocument.Parse(requestedJson).RootElement;
+        var saved = JsonDocument.Parse(checkpoint.IsImages ? checkpoint.ImageConfig.ToJson() : checkpoint.Config.ToJson()).RootElement;
+        var changed = saved.EnumerateObject().Select(p => p.Name).Union(asked.EnumerateObject().Select(p => p.Name))
+            .Where(name => name is not ("steps" or "device"))
+            .Where(name => (saved.TryGetProperty(name, out var a) ? a.GetRawText() : "") != (asked.TryGetProperty(name, out var b) ? b.GetRawText() : ""))
+            .ToArray();
         if (changed.Length > 0)
             throw new UserError($"{dir} holds a run with a different config ({string.Join(", ", changed)}); a resumed run keeps its config, only --steps and --device may change");
-        if (requested.Steps <= checkpoint.Step)
+        if (requestedSteps <= checkpoint.Step)
             throw new UserError($"{dir} is already at step {checkpoint.Step}; pass --steps above that to continue");
     }
 }

@@ -8,22 +8,30 @@ using static TorchSharp.torch;
 namespace Drift.Train.Training;
 
 /// <summary>
-/// One file, <c>checkpoint.bin</c>, holds everything a run needs to continue bit-for-bit: the config, the
-/// step, the wall time so far, the data standardisation, the RNG state, the weights and the optimizer
+/// One file, <c>checkpoint.bin</c>, holds everything a run needs to continue bit-for-bit: the kind of run
+/// (points or images) and its config, the step, the wall time so far, the data standardisation (points),
+/// the RNG state, the weights of each module (an image run also keeps its EMA copy) and the optimizer
 /// state. It is written to a temporary file and renamed, so a crash mid-write leaves the last one intact.
 /// </summary>
 public sealed class Checkpoint
 {
     public const string FileName = "checkpoint.bin";
     private const string Magic = "DRIFT-CHECKPOINT";
-    private const int FormatVersion = 1;
+    private const int FormatVersion = 2;
+    public const string PointsKind = "points";
+    public const string ImagesKind = "images";
 
-    private readonly byte[] weights;
+    private readonly byte[][] weights;
     private readonly byte[] optimizerState;
+    private readonly string configJson;
+    private readonly string path;
 
-    private Checkpoint(TrainConfig config, long step, double elapsedSeconds, Standardizer scale, byte[] rngState, byte[] weights, byte[] optimizerState)
+    private Checkpoint(string path, string kind, string configJson, long step, double elapsedSeconds, Standardizer scale, byte[] rngState,
+        byte[][] weights, byte[] optimizerState)
     {
-        Config = config;
+        this.path = path;
+        Kind = kind;
+        this.configJson = configJson;
         Step = step;
         ElapsedSeconds = elapsedSeconds;
         Scale = scale;
@@ -32,7 +40,18 @@ public sealed class Checkpoint
         this.optimizerState = optimizerState;
     }
 
-    public TrainConfig Config { get; }
+    /// <summary><see cref="PointsKind"/> or <see cref="ImagesKind"/>.</summary>
+    public string Kind { get; }
+    public bool IsImages => Kind == ImagesKind;
+
+    /// <summary>The config of a points run.</summary>
+    public TrainConfig Config => Kind == PointsKind ? TrainConfig.FromJson(configJson, path)
+        : throw new UserError($"{path} holds an image run; this needs a points run");
+
+    /// <summary>The config of an image run.</summary>
+    public Images.ImageConfig ImageConfig => Kind == ImagesKind ? ConfigJson.Read<Images.ImageConfig>(configJson, path)
+        : throw new UserError($"{path} holds a points run; this needs an image run");
+
     public long Step { get; }
     public double ElapsedSeconds { get; }
     public Standardizer Scale { get; }
@@ -40,8 +59,8 @@ public sealed class Checkpoint
 
     public static bool Exists(string dir) => File.Exists(Path.Combine(dir, FileName));
 
-    public static void Save(string dir, TrainConfig config, long step, double elapsedSeconds, Standardizer scale,
-        Generator rng, nn.Module model, OptimizerHelper optimizer)
+    public static void Save(string dir, string kind, string configJson, long step, double elapsedSeconds, Standardizer scale,
+        Generator rng, IReadOnlyList<nn.Module> modules, OptimizerHelper optimizer)
     {
         AtomicFile.Write(Path.Combine(dir, FileName), tmp =>
         {
@@ -49,14 +68,17 @@ public sealed class Checkpoint
             using var w = new BinaryWriter(stream, Encoding.UTF8);
             w.Write(Magic);
             w.Write(FormatVersion);
-            w.Write(config.ToJson());
+            w.Write(kind);
+            w.Write(configJson);
             w.Write(step);
             w.Write(elapsedSeconds);
             WriteDoubles(w, scale.Mean);
             WriteDoubles(w, scale.Std);
             using (var state = rng.get_state())
                 WriteBytes(w, state.data<byte>().ToArray());
-            WriteBytes(w, Serialize(bw => model.save(bw)));
+            w.Write(modules.Count);
+            foreach (var module in modules)
+                WriteBytes(w, Serialize(bw => module.save(bw)));
             WriteBytes(w, Serialize(optimizer.save_state_dict));
             w.Flush();
             stream.Flush(flushToDisk: true);
@@ -74,15 +96,19 @@ public sealed class Checkpoint
             if (r.ReadString() != Magic) throw new InvalidDataException("not a drift checkpoint");
             var version = r.ReadInt32();
             if (version != FormatVersion) throw new InvalidDataException($"format version {version}, this drift reads {FormatVersion}");
-            var config = TrainConfig.FromJson(r.ReadString(), path);
+            var kind = r.ReadString();
+            if (kind is not (PointsKind or ImagesKind)) throw new InvalidDataException($"unknown run kind '{kind}'");
+            var config = r.ReadString();
             var step = r.ReadInt64();
             var elapsed = r.ReadDouble();
             var scale = new Standardizer(ReadDoubles(r), ReadDoubles(r));
             var rng = ReadBytes(r);
-            var weights = ReadBytes(r);
+            var modules = r.ReadInt32();
+            if (modules is < 1 or > 16) throw new InvalidDataException("bad module count");
+            var weights = Enumerable.Range(0, modules).Select(_ => ReadBytes(r)).ToArray();
             var optimizer = ReadBytes(r);
             if (r.BaseStream.Position != r.BaseStream.Length) throw new InvalidDataException("trailing bytes");
-            return new Checkpoint(config, step, elapsed, scale, rng, weights, optimizer);
+            return new Checkpoint(path, kind, config, step, elapsed, scale, rng, weights, optimizer);
         }
         catch (Exception e) when (e is EndOfStreamException or InvalidDataException or IOException or ArgumentException or FormatException)
         {
@@ -90,7 +116,12 @@ public sealed class Checkpoint
         }
     }
 
-    public void LoadWeights(nn.Module model) => Restore("weights", () => model.load(new BinaryReader(new MemoryStream(weights))));
+    /// <param name="index">Which saved module: 0 the trained model, 1 an image run's EMA copy.</param>
+    public void LoadWeights(nn.Module model, int index = 0)
+    {
+        if (index >= weights.Length) throw new UserError($"{path} holds {weights.Length} module(s), not {index + 1}");
+        Restore("weights", () => model.load(new BinaryReader(new MemoryStream(weights[index]))));
+    }
 
     public void LoadOptimizer(OptimizerHelper optimizer) =>
         Restore("optimizer state", () => optimizer.load_state_dict(new BinaryReader(new MemoryStream(optimizerState))));

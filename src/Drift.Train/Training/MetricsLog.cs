@@ -6,7 +6,7 @@ namespace Drift.Train.Training;
 public sealed record MetricsRow(long Step, double WallSeconds, double Loss, double VelocityRms, double[] ScaleRms, double? Energy);
 
 /// <summary>
-/// metrics.csv of a run: step, wall_s, loss, velocity_rms, one rms column per scale, energy. Rows are
+/// metrics.csv of a run: step, wall_s, loss, velocity_rms, one rms column per scale, energy (empty for images). Rows are
 /// appended as training goes; a resumed run first drops the rows past its checkpoint, so the file ends
 /// up as the uninterrupted run's would.
 /// </summary>
@@ -16,11 +16,11 @@ public sealed class MetricsLog
     private readonly string path;
     private readonly List<MetricsRow> rows = [];
 
-    public MetricsLog(string dir, IReadOnlyList<double> scales, long resumeStep)
+    public MetricsLog(string dir, IEnumerable<string> scaleNames, long resumeStep)
     {
         path = Path.Combine(dir, FileName);
         Header = string.Join(',', new[] { "step", "wall_s", "loss", "velocity_rms" }
-            .Concat(scales.Select(s => "rms_" + Format(s))).Append("energy"));
+            .Concat(scaleNames.Select(s => "rms_" + s)).Append("energy"));
         if (resumeStep > 0 && File.Exists(path))
             rows.AddRange(File.ReadLines(path).Skip(1).Where(l => l.Length > 0).Select(Parse).Where(r => r.Step <= resumeStep));
         Output.AtomicFile.WriteText(path, string.Join('\n', rows.Select(ToLine).Prepend(Header)) + "\n");

@@ -1,5 +1,4 @@
-using System.Text.Json;
-using System.Text.Json.Serialization;
+using static Drift.Train.Training.ConfigJson;
 
 namespace Drift.Train.Training;
 
@@ -48,33 +47,11 @@ public sealed record TrainConfig
 
     public int PositiveCount => Positives > 0 ? Positives : Batch;
 
-    private static readonly JsonSerializerOptions Json = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
-    };
+    public string ToJson() => ConfigJson.Write(this);
 
-    public string ToJson() => JsonSerializer.Serialize(this, Json);
+    public static TrainConfig FromJson(string json, string origin) => ConfigJson.Read<TrainConfig>(json, origin);
 
-    public static TrainConfig FromJson(string json, string origin)
-    {
-        try
-        {
-            return JsonSerializer.Deserialize<TrainConfig>(json, Json) ?? throw new UserError($"{origin}: empty configuration");
-        }
-        catch (JsonException e)
-        {
-            throw new UserError($"{origin}: not a valid run configuration: {e.Message}");
-        }
-    }
-
-    public static TrainConfig Load(string path)
-    {
-        if (!File.Exists(path)) throw new UserError($"config file not found: {path}");
-        return FromJson(File.ReadAllText(path), path);
-    }
+    public static TrainConfig Load(string path) => ConfigJson.Load<TrainConfig>(path);
 
     /// <summary>Throws a <see cref="UserError"/> naming the first bad value.</summary>
     public void Validate()
@@ -101,11 +78,4 @@ public sealed record TrainConfig
         AtLeast("--eval-samples", EvalSamples, 2);
         AtLeast("--checkpoint-every", CheckpointEvery, 1);
     }
-
-    private static void AtLeast(string name, long value, long min)
-    {
-        if (value < min) Fail($"{name} must be at least {min}, got {value}");
-    }
-
-    private static void Fail(string message) => throw new UserError(message);
 }

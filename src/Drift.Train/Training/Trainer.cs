@@ -64,7 +64,7 @@ public static class Trainer
 
         Directory.CreateDirectory(outDir);
         AtomicFile.WriteText(Path.Combine(outDir, ConfigFile), config.ToJson());
-        var metrics = new MetricsLog(outDir, scales, step);
+        var metrics = new MetricsLog(outDir, scales.Select(s => s.ToString("R", System.Globalization.CultureInfo.InvariantCulture)), step);
         var floor = EnergyDistance.Compute(data.Reference, data.HeldOut);
         using var evalRng = new Generator(EvalNoiseSeed);
         using var evalNoise = torch.randn([data.HeldOut.shape[0], config.NoiseDim], generator: evalRng);
@@ -154,7 +154,7 @@ public static class Trainer
         nn.Module model, TorchSharp.Modules.OptimizerHelper optimizer, PointData data, float[,] samples, MetricsLog metrics,
         IReadOnlyList<double> scales, double floor)
     {
-        Checkpoint.Save(outDir, config, step, wall, scale, rng, model, optimizer);
+        Checkpoint.Save(outDir, Checkpoint.PointsKind, config.ToJson(), step, wall, scale, rng, [model], optimizer);
         var title = $"{data.Name}, {config.Field}, step {step}";
         Plots.Samples(Path.Combine(outDir, SamplesPlot), ToArray(data.HeldOut), samples, title);
         var labels = scales.Select(s => config.Anneal > 0 ? $"{s:g3} → {s * config.ScaleAt(1):g3}" : $"{s:g3}").ToArray();

@@ -1,0 +1,49 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace Drift.Models;
+
+/// <summary>
+/// A small CNN the project trains on each image dataset for its own metrics: two stages of two 3×3
+/// convolutions and a 2×2 max-pool, a 128-d feature layer, and a linear head. Its features stand in for
+/// Inception's in a Fréchet distance ("FD-&lt;dataset&gt;"), its predictions for class coverage.
+/// </summary>
+public sealed class Classifier : Module<Tensor, Tensor>
+{
+    public const int FeatureDim = 128;
+    private readonly Sequential body;
+    private readonly Linear head;
+
+    public Classifier(int channels, int imageSize, int classes) : base(nameof(Classifier))
+    {
+        if (imageSize % 4 != 0 || classes < 2 || channels < 1)
+            throw new ArgumentException($"classifier needs an image size divisible by 4 and at least 2 classes (size {imageSize}, classes {classes})");
+        body = Sequential(
+            Conv2d(channels, 32, 3, padding: 1), SiLU(), Conv2d(32, 32, 3, padding: 1), SiLU(), MaxPool2d(2),
+            Conv2d(32, 64, 3, padding: 1), SiLU(), Conv2d(64, 64, 3, padding: 1), SiLU(), MaxPool2d(2),
+            Flatten(), Linear(64 * (imageSize / 4) * (imageSize / 4), FeatureDim), SiLU());
+        head = Linear(FeatureDim, classes);
+        RegisterComponents();
+    }
+
+    /// <summary>Images in [−1, 1] → the 128-d features.</summary>
+    public Tensor Features(Tensor images) => body.forward(images);
+
+    /// <summary>Features → class logits.</summary>
+    public Tensor Classify(Tensor features) => head.forward(features);
+
+    /// <summary>Images in [−1, 1] → class logits.</summary>
+    public override Tensor forward(Tensor images) => head.forward(body.forward(images));
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            body.Dispose();
+            head.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+}

@@ -1,0 +1,125 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace Drift.Models;
+
+/// <summary>
+/// Noise → image in one pass: a linear map to a small grid (size/4, or size/8 one scale up), then
+/// upsampling stages of two 3×3 convolutions each, halving the channels as the grid doubles. A condition
+/// vector, from the class label (index <c>classes</c> meaning "no class") and the guidance scale, sets a
+/// per-channel scale and shift after the first normalisation of every stage.
+/// </summary>
+public sealed class ConvGenerator : Module<Tensor, Tensor, Tensor, Tensor>
+{
+    private readonly Embedding label;
+    private readonly Linear guidance;
+    private readonly Linear stem;
+    private readonly ModuleList<UpBlock> blocks;
+    private readonly Conv2d output;
+    private readonly long[] stemShape;
+
+    /// <param name="classes">Number of classes; 0 for an unconditional generator.</param>
+    /// <param name="width">Channels of the last stage; earlier stages have 2×, 4×, ... that.</param>
+    public ConvGenerator(int noiseDim, int imageSize, int channels, int classes, int width, int condDim = 128) : base(nameof(ConvGenerator))
+    {
+        if (noiseDim < 1 || channels < 1 || classes < 0 || width < 1 || condDim < 1)
+            throw new ArgumentException($"generator sizes must be positive (noise {noiseDim}, channels {channels}, width {width})");
+        var stages = imageSize % 8 == 0 && imageSize >= 64 ? 3 : 2;
+        if (imageSize % (1 << stages) != 0 || imageSize < 8)
+            throw new ArgumentException($"image size {imageSize} is not a multiple of {1 << stages} of at least 8");
+        NoiseDim = noiseDim;
+        Classes = classes;
+        var grid = imageSize >> stages;
+        var c0 = width << stages;
+        stemShape = [-1, c0, grid, grid];
+
+        label = Embedding(classes + 1, condDim);
+        guidance = Linear(1, condDim);
+        stem = Linear(noiseDim + condDim, c0 * grid * grid);
+        blocks = new ModuleList<UpBlock>(Enumerable.Range(0, stages)
+            .Select(i => new UpBlock(width << (stages - i), width << (stages - i - 1), condDim)).ToArray());
+        output = Conv2d(width, channels, 3, padding: 1);
+        RegisterComponents();
+    }
+
+    public int NoiseDim { get; }
+    public int Classes { get; }
+
+    /// <param name="labels">int64 [B]; <see cref="Classes"/> (or any label of an unconditional generator) means none.</param>
+    /// <param name="guidanceScale">float [B], the classifier-free guidance scale α the sample is drawn for (1: none).</param>
+    public override Tensor forward(Tensor noise, Tensor labels, Tensor guidanceScale)
+    {
+        var cond = functional.silu(label.forward(labels) + guidance.forward((guidanceScale - 1).unsqueeze(1)));
+        var h = functional.silu(stem.forward(torch.cat([noise, cond], 1))).view(stemShape);
+        foreach (var block in blocks)
+            h = block.forward(h, cond);
+        return output.forward(h);
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            label.Dispose();
+            guidance.Dispose();
+            stem.Dispose();
+            blocks.Dispose();
+            output.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+
+    /// <summary>Nearest ×2 upsampling, conv–norm–(condition)–SiLU, conv–norm–SiLU.</summary>
+    public sealed class UpBlock : Module<Tensor, Tensor, Tensor>
+    {
+        private readonly Conv2d conv1;
+        private readonly Conv2d conv2;
+        private readonly GroupNorm norm1;
+        private readonly GroupNorm norm2;
+        private readonly Linear film;
+
+        public UpBlock(int inChannels, int outChannels, int condDim) : base(nameof(UpBlock))
+        {
+            conv1 = Conv2d(inChannels, outChannels, 3, padding: 1);
+            conv2 = Conv2d(outChannels, outChannels, 3, padding: 1);
+            norm1 = Norm(outChannels);
+            norm2 = Norm(outChannels);
+            film = Linear(condDim, 2 * outChannels);
+            RegisterComponents();
+        }
+
+        /// <summary>TorchSharp 0.107's GroupNorm leaves its affine weights uninitialised (garbage, often
+        /// NaN or 1e27 at the first forward pass); set them as PyTorch does.</summary>
+        private static GroupNorm Norm(int channels)
+        {
+            var norm = GroupNorm(Math.Min(8, channels), channels);
+            using var noGrad = torch.no_grad();
+            norm.weight!.fill_(1);
+            norm.bias!.zero_();
+            return norm;
+        }
+
+        public override Tensor forward(Tensor x, Tensor cond)
+        {
+            var h = conv1.forward(functional.interpolate(x, scale_factor: [2, 2], mode: InterpolationMode.Nearest));
+            var scaleShift = film.forward(cond).unsqueeze(-1).unsqueeze(-1).chunk(2, 1);
+            h = functional.silu(norm1.forward(h) * (scaleShift[0] + 1) + scaleShift[1]);
+            return functional.silu(norm2.forward(conv2.forward(h)));
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                conv1.Dispose();
+                conv2.Dispose();
+                norm1.Dispose();
+                norm2.Dispose();
+                film.Dispose();
+            }
+            base.Dispose(disposing);
+        }
+    }
+}

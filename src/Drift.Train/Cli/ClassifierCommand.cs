@@ -1,0 +1,40 @@
+using System.CommandLine;
+using Drift.Train.Training;
+using Drift.Train.Training.Images;
+using Microsoft.Extensions.Logging;
+
+namespace Drift.Train.Cli;
+
+/// <summary><c>drift classifier</c>: trains the classifier whose features and predictions the image metrics use.</summary>
+public static class ClassifierCommand
+{
+    public static Command Create()
+    {
+        var data = new Option<string>("--data") { Description = "Image data, as for train-images. Default fashion-mnist.", DefaultValueFactory = _ => Data.Images.ImageData.FashionMnist };
+        var imageSize = new Option<int>("--image-size") { Description = "Side in pixels; must match the generators it will judge. Default: the dataset's own." };
+        var epochs = new Option<int>("--epochs") { Description = "Passes over the training set. Default 2.", DefaultValueFactory = _ => 2 };
+        var batch = new Option<int>("--batch") { Description = "Mini-batch size. Default 128.", DefaultValueFactory = _ => 128 };
+        var seed = new Option<long>("--seed") { Description = "Seed. Default 0." };
+        var device = new Option<string>("--device") { Description = "cpu (default) or cuda.", DefaultValueFactory = _ => "cpu" };
+        var outDir = new Option<string>("--out") { Description = "Folder for classifier.bin. Default checkpoints/classifier-<data>." };
+        var command = new Command("classifier", "Train the classifier behind the image metrics (FD-<dataset>, precision/recall, class coverage).")
+            { data, imageSize, epochs, batch, seed, device, outDir };
+        command.SetAction(parse => Cli.Run(() =>
+        {
+            var spec = parse.GetValue(data)!;
+            if (parse.GetValue(epochs) < 1) throw new UserError($"--epochs must be at least 1, got {parse.GetValue(epochs)}");
+            if (parse.GetValue(batch) < 1) throw new UserError($"--batch must be at least 1, got {parse.GetValue(batch)}");
+            if (parse.GetValue(imageSize) < 0) throw new UserError($"--image-size must be 0 or positive, got {parse.GetValue(imageSize)}");
+            var dir = parse.GetValue(outDir) ?? DefaultDir(spec);
+            var dev = Components.Device(parse.GetValue(device)!);
+            using var loggers = Cli.Loggers();
+            var log = loggers.CreateLogger("drift");
+            var info = ClassifierTrainer.Run(spec, parse.GetValue(imageSize), parse.GetValue(epochs), parse.GetValue(batch), parse.GetValue(seed), dir, dev, log);
+            log.LogInformation("wrote {Path}: test accuracy {Accuracy:P2}", Path.Combine(dir, ClassifierFile.FileName), info.TestAccuracy);
+            return 0;
+        }));
+        return command;
+    }
+
+    public static string DefaultDir(string data) => Path.Combine("checkpoints", $"classifier-{ImageEvaluation.DatasetName(data)}");
+}

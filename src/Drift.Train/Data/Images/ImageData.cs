@@ -1,0 +1,89 @@
+using System.Diagnostics;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Drift.Train.Data.Images;
+
+/// <summary>
+/// An image dataset: train and test splits, class names, and a shape every image shares. <c>--data</c>
+/// names <c>fashion-mnist</c> (Debian's dataset-fashion-mnist package), a folder in the MNIST IDX layout, a
+/// folder of CIFAR-10 binary batches, or a folder of images (one subfolder per class, or flat).
+/// </summary>
+public sealed class ImageData : IDisposable
+{
+    public const string FashionMnist = "fashion-mnist";
+    public const string FashionMnistDir = "/usr/share/datasets/fashion-mnist";
+    private static readonly string[] FashionMnistClasses =
+        ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
+
+    private ImageData(string name, ImageSet train, ImageSet test, string[] classNames, TimeSpan loadTime)
+    {
+        Name = name;
+        Train = train;
+        Test = test;
+        ClassNames = classNames;
+        LoadTime = loadTime;
+    }
+
+    public string Name { get; }
+    public ImageSet Train { get; }
+    public ImageSet Test { get; }
+    public string[] ClassNames { get; }
+    public int Classes => ClassNames.Length;
+    public TimeSpan LoadTime { get; }
+    public int Channels => Train.Channels;
+    public int Size => Train.Height;
+
+    /// <summary>Whether <c>--data</c> names image data rather than points.</summary>
+    public static bool IsImageData(string spec) => spec == FashionMnist || Directory.Exists(spec);
+
+    /// <param name="size">Side in pixels every image is brought to; 0 keeps the dataset's own (32 for a folder of images).</param>
+    public static ImageData Load(string spec, int size = 0)
+    {
+        var timer = Stopwatch.StartNew();
+        var dir = spec == FashionMnist ? FashionMnistDir : spec;
+        if (!Directory.Exists(dir))
+            throw new UserError(spec == FashionMnist
+                ? $"Fashion-MNIST not found in {FashionMnistDir}: install it with: sudo apt-get install dataset-fashion-mnist"
+                : $"image data folder not found: {dir}");
+
+        ImageSet train, test;
+        string[]? names = null;
+        if (IdxDataset.Holds(dir))
+        {
+            (train, test) = IdxDataset.Load(dir);
+            if (spec == FashionMnist) names = FashionMnistClasses;
+        }
+        else if (Cifar10.Holds(dir))
+            (train, test, names) = Cifar10.Load(dir);
+        else if (ImageFolder.Holds(dir))
+            (train, test, names) = ImageFolder.Load(dir, size > 0 ? size : 32);
+        else
+            throw new UserError($"{dir}: no image data found (expected MNIST-format IDX files, CIFAR-10 data_batch_*.bin, or PNG/JPEG images)");
+
+        var classes = (int)Math.Max(train.Labels.DefaultIfEmpty().Max(), test.Labels.DefaultIfEmpty().Max()) + 1;
+        if (names is null || names.Length < classes)
+            names = Enumerable.Range(0, classes).Select(c => c.ToString()).ToArray();
+        if (size > 0 && size != train.Height)
+            (train, test) = (Resized(train, size), Resized(test, size));
+        return new ImageData(spec, train, test, names, timer.Elapsed);
+    }
+
+    private static ImageSet Resized(ImageSet set, int size)
+    {
+        using var scope = torch.NewDisposeScope();
+        var x = set.Pixels.to_type(ScalarType.Float32);
+        var resized = size < set.Height
+            ? nn.functional.interpolate(x, [size, size], mode: InterpolationMode.Area)
+            : nn.functional.interpolate(x, [size, size], mode: InterpolationMode.Bilinear, align_corners: false);
+        var bytes = resized.round_().clamp_(0, 255).to_type(ScalarType.Byte).MoveToOuterDisposeScope();
+        set.Dispose();
+        return new ImageSet(bytes, set.Labels);
+    }
+
+    public void Dispose()
+    {
+        Train.Dispose();
+        Test.Dispose();
+    }
+}

@@ -1,0 +1,41 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Drift.Train.Data.Images;
+
+/// <summary>Images kept as they are stored, uint8 [N, C, H, W] on the CPU, with a label per image; turned
+/// into float batches in [−1, 1] only when drawn.</summary>
+public sealed class ImageSet : IDisposable
+{
+    public ImageSet(Tensor pixels, long[] labels)
+    {
+        if (pixels.dtype != ScalarType.Byte || pixels.dim() != 4)
+            throw new ArgumentException("image pixels must be uint8 [N, C, H, W]");
+        if (pixels.shape[0] != labels.Length)
+            throw new ArgumentException($"{pixels.shape[0]} images but {labels.Length} labels");
+        Pixels = pixels;
+        Labels = labels;
+    }
+
+    public Tensor Pixels { get; }
+    public long[] Labels { get; }
+    public int Count => Labels.Length;
+    public int Channels => (int)Pixels.shape[1];
+    public int Height => (int)Pixels.shape[2];
+    public int Width => (int)Pixels.shape[3];
+
+    /// <summary>The images at <paramref name="indices"/> as float [n, C, H, W] in [−1, 1].</summary>
+    public Tensor Batch(long[] indices)
+    {
+        using var index = torch.tensor(indices);
+        return ToUnit(Pixels.index_select(0, index));
+    }
+
+    public static Tensor ToUnit(Tensor bytes) => bytes.to_type(ScalarType.Float32).div_(127.5).sub_(1);
+
+    /// <summary>Float images in [−1, 1] back to uint8, clamping what a generator puts outside.</summary>
+    public static Tensor ToBytes(Tensor unit) =>
+        unit.add(1).mul_(127.5).round_().clamp_(0, 255).to_type(ScalarType.Byte);
+
+    public void Dispose() => Pixels.Dispose();
+}

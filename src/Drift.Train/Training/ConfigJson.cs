@@ -1,0 +1,44 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Drift.Train.Training;
+
+/// <summary>How run configs are written and read (config.json, checkpoints): camelCase, indented, and
+/// strict, so a misspelt key is an error rather than a silently ignored setting.</summary>
+public static class ConfigJson
+{
+    private static readonly JsonSerializerOptions Options = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+    };
+
+    public static string Write<T>(T config) => JsonSerializer.Serialize(config, Options);
+
+    public static T Read<T>(string json, string origin)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<T>(json, Options) ?? throw new UserError($"{origin}: empty configuration");
+        }
+        catch (JsonException e)
+        {
+            throw new UserError($"{origin}: not a valid run configuration: {e.Message}");
+        }
+    }
+
+    public static T Load<T>(string path)
+    {
+        if (!File.Exists(path)) throw new UserError($"config file not found: {path}");
+        return Read<T>(File.ReadAllText(path), path);
+    }
+
+    public static void AtLeast(string name, long value, long min)
+    {
+        if (value < min) Fail($"{name} must be at least {min}, got {value}");
+    }
+
+    public static void Fail(string message) => throw new UserError(message);
+}

@@ -1,0 +1,49 @@
+using System.Text;
+using Drift.Models;
+using Drift.Train.Output;
+using TorchSharp;
+
+namespace Drift.Train.Training.Images;
+
+/// <summary>What a trained metric classifier is: its dataset, image shape, and the test accuracy it reached.</summary>
+public sealed record ClassifierInfo(string Data, int ImageSize, int Channels, int Classes, int Epochs, long Seed, double TestAccuracy);
+
+/// <summary><c>classifier.bin</c>: a magic, the <see cref="ClassifierInfo"/> as JSON, the weights. Written atomically.</summary>
+public static class ClassifierFile
+{
+    public const string FileName = "classifier.bin";
+    private const string Magic = "DRIFT-CLASSIFIER-1";
+
+    public static void Save(string dir, ClassifierInfo info, Classifier model)
+    {
+        AtomicFile.Write(Path.Combine(dir, FileName), tmp =>
+        {
+            using var stream = File.Create(tmp);
+            using var w = new BinaryWriter(stream, Encoding.UTF8);
+            w.Write(Magic);
+            w.Write(ConfigJson.Write(info));
+            model.save(w);
+        });
+    }
+
+    /// <summary>The classifier in <paramref name="dir"/>, on the CPU, in eval mode.</summary>
+    public static (ClassifierInfo Info, Classifier Model) Load(string dir)
+    {
+        var path = Path.Combine(dir, FileName);
+        if (!File.Exists(path)) throw new UserError($"no classifier in {dir} (expected {FileName}; train one with drift classifier)");
+        try
+        {
+            using var r = new BinaryReader(File.OpenRead(path), Encoding.UTF8);
+            if (r.ReadString() != Magic) throw new InvalidDataException("not a drift classifier");
+            var info = ConfigJson.Read<ClassifierInfo>(r.ReadString(), path);
+            var model = new Classifier(info.Channels, info.ImageSize, info.Classes);
+            model.load(r);
+            model.eval();
+            return (info, model);
+        }
+        catch (Exception e) when (e is EndOfStreamException or InvalidDataException or IOException or ArgumentException)
+        {
+            throw new UserError($"classifier {path} is corrupt or incomplete: {e.Message.Split('\n')[0]}");
+        }
+    }
+}

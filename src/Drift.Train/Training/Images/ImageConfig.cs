@@ -1,0 +1,101 @@
+using Drift.Loss;
+using static Drift.Train.Training.ConfigJson;
+
+namespace Drift.Train.Training.Images;
+
+/// <summary>Everything that defines an image run; written as config.json and inside each checkpoint.</summary>
+public sealed record ImageConfig
+{
+    public string Data { get; init; } = Train.Data.Images.ImageData.FashionMnist;
+    /// <summary>Side in pixels; 0 keeps the dataset's own (the saved config holds the size used).</summary>
+    public int ImageSize { get; init; }
+    /// <summary>Set from the data when a run starts, so a checkpoint can be sampled without its data.</summary>
+    public int Channels { get; init; }
+    /// <summary>Set from the data when a run starts, like <see cref="Channels"/>.</summary>
+    public int Classes { get; init; }
+    public string Field { get; init; } = "conservative";
+    /// <summary>Relative to the feature space: h acts as h·√D once features are scaled to mean distance √D.</summary>
+    public double[] Bandwidths { get; init; } = [0.1, 0.2, 0.4];
+    /// <summary>Relative, like the bandwidths; the original paper's values.</summary>
+    public double[] Temperatures { get; init; } = [0.02, 0.05, 0.2];
+    public string SelfTerm { get; init; } = "exclude";
+    public bool NormalizeScales { get; init; } = true;
+    /// <summary>Spaces the field is computed in (see <see cref="ImageFeatures"/>): each adds its own loss.</summary>
+    public string[] Features { get; init; } = ["pixels", "mean2", "mean4"];
+    /// <summary>One generator per class label with per-class positives and negatives; false: one pool.</summary>
+    public bool Conditional { get; init; } = true;
+    /// <summary>Classifier-free guidance: each class group trains at a scale α drawn uniformly from [1, this],
+    /// the generator conditioned on α, with unconditional data mixed into its negatives at γ = 1 − 1/α. 1: off.</summary>
+    public double GuidanceMax { get; init; } = 1.0;
+    /// <summary>Unconditional data images per class group when guidance is on.</summary>
+    public int UnconditionalNegatives { get; init; } = 32;
+    public double Eta { get; init; } = 1.0;
+    public int Steps { get; init; } = 2000;
+    /// <summary>Generated images per class per step (negatives); unconditional: per step, times the class count.</summary>
+    public int ClassBatch { get; init; } = 64;
+    /// <summary>Data images per class per step; 0: as many as <see cref="ClassBatch"/>.</summary>
+    public int ClassPositives { get; init; }
+    /// <summary>Classes drawn per step; 0: all of them.</summary>
+    public int ClassesPerStep { get; init; }
+    public double Lr { get; init; } = 1e-3;
+    public string LrSchedule { get; init; } = "cosine";
+    public int Warmup { get; init; } = 100;
+    public double WeightDecay { get; init; } = 0.01;
+    /// <summary>Gradient norm clip; 0: none.</summary>
+    public double ClipGrad { get; init; } = 1.0;
+    /// <summary>Decay of the EMA weights sampling uses; 0: no EMA (sample the trained weights).</summary>
+    public double Ema { get; init; } = 0.999;
+    public int NoiseDim { get; init; } = 64;
+    /// <summary>Channels of the generator's last stage (earlier stages 2×, 4×).</summary>
+    public int Width { get; init; } = 64;
+    public long Seed { get; init; }
+    public string Device { get; init; } = "cpu";
+    /// <summary>TF32 matmuls and convolutions on CUDA (about 1e-3 relative precision, several times faster).</summary>
+    public bool Tf32 { get; init; } = true;
+    public int LogEvery { get; init; } = 10;
+    public int GridEvery { get; init; } = 250;
+    public int CheckpointEvery { get; init; } = 500;
+
+    public int PositiveCount => ClassPositives > 0 ? ClassPositives : ClassBatch;
+
+    public IReadOnlyList<double> Scales => Field == "conservative" ? Bandwidths : Temperatures;
+
+    public string ToJson() => ConfigJson.Write(this);
+
+    public void Validate()
+    {
+        if (Field is not ("conservative" or "laplace")) Fail($"unknown field '{Field}': use conservative or laplace");
+        if (SelfTerm is not ("exclude" or "include")) Fail($"unknown self term '{SelfTerm}': use exclude or include");
+        if (LrSchedule is not ("cosine" or "constant")) Fail($"unknown learning-rate schedule '{LrSchedule}': use cosine or constant");
+        if (Device is not ("cpu" or "cuda")) Fail($"unknown device '{Device}': use cpu or cuda");
+        foreach (var (name, v) in new[] { ("--eta", Eta), ("--lr", Lr) })
+            if (!(v > 0) || double.IsInfinity(v)) Fail($"{name} must be positive, got {v}");
+        if (!(GuidanceMax >= 1) || double.IsInfinity(GuidanceMax)) Fail($"--guidance-max must be at least 1, got {GuidanceMax}");
+        if (GuidanceMax > 1 && !Conditional) Fail("--guidance-max needs a conditional generator (--conditional true)");
+        if (!(WeightDecay >= 0)) Fail($"--weight-decay must be 0 or positive, got {WeightDecay}");
+        if (!(ClipGrad >= 0)) Fail($"--clip-grad must be 0 or positive, got {ClipGrad}");
+        if (!(Ema is >= 0 and < 1)) Fail($"--ema must be in [0, 1), got {Ema}");
+        var scales = Field == "conservative" ? ("--bandwidth", Bandwidths) : ("--temperature", Temperatures);
+        if (scales.Item2.Length == 0) Fail($"{scales.Item1} needs at least one value");
+        foreach (var s in scales.Item2)
+            if (!(s > 0) || double.IsInfinity(s)) Fail($"{scales.Item1} must be positive, got {s}");
+        if (Features.Length == 0) Fail("--features needs at least one feature space");
+        foreach (var f in Features)
+        {
+            try { ImageFeatures.Check(f, ImageSize > 0 ? ImageSize : 4); }
+            catch (ArgumentException e) { Fail("--features: " + e.Message); }
+        }
+        AtLeast("--image-size", ImageSize, 0);
+        AtLeast("--steps", Steps, 1);
+        AtLeast("--class-batch", ClassBatch, 2);
+        AtLeast("--class-positives", ClassPositives, 0);
+        AtLeast("--classes-per-step", ClassesPerStep, 0);
+        AtLeast("--warmup", Warmup, 0);
+        AtLeast("--unconditional-negatives", UnconditionalNegatives, 1);
+        AtLeast("--noise-dim", NoiseDim, 1);
+        AtLeast("--width", Width, 1);
+        AtLeast("--log-every", LogEvery, 1);
+        AtLeast("--grid-every", GridEvery, 1);
+        AtLeast("--checkpoint-every", CheckpointEvery, 1);
+    }
+}
