@@ -56,7 +56,7 @@ public class CliTests
     [InlineData("config file not found", "train", "--config", "/nonexistent/run.json")]
     [InlineData("checkpoint folder not found", "sample", "--checkpoint", "/nonexistent/run", "--out", "/tmp/x.csv")]
     [InlineData("checkpoint folder not found", "train", "--resume", "/nonexistent/run")]
-    [InlineData("use a .csv or .png file", "sample", "--checkpoint", "/nonexistent/run", "--out", "/tmp/x.txt")]
+    [InlineData("use a .csv, .png or .npy file", "sample", "--checkpoint", "/nonexistent/run", "--out", "/tmp/x.txt")]
     [InlineData("checkpoint folder not found", "eval", "--checkpoint", "/nonexistent/run")]
     [InlineData("unknown field 'curl'", "particles", "--field", "curl")]
     [InlineData("--n must be at least 2", "particles", "--n", "1")]
@@ -64,6 +64,14 @@ public class CliTests
     [InlineData("--sweep-n takes comma-separated integers", "particles", "--sweep-n", "64,abc")]
     [InlineData("--sizes takes NxMxd triples", "bench", "--sizes", "64x64")]
     [InlineData("--anneal must be 0 or positive", "train", "--anneal", "-1")]
+    [InlineData("image data folder not found", "train-images", "--data", "/nonexistent/images")]
+    [InlineData("is image data: train on it with drift train-images", "train", "--data", "/tmp")]
+    [InlineData("unknown feature space 'median2'", "train-images", "--features", "pixels", "median2")]
+    [InlineData("--guidance-max must be at least 1", "train-images", "--guidance-max", "0.5")]
+    [InlineData("--ema must be in [0, 1)", "train-images", "--ema", "1")]
+    [InlineData("--class-batch must be at least 2", "train-images", "--class-batch", "1")]
+    [InlineData("--image-steps takes WIDTHxCLASS_BATCH pairs", "bench", "--image-steps", "64")]
+    [InlineData("--epochs must be at least 1", "classifier", "--epochs", "0")]
     public void BadInputIsOneLineAndNonZero(string expected, params string[] args) => AssertOneLineError(args, expected);
 
     [Fact]
@@ -84,7 +92,7 @@ public class CliTests
         var before = Snapshot(dir);
 
         AssertOneLineError(["train", "--data", "moons", "--steps", "4", "--out", dir], "already holds a run");
-        AssertOneLineError(["train", "--resume", dir, "--field", "laplace", "--steps", "8"], "different config (Field)");
+        AssertOneLineError(["train", "--resume", dir, "--field", "laplace", "--steps", "8"], "different config (field)");
         AssertOneLineError(["train", "--resume", dir, "--steps", "4"], "already at step 4");
         Assert.Equal(before, Snapshot(dir));
 

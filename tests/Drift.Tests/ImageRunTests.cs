@@ -73,7 +73,7 @@ public sealed class ImageRunTests : IDisposable
         Assert.True(result.ImagesPerSecond > 0);
         foreach (var file in new[] { ImageTrainer.GridFile, "grids/step-000005.png", "grids/step-000012.png", Checkpoint.FileName, MetricsLog.FileName })
             Assert.True(new FileInfo(Path.Combine(dir, file)).Length > 0, $"{file} missing or empty");
-        Assert.NotEmpty(Directory.GetFiles(Path.Combine(dir, ImageTrainer.TensorBoardFolder), "events.out.tfevents.*"));
+        Assert.NotEmpty(Directory.GetFiles(Path.Combine(dir, Drift.Train.Output.TensorBoard.Folder), "events.out.tfevents.*"));
         var saved = Checkpoint.Load(dir).ImageConfig;
         Assert.Equal((8, 1, 2), (saved.ImageSize, saved.Channels, saved.Classes));
         Assert.Contains("holds an image run", Assert.Throws<Drift.Train.UserError>(() => Checkpoint.Load(dir).Config).Message);
@@ -95,6 +95,7 @@ public sealed class ImageRunTests : IDisposable
         Assert.Equal(0, CliTests.Run("sample", "--checkpoint", run, "--out", Path.Combine(root, "grid.png")).Code);
         Assert.Contains("classes 0 to 1", CliTests.Run("sample", "--checkpoint", run, "--class", "5", "--out", Path.Combine(root, "x.png")).Err);
 
+        Assert.Contains("no classifier in", CliTests.Run("eval", "--checkpoint", run, "--classifier", Path.Combine(root, "none")).Err);
         var classifier = Path.Combine(root, "classifier");
         (code, _, err) = CliTests.Run("classifier", "--data", config.Data, "--epochs", "2", "--batch", "16", "--out", classifier);
         Assert.True(code == 0, err);

@@ -5,6 +5,7 @@ using System.Text;
 using Drift.Loss;
 using Drift.Train.Output;
 using Drift.Train.Training;
+using Drift.Train.Training.Images;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -12,7 +13,7 @@ namespace Drift.Train.Cli;
 
 /// <summary><c>drift bench</c>: times each field on each path (dense, chunked, automatic) over a grid of
 /// sizes, with warm-up, device synchronisation and medians, and checks each against float64; then times
-/// whole training steps of the 2-D default.</summary>
+/// whole training steps of the 2-D default and of the image default.</summary>
 public static class BenchCommand
 {
     public static Command Create()
@@ -20,17 +21,28 @@ public static class BenchCommand
         var sizes = new Option<string>("--sizes") { Description = "Comma-separated NxMxd (generated x data x dimension). Default 1024x1024x2,4096x4096x2,2048x2048x784.", DefaultValueFactory = _ => "1024x1024x2,4096x4096x2,2048x2048x784" };
         var repeats = new Option<int>("--repeats") { Description = "Timed repetitions (the median is reported). Default 5.", DefaultValueFactory = _ => 5 };
         var steps = new Option<string>("--step-batches") { Description = "Batch sizes for whole 2-D training steps. Default 512,1024.", DefaultValueFactory = _ => "512,1024" };
+        var imageSteps = new Option<string>("--image-steps") { Description = "Image training steps to time, as WIDTHxCLASS_BATCH (28×28, 10 classes, pixels+mean2+mean4, both fields); 'none' skips. Default 64x64 (the train-images default).", DefaultValueFactory = _ => "64x64" };
         var device = new Option<string>("--device") { Description = "cpu (default) or cuda.", DefaultValueFactory = _ => "cpu" };
+        var tf32 = new Option<bool>("--tf32") { Description = "CUDA: allow TF32 matmuls and convolutions. Default false (full float32)." };
         var output = new Option<string>("--out") { Description = "Also write the markdown table to this file." };
-        var command = new Command("bench", "Time the drifting fields and training steps.") { sizes, repeats, steps, device, output };
+        var command = new Command("bench", "Time the drifting fields and training steps.") { sizes, repeats, steps, imageSteps, device, tf32, output };
 
         command.SetAction(parse => Cli.Run(() =>
         {
             var dev = Components.Device(parse.GetValue(device)!);
             var n = parse.GetValue(repeats);
             if (n < 1) throw new UserError($"--repeats must be at least 1, got {n}");
+            var imageConfigs = parse.GetValue(imageSteps) == "none" ? [] : parse.GetValue(imageSteps)!.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(s =>
+            {
+                var parts = s.Split('x');
+                return parts.Length == 2 ? (Width: ParseInt(parts[0], "--image-steps"), Batch: ParseInt(parts[1], "--image-steps"))
+                    : throw new UserError($"--image-steps takes WIDTHxCLASS_BATCH pairs, got '{s}'");
+            }).ToArray();
+            if (dev.type == DeviceType.CUDA)
+                torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = parse.GetValue(tf32);
             var report = new StringBuilder();
-            report.AppendLine($"device {dev.type}, {Environment.ProcessorCount} CPU threads, torch threads {torch.get_num_threads()}, float32 unless noted");
+            report.AppendLine($"device {dev.type}, {Environment.ProcessorCount} CPU threads, torch threads {torch.get_num_threads()}, "
+                + (dev.type == DeviceType.CUDA && parse.GetValue(tf32) ? "TF32 matmuls allowed" : "float32 unless noted"));
             report.AppendLine();
             report.AppendLine("| field | N | M | d | path | median ms | effective GFLOP/s | max error vs float64 (relative) |");
             report.AppendLine("|---|---|---|---|---|---|---|---|");
@@ -50,6 +62,26 @@ public static class BenchCommand
                 report.AppendLine(line);
                 Console.WriteLine(line);
             }
+            if (imageConfigs.Length > 0)
+            {
+                report.AppendLine();
+                report.AppendLine("| image training step (28×28, 10 classes, pixels+mean2+mean4) | width | per class | parameters | median ms | generated images/s |");
+                report.AppendLine("|---|---|---|---|---|---|");
+            }
+            foreach (var (width, classBatch) in imageConfigs)
+            foreach (var field in new[] { "conservative", "laplace" })
+            {
+                var config = new ImageConfig { Field = field, Width = width, ClassBatch = classBatch, ImageSize = 28, Channels = 1, Classes = 10 };
+                var (ms, parameters) = ImageStepMs(config, dev, n);
+                var line = $"| {field} | {width} | {classBatch} | {parameters:N0} | {ms:F1} | {10 * classBatch / (ms / 1000):F0} |";
+                report.AppendLine(line);
+                Console.WriteLine(line);
+            }
+            report.AppendLine();
+            var peak = $"peak resident host memory of the bench process: {Process.GetCurrentProcess().PeakWorkingSet64 / 1e9:F2} GB"
+                + (dev.type == DeviceType.CUDA ? " (device memory is not reported: TorchSharp 0.107 exposes no CUDA allocator statistics)" : "");
+            report.AppendLine(peak);
+            Console.WriteLine(peak);
             if (parse.GetValue(output) is { } path) AtomicFile.WriteText(path, report.ToString());
             return 0;
         }));
@@ -100,6 +132,35 @@ public static class BenchCommand
             optimizer.step();
             return loss;
         }, dev, repeats);
+    }
+
+    /// <summary>One image training step as <c>drift train-images</c> takes it, on random 28×28 "data":
+    /// generate per class, drift loss per class in each feature space, backward, clip, AdamW, EMA.</summary>
+    private static (double Ms, long Parameters) ImageStepMs(ImageConfig config, Device dev, int repeats)
+    {
+        using var model = ImageComponents.Generator(config);
+        using var ema = ImageComponents.Generator(config);
+        model.to(dev);
+        ema.to(dev);
+        using var optimizer = ImageComponents.Optimizer(config, model);
+        using var g = new Generator(1);
+        var n = config.Classes * config.ClassBatch;
+        using var labels = torch.arange(config.Classes).repeat_interleave(config.ClassBatch).to(dev);
+        var ms = MedianMs(() =>
+        {
+            var x = model.forward(torch.randn([n, config.NoiseDim], generator: g).to(dev), labels, torch.ones(n, device: dev));
+            var data = torch.rand([n, 1, 28, 28], generator: g).to(dev).mul_(2).sub_(1);
+            var groups = Enumerable.Range(0, config.Classes).Select(k => new DriftGroup(x.narrow(0, k * config.ClassBatch, config.ClassBatch),
+                data.narrow(0, k * config.ClassBatch, config.ClassBatch))).ToArray();
+            var loss = FeatureDriftLoss.Compute(m => ImageComponents.Field(config, m), config.Features, groups, config.Eta).Loss;
+            optimizer.zero_grad();
+            loss.backward();
+            nn.utils.clip_grad_norm_(model.parameters(), config.ClipGrad);
+            optimizer.step();
+            ImageComponents.UpdateEma(ema, model, config.Ema, 100);
+            return loss;
+        }, dev, repeats);
+        return (ms, model.parameters().Sum(p => p.numel()));
     }
 
     /// <summary>Two untimed warm-up runs, then the median of timed ones, each ended by a device sync.</summary>

@@ -26,11 +26,12 @@ public static class SampleCommand
 
         command.SetAction(parse => Cli.Run(() =>
         {
+            var path = parse.GetValue(output)!;
+            var format = Path.GetExtension(path).ToLowerInvariant();
+            if (format is not (".csv" or ".png" or ".npy")) throw new UserError($"--out {path}: use a .csv, .png or .npy file");
             var checkpoint = Checkpoint.Load(parse.GetValue(checkpointDir)!);
             var n = parse.GetValue(count) ?? (checkpoint.IsImages ? 64 : 10_000);
             if (n < 1) throw new UserError($"--n must be at least 1, got {n}");
-            var path = parse.GetValue(output)!;
-            var format = Path.GetExtension(path).ToLowerInvariant();
             var formats = checkpoint.IsImages ? new[] { ".png", ".npy" } : [".csv", ".png"];
             if (!formats.Contains(format)) throw new UserError($"--out {path}: use a {string.Join(" or ", formats)} file for this run");
             var dev = Components.Device(parse.GetValue(device)!);

@@ -42,7 +42,7 @@ public static class TrainImagesCommand
             log.LogInformation("{Steps} steps in {Seconds:F1} s: {Rate:F0} generated images/s, {Step:F3} s/step; peak memory {Peak:F2} GB",
                 result.Step, result.WallSeconds, result.ImagesPerSecond, result.SecondsPerStep, result.PeakMemoryBytes / 1e9);
             log.LogInformation("wrote {Dir}: {Checkpoint}, {Config}, {Metrics}, {Grid}, {Grids}/, {Board}/", dir, Checkpoint.FileName,
-                Trainer.ConfigFile, MetricsLog.FileName, ImageTrainer.GridFile, ImageTrainer.GridFolder, ImageTrainer.TensorBoardFolder);
+                Trainer.ConfigFile, MetricsLog.FileName, ImageTrainer.GridFile, ImageTrainer.GridFolder, Output.TensorBoard.Folder);
             return result.Interrupted ? 130 : 0;
         })));
         return command;

@@ -64,6 +64,7 @@ public static class Trainer
 
         Directory.CreateDirectory(outDir);
         AtomicFile.WriteText(Path.Combine(outDir, ConfigFile), config.ToJson());
+        var board = TensorBoard.Open(outDir);
         var metrics = new MetricsLog(outDir, scales.Select(s => s.ToString("R", System.Globalization.CultureInfo.InvariantCulture)), step);
         var floor = EnergyDistance.Compute(data.Reference, data.HeldOut);
         using var evalRng = new Generator(EvalNoiseSeed);
@@ -103,8 +104,14 @@ public static class Trainer
                 if (evalStep || step % config.LogEvery == 0)
                 {
                     loss = drift.Loss.item<float>();
-                    metrics.Append(new MetricsRow(step, Wall(), loss.Value, drift.VelocityRms.item<float>(),
-                        drift.ScaleRms.cpu().data<float>().Select(v => (double)v).ToArray(), stepEnergy));
+                    var rms = drift.ScaleRms.cpu().data<float>().Select(v => (double)v).ToArray();
+                    metrics.Append(new MetricsRow(step, Wall(), loss.Value, drift.VelocityRms.item<float>(), rms, stepEnergy));
+                    board.add_scalar("loss", (float)loss.Value, (int)step);
+                    board.add_scalar("velocity_rms", drift.VelocityRms.item<float>(), (int)step);
+                    for (var s = 0; s < rms.Length; s++)
+                        board.add_scalar($"field_rms/scale{s}", (float)rms[s], (int)step);
+                    if (stepEnergy is { } e)
+                        board.add_scalar("energy_distance", (float)e, (int)step);
                 }
                 onStep(new StepReport(step, config.Steps, loss, stepEnergy));
             }
@@ -116,7 +123,10 @@ public static class Trainer
                 GC.WaitForPendingFinalizers();
             }
             if (step % config.CheckpointEvery == 0 || step == config.Steps)
+            {
                 Save(outDir, config, step, Wall(), scale, rng, model, optimizer, data, samples, metrics, scales, floor);
+                TensorBoard.AddPng(board, "samples", Path.Combine(outDir, SamplesPlot), step);
+            }
         }
         if (interrupted)
         {

@@ -24,7 +24,6 @@ public static class ImageTrainer
 {
     public const string GridFile = "grid.png";
     public const string GridFolder = "grids";
-    public const string TensorBoardFolder = "tensorboard";
     private const ulong GridNoiseSeed = 0x6121_D5EE;
     private const int GridColumns = 10;
 
@@ -81,7 +80,7 @@ public static class ImageTrainer
         AtomicFile.WriteText(Path.Combine(outDir, Trainer.ConfigFile), config.ToJson());
         var scaleNames = config.Features.SelectMany(f => config.Scales.Select(s => $"{f}_{s:g3}")).ToArray();
         var metrics = new MetricsLog(outDir, scaleNames, step);
-        var board = torch.utils.tensorboard.SummaryWriter(Path.Combine(outDir, TensorBoardFolder));
+        var board = TensorBoard.Open(outDir);
         var grid = GridInputs(config, data.Classes, device);
         using var trainPixels = data.Train.Pixels.to(device);
 
