@@ -16,6 +16,7 @@ var root = new RootCommand("drift: train one-step generators with drifting field
     EvalCommand.Create(),
     ClassifierCommand.Create(),
     CompareCommand.Create(),
+    CompareImagesCommand.Create(),
     BenchCommand.Create(),
 };
 var parse = root.Parse(args);

@@ -108,5 +108,15 @@ public sealed class ImageRunTests : IDisposable
         foreach (var metric in new[] { "FD-tiny", "precision (k=3)", "recall (k=3)", "classes covered (of 2)", "classified as drawn class" })
             Assert.Contains(metric, output);
         Assert.True(File.Exists(Path.Combine(run, "eval.json")));
+
+        var report = Path.Combine(root, "compare");
+        (code, output, err) = CliTests.Run("compare-images", "--data", config.Data, "--classifier", classifier, "--seeds", "2", "--steps", "6",
+            "--class-batch", "6", "--width", "4", "--noise-dim", "4", "--features", "pixels", "mean2", "--eval-every", "3", "--eval-samples", "20",
+            "--eval-n", "20", "--out", report);
+        Assert.True(code == 0, err);
+        Assert.Contains("| FD-tiny |", output);
+        foreach (var file in new[] { "report.md", "report.json", "curves.png", "samples.png", "runs/laplace-seed1/checkpoint.bin" })
+            Assert.True(File.Exists(Path.Combine(report, file)), $"{file} missing");
+        Assert.Contains(",fd", File.ReadLines(Path.Combine(report, "runs/conservative-seed0", MetricsLog.FileName)).First());
     }
 }

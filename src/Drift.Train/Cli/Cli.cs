@@ -50,13 +50,14 @@ public static class Cli
     }
 
     /// <summary>Runs a training loop with a progress bar on a terminal, or a log line at each evaluation otherwise.</summary>
-    public static T WithProgress<T>(long steps, long startStep, ILogger log, Func<Action<StepReport>, T> run)
+    /// <param name="metric">Name of the evaluated metric in the reports (energy, fd).</param>
+    public static T WithProgress<T>(long steps, long startStep, ILogger log, Func<Action<StepReport>, T> run, string metric = "energy")
     {
         if (!Interactive)
             return run(r =>
             {
                 if (r.Energy is { } e)
-                    log.LogInformation("step {Step}/{Steps} loss {Loss:g4} energy {Energy:g4}", r.Step, r.Steps, r.Loss, e);
+                    log.LogInformation("step {Step}/{Steps} loss {Loss:g4} {Metric} {Value:g4}", r.Step, r.Steps, r.Loss, metric, e);
                 else if (r.Loss is { } loss && r.Step % Math.Max(1, r.Steps / 20) == 0)
                     log.LogInformation("step {Step}/{Steps} loss {Loss:g4}", r.Step, r.Steps, loss);
             });
@@ -70,7 +71,7 @@ public static class Cli
                 {
                     task.Value = r.Step;
                     if (r.Loss is { } loss)
-                        task.Description = $"step {r.Step} loss {loss:g4}" + (r.Energy is { } e ? $" energy {e:g3}" : "");
+                        task.Description = $"step {r.Step} loss {loss:g4}" + (r.Energy is { } e ? $" {metric} {e:g3}" : "");
                 });
             });
     }

@@ -1,7 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
-using System.Text;
-using System.Text.Json;
 using Drift.Train.Output;
 using Drift.Train.Training;
 using Microsoft.Extensions.Logging;
@@ -26,6 +23,8 @@ public static class CompareCommand
         command.SetAction((parse, cancel) => Task.FromResult(Cli.Run(() =>
         {
             var baseConfig = binder.Apply(parse, new TrainConfig());
+            if (Data.Images.ImageData.IsImageData(baseConfig.Data))
+                throw new UserError($"--data {baseConfig.Data} is image data: compare on it with drift compare-images --data {baseConfig.Data}");
             var names = parse.GetValue(fields)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
             var seedCount = parse.GetValue(seeds);
             if (seedCount < 1) throw new UserError($"--seeds must be at least 1, got {seedCount}");
@@ -52,16 +51,11 @@ public static class CompareCommand
                 results.Add((run.Field, result, Evaluation.LowDimensional(samples, data, run.Config.Seed), samples));
             }
 
-            var report = Report(baseConfig, names, seedCount, results);
-            AtomicFile.WriteText(Path.Combine(dir, "report.md"), report);
-            AtomicFile.WriteText(Path.Combine(dir, "report.json"), JsonSerializer.Serialize(results.Select(r => new
-            {
-                field = r.Field, run = Path.GetFileName(r.Run.OutDir), wallSeconds = r.Run.WallSeconds,
-                steps = r.Run.Step, metrics = r.Metrics.Select(m => new { metric = m.Metric, generated = m.Generated, floor = m.Floor }),
-            }), EvalCommand.Json));
-            Plots.Comparison(Path.Combine(dir, "curves.png"), names.Select(f =>
-                (f, (IReadOnlyList<IReadOnlyList<MetricsRow>>)results.Where(r => r.Field == f).Select(r => r.Run.Metrics).ToArray())).ToArray(),
-                results[0].Run.Floor, data.Name);
+            var setup = $"{seedCount} seed(s) per field from seed {baseConfig.Seed}, {baseConfig.Steps} steps, batch {baseConfig.Batch}, MLP {baseConfig.Width}x{baseConfig.Depth}, "
+                + $"lr {baseConfig.Lr:g3} ({baseConfig.LrSchedule}); each field with its own default scales unless given.";
+            var report = ComparisonReport.Write(dir, baseConfig.Data, setup, names,
+                results.Select(r => new ComparedRun(r.Field, r.Run.OutDir, r.Run.WallSeconds, r.Run.Step, r.Metrics, r.Run.Metrics)).ToArray(),
+                "energy distance", results[0].Run.Floor);
             Plots.SideBySide(Path.Combine(dir, "samples.png"), Trainer.ToArray(data.HeldOut),
                 names.Select(f => (f, results.First(r => r.Field == f).Samples)).ToArray(), data.Name);
             Console.Write(report);
@@ -69,37 +63,5 @@ public static class CompareCommand
             return 0;
         })));
         return command;
-    }
-
-    private static string Report(TrainConfig config, string[] fields, int seeds,
-        IReadOnlyList<(string Field, TrainResult Run, IReadOnlyList<MetricRow> Metrics, float[,] Samples)> results)
-    {
-        static string MeanStd(IEnumerable<double> values)
-        {
-            var v = values.ToArray();
-            var mean = v.Average();
-            var std = v.Length > 1 ? Math.Sqrt(v.Sum(x => (x - mean) * (x - mean)) / (v.Length - 1)) : 0;
-            return string.Create(CultureInfo.InvariantCulture, $"{mean:g4} ± {std:g2}");
-        }
-        var sb = new StringBuilder();
-        sb.AppendLine($"# {config.Data}: {string.Join(" vs ", fields)}");
-        sb.AppendLine();
-        sb.AppendLine($"{seeds} seed(s) per field from seed {config.Seed}, {config.Steps} steps, batch {config.Batch}, MLP {config.Width}x{config.Depth}, "
-            + $"lr {config.Lr:g3} ({config.LrSchedule}); each field with its own default scales unless given. "
-            + "Metrics of the final samples against held-out data (mean ± std over seeds); the floor is an independent draw of data.");
-        sb.AppendLine();
-        sb.AppendLine("| metric | " + string.Join(" | ", fields) + " | floor |");
-        sb.AppendLine("|---|" + string.Concat(fields.Select(_ => "---|")) + "---|");
-        foreach (var metric in results[0].Metrics.Select(m => m.Metric))
-            sb.AppendLine($"| {metric} | " + string.Join(" | ", fields.Select(f =>
-                    MeanStd(results.Where(r => r.Field == f).Select(r => r.Metrics.First(m => m.Metric == metric).Generated))))
-                + $" | {results[0].Metrics.First(m => m.Metric == metric).Floor:g4} |");
-        sb.AppendLine("| wall time, s | " + string.Join(" | ", fields.Select(f => MeanStd(results.Where(r => r.Field == f).Select(r => r.Run.WallSeconds)))) + " | |");
-        sb.AppendLine("| steps | " + string.Join(" | ", fields.Select(f => results.First(r => r.Field == f).Run.Step.ToString(CultureInfo.InvariantCulture))) + " | |");
-        sb.AppendLine();
-        sb.AppendLine("![energy distance against step and wall time](curves.png)");
-        sb.AppendLine();
-        sb.AppendLine("![samples of the first seed of each field](samples.png)");
-        return sb.ToString();
     }
 }

@@ -38,9 +38,11 @@ public static class TrainImagesCommand
 
             using var loggers = Cli.Loggers();
             var log = loggers.CreateLogger("drift");
-            var result = Cli.WithProgress(config.Steps, checkpoint?.Step ?? 0, log, onStep => ImageTrainer.Run(config, dir, checkpoint, log, onStep, cancel));
+            var result = Cli.WithProgress(config.Steps, checkpoint?.Step ?? 0, log, onStep => ImageTrainer.Run(config, dir, checkpoint, log, onStep, cancel), "fd");
             log.LogInformation("{Steps} steps in {Seconds:F1} s: {Rate:F0} generated images/s, {Step:F3} s/step; peak memory {Peak:F2} GB",
                 result.Step, result.WallSeconds, result.ImagesPerSecond, result.SecondsPerStep, result.PeakMemoryBytes / 1e9);
+            if (double.IsFinite(result.Fd))
+                log.LogInformation("FD-{Data} {Fd:g4} (train vs test: {Floor:g4})", ImageEvaluation.DatasetName(config.Data), result.Fd, result.FdFloor);
             log.LogInformation("wrote {Dir}: {Checkpoint}, {Config}, {Metrics}, {Grid}, {Grids}/, {Board}/", dir, Checkpoint.FileName,
                 Trainer.ConfigFile, MetricsLog.FileName, ImageTrainer.GridFile, ImageTrainer.GridFolder, Output.TensorBoard.Folder);
             return result.Interrupted ? 130 : 0;
@@ -84,6 +86,10 @@ public static class TrainImagesCommand
         b.Bind(new Option<long>("--seed") { Description = "Seed of the weights, noise and data draws. Default 0." }, (c, v) => c with { Seed = v });
         b.Bind(new Option<string>("--device") { Description = "cpu (default) or cuda." }, (c, v) => c with { Device = v });
         b.Bind(new Option<bool>("--tf32") { Description = "TF32 matmuls and convolutions on CUDA. Default true." }, (c, v) => c with { Tf32 = v });
+        b.Bind(new Option<string>("--classifier") { Description = "Folder of a metric classifier (drift classifier): log FD-<dataset> of the EMA generator every --eval-every steps. Default: none." },
+            (c, v) => c with { Classifier = v });
+        b.Bind(new Option<int>("--eval-every") { Description = "Steps between FD evaluations (with --classifier). Default 250." }, (c, v) => c with { EvalEvery = v });
+        b.Bind(new Option<int>("--eval-samples") { Description = "Generated and test images per FD evaluation. Default 1000." }, (c, v) => c with { EvalSamples = v });
         b.Bind(new Option<int>("--log-every") { Description = "Steps between metric rows. Default 10." }, (c, v) => c with { LogEvery = v });
         b.Bind(new Option<int>("--grid-every") { Description = "Steps between sample grids (grid.png and grids/step-N.png, EMA weights). Default 250." }, (c, v) => c with { GridEvery = v });
         b.Bind(new Option<int>("--checkpoint-every") { Description = "Steps between checkpoints (one is always written at the end). Default 500." }, (c, v) => c with { CheckpointEvery = v });

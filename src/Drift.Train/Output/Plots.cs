@@ -65,10 +65,10 @@ public static class Plots
         AtomicFile.Write(path, tmp => multiplot.SavePng(tmp, 1400, 560));
     }
 
-    /// <summary>Energy distance of each field's runs against step and against wall time: the mean over
-    /// seeds at each evaluation, one line per field, with the data-vs-data floor.</summary>
+    /// <summary>The evaluated metric (energy distance, FD) of each field's runs against step and against wall
+    /// time: the mean over seeds at each evaluation, one line per field, with the data-vs-data floor.</summary>
     public static void Comparison(string path, IReadOnlyList<(string Field, IReadOnlyList<IReadOnlyList<MetricsRow>> Runs)> fields,
-        double floor, string title)
+        double floor, string title, string metric)
     {
         var multiplot = new Multiplot();
         multiplot.AddPlots(2);
@@ -87,7 +87,7 @@ public static class Plots
         }
         foreach (var (plt, axis) in new[] { (byStep, "step"), (byWall, "wall time, s") })
         {
-            plt.Title($"{title}: energy distance to held-out data");
+            plt.Title($"{title}: {metric} to held-out data");
             if (floor > 0) plt.Add.HorizontalLine(Math.Log10(floor), 1, Colors.Gray, LinePattern.Dashed).LegendText = "data vs held-out (floor)";
             plt.XLabel(axis);
             LogAxes(plt, logX: false);

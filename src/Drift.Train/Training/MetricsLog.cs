@@ -2,11 +2,12 @@ using System.Globalization;
 
 namespace Drift.Train.Training;
 
-/// <summary>One logged step. Energy is set only on evaluation steps.</summary>
+/// <summary>One logged step. Energy (for images: FD) is set only on evaluation steps.</summary>
 public sealed record MetricsRow(long Step, double WallSeconds, double Loss, double VelocityRms, double[] ScaleRms, double? Energy);
 
 /// <summary>
-/// metrics.csv of a run: step, wall_s, loss, velocity_rms, one rms column per scale, energy (empty for images). Rows are
+/// metrics.csv of a run: step, wall_s, loss, velocity_rms, one rms column per scale, and the evaluated
+/// metric (energy distance for points, FD for images; empty between evaluations). Rows are
 /// appended as training goes; a resumed run first drops the rows past its checkpoint, so the file ends
 /// up as the uninterrupted run's would.
 /// </summary>
@@ -16,11 +17,12 @@ public sealed class MetricsLog
     private readonly string path;
     private readonly List<MetricsRow> rows = [];
 
-    public MetricsLog(string dir, IEnumerable<string> scaleNames, long resumeStep)
+    /// <param name="qualityColumn">Name of the evaluated metric's column: energy (points) or fd (images).</param>
+    public MetricsLog(string dir, IEnumerable<string> scaleNames, long resumeStep, string qualityColumn = "energy")
     {
         path = Path.Combine(dir, FileName);
         Header = string.Join(',', new[] { "step", "wall_s", "loss", "velocity_rms" }
-            .Concat(scaleNames.Select(s => "rms_" + s)).Append("energy"));
+            .Concat(scaleNames.Select(s => "rms_" + s)).Append(qualityColumn));
         if (resumeStep > 0 && File.Exists(path))
             rows.AddRange(File.ReadLines(path).Skip(1).Where(l => l.Length > 0).Select(Parse).Where(r => r.Step <= resumeStep));
         Output.AtomicFile.WriteText(path, string.Join('\n', rows.Select(ToLine).Prepend(Header)) + "\n");

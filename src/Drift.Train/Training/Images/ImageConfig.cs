@@ -52,6 +52,11 @@ public sealed record ImageConfig
     public string Device { get; init; } = "cpu";
     /// <summary>TF32 matmuls and convolutions on CUDA (about 1e-3 relative precision, several times faster).</summary>
     public bool Tf32 { get; init; } = true;
+    /// <summary>Folder of a metric classifier (drift classifier): FD-&lt;dataset&gt; is then logged every
+    /// <see cref="EvalEvery"/> steps. Null: no evaluation during training.</summary>
+    public string? Classifier { get; init; }
+    public int EvalEvery { get; init; } = 250;
+    public int EvalSamples { get; init; } = 1000;
     public int LogEvery { get; init; } = 10;
     public int GridEvery { get; init; } = 250;
     public int CheckpointEvery { get; init; } = 500;
@@ -95,6 +100,8 @@ public sealed record ImageConfig
         AtLeast("--noise-dim", NoiseDim, 1);
         AtLeast("--width", Width, 1);
         AtLeast("--log-every", LogEvery, 1);
+        AtLeast("--eval-every", EvalEvery, 1);
+        AtLeast("--eval-samples", EvalSamples, 10);
         AtLeast("--grid-every", GridEvery, 1);
         AtLeast("--checkpoint-every", CheckpointEvery, 1);
     }

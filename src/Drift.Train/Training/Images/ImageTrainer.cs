@@ -12,8 +12,9 @@ namespace Drift.Train.Training.Images;
 
 /// <param name="ImagesPerSecond">Generated images per second of this session's training (logging and grids included).</param>
 /// <param name="PeakMemoryBytes">Peak resident memory of the process (host memory; on CUDA the device's is not counted).</param>
+/// <param name="Fd">FD-&lt;dataset&gt; at the last evaluation, and its train-vs-test floor (NaN without a classifier).</param>
 public sealed record ImageTrainResult(string OutDir, long Step, bool Interrupted, double WallSeconds, double ImagesPerSecond,
-    double SecondsPerStep, long PeakMemoryBytes, IReadOnlyList<MetricsRow> Metrics);
+    double SecondsPerStep, long PeakMemoryBytes, double Fd, double FdFloor, IReadOnlyList<MetricsRow> Metrics);
 
 /// <summary>
 /// The image training loop. One step: draw the classes (and a guidance scale per class), generate a batch
@@ -79,7 +80,8 @@ public static class ImageTrainer
         Directory.CreateDirectory(Path.Combine(outDir, GridFolder));
         AtomicFile.WriteText(Path.Combine(outDir, Trainer.ConfigFile), config.ToJson());
         var scaleNames = config.Features.SelectMany(f => config.Scales.Select(s => $"{f}_{s:g3}")).ToArray();
-        var metrics = new MetricsLog(outDir, scaleNames, step);
+        var metrics = new MetricsLog(outDir, scaleNames, step, "fd");
+        using var probe = config.Classifier is { } classifierDir ? new FdProbe(classifierDir, config, data, config.EvalSamples, device) : null;
         var board = TensorBoard.Open(outDir);
         var grid = GridInputs(config, data.Classes, device);
         using var trainPixels = data.Train.Pixels.to(device);
@@ -87,6 +89,7 @@ public static class ImageTrainer
         var timer = Stopwatch.StartNew();
         double Wall() => wallBefore + timer.Elapsed.TotalSeconds;
         var startStep = step;
+        var fd = double.NaN;
         var interrupted = false;
         while (step < config.Steps)
         {
@@ -116,18 +119,23 @@ public static class ImageTrainer
                 ImageComponents.UpdateEma(ema, model, config.Ema, step);
                 step++;
 
-                double? loss = null;
-                if (step % config.LogEvery == 0 || step == config.Steps)
+                double? loss = null, stepFd = null;
+                if (probe is not null && (step % config.EvalEvery == 0 || step == config.Steps))
+                {
+                    stepFd = fd = probe.Measure(ema);
+                    board.add_scalar("fd", (float)fd, (int)step);
+                }
+                if (stepFd is not null || step % config.LogEvery == 0 || step == config.Steps)
                 {
                     loss = drift.Loss.item<float>();
                     var rms = drift.ScaleRms.cpu().flatten().data<float>().Select(v => (double)v).ToArray();
-                    metrics.Append(new MetricsRow(step, Wall(), loss.Value, drift.VelocityRms.item<float>(), rms, null));
+                    metrics.Append(new MetricsRow(step, Wall(), loss.Value, drift.VelocityRms.item<float>(), rms, stepFd));
                     board.add_scalar("loss", (float)loss.Value, (int)step);
                     board.add_scalar("velocity_rms", drift.VelocityRms.item<float>(), (int)step);
                     for (var i = 0; i < rms.Length; i++)
                         board.add_scalar($"field_rms/{scaleNames[i]}", (float)rms[i], (int)step);
                 }
-                onStep(new StepReport(step, config.Steps, loss, null));
+                onStep(new StepReport(step, config.Steps, loss, stepFd));
             }
             if (step % 10 == 0)
             {
@@ -148,7 +156,7 @@ public static class ImageTrainer
         var seconds = timer.Elapsed.TotalSeconds;
         var images = (step - startStep) * groups * perGroup;
         return new ImageTrainResult(outDir, step, interrupted, Wall(), images / Math.Max(seconds, 1e-9),
-            seconds / Math.Max(1, step - startStep), Process.GetCurrentProcess().PeakWorkingSet64, metrics.Rows);
+            seconds / Math.Max(1, step - startStep), Process.GetCurrentProcess().PeakWorkingSet64, fd, probe?.Floor ?? double.NaN, metrics.Rows);
     }
 
     private static int?[] DrawClasses(int[] present, int groups, Generator rng)

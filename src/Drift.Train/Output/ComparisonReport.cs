@@ -1,0 +1,59 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Drift.Train.Training;
+
+namespace Drift.Train.Output;
+
+/// <summary>One finished run of a comparison: its field, final metrics (with floors) and logged rows.</summary>
+public sealed record ComparedRun(string Field, string Dir, double WallSeconds, long Steps, IReadOnlyList<MetricRow> Metrics,
+    IReadOnlyList<MetricsRow> Curve);
+
+/// <summary>The report folder of <c>drift compare</c> and <c>drift compare-images</c>: report.md (mean ± std
+/// over seeds per field, wall time, steps), report.json and curves.png (the evaluated metric against step
+/// and wall time, one line per field).</summary>
+public static class ComparisonReport
+{
+    /// <param name="setup">One paragraph saying what was run.</param>
+    /// <param name="curveMetric">The metric evaluated during training (the curves' y axis).</param>
+    public static string Write(string dir, string title, string setup, string[] fields, IReadOnlyList<ComparedRun> runs,
+        string curveMetric, double curveFloor)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine($"# {title}: {string.Join(" vs ", fields)}");
+        sb.AppendLine();
+        sb.AppendLine(setup + " Metrics of the final samples against held-out data (mean ± std over seeds); the floor is an independent draw of data.");
+        sb.AppendLine();
+        sb.AppendLine("| metric | " + string.Join(" | ", fields) + " | floor |");
+        sb.AppendLine("|---|" + string.Concat(fields.Select(_ => "---|")) + "---|");
+        IEnumerable<ComparedRun> Of(string f) => runs.Where(r => r.Field == f);
+        foreach (var metric in runs[0].Metrics.Select(m => m.Metric))
+            sb.AppendLine($"| {metric} | " + string.Join(" | ", fields.Select(f => MeanStd(Of(f).Select(r => r.Metrics.First(m => m.Metric == metric).Generated))))
+                + $" | {runs[0].Metrics.First(m => m.Metric == metric).Floor:g4} |");
+        sb.AppendLine("| wall time, s | " + string.Join(" | ", fields.Select(f => MeanStd(Of(f).Select(r => r.WallSeconds)))) + " | |");
+        sb.AppendLine("| steps | " + string.Join(" | ", fields.Select(f => Of(f).First().Steps.ToString(CultureInfo.InvariantCulture))) + " | |");
+        sb.AppendLine();
+        sb.AppendLine($"![{curveMetric} against step and wall time](curves.png)");
+        sb.AppendLine();
+        sb.AppendLine("![samples of the first seed of each field](samples.png)");
+        var report = sb.ToString();
+
+        AtomicFile.WriteText(Path.Combine(dir, "report.md"), report);
+        AtomicFile.WriteText(Path.Combine(dir, "report.json"), JsonSerializer.Serialize(runs.Select(r => new
+        {
+            field = r.Field, run = Path.GetFileName(r.Dir), wallSeconds = r.WallSeconds, steps = r.Steps,
+            metrics = r.Metrics.Select(m => new { metric = m.Metric, generated = m.Generated, floor = m.Floor }),
+        }), Cli.EvalCommand.Json));
+        Plots.Comparison(Path.Combine(dir, "curves.png"), fields.Select(f =>
+            (f, (IReadOnlyList<IReadOnlyList<MetricsRow>>)Of(f).Select(r => r.Curve).ToArray())).ToArray(), curveFloor, title, curveMetric);
+        return report;
+    }
+
+    private static string MeanStd(IEnumerable<double> values)
+    {
+        var v = values.ToArray();
+        var mean = v.Average();
+        var std = v.Length > 1 ? Math.Sqrt(v.Sum(x => (x - mean) * (x - mean)) / (v.Length - 1)) : 0;
+        return string.Create(CultureInfo.InvariantCulture, $"{mean:g4} ± {std:g2}");
+    }
+}

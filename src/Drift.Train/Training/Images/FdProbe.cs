@@ -1,0 +1,61 @@
+using Drift.Metrics;
+using Drift.Models;
+using Drift.Train.Data.Images;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Drift.Train.Training.Images;
+
+/// <summary>FD-&lt;dataset&gt; during training: the EMA generator's images from fixed noise (classes in turn)
+/// against a fixed set of test images, in the metric classifier's features. The floor is as many training
+/// images against the same test images.</summary>
+public sealed class FdProbe : IDisposable
+{
+    private const ulong NoiseSeed = 0xFD_5EED;
+    private readonly Classifier classifier;
+    private readonly Tensor testFeatures;
+    private readonly Tensor noise;
+    private readonly Tensor labels;
+    private readonly Device device;
+
+    public FdProbe(string classifierDir, ImageConfig config, ImageData data, int n, Device device)
+    {
+        var (info, model) = ClassifierFile.Load(classifierDir);
+        if ((info.ImageSize, info.Channels, info.Classes) != (config.ImageSize, config.Channels, config.Classes))
+        {
+            model.Dispose();
+            throw new UserError($"--classifier {classifierDir} judges {info.Channels}×{info.ImageSize}² images of {info.Classes} classes, the run makes "
+                + $"{config.Channels}×{config.ImageSize}² of {config.Classes}");
+        }
+        classifier = model;
+        classifier.to(device);
+        this.device = device;
+        n = Math.Min(n, Math.Min(data.Test.Count, data.Train.Count));
+        using var rng = new Generator(NoiseSeed);
+        var testIdx = torch.randperm(data.Test.Count, generator: rng).narrow(0, 0, n).data<long>().ToArray();
+        var trainIdx = torch.randperm(data.Train.Count, generator: rng).narrow(0, 0, n).data<long>().ToArray();
+        testFeatures = ClassifierTrainer.Embed(classifier, data.Test.Batch(testIdx), device).Features;
+        using var trainFeatures = ClassifierTrainer.Embed(classifier, data.Train.Batch(trainIdx), device).Features;
+        Floor = FrechetDistance.Compute(trainFeatures, testFeatures);
+        noise = torch.randn([n, config.NoiseDim], generator: rng).to(device);
+        labels = torch.tensor(Enumerable.Range(0, n).Select(i => config.Conditional ? (long)(i % config.Classes) : config.Classes).ToArray()).to(device);
+    }
+
+    public double Floor { get; }
+
+    public double Measure(ConvGenerator generator)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        var images = generator.forward(noise, labels, torch.ones(labels.shape[0], device: device));
+        return FrechetDistance.Compute(ClassifierTrainer.Embed(classifier, images, device).Features, testFeatures);
+    }
+
+    public void Dispose()
+    {
+        classifier.Dispose();
+        testFeatures.Dispose();
+        noise.Dispose();
+        labels.Dispose();
+    }
+}
