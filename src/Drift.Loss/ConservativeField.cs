@@ -34,8 +34,8 @@ public sealed class ConservativeField : IDriftField
         using var noGrad = torch.no_grad();
         (x, var pos, var generated) = FieldMath.Detached(x, positives, negatives, guidance);
         var (neg, logWeights) = FieldMath.WithGuidance(generated, guidance,
-            negatives is null && SelfTerm == SelfTerm.Exclude ? generated.shape[0] - 1 : generated.shape[0]);
-        if ((Chunking ?? FieldChunking.Auto(x.shape[0], pos.shape[0] + neg.shape[0])) is { } chunks)
+            negatives is null && SelfTerm == SelfTerm.Exclude ? generated.shape[^2] - 1 : generated.shape[^2]);
+        if (FieldMath.ChunkingFor(Chunking, x, pos.shape[^2] + neg.shape[^2]) is { } chunks)
             return ComputeChunked(x, pos, neg, logWeights, negatives is null, chunks);
 
         var sqPos = FieldMath.SquaredDistances(x, pos);
@@ -127,11 +127,11 @@ public sealed class ConservativeField : IDriftField
         return (KernelMean(sq, points, h) - x).div_(h * h);
     }
 
-    /// <summary>Σ_j softmax_j(−‖x − y_j‖²/2h² + log w_j) y_j for each row, from the squared distances.</summary>
+    /// <summary>Σ_j softmax_j(−‖x − y_j‖²/2h² + log w_j) y_j for each row (of each group), from the squared distances.</summary>
     private static Tensor KernelMean(Tensor squaredDistances, Tensor points, double h, Tensor? logWeights = null)
     {
         var logits = squaredDistances * (-0.5 / (h * h));
         if (logWeights is not null) logits.add_(logWeights);
-        return torch.softmax(logits, 1).mm(points);
+        return torch.softmax(logits, -1).matmul(points);
     }
 }

@@ -22,7 +22,7 @@ public static class DriftLoss
         Tensor target;
         using (torch.no_grad())
             target = x.detach() + eta * f.Velocity;
-        var loss = (x - target).pow(2).sum(1).mean();
+        var loss = (x - target).pow(2).sum(-1).mean();
         return new DriftLossResult(loss, f.ScaleRms, FieldMath.Rms(f.Velocity));
     }
 }

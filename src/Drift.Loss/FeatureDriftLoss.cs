@@ -5,56 +5,56 @@ namespace Drift.Loss;
 
 /// <param name="Loss">Scalar: Σ over feature spaces of the per-dimension drift loss, averaged over groups.</param>
 /// <param name="ScaleRms">[F, S] raw field RMS per feature space and scale, averaged over groups.</param>
-/// <param name="VelocityRms">RMS of the combined field, averaged over feature spaces and groups.</param>
+/// <param name="VelocityRms">RMS of the combined field, averaged over feature spaces.</param>
 public sealed record FeatureDriftResult(Tensor Loss, Tensor ScaleRms, Tensor VelocityRms);
 
-/// <summary>One group's images: generated (with gradient), data, and optionally unconditional data mixed
-/// into the negatives with weight <paramref name="Gamma"/> (classifier-free guidance).</summary>
-public sealed record DriftGroup(Tensor Generated, Tensor Data, Tensor? Unconditional = null, double Gamma = 0);
-
 /// <summary>
-/// The drift loss for images, computed in one or more feature spaces and separately per group (class).
-/// In each space the features are divided by a detached scale so that the mean distance between
-/// generated and data features is √D; the field's scales are then relative (a temperature τ acts as
-/// τ·√D), so one setting serves every space and dataset. Each space's loss is the drift loss divided by
-/// D, so spaces of different size weigh alike.
+/// The drift loss for images, computed in one or more feature spaces and separately per group (class),
+/// all groups at once. In each space and group the features are divided by a detached scale so that the
+/// mean distance between generated and data features is √D; the field's scales are then relative (a
+/// temperature τ acts as τ·√D), so one setting serves every space and dataset. Each space's loss is the
+/// drift loss divided by D, so spaces of different size weigh alike.
 /// </summary>
 public static class FeatureDriftLoss
 {
     /// <param name="field">Builds the field for a scale multiplier (√D of the space).</param>
-    public static FeatureDriftResult Compute(Func<double, IDriftField> field, IReadOnlyList<string> spaces,
-        IReadOnlyList<DriftGroup> groups, double eta)
+    /// <param name="groups">G: the image tensors hold G equal blocks of rows, block g for group g.</param>
+    /// <param name="generated">[G·B, C, H, W] generated images, with gradient.</param>
+    /// <param name="data">[G·P, C, H, W] data images (positives).</param>
+    /// <param name="unconditional">[G·U, C, H, W] data of any class, mixed into each group's negatives
+    /// with weight <paramref name="gammas"/>[g] (classifier-free guidance); null: none.</param>
+    public static FeatureDriftResult Compute(Func<double, IDriftField> field, IReadOnlyList<string> spaces, int groups,
+        Tensor generated, Tensor data, double eta, Tensor? unconditional = null, double[]? gammas = null)
     {
-        if (spaces.Count == 0 || groups.Count == 0) throw new ArgumentException("need at least one feature space and one group");
-        var loss = torch.zeros(1, device: groups[0].Generated.device).squeeze();
+        if (spaces.Count == 0 || groups < 1) throw new ArgumentException("need at least one feature space and one group");
+        if (generated.shape[0] % groups != 0 || data.shape[0] % groups != 0 || (unconditional is not null && unconditional.shape[0] % groups != 0))
+            throw new ArgumentException($"image counts ({generated.shape[0]}, {data.shape[0]}) are not multiples of the {groups} groups");
+        if (unconditional is not null && gammas?.Length != groups)
+            throw new ArgumentException("unconditional negatives need one guidance weight per group");
+        var loss = torch.zeros(1, device: generated.device).squeeze();
         var velocityRms = torch.zeros_like(loss);
         var scaleRms = new List<Tensor>();
         foreach (var space in spaces)
         {
-            var spaceRms = new List<Tensor>();
-            foreach (var group in groups)
+            var x = Features(space, generated, groups);
+            var dim = x.shape[2];
+            Tensor y, scale;
+            GuidanceNegatives? guidance = null;
+            using (torch.no_grad())
             {
-                var x = ImageFeatures.Apply(space, group.Generated);
-                Tensor y, scale;
-                GuidanceNegatives? guidance = null;
-                using (torch.no_grad())
-                {
-                    y = ImageFeatures.Apply(space, group.Data);
-                    scale = MeanDistance(x.detach(), y).div_(Math.Sqrt(x.shape[1])).clamp_min_(1e-12);
-                    if (group.Unconditional is { } u && group.Gamma > 0)
-                        guidance = new GuidanceNegatives(ImageFeatures.Apply(space, u) / scale, group.Gamma);
-                }
-                var dim = x.shape[1];
-                var drift = DriftLoss.Compute(field(Math.Sqrt(dim)), x / scale, y / scale, eta, guidance: guidance);
-                loss = loss + drift.Loss / (dim * groups.Count);
-                velocityRms = velocityRms + drift.VelocityRms / (groups.Count * spaces.Count);
-                spaceRms.Add(drift.ScaleRms);
+                y = Features(space, data, groups);
+                scale = FieldMath.SquaredDistances(x.detach(), y).sqrt_().mean([-2, -1], keepdim: true).div_(Math.Sqrt(dim)).clamp_min_(1e-12);
+                if (unconditional is not null)
+                    guidance = new GuidanceNegatives(Features(space, unconditional, groups) / scale, gammas!);
             }
-            scaleRms.Add(torch.stack(spaceRms).mean([0]));
+            var drift = DriftLoss.Compute(field(Math.Sqrt(dim)), x / scale, y / scale, eta, guidance: guidance);
+            loss = loss + drift.Loss / dim;
+            velocityRms = velocityRms + drift.VelocityRms / spaces.Count;
+            scaleRms.Add(drift.ScaleRms);
         }
         return new FeatureDriftResult(loss, torch.stack(scaleRms), velocityRms);
     }
 
-    /// <summary>Mean Euclidean distance over all pairs (x_i, y_j).</summary>
-    public static Tensor MeanDistance(Tensor x, Tensor y) => FieldMath.SquaredDistances(x, y).sqrt_().mean();
+    private static Tensor Features(string space, Tensor images, int groups) =>
+        ImageFeatures.Apply(space, images).view(groups, images.shape[0] / groups, -1);
 }

@@ -6,12 +6,13 @@ namespace Drift.Loss;
 /// <summary>Pieces both fields share.</summary>
 internal static class FieldMath
 {
-    /// <summary>‖x_i − y_j‖² [B,N], clamped at zero against cancellation.</summary>
+    /// <summary>‖x_i − y_j‖² [B,N] (or [G,B,N] for groups), clamped at zero against cancellation.</summary>
     public static Tensor SquaredDistances(Tensor x, Tensor y)
     {
-        var xx = x.pow(2).sum(1, keepdim: true);
-        var yy = y.pow(2).sum(1).unsqueeze(0);
-        return torch.addmm(xx + yy, x, y.t(), beta: 1, alpha: -2).clamp_min_(0);
+        var xx = x.pow(2).sum(-1, keepdim: true);
+        var yy = y.pow(2).sum(-1).unsqueeze(-2);
+        return (x.dim() == 2 ? torch.addmm(xx + yy, x, y.t(), beta: 1, alpha: -2) : x.bmm(y.transpose(1, 2)).mul_(-2).add_(xx + yy))
+            .clamp_min_(0);
     }
 
     /// <summary>Sets the pairs of each generated point with itself, when the negatives are the generated
@@ -19,21 +20,22 @@ internal static class FieldMath
     /// that of column 0 in a chunk.</summary>
     public static Tensor SetSelfPairs(Tensor pairwise, double value, long rowOffset = 0)
     {
-        pairwise.diagonal(rowOffset).fill_(value);
+        pairwise.diagonal(rowOffset, -2, -1).fill_(value);
         return pairwise;
     }
 
     /// <summary>sqrt(mean(v²)) over all entries.</summary>
     public static Tensor Rms(Tensor v) => v.pow(2).mean().sqrt();
 
-    /// <summary>Sums the scales' fields, each first scaled to unit RMS if asked, and keeps each one's raw RMS.</summary>
+    /// <summary>Sums the scales' fields, each first scaled to unit RMS if asked (per group), and keeps each
+    /// one's raw RMS (averaged over groups).</summary>
     public static FieldOutput Combine(IReadOnlyList<Tensor> perScale, bool normalize)
     {
-        var rms = perScale.Select(Rms).ToArray();
+        var rms = perScale.Select(v => v.dim() == 2 ? Rms(v) : v.pow(2).mean([-2, -1], keepdim: true).sqrt()).ToArray();
         var velocity = torch.zeros_like(perScale[0]);
         for (var s = 0; s < perScale.Count; s++)
             velocity.add_(normalize ? perScale[s] / (rms[s] + 1e-12) : perScale[s]);
-        return new FieldOutput(velocity, torch.stack(rms));
+        return new FieldOutput(velocity, torch.stack(rms.Select(r => r.mean()).ToArray()));
     }
 
     /// <summary>Checks the shapes and returns x, positives and negatives (x itself when null) cut off from
@@ -42,8 +44,11 @@ internal static class FieldMath
         GuidanceNegatives? guidance = null)
     {
         CheckShapes(x, positives, negatives);
-        if (guidance is not null && (guidance.Samples.dim() != 2 || guidance.Samples.shape[1] != x.shape[1] || guidance.Samples.shape[0] < 1))
-            throw new ArgumentException("guidance negatives must be a non-empty [U, d] tensor of the samples' dimension");
+        if (guidance is not null && (guidance.Samples.dim() != x.dim() || guidance.Samples.shape[^1] != x.shape[^1] || guidance.Samples.shape[^2] < 1
+                || (x.dim() == 3 && guidance.Samples.shape[0] != x.shape[0])))
+            throw new ArgumentException("guidance negatives must be a non-empty [U, d] (or [G, U, d]) tensor shaped like the samples");
+        if (guidance is not null && guidance.Gammas.Length != 1 && (x.dim() != 3 || guidance.Gammas.Length != x.shape[0]))
+            throw new ArgumentException($"{guidance.Gammas.Length} guidance weights for {(x.dim() == 3 ? x.shape[0] : 1)} group(s)");
         var detached = x.detach();
         return (detached, positives.detach(), negatives?.detach() ?? detached);
     }
@@ -53,18 +58,28 @@ internal static class FieldMath
     /// <param name="modelCount">How many of the negatives count (one fewer than the batch when each
     /// sample's pair with itself is left out).</param>
     public static (Tensor All, Tensor? LogWeights) WithGuidance(Tensor neg, GuidanceNegatives? guidance, long modelCount) =>
-        guidance is null or { Gamma: 0 } ? (neg, null)
-            : (torch.cat([neg, guidance.Samples.detach()], 0), guidance.LogWeights(neg.shape[0], modelCount, neg.dtype, neg.device));
+        guidance is null || guidance.Gammas.All(g => g == 0) ? (neg, null)
+            : (torch.cat([neg, guidance.Samples.detach()], -2), guidance.LogWeights(neg.shape[^2], modelCount, neg.dtype, neg.device));
 
     private static void CheckShapes(Tensor x, Tensor positives, Tensor? negatives)
     {
-        if (negatives is null && x.shape[0] < 2)
+        if (x.dim() is not (2 or 3) || positives.dim() != x.dim() || (negatives is not null && negatives.dim() != x.dim()))
+            throw new ArgumentException("fields take 2-D tensors [n, d], or 3-D [G, n, d] for G groups, all alike");
+        if (x.dim() == 3 && (positives.shape[0] != x.shape[0] || (negatives is not null && negatives.shape[0] != x.shape[0])))
+            throw new ArgumentException($"group count mismatch: x has {x.shape[0]} groups, positives {positives.shape[0]}");
+        if (negatives is null && x.shape[^2] < 2)
             throw new ArgumentException("a field whose negatives are the generated batch needs at least 2 generated samples");
-        if (x.dim() != 2 || positives.dim() != 2 || (negatives is not null && negatives.dim() != 2))
-            throw new ArgumentException("fields take 2-D tensors [n, d]");
-        if (positives.shape[1] != x.shape[1] || (negatives is not null && negatives.shape[1] != x.shape[1]))
-            throw new ArgumentException($"dimension mismatch: x has d={x.shape[1]}, positives d={positives.shape[1]}"
-                + (negatives is null ? "" : $", negatives d={negatives.shape[1]}"));
+        if (positives.shape[^1] != x.shape[^1] || (negatives is not null && negatives.shape[^1] != x.shape[^1]))
+            throw new ArgumentException($"dimension mismatch: x has d={x.shape[^1]}, positives d={positives.shape[^1]}"
+                + (negatives is null ? "" : $", negatives d={negatives.shape[^1]}"));
+    }
+
+    /// <summary>The chunking to use: the configured one (2-D only), else dense for groups or small batches.</summary>
+    public static FieldChunking? ChunkingFor(FieldChunking? configured, Tensor x, long columns)
+    {
+        if (x.dim() == 3)
+            return configured is null ? null : throw new ArgumentException("chunked fields take 2-D tensors; groups run dense");
+        return configured ?? FieldChunking.Auto(x.shape[0], columns);
     }
 
     public static double[] CheckScales(IEnumerable<double> scales, string what)

@@ -31,15 +31,14 @@ public sealed class LaplaceField : IDriftField
     {
         using var noGrad = torch.no_grad();
         (x, var pos, var generated) = FieldMath.Detached(x, positives, negatives, guidance);
-        var (neg, negWeights) = FieldMath.WithGuidance(generated, guidance, negatives is null ? generated.shape[0] - 1 : generated.shape[0]);
+        var (neg, negWeights) = FieldMath.WithGuidance(generated, guidance, negatives is null ? generated.shape[^2] - 1 : generated.shape[^2]);
 
         // Negatives first, so that the self pairs (when the negatives are x) lie on the diagonal.
-        var targets = torch.cat([neg, pos], 0);
-        // Guidance weights scale the normalised kernel entries (weighting the logits instead would be
-        // half undone by the column normalisation).
-        var weights = negWeights is null ? null : torch.cat([negWeights.exp(), torch.ones([1, pos.shape[0]], dtype: x.dtype, device: x.device)], 1);
-        if ((Chunking ?? FieldChunking.Auto(x.shape[0], targets.shape[0])) is { } chunks)
-            return ComputeChunked(x, pos, neg, targets, weights, negatives is null, chunks.Rows);
+        var targets = torch.cat([neg, pos], -2);
+        var logWeights = negWeights is null ? null
+            : torch.cat([negWeights, torch.zeros([.. negWeights.shape[..^1], pos.shape[^2]], dtype: x.dtype, device: x.device)], -1);
+        if (FieldMath.ChunkingFor(Chunking, x, targets.shape[^2]) is { } chunks)
+            return ComputeChunked(x, pos, neg, targets, logWeights, negatives is null, chunks.Rows);
         var distance = FieldMath.SquaredDistances(x, targets).sqrt_();
         if (negatives is null)
             FieldMath.SetSelfPairs(distance, double.PositiveInfinity);
@@ -47,7 +46,7 @@ public sealed class LaplaceField : IDriftField
         return FieldMath.Combine(temperatures.Select(tau =>
         {
             var logits = distance * (-1.0 / tau);
-            return CrossWeighted(logits, torch.logsumexp(logits, 0, keepdim: true), pos, neg, weights);
+            return CrossWeighted(logits, torch.logsumexp(logits, -2, keepdim: true), pos, neg, logWeights);
         }).ToArray(), NormalizeScales);
     }
 
@@ -56,7 +55,7 @@ public sealed class LaplaceField : IDriftField
     /// log-sum-exp over all rows, so a first pass accumulates those, and a second recomputes each chunk's
     /// distances and finishes its rows. Memory grows with chunk×N, never B×N.
     /// </summary>
-    private FieldOutput ComputeChunked(Tensor x, Tensor pos, Tensor neg, Tensor targets, Tensor? weights, bool selfPairs, int rowChunk)
+    private FieldOutput ComputeChunked(Tensor x, Tensor pos, Tensor neg, Tensor targets, Tensor? logWeights, bool selfPairs, int rowChunk)
     {
         var b = x.shape[0];
         Tensor Distances(long r0, long count)
@@ -82,22 +81,23 @@ public sealed class LaplaceField : IDriftField
             var count = Math.Min(rowChunk, b - r0);
             var distance = Distances(r0, count);
             for (var t = 0; t < temperatures.Length; t++)
-                perScale[t].narrow(0, r0, count).copy_(CrossWeighted(distance * (-1.0 / temperatures[t]), columnLse[t], pos, neg, weights));
+                perScale[t].narrow(0, r0, count).copy_(CrossWeighted(distance * (-1.0 / temperatures[t]), columnLse[t], pos, neg, logWeights));
         }
 
         return FieldMath.Combine(perScale, NormalizeScales);
     }
 
-    /// <summary>V rows from logits [rows, Q+P] (negatives first) and the columns' log-sum-exp over all rows:
-    /// A = exp(logits − (row LSE + column LSE)/2)·w, W+ = A+·ΣA−, W− = A−·ΣA+, V = W+·y+ − W−·y−.</summary>
-    /// <param name="weights">[1, Q+P] column weights (guidance), or null.</param>
-    private static Tensor CrossWeighted(Tensor logits, Tensor columnLse, Tensor pos, Tensor neg, Tensor? weights)
+    /// <summary>V rows from logits [rows, Q+P] or [G, rows, Q+P] (negatives first) and the columns' log-sum-exp over all rows:
+    /// A = exp(logits − (row LSE + column LSE)/2), W+ = A+·ΣA−, W− = A−·ΣA+, V = W+·y+ − W−·y−.</summary>
+    /// <param name="logWeights">[1, Q+P] column log-weights (guidance), or null. They weight each entry and enter
+    /// the row normalisation, not the column one, so weight 0 removes a column exactly.</param>
+    private static Tensor CrossWeighted(Tensor logits, Tensor columnLse, Tensor pos, Tensor neg, Tensor? logWeights)
     {
-        var q = neg.shape[0];
-        var a = logits.sub_((torch.logsumexp(logits, 1, keepdim: true) + columnLse).mul_(0.5)).exp_();
-        if (weights is not null) a.mul_(weights);
-        var aNeg = a.narrow(1, 0, q);
-        var aPos = a.narrow(1, q, pos.shape[0]);
-        return (aPos * aNeg.sum(1, keepdim: true)).mm(pos) - (aNeg * aPos.sum(1, keepdim: true)).mm(neg);
+        var q = neg.shape[^2];
+        if (logWeights is not null) logits = logits + logWeights;
+        var a = logits.sub_((torch.logsumexp(logits, -1, keepdim: true) + columnLse).mul_(0.5)).exp_();
+        var aNeg = a.narrow(-1, 0, q);
+        var aPos = a.narrow(-1, q, pos.shape[^2]);
+        return (aPos * aNeg.sum(-1, keepdim: true)).matmul(pos) - (aNeg * aPos.sum(-1, keepdim: true)).matmul(neg);
     }
 }

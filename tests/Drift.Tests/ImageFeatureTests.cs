@@ -46,30 +46,38 @@ public class ImageFeatureTests
         ImageFeatures.Check("mean4", 28);
     }
 
-    [Fact]
-    public void FeatureLossIsTheScaledDriftLossPerDimensionAveragedOverGroups()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void FeatureLossIsTheScaledDriftLossPerDimensionAveragedOverGroups(bool guided)
     {
-        // Reference: per group, scale s = mean pair distance / √D (explicit loop), field on x/s and y/s with
-        // scales × √D, loss = η² mean‖V‖² / D; gradient wrt the image = −2ηV/(B·D·s) per group, over groups.
+        // Reference, group by group with the 2-D field: scale s = mean pair distance / √D (explicit loop),
+        // field on x/s and y/s (and the unconditional u/s at weight γ) with scales × √D; loss = η² mean‖V‖² / D
+        // averaged over groups; gradient wrt the image = −2ηV/(B·D·s·G).
         var (g, seed) = Fresh();
         const double eta = 0.7;
+        const int groups = 3, b = 6, p = 5, u = 4;
         double[] temps = [0.1, 0.3];
-        var groups = Enumerable.Range(0, 2).Select(_ => new DriftGroup(
-            torch.randn([6, 1, 4, 4], dtype: float64, generator: g).requires_grad_(true),
-            torch.randn([5, 1, 4, 4], dtype: float64, generator: g) + 0.5)).ToArray();
-        var result = FeatureDriftLoss.Compute(m => new LaplaceField(temps.Select(t => t * m)), ["pixels"], groups, eta);
+        double[] gammas = [0.2, 0.5, 0.7];
+        var generated = torch.randn([groups * b, 1, 4, 4], dtype: float64, generator: g).requires_grad_(true);
+        var data = torch.randn([groups * p, 1, 4, 4], dtype: float64, generator: g) + 0.5;
+        var unconditional = torch.randn([groups * u, 1, 4, 4], dtype: float64, generator: g) - 0.3;
+        var result = FeatureDriftLoss.Compute(m => new LaplaceField(temps.Select(t => t * m)), ["pixels"], groups, generated, data, eta,
+            guided ? unconditional : null, guided ? gammas : null);
         result.Loss.backward();
 
         var expectedLoss = 0.0;
-        foreach (var (x, y, _, _) in groups)
+        for (var k = 0; k < groups; k++)
         {
-            var xf = ToArray(x.detach().reshape(6, 16));
-            var yf = ToArray(y.reshape(5, 16));
+            var xf = ToArray(generated.detach().narrow(0, k * b, b).reshape(b, 16));
+            var yf = ToArray(data.narrow(0, k * p, p).reshape(p, 16));
             var s = Reference.MeanDistance(xf, yf) / 4;
-            var v = new LaplaceField(temps.Select(t => t * 4)).Compute(FromArray(xf) / s, FromArray(yf) / s).Velocity;
-            expectedLoss += eta * eta * v.pow(2).sum().item<double>() / 6 / 16 / groups.Length;
-            var expectedGrad = (-2 * eta * v / (6 * 16 * s * groups.Length)).reshape(6, 1, 4, 4);
-            Assert.True(MaxAbs(x.grad! - expectedGrad) < 1e-10, $"seed {seed}: gradient off by {MaxAbs(x.grad! - expectedGrad)}");
+            var guidance = guided ? new GuidanceNegatives(unconditional.narrow(0, k * u, u).reshape(u, 16) / s, gammas[k]) : null;
+            var v = new LaplaceField(temps.Select(t => t * 4)).Compute(FromArray(xf) / s, FromArray(yf) / s, null, guidance).Velocity;
+            expectedLoss += eta * eta * v.pow(2).sum().item<double>() / b / 16 / groups;
+            var expectedGrad = (-2 * eta * v / (b * 16 * s * groups)).reshape(b, 1, 4, 4);
+            var grad = generated.grad!.narrow(0, k * b, b);
+            Assert.True(MaxAbs(grad - expectedGrad) < 1e-10, $"seed {seed}: group {k} gradient off by {MaxAbs(grad - expectedGrad)}");
         }
         Assert.True(Math.Abs(result.Loss.item<double>() - expectedLoss) < 1e-10 * expectedLoss, $"seed {seed}: loss {result.Loss.item<double>()} vs {expectedLoss}");
         Assert.Equal(new long[] { 1, 2 }, result.ScaleRms.shape);

@@ -25,7 +25,8 @@ internal static class Reference
 
     /// <summary>The Laplace field for every row of x, from the paper's formula with explicit loops.</summary>
     /// <param name="extra">Guidance negatives appended to the negatives; each entry of a model negative is then
-    /// weighted 1 − γ and of an extra one γ·m/U (m: model negatives that count), after normalisation.</param>
+    /// weighted 1 − γ and of an extra one γ·m/U (m: model negatives that count), the weights entering the
+    /// row normalisation but not the column one.</param>
     public static double[,] Laplace(double[,] x, double[,] pos, double[,]? neg, double[] temps, bool normalize,
         double[,]? extra = null, double gamma = 0)
     {
@@ -48,7 +49,7 @@ internal static class Reference
             }
             var rowLse = new double[b];
             var colLse = new double[q + p];
-            for (var i = 0; i < b; i++) rowLse[i] = Lse(Enumerable.Range(0, q + p).Select(j => logits[i, j]));
+            for (var i = 0; i < b; i++) rowLse[i] = Lse(Enumerable.Range(0, q + p).Select(j => logits[i, j] + Math.Log(Weight(j))));
             for (var j = 0; j < q + p; j++) colLse[j] = Lse(Enumerable.Range(0, b).Select(i => logits[i, j]));
             var v = new double[b, d];
             for (var i = 0; i < b; i++)

@@ -102,12 +102,12 @@ public static class ImageTrainer
                 var guidance = torch.tensor(alphas.SelectMany(a => Enumerable.Repeat(a, perGroup)).ToArray()).to(device);
                 var noise = torch.randn([labels.shape[0], config.NoiseDim], generator: rng).to(device);
                 var x = model.forward(noise, labels, guidance);
-                Tensor Images(int? c, int n) => ImageSet.ToUnit(trainPixels.index_select(0, torch.tensor(pools.Draw(c, n, rng)).to(device)));
-                var batches = classes.Select((c, k) => config.GuidanceMax > 1
-                    ? new DriftGroup(x.narrow(0, k * perGroup, perGroup), Images(c, positives), Images(null, config.UnconditionalNegatives),
-                        GuidanceNegatives.GammaFor(alphas[k]))
-                    : new DriftGroup(x.narrow(0, k * perGroup, perGroup), Images(c, positives))).ToArray();
-                var drift = FeatureDriftLoss.Compute(m => ImageComponents.Field(config, m), config.Features, batches, config.Eta);
+                Tensor Images(IEnumerable<int?> cs, int n) =>
+                    ImageSet.ToUnit(trainPixels.index_select(0, torch.tensor(cs.SelectMany(c => pools.Draw(c, n, rng)).ToArray()).to(device)));
+                var guided = config.GuidanceMax > 1;
+                var drift = FeatureDriftLoss.Compute(m => ImageComponents.Field(config, m), config.Features, classes.Length, x,
+                    Images(classes, positives), config.Eta, guided ? Images(classes.Select(_ => (int?)null), config.UnconditionalNegatives) : null,
+                    guided ? alphas.Select(a => GuidanceNegatives.GammaFor(a)).ToArray() : null);
 
                 foreach (var group in optimizer.ParamGroups)
                     group.LearningRate = ImageComponents.LearningRate(config, step);
