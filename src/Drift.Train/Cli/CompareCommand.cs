@@ -35,7 +35,7 @@ public static class CompareCommand
             foreach (var run in plan)
             {
                 run.Config.Validate();
-                if (TrainCommand.HoldsRun(run.Dir)) throw new UserError($"{run.Dir} already holds a run; choose another --out");
+                if (RunFolder.HoldsRun(run.Dir)) throw new UserError($"{run.Dir} already holds a run; choose another --out");
             }
 
             using var loggers = Cli.Loggers();

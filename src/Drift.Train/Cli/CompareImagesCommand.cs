@@ -45,7 +45,7 @@ public static class CompareImagesCommand
             foreach (var run in plan)
             {
                 run.Config.Validate();
-                if (TrainCommand.HoldsRun(run.Dir)) throw new UserError($"{run.Dir} already holds a run; choose another --out");
+                if (RunFolder.HoldsRun(run.Dir)) throw new UserError($"{run.Dir} already holds a run; choose another --out");
             }
             var (info, classifier) = ClassifierFile.Load(baseConfig.Classifier);
             using var data = ImageData.Load(baseConfig.Data, baseConfig.ImageSize);

@@ -13,12 +13,7 @@ public static class TrainImagesCommand
     {
         var command = new Command("train-images", "Train a one-step image generator with a drifting field (Fashion-MNIST by default).");
         var binder = AddOptions(command);
-        var configFile = new Option<string>("--config") { Description = "Start from a run's config.json; options given here override it." };
-        var outDir = new Option<string>("--out") { Description = "Run folder. Default checkpoints/<data>-<field>[-N]." };
-        var resumeDir = new Option<string>("--resume") { Description = "Continue the run in this folder from its checkpoint (only --steps and --device may change)." };
-        command.Options.Add(configFile);
-        command.Options.Add(outDir);
-        command.Options.Add(resumeDir);
+        var (configFile, outDir, resumeDir) = RunFolder.AddOptions(command);
 
         command.SetAction((parse, cancel) => Task.FromResult(Cli.Run(() =>
         {
@@ -30,11 +25,11 @@ public static class TrainImagesCommand
             string dir;
             if (checkpoint is not null)
             {
-                TrainCommand.CheckResumable(checkpoint, config.ToJson(), config.Steps, resume!, parse.GetValue(outDir));
+                RunFolder.CheckResumable(checkpoint, config.ToJson(), config.Steps, resume!, parse.GetValue(outDir));
                 dir = resume!;
             }
             else
-                dir = TrainCommand.NewRunDir(parse.GetValue(outDir), config.Data, config.Field);
+                dir = RunFolder.New(parse.GetValue(outDir), config.Data, config.Field);
 
             using var loggers = Cli.Loggers();
             var log = loggers.CreateLogger("drift");
