@@ -33,6 +33,8 @@ public sealed class ConservativeField : IDriftField
     {
         using var noGrad = torch.no_grad();
         (x, var pos, var generated) = FieldMath.Detached(x, positives, negatives, guidance);
+        if (FieldMath.OneGroupAtATime(Chunking, x, pos, negatives, guidance))
+            return FieldMath.PerGroup(this, x, pos, negatives?.detach(), guidance);
         var (neg, logWeights) = FieldMath.WithGuidance(generated, guidance,
             negatives is null && SelfTerm == SelfTerm.Exclude ? generated.shape[^2] - 1 : generated.shape[^2]);
         if (FieldMath.ChunkingFor(Chunking, x, pos.shape[^2] + neg.shape[^2]) is { } chunks)

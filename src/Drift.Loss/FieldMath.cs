@@ -74,12 +74,22 @@ internal static class FieldMath
                 + (negatives is null ? "" : $", negatives d={negatives.shape[^1]}"));
     }
 
-    /// <summary>The chunking to use: the configured one (2-D only), else dense for groups or small batches.</summary>
-    public static FieldChunking? ChunkingFor(FieldChunking? configured, Tensor x, long columns)
+    /// <summary>The chunking of a 2-D call: the configured one, else dense for small batches (groups always
+    /// run dense: those too large for that go one at a time, see <see cref="OneGroupAtATime"/>).</summary>
+    public static FieldChunking? ChunkingFor(FieldChunking? configured, Tensor x, long columns) =>
+        x.dim() == 3 ? null : configured ?? FieldChunking.Auto(x.shape[0], columns);
+
+    /// <summary>Whether groups must go one at a time, each on the 2-D path that can chunk: when chunking is
+    /// asked for, or when all groups' kernels together pass <see cref="FieldChunking.DenseLimit"/>.</summary>
+    public static bool OneGroupAtATime(FieldChunking? configured, Tensor x, Tensor positives, Tensor? negatives, GuidanceNegatives? guidance) =>
+        x.dim() == 3 && (configured is not null
+            || x.shape[0] * x.shape[1] * (positives.shape[1] + (negatives ?? x).shape[1] + (guidance?.Samples.shape[1] ?? 0)) > FieldChunking.DenseLimit);
+
+    public static FieldOutput PerGroup(IDriftField field, Tensor x, Tensor positives, Tensor? negatives, GuidanceNegatives? guidance)
     {
-        if (x.dim() == 3)
-            return configured is null ? null : throw new ArgumentException("chunked fields take 2-D tensors; groups run dense");
-        return configured ?? FieldChunking.Auto(x.shape[0], columns);
+        var outputs = Enumerable.Range(0, (int)x.shape[0]).Select(k => field.Compute(x[k], positives[k], negatives?[k], guidance is null ? null
+            : new GuidanceNegatives(guidance.Samples[k], guidance.Gammas.Length == 1 ? guidance.Gammas[0] : guidance.Gammas[k]))).ToArray();
+        return new FieldOutput(torch.stack(outputs.Select(o => o.Velocity).ToArray()), torch.stack(outputs.Select(o => o.ScaleRms).ToArray()).mean([0]));
     }
 
     public static double[] CheckScales(IEnumerable<double> scales, string what)
