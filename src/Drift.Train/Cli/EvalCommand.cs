@@ -29,8 +29,9 @@ public static class EvalCommand
         var output = new Option<string>("--out") { Description = "JSON file. Default <checkpoint>/eval.json." };
         var classifier = new Option<string>("--classifier") { Description = "Images: folder of the metric classifier (drift classifier). Default checkpoints/classifier-<data>." };
         var device = new Option<string>("--device") { Description = "Images: cpu (default) or cuda.", DefaultValueFactory = _ => "cpu" };
+        var guidance = new Option<double>("--guidance") { Description = "Images: guidance scale to sample at. Default 1 (none).", DefaultValueFactory = _ => 1.0 };
         var command = new Command("eval", "Evaluate a checkpoint: energy distance, MMD², sliced W2², modes (points); FD-<dataset>, precision/recall, class coverage (images).")
-            { checkpointDir, count, seed, output, classifier, device };
+            { checkpointDir, count, seed, output, classifier, device, guidance };
 
         command.SetAction(parse => Cli.Run(() =>
         {
@@ -39,7 +40,7 @@ public static class EvalCommand
             var dir = parse.GetValue(checkpointDir)!;
             var checkpoint = Checkpoint.Load(dir);
             var (data, field, size, rows) = checkpoint.IsImages
-                ? EvaluateImages(checkpoint, n, parse.GetValue(seed), parse.GetValue(classifier), parse.GetValue(device)!)
+                ? EvaluateImages(checkpoint, n, parse.GetValue(seed), parse.GetValue(classifier), parse.GetValue(device)!, parse.GetValue(guidance))
                 : EvaluatePoints(checkpoint, n, parse.GetValue(seed));
 
             var table = new StringBuilder($"{data}, {field}, step {checkpoint.Step}, {size} samples\n\n");
@@ -69,7 +70,7 @@ public static class EvalCommand
     }
 
     private static (string Data, string Field, int Size, IReadOnlyList<MetricRow> Rows) EvaluateImages(Checkpoint checkpoint, int n, long seed,
-        string? classifierDir, string deviceName)
+        string? classifierDir, string deviceName, double guidance)
     {
         var config = checkpoint.ImageConfig;
         var device = Components.Device(deviceName);
@@ -82,9 +83,9 @@ public static class EvalCommand
             classifier.to(device);
             using var data = ImageData.Load(config.Data, config.ImageSize);
             var size = Math.Min(n, Math.Min(data.Test.Count, data.Train.Count));
-            var (images, labels) = ImageSampling.Generate(checkpoint, size, null, 1.0, seed, device);
+            var (images, labels) = ImageSampling.Generate(checkpoint, size, null, guidance, seed, device);
             using (images)
-                return (config.Data, config.Field, size, ImageEvaluation.Compute(images, labels, data, info, classifier, device));
+                return (config.Data, guidance > 1 ? $"{config.Field}, guidance {guidance:g3}" : config.Field, size, ImageEvaluation.Compute(images, labels, data, info, classifier, device));
         }
     }
 

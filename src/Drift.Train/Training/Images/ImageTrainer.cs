@@ -19,7 +19,8 @@ public sealed record ImageTrainResult(string OutDir, long Step, bool Interrupted
 /// <summary>
 /// The image training loop. One step: draw the classes (and a guidance scale per class), generate a batch
 /// per class, draw each class's positives (and unconditional negatives), compute the drift loss per class
-/// in every feature space, take an AdamW step (clipped), move the EMA weights. Sample grids, metrics and checkpoints on a schedule.
+/// in every feature space, take an AdamW step (clipped), move the EMA weights. Sample grids, metrics, FD
+/// and checkpoints on a schedule.
 /// </summary>
 public static class ImageTrainer
 {
@@ -84,6 +85,8 @@ public static class ImageTrainer
         using var probe = config.Classifier is { } classifierDir ? new FdProbe(classifierDir, config, data, config.EvalSamples, device) : null;
         var board = TensorBoard.Open(outDir);
         var grid = GridInputs(config, data.Classes, device);
+        using var gridNoise = grid.Noise;
+        using var gridLabels = grid.Labels;
         using var trainPixels = data.Train.Pixels.to(device);
 
         var timer = Stopwatch.StartNew();
