@@ -18,12 +18,13 @@ public sealed record FeatureDriftResult(Tensor Loss, Tensor ScaleRms, Tensor Vel
 public static class FeatureDriftLoss
 {
     /// <param name="field">Builds the field for a scale multiplier (√D of the space).</param>
+    /// <param name="spaces">Differentiable maps of images [n, C, H, W] to features [n, D] (see <see cref="ImageFeatures"/>).</param>
     /// <param name="groups">G: the image tensors hold G equal blocks of rows, block g for group g.</param>
     /// <param name="generated">[G·B, C, H, W] generated images, with gradient.</param>
     /// <param name="data">[G·P, C, H, W] data images (positives).</param>
     /// <param name="unconditional">[G·U, C, H, W] data of any class, mixed into each group's negatives
     /// with weight <paramref name="gammas"/>[g] (classifier-free guidance); null: none.</param>
-    public static FeatureDriftResult Compute(Func<double, IDriftField> field, IReadOnlyList<string> spaces, int groups,
+    public static FeatureDriftResult Compute(Func<double, IDriftField> field, IReadOnlyList<Func<Tensor, Tensor>> spaces, int groups,
         Tensor generated, Tensor data, double eta, Tensor? unconditional = null, double[]? gammas = null)
     {
         if (spaces.Count == 0 || groups < 1) throw new ArgumentException("need at least one feature space and one group");
@@ -55,6 +56,6 @@ public static class FeatureDriftLoss
         return new FeatureDriftResult(loss, torch.stack(scaleRms), velocityRms);
     }
 
-    private static Tensor Features(string space, Tensor images, int groups) =>
-        ImageFeatures.Apply(space, images).view(groups, images.shape[0] / groups, -1);
+    private static Tensor Features(Func<Tensor, Tensor> space, Tensor images, int groups) =>
+        space(images).view(groups, images.shape[0] / groups, -1);
 }

@@ -11,6 +11,13 @@ namespace Drift.Loss;
 /// </summary>
 public static class ImageFeatures
 {
+    /// <summary>The named space as a map, for <see cref="FeatureDriftLoss"/>.</summary>
+    public static Func<Tensor, Tensor> Map(string space)
+    {
+        Check(space, 0);
+        return images => Apply(space, images);
+    }
+
     public static Tensor Apply(string space, Tensor images)
     {
         var b = images.shape[0];
@@ -23,12 +30,13 @@ public static class ImageFeatures
         return (meanSq - mean.pow(2)).clamp_min(0).add(1e-4).sqrt().reshape(b, -1);
     }
 
-    /// <summary>Throws an <see cref="ArgumentException"/> naming a space that is unknown or does not tile the image.</summary>
+    /// <summary>Throws an <see cref="ArgumentException"/> naming a space that is unknown or does not tile the
+    /// image (size 0: not checked).</summary>
     public static void Check(string space, int imageSize)
     {
         if (space == "pixels") return;
         var (_, k) = Parse(space);
-        if (imageSize % k != 0) throw new ArgumentException($"feature {space}: {k}×{k} patches do not tile {imageSize}-pixel images");
+        if (imageSize > 0 && imageSize % k != 0) throw new ArgumentException($"feature {space}: {k}×{k} patches do not tile {imageSize}-pixel images");
     }
 
     private static (string Kind, int K) Parse(string space)

@@ -15,6 +15,7 @@ var root = new RootCommand("drift: train one-step generators with drifting field
     ParticlesCommand.Create(),
     EvalCommand.Create(),
     ClassifierCommand.Create(),
+    ClassifierCommand.CreateEncoder(),
     CompareCommand.Create(),
     CompareImagesCommand.Create(),
     BenchCommand.Create(),

@@ -109,6 +109,17 @@ public sealed class ImageRunTests : IDisposable
             Assert.Contains(metric, output);
         Assert.True(File.Exists(Path.Combine(run, "eval.json")));
 
+        var encoder = Path.Combine(root, "encoder");
+        (code, _, err) = CliTests.Run("encoder", "--data", config.Data, "--epochs", "1", "--batch", "16", "--out", encoder);
+        Assert.True(code == 0, err);
+        var encoded = Path.Combine(root, "encoded-run");
+        (code, _, err) = CliTests.Run("train-images", "--data", config.Data, "--features", "pixels", "encoder", "--encoder", encoder, "--steps", "3",
+            "--class-batch", "6", "--width", "4", "--noise-dim", "4", "--out", encoded);
+        Assert.True(code == 0, err);
+        Assert.Contains("rms_encoder_0.1", File.ReadLines(Path.Combine(encoded, MetricsLog.FileName)).First());
+        Assert.DoesNotContain("NaN", File.ReadAllText(Path.Combine(encoded, MetricsLog.FileName)));
+        Assert.Contains("needs --encoder", CliTests.Run("train-images", "--data", config.Data, "--features", "encoder").Err);
+
         var report = Path.Combine(root, "compare");
         (code, output, err) = CliTests.Run("compare-images", "--data", config.Data, "--classifier", classifier, "--seeds", "2", "--steps", "6",
             "--class-batch", "6", "--width", "4", "--noise-dim", "4", "--features", "pixels", "mean2", "--eval-every", "3", "--eval-samples", "20",

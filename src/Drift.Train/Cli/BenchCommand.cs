@@ -150,7 +150,7 @@ public static class BenchCommand
         {
             var x = model.forward(torch.randn([n, config.NoiseDim], generator: g).to(dev), labels, torch.ones(n, device: dev));
             var data = torch.rand([n, 1, 28, 28], generator: g).to(dev).mul_(2).sub_(1);
-            var loss = FeatureDriftLoss.Compute(m => ImageComponents.Field(config, m), config.Features, config.Classes, x, data, config.Eta).Loss;
+            var loss = FeatureDriftLoss.Compute(m => ImageComponents.Field(config, m), ImageComponents.FeatureMaps(config, null), config.Classes, x, data, config.Eta).Loss;
             optimizer.zero_grad();
             loss.backward();
             nn.utils.clip_grad_norm_(model.parameters(), config.ClipGrad);

@@ -5,27 +5,34 @@ using Microsoft.Extensions.Logging;
 
 namespace Drift.Train.Cli;
 
-/// <summary><c>drift classifier</c>: trains the classifier whose features and predictions the image metrics use.</summary>
+/// <summary><c>drift classifier</c>: trains the classifier whose features and predictions the image metrics
+/// use. <c>drift encoder</c>: the same network from another seed, in its own folder, whose features a
+/// generator can train in (<c>--features encoder --encoder DIR</c>); a separate network, so the metric
+/// does not judge in the very features the generator was fitted to.</summary>
 public static class ClassifierCommand
 {
-    public static Command Create()
+    public static Command Create() => Build("classifier", "Train the classifier behind the image metrics (FD-<dataset>, precision/recall, class coverage).",
+        "classifier", 0);
+
+    public static Command CreateEncoder() => Build("encoder", "Train a frozen feature encoder for image training (--features encoder).", "encoder", 1);
+
+    private static Command Build(string name, string description, string folder, long defaultSeed)
     {
         var data = new Option<string>("--data") { Description = "Image data, as for train-images. Default fashion-mnist.", DefaultValueFactory = _ => Data.Images.ImageData.FashionMnist };
         var imageSize = new Option<int>("--image-size") { Description = "Side in pixels; must match the generators it will judge. Default: the dataset's own." };
         var epochs = new Option<int>("--epochs") { Description = "Passes over the training set. Default 2.", DefaultValueFactory = _ => 2 };
         var batch = new Option<int>("--batch") { Description = "Mini-batch size. Default 128.", DefaultValueFactory = _ => 128 };
-        var seed = new Option<long>("--seed") { Description = "Seed. Default 0." };
+        var seed = new Option<long>("--seed") { Description = $"Seed. Default {defaultSeed}.", DefaultValueFactory = _ => defaultSeed };
         var device = new Option<string>("--device") { Description = "cpu (default) or cuda.", DefaultValueFactory = _ => "cpu" };
-        var outDir = new Option<string>("--out") { Description = "Folder for classifier.bin. Default checkpoints/classifier-<data>." };
-        var command = new Command("classifier", "Train the classifier behind the image metrics (FD-<dataset>, precision/recall, class coverage).")
-            { data, imageSize, epochs, batch, seed, device, outDir };
+        var outDir = new Option<string>("--out") { Description = $"Folder for classifier.bin. Default checkpoints/{folder}-<data>." };
+        var command = new Command(name, description) { data, imageSize, epochs, batch, seed, device, outDir };
         command.SetAction(parse => Cli.Run(() =>
         {
             var spec = parse.GetValue(data)!;
             if (parse.GetValue(epochs) < 1) throw new UserError($"--epochs must be at least 1, got {parse.GetValue(epochs)}");
             if (parse.GetValue(batch) < 1) throw new UserError($"--batch must be at least 1, got {parse.GetValue(batch)}");
             if (parse.GetValue(imageSize) < 0) throw new UserError($"--image-size must be 0 or positive, got {parse.GetValue(imageSize)}");
-            var dir = parse.GetValue(outDir) ?? DefaultDir(spec);
+            var dir = parse.GetValue(outDir) ?? Path.Combine("checkpoints", $"{folder}-{ImageEvaluation.DatasetName(spec)}");
             var dev = Components.Device(parse.GetValue(device)!);
             using var loggers = Cli.Loggers();
             var log = loggers.CreateLogger("drift");

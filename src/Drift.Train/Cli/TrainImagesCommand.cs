@@ -58,8 +58,9 @@ public static class TrainImagesCommand
             (c, v) => c with { Temperatures = v });
         b.Bind(new Option<string>("--self-term") { Description = "Conservative field: exclude (default) or include a sample's own kernel in the model KDE." }, (c, v) => c with { SelfTerm = v });
         b.Bind(new Option<bool>("--normalize-scales") { Description = "Scale each bandwidth's/temperature's field to unit RMS before summing. Default true." }, (c, v) => c with { NormalizeScales = v });
-        b.Bind(new Option<string[]>("--features") { Description = "Feature spaces of the field: pixels, meanK (K×K patch means), stdK (patch stds). Default pixels mean2 mean4.", AllowMultipleArgumentsPerToken = true },
+        b.Bind(new Option<string[]>("--features") { Description = "Feature spaces of the field: pixels, meanK (K×K patch means), stdK (patch stds), encoder (with --encoder). Default pixels mean2 mean4.", AllowMultipleArgumentsPerToken = true },
             (c, v) => c with { Features = v });
+        b.Bind(new Option<string>("--encoder") { Description = "Folder of a frozen feature encoder (drift encoder) for the 'encoder' feature space." }, (c, v) => c with { Encoder = v });
         b.Bind(new Option<bool>("--conditional") { Description = "Class-conditional generator with per-class positives and negatives. Default true." }, (c, v) => c with { Conditional = v });
         b.Bind(new Option<double>("--guidance-max") { Description = "Classifier-free guidance: train at scales α drawn from [1, this], unconditional data mixed into the negatives at 1 − 1/α. Default 1 (off)." },
             (c, v) => c with { GuidanceMax = v });

@@ -30,6 +30,27 @@ public static class ImageComponents
         }
     }
 
+    /// <summary>The config's feature spaces as maps; <c>encoder</c> runs the frozen encoder, differentiably in its input.</summary>
+    public static IReadOnlyList<Func<Tensor, Tensor>> FeatureMaps(ImageConfig c, Classifier? encoder) =>
+        c.Features.Select(f => f == ImageConfig.EncoderSpace
+            ? encoder is null ? throw new UserError("--features encoder needs --encoder DIR") : (Func<Tensor, Tensor>)encoder.Features
+            : ImageFeatures.Map(f)).ToArray();
+
+    /// <summary>The frozen encoder of <c>--encoder DIR</c>, checked against the run's image shape.</summary>
+    public static Classifier? Encoder(ImageConfig c, Device device)
+    {
+        if (c.Encoder is null || !c.Features.Contains(ImageConfig.EncoderSpace)) return null;
+        var (info, model) = ClassifierFile.Load(c.Encoder);
+        if ((info.ImageSize, info.Channels) != (c.ImageSize, c.Channels))
+        {
+            model.Dispose();
+            throw new UserError($"--encoder {c.Encoder} takes {info.Channels}×{info.ImageSize}² images, the run makes {c.Channels}×{c.ImageSize}²");
+        }
+        foreach (var p in model.parameters()) p.requires_grad_(false);
+        model.to(device);
+        return model;
+    }
+
     public static TorchSharp.Modules.AdamW Optimizer(ImageConfig c, ConvGenerator model) =>
         torch.optim.AdamW(model.parameters(), c.Lr, beta1: 0.9, beta2: 0.99, weight_decay: c.WeightDecay);
 

@@ -20,8 +20,10 @@ public sealed record ImageConfig
     public double[] Temperatures { get; init; } = [0.02, 0.05, 0.2];
     public string SelfTerm { get; init; } = "exclude";
     public bool NormalizeScales { get; init; } = true;
-    /// <summary>Spaces the field is computed in (see <see cref="ImageFeatures"/>): each adds its own loss.</summary>
+    /// <summary>Spaces the field is computed in (see <see cref="ImageFeatures"/>, and <c>encoder</c>): each adds its own loss.</summary>
     public string[] Features { get; init; } = ["pixels", "mean2", "mean4"];
+    /// <summary>Folder of a frozen feature encoder (drift encoder), for the <c>encoder</c> feature space.</summary>
+    public string? Encoder { get; init; }
     /// <summary>One generator per class label with per-class positives and negatives; false: one pool.</summary>
     public bool Conditional { get; init; } = true;
     /// <summary>Classifier-free guidance: each class group trains at a scale α drawn uniformly from [1, this],
@@ -61,6 +63,9 @@ public sealed record ImageConfig
     public int GridEvery { get; init; } = 250;
     public int CheckpointEvery { get; init; } = 500;
 
+    /// <summary>The feature space of the frozen encoder's 128-d features.</summary>
+    public const string EncoderSpace = "encoder";
+
     public int PositiveCount => ClassPositives > 0 ? ClassPositives : ClassBatch;
 
     public IReadOnlyList<double> Scales => Field == "conservative" ? Bandwidths : Temperatures;
@@ -85,11 +90,12 @@ public sealed record ImageConfig
         foreach (var s in scales.Item2)
             if (!(s > 0) || double.IsInfinity(s)) Fail($"{scales.Item1} must be positive, got {s}");
         if (Features.Length == 0) Fail("--features needs at least one feature space");
-        foreach (var f in Features)
+        foreach (var f in Features.Where(f => f != EncoderSpace))
         {
-            try { ImageFeatures.Check(f, ImageSize > 0 ? ImageSize : 4); }
+            try { ImageFeatures.Check(f, ImageSize); }
             catch (ArgumentException e) { Fail("--features: " + e.Message); }
         }
+        if (Features.Contains(EncoderSpace) && Encoder is null) Fail("--features encoder needs --encoder DIR (train one with drift encoder)");
         AtLeast("--image-size", ImageSize, 0);
         AtLeast("--steps", Steps, 1);
         AtLeast("--class-batch", ClassBatch, 2);

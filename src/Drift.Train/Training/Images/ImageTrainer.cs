@@ -37,7 +37,7 @@ public static class ImageTrainer
         if (device.type == DeviceType.CUDA)
             torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = config.Tf32;
         using var data = ImageData.Load(config.Data, config.ImageSize);
-        foreach (var f in config.Features)
+        foreach (var f in config.Features.Where(f => f != ImageConfig.EncoderSpace))
         {
             try { ImageFeatures.Check(f, data.Size); }
             catch (ArgumentException e) { throw new UserError("--features: " + e.Message); }
@@ -69,6 +69,8 @@ public static class ImageTrainer
             wallBefore = resume.ElapsedSeconds;
             log.LogInformation("resuming {Dir} at step {Step}", outDir, step);
         }
+        using var encoder = ImageComponents.Encoder(config, device);
+        var featureMaps = ImageComponents.FeatureMaps(config, encoder);
         var pools = new ClassPools(data.Train.Labels, data.Classes);
         var stepClasses = config.Conditional ? pools.Present : [];
         var groups = config.Conditional ? Math.Min(config.ClassesPerStep > 0 ? config.ClassesPerStep : stepClasses.Length, stepClasses.Length) : 1;
@@ -108,7 +110,7 @@ public static class ImageTrainer
                 Tensor Images(IEnumerable<int?> cs, int n) =>
                     ImageSet.ToUnit(trainPixels.index_select(0, torch.tensor(cs.SelectMany(c => pools.Draw(c, n, rng)).ToArray()).to(device)));
                 var guided = config.GuidanceMax > 1;
-                var drift = FeatureDriftLoss.Compute(m => ImageComponents.Field(config, m), config.Features, classes.Length, x,
+                var drift = FeatureDriftLoss.Compute(m => ImageComponents.Field(config, m), featureMaps, classes.Length, x,
                     Images(classes, positives), config.Eta, guided ? Images(classes.Select(_ => (int?)null), config.UnconditionalNegatives) : null,
                     guided ? alphas.Select(a => GuidanceNegatives.GammaFor(a)).ToArray() : null);
 
