@@ -22,7 +22,8 @@ public static class ComparisonReport
         var sb = new StringBuilder();
         sb.AppendLine($"# {title}: {string.Join(" vs ", fields)}");
         sb.AppendLine();
-        sb.AppendLine(setup + " Metrics of the final samples against held-out data (mean ± std over seeds); the floor is an independent draw of data.");
+        sb.AppendLine(setup + " Metrics of the final samples against held-out data" + (runs.Count > fields.Length ? " (mean ± std over seeds)" : "")
+            + "; the floor is an independent draw of data.");
         sb.AppendLine();
         sb.AppendLine("| metric | " + string.Join(" | ", fields) + " | floor |");
         sb.AppendLine("|---|" + string.Concat(fields.Select(_ => "---|")) + "---|");
@@ -49,11 +50,13 @@ public static class ComparisonReport
         return report;
     }
 
+    /// <summary>"mean ± std" over seeds; a single seed has no spread to show.</summary>
     private static string MeanStd(IEnumerable<double> values)
     {
         var v = values.ToArray();
         var mean = v.Average();
-        var std = v.Length > 1 ? Math.Sqrt(v.Sum(x => (x - mean) * (x - mean)) / (v.Length - 1)) : 0;
+        if (v.Length == 1) return string.Create(CultureInfo.InvariantCulture, $"{mean:g4}");
+        var std = Math.Sqrt(v.Sum(x => (x - mean) * (x - mean)) / (v.Length - 1));
         return string.Create(CultureInfo.InvariantCulture, $"{mean:g4} ± {std:g2}");
     }
 }
