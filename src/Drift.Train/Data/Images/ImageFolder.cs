@@ -38,6 +38,7 @@ public static class ImageFolder
             return new ImageSet(all.index_select(0, index), idx.Select(i => files[i].Label).ToArray());
         }
         var names = classDirs.Length > 0 ? classDirs.Select(d => Path.GetFileName(d)!).ToArray() : [Path.GetFileName(Path.GetFullPath(dir).TrimEnd('/'))];
+        // Under ten images there is no tenth: the last training image stands in as the test split.
         return (Subset(train), Subset(test.Length > 0 ? test : [train[^1]]), names);
     }
 
