@@ -31,7 +31,7 @@ internal static class FieldMath
     /// one's raw RMS (averaged over groups).</summary>
     public static FieldOutput Combine(IReadOnlyList<Tensor> perScale, bool normalize)
     {
-        var rms = perScale.Select(v => v.dim() == 2 ? Rms(v) : v.pow(2).mean([-2, -1], keepdim: true).sqrt()).ToArray();
+        var rms = perScale.Select(v => v.pow(2).mean([-2, -1], keepdim: true).sqrt()).ToArray();
         var velocity = torch.zeros_like(perScale[0]);
         for (var s = 0; s < perScale.Count; s++)
             velocity.add_(normalize ? perScale[s] / (rms[s] + 1e-12) : perScale[s]);

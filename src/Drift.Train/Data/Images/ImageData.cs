@@ -71,14 +71,8 @@ public sealed class ImageData : IDisposable
 
     private static ImageSet Resized(ImageSet set, int size)
     {
-        using var scope = torch.NewDisposeScope();
-        var x = set.Pixels.to_type(ScalarType.Float32);
-        var resized = size < set.Height
-            ? nn.functional.interpolate(x, [size, size], mode: InterpolationMode.Area)
-            : nn.functional.interpolate(x, [size, size], mode: InterpolationMode.Bilinear, align_corners: false);
-        var bytes = resized.round_().clamp_(0, 255).to_type(ScalarType.Byte).MoveToOuterDisposeScope();
-        set.Dispose();
-        return new ImageSet(bytes, set.Labels);
+        using (set)
+            return new ImageSet(ImageSet.Resize(set.Pixels, size), set.Labels);
     }
 
     public void Dispose()

@@ -27,7 +27,7 @@ public static class ImageFolder
 
         var decoded = files.Select(f => Decode(f.File)).ToArray();
         var channels = decoded.All(d => d.Grey) ? 1 : 3;
-        using var all = torch.stack(decoded.Select(d => Resize(d.Image, channels, size)).ToArray());
+        using var all = torch.stack(decoded.Select(d => CropAndResize(d.Image, channels, size)).ToArray());
         foreach (var d in decoded) d.Image.Dispose();
 
         var test = Enumerable.Range(0, files.Length).Where(i => i % TestEvery == TestEvery - 1).Select(i => (long)i).ToArray();
@@ -63,18 +63,13 @@ public static class ImageFolder
     }
 
     /// <summary>Centre square crop, then area averaging down (or bilinear up) to size×size.</summary>
-    private static Tensor Resize(Tensor chw, int channels, int size)
+    private static Tensor CropAndResize(Tensor chw, int channels, int size)
     {
         using var scope = torch.NewDisposeScope();
         var (h, w) = (chw.shape[1], chw.shape[2]);
         var side = Math.Min(h, w);
         var square = chw.narrow(1, (h - side) / 2, side).narrow(2, (w - side) / 2, side);
         var image = channels == 1 ? square.narrow(0, 0, 1) : square;
-        if (side == size) return image.contiguous().MoveToOuterDisposeScope();
-        var x = image.unsqueeze(0).to_type(ScalarType.Float32);
-        var resized = side > size
-            ? nn.functional.interpolate(x, [size, size], mode: InterpolationMode.Area)
-            : nn.functional.interpolate(x, [size, size], mode: InterpolationMode.Bilinear, align_corners: false);
-        return resized.squeeze(0).round_().clamp_(0, 255).to_type(ScalarType.Byte).MoveToOuterDisposeScope();
+        return ImageSet.Resize(image.unsqueeze(0), size).squeeze(0).MoveToOuterDisposeScope();
     }
 }

@@ -37,5 +37,17 @@ public sealed class ImageSet : IDisposable
     public static Tensor ToBytes(Tensor unit) =>
         unit.add(1).mul_(127.5).round_().clamp_(0, 255).to_type(ScalarType.Byte);
 
+    /// <summary>uint8 images [N, C, H, W] brought to size×size: area averaging down, bilinear up.</summary>
+    public static Tensor Resize(Tensor bytes, int size)
+    {
+        if (bytes.shape[2] == size && bytes.shape[3] == size) return bytes.clone();
+        using var scope = torch.NewDisposeScope();
+        var x = bytes.to_type(ScalarType.Float32);
+        var resized = size < bytes.shape[2]
+            ? nn.functional.interpolate(x, [size, size], mode: InterpolationMode.Area)
+            : nn.functional.interpolate(x, [size, size], mode: InterpolationMode.Bilinear, align_corners: false);
+        return resized.round_().clamp_(0, 255).to_type(ScalarType.Byte).MoveToOuterDisposeScope();
+    }
+
     public void Dispose() => Pixels.Dispose();
 }
