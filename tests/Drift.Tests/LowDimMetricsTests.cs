@@ -47,8 +47,10 @@ public class LowDimMetricsTests
         var c = Math.Pow(sigma * sigma / (sigma * sigma + 2), d / 2.0);
         var expected = 2 * c * (1 - Math.Exp(-shift * shift / (2 * (sigma * sigma + 2))));
         var measured = Mmd.Compute(x, y, [sigma]);
-        // Over 25 replicates the estimate's sd was 0.0002 (no shift) and about 0.005 (shifted); allow ~5 sd.
-        Assert.True(Math.Abs(measured - expected) < 0.001 + 0.25 * expected, $"seed {seed}: {measured} vs closed form {expected}");
+        // Shifted, the estimate's sd over 25 replicates was about 0.005: 0.25·expected is ~5 sd. Unshifted, the
+        // unbiased MMD² has a skewed, chi-square-like null: over 400 seeds sd 0.00027 but 99.5 % quantile 0.0012
+        // and maximum 0.0018 (1.25 % of seeds passed 0.001, which made this test flaky); 0.003 clears that tail.
+        Assert.True(Math.Abs(measured - expected) < 0.003 + 0.25 * expected, $"seed {seed}: {measured} vs closed form {expected}");
     }
 
     [Fact]
