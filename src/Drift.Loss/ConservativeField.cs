@@ -52,8 +52,8 @@ public sealed class ConservativeField : IDriftField
 
     /// <summary>
     /// The same field with bounded memory. The row softmax ignores ‖x‖², so the logits are
-    /// (x·y − ‖y‖²/2)/h², one GEMM per chunk shared by all bandwidths; columns stream through an online
-    /// softmax (running max, running sum, running weighted sum).
+    /// (x·y − ‖y‖²/2)/h²: one GEMM with the bias folded in, shared by all bandwidths. A side whose columns
+    /// exceed one column chunk streams them through an online softmax (running max, sum and weighted sum).
     /// </summary>
     private FieldOutput ComputeChunked(Tensor x, Tensor pos, Tensor neg, Tensor? logWeights, bool selfPairs, FieldChunking chunks)
     {
@@ -79,6 +79,7 @@ public sealed class ConservativeField : IDriftField
     {
         var c = rows.shape[0];
         var n = y.shape[0];
+        if (n <= columnChunk) return KernelMeansAtOnce(rows, y, logWeights, selfRowOffset);
         var max = bandwidths.Select(_ => torch.full(c, double.NegativeInfinity, dtype: rows.dtype, device: rows.device)).ToArray();
         var sum = bandwidths.Select(_ => torch.zeros(c, dtype: rows.dtype, device: rows.device)).ToArray();
         var acc = bandwidths.Select(_ => torch.zeros_like(rows)).ToArray();
@@ -105,6 +106,26 @@ public sealed class ConservativeField : IDriftField
             }
         }
         return acc.Select((a, s) => a / sum[s].unsqueeze(1)).ToArray();
+    }
+
+    /// <summary>
+    /// <see cref="StreamingKernelMeans"/> for columns that fit at once: the GEMM yields the first bandwidth's
+    /// logits directly (the bias folded into addmm, the scale into the rows), and each later bandwidth rescales them in place, so
+    /// the B×N matrices are one logits buffer plus one softmax output.
+    /// </summary>
+    private Tensor[] KernelMeansAtOnce(Tensor rows, Tensor y, Tensor? logWeights, long? selfRowOffset)
+    {
+        var inv = 1 / (bandwidths[0] * bandwidths[0]);
+        var logits = torch.addmm(y.pow(2).sum(1).mul_(-0.5 * inv).unsqueeze(0), rows.mul(inv), y.t(), 1, 1);
+        if (selfRowOffset is { } offset && SelfTerm == SelfTerm.Exclude)
+            FieldMath.SetSelfPairs(logits, double.NegativeInfinity, offset);
+        var means = new Tensor[bandwidths.Length];
+        for (var s = 0; s < bandwidths.Length; s++)
+        {
+            if (s > 0) logits.mul_(bandwidths[s - 1] * bandwidths[s - 1] / (bandwidths[s] * bandwidths[s]));
+            means[s] = torch.softmax(logWeights is null ? logits : logits + logWeights, 1).mm(y);
+        }
+        return means;
     }
 
     /// <summary>Swaps a running statistic for its update, freeing the old one now rather than at the end

@@ -1,21 +1,38 @@
+using TorchSharp;
+
 namespace Drift.Loss;
 
 /// <summary>
 /// How a field walks its B×N kernel matrices: <paramref name="Rows"/> generated samples at a time, and, for
 /// the conservative field, <paramref name="Columns"/> data or model samples at a time with an online
-/// softmax. Memory then grows with Rows×Columns instead of B×N.
+/// softmax (a side that fits in one column chunk takes a plain softmax). Memory then grows with
+/// Rows×Columns instead of B×N.
 /// </summary>
 public sealed record FieldChunking(int Rows, int Columns)
 {
-    /// <summary>Kernel entries a dense pass may hold at once (64 MiB of float32).</summary>
-    public const long DenseLimit = 1L << 24;
+    /// <summary>Kernel entries a dense pass may hold at once: 64 MiB of float32 on the CPU, 1 GiB on a GPU.</summary>
+    public static long DenseLimit(DeviceType device) => device == DeviceType.CUDA ? 1L << 28 : 1L << 24;
 
-    /// <summary>Chunks of about 2^22 entries (16 MiB of float32): on 2 CPU cores they ran at least as fast as
-    /// chunks of 2^24 and as the dense path, holding a fraction of the memory (docs/bench.md).</summary>
-    public static FieldChunking For(long columns) => new((int)Math.Max(1, (1L << 22) / Math.Max(columns, 1)), 1 << 12);
+    /// <summary>
+    /// Chunks of about 2^22 entries (16 MiB of float32) on the CPU, where on 2 cores they ran faster than the
+    /// dense path (docs/bench.md); 2^28 (1 GiB) on a GPU, so that each chunk is a few large GEMMs rather than
+    /// many small launches. Whole sides at once while that leaves at least 64 (CPU) or 256 (GPU) rows per
+    /// chunk: the online softmax over column chunks costs more passes than one plain softmax.
+    /// </summary>
+    public static FieldChunking For(long columns, DeviceType device)
+    {
+        columns = Math.Max(columns, 1);
+        var rows = Math.Max(MinRows(device), ChunkEntries(device) / columns);
+        return new((int)rows, (int)Math.Min(columns, ChunkEntries(device) / rows));
+    }
+
+    public static long ChunkEntries(DeviceType device) => device == DeviceType.CUDA ? 1L << 28 : 1L << 22;
+
+    public static long MinRows(DeviceType device) => device == DeviceType.CUDA ? 256 : 64;
 
     /// <summary>Dense up to <see cref="DenseLimit"/> entries, chunked above.</summary>
-    public static FieldChunking? Auto(long rows, long columns) => rows * columns <= DenseLimit ? null : For(columns);
+    public static FieldChunking? Auto(long rows, long columns, DeviceType device) =>
+        rows * columns <= DenseLimit(device) ? null : For(columns, device);
 
     public void Validate()
     {

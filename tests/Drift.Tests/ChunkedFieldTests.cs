@@ -13,6 +13,8 @@ public class ChunkedFieldTests
         { 7, 5, true },     // neither size divides 23, 19 or 23+19
         { 1, 1, true },
         { 23, 64, true },   // one chunk holding everything
+        { 7, 20, true },    // the 19 positives at once, the 23 negatives streamed
+        { 5, 23, false },   // both sides at once, one of them exactly one chunk
         { 4, 6, false },
     };
 
@@ -57,7 +59,7 @@ public class ChunkedFieldTests
         var (g, seed) = Fresh();
         var x = torch.randn([4500, 2], generator: g);
         var pos = torch.randn([4500, 2], generator: g) + 0.3;
-        Assert.NotNull(FieldChunking.Auto(4500, 9000));
+        Assert.NotNull(FieldChunking.Auto(4500, 9000, DeviceType.CPU));
         foreach (var field in new IDriftField[] { new ConservativeField([0.1, 0.4], normalizeScales: true), new LaplaceField([0.05, 0.5]) })
         {
             var reference = field.Compute(x.to(float64), pos.to(float64)).Velocity;
@@ -65,5 +67,24 @@ public class ChunkedFieldTests
             var err = MaxAbs(reference - fast.to(float64)) / MaxAbs(reference);
             Assert.True(err < 1e-3, $"seed {seed}: {field.GetType().Name} relative error {err}");
         }
+    }
+
+    [Theory]
+    [InlineData(DeviceType.CUDA, 16384, 16384)]
+    [InlineData(DeviceType.CUDA, 65536, 65536)]
+    [InlineData(DeviceType.CUDA, 3000, 1_000_000)]
+    [InlineData(DeviceType.CUDA, 3000, 2_000_000)]
+    [InlineData(DeviceType.CPU, 8192, 8192)]
+    [InlineData(DeviceType.CPU, 4096, 100_000)]
+    public void ChunksAreBoundedAndKeepWholeSidesWhileRowsAllow(DeviceType device, long rows, long data)
+    {
+        var columns = rows + data;
+        var budget = FieldChunking.ChunkEntries(device);
+        var chunks = FieldChunking.Auto(rows, columns, device)!;
+        Assert.True((long)chunks.Rows * chunks.Columns <= budget, $"{chunks}");
+        Assert.True(chunks.Rows >= FieldChunking.MinRows(device), $"{chunks}: small row chunks would wait on launches");
+        // A side streams through an online softmax only when MinRows rows of whole sides would not fit.
+        Assert.Equal(FieldChunking.MinRows(device) * columns <= budget, chunks.Columns >= Math.Max(rows, data));
+        Assert.Null(FieldChunking.Auto(64, 128, device));
     }
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Diagnostics;
 using System.Security.Cryptography;
 
@@ -153,12 +154,18 @@ public class CliTests
         Assert.Equal(1 + 4, File.ReadAllLines(Path.Combine(sweep, "sweep.csv")).Length);
 
         var table = Path.Combine(TempDir(), "bench.md");
-        (code, _, err) = Run("bench", "--sizes", "40x30x3", "--repeats", "1", "--step-batches", "16", "--out", table);
+        (code, _, err) = Run("bench", "--sizes", "40x30x3", "--repeats", "1", "--step-batches", "16", "--image-steps", "8x2", "--out", table);
         Assert.True(code == 0, err);
         var text = File.ReadAllText(table);
-        Assert.Contains("| conservative | 40 | 30 | 3 | chunked |", text);
-        Assert.Contains("| laplace | 40 | 30 | 3 | dense |", text);
+        foreach (var path in new[] { "dense", "row chunks", "row and column chunks", "auto: dense" })
+            Assert.Contains($"| conservative | 40 | 30 | 3 | {path} |", text);
+        foreach (var path in new[] { "dense", "row chunks", "auto: dense" })
+            Assert.Contains($"| laplace | 40 | 30 | 3 | {path} |", text);
+        // Every path's float32 field against the float64 reference, as the table reports it.
+        foreach (var row in text.Split('\n').Where(l => l.StartsWith("| conservative | 40 |") || l.StartsWith("| laplace | 40 |")))
+            Assert.True(double.Parse(row.Split('|')[8], CultureInfo.InvariantCulture) < 1e-4, row);
         Assert.Contains("| step | 16 |", text);
+        Assert.Contains("| laplace | 8 | 2 |", text);
     }
 
     [Fact]

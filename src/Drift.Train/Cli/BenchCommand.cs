@@ -23,15 +23,18 @@ public static class BenchCommand
         var steps = new Option<string>("--step-batches") { Description = "Batch sizes for whole 2-D training steps. Default 512,1024.", DefaultValueFactory = _ => "512,1024" };
         var imageSteps = new Option<string>("--image-steps") { Description = "Image training steps to time, as WIDTHxCLASS_BATCH (28×28, 10 classes, pixels+mean2+mean4, both fields); 'none' skips. Default 64x64 (the train-images default).", DefaultValueFactory = _ => "64x64" };
         var device = new Option<string>("--device") { Description = "cpu (default) or cuda.", DefaultValueFactory = _ => "cpu" };
+        var scaleCount = new Option<int>("--scales") { Description = "Bandwidths (temperatures) per field, 1 to 3: h = √d·(1, 0.5, 2), τ = √d·(0.2, 0.05, 0.5). Default 1.", DefaultValueFactory = _ => 1 };
         var tf32 = new Option<bool>("--tf32") { Description = "CUDA: allow TF32 matmuls and convolutions. Default false (full float32)." };
         var output = new Option<string>("--out") { Description = "Also write the markdown table to this file." };
-        var command = new Command("bench", "Time the drifting fields and training steps.") { sizes, repeats, steps, imageSteps, device, tf32, output };
+        var command = new Command("bench", "Time the drifting fields and training steps.") { sizes, repeats, scaleCount, steps, imageSteps, device, tf32, output };
 
         command.SetAction(parse => Cli.Run(() =>
         {
             var dev = Components.Device(parse.GetValue(device)!);
             var n = parse.GetValue(repeats);
             if (n < 1) throw new UserError($"--repeats must be at least 1, got {n}");
+            var scales = parse.GetValue(scaleCount);
+            if (scales is < 1 or > 3) throw new UserError($"--scales must be 1, 2 or 3, got {scales}");
             var imageConfigs = parse.GetValue(imageSteps) == "none" ? [] : parse.GetValue(imageSteps)!.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(s =>
             {
                 var parts = s.Split('x');
@@ -44,11 +47,13 @@ public static class BenchCommand
             report.AppendLine($"device {dev.type}, {Environment.ProcessorCount} CPU threads, torch threads {torch.get_num_threads()}, "
                 + (dev.type == DeviceType.CUDA && parse.GetValue(tf32) ? "TF32 matmuls allowed" : "float32 unless noted"));
             report.AppendLine();
-            report.AppendLine("| field | N | M | d | path | median ms | effective GFLOP/s | max error vs float64 (relative) |");
-            report.AppendLine("|---|---|---|---|---|---|---|---|");
+            report.AppendLine($"{scales} scale(s) per field; peak device memory as NVML sees the whole device, the caching allocator's reserve included");
+            report.AppendLine();
+            report.AppendLine("| field | N | M | d | path | median ms | effective GFLOP/s | max error vs float64 (relative) | peak device GiB |");
+            report.AppendLine("|---|---|---|---|---|---|---|---|---|");
             foreach (var (rows, cols, dim) in ParseSizes(parse.GetValue(sizes)!))
             foreach (var field in new[] { "conservative", "laplace" })
-                foreach (var line in FieldRows(field, rows, cols, dim, dev, n))
+                foreach (var line in FieldRows(field, rows, cols, dim, scales, dev, n))
                 {
                     report.AppendLine(line);
                     Console.WriteLine(line);
@@ -88,32 +93,60 @@ public static class BenchCommand
         return command;
     }
 
-    private static IEnumerable<string> FieldRows(string name, int rows, int cols, int dim, Device dev, int repeats)
+    private static IEnumerable<string> FieldRows(string name, int rows, int cols, int dim, int scaleCount, Device dev, int repeats)
     {
         using var g = new Generator(1);
         using var x = torch.randn([rows, dim], generator: g).to(dev);
         using var pos = (torch.randn([cols, dim], generator: g) + 0.3).to(dev);
-        double[] scales = name == "conservative" ? [0.5, 1, 2] : [0.05, 0.2, 0.5];
+        var scales = (name == "conservative" ? new[] { 1, 0.5, 2 } : new[] { 0.2, 0.05, 0.5 }).Take(scaleCount).Select(s => s * Math.Sqrt(dim)).ToArray();
         // Distances and weighted means are each a 2·N·(N+M)·d GEMM; the conservative path shares the first.
         var flops = 2.0 * rows * (rows + cols) * dim * (1 + scales.Length);
         IDriftField Make(FieldChunking? chunks) => name == "conservative"
-            ? new ConservativeField(scales.Select(s => s * Math.Sqrt(dim)), SelfTerm.Exclude, true, chunks)
-            : new LaplaceField(scales.Select(s => s * Math.Sqrt(dim)), true, chunks);
-        var chunked = FieldChunking.For(rows + cols);
+            ? new ConservativeField(scales, SelfTerm.Exclude, true, chunks)
+            : new LaplaceField(scales, true, chunks);
+        var columns = rows + cols;
+        var chunked = FieldChunking.For(columns, dev.type);
+        var paths = new List<(string Name, FieldChunking? Chunks)> { ("dense", null), ("row chunks", chunked with { Columns = columns }) };
+        if (name == "conservative") paths.Add(("row and column chunks", chunked with { Columns = 1 << 12 }));
+        var auto = FieldChunking.Auto(rows, columns, dev.type);
+        paths.Add(($"auto: {Describe(auto, name == "conservative" ? Math.Max(rows, cols) : 0)}", auto));
+
         Tensor reference;
         using (var scope = torch.NewDisposeScope())
             reference = Make(chunked).Compute(x.to(float64), pos.to(float64)).Velocity.MoveToOuterDisposeScope();
-        foreach (var (path, chunks) in new[] { ("dense", null), ("chunked", chunked), ("auto", FieldChunking.Auto(rows, rows + cols)) })
+        using var referenceMax = reference.abs().max();
+        foreach (var (path, chunks) in paths)
         {
+            var prefix = $"| {name} | {rows} | {cols} | {dim} | {path} |";
+            // The dense path holds a few B×(N+M) matrices; where they cannot fit, say so rather than thrash.
+            if (chunks is null && dev.type == DeviceType.CPU && 4.0 * rows * columns * 4 > GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 2)
+            {
+                yield return $"{prefix} skipped: needs ~{4.0 * rows * columns * 4 / (1L << 30):F0} GiB | | | |";
+                continue;
+            }
             var field = Make(chunks);
-            var ms = MedianMs(() => field.Compute(x, pos).Velocity, dev, repeats);
-            double err;
-            using (var scope = torch.NewDisposeScope())
-                err = (field.Compute(x, pos).Velocity.to(float64) - reference).abs().max().item<double>() / reference.abs().max().item<double>();
-            yield return $"| {name} | {rows} | {cols} | {dim} | {path}{(path == "auto" ? chunks is null ? " (dense)" : " (chunked)" : "")} | {ms:F1} | {flops / ms / 1e6:F1} | {err:E1} |";
+            string measured;
+            try
+            {
+                using var memory = DeviceMemory.Watch(dev);
+                var ms = MedianMs(() => field.Compute(x, pos).Velocity, dev, repeats);
+                double err;
+                using (var scope = torch.NewDisposeScope())
+                    err = (field.Compute(x, pos).Velocity.to(float64) - reference).abs().max().item<double>() / referenceMax.item<double>();
+                measured = $" {ms:F1} | {flops / ms / 1e6:F1} | {err:E1} | {memory.PeakText} |";
+            }
+            catch (System.Runtime.InteropServices.ExternalException e) when (e.Message.Contains("out of memory") || e.Message.Contains("can't allocate memory"))
+            {
+                measured = " out of memory | | | |";
+            }
+            yield return prefix + measured;
         }
         reference.Dispose();
     }
+
+    /// <param name="widestSide">The larger side, which streams when a chunk has fewer columns (0: the Laplace field, which never streams).</param>
+    private static string Describe(FieldChunking? chunks, long widestSide) => chunks is null ? "dense"
+        : $"{chunks.Rows}-row chunks" + (chunks.Columns < widestSide ? $", {chunks.Columns}-column chunks" : "");
 
     private static double TrainingStepMs(int batch, Device dev, int repeats)
     {
@@ -146,10 +179,11 @@ public static class BenchCommand
         using var g = new Generator(1);
         var n = config.Classes * config.ClassBatch;
         using var labels = torch.arange(config.Classes).repeat_interleave(config.ClassBatch).to(dev);
+        // Training keeps the data set on the device, so the step's data never crosses the bus.
+        using var data = torch.rand([n, 1, 28, 28], generator: g).to(dev).mul_(2).sub_(1);
         var ms = MedianMs(() =>
         {
             var x = model.forward(torch.randn([n, config.NoiseDim], generator: g).to(dev), labels, torch.ones(n, device: dev));
-            var data = torch.rand([n, 1, 28, 28], generator: g).to(dev).mul_(2).sub_(1);
             var loss = FeatureDriftLoss.Compute(m => ImageComponents.Field(config, m), ImageComponents.FeatureMaps(config, null), config.Classes, x, data, config.Eta).Loss;
             optimizer.zero_grad();
             loss.backward();
