@@ -13,7 +13,7 @@ public sealed class ConservativeField : IDriftField
 {
     private readonly double[] bandwidths;
 
-    /// <param name="chunking">Null: dense for small batches, chunked past <see cref="FieldChunking.DenseLimit"/>.</param>
+    /// <param name="chunking">Null: <see cref="FieldChunking.For"/> the device (one chunk for small batches).</param>
     public ConservativeField(IEnumerable<double> bandwidths, SelfTerm selfTerm = SelfTerm.Exclude, bool normalizeScales = false,
         FieldChunking? chunking = null)
     {
@@ -35,51 +35,41 @@ public sealed class ConservativeField : IDriftField
         (x, var pos, var generated) = FieldMath.Detached(x, positives, negatives, guidance);
         if (FieldMath.OneGroupAtATime(Chunking, x, pos, negatives, guidance))
             return FieldMath.PerGroup(this, x, pos, negatives?.detach(), guidance);
-        var (neg, logWeights) = FieldMath.WithGuidance(generated, guidance,
-            negatives is null && SelfTerm == SelfTerm.Exclude ? generated.shape[^2] - 1 : generated.shape[^2]);
-        if (FieldMath.ChunkingFor(Chunking, x, pos.shape[^2] + neg.shape[^2]) is { } chunks)
-            return ComputeChunked(x, pos, neg, logWeights, negatives is null, chunks);
+        var excludeSelf = negatives is null && SelfTerm == SelfTerm.Exclude;
+        var (neg, logWeights) = FieldMath.WithGuidance(generated, guidance, excludeSelf ? generated.shape[^2] - 1 : generated.shape[^2]);
+        if (x.dim() == 3)
+            return FieldMath.Combine(Drift(KernelMeans(x, pos, bandwidths, null, null), KernelMeans(x, neg, bandwidths, logWeights, excludeSelf ? 0 : null)),
+                NormalizeScales);
 
-        var sqPos = FieldMath.SquaredDistances(x, pos);
-        var sqNeg = FieldMath.SquaredDistances(x, neg);
-        if (negatives is null)
-            FieldMath.SetSelfPairs(sqNeg, SelfTerm == SelfTerm.Exclude ? double.PositiveInfinity : 0.0);
-
-        // The −x of each score cancels: V = (mean-shift towards data − mean-shift towards model)/h².
-        return FieldMath.Combine(bandwidths.Select(h => (KernelMean(sqPos, pos, h) - KernelMean(sqNeg, neg, h, logWeights)).div_(h * h)).ToArray(),
-            NormalizeScales);
-    }
-
-    /// <summary>
-    /// The same field with bounded memory. The row softmax ignores ‖x‖², so the logits are
-    /// (x·y − ‖y‖²/2)/h²: one GEMM with the bias folded in, shared by all bandwidths. A side whose columns
-    /// exceed one column chunk streams them through an online softmax (running max, sum and weighted sum).
-    /// </summary>
-    private FieldOutput ComputeChunked(Tensor x, Tensor pos, Tensor neg, Tensor? logWeights, bool selfPairs, FieldChunking chunks)
-    {
+        var chunks = Chunking ?? FieldChunking.For(pos.shape[0] + neg.shape[0], x.device_type);
         var b = x.shape[0];
         var perScale = bandwidths.Select(_ => torch.empty_like(x)).ToArray();
         for (long r0 = 0; r0 < b; r0 += chunks.Rows)
         {
             using var scope = torch.NewDisposeScope();
             var rows = x.narrow(0, r0, Math.Min(chunks.Rows, b - r0));
-            var towardsData = StreamingKernelMeans(rows, pos, chunks.Columns, null, null);
-            var towardsModel = StreamingKernelMeans(rows, neg, chunks.Columns, logWeights, selfPairs ? r0 : null);
+            var drift = Drift(StreamingKernelMeans(rows, pos, chunks.Columns, null, null),
+                StreamingKernelMeans(rows, neg, chunks.Columns, logWeights, excludeSelf ? r0 : null));
             for (var s = 0; s < bandwidths.Length; s++)
-                perScale[s].narrow(0, r0, rows.shape[0]).copy_((towardsData[s] - towardsModel[s]) / (bandwidths[s] * bandwidths[s]));
+                perScale[s].narrow(0, r0, rows.shape[0]).copy_(drift[s]);
         }
         return FieldMath.Combine(perScale, NormalizeScales);
     }
 
-    /// <summary>For each bandwidth, Σ_j softmax_j(−‖x − y_j‖²/2h²) y_j over all of y, visiting y in chunks.</summary>
-    /// <param name="selfRowOffset">When y is the generated batch: the global index of rows[0], so each row's own
-    /// column can be found (and left out when the self term is excluded).</param>
+    /// <summary>Per bandwidth: the −x of each score cancels, so V = (mean-shift towards data − mean-shift towards model)/h².</summary>
+    private Tensor[] Drift(Tensor[] towardsData, Tensor[] towardsModel) =>
+        bandwidths.Select((h, s) => towardsData[s].sub_(towardsModel[s]).div_(h * h)).ToArray();
+
+    /// <summary>For each bandwidth, Σ_j softmax_j(−‖x − y_j‖²/2h² + log w_j) y_j over all of y, visiting y in
+    /// column chunks with an online softmax (running max, sum and weighted sum) when it has more.</summary>
+    /// <param name="excludedDiagonal">When y is the generated batch and each sample's pair with itself is left
+    /// out: the global index of rows[0], so that each row's own column can be found.</param>
     /// <param name="logWeights">[1, N] log-weight of each column of y, or null for equal weights.</param>
-    private Tensor[] StreamingKernelMeans(Tensor rows, Tensor y, int columnChunk, Tensor? logWeights, long? selfRowOffset)
+    private Tensor[] StreamingKernelMeans(Tensor rows, Tensor y, int columnChunk, Tensor? logWeights, long? excludedDiagonal)
     {
         var c = rows.shape[0];
         var n = y.shape[0];
-        if (n <= columnChunk) return KernelMeansAtOnce(rows, y, logWeights, selfRowOffset);
+        if (n <= columnChunk) return KernelMeans(rows, y, bandwidths, logWeights, excludedDiagonal);
         var max = bandwidths.Select(_ => torch.full(c, double.NegativeInfinity, dtype: rows.dtype, device: rows.device)).ToArray();
         var sum = bandwidths.Select(_ => torch.zeros(c, dtype: rows.dtype, device: rows.device)).ToArray();
         var acc = bandwidths.Select(_ => torch.zeros_like(rows)).ToArray();
@@ -88,7 +78,7 @@ public sealed class ConservativeField : IDriftField
             using var scope = torch.NewDisposeScope();
             var cols = y.narrow(0, k0, Math.Min(columnChunk, n - k0));
             var inner = torch.addmm(cols.pow(2).sum(1).mul_(-0.5).unsqueeze(0), rows, cols.t(), 1, 1);
-            if (selfRowOffset is { } offset && SelfTerm == SelfTerm.Exclude)
+            if (excludedDiagonal is { } offset)
                 FieldMath.SetSelfPairs(inner, double.NegativeInfinity, offset - k0);
             for (var s = 0; s < bandwidths.Length; s++)
             {
@@ -108,32 +98,35 @@ public sealed class ConservativeField : IDriftField
         return acc.Select((a, s) => a / sum[s].unsqueeze(1)).ToArray();
     }
 
-    /// <summary>
-    /// <see cref="StreamingKernelMeans"/> for columns that fit at once: the GEMM yields the first bandwidth's
-    /// logits directly (the bias folded into addmm, the scale into the rows), and each later bandwidth rescales them in place, so
-    /// the B×N matrices are one logits buffer plus one softmax output.
-    /// </summary>
-    private Tensor[] KernelMeansAtOnce(Tensor rows, Tensor y, Tensor? logWeights, long? selfRowOffset)
-    {
-        var inv = 1 / (bandwidths[0] * bandwidths[0]);
-        var logits = torch.addmm(y.pow(2).sum(1).mul_(-0.5 * inv).unsqueeze(0), rows.mul(inv), y.t(), 1, 1);
-        if (selfRowOffset is { } offset && SelfTerm == SelfTerm.Exclude)
-            FieldMath.SetSelfPairs(logits, double.NegativeInfinity, offset);
-        var means = new Tensor[bandwidths.Length];
-        for (var s = 0; s < bandwidths.Length; s++)
-        {
-            if (s > 0) logits.mul_(bandwidths[s - 1] * bandwidths[s - 1] / (bandwidths[s] * bandwidths[s]));
-            means[s] = torch.softmax(logWeights is null ? logits : logits + logWeights, 1).mm(y);
-        }
-        return means;
-    }
-
     /// <summary>Swaps a running statistic for its update, freeing the old one now rather than at the end
     /// of the row chunk, so memory stays bounded by one column chunk.</summary>
     private static void Replace(ref Tensor running, Tensor update)
     {
         running.Dispose();
         running = update.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// For each bandwidth, Σ_j softmax_j(−‖x − y_j‖²/2h² + log w_j) y_j for every row x of <paramref name="rows"/>
+    /// [c, d] (or [G, c, d] against [G, n, d]). The row softmax ignores ‖x‖², so the logits are
+    /// (x·y − ‖y‖²/2)/h²: one GEMM with the bias folded into addmm and the first 1/h² into the rows; each later
+    /// bandwidth rescales them in place, so the c×n matrices are one logits buffer plus one softmax output.
+    /// </summary>
+    private static Tensor[] KernelMeans(Tensor rows, Tensor y, double[] bandwidths, Tensor? logWeights, long? excludedDiagonal)
+    {
+        var inv = 1 / (bandwidths[0] * bandwidths[0]);
+        var bias = y.pow(2).sum(-1).mul_(-0.5 * inv).unsqueeze(-2);
+        // Groups add the bias after bmm: TorchSharp 0.107's baddbmm passes its arguments to libtorch in another order.
+        var logits = rows.dim() == 2 ? torch.addmm(bias, rows.mul(inv), y.t(), 1, 1) : rows.mul(inv).bmm(y.transpose(1, 2)).add_(bias);
+        if (excludedDiagonal is { } offset)
+            FieldMath.SetSelfPairs(logits, double.NegativeInfinity, offset);
+        var means = new Tensor[bandwidths.Length];
+        for (var s = 0; s < bandwidths.Length; s++)
+        {
+            if (s > 0) logits.mul_(bandwidths[s - 1] * bandwidths[s - 1] / (bandwidths[s] * bandwidths[s]));
+            means[s] = torch.softmax(logWeights is null ? logits : logits + logWeights, -1).matmul(y);
+        }
+        return means;
     }
 
     /// <summary>
@@ -144,17 +137,6 @@ public sealed class ConservativeField : IDriftField
     public static Tensor KdeScore(Tensor x, Tensor points, double h, SelfTerm? self = null)
     {
         using var noGrad = torch.no_grad();
-        var sq = FieldMath.SquaredDistances(x, points);
-        if (self is { } s)
-            FieldMath.SetSelfPairs(sq, s == SelfTerm.Exclude ? double.PositiveInfinity : 0.0);
-        return (KernelMean(sq, points, h) - x).div_(h * h);
-    }
-
-    /// <summary>Σ_j softmax_j(−‖x − y_j‖²/2h² + log w_j) y_j for each row (of each group), from the squared distances.</summary>
-    private static Tensor KernelMean(Tensor squaredDistances, Tensor points, double h, Tensor? logWeights = null)
-    {
-        var logits = squaredDistances * (-0.5 / (h * h));
-        if (logWeights is not null) logits.add_(logWeights);
-        return torch.softmax(logits, -1).matmul(points);
+        return (KernelMeans(x, points, [h], null, self == SelfTerm.Exclude ? 0 : null)[0] - x).div_(h * h);
     }
 }

@@ -14,7 +14,7 @@ public sealed class LaplaceField : IDriftField
     private readonly double[] temperatures;
 
     /// <param name="chunking">Null: dense for small batches, chunked rows past <see cref="FieldChunking.DenseLimit"/>.
-    /// Only its row size matters: each row needs its whole row of logits.</param>
+    /// Only its row size matters (each row needs its whole row of logits); a chunk of all rows is the dense pass.</param>
     public LaplaceField(IEnumerable<double> temperatures, bool normalizeScales = true, FieldChunking? chunking = null)
     {
         this.temperatures = FieldMath.CheckScales(temperatures, "temperature");
@@ -39,7 +39,7 @@ public sealed class LaplaceField : IDriftField
         var targets = torch.cat([neg, pos], -2);
         var logWeights = negWeights is null ? null
             : torch.cat([negWeights, torch.zeros([.. negWeights.shape[..^1], pos.shape[^2]], dtype: x.dtype, device: x.device)], -1);
-        if (FieldMath.ChunkingFor(Chunking, x, targets.shape[^2]) is { } chunks)
+        if (FieldMath.ChunkingFor(Chunking, x, targets.shape[^2]) is { } chunks && chunks.Rows < x.shape[0])
             return ComputeChunked(x, pos, neg, targets, logWeights, negatives is null, chunks.Rows);
         var distance = FieldMath.SquaredDistances(x, targets).sqrt_();
         if (negatives is null)
@@ -100,6 +100,7 @@ public sealed class LaplaceField : IDriftField
         var a = logits.sub_((torch.logsumexp(logits, -1, keepdim: true) + columnLse).mul_(0.5)).exp_();
         var aNeg = a.narrow(-1, 0, q);
         var aPos = a.narrow(-1, q, pos.shape[^2]);
-        return (aPos * aNeg.sum(-1, keepdim: true)).matmul(pos) - (aNeg * aPos.sum(-1, keepdim: true)).matmul(neg);
+        // The cross weights are per row, so they scale the products instead of the B×N matrices.
+        return aPos.matmul(pos).mul_(aNeg.sum(-1, keepdim: true)).sub_(aNeg.matmul(neg).mul_(aPos.sum(-1, keepdim: true)));
     }
 }

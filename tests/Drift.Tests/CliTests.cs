@@ -157,7 +157,7 @@ public class CliTests
         (code, _, err) = Run("bench", "--sizes", "40x30x3", "--repeats", "1", "--step-batches", "16", "--image-steps", "8x2", "--out", table);
         Assert.True(code == 0, err);
         var text = File.ReadAllText(table);
-        foreach (var path in new[] { "dense", "row chunks", "row and column chunks", "auto: dense" })
+        foreach (var path in new[] { "plain dense (cdist, softmax, matmul)", "dense", "row chunks", "row and column chunks", "auto: dense" })
             Assert.Contains($"| conservative | 40 | 30 | 3 | {path} |", text);
         foreach (var path in new[] { "dense", "row chunks", "auto: dense" })
             Assert.Contains($"| laplace | 40 | 30 | 3 | {path} |", text);

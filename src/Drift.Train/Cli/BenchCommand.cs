@@ -106,33 +106,40 @@ public static class BenchCommand
             : new LaplaceField(scales, true, chunks);
         var columns = rows + cols;
         var chunked = FieldChunking.For(columns, dev.type);
-        var paths = new List<(string Name, FieldChunking? Chunks)> { ("dense", null), ("row chunks", chunked with { Columns = columns }) };
-        if (name == "conservative") paths.Add(("row and column chunks", chunked with { Columns = 1 << 12 }));
-        var auto = FieldChunking.Auto(rows, columns, dev.type);
-        paths.Add(($"auto: {Describe(auto, name == "conservative" ? Math.Max(rows, cols) : 0)}", auto));
+        var wholeRows = chunked with { Columns = columns };
+        var paths = new List<(string Name, Func<Tensor> Run, long Entries)>();
+        if (name == "conservative")
+            paths.Add(("plain dense (cdist, softmax, matmul)", () => PlainConservative(x, pos, scales), (long)rows * columns));
+        paths.Add(("dense", () => Make(new FieldChunking(int.MaxValue, int.MaxValue)).Compute(x, pos).Velocity, (long)rows * columns));
+        paths.Add(("row chunks", () => Make(wholeRows).Compute(x, pos).Velocity, Math.Min(rows, wholeRows.Rows) * columns));
+        if (name == "conservative")
+            paths.Add(("row and column chunks", () => Make(chunked with { Columns = 1 << 12 }).Compute(x, pos).Velocity, Math.Min(rows, chunked.Rows) * (1L << 12)));
+        var auto = name == "conservative" ? chunked : FieldChunking.Auto(rows, columns, dev.type);
+        paths.Add(($"auto: {Describe(auto, rows, name == "conservative" ? Math.Max(rows, cols) : 0)}", () => Make(null).Compute(x, pos).Velocity,
+            Math.Min(rows, auto?.Rows ?? rows) * columns));
 
         Tensor reference;
         using (var scope = torch.NewDisposeScope())
             reference = Make(chunked).Compute(x.to(float64), pos.to(float64)).Velocity.MoveToOuterDisposeScope();
         using var referenceMax = reference.abs().max();
-        foreach (var (path, chunks) in paths)
+        foreach (var (path, run, entries) in paths)
         {
             var prefix = $"| {name} | {rows} | {cols} | {dim} | {path} |";
-            // The dense path holds a few B×(N+M) matrices; where they cannot fit, say so rather than thrash.
-            if (chunks is null && dev.type == DeviceType.CPU && 4.0 * rows * columns * 4 > GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 2)
+            // A path holds a few of its kernel matrices at once; where they cannot fit in host memory, say so rather than thrash.
+            var bytes = 4.0 * entries * sizeof(float);
+            if (dev.type == DeviceType.CPU && bytes > GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 2)
             {
-                yield return $"{prefix} skipped: needs ~{4.0 * rows * columns * 4 / (1L << 30):F0} GiB | | | |";
+                yield return $"{prefix} skipped: needs ~{bytes / (1L << 30):F0} GiB | | | |";
                 continue;
             }
-            var field = Make(chunks);
             string measured;
             try
             {
                 using var memory = DeviceMemory.Watch(dev);
-                var ms = MedianMs(() => field.Compute(x, pos).Velocity, dev, repeats);
+                var ms = MedianMs(run, dev, repeats);
                 double err;
                 using (var scope = torch.NewDisposeScope())
-                    err = (field.Compute(x, pos).Velocity.to(float64) - reference).abs().max().item<double>() / referenceMax.item<double>();
+                    err = (run().to(float64) - reference).abs().max().item<double>() / referenceMax.item<double>();
                 measured = $" {ms:F1} | {flops / ms / 1e6:F1} | {err:E1} | {memory.PeakText} |";
             }
             catch (System.Runtime.InteropServices.ExternalException e) when (e.Message.Contains("out of memory") || e.Message.Contains("can't allocate memory"))
@@ -145,8 +152,27 @@ public static class BenchCommand
     }
 
     /// <param name="widestSide">The larger side, which streams when a chunk has fewer columns (0: the Laplace field, which never streams).</param>
-    private static string Describe(FieldChunking? chunks, long widestSide) => chunks is null ? "dense"
+    private static string Describe(FieldChunking? chunks, int rows, long widestSide) => chunks is null || chunks.Rows >= rows ? "dense"
         : $"{chunks.Rows}-row chunks" + (chunks.Columns < widestSide ? $", {chunks.Columns}-column chunks" : "");
+
+    /// <summary>
+    /// The straightforward conservative field the optimised paths are measured against: per bandwidth two
+    /// cdist, two softmax and two matmul over the whole batch, self pairs masked, each scale at unit RMS.
+    /// </summary>
+    private static Tensor PlainConservative(Tensor x, Tensor pos, double[] bandwidths)
+    {
+        using var noGrad = torch.no_grad();
+        var sqPos = torch.cdist(x, pos).pow_(2);
+        var sqNeg = torch.cdist(x, x).pow_(2);
+        sqNeg.diagonal().fill_(double.PositiveInfinity);
+        var v = torch.zeros_like(x);
+        foreach (var h in bandwidths)
+        {
+            var scale = (torch.softmax(sqPos * (-0.5 / (h * h)), 1).mm(pos) - torch.softmax(sqNeg * (-0.5 / (h * h)), 1).mm(x)) / (h * h);
+            v.add_(scale / scale.pow(2).mean().sqrt());
+        }
+        return v;
+    }
 
     private static double TrainingStepMs(int batch, Device dev, int repeats)
     {
