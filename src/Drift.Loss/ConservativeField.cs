@@ -35,6 +35,7 @@ public sealed class ConservativeField : IDriftField
         (x, var pos, var generated) = FieldMath.Detached(x, positives, negatives, guidance);
         if (FieldMath.OneGroupAtATime(Chunking, x, pos, negatives, guidance))
             return FieldMath.PerGroup(this, x, pos, negatives?.detach(), guidance);
+        (x, pos, generated, guidance) = FieldMath.Centred(x, pos, generated, guidance);
         var excludeSelf = negatives is null && SelfTerm == SelfTerm.Exclude;
         var (neg, logWeights) = FieldMath.WithGuidance(generated, guidance, excludeSelf ? generated.shape[^2] - 1 : generated.shape[^2]);
         if (x.dim() == 3)

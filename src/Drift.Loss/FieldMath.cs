@@ -53,6 +53,18 @@ internal static class FieldMath
         return (detached, positives.detach(), negatives?.detach() ?? detached);
     }
 
+    /// <summary>Moves all points by the positives' mean (per group). Distances stay, but logits built from inner
+    /// products then no longer cancel terms of size ‖y‖², which in float32 lose every digit for data far from
+    /// the origin.</summary>
+    public static (Tensor X, Tensor Positives, Tensor Negatives, GuidanceNegatives? Guidance) Centred(Tensor x, Tensor positives,
+        Tensor negatives, GuidanceNegatives? guidance)
+    {
+        var centre = positives.mean([-2], keepdim: true);
+        var xc = x - centre;
+        return (xc, positives - centre, ReferenceEquals(negatives, x) ? xc : negatives - centre,
+            guidance is null ? null : guidance with { Samples = guidance.Samples.detach() - centre });
+    }
+
     /// <summary>The negatives with the guidance samples appended, and their log-weights [1, q + U]
     /// (null without guidance: every negative weighs the same).</summary>
     /// <param name="modelCount">How many of the negatives count (one fewer than the batch when each

@@ -33,6 +33,7 @@ public sealed class LaplaceField : IDriftField
         (x, var pos, var generated) = FieldMath.Detached(x, positives, negatives, guidance);
         if (FieldMath.OneGroupAtATime(Chunking, x, pos, negatives, guidance))
             return FieldMath.PerGroup(this, x, pos, negatives?.detach(), guidance);
+        (x, pos, generated, guidance) = FieldMath.Centred(x, pos, generated, guidance);
         var (neg, negWeights) = FieldMath.WithGuidance(generated, guidance, negatives is null ? generated.shape[^2] - 1 : generated.shape[^2]);
 
         // Negatives first, so that the self pairs (when the negatives are x) lie on the diagonal.
