@@ -138,6 +138,8 @@ public sealed class ConservativeField : IDriftField
     public static Tensor KdeScore(Tensor x, Tensor points, double h, SelfTerm? self = null)
     {
         using var noGrad = torch.no_grad();
-        return (KernelMeans(x, points, [h], null, self == SelfTerm.Exclude ? 0 : null)[0] - x).div_(h * h);
+        var centre = points.mean([0], keepdim: true);
+        var xc = x - centre;
+        return (KernelMeans(xc, points - centre, [h], null, self == SelfTerm.Exclude ? 0 : null)[0] - xc).div_(h * h);
     }
 }
