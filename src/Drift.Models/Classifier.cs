@@ -21,8 +21,8 @@ public sealed class Classifier : Module<Tensor, Tensor>
         if (imageSize % 4 != 0 || classes < 2 || channels < 1)
             throw new ArgumentException($"classifier needs an image size divisible by 4 and at least 2 classes (size {imageSize}, classes {classes})");
         body = Sequential(
-            Conv2d(channels, 32, 3, padding: 1), SiLU(), Conv2d(32, 32, 3, padding: 1), SiLU(), MaxPool2d(2),
-            Conv2d(32, 64, 3, padding: 1), SiLU(), Conv2d(64, 64, 3, padding: 1), SiLU(), MaxPool2d(2),
+            new SafeConv2d(channels, 32), SiLU(), new SafeConv2d(32, 32), SiLU(), MaxPool2d(2),
+            new SafeConv2d(32, 64), SiLU(), new SafeConv2d(64, 64), SiLU(), MaxPool2d(2),
             Flatten(), Linear(64 * (imageSize / 4) * (imageSize / 4), FeatureDim), SiLU());
         head = Linear(FeatureDim, classes);
         RegisterComponents();

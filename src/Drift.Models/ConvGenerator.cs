@@ -17,7 +17,7 @@ public sealed class ConvGenerator : Module<Tensor, Tensor, Tensor, Tensor>
     private readonly Linear guidance;
     private readonly Linear stem;
     private readonly ModuleList<UpBlock> blocks;
-    private readonly Conv2d output;
+    private readonly SafeConv2d output;
     private readonly long[] stemShape;
 
     /// <param name="classes">Number of classes; 0 for an unconditional generator.</param>
@@ -40,7 +40,7 @@ public sealed class ConvGenerator : Module<Tensor, Tensor, Tensor, Tensor>
         stem = Linear(noiseDim + condDim, c0 * grid * grid);
         blocks = new ModuleList<UpBlock>(Enumerable.Range(0, stages)
             .Select(i => new UpBlock(width << (stages - i), width << (stages - i - 1), condDim)).ToArray());
-        output = Conv2d(width, channels, 3, padding: 1);
+        output = new SafeConv2d(width, channels);
         RegisterComponents();
     }
 
@@ -51,11 +51,11 @@ public sealed class ConvGenerator : Module<Tensor, Tensor, Tensor, Tensor>
     /// <param name="guidanceScale">float [B], the classifier-free guidance scale α the sample is drawn for (1: none).</param>
     public override Tensor forward(Tensor noise, Tensor labels, Tensor guidanceScale)
     {
-        var cond = functional.silu(label.forward(labels) + guidance.forward((guidanceScale - 1).unsqueeze(1)));
-        var h = functional.silu(stem.forward(torch.cat([noise, cond], 1))).view(stemShape);
+        var cond = functional.silu(label.call(labels) + guidance.call((guidanceScale - 1).unsqueeze(1)));
+        var h = functional.silu(stem.call(torch.cat([noise, cond], 1))).view(stemShape);
         foreach (var block in blocks)
-            h = block.forward(h, cond);
-        return output.forward(h);
+            h = block.call(h, cond);
+        return output.call(h);
     }
 
     protected override void Dispose(bool disposing)
@@ -74,16 +74,16 @@ public sealed class ConvGenerator : Module<Tensor, Tensor, Tensor, Tensor>
     /// <summary>Nearest ×2 upsampling, conv–norm–(condition)–SiLU, conv–norm–SiLU.</summary>
     public sealed class UpBlock : Module<Tensor, Tensor, Tensor>
     {
-        private readonly Conv2d conv1;
-        private readonly Conv2d conv2;
+        private readonly SafeConv2d conv1;
+        private readonly SafeConv2d conv2;
         private readonly GroupNorm norm1;
         private readonly GroupNorm norm2;
         private readonly Linear film;
 
         public UpBlock(int inChannels, int outChannels, int condDim) : base(nameof(UpBlock))
         {
-            conv1 = Conv2d(inChannels, outChannels, 3, padding: 1);
-            conv2 = Conv2d(outChannels, outChannels, 3, padding: 1);
+            conv1 = new SafeConv2d(inChannels, outChannels);
+            conv2 = new SafeConv2d(outChannels, outChannels);
             norm1 = Norm(outChannels);
             norm2 = Norm(outChannels);
             film = Linear(condDim, 2 * outChannels);
@@ -103,10 +103,10 @@ public sealed class ConvGenerator : Module<Tensor, Tensor, Tensor, Tensor>
 
         public override Tensor forward(Tensor x, Tensor cond)
         {
-            var h = conv1.forward(functional.interpolate(x, scale_factor: [2, 2], mode: InterpolationMode.Nearest));
-            var scaleShift = film.forward(cond).unsqueeze(-1).unsqueeze(-1).chunk(2, 1);
-            h = functional.silu(norm1.forward(h) * (scaleShift[0] + 1) + scaleShift[1]);
-            return functional.silu(norm2.forward(conv2.forward(h)));
+            var h = conv1.call(functional.interpolate(x, scale_factor: [2, 2], mode: InterpolationMode.Nearest));
+            var scaleShift = film.call(cond).unsqueeze(-1).unsqueeze(-1).chunk(2, 1);
+            h = functional.silu(norm1.call(h) * (scaleShift[0] + 1) + scaleShift[1]);
+            return functional.silu(norm2.call(conv2.call(h)));
         }
 
         protected override void Dispose(bool disposing)

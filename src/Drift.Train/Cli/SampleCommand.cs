@@ -38,13 +38,7 @@ public static class SampleCommand
             if (checkpoint.IsImages)
                 return SampleImages(checkpoint, n, path, parse.GetValue(classLabel), parse.GetValue(guidance), parse.GetValue(seed), dev, parse.GetValue(ema));
             var config = checkpoint.Config;
-
-            using var model = Components.Generator(config, checkpoint.Scale.Mean.Length);
-            checkpoint.LoadWeights(model);
-            model.to(dev);
-            using var rng = new Generator((ulong)parse.GetValue(seed));
-            using var noise = torch.randn([n, config.NoiseDim], generator: rng);
-            var points = Trainer.Evaluate(model, checkpoint.Scale, noise, dev);
+            var points = Evaluation.Generate(checkpoint, n, parse.GetValue(seed), dev);
 
             if (format == ".csv")
                 CsvPoints.Write(path, points);

@@ -57,11 +57,16 @@ public sealed class Checkpoint
     public Standardizer Scale { get; }
     public byte[] RngState { get; }
 
+    /// <summary>The checkpoint file's path, for messages.</summary>
+    public string FilePath => path;
+
     public static bool Exists(string dir) => File.Exists(Path.Combine(dir, FileName));
 
     public static void Save(string dir, string kind, string configJson, long step, double elapsedSeconds, Standardizer scale,
         Generator rng, IReadOnlyList<nn.Module> modules, OptimizerHelper optimizer)
     {
+        if (modules.Any(HasNonFiniteWeights))
+            throw new UserError($"training diverged by step {step}: the weights are no longer finite; the checkpoint on disk, if any, is kept");
         AtomicFile.Write(Path.Combine(dir, FileName), tmp =>
         {
             using var stream = File.Create(tmp);
@@ -121,6 +126,8 @@ public sealed class Checkpoint
     {
         if (index >= weights.Length) throw new UserError($"{path} holds {weights.Length} module(s), not {index + 1}");
         Restore("weights", () => model.load(new BinaryReader(new MemoryStream(weights[index]))));
+        if (HasNonFiniteWeights(model))
+            throw new UserError($"{path} holds non-finite weights (NaN or infinity): the run that wrote it diverged; use an earlier checkpoint or retrain");
     }
 
     public void LoadOptimizer(OptimizerHelper optimizer) =>
@@ -130,6 +137,12 @@ public sealed class Checkpoint
     {
         using var state = torch.tensor(RngState, dtype: ScalarType.Byte);
         Restore("random state", () => rng.set_state(state));
+    }
+
+    private static bool HasNonFiniteWeights(nn.Module model)
+    {
+        using var noGrad = torch.no_grad();
+        return model.parameters().Any(p => !torch.isfinite(p).all().item<bool>());
     }
 
     private static void Restore(string what, Action load)

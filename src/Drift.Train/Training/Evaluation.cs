@@ -12,14 +12,18 @@ public sealed record MetricRow(string Metric, double Generated, double Floor);
 /// <summary>The low-dimensional evaluation shared by <c>drift eval</c> and <c>drift compare</c>.</summary>
 public static class Evaluation
 {
-    /// <summary>n samples in data units from a checkpoint's generator, on the CPU.</summary>
-    public static float[,] Generate(Checkpoint checkpoint, int n, long seed)
+    /// <summary>n samples in data units from a checkpoint's generator, computed on <paramref name="device"/> (default the CPU).</summary>
+    public static float[,] Generate(Checkpoint checkpoint, int n, long seed, Device? device = null)
     {
         using var model = Components.Generator(checkpoint.Config, checkpoint.Scale.Mean.Length);
         checkpoint.LoadWeights(model);
+        model.to(device ?? CPU);
         using var rng = new Generator((ulong)seed);
         using var noise = torch.randn([n, checkpoint.Config.NoiseDim], generator: rng);
-        return Trainer.Evaluate(model, checkpoint.Scale, noise, CPU);
+        var samples = Trainer.Evaluate(model, checkpoint.Scale, noise, device ?? CPU);
+        using (var check = torch.tensor(samples))
+            NonFiniteGuard.CheckSamples(check, checkpoint.FilePath);
+        return samples;
     }
 
     /// <summary>Energy distance, unbiased MMD² (Gaussian kernels at 0.2, 0.5 and 1 times the held-out median

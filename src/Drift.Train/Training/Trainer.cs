@@ -75,6 +75,7 @@ public static class Trainer
         var energy = double.NaN;
         float[,] samples = Evaluate(model, scale, evalNoise, device);
         var interrupted = false;
+        long? lastSaved = resume?.Step;
 
         while (step < config.Steps)
         {
@@ -89,6 +90,7 @@ public static class Trainer
                     group.LearningRate = LearningRate(config, step);
                 optimizer.zero_grad();
                 drift.Loss.backward();
+                NonFiniteGuard.Check(step, drift.Loss, drift.VelocityRms, NonFiniteGuard.GradientNorm(model.parameters()), lastSaved);
                 optimizer.step();
                 step++;
 
@@ -125,6 +127,7 @@ public static class Trainer
             if (step % config.CheckpointEvery == 0 || step == config.Steps)
             {
                 Save(outDir, config, step, Wall(), scale, rng, model, optimizer, data, samples, metrics, scales, floor);
+                lastSaved = step;
                 TensorBoard.AddPng(board, "samples", Path.Combine(outDir, SamplesPlot), step);
             }
         }

@@ -36,6 +36,7 @@ public static class ImageSampling
         }
         var all = torch.cat(parts, 0);
         foreach (var p in parts) p.Dispose();
+        NonFiniteGuard.CheckSamples(all, checkpoint.FilePath);
         return (all, labels);
     }
 }

@@ -96,6 +96,7 @@ public static class ImageTrainer
         var startStep = step;
         var fd = double.NaN;
         var interrupted = false;
+        long? lastSaved = resume?.Step;
         while (step < config.Steps)
         {
             if (cancel.IsCancellationRequested) { interrupted = true; break; }
@@ -118,6 +119,7 @@ public static class ImageTrainer
                     group.LearningRate = ImageComponents.LearningRate(config, step);
                 optimizer.zero_grad();
                 drift.Loss.backward();
+                NonFiniteGuard.Check(step, drift.Loss, drift.VelocityRms, NonFiniteGuard.GradientNorm(model.parameters()), lastSaved);
                 if (config.ClipGrad > 0)
                     nn.utils.clip_grad_norm_(model.parameters(), config.ClipGrad);
                 optimizer.step();
@@ -151,7 +153,10 @@ public static class ImageTrainer
             if (step % config.GridEvery == 0 || step == config.Steps)
                 WriteGrid(outDir, ema, grid, step, board);
             if (step % config.CheckpointEvery == 0 || step == config.Steps)
+            {
                 Checkpoint.Save(outDir, Checkpoint.ImagesKind, config.ToJson(), step, Wall(), Standardizer.Identity(0), rng, [model, ema], optimizer);
+                lastSaved = step;
+            }
         }
         if (interrupted)
         {

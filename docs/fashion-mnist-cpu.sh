@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The README's Fashion-MNIST CPU results: the metric classifier, both fields side by side (seed 0, 1000 steps,
+# width 32, 32 generated images per class and step), 5,000 EMA samples per field (500 per class) as uint8 .npy
+# for independent judging, and the grids. About 40 minutes on 2 CPU cores.
+# Needs: sudo apt-get install -y dataset-fashion-mnist
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dotnet build src/Drift.Train -c Release >/dev/null
+drift() { CI=1 dotnet src/Drift.Train/bin/Release/net10.0/linux-x64/drift.dll "$@"; }
+classifier=checkpoints/classifier-fashion-mnist
+[ -f "$classifier/classifier.bin" ] || drift classifier --data fashion-mnist --out "$classifier"
+out=docs/compare/fashion-mnist-cpu
+rm -rf "$out"
+drift compare-images --data fashion-mnist --seeds 1 --steps 1000 --width 32 --class-batch 32 --classifier "$classifier" \
+  --eval-every 100 --eval-samples 1000 --eval-n 2000 --grid-every 100 --out "$out"
+mkdir -p docs/samples
+for field in conservative laplace; do
+  run="$out/runs/$field-seed0"
+  cp "$run/grid.png" "docs/images/fashion-mnist-$field.png"
+  drift sample --checkpoint "$run" --n 5000 --out "docs/samples/fashion-mnist-$field.npy"
+done
+(cd docs/samples && rm -f fashion-mnist-cpu.zip && zip -q -9 fashion-mnist-cpu.zip ./*.npy && rm ./*.npy)
