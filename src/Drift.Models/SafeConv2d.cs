@@ -14,15 +14,16 @@ namespace Drift.Models;
 /// both directions. So on the CPU the input, weight and bias are padded with zero channels to multiples of
 /// 16 (a multiple of 8 too), the convolution runs at that size, and the extra output channels are cut off
 /// again. The padding adds zeros to every sum and its gradient never reaches a parameter, so training sees
-/// exactly the unpadded convolution. Turning oneDNN off instead is also right, but made the generator's
-/// step 5× slower (measured; see README, Hardware notes). CUDA is not affected and runs unpadded.
+/// exactly the unpadded convolution, at no measurable cost (oneDNN pads to its block internally anyway).
+/// Turning oneDNN off instead is also right, but made the generator's forward and backward pass 5–7×
+/// slower (measured; see README, Hardware notes). CUDA is not affected and runs unpadded.
 /// </para>
 /// Parameters are named <c>weight</c> and <c>bias</c> and initialised by <see cref="nn.Conv2d"/> itself, so
 /// checkpoints written with <c>nn.Conv2d</c> load and a fixed seed draws the same weights.
 /// </summary>
 public sealed class SafeConv2d : Module<Tensor, Tensor>
 {
-    /// <summary>oneDNN's widest float32 output-channel block (AVX-512); AVX2's 8 divides it.</summary>
+    /// <summary>oneDNN's widest float32 channel block (AVX-512); AVX2's 8 divides it.</summary>
     public const int ChannelBlock = 16;
 
     private readonly TorchSharp.Modules.Parameter weight;

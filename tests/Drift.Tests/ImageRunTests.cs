@@ -81,6 +81,8 @@ public sealed class ImageRunTests : IDisposable
         using var a = ImageSampling.Generate(Checkpoint.Load(runs[0]), 8, null, 1, 0, torch.CPU).Images;
         using var b = ImageSampling.Generate(Checkpoint.Load(runs[1]), 8, null, 1, 0, torch.CPU).Images;
         Assert.True(a.equal(b).all().item<bool>(), "same seed, different EMA weights");
+        foreach (var grid in new[] { ImageTrainer.GridFile, "grids/step-000005.png" })
+            Assert.Equal(File.ReadAllBytes(Path.Combine(runs[0], grid)), File.ReadAllBytes(Path.Combine(runs[1], grid)));
     }
 
     [Fact]
