@@ -29,6 +29,9 @@ public sealed class ConservativeField : IDriftField
     public bool NormalizeScales { get; }
     public FieldChunking? Chunking { get; }
 
+    public IDriftField Scaled(double multiplier) =>
+        multiplier == 1 ? this : new ConservativeField(bandwidths.Select(h => h * multiplier), SelfTerm, NormalizeScales, Chunking);
+
     public FieldOutput Compute(Tensor x, Tensor positives, Tensor? negatives = null, GuidanceNegatives? guidance = null)
     {
         using var noGrad = torch.no_grad();

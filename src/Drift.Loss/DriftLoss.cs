@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace Drift.Loss;
 
 /// <param name="Loss">Scalar mean over the batch of ‖x − stopgrad(x + ηV)‖², which equals η²·mean‖V‖².</param>
-/// <param name="ScaleRms">[S] raw field RMS per scale (see <see cref="FieldOutput"/>).</param>
+/// <param name="ScaleRms">[S] raw field RMS per scale (see <see cref="FieldOutput"/>); [F, S] from <see cref="FeatureDriftLoss"/>.</param>
 /// <param name="VelocityRms">RMS of the combined V that the generator is pushed along.</param>
 public sealed record DriftLossResult(Tensor Loss, Tensor ScaleRms, Tensor VelocityRms);
 

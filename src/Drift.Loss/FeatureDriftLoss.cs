@@ -3,11 +3,6 @@ using static TorchSharp.torch;
 
 namespace Drift.Loss;
 
-/// <param name="Loss">Scalar: Σ over feature spaces of the per-dimension drift loss, averaged over groups.</param>
-/// <param name="ScaleRms">[F, S] raw field RMS per feature space and scale, averaged over groups.</param>
-/// <param name="VelocityRms">RMS of the combined field, averaged over feature spaces.</param>
-public sealed record FeatureDriftResult(Tensor Loss, Tensor ScaleRms, Tensor VelocityRms);
-
 /// <summary>
 /// The drift loss for images, computed in one or more feature spaces and separately per group (class),
 /// all groups at once. In each space and group the features are divided by a detached scale so that the
@@ -17,14 +12,16 @@ public sealed record FeatureDriftResult(Tensor Loss, Tensor ScaleRms, Tensor Vel
 /// </summary>
 public static class FeatureDriftLoss
 {
-    /// <param name="field">Builds the field for a scale multiplier (√D of the space).</param>
+    /// <param name="field">The field with relative scales; each space uses it scaled by its √D.</param>
     /// <param name="spaces">Differentiable maps of images [n, C, H, W] to features [n, D] (see <see cref="ImageFeatures"/>).</param>
     /// <param name="groups">G: the image tensors hold G equal blocks of rows, block g for group g.</param>
     /// <param name="generated">[G·B, C, H, W] generated images, with gradient.</param>
     /// <param name="data">[G·P, C, H, W] data images (positives).</param>
     /// <param name="unconditional">[G·U, C, H, W] data of any class, mixed into each group's negatives
     /// with weight <paramref name="gammas"/>[g] (classifier-free guidance); null: none.</param>
-    public static FeatureDriftResult Compute(Func<double, IDriftField> field, IReadOnlyList<Func<Tensor, Tensor>> spaces, int groups,
+    /// <returns>The loss summed over feature spaces (each the per-dimension drift loss, averaged over groups), the
+    /// raw field RMS per space and scale [F, S], and the RMS of the combined field averaged over spaces.</returns>
+    public static DriftLossResult Compute(IDriftField field, IReadOnlyList<Func<Tensor, Tensor>> spaces, int groups,
         Tensor generated, Tensor data, double eta, Tensor? unconditional = null, double[]? gammas = null)
     {
         if (spaces.Count == 0 || groups < 1) throw new ArgumentException("need at least one feature space and one group");
@@ -48,12 +45,12 @@ public static class FeatureDriftLoss
                 if (unconditional is not null)
                     guidance = new GuidanceNegatives(Features(space, unconditional, groups) / scale, gammas!);
             }
-            var drift = DriftLoss.Compute(field(Math.Sqrt(dim)), x / scale, y / scale, eta, guidance: guidance);
+            var drift = DriftLoss.Compute(field.Scaled(Math.Sqrt(dim)), x / scale, y / scale, eta, guidance: guidance);
             loss = loss + drift.Loss / dim;
             velocityRms = velocityRms + drift.VelocityRms / spaces.Count;
             scaleRms.Add(drift.ScaleRms);
         }
-        return new FeatureDriftResult(loss, torch.stack(scaleRms), velocityRms);
+        return new DriftLossResult(loss, torch.stack(scaleRms), velocityRms);
     }
 
     private static Tensor Features(Func<Tensor, Tensor> space, Tensor images, int groups) =>

@@ -14,6 +14,10 @@ public interface IDriftField
     /// <summary>Bandwidths (conservative) or temperatures (laplace), one per scale.</summary>
     IReadOnlyList<double> Scales { get; }
 
+    /// <summary>The same field with every scale multiplied by <paramref name="multiplier"/>: bandwidth annealing,
+    /// and the √D units of a feature space. A multiplier of 1 returns this field.</summary>
+    IDriftField Scaled(double multiplier);
+
     /// <param name="negatives">Null means the generated batch itself, with each point's pair with
     /// itself treated as the self term.</param>
     /// <param name="guidance">Extra negatives for classifier-free guidance, mixed into the negative side.</param>

@@ -27,6 +27,9 @@ public sealed class LaplaceField : IDriftField
     public bool NormalizeScales { get; }
     public FieldChunking? Chunking { get; }
 
+    public IDriftField Scaled(double multiplier) =>
+        multiplier == 1 ? this : new LaplaceField(temperatures.Select(t => t * multiplier), NormalizeScales, Chunking);
+
     public FieldOutput Compute(Tensor x, Tensor positives, Tensor? negatives = null, GuidanceNegatives? guidance = null)
     {
         using var noGrad = torch.no_grad();

@@ -72,7 +72,7 @@ public class DataTests
     public void CsvRoundTripsThroughWrite()
     {
         var (g, _) = Fresh();
-        var points = Drift.Train.Training.Trainer.ToArray(torch.randn([20, 3], generator: g));
+        var points = Drift.Train.Data.PointData.ToArray(torch.randn([20, 3], generator: g));
         var path = Path.Combine(Path.GetTempPath(), $"drift-{Guid.NewGuid():N}.csv");
         CsvPoints.Write(path, points);
         Assert.Equal(points, CsvPoints.Read(path));
@@ -105,7 +105,7 @@ public class DataTests
     public void CsvDataHoldsOutAFifthAndStandardisesOnTheRest()
     {
         var (g, seed) = Fresh();
-        var raw = Drift.Train.Training.Trainer.ToArray(torch.randn([100, 3], generator: g) * 5 + 10);
+        var raw = Drift.Train.Data.PointData.ToArray(torch.randn([100, 3], generator: g) * 5 + 10);
         var path = Path.Combine(Path.GetTempPath(), $"drift-{Guid.NewGuid():N}.csv");
         CsvPoints.Write(path, raw);
         var data = PointData.Load(path, 1000, standardize: true);

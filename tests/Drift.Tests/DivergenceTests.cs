@@ -1,3 +1,4 @@
+using Drift.Train.Output;
 using Drift.Train;
 using Drift.Train.Training;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -24,7 +25,7 @@ public class DivergenceTests
         Assert.StartsWith("drift: error: training diverged", line);
         var saved = Checkpoint.Load(dir);
         Assert.True(saved.Step < 20, $"the run went on to step {saved.Step}");
-        using (var model = Components.Generator(saved.Config, 2))
+        using (var model = Components.Generator(saved.Config<TrainConfig>(), 2))
             saved.LoadWeights(model); // throws on non-finite weights
         // Weights that grew too large to give finite points are refused with one line when sampled.
         (code, _, err) = CliTests.Run("sample", "--checkpoint", dir, "--n", "50", "--out", Path.Combine(dir, "s.csv"));
@@ -60,7 +61,7 @@ public class DivergenceTests
     {
         var dir = NewDir();
         var config = new TrainConfig { Data = "moons", Steps = 5, Batch = 64, Width = 32, Depth = 2, NoiseDim = 4, EvalSamples = 100, Seed = Random.Shared.Next() };
-        Trainer.Run(config, dir, null, NullLogger.Instance, _ => { }, CancellationToken.None);
+        PointsTrainer.Run(config, dir, null, NullLogger.Instance, _ => { }, CancellationToken.None);
         using (var model = Components.Generator(config.Resolved(), 2))
             PoisonWeights(dir, model);
 
@@ -80,7 +81,7 @@ public class DivergenceTests
         Checkpoint.Load(dir).LoadWeights(model, index);
         var last = model.parameters().Last(p => p.dim() == 2);
         var bytes = last.detach().contiguous().data<float>().ToArray().SelectMany(BitConverter.GetBytes).ToArray();
-        var path = Path.Combine(dir, Checkpoint.FileName);
+        var path = Path.Combine(dir, RunFiles.Checkpoint);
         var file = File.ReadAllBytes(path);
         var at = file.AsSpan().IndexOf(bytes);
         Assert.True(at >= 0, "the weights' bytes were not found in the checkpoint");

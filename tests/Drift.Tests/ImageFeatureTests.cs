@@ -62,7 +62,7 @@ public class ImageFeatureTests
         var generated = torch.randn([groups * b, 1, 4, 4], dtype: float64, generator: g).requires_grad_(true);
         var data = torch.randn([groups * p, 1, 4, 4], dtype: float64, generator: g) + 0.5;
         var unconditional = torch.randn([groups * u, 1, 4, 4], dtype: float64, generator: g) - 0.3;
-        var result = FeatureDriftLoss.Compute(m => new LaplaceField(temps.Select(t => t * m)), [ImageFeatures.Map("pixels")], groups, generated, data, eta,
+        var result = FeatureDriftLoss.Compute(new LaplaceField(temps), [ImageFeatures.Map("pixels")], groups, generated, data, eta,
             guided ? unconditional : null, guided ? gammas : null);
         result.Loss.backward();
 

@@ -1,3 +1,5 @@
+using Drift.Train.Output;
+using Drift.Loss;
 using Drift.Train.Data.Images;
 using Drift.Train.Training;
 using Drift.Train.Training.Images;
@@ -33,11 +35,11 @@ public sealed class ImageRunTests : IDisposable
 
     private ImageConfig Small(string field) => new()
     {
-        Data = TinyDataset(), Field = field, Steps = 12, ClassBatch = 6, Width = 4, NoiseDim = 4, Features = ["pixels", "mean2"],
+        Data = TinyDataset(), Field = Enum.Parse<FieldKind>(field, true), Steps = 12, ClassBatch = 6, Width = 4, NoiseDim = 4, Features = ["pixels", "mean2"],
         Warmup = 3, LogEvery = 2, GridEvery = 5, CheckpointEvery = 5, Seed = Random.Shared.Next(),
     };
 
-    private static string[] Metrics(string dir) => File.ReadAllLines(Path.Combine(dir, MetricsLog.FileName))
+    private static string[] Metrics(string dir) => File.ReadAllLines(Path.Combine(dir, RunFiles.Metrics))
         .Select(l => l.Split(',')).Select(c => string.Join(',', c.Take(1).Concat(c.Skip(2)))).ToArray();
 
     [Theory]
@@ -55,7 +57,7 @@ public sealed class ImageRunTests : IDisposable
         Assert.True(ImageTrainer.Run(config, split, null, NullLogger.Instance, r => { if (r.Step == 7) stop.Cancel(); }, stop.Token).Interrupted);
         var checkpoint = Checkpoint.Load(split);
         Assert.Equal(7, checkpoint.Step);
-        ImageTrainer.Run(checkpoint.ImageConfig, split, checkpoint, NullLogger.Instance, _ => { }, CancellationToken.None);
+        ImageTrainer.Run(checkpoint.Config<ImageConfig>(), split, checkpoint, NullLogger.Instance, _ => { }, CancellationToken.None);
 
         Assert.Equal(Metrics(whole), Metrics(split));
         using var a = ImageSampling.Generate(Checkpoint.Load(whole), 8, null, guidanceMax, 0, torch.CPU).Images;
@@ -81,7 +83,7 @@ public sealed class ImageRunTests : IDisposable
         using var a = ImageSampling.Generate(Checkpoint.Load(runs[0]), 8, null, 1, 0, torch.CPU).Images;
         using var b = ImageSampling.Generate(Checkpoint.Load(runs[1]), 8, null, 1, 0, torch.CPU).Images;
         Assert.True(a.equal(b).all().item<bool>(), "same seed, different EMA weights");
-        foreach (var grid in new[] { ImageTrainer.GridFile, "grids/step-000005.png" })
+        foreach (var grid in new[] { RunFiles.Grid, "grids/step-000005.png" })
             Assert.Equal(File.ReadAllBytes(Path.Combine(runs[0], grid)), File.ReadAllBytes(Path.Combine(runs[1], grid)));
     }
 
@@ -105,7 +107,7 @@ public sealed class ImageRunTests : IDisposable
         var config = Small("conservative");
         var dir = Path.Combine(root, "poisoned");
         ImageTrainer.Run(config, dir, null, NullLogger.Instance, _ => { }, CancellationToken.None);
-        using (var model = ImageComponents.Generator(Checkpoint.Load(dir).ImageConfig))
+        using (var model = ImageComponents.Generator(Checkpoint.Load(dir).Config<ImageConfig>()))
             DivergenceTests.PoisonWeights(dir, model, 1);
         var (code, _, err) = CliTests.Run("sample", "--checkpoint", dir, "--n", "4", "--out", Path.Combine(root, "p.png"));
         Assert.Equal(2, code);
@@ -119,12 +121,12 @@ public sealed class ImageRunTests : IDisposable
         var result = ImageTrainer.Run(Small("laplace"), dir, null, NullLogger.Instance, _ => { }, CancellationToken.None);
         Assert.Equal(12, result.Step);
         Assert.True(result.ImagesPerSecond > 0);
-        foreach (var file in new[] { ImageTrainer.GridFile, "grids/step-000005.png", "grids/step-000012.png", Checkpoint.FileName, MetricsLog.FileName })
+        foreach (var file in new[] { RunFiles.Grid, "grids/step-000005.png", "grids/step-000012.png", RunFiles.Checkpoint, RunFiles.Metrics })
             Assert.True(new FileInfo(Path.Combine(dir, file)).Length > 0, $"{file} missing or empty");
-        Assert.NotEmpty(Directory.GetFiles(Path.Combine(dir, Drift.Train.Output.TensorBoard.Folder), "events.out.tfevents.*"));
-        var saved = Checkpoint.Load(dir).ImageConfig;
+        Assert.NotEmpty(Directory.GetFiles(Path.Combine(dir, RunFiles.TensorBoard), "events.out.tfevents.*"));
+        var saved = Checkpoint.Load(dir).Config<ImageConfig>();
         Assert.Equal((8, 1, 2), (saved.ImageSize, saved.Channels, saved.Classes));
-        Assert.Contains("holds an image run", Assert.Throws<Drift.Train.UserError>(() => Checkpoint.Load(dir).Config).Message);
+        Assert.Contains("holds a run of images", Assert.Throws<Drift.Train.UserError>(() => Checkpoint.Load(dir).Config<TrainConfig>()).Message);
     }
 
     [Fact]
@@ -164,8 +166,8 @@ public sealed class ImageRunTests : IDisposable
         (code, _, err) = CliTests.Run("train-images", "--data", config.Data, "--features", "pixels", "encoder", "--encoder", encoder, "--steps", "3",
             "--class-batch", "6", "--width", "4", "--noise-dim", "4", "--out", encoded);
         Assert.True(code == 0, err);
-        Assert.Contains("rms_encoder_0.1", File.ReadLines(Path.Combine(encoded, MetricsLog.FileName)).First());
-        Assert.DoesNotContain("NaN", File.ReadAllText(Path.Combine(encoded, MetricsLog.FileName)));
+        Assert.Contains("rms_encoder_0.1", File.ReadLines(Path.Combine(encoded, RunFiles.Metrics)).First());
+        Assert.DoesNotContain("NaN", File.ReadAllText(Path.Combine(encoded, RunFiles.Metrics)));
         Assert.Contains("needs --encoder", CliTests.Run("train-images", "--data", config.Data, "--features", "encoder").Err);
 
         var report = Path.Combine(root, "compare");
@@ -176,6 +178,6 @@ public sealed class ImageRunTests : IDisposable
         Assert.Contains("| FD-tiny |", output);
         foreach (var file in new[] { "report.md", "report.json", "curves.png", "samples.png", "runs/laplace-seed1/checkpoint.bin" })
             Assert.True(File.Exists(Path.Combine(report, file)), $"{file} missing");
-        Assert.Contains(",fd", File.ReadLines(Path.Combine(report, "runs/conservative-seed0", MetricsLog.FileName)).First());
+        Assert.Contains(",fd", File.ReadLines(Path.Combine(report, "runs/conservative-seed0", RunFiles.Metrics)).First());
     }
 }

@@ -16,7 +16,7 @@ public class ParticleTests
     public void OneRunStepIsExactlyXPlusEtaV(string field, string self, int targetSamples)
     {
         var seed = Random.Shared.Next();
-        var c = new ParticleConfig { Field = field, SelfTerm = self, TargetSamples = targetSamples, N = 30, Dim = 3,
+        var c = new ParticleConfig { Field = Enum.Parse<FieldKind>(field, true), SelfTerm = Enum.Parse<SelfTerm>(self, true), TargetSamples = targetSamples, N = 30, Dim = 3,
             Eta = 0.01, Time = 0.01, Seed = seed, Target = "mixture" };
         var run = ParticleSystem.Run(c);
         Assert.Equal(1, run.Steps);
@@ -26,7 +26,7 @@ public class ParticleTests
         var x0 = ParticleSystem.InitialPositions(c, target, rng);
         var m = targetSamples > 0 ? targetSamples : field == "laplace" ? c.N : 0;
         var y = m > 0 ? target.Sample(m, rng) : null;
-        var expected = ToArray(x0 + 0.01 * ParticleSystem.Velocity(c, x0, target, y, 1.0));
+        var expected = ToArray(x0 + 0.01 * ParticleSystem.Velocity(c, ParticleSystem.FieldOf(c), x0, target, y, 1.0));
         Assert.Equal(0.0, MaxAbsDiff(expected, run.Final));
     }
 
@@ -34,9 +34,9 @@ public class ParticleTests
     public void VelocityVanishesWhenTheTargetSamplesAreTheParticles()
     {
         var (g, seed) = Fresh();
-        var c = new ParticleConfig { Field = "conservative", SelfTerm = "include", N = 50, Dim = 2, TargetSamples = 50 };
+        var c = new ParticleConfig { Field = FieldKind.Conservative, SelfTerm = SelfTerm.Include, N = 50, Dim = 2, TargetSamples = 50 };
         var x = Randn(g, 50, 2);
-        var v = ParticleSystem.Velocity(c, x, ParticleSystem.TargetOf(c), x.clone(), 1.0);
+        var v = ParticleSystem.Velocity(c, ParticleSystem.FieldOf(c), x, ParticleSystem.TargetOf(c), x.clone(), 1.0);
         Assert.True(MaxAbs(v) < 1e-12, $"seed {seed}: max |V| = {MaxAbs(v)}");
     }
 
@@ -57,7 +57,7 @@ public class ParticleTests
     {
         // Leave-one-out, a particle far from the rest is pushed away by (x − nearest)/h², faster than the
         // smoothed target pulls it back (~x): the run must end as a reported divergence, not a crash.
-        var run = ParticleSystem.Run(new ParticleConfig { SelfTerm = "exclude", N = 256, Dim = 2, Time = 4, Seed = 3 });
+        var run = ParticleSystem.Run(new ParticleConfig { SelfTerm = SelfTerm.Exclude, N = 256, Dim = 2, Time = 4, Seed = 3 });
         Assert.NotNull(run.Diverged);
     }
 

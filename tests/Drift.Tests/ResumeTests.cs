@@ -1,3 +1,5 @@
+using Drift.Train.Output;
+using Drift.Loss;
 using Drift.Train;
 using Drift.Train.Training;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -9,14 +11,14 @@ public class ResumeTests
 {
     private static TrainConfig Small(string field) => new()
     {
-        Data = "moons", Field = field, Steps = 30, Batch = 64, Width = 32, Depth = 2, NoiseDim = 4,
+        Data = "moons", Field = Enum.Parse<FieldKind>(field, true), Steps = 30, Batch = 64, Width = 32, Depth = 2, NoiseDim = 4,
         LogEvery = 5, EvalEvery = 10, EvalSamples = 200, CheckpointEvery = 7, Seed = Random.Shared.Next(),
     };
 
     private static string NewDir() => Path.Combine(Path.GetTempPath(), $"drift-run-{Guid.NewGuid():N}");
 
     /// <summary>Every metric column but wall time.</summary>
-    private static string[] Metrics(string dir) => File.ReadAllLines(Path.Combine(dir, MetricsLog.FileName))
+    private static string[] Metrics(string dir) => File.ReadAllLines(Path.Combine(dir, RunFiles.Metrics))
         .Select(l => l.Split(',')).Select(c => string.Join(',', c.Take(1).Concat(c.Skip(2)))).ToArray();
 
     [Fact]
@@ -24,14 +26,14 @@ public class ResumeTests
     {
         var config = Small("laplace");
         var whole = NewDir();
-        var full = Trainer.Run(config, whole, null, NullLogger.Instance, _ => { }, CancellationToken.None);
+        var full = PointsTrainer.Run(config, whole, null, NullLogger.Instance, _ => { }, CancellationToken.None);
 
         var split = NewDir();
         using var stop = new CancellationTokenSource();
-        var first = Trainer.Run(config, split, null, NullLogger.Instance, r => { if (r.Step == 17) stop.Cancel(); }, stop.Token);
+        var first = PointsTrainer.Run(config, split, null, NullLogger.Instance, r => { if (r.Step == 17) stop.Cancel(); }, stop.Token);
         Assert.True(first.Interrupted);
         Assert.Equal(17, Checkpoint.Load(split).Step);
-        var second = Trainer.Run(config, split, Checkpoint.Load(split), NullLogger.Instance, _ => { }, CancellationToken.None);
+        var second = PointsTrainer.Run(config, split, Checkpoint.Load(split), NullLogger.Instance, _ => { }, CancellationToken.None);
 
         Assert.Equal(Metrics(whole), Metrics(split));
         Assert.Equal(full.Energy, second.Energy);
@@ -43,15 +45,15 @@ public class ResumeTests
     {
         var config = Small("conservative");
         var whole = NewDir();
-        Trainer.Run(config, whole, null, NullLogger.Instance, _ => { }, CancellationToken.None);
+        PointsTrainer.Run(config, whole, null, NullLogger.Instance, _ => { }, CancellationToken.None);
 
         // Dies at step 17 without saving: the checkpoint is from step 14, metrics.csv has rows past it.
         var split = NewDir();
-        Assert.Throws<InvalidOperationException>(() => Trainer.Run(config, split, null, NullLogger.Instance,
+        Assert.Throws<InvalidOperationException>(() => PointsTrainer.Run(config, split, null, NullLogger.Instance,
             r => { if (r.Step == 17) throw new InvalidOperationException("crash"); }, CancellationToken.None));
         Assert.Equal(14, Checkpoint.Load(split).Step);
         Assert.Contains(Metrics(split), row => row.StartsWith("15,"));
-        Trainer.Run(config, split, Checkpoint.Load(split), NullLogger.Instance, _ => { }, CancellationToken.None);
+        PointsTrainer.Run(config, split, Checkpoint.Load(split), NullLogger.Instance, _ => { }, CancellationToken.None);
 
         Assert.Equal(Metrics(whole), Metrics(split));
     }
@@ -61,10 +63,10 @@ public class ResumeTests
     {
         var config = Small("conservative") with { Steps = 10 };
         var dir = NewDir();
-        var result = Trainer.Run(config, dir, null, NullLogger.Instance, _ => { }, CancellationToken.None);
-        foreach (var file in new[] { Checkpoint.FileName, Trainer.ConfigFile, MetricsLog.FileName, Trainer.SamplesPlot, Trainer.CurvesPlot })
+        var result = PointsTrainer.Run(config, dir, null, NullLogger.Instance, _ => { }, CancellationToken.None);
+        foreach (var file in new[] { RunFiles.Checkpoint, RunFiles.Config, RunFiles.Metrics, RunFiles.SamplesPlot, RunFiles.CurvesPlot })
             Assert.True(new FileInfo(Path.Combine(dir, file)).Length > 0, $"{file} missing or empty");
-        Assert.Equal(config.Resolved().ToJson(), TrainConfig.Load(Path.Combine(dir, Trainer.ConfigFile)).ToJson());
+        Assert.Equal(config.Resolved().ToJson(), ConfigJson.Load<TrainConfig>(Path.Combine(dir, RunFiles.Config)).ToJson());
         Assert.True(double.IsFinite(result.Energy) && result.Energy >= 0);
         Assert.True(result.Floor > 0);
         Assert.Empty(Directory.GetFiles(dir, "*.tmp*"));
@@ -74,8 +76,8 @@ public class ResumeTests
     public void CorruptOrTruncatedCheckpointIsAUserError()
     {
         var dir = NewDir();
-        Trainer.Run(Small("laplace") with { Steps = 5 }, dir, null, NullLogger.Instance, _ => { }, CancellationToken.None);
-        var path = Path.Combine(dir, Checkpoint.FileName);
+        PointsTrainer.Run(Small("laplace") with { Steps = 5 }, dir, null, NullLogger.Instance, _ => { }, CancellationToken.None);
+        var path = Path.Combine(dir, RunFiles.Checkpoint);
         var bytes = File.ReadAllBytes(path);
         File.WriteAllBytes(path, bytes[..(bytes.Length / 2)]);
         Assert.Contains("corrupt or incomplete", Assert.Throws<UserError>(() => Checkpoint.Load(dir)).Message);

@@ -32,7 +32,7 @@ public static class ClassifierCommand
             if (parse.GetValue(epochs) < 1) throw new UserError($"--epochs must be at least 1, got {parse.GetValue(epochs)}");
             if (parse.GetValue(batch) < 1) throw new UserError($"--batch must be at least 1, got {parse.GetValue(batch)}");
             if (parse.GetValue(imageSize) < 0) throw new UserError($"--image-size must be 0 or positive, got {parse.GetValue(imageSize)}");
-            var dir = parse.GetValue(outDir) ?? Path.Combine("checkpoints", $"{folder}-{ImageEvaluation.DatasetName(spec)}");
+            var dir = parse.GetValue(outDir) ?? ClassifierFile.DefaultDir(spec, folder);
             var dev = Components.Device(parse.GetValue(device)!);
             using var loggers = Cli.Loggers();
             var log = loggers.CreateLogger("drift");
@@ -42,6 +42,4 @@ public static class ClassifierCommand
         }));
         return command;
     }
-
-    public static string DefaultDir(string data) => Path.Combine("checkpoints", $"classifier-{ImageEvaluation.DatasetName(data)}");
 }

@@ -56,7 +56,7 @@ public static class Cli
         if (!Interactive)
             return run(r =>
             {
-                if (r.Energy is { } e)
+                if (r.Metric is { } e)
                     log.LogInformation("step {Step}/{Steps} loss {Loss:g4} {Metric} {Value:g4}", r.Step, r.Steps, r.Loss, metric, e);
                 else if (r.Loss is { } loss && r.Step % Math.Max(1, r.Steps / 20) == 0)
                     log.LogInformation("step {Step}/{Steps} loss {Loss:g4}", r.Step, r.Steps, loss);
@@ -71,9 +71,16 @@ public static class Cli
                 {
                     task.Value = r.Step;
                     if (r.Loss is { } loss)
-                        task.Description = $"step {r.Step} loss {loss:g4}" + (r.Energy is { } e ? $" {metric} {e:g3}" : "");
+                        task.Description = $"step {r.Step} loss {loss:g4}" + (r.Metric is { } e ? $" {metric} {e:g3}" : "");
                 });
             });
+    }
+
+    /// <summary>Ctrl+C stopped a run after saving a checkpoint: says how to continue, and gives the exit code 130 (SIGINT).</summary>
+    public static int Interrupted(ILogger log, long step, string command, string dir)
+    {
+        log.LogWarning("interrupted at step {Step}; checkpoint saved, continue with: drift {Command} --resume {Dir}", step, command, dir);
+        return 130;
     }
 
     public static int Fail(string message, int code)

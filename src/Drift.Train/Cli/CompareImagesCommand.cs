@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Drift.Loss;
 using Drift.Train.Data.Images;
 using Drift.Train.Output;
 using Drift.Train.Training;
@@ -18,35 +19,21 @@ public static class CompareImagesCommand
     public static Command Create()
     {
         var command = new Command("compare-images", "Train each field on image data with the same seeds and budget, and report which does better.");
-        var binder = TrainImagesCommand.AddOptions(command);
-        var fields = new Option<string>("--fields") { Description = "Comma-separated fields. Default conservative,laplace.", DefaultValueFactory = _ => "conservative,laplace" };
-        var seeds = new Option<int>("--seeds") { Description = "Seeds per field (seed, seed+1, ...). Default 3.", DefaultValueFactory = _ => 3 };
+        var binder = ConfigOptions.Images(command);
+        var options = ComparePlan.AddOptions(command);
         var evalN = new Option<int>("--eval-n") { Description = "Generated and test images for the final evaluation. Default 2000.", DefaultValueFactory = _ => 2000 };
-        var outDir = new Option<string>("--out") { Description = "Report folder. Default checkpoints/compare-<data>." };
-        command.Options.Add(fields);
-        command.Options.Add(seeds);
         command.Options.Add(evalN);
-        command.Options.Add(outDir);
 
         command.SetAction((parse, cancel) => Task.FromResult(Cli.Run(() =>
         {
             var baseConfig = binder.Apply(parse, new ImageConfig());
-            baseConfig = baseConfig with { Classifier = baseConfig.Classifier ?? ClassifierCommand.DefaultDir(baseConfig.Data) };
-            var names = parse.GetValue(fields)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-            var seedCount = parse.GetValue(seeds);
-            if (seedCount < 1) throw new UserError($"--seeds must be at least 1, got {seedCount}");
+            baseConfig = baseConfig with { Classifier = baseConfig.Classifier ?? ClassifierFile.DefaultDir(baseConfig.Data) };
             var n = parse.GetValue(evalN);
             if (n < 10) throw new UserError($"--eval-n must be at least 10, got {n}");
             var dataName = ImageEvaluation.DatasetName(baseConfig.Data);
-            var dir = parse.GetValue(outDir) ?? Path.Combine("checkpoints", $"compare-{dataName}");
-            var plan = names.SelectMany(f => Enumerable.Range(0, seedCount).Select(s =>
-                (Field: f, Config: baseConfig with { Field = f, Seed = baseConfig.Seed + s },
-                    Dir: Path.Combine(dir, "runs", $"{f}-seed{baseConfig.Seed + s}")))).ToArray();
-            foreach (var run in plan)
-            {
-                run.Config.Validate();
-                if (RunFolder.HoldsRun(run.Dir)) throw new UserError($"{run.Dir} already holds a run; choose another --out");
-            }
+            var plan = ComparePlan.Make(parse, options, baseConfig.Seed, dataName);
+            var configs = plan.Runs.Select(r => baseConfig with { Field = r.Field, Seed = r.Seed }).ToArray();
+            foreach (var c in configs) c.Validate();
             var (info, classifier) = ClassifierFile.Load(baseConfig.Classifier);
             using var data = ImageData.Load(baseConfig.Data, baseConfig.ImageSize);
             var device = Components.Device(baseConfig.Device);
@@ -57,33 +44,36 @@ public static class CompareImagesCommand
             var runs = new List<ComparedRun>();
             var floor = double.NaN;
             var samples = new List<Tensor>();
-            foreach (var run in plan)
+            for (var i = 0; i < configs.Length; i++)
             {
-                log.LogInformation("training {Field}, seed {Seed} -> {Dir}", run.Field, run.Config.Seed, run.Dir);
-                var result = ImageTrainer.Run(run.Config, run.Dir, null, log, _ => { }, cancel);
+                var (field, seed, dir) = plan.Runs[i];
+                log.LogInformation("training {Field}, seed {Seed} -> {Dir}", field.Name(), seed, dir);
+                var result = ImageTrainer.Run(configs[i], dir, null, log, _ => { }, cancel);
                 if (result.Interrupted) return 130;
                 floor = result.FdFloor;
-                var checkpoint = Checkpoint.Load(run.Dir);
-                var (images, labels) = ImageSampling.Generate(checkpoint, n, null, 1.0, run.Config.Seed, device);
+                var checkpoint = Checkpoint.Load(dir);
+                var (images, labels) = ImageSampling.Generate(checkpoint, n, null, 1.0, seed, device);
                 var metrics = ImageEvaluation.Compute(images, labels, data, info, classifier, device);
-                log.LogInformation("{Field} seed {Seed}: {Metrics}", run.Field, run.Config.Seed,
-                    string.Join(", ", metrics.Select(m => $"{m.Metric} {m.Generated:g4}")));
-                runs.Add(new ComparedRun(run.Field, run.Dir, result.WallSeconds, result.Step, metrics, result.Metrics));
-                if (run.Config.Seed == baseConfig.Seed)
-                    samples.Add(ImageSampling.Generate(checkpoint, checkpoint.ImageConfig.Conditional ? 10 * Math.Min(10, checkpoint.ImageConfig.Classes) : 100,
-                        null, 1.0, 0, device).Images);
+                log.LogInformation("{Field} seed {Seed}: {Metrics}", field.Name(), seed,
+                    string.Join(", ", metrics.Select(m => $"{m.Name} {m.Generated:g4}")));
+                runs.Add(new ComparedRun(field.Name(), dir, result.WallSeconds, result.Step, metrics, result.Metrics));
+                if (seed == baseConfig.Seed)
+                {
+                    var saved = checkpoint.Config<ImageConfig>();
+                    samples.Add(ImageSampling.Generate(checkpoint, saved.Conditional ? 10 * Math.Min(10, saved.Classes) : 100, null, 1.0, 0, device).Images);
+                }
                 images.Dispose();
             }
             classifier.Dispose();
 
-            var setup = $"{seedCount} seed(s) per field from seed {baseConfig.Seed}, {baseConfig.Steps} steps, {baseConfig.ClassBatch} generated images per class per step, "
+            var setup = $"{plan.Seeds} seed(s) per field from seed {baseConfig.Seed}, {baseConfig.Steps} steps, {baseConfig.ClassBatch} generated images per class per step, "
                 + $"generator width {baseConfig.Width}, features {string.Join("+", baseConfig.Features)}, lr {baseConfig.Lr:g3}; each field with its own default scales unless given. "
                 + $"FD-{dataName} and the rest in the features/predictions of the project's classifier (test accuracy {info.TestAccuracy:P1}), {n} images a side.";
-            var report = ComparisonReport.Write(dir, dataName, setup, names, runs, $"FD-{dataName}", floor);
-            SideBySide(Path.Combine(dir, "samples.png"), samples);
+            var report = ComparisonReport.Write(plan.Dir, dataName, setup, plan.FieldNames, runs, $"FD-{dataName}", floor);
+            SideBySide(Path.Combine(plan.Dir, "samples.png"), samples);
             foreach (var s in samples) s.Dispose();
             Console.Write(report);
-            log.LogInformation("wrote {Dir}: report.md, report.json, curves.png, samples.png, runs/", dir);
+            log.LogInformation("wrote {Dir}: report.md, report.json, curves.png, samples.png, runs/", plan.Dir);
             return 0;
         })));
         return command;

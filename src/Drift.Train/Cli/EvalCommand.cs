@@ -1,7 +1,8 @@
 using TorchSharp;
 using System.CommandLine;
 using System.Text;
-using System.Text.Json;
+using Drift.Loss;
+using Drift.Metrics;
 using Drift.Train.Data;
 using Drift.Train.Data.Images;
 using Drift.Train.Output;
@@ -15,12 +16,6 @@ namespace Drift.Train.Cli;
 /// metrics for images.</summary>
 public static class EvalCommand
 {
-    public static readonly JsonSerializerOptions Json = new()
-    {
-        WriteIndented = true,
-        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    };
-
     public static Command Create()
     {
         var checkpointDir = new Option<string>("--checkpoint") { Description = "Run folder holding checkpoint.bin.", Required = true };
@@ -39,42 +34,42 @@ public static class EvalCommand
             if (n < 2) throw new UserError($"--n must be at least 2, got {n}");
             var dir = parse.GetValue(checkpointDir)!;
             var checkpoint = Checkpoint.Load(dir);
-            var (data, field, size, rows) = checkpoint.IsImages
+            var (data, field, size, rows) = checkpoint.Holds<ImageConfig>()
                 ? EvaluateImages(checkpoint, n, parse.GetValue(seed), parse.GetValue(classifier), parse.GetValue(device)!, parse.GetValue(guidance))
                 : EvaluatePoints(checkpoint, n, parse.GetValue(seed));
 
             var table = new StringBuilder($"{data}, {field}, step {checkpoint.Step}, {size} samples\n\n");
             table.AppendLine("| metric | generated vs held-out | data vs held-out (floor) |");
             table.AppendLine("|---|---|---|");
-            foreach (var r in rows) table.AppendLine($"| {r.Metric} | {r.Generated:g4} | {r.Floor:g4} |");
+            foreach (var r in rows) table.AppendLine($"| {r.Name} | {r.Generated:g4} | {r.Floor:g4} |");
             Console.Write(table);
 
-            var path = parse.GetValue(output) ?? Path.Combine(dir, "eval.json");
-            AtomicFile.WriteText(path, JsonSerializer.Serialize(new
+            var path = parse.GetValue(output) ?? Path.Combine(dir, RunFiles.Eval);
+            AtomicFile.WriteJson(path, new
             {
                 checkpoint = dir, step = checkpoint.Step, data, field, samples = size,
-                metrics = rows.Select(r => new { metric = r.Metric, generated = r.Generated, floor = r.Floor }),
-            }, Json));
+                metrics = rows.Select(r => new { metric = r.Name, generated = r.Generated, floor = r.Floor }),
+            });
             Console.WriteLine($"wrote {path}");
             return 0;
         }));
         return command;
     }
 
-    private static (string Data, string Field, int Size, IReadOnlyList<MetricRow> Rows) EvaluatePoints(Checkpoint checkpoint, int n, long seed)
+    private static (string Data, string Field, int Size, IReadOnlyList<EvaluatedMetric> Rows) EvaluatePoints(Checkpoint checkpoint, int n, long seed)
     {
-        var config = checkpoint.Config;
-        var data = LoadData(config.Data, n);
+        var config = checkpoint.Config<TrainConfig>();
+        var data = PointData.LoadHeldOut(config.Data, n);
         var size = (int)data.HeldOut.shape[0];
-        return (config.Data, config.Field, size, Evaluation.LowDimensional(Evaluation.Generate(checkpoint, size, seed), data, seed));
+        return (config.Data, config.Field.Name(), size, Evaluation.LowDimensional(Evaluation.Generate(checkpoint, size, seed), data, seed));
     }
 
-    private static (string Data, string Field, int Size, IReadOnlyList<MetricRow> Rows) EvaluateImages(Checkpoint checkpoint, int n, long seed,
+    private static (string Data, string Field, int Size, IReadOnlyList<EvaluatedMetric> Rows) EvaluateImages(Checkpoint checkpoint, int n, long seed,
         string? classifierDir, string deviceName, double guidance)
     {
-        var config = checkpoint.ImageConfig;
+        var config = checkpoint.Config<ImageConfig>();
         var device = Components.Device(deviceName);
-        var (info, classifier) = ClassifierFile.Load(classifierDir ?? ClassifierCommand.DefaultDir(config.Data));
+        var (info, classifier) = ClassifierFile.Load(classifierDir ?? ClassifierFile.DefaultDir(config.Data));
         using (classifier)
         {
             if ((info.ImageSize, info.Channels, info.Classes) != (config.ImageSize, config.Channels, config.Classes))
@@ -85,15 +80,7 @@ public static class EvalCommand
             var size = Math.Min(n, Math.Min(data.Test.Count, data.Train.Count));
             var (images, labels) = ImageSampling.Generate(checkpoint, size, null, guidance, seed, device);
             using (images)
-                return (config.Data, guidance > 1 ? $"{config.Field}, guidance {guidance:g3}" : config.Field, size, ImageEvaluation.Compute(images, labels, data, info, classifier, device));
+                return (config.Data, guidance > 1 ? $"{config.Field.Name()}, guidance {guidance:g3}" : config.Field.Name(), size, ImageEvaluation.Compute(images, labels, data, info, classifier, device));
         }
-    }
-
-    /// <summary>The run's data in data units, when it is still at hand.</summary>
-    public static PointData LoadData(string spec, int evalSamples)
-    {
-        if (!PointData.IsAtHand(spec))
-            throw new UserError($"the run's data '{spec}' is not at hand to evaluate against");
-        return PointData.Load(spec, evalSamples, standardize: false);
     }
 }

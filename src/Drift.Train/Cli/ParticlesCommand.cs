@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text;
-using Drift.Train.Output;
+using Drift.Loss;
 using Drift.Train.Particles;
 using Microsoft.Extensions.Logging;
 
@@ -14,8 +13,9 @@ public static class ParticlesCommand
     {
         var command = new Command("particles", "Move N particles by a drifting field (no network) and measure how close they get.");
         var binder = new ConfigBinder<ParticleConfig>(command);
-        binder.Bind(new Option<string>("--field") { Description = "conservative (default) or laplace." }, (c, v) => c with { Field = v });
-        binder.Bind(new Option<string>("--self-term") { Description = "Conservative: include (default, the theory's form) or exclude each particle's own kernel in the particle KDE." }, (c, v) => c with { SelfTerm = v });
+        binder.Bind(ChoiceOption.Create<FieldKind>("--field", "field", "conservative (default) or laplace."), (c, v) => c with { Field = v });
+        binder.Bind(ChoiceOption.Create<SelfTerm>("--self-term", "self term", "Conservative: include (default, the theory's form) or exclude each particle's own kernel in the particle KDE."),
+            (c, v) => c with { SelfTerm = v });
         binder.Bind(new Option<string>("--target") { Description = "gaussian (N(0,I), default) or mixture (modes at ±2 on the first two axes, std 0.5)." }, (c, v) => c with { Target = v });
         binder.Bind(new Option<int>("--target-samples") { Description = "M fixed target samples for the field; 0 (default): the exact smoothed target score (conservative), M = N (laplace)." }, (c, v) => c with { TargetSamples = v });
         binder.Bind(new Option<string>("--start") { Description = "shifted (default: the target moved by 2 along the first axis), target, or normal." }, (c, v) => c with { Start = v });
@@ -44,7 +44,7 @@ public static class ParticlesCommand
         {
             var config = binder.Apply(parse, new ParticleConfig());
             config.Validate();
-            var dir = parse.GetValue(outDir) ?? Path.Combine("checkpoints", $"particles-{config.Field}");
+            var dir = parse.GetValue(outDir) ?? Path.Combine("checkpoints", $"particles-{config.Field.Name()}");
             using var loggers = Cli.Loggers();
             var log = loggers.CreateLogger("drift");
             if (parse.GetValue(sweepN) is { } ns)
@@ -61,11 +61,7 @@ public static class ParticlesCommand
             }
 
             var run = ParticleSystem.Run(config);
-            Directory.CreateDirectory(dir);
-            AtomicFile.WriteText(Path.Combine(dir, "trace.csv"), TraceCsv(run));
-            Plots.Trace(Path.Combine(dir, "curves.png"), run);
-            Plots.Samples(Path.Combine(dir, "particles.png"), ToFloat(run.TargetSample), ToFloat(run.Final),
-                $"{config.Field} particles, N={config.N}, d={config.Dim}, t={run.Trace[^1].Time:g3}");
+            ParticleReport.Write(dir, run);
             if (run.Diverged is { } d)
                 log.LogWarning("diverged at step {Step} (t={Time:g3}): particle {Particle}, |x| = {Norm:g3}", d.Step, d.Time, d.Particle, d.Norm);
             log.LogInformation("h={H:g3}, eta={Eta:g3}, {Steps} steps in {Seconds:F1} s: root time-averaged velocity {V:g4}, late {Late:g4}, "
@@ -77,15 +73,6 @@ public static class ParticlesCommand
         return command;
     }
 
-    private static float[,] ToFloat(double[,] a)
-    {
-        var f = new float[a.GetLength(0), a.GetLength(1)];
-        for (var i = 0; i < a.GetLength(0); i++)
-            for (var j = 0; j < a.GetLength(1); j++)
-                f[i, j] = (float)a[i, j];
-        return f;
-    }
-
     private static int[] Ints(string name, string text, int min)
     {
         var values = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
@@ -93,15 +80,5 @@ public static class ParticlesCommand
         if (values.Length == 0 || values.Any(v => v < min))
             throw new UserError($"{name} takes comma-separated integers of at least {min}, got '{text}'");
         return values;
-    }
-
-    private static string TraceCsv(ParticleRun run)
-    {
-        static string F(double v) => v.ToString("G6", CultureInfo.InvariantCulture);
-        var sb = new StringBuilder("step,time,bandwidth,mean_sq_velocity,centre_sq_velocity,self_weight,fisher,energy\n");
-        foreach (var s in run.Trace)
-            sb.AppendLine(string.Join(',', s.Step, F(s.Time), F(s.Bandwidth), F(s.MeanSquaredVelocity), F(s.CentreVelocity),
-                s.SelfWeight is { } w ? F(w) : "", F(s.Fisher), F(s.Energy)));
-        return sb.ToString();
     }
 }

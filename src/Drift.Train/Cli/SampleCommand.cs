@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Drift.Loss;
 using Drift.Train.Data;
 using Drift.Train.Output;
 using Drift.Train.Training;
@@ -30,21 +31,22 @@ public static class SampleCommand
             var format = Path.GetExtension(path).ToLowerInvariant();
             if (format is not (".csv" or ".png" or ".npy")) throw new UserError($"--out {path}: use a .csv, .png or .npy file");
             var checkpoint = Checkpoint.Load(parse.GetValue(checkpointDir)!);
-            var n = parse.GetValue(count) ?? (checkpoint.IsImages ? 64 : 10_000);
+            var images = checkpoint.Holds<ImageConfig>();
+            var n = parse.GetValue(count) ?? (images ? 64 : 10_000);
             if (n < 1) throw new UserError($"--n must be at least 1, got {n}");
-            var formats = checkpoint.IsImages ? new[] { ".png", ".npy" } : [".csv", ".png"];
+            var formats = images ? new[] { ".png", ".npy" } : [".csv", ".png"];
             if (!formats.Contains(format)) throw new UserError($"--out {path}: use a {string.Join(" or ", formats)} file for this run");
             var dev = Components.Device(parse.GetValue(device)!);
-            if (checkpoint.IsImages)
+            if (images)
                 return SampleImages(checkpoint, n, path, parse.GetValue(classLabel), parse.GetValue(guidance), parse.GetValue(seed), dev, parse.GetValue(ema));
-            var config = checkpoint.Config;
+            var config = checkpoint.Config<TrainConfig>();
             var points = Evaluation.Generate(checkpoint, n, parse.GetValue(seed), dev);
 
             if (format == ".csv")
                 CsvPoints.Write(path, points);
             else
                 Plots.Samples(path, ReferenceOrEmpty(config, points.GetLength(1)), points,
-                    $"{config.Data}, {config.Field}, step {checkpoint.Step}, {n} samples");
+                    $"{config.Data}, {config.Field.Name()}, step {checkpoint.Step}, {n} samples");
             Console.WriteLine($"wrote {n} samples to {path}");
             return 0;
         }));
@@ -58,7 +60,7 @@ public static class SampleCommand
         {
             if (Path.GetExtension(path).Equals(".png", StringComparison.OrdinalIgnoreCase))
                 // Classes in turn: one column per class.
-                ImageFiles.Grid(path, images, checkpoint.ImageConfig is { Conditional: true } c && classLabel is null ? c.Classes : (int)Math.Ceiling(Math.Sqrt(n)));
+                ImageFiles.Grid(path, images, checkpoint.Config<ImageConfig>() is { Conditional: true } c && classLabel is null ? c.Classes : (int)Math.Ceiling(Math.Sqrt(n)));
             else
             {
                 ImageFiles.Npy(path, images);
@@ -73,7 +75,7 @@ public static class SampleCommand
     private static float[,] ReferenceOrEmpty(TrainConfig config, int dim)
     {
         return PointData.IsAtHand(config.Data)
-            ? Trainer.ToArray(PointData.Load(config.Data, config.EvalSamples, standardize: false).HeldOut)
+            ? PointData.ToArray(PointData.LoadHeldOut(config.Data, config.EvalSamples).HeldOut)
             : new float[0, dim];
     }
 }

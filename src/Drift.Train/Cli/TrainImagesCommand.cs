@@ -1,94 +1,35 @@
 using System.CommandLine;
-using Drift.Train.Training;
+using Drift.Train.Output;
 using Drift.Train.Training.Images;
 using Microsoft.Extensions.Logging;
 
 namespace Drift.Train.Cli;
 
-/// <summary><c>drift train-images</c>: options map one-to-one onto <see cref="ImageConfig"/>; command line
-/// over --config file over defaults, as for <c>drift train</c>.</summary>
+/// <summary><c>drift train-images</c>: an image run, options as in <see cref="ConfigOptions.Images"/>.</summary>
 public static class TrainImagesCommand
 {
     public static Command Create()
     {
         var command = new Command("train-images", "Train a one-step image generator with a drifting field (Fashion-MNIST by default).");
-        var binder = AddOptions(command);
-        var (configFile, outDir, resumeDir) = RunFolder.AddOptions(command);
+        var binder = ConfigOptions.Images(command);
+        var options = RunFolder.AddOptions(command);
 
         command.SetAction((parse, cancel) => Task.FromResult(Cli.Run(() =>
         {
-            var fromFile = parse.GetValue(configFile) is { } path ? ConfigJson.Load<ImageConfig>(path) : null;
-            var resume = parse.GetValue(resumeDir);
-            Checkpoint? checkpoint = resume is null ? null : Checkpoint.Load(resume);
-            var config = binder.Apply(parse, fromFile ?? checkpoint?.ImageConfig ?? new ImageConfig());
-            config.Validate();
-            string dir;
-            if (checkpoint is not null)
-            {
-                RunFolder.CheckResumable(checkpoint, config.ToJson(), config.Steps, resume!, parse.GetValue(outDir));
-                dir = resume!;
-            }
-            else
-                dir = RunFolder.New(parse.GetValue(outDir), config.Data, config.Field);
-
+            var (config, dir, checkpoint) = RunFolder.Prepare(parse, options, binder, c => c);
             using var loggers = Cli.Loggers();
             var log = loggers.CreateLogger("drift");
             var result = Cli.WithProgress(config.Steps, checkpoint?.Step ?? 0, log, onStep => ImageTrainer.Run(config, dir, checkpoint, log, onStep, cancel), "fd");
+            if (result.Interrupted) return Cli.Interrupted(log, result.Step, "train-images", dir);
+
             log.LogInformation("{Steps} steps in {Seconds:F1} s: {Rate:F0} generated images/s, {Step:F3} s/step; peak memory {Peak:F2} GB",
                 result.Step, result.WallSeconds, result.ImagesPerSecond, result.SecondsPerStep, result.PeakMemoryBytes / 1e9);
             if (double.IsFinite(result.Fd))
                 log.LogInformation("FD-{Data} {Fd:g4} (train vs test: {Floor:g4})", ImageEvaluation.DatasetName(config.Data), result.Fd, result.FdFloor);
-            log.LogInformation("wrote {Dir}: {Checkpoint}, {Config}, {Metrics}, {Grid}, {Grids}/, {Board}/", dir, Checkpoint.FileName,
-                Trainer.ConfigFile, MetricsLog.FileName, ImageTrainer.GridFile, ImageTrainer.GridFolder, Output.TensorBoard.Folder);
-            return result.Interrupted ? 130 : 0;
+            log.LogInformation("wrote {Dir}: {Checkpoint}, {Config}, {Metrics}, {Grid}, {Grids}/, {Board}/", dir, RunFiles.Checkpoint,
+                RunFiles.Config, RunFiles.Metrics, RunFiles.Grid, RunFiles.GridFolder, RunFiles.TensorBoard);
+            return 0;
         })));
         return command;
-    }
-
-    public static ConfigBinder<ImageConfig> AddOptions(Command command)
-    {
-        var b = new ConfigBinder<ImageConfig>(command);
-        b.Bind(new Option<string>("--data") { Description = "fashion-mnist (default; Debian's dataset-fashion-mnist), a folder of MNIST-format IDX files, of CIFAR-10 binary batches, or of PNG/JPEG images (one subfolder per class, or flat)." },
-            (c, v) => c with { Data = v });
-        b.Bind(new Option<int>("--image-size") { Description = "Bring images to this side in pixels. Default: the dataset's own (32 for an image folder)." }, (c, v) => c with { ImageSize = v });
-        b.Bind(new Option<string>("--field") { Description = "conservative (default) or laplace." }, (c, v) => c with { Field = v });
-        b.Bind(new Option<double[]>("--bandwidth") { Description = "Conservative bandwidths, relative to each feature space's mean distance √D. Default 0.1 0.2 0.4.", AllowMultipleArgumentsPerToken = true },
-            (c, v) => c with { Bandwidths = v });
-        b.Bind(new Option<double[]>("--temperature") { Description = "Laplace temperatures, relative like the bandwidths. Default 0.02 0.05 0.2.", AllowMultipleArgumentsPerToken = true },
-            (c, v) => c with { Temperatures = v });
-        b.Bind(new Option<string>("--self-term") { Description = "Conservative field: exclude (default) or include a sample's own kernel in the model KDE." }, (c, v) => c with { SelfTerm = v });
-        b.Bind(new Option<bool>("--normalize-scales") { Description = "Scale each bandwidth's/temperature's field to unit RMS before summing. Default true." }, (c, v) => c with { NormalizeScales = v });
-        b.Bind(new Option<string[]>("--features") { Description = "Feature spaces of the field: pixels, meanK (K×K patch means), stdK (patch stds), encoder (with --encoder). Default pixels mean2 mean4.", AllowMultipleArgumentsPerToken = true },
-            (c, v) => c with { Features = v });
-        b.Bind(new Option<string>("--encoder") { Description = "Folder of a frozen feature encoder (drift encoder) for the 'encoder' feature space." }, (c, v) => c with { Encoder = v });
-        b.Bind(new Option<bool>("--conditional") { Description = "Class-conditional generator with per-class positives and negatives. Default true." }, (c, v) => c with { Conditional = v });
-        b.Bind(new Option<double>("--guidance-max") { Description = "Classifier-free guidance: train at scales α drawn from [1, this], unconditional data mixed into the negatives at 1 − 1/α. Default 1 (off)." },
-            (c, v) => c with { GuidanceMax = v });
-        b.Bind(new Option<int>("--unconditional-negatives") { Description = "Unconditional data images per class per step when guidance is on. Default 32." },
-            (c, v) => c with { UnconditionalNegatives = v });
-        b.Bind(new Option<double>("--eta") { Description = "Drift size. Default 1." }, (c, v) => c with { Eta = v });
-        b.Bind(new Option<int>("--steps") { Description = "Training steps. Default 2000." }, (c, v) => c with { Steps = v });
-        b.Bind(new Option<int>("--class-batch") { Description = "Generated images per class per step. Default 64." }, (c, v) => c with { ClassBatch = v });
-        b.Bind(new Option<int>("--class-positives") { Description = "Data images per class per step. Default: as many as --class-batch." }, (c, v) => c with { ClassPositives = v });
-        b.Bind(new Option<int>("--classes-per-step") { Description = "Classes drawn each step. Default: all." }, (c, v) => c with { ClassesPerStep = v });
-        b.Bind(new Option<double>("--lr") { Description = "AdamW peak learning rate. Default 1e-3." }, (c, v) => c with { Lr = v });
-        b.Bind(new Option<string>("--lr-schedule") { Description = "cosine (default) or constant, after the warm-up." }, (c, v) => c with { LrSchedule = v });
-        b.Bind(new Option<int>("--warmup") { Description = "Linear learning-rate warm-up steps. Default 100." }, (c, v) => c with { Warmup = v });
-        b.Bind(new Option<double>("--weight-decay") { Description = "AdamW weight decay. Default 0.01." }, (c, v) => c with { WeightDecay = v });
-        b.Bind(new Option<double>("--clip-grad") { Description = "Clip the gradient norm to this; 0 turns it off. Default 1." }, (c, v) => c with { ClipGrad = v });
-        b.Bind(new Option<double>("--ema") { Description = "Decay of the EMA weights used for sampling; 0 samples the trained weights. Default 0.999." }, (c, v) => c with { Ema = v });
-        b.Bind(new Option<int>("--noise-dim") { Description = "Noise dimension. Default 64." }, (c, v) => c with { NoiseDim = v });
-        b.Bind(new Option<int>("--width") { Description = "Generator channels at full resolution (2× and 4× at the coarser stages). Default 64 (about 2M parameters at 28 px)." }, (c, v) => c with { Width = v });
-        b.Bind(new Option<long>("--seed") { Description = "Seed of the weights, noise and data draws. Default 0." }, (c, v) => c with { Seed = v });
-        b.Bind(new Option<string>("--device") { Description = "cpu (default) or cuda." }, (c, v) => c with { Device = v });
-        b.Bind(new Option<bool>("--tf32") { Description = "TF32 matmuls and convolutions on CUDA. Default true." }, (c, v) => c with { Tf32 = v });
-        b.Bind(new Option<string>("--classifier") { Description = "Folder of a metric classifier (drift classifier): log FD-<dataset> of the EMA generator every --eval-every steps. Default: none." },
-            (c, v) => c with { Classifier = v });
-        b.Bind(new Option<int>("--eval-every") { Description = "Steps between FD evaluations (with --classifier). Default 250." }, (c, v) => c with { EvalEvery = v });
-        b.Bind(new Option<int>("--eval-samples") { Description = "Generated and test images per FD evaluation. Default 1000." }, (c, v) => c with { EvalSamples = v });
-        b.Bind(new Option<int>("--log-every") { Description = "Steps between metric rows. Default 10." }, (c, v) => c with { LogEvery = v });
-        b.Bind(new Option<int>("--grid-every") { Description = "Steps between sample grids (grid.png and grids/step-N.png, EMA weights). Default 250." }, (c, v) => c with { GridEvery = v });
-        b.Bind(new Option<int>("--checkpoint-every") { Description = "Steps between checkpoints (one is always written at the end). Default 500." }, (c, v) => c with { CheckpointEvery = v });
-        return b;
     }
 }

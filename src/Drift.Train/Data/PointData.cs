@@ -33,8 +33,24 @@ public sealed class PointData
     /// <summary>n training points [n, d] in standardised coordinates, on the CPU.</summary>
     public Tensor Sample(int n, Generator g) => Scale.Normalize(sampleRaw(n, g));
 
+    /// <summary>Points [n, d] as a host array, for plots and CSV files.</summary>
+    public static float[,] ToArray(Tensor points)
+    {
+        var n = (int)points.shape[0];
+        var d = (int)points.shape[1];
+        var flat = points.contiguous().data<float>().ToArray();
+        var result = new float[n, d];
+        Buffer.BlockCopy(flat, 0, result, 0, flat.Length * sizeof(float));
+        return result;
+    }
+
     /// <summary>Whether a run's data can still be loaded: a toy set, or a CSV file that is still there.</summary>
     public static bool IsAtHand(string spec) => ToyDatasets.Contains(spec) || File.Exists(spec);
+
+    /// <summary>A finished run's data in data units, to judge its samples against.</summary>
+    public static PointData LoadHeldOut(string spec, int evalSamples) => IsAtHand(spec)
+        ? Load(spec, evalSamples, standardize: false)
+        : throw new UserError($"the run's data '{spec}' is not at hand to evaluate against");
 
     /// <param name="spec">A toy dataset's name or a path to a CSV file.</param>
     /// <param name="standardize">False keeps data units for training too.</param>

@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace Drift.Train.Output;
 
 /// <summary>Writes go to a temporary file beside the target and are renamed over it, so a file that
@@ -22,4 +24,13 @@ public static class AtomicFile
     }
 
     public static void WriteText(string path, string text) => Write(path, tmp => File.WriteAllText(tmp, text));
+
+    /// <summary>Indented JSON that keeps non-ASCII text (FD-fashion-mnist, MMD²) readable.</summary>
+    public static void WriteJson(string path, object value) => WriteText(path, JsonSerializer.Serialize(value, Json));
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 }

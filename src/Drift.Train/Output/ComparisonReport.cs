@@ -1,13 +1,12 @@
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
-using Drift.Train.Training;
+using Drift.Metrics;
 
 namespace Drift.Train.Output;
 
 /// <summary>One finished run of a comparison: its field, final metrics (with floors) and logged rows.</summary>
-public sealed record ComparedRun(string Field, string Dir, double WallSeconds, long Steps, IReadOnlyList<MetricRow> Metrics,
-    IReadOnlyList<MetricsRow> Curve);
+public sealed record ComparedRun(string Field, string Dir, double WallSeconds, long Steps, IReadOnlyList<EvaluatedMetric> Metrics,
+    IReadOnlyList<LoggedStep> Curve);
 
 /// <summary>The report folder of <c>drift compare</c> and <c>drift compare-images</c>: report.md (mean ± std
 /// over seeds per field, wall time, steps), report.json and curves.png (the evaluated metric against step
@@ -28,9 +27,9 @@ public static class ComparisonReport
         sb.AppendLine("| metric | " + string.Join(" | ", fields) + " | floor |");
         sb.AppendLine("|---|" + string.Concat(fields.Select(_ => "---|")) + "---|");
         IEnumerable<ComparedRun> Of(string f) => runs.Where(r => r.Field == f);
-        foreach (var metric in runs[0].Metrics.Select(m => m.Metric))
-            sb.AppendLine($"| {metric} | " + string.Join(" | ", fields.Select(f => MeanStd(Of(f).Select(r => r.Metrics.First(m => m.Metric == metric).Generated))))
-                + $" | {runs[0].Metrics.First(m => m.Metric == metric).Floor:g4} |");
+        foreach (var metric in runs[0].Metrics.Select(m => m.Name))
+            sb.AppendLine($"| {metric} | " + string.Join(" | ", fields.Select(f => MeanStd(Of(f).Select(r => r.Metrics.First(m => m.Name == metric).Generated))))
+                + $" | {runs[0].Metrics.First(m => m.Name == metric).Floor:g4} |");
         sb.AppendLine("| wall time, s | " + string.Join(" | ", fields.Select(f => MeanStd(Of(f).Select(r => r.WallSeconds)))) + " | |");
         sb.AppendLine("| steps | " + string.Join(" | ", fields.Select(f => Of(f).First().Steps.ToString(CultureInfo.InvariantCulture))) + " | |");
         sb.AppendLine();
@@ -40,13 +39,13 @@ public static class ComparisonReport
         var report = sb.ToString();
 
         AtomicFile.WriteText(Path.Combine(dir, "report.md"), report);
-        AtomicFile.WriteText(Path.Combine(dir, "report.json"), JsonSerializer.Serialize(runs.Select(r => new
+        AtomicFile.WriteJson(Path.Combine(dir, "report.json"), runs.Select(r => new
         {
             field = r.Field, run = Path.GetFileName(r.Dir), wallSeconds = r.WallSeconds, steps = r.Steps,
-            metrics = r.Metrics.Select(m => new { metric = m.Metric, generated = m.Generated, floor = m.Floor }),
-        }), Cli.EvalCommand.Json));
+            metrics = r.Metrics.Select(m => new { metric = m.Name, generated = m.Generated, floor = m.Floor }),
+        }));
         Plots.Comparison(Path.Combine(dir, "curves.png"), fields.Select(f =>
-            (f, (IReadOnlyList<IReadOnlyList<MetricsRow>>)Of(f).Select(r => r.Curve).ToArray())).ToArray(), curveFloor, title, curveMetric);
+            (f, (IReadOnlyList<IReadOnlyList<LoggedStep>>)Of(f).Select(r => r.Curve).ToArray())).ToArray(), curveFloor, title, curveMetric);
         return report;
     }
 

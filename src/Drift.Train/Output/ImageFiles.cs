@@ -1,5 +1,4 @@
 using System.Text;
-using Drift.Train.Data.Images;
 using StbImageWriteSharp;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -11,6 +10,10 @@ public static class ImageFiles
 {
     private const int Pad = 2;
 
+    /// <summary>Float images in [−1, 1] to uint8, clamping what a generator puts outside.</summary>
+    public static Tensor ToBytes(Tensor unit) =>
+        unit.add(1).mul_(127.5).round_().clamp_(0, 255).to_type(ScalarType.Byte);
+
     /// <summary>Tiles float images [N, C, H, W] in [−1, 1] into rows of <paramref name="columns"/> on a grey background.</summary>
     public static void Grid(string path, Tensor images, int columns)
     {
@@ -21,7 +24,7 @@ public static class ImageFiles
         var height = rows * (h + Pad) + Pad;
         var width = columns * (w + Pad) + Pad;
         var canvas = torch.full([height, width, c], 128, dtype: ScalarType.Byte);
-        var tiles = ImageSet.ToBytes(images.detach().cpu()).permute(0, 2, 3, 1);
+        var tiles = ToBytes(images.detach().cpu()).permute(0, 2, 3, 1);
         for (var i = 0; i < n; i++)
         {
             var (r, col) = (i / columns, i % columns);
@@ -39,7 +42,7 @@ public static class ImageFiles
     public static void Npy(string path, Tensor images)
     {
         using var scope = torch.NewDisposeScope();
-        var bytes = ImageSet.ToBytes(images.detach().cpu()).permute(0, 2, 3, 1).contiguous();
+        var bytes = ToBytes(images.detach().cpu()).permute(0, 2, 3, 1).contiguous();
         var shape = bytes.shape[3] == 1 ? bytes.shape[..3] : bytes.shape;
         WriteNpy(path, "|u1", shape, bytes.data<byte>().ToArray());
     }

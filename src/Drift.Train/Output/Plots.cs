@@ -1,8 +1,13 @@
-using Drift.Train.Particles;
-using Drift.Train.Training;
+using Drift.Metrics;
 using ScottPlot;
 
 namespace Drift.Train.Output;
+
+/// <summary>One series of a rate panel: a quantity against particle count N, and its fitted power law.</summary>
+public sealed record RateSeries(string Label, double[] N, double[] Values, SlopeFit? Fit);
+
+/// <summary>One quantity of a rate study, one series per dimension.</summary>
+public sealed record RatePanel(string Title, IReadOnlyList<RateSeries> Series);
 
 /// <summary>The PNGs a run and <c>drift sample</c> write. Each is written atomically.</summary>
 public static class Plots
@@ -37,7 +42,7 @@ public static class Plots
     /// <summary>Left: energy distance to held-out data with the data-vs-data floor. Right: the loss and
     /// field RMS. Both on log axes.</summary>
     /// <param name="scaleLabels">One label per bandwidth or temperature column of the rows.</param>
-    public static void Curves(string path, IReadOnlyList<MetricsRow> rows, IReadOnlyList<string> scaleLabels, double floor, string title)
+    public static void Curves(string path, IReadOnlyList<LoggedStep> rows, IReadOnlyList<string> scaleLabels, double floor, string title)
     {
         var multiplot = new Multiplot();
         multiplot.AddPlots(2);
@@ -45,9 +50,9 @@ public static class Plots
         var quality = multiplot.GetPlot(0);
         var field = multiplot.GetPlot(1);
 
-        var evals = rows.Where(r => r.Energy is > 0).ToArray();
+        var evals = rows.Where(r => r.Metric is > 0).ToArray();
         quality.Title($"{title}: energy distance to held-out data");
-        AddLogLine(quality, evals.Select(r => (double)r.Step), evals.Select(r => r.Energy!.Value), "generated vs held-out");
+        AddLogLine(quality, evals.Select(r => (double)r.Step), evals.Select(r => r.Metric!.Value), "generated vs held-out");
         if (floor > 0 && evals.Length > 0)
             AddLogLine(quality, [evals[0].Step, evals[^1].Step], [floor, floor], "data vs held-out (floor)").LinePattern = LinePattern.Dashed;
 
@@ -67,7 +72,7 @@ public static class Plots
 
     /// <summary>The evaluated metric (energy distance, FD) of each field's runs against step and against wall
     /// time: the mean over seeds at each evaluation, one line per field, with the data-vs-data floor.</summary>
-    public static void Comparison(string path, IReadOnlyList<(string Field, IReadOnlyList<IReadOnlyList<MetricsRow>> Runs)> fields,
+    public static void Comparison(string path, IReadOnlyList<(string Field, IReadOnlyList<IReadOnlyList<LoggedStep>> Runs)> fields,
         double floor, string title, string metric)
     {
         var multiplot = new Multiplot();
@@ -77,11 +82,11 @@ public static class Plots
         var byWall = multiplot.GetPlot(1);
         foreach (var (field, runs) in fields)
         {
-            var evals = runs.Select(r => r.Where(m => m.Energy is not null).ToArray()).ToArray();
+            var evals = runs.Select(r => r.Where(m => m.Metric is not null).ToArray()).ToArray();
             var count = evals.Min(e => e.Length);
             var steps = Enumerable.Range(0, count).Select(i => (double)evals[0][i].Step).ToArray();
             var wall = Enumerable.Range(0, count).Select(i => evals.Average(e => e[i].WallSeconds)).ToArray();
-            var energy = Enumerable.Range(0, count).Select(i => evals.Average(e => e[i].Energy!.Value)).ToArray();
+            var energy = Enumerable.Range(0, count).Select(i => evals.Average(e => e[i].Metric!.Value)).ToArray();
             AddLogLine(byStep, steps, energy, field);
             AddLogLine(byWall, wall, energy, field);
         }
@@ -110,45 +115,36 @@ public static class Plots
         AtomicFile.Write(path, tmp => multiplot.SavePng(tmp, 700 * fields.Count, 700));
     }
 
-    /// <summary>A particle run over time: velocities, Fisher discrepancy and energy distance, log scale.</summary>
-    public static void Trace(string path, ParticleRun run)
+    /// <summary>Quantities against time, each a line on a log axis (a particle run's trace).</summary>
+    public static void Trace(string path, string title, double[] time, IReadOnlyList<(string Label, double[] Values)> series)
     {
         var plt = new Plot();
-        plt.Title($"{run.Config.Field} particles, N={run.Config.N}, d={run.Config.Dim}");
-        var t = run.Trace.Select(s => s.Time).ToArray();
-        AddLogLine(plt, t, run.Trace.Select(s => s.MeanSquaredVelocity), "mean squared velocity");
-        AddLogLine(plt, t, run.Trace.Select(s => s.CentreVelocity), "squared centre velocity");
-        AddLogLine(plt, t, run.Trace.Select(s => s.Fisher), "smoothed Fisher discrepancy");
-        AddLogLine(plt, t, run.Trace.Select(s => s.Energy), "energy distance to target");
-        if (run.Config.Field == "conservative")
-            AddLogLine(plt, t, run.Trace.Select(s => s.SelfWeight ?? double.NaN), "self weight");
+        plt.Title(title);
+        foreach (var (label, values) in series)
+            AddLogLine(plt, time, values, label);
         plt.XLabel("time t = step·η");
         LogAxes(plt, logX: false);
         AtomicFile.Write(path, tmp => plt.SavePng(tmp, 1000, 600));
     }
 
     /// <summary>One panel per quantity: the runs against N on log–log axes, a fitted line per dimension.</summary>
-    public static void Rates(string path, IReadOnlyList<ParticleRun> runs, IReadOnlyList<RateRow> rates,
-        IReadOnlyList<(string Name, Func<ParticleRun, double> Value)> quantities)
+    public static void Rates(string path, IReadOnlyList<RatePanel> panels)
     {
         var multiplot = new Multiplot();
-        multiplot.AddPlots(quantities.Count);
+        multiplot.AddPlots(panels.Count);
         multiplot.Layout = new ScottPlot.MultiplotLayouts.Columns();
-        var dims = runs.Select(r => r.Config.Dim).Distinct().Order().ToArray();
-        for (var q = 0; q < quantities.Count; q++)
+        for (var q = 0; q < panels.Count; q++)
         {
             var plt = multiplot.GetPlot(q);
-            plt.Title(quantities[q].Name);
-            foreach (var d in dims)
+            plt.Title(panels[q].Title);
+            for (var i = 0; i < panels[q].Series.Count; i++)
             {
-                var ok = runs.Where(r => r.Config.Dim == d && r.Diverged is null).ToArray();
-                var color = plt.Add.Palette.GetColor(Array.IndexOf(dims, d));
-                var points = plt.Add.ScatterPoints(ok.Select(r => Math.Log10(r.Config.N)).ToArray(),
-                    ok.Select(r => Math.Log10(quantities[q].Value(r))).ToArray(), color);
-                var fit = rates.FirstOrDefault(r => r.Dim == d && r.Quantity == quantities[q].Name)?.Fit;
-                points.LegendText = fit is null ? $"d={d}" : $"d={d}: slope {fit.Slope:F3} (theory {-1.0 / (d + 4):F3})";
-                if (fit is null || ok.Length == 0) continue;
-                double lo = ok.Min(r => Math.Log(r.Config.N)), hi = ok.Max(r => Math.Log(r.Config.N));
+                var (label, n, values, fit) = panels[q].Series[i];
+                var color = plt.Add.Palette.GetColor(i);
+                var points = plt.Add.ScatterPoints(n.Select(Math.Log10).ToArray(), values.Select(Math.Log10).ToArray(), color);
+                points.LegendText = label;
+                if (fit is null || n.Length == 0) continue;
+                double lo = n.Min(Math.Log), hi = n.Max(Math.Log);
                 var line = plt.Add.ScatterLine(new[] { lo / Math.Log(10), hi / Math.Log(10) },
                     new[] { (fit.Intercept + fit.Slope * lo) / Math.Log(10), (fit.Intercept + fit.Slope * hi) / Math.Log(10) }, color);
                 line.LineWidth = 2;
@@ -156,7 +152,7 @@ public static class Plots
             plt.XLabel("N");
             LogAxes(plt, logX: true);
         }
-        AtomicFile.Write(path, tmp => multiplot.SavePng(tmp, 480 * quantities.Count, 480));
+        AtomicFile.Write(path, tmp => multiplot.SavePng(tmp, 480 * panels.Count, 480));
     }
 
     private static void LogAxes(Plot plt, bool logX)

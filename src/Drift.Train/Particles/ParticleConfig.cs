@@ -1,11 +1,13 @@
+using Drift.Loss;
+
 namespace Drift.Train.Particles;
 
 /// <summary>One finite-particle experiment: N particles in d dimensions moved by explicit Euler steps of a
 /// drifting field towards a target, without any network.</summary>
 public sealed record ParticleConfig
 {
-    public string Field { get; init; } = "conservative";
-    public string SelfTerm { get; init; } = "include";
+    public FieldKind Field { get; init; } = FieldKind.Conservative;
+    public SelfTerm SelfTerm { get; init; } = SelfTerm.Include;
     /// <summary>gaussian (N(0, I)) or mixture (modes at ±2 on the first two axes, std 0.5).</summary>
     public string Target { get; init; } = "gaussian";
     /// <summary>M fixed target samples the field uses; 0: the exact smoothed target score (conservative) or
@@ -37,14 +39,14 @@ public sealed record ParticleConfig
     public double ScaleAt(double fraction) => Math.Exp(-Anneal * fraction);
 
     public double StepSize => Eta > 0 ? Eta
-        : Field == "laplace" ? 0.1 : 0.25 * Math.Pow(InitialBandwidth * ScaleAt(1), 2);
+        : Field == FieldKind.Laplace ? 0.1 : 0.25 * Math.Pow(InitialBandwidth * ScaleAt(1), 2);
 
     public int Steps => Math.Max(1, (int)Math.Round(Time / StepSize));
 
     public void Validate()
     {
-        if (Field is not ("conservative" or "laplace")) throw new UserError($"unknown field '{Field}': use conservative or laplace");
-        if (SelfTerm is not ("exclude" or "include")) throw new UserError($"unknown self term '{SelfTerm}': use exclude or include");
+        if (!Enum.IsDefined(Field)) throw new UserError($"unknown field {(int)Field}: use conservative or laplace");
+        if (!Enum.IsDefined(SelfTerm)) throw new UserError($"unknown self term {(int)SelfTerm}: use exclude or include");
         if (Target is not ("gaussian" or "mixture")) throw new UserError($"unknown target '{Target}': use gaussian or mixture");
         if (Start is not ("target" or "normal" or "shifted")) throw new UserError($"unknown start '{Start}': use target, normal or shifted");
         if (N < 2) throw new UserError($"--n must be at least 2, got {N}");

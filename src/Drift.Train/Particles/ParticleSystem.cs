@@ -35,17 +35,20 @@ public static class ParticleSystem
     public static GaussianMixture TargetOf(ParticleConfig c) =>
         c.Target == "mixture" ? GaussianMixture.Modes(c.Dim) : GaussianMixture.StandardNormal(c.Dim);
 
-    /// <summary>The field at the particles. The conservative field against an analytic target uses the exact
-    /// smoothed target score; otherwise the field sees the M fixed target samples.</summary>
-    public static Tensor Velocity(ParticleConfig c, Tensor x, GaussianMixture target, Tensor? targetSamples, double scale)
+    /// <summary>The run's field at its initial scale, unnormalised: a single bandwidth or temperature.</summary>
+    public static IDriftField FieldOf(ParticleConfig c) => DriftFields.Create(c.Field,
+        [c.Field == FieldKind.Conservative ? c.InitialBandwidth : c.Temperature], c.SelfTerm, normalizeScales: false);
+
+    /// <summary>The field at the particles, its scale multiplied by <paramref name="scale"/>. The conservative field
+    /// against an analytic target uses the exact smoothed target score; otherwise the field sees the M fixed target samples.</summary>
+    public static Tensor Velocity(ParticleConfig c, IDriftField field, Tensor x, GaussianMixture target, Tensor? targetSamples, double scale)
     {
-        if (c.Field == "laplace")
-            return new LaplaceField([c.Temperature * scale], normalizeScales: false).Compute(x, targetSamples!).Velocity;
-        var h = c.InitialBandwidth * scale;
-        var self = c.SelfTerm == "include" ? SelfTerm.Include : SelfTerm.Exclude;
-        return targetSamples is null
-            ? target.SmoothedScore(x, h) - ConservativeField.KdeScore(x, x, h, self)
-            : new ConservativeField([h], self, normalizeScales: false).Compute(x, targetSamples).Velocity;
+        if (c.Field == FieldKind.Conservative && targetSamples is null)
+        {
+            var h = c.InitialBandwidth * scale;
+            return target.SmoothedScore(x, h) - ConservativeField.KdeScore(x, x, h, c.SelfTerm);
+        }
+        return field.Scaled(scale).Compute(x, targetSamples!).Velocity;
     }
 
     public static ParticleRun Run(ParticleConfig c)
@@ -56,7 +59,8 @@ public static class ParticleSystem
         using var rng = new Generator((ulong)c.Seed);
         using var probeRng = new Generator((ulong)c.Seed ^ 0x9E3779B97F4A7C15);
         var x = InitialPositions(c, target, rng);
-        var m = c.TargetSamples > 0 ? c.TargetSamples : c.Field == "laplace" ? c.N : 0;
+        var m = c.TargetSamples > 0 ? c.TargetSamples : c.Field == FieldKind.Laplace ? c.N : 0;
+        var field = FieldOf(c);
         using var targetSamples = m > 0 ? target.Sample(m, rng) : null;
 
         var eta = c.StepSize;
@@ -68,7 +72,7 @@ public static class ParticleSystem
         {
             var scale = c.ScaleAt((double)step / steps);
             using var scope = torch.NewDisposeScope();
-            var v = Velocity(c, x, target, targetSamples, scale);
+            var v = Velocity(c, field, x, target, targetSamples, scale);
             velocities[step] = v.pow(2).sum(1).mean().item<double>();
             if (step % c.RecordEvery == 0)
                 trace.Add(Measure(c, step, step * eta, x, v, target, targetSamples, scale, probeRng));
@@ -85,7 +89,7 @@ public static class ParticleSystem
         if (diverged is null)
         {
             using var scope = torch.NewDisposeScope();
-            var v = Velocity(c, x, target, targetSamples, c.ScaleAt(1));
+            var v = Velocity(c, field, x, target, targetSamples, c.ScaleAt(1));
             trace.Add(Measure(c, steps, steps * eta, x, v, target, targetSamples, c.ScaleAt(1), probeRng));
         }
         var last = trace[^1];
@@ -120,7 +124,7 @@ public static class ParticleSystem
         var msv = v.pow(2).sum(1).mean().item<double>();
         var centre = v.mean([0]).pow(2).sum().item<double>();
         double? selfWeight = null;
-        if (c.Field == "conservative")
+        if (c.Field == FieldKind.Conservative)
         {
             var sq = torch.cdist(x, x).pow(2);
             sq.diagonal().fill_(0);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Drift.Loss;
 using Drift.Metrics;
 using Drift.Train.Output;
 using Microsoft.Extensions.Logging;
@@ -55,8 +56,21 @@ public static class RateStudy
         AtomicFile.WriteText(Path.Combine(outDir, "sweep.csv"), SweepCsv(runs));
         AtomicFile.WriteText(Path.Combine(outDir, "rates.csv"), RatesCsv(rates));
         AtomicFile.WriteText(Path.Combine(outDir, "rates.md"), RatesMarkdown(baseConfig, ns, seeds, rates, runs));
-        Plots.Rates(Path.Combine(outDir, "rates.png"), runs, rates, Quantities);
+        Plots.Rates(Path.Combine(outDir, "rates.png"), Panels(runs, rates));
         return rates;
+    }
+
+    /// <summary>Per quantity, each dimension's finished runs against N with their fit.</summary>
+    private static RatePanel[] Panels(IReadOnlyList<ParticleRun> runs, IReadOnlyList<RateRow> rates)
+    {
+        var dims = runs.Select(r => r.Config.Dim).Distinct().Order().ToArray();
+        return Quantities.Select(q => new RatePanel(q.Name, dims.Select(d =>
+        {
+            var ok = runs.Where(r => r.Config.Dim == d && r.Diverged is null).ToArray();
+            var fit = rates.FirstOrDefault(r => r.Dim == d && r.Quantity == q.Name)?.Fit;
+            var label = fit is null ? $"d={d}" : $"d={d}: slope {fit.Slope:F3} (theory {-1.0 / (d + 4):F3})";
+            return new RateSeries(label, ok.Select(r => (double)r.Config.N).ToArray(), ok.Select(q.Value).ToArray(), fit);
+        }).ToArray())).ToArray();
     }
 
     private static string F(double v) => v.ToString("G6", CultureInfo.InvariantCulture);
@@ -84,7 +98,7 @@ public static class RateStudy
     {
         var bandwidth = c.Bandwidth > 0 ? $"fixed h = {F(c.Bandwidth)}" : $"h = {F(c.BandwidthScale)}·N^(−1/(d+4))";
         var sb = new StringBuilder();
-        sb.AppendLine($"# Finite-particle rates: {c.Field} field" + (c.Field == "conservative" ? $", self term {c.SelfTerm}" : $", τ = {F(c.Temperature)}"));
+        sb.AppendLine($"# Finite-particle rates: {c.Field.Name()} field" + (c.Field == FieldKind.Conservative ? $", self term {c.SelfTerm.ToString().ToLowerInvariant()}" : $", τ = {F(c.Temperature)}"));
         sb.AppendLine();
         sb.AppendLine($"Target {c.Target}, start {c.Start}, {bandwidth}, anneal r = {F(c.Anneal)}, time T = {F(c.Time)}, "
             + $"N in {string.Join(", ", ns)}, {seeds} seed(s) each; {runs.Sum(r => r.Seconds):F0} s of runs in all.");

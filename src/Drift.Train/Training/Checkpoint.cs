@@ -8,18 +8,15 @@ using static TorchSharp.torch;
 namespace Drift.Train.Training;
 
 /// <summary>
-/// One file, <c>checkpoint.bin</c>, holds everything a run needs to continue bit-for-bit: the kind of run
+/// One file, <see cref="RunFiles.Checkpoint"/>, holds everything a run needs to continue bit-for-bit: the kind of run
 /// (points or images) and its config, the step, the wall time so far, the data standardisation (points),
 /// the RNG state, the weights of each module (an image run also keeps its EMA copy) and the optimizer
 /// state. It is written to a temporary file and renamed, so a crash mid-write leaves the last one intact.
 /// </summary>
 public sealed class Checkpoint
 {
-    public const string FileName = "checkpoint.bin";
     private const string Magic = "DRIFT-CHECKPOINT";
     private const int FormatVersion = 2;
-    public const string PointsKind = "points";
-    public const string ImagesKind = "images";
 
     private readonly byte[][] weights;
     private readonly byte[] optimizerState;
@@ -40,17 +37,14 @@ public sealed class Checkpoint
         this.optimizerState = optimizerState;
     }
 
-    /// <summary><see cref="PointsKind"/> or <see cref="ImagesKind"/>.</summary>
+    /// <summary>The kind of run that wrote it: the <see cref="IRunConfig.Kind"/> of its config.</summary>
     public string Kind { get; }
-    public bool IsImages => Kind == ImagesKind;
 
-    /// <summary>The config of a points run.</summary>
-    public TrainConfig Config => Kind == PointsKind ? TrainConfig.FromJson(configJson, path)
-        : throw new UserError($"{path} holds an image run; this needs a points run");
+    public bool Holds<T>() where T : IRunConfig => Kind == T.Kind;
 
-    /// <summary>The config of an image run.</summary>
-    public Images.ImageConfig ImageConfig => Kind == ImagesKind ? ConfigJson.Read<Images.ImageConfig>(configJson, path)
-        : throw new UserError($"{path} holds a points run; this needs an image run");
+    /// <summary>The run's config, when the run is of kind <typeparamref name="T"/>.</summary>
+    public T Config<T>() where T : IRunConfig => Holds<T>() ? ConfigJson.Read<T>(configJson, path)
+        : throw new UserError($"{path} holds a run of {Kind}; this needs a run of {T.Kind}");
 
     public long Step { get; }
     public double ElapsedSeconds { get; }
@@ -60,14 +54,14 @@ public sealed class Checkpoint
     /// <summary>The checkpoint file's path, for messages.</summary>
     public string FilePath => path;
 
-    public static bool Exists(string dir) => File.Exists(Path.Combine(dir, FileName));
+    public static bool Exists(string dir) => File.Exists(Path.Combine(dir, RunFiles.Checkpoint));
 
     public static void Save(string dir, string kind, string configJson, long step, double elapsedSeconds, Standardizer scale,
         Generator rng, IReadOnlyList<nn.Module> modules, OptimizerHelper optimizer)
     {
         if (modules.Any(HasNonFiniteWeights))
             throw new UserError($"training diverged by step {step}: the weights are no longer finite; the checkpoint on disk, if any, is kept");
-        AtomicFile.Write(Path.Combine(dir, FileName), tmp =>
+        AtomicFile.Write(Path.Combine(dir, RunFiles.Checkpoint), tmp =>
         {
             using var stream = File.Create(tmp);
             using var w = new BinaryWriter(stream, Encoding.UTF8);
@@ -92,9 +86,9 @@ public sealed class Checkpoint
 
     public static Checkpoint Load(string dir)
     {
-        var path = Path.Combine(dir, FileName);
+        var path = Path.Combine(dir, RunFiles.Checkpoint);
         if (!Directory.Exists(dir)) throw new UserError($"checkpoint folder not found: {dir}");
-        if (!File.Exists(path)) throw new UserError($"no checkpoint in {dir} (expected {FileName})");
+        if (!File.Exists(path)) throw new UserError($"no checkpoint in {dir} (expected {RunFiles.Checkpoint})");
         try
         {
             using var r = new BinaryReader(File.OpenRead(path), Encoding.UTF8);
@@ -102,7 +96,6 @@ public sealed class Checkpoint
             var version = r.ReadInt32();
             if (version != FormatVersion) throw new InvalidDataException($"format version {version}, this drift reads {FormatVersion}");
             var kind = r.ReadString();
-            if (kind is not (PointsKind or ImagesKind)) throw new InvalidDataException($"unknown run kind '{kind}'");
             var config = r.ReadString();
             var step = r.ReadInt64();
             var elapsed = r.ReadDouble();

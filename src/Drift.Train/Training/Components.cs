@@ -1,25 +1,12 @@
-using Drift.Loss;
 using Drift.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Drift.Train.Training;
 
-/// <summary>Builds the field, the generator and the device a config names.</summary>
+/// <summary>Builds the generator of a points config, and loads the device a config names.</summary>
 public static class Components
 {
-    /// <param name="progress">Fraction of the run done, for bandwidth annealing.</param>
-    public static IDriftField Field(TrainConfig c, double progress = 0) => c.Field switch
-    {
-        "conservative" => new ConservativeField(Annealed(c.Bandwidths, c, progress),
-            c.SelfTerm == "include" ? SelfTerm.Include : SelfTerm.Exclude, c.NormalizeScales),
-        "laplace" => new LaplaceField(Annealed(c.Temperatures, c, progress), c.NormalizeScales),
-        _ => throw new UserError($"unknown field '{c.Field}'"),
-    };
-
-    private static IEnumerable<double> Annealed(double[] scales, TrainConfig c, double progress) =>
-        scales.Select(s => s * c.ScaleAt(progress));
-
     public static MlpGenerator Generator(TrainConfig c, int dim) => new(c.NoiseDim, c.Width, c.Depth, dim);
 
     /// <summary>Loads libtorch for the named device, turning TorchSharp's loader failures (whose message

@@ -13,6 +13,8 @@ public static class ConfigJson
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        // Enums (field, self term) by their lower-case names, as the command line spells them.
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false) },
     };
 
     public static string Write<T>(T config) => JsonSerializer.Serialize(config, Options);

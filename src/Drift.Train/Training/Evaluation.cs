@@ -5,22 +5,19 @@ using static TorchSharp.torch;
 
 namespace Drift.Train.Training;
 
-/// <summary>One metric for generated samples and for an independent draw of data, both against the same
-/// held-out points.</summary>
-public sealed record MetricRow(string Metric, double Generated, double Floor);
-
 /// <summary>The low-dimensional evaluation shared by <c>drift eval</c> and <c>drift compare</c>.</summary>
 public static class Evaluation
 {
     /// <summary>n samples in data units from a checkpoint's generator, computed on <paramref name="device"/> (default the CPU).</summary>
     public static float[,] Generate(Checkpoint checkpoint, int n, long seed, Device? device = null)
     {
-        using var model = Components.Generator(checkpoint.Config, checkpoint.Scale.Mean.Length);
+        var config = checkpoint.Config<TrainConfig>();
+        using var model = Components.Generator(config, checkpoint.Scale.Mean.Length);
         checkpoint.LoadWeights(model);
         model.to(device ?? CPU);
         using var rng = new Generator((ulong)seed);
-        using var noise = torch.randn([n, checkpoint.Config.NoiseDim], generator: rng);
-        var samples = Trainer.Evaluate(model, checkpoint.Scale, noise, device ?? CPU);
+        using var noise = torch.randn([n, config.NoiseDim], generator: rng);
+        var samples = PointsTrainer.Generate(model, checkpoint.Scale, noise, device ?? CPU);
         using (var check = torch.tensor(samples))
             NonFiniteGuard.CheckSamples(check, checkpoint.FilePath);
         return samples;
@@ -28,7 +25,7 @@ public static class Evaluation
 
     /// <summary>Energy distance, unbiased MMD² (Gaussian kernels at 0.2, 0.5 and 1 times the held-out median
     /// distance), sliced W2² over 200 directions and, for the toy mixtures, mode coverage.</summary>
-    public static IReadOnlyList<MetricRow> LowDimensional(float[,] generated, PointData data, long seed)
+    public static IReadOnlyList<EvaluatedMetric> LowDimensional(float[,] generated, PointData data, long seed)
     {
         using var scope = torch.NewDisposeScope();
         var x = torch.tensor(generated);
@@ -37,7 +34,7 @@ public static class Evaluation
         using var rng = new Generator((ulong)seed);
         var median = torch.cdist(heldOut, heldOut).flatten().median().item<float>();
         double[] sigmas = [0.2 * median, 0.5 * median, median];
-        var rows = new List<MetricRow>
+        var rows = new List<EvaluatedMetric>
         {
             new("energy distance", EnergyDistance.Compute(x, heldOut), EnergyDistance.Compute(reference, heldOut)),
             new("MMD² (unbiased)", Mmd.Compute(x, heldOut, sigmas), Mmd.Compute(reference, heldOut, sigmas)),

@@ -1,18 +1,21 @@
+using Drift.Loss;
 using static Drift.Train.Training.ConfigJson;
 
 namespace Drift.Train.Training;
 
 /// <summary>Everything that defines a run. Written as config.json in every run folder and inside each
 /// checkpoint; <c>drift train --config</c> reads it back.</summary>
-public sealed record TrainConfig
+public sealed record TrainConfig : IRunConfig
 {
+    public static string Kind => "points";
+
     public string Data { get; init; } = "checkerboard";
-    public string Field { get; init; } = "conservative";
+    public FieldKind Field { get; init; } = FieldKind.Conservative;
     /// <summary>Conservative field bandwidths at the start of the run, in standardised data units.</summary>
     public double[] Bandwidths { get; init; } = [0.4, 0.8, 1.6, 3.2];
     /// <summary>Laplace field temperatures, in standardised data units.</summary>
     public double[] Temperatures { get; init; } = [0.05, 0.2, 0.5];
-    public string SelfTerm { get; init; } = "exclude";
+    public SelfTerm SelfTerm { get; init; } = SelfTerm.Exclude;
     /// <summary>Scale each bandwidth's or temperature's field to unit RMS before summing, so that every
     /// scale has a say (unscaled, the conservative field's 1/h² lets the smallest bandwidth drown the rest).</summary>
     public bool NormalizeScales { get; init; } = true;
@@ -24,7 +27,7 @@ public sealed record TrainConfig
     public double? Anneal { get; init; }
 
     /// <summary>This config with the field-dependent defaults written out, as it is saved.</summary>
-    public TrainConfig Resolved() => this with { Anneal = Anneal ?? (Field == "conservative" ? Math.Log(8) : 0) };
+    public TrainConfig Resolved() => this with { Anneal = Anneal ?? (Field == FieldKind.Conservative ? Math.Log(8) : 0) };
 
     public double ScaleAt(double progress) => Math.Exp(-(Anneal ?? 0) * progress);
     public double Eta { get; init; } = 1.0;
@@ -49,24 +52,20 @@ public sealed record TrainConfig
 
     public string ToJson() => ConfigJson.Write(this);
 
-    public static TrainConfig FromJson(string json, string origin) => ConfigJson.Read<TrainConfig>(json, origin);
+    /// <summary>Cosine decay from --lr to zero over the run: late steps average out the minibatch noise
+    /// in the field instead of chasing it.</summary>
+    public double LearningRateAt(long step) => LrSchedule == "constant" ? Lr : Lr * 0.5 * (1 + Math.Cos(Math.PI * step / Steps));
 
-    public static TrainConfig Load(string path) => ConfigJson.Load<TrainConfig>(path);
-
-    /// <summary>Throws a <see cref="UserError"/> naming the first bad value.</summary>
     public void Validate()
     {
-        if (Field is not ("conservative" or "laplace")) Fail($"unknown field '{Field}': use conservative or laplace");
-        if (SelfTerm is not ("exclude" or "include")) Fail($"unknown self term '{SelfTerm}': use exclude or include");
+        if (Train.Data.Images.ImageData.IsImageData(Data))
+            Fail($"--data {Data} is image data: train on it with drift train-images (or drift compare-images)");
+        this.ValidateField();
         if (LrSchedule is not ("cosine" or "constant")) Fail($"unknown learning-rate schedule '{LrSchedule}': use cosine or constant");
         if (Device is not ("cpu" or "cuda")) Fail($"unknown device '{Device}': use cpu or cuda");
         if (!(Eta > 0) || double.IsInfinity(Eta)) Fail($"--eta must be positive, got {Eta}");
         if (!(Lr > 0) || double.IsInfinity(Lr)) Fail($"--lr must be positive, got {Lr}");
         if (Anneal is { } r && (!(r >= 0) || double.IsInfinity(r))) Fail($"--anneal must be 0 or positive, got {r}");
-        var scales = Field == "conservative" ? ("--bandwidth", Bandwidths) : ("--temperature", Temperatures);
-        if (scales.Item2.Length == 0) Fail($"{scales.Item1} needs at least one value");
-        foreach (var s in scales.Item2)
-            if (!(s > 0) || double.IsInfinity(s)) Fail($"{scales.Item1} must be positive, got {s}");
         AtLeast("--steps", Steps, 1);
         AtLeast("--batch", Batch, 2);
         AtLeast("--positives", Positives, 0);

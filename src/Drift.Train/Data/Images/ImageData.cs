@@ -34,6 +34,16 @@ public sealed class ImageData : IDisposable
     public int Channels => Train.Channels;
     public int Size => Train.Height;
 
+    /// <summary>A dataset made in memory (benchmarks, tests), classes named by number.</summary>
+    public static ImageData InMemory(string name, ImageSet train, ImageSet test) => new(name, train, test, NumberedClasses(train, test), TimeSpan.Zero);
+
+    /// <summary>"0", "1", ...: one name for each label up to the largest either split uses.</summary>
+    private static string[] NumberedClasses(ImageSet train, ImageSet test)
+    {
+        var classes = (int)Math.Max(train.Labels.DefaultIfEmpty().Max(), test.Labels.DefaultIfEmpty().Max()) + 1;
+        return Enumerable.Range(0, classes).Select(c => c.ToString()).ToArray();
+    }
+
     /// <summary>Whether <c>--data</c> names image data rather than points.</summary>
     public static bool IsImageData(string spec) => spec == FashionMnist || Directory.Exists(spec);
 
@@ -61,9 +71,9 @@ public sealed class ImageData : IDisposable
         else
             throw new UserError($"{dir}: no image data found (expected MNIST-format IDX files, CIFAR-10 data_batch_*.bin, or PNG/JPEG images)");
 
-        var classes = (int)Math.Max(train.Labels.DefaultIfEmpty().Max(), test.Labels.DefaultIfEmpty().Max()) + 1;
-        if (names is null || names.Length < classes)
-            names = Enumerable.Range(0, classes).Select(c => c.ToString()).ToArray();
+        var numbered = NumberedClasses(train, test);
+        if (names is null || names.Length < numbered.Length)
+            names = numbered;
         if (size > 0 && size != train.Height)
             (train, test) = (Resized(train, size), Resized(test, size));
         return new ImageData(spec, train, test, names, timer.Elapsed);

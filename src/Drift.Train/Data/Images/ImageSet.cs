@@ -33,10 +33,6 @@ public sealed class ImageSet : IDisposable
 
     public static Tensor ToUnit(Tensor bytes) => bytes.to_type(ScalarType.Float32).div_(127.5).sub_(1);
 
-    /// <summary>Float images in [−1, 1] back to uint8, clamping what a generator puts outside.</summary>
-    public static Tensor ToBytes(Tensor unit) =>
-        unit.add(1).mul_(127.5).round_().clamp_(0, 255).to_type(ScalarType.Byte);
-
     /// <summary>uint8 images [N, C, H, W] brought to size×size: area averaging down, bilinear up.</summary>
     public static Tensor Resize(Tensor bytes, int size)
     {

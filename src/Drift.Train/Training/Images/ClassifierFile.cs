@@ -14,6 +14,11 @@ public static class ClassifierFile
     public const string FileName = "classifier.bin";
     private const string Magic = "DRIFT-CLASSIFIER-1";
 
+    /// <summary>checkpoints/&lt;role&gt;-&lt;dataset&gt;: where <c>drift classifier</c> (role classifier) and <c>drift encoder</c>
+    /// (role encoder) write, and where the image metrics look for the classifier unless told.</summary>
+    public static string DefaultDir(string data, string role = "classifier") =>
+        Path.Combine("checkpoints", $"{role}-{ImageEvaluation.DatasetName(data)}");
+
     public static void Save(string dir, ClassifierInfo info, Classifier model)
     {
         AtomicFile.Write(Path.Combine(dir, FileName), tmp =>

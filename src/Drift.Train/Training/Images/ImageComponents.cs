@@ -5,18 +5,9 @@ using static TorchSharp.torch;
 
 namespace Drift.Train.Training.Images;
 
-/// <summary>Builds the field, the generator and the optimizer an image config names.</summary>
+/// <summary>Builds the generator, the feature spaces and the optimizer an image config names.</summary>
 public static class ImageComponents
 {
-    /// <param name="multiplier">√D of the feature space: the config's scales are relative to it.</param>
-    public static IDriftField Field(ImageConfig c, double multiplier) => c.Field switch
-    {
-        "conservative" => new ConservativeField(c.Bandwidths.Select(h => h * multiplier),
-            c.SelfTerm == "include" ? SelfTerm.Include : SelfTerm.Exclude, c.NormalizeScales),
-        "laplace" => new LaplaceField(c.Temperatures.Select(t => t * multiplier), c.NormalizeScales),
-        _ => throw new UserError($"unknown field '{c.Field}'"),
-    };
-
     /// <summary>The generator of a config whose image shape and classes are set (by the trainer, from the data).</summary>
     public static ConvGenerator Generator(ImageConfig c)
     {
@@ -53,23 +44,4 @@ public static class ImageComponents
 
     public static TorchSharp.Modules.AdamW Optimizer(ImageConfig c, ConvGenerator model) =>
         torch.optim.AdamW(model.parameters(), c.Lr, beta1: 0.9, beta2: 0.99, weight_decay: c.WeightDecay);
-
-    /// <summary>Linear warm-up to --lr, then cosine decay to zero at the last step (or constant).</summary>
-    public static double LearningRate(ImageConfig c, long step)
-    {
-        if (step < c.Warmup) return c.Lr * (step + 1) / c.Warmup;
-        if (c.LrSchedule == "constant") return c.Lr;
-        var progress = (double)(step - c.Warmup) / Math.Max(1, c.Steps - c.Warmup);
-        return c.Lr * 0.5 * (1 + Math.Cos(Math.PI * Math.Min(1, progress)));
-    }
-
-    /// <summary>Moves each EMA weight a step towards the trained one. Early on the decay is lowered to
-    /// (1 + step)/(10 + step), so the average is not dominated by the random initial weights.</summary>
-    public static void UpdateEma(ConvGenerator ema, ConvGenerator model, double decay, long step)
-    {
-        using var noGrad = torch.no_grad();
-        var d = Math.Min(decay, (1.0 + step) / (10.0 + step));
-        foreach (var (e, p) in ema.parameters().Zip(model.parameters()))
-            e.mul_(d).add_(p.detach(), alpha: 1 - d);
-    }
 }

@@ -4,8 +4,10 @@ using static Drift.Train.Training.ConfigJson;
 namespace Drift.Train.Training.Images;
 
 /// <summary>Everything that defines an image run; written as config.json and inside each checkpoint.</summary>
-public sealed record ImageConfig
+public sealed record ImageConfig : IRunConfig
 {
+    public static string Kind => "images";
+
     public string Data { get; init; } = Train.Data.Images.ImageData.FashionMnist;
     /// <summary>Side in pixels; 0 keeps the dataset's own (the saved config holds the size used).</summary>
     public int ImageSize { get; init; }
@@ -13,12 +15,12 @@ public sealed record ImageConfig
     public int Channels { get; init; }
     /// <summary>Set from the data when a run starts, like <see cref="Channels"/>.</summary>
     public int Classes { get; init; }
-    public string Field { get; init; } = "conservative";
+    public FieldKind Field { get; init; } = FieldKind.Conservative;
     /// <summary>Relative to the feature space: h acts as h·√D once features are scaled to mean distance √D.</summary>
     public double[] Bandwidths { get; init; } = [0.1, 0.2, 0.4];
     /// <summary>Relative, like the bandwidths; the original paper's values.</summary>
     public double[] Temperatures { get; init; } = [0.02, 0.05, 0.2];
-    public string SelfTerm { get; init; } = "exclude";
+    public SelfTerm SelfTerm { get; init; } = SelfTerm.Exclude;
     public bool NormalizeScales { get; init; } = true;
     /// <summary>Spaces the field is computed in (see <see cref="ImageFeatures"/>, and <c>encoder</c>): each adds its own loss.</summary>
     public string[] Features { get; init; } = ["pixels", "mean2", "mean4"];
@@ -68,14 +70,24 @@ public sealed record ImageConfig
 
     public int PositiveCount => ClassPositives > 0 ? ClassPositives : ClassBatch;
 
-    public IReadOnlyList<double> Scales => Field == "conservative" ? Bandwidths : Temperatures;
+    /// <summary>The chosen field's scales. Written into config.json since the first image runs, so kept: their
+    /// configs and checkpoints must still load under the strict reader.</summary>
+    public IReadOnlyList<double> Scales => FieldSettings.Scales(this);
 
     public string ToJson() => ConfigJson.Write(this);
 
+    /// <summary>Linear warm-up to --lr, then cosine decay to zero at the last step (or constant).</summary>
+    public double LearningRateAt(long step)
+    {
+        if (step < Warmup) return Lr * (step + 1) / Warmup;
+        if (LrSchedule == "constant") return Lr;
+        var progress = (double)(step - Warmup) / Math.Max(1, Steps - Warmup);
+        return Lr * 0.5 * (1 + Math.Cos(Math.PI * Math.Min(1, progress)));
+    }
+
     public void Validate()
     {
-        if (Field is not ("conservative" or "laplace")) Fail($"unknown field '{Field}': use conservative or laplace");
-        if (SelfTerm is not ("exclude" or "include")) Fail($"unknown self term '{SelfTerm}': use exclude or include");
+        this.ValidateField();
         if (LrSchedule is not ("cosine" or "constant")) Fail($"unknown learning-rate schedule '{LrSchedule}': use cosine or constant");
         if (Device is not ("cpu" or "cuda")) Fail($"unknown device '{Device}': use cpu or cuda");
         foreach (var (name, v) in new[] { ("--eta", Eta), ("--lr", Lr) })
@@ -85,10 +97,6 @@ public sealed record ImageConfig
         if (!(WeightDecay >= 0)) Fail($"--weight-decay must be 0 or positive, got {WeightDecay}");
         if (!(ClipGrad >= 0)) Fail($"--clip-grad must be 0 or positive, got {ClipGrad}");
         if (!(Ema is >= 0 and < 1)) Fail($"--ema must be in [0, 1), got {Ema}");
-        var scales = Field == "conservative" ? ("--bandwidth", Bandwidths) : ("--temperature", Temperatures);
-        if (scales.Item2.Length == 0) Fail($"{scales.Item1} needs at least one value");
-        foreach (var s in scales.Item2)
-            if (!(s > 0) || double.IsInfinity(s)) Fail($"{scales.Item1} must be positive, got {s}");
         if (Features.Length == 0) Fail("--features needs at least one feature space");
         foreach (var f in Features.Where(f => f != EncoderSpace))
         {

@@ -15,7 +15,7 @@ public static class ImageEvaluation
 {
     private const ulong ReferenceSeed = 20261123;
 
-    public static IReadOnlyList<MetricRow> Compute(Tensor generated, long[] intended, ImageData data, ClassifierInfo info,
+    public static IReadOnlyList<EvaluatedMetric> Compute(Tensor generated, long[] intended, ImageData data, ClassifierInfo info,
         Drift.Models.Classifier classifier, Device device)
     {
         var n = (int)Math.Min(generated.shape[0], Math.Min(data.Test.Count, data.Train.Count));
@@ -32,7 +32,7 @@ public static class ImageEvaluation
         var (fp, fr) = PrecisionRecall.Compute(testF, trainF);
         var g = ClassHistogram.Compute(genP, testP, info.Classes, intended[..n]);
         var f = ClassHistogram.Compute(trainP, testP, info.Classes, trainIdx.Select(i => data.Train.Labels[i]).ToArray());
-        var rows = new List<MetricRow>
+        var rows = new List<EvaluatedMetric>
         {
             new($"FD-{DatasetName(info.Data)}", FrechetDistance.Compute(genF, testF), FrechetDistance.Compute(trainF, testF)),
             new("precision (k=3)", gp, fp),

@@ -11,7 +11,7 @@ public static class ImageSampling
     public static (Tensor Images, long[] Labels) Generate(Checkpoint checkpoint, int n, int? classLabel, double guidance, long seed,
         Device device, bool useEma = true, int batch = 1000)
     {
-        var config = checkpoint.ImageConfig;
+        var config = checkpoint.Config<ImageConfig>();
         if (classLabel is { } c && (!config.Conditional || c < 0 || c >= config.Classes))
             throw new UserError(config.Conditional ? $"--class {c}: the run has classes 0 to {config.Classes - 1}"
                 : "--class: this run's generator is unconditional");

@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Drift.Train.Cli;
+namespace Drift.Train.Bench;
 
 /// <summary>
 /// The most device memory in use while a benchmark runs, sampled from NVML about every millisecond.

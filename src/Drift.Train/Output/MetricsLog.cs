@@ -1,9 +1,9 @@
 using System.Globalization;
 
-namespace Drift.Train.Training;
+namespace Drift.Train.Output;
 
-/// <summary>One logged step. Energy (for images: FD) is set only on evaluation steps.</summary>
-public sealed record MetricsRow(long Step, double WallSeconds, double Loss, double VelocityRms, double[] ScaleRms, double? Energy);
+/// <summary>One row of metrics.csv. <paramref name="Metric"/> (energy distance for points, FD for images) is set only on evaluation steps.</summary>
+public sealed record LoggedStep(long Step, double WallSeconds, double Loss, double VelocityRms, double[] ScaleRms, double? Metric);
 
 /// <summary>
 /// metrics.csv of a run: step, wall_s, loss, velocity_rms, one rms column per scale, and the evaluated
@@ -13,41 +13,40 @@ public sealed record MetricsRow(long Step, double WallSeconds, double Loss, doub
 /// </summary>
 public sealed class MetricsLog
 {
-    public const string FileName = "metrics.csv";
     private readonly string path;
-    private readonly List<MetricsRow> rows = [];
+    private readonly List<LoggedStep> rows = [];
 
-    /// <param name="qualityColumn">Name of the evaluated metric's column: energy (points) or fd (images).</param>
-    public MetricsLog(string dir, IEnumerable<string> scaleNames, long resumeStep, string qualityColumn = "energy")
+    /// <param name="metricColumn">Name of the evaluated metric's column: energy (points) or fd (images).</param>
+    public MetricsLog(string path, IEnumerable<string> scaleNames, long resumeStep, string metricColumn)
     {
-        path = Path.Combine(dir, FileName);
+        this.path = path;
         Header = string.Join(',', new[] { "step", "wall_s", "loss", "velocity_rms" }
-            .Concat(scaleNames.Select(s => "rms_" + s)).Append(qualityColumn));
+            .Concat(scaleNames.Select(s => "rms_" + s)).Append(metricColumn));
         if (resumeStep > 0 && File.Exists(path))
             rows.AddRange(File.ReadLines(path).Skip(1).Where(l => l.Length > 0).Select(Parse).Where(r => r.Step <= resumeStep));
-        Output.AtomicFile.WriteText(path, string.Join('\n', rows.Select(ToLine).Prepend(Header)) + "\n");
+        AtomicFile.WriteText(path, string.Join('\n', rows.Select(ToLine).Prepend(Header)) + "\n");
     }
 
     private string Header { get; }
-    public IReadOnlyList<MetricsRow> Rows => rows;
+    public IReadOnlyList<LoggedStep> Rows => rows;
 
-    public void Append(MetricsRow row)
+    public void Append(LoggedStep row)
     {
         rows.Add(row);
         File.AppendAllText(path, ToLine(row) + "\n");
     }
 
-    private static string ToLine(MetricsRow r) => string.Join(',', new[] { r.Step.ToString(CultureInfo.InvariantCulture),
+    private static string ToLine(LoggedStep r) => string.Join(',', new[] { r.Step.ToString(CultureInfo.InvariantCulture),
             Format(r.WallSeconds), Format(r.Loss), Format(r.VelocityRms) }
-        .Concat(r.ScaleRms.Select(Format)).Append(r.Energy is { } e ? Format(e) : ""));
+        .Concat(r.ScaleRms.Select(Format)).Append(r.Metric is { } e ? Format(e) : ""));
 
-    private MetricsRow Parse(string line)
+    private LoggedStep Parse(string line)
     {
         var c = line.Split(',');
         if (c.Length != Header.Split(',').Length)
             throw new UserError($"{path}: a row does not match the header '{Header}'; the file was changed since the checkpoint");
         double D(string s) => double.Parse(s, CultureInfo.InvariantCulture);
-        return new MetricsRow(long.Parse(c[0], CultureInfo.InvariantCulture), D(c[1]), D(c[2]), D(c[3]),
+        return new LoggedStep(long.Parse(c[0], CultureInfo.InvariantCulture), D(c[1]), D(c[2]), D(c[3]),
             c[4..^1].Select(D).ToArray(), c[^1].Length > 0 ? D(c[^1]) : null);
     }
 

@@ -1,0 +1,19 @@
+namespace Drift.Loss;
+
+/// <summary>The one place a field kind becomes a field. Runs build their field here once; annealing and
+/// feature spaces then rescale it with <see cref="IDriftField.Scaled"/>.</summary>
+public static class DriftFields
+{
+    /// <param name="scales">Bandwidths (conservative) or temperatures (laplace).</param>
+    /// <param name="selfTerm">Conservative only: the Laplace field always masks self pairs.</param>
+    public static IDriftField Create(FieldKind kind, IEnumerable<double> scales, SelfTerm selfTerm = SelfTerm.Exclude,
+        bool normalizeScales = true, FieldChunking? chunking = null) => kind switch
+    {
+        FieldKind.Conservative => new ConservativeField(scales, selfTerm, normalizeScales, chunking),
+        FieldKind.Laplace => new LaplaceField(scales, normalizeScales, chunking),
+        _ => throw new ArgumentException($"unknown field kind {(int)kind}"),
+    };
+
+    /// <summary>The lower-case name configs and the command line use: conservative, laplace.</summary>
+    public static string Name(this FieldKind kind) => kind.ToString().ToLowerInvariant();
+}

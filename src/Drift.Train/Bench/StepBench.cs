@@ -1,0 +1,35 @@
+using Drift.Train.Data;
+using Drift.Train.Data.Images;
+using Drift.Train.Training;
+using Drift.Train.Training.Images;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Drift.Train.Bench;
+
+/// <summary>Whole training steps, timed through the trainers' own <see cref="TrainingLoop.TakeStep"/>: the step
+/// that training runs, not a copy of it.</summary>
+public static class StepBench
+{
+    /// <summary>The 2-D default (checkerboard, MLP 256×3, conservative, 4 bandwidths) at this batch size.</summary>
+    public static double PointsMs(int batch, Device device, int repeats)
+    {
+        var config = new TrainConfig { Batch = batch }.Resolved();
+        var data = PointData.Load(config.Data, config.EvalSamples, config.Standardize);
+        using var trainer = new PointsTrainer(config, data, data.Scale, device, outDir: "");
+        return Timing.MedianMs(() => trainer.Loop.TakeStep().Loss, device, repeats);
+    }
+
+    /// <summary>An image step of <paramref name="config"/> (28×28 grey, 10 classes) on random images: the step's cost
+    /// does not depend on what the pixels show.</summary>
+    public static (double Ms, long Parameters) ImageMs(ImageConfig config, Device device, int repeats)
+    {
+        const int perClass = 256;
+        using var g = new Generator(1);
+        var labels = Enumerable.Range(0, 10 * perClass).Select(i => (long)(i % 10)).ToArray();
+        using var data = ImageData.InMemory("random", new ImageSet(torch.randint(0, 256, new long[] { labels.Length, 1, 28, 28 }, dtype: ScalarType.Byte, generator: g), labels),
+            new ImageSet(torch.randint(0, 256, new long[] { 10, 1, 28, 28 }, dtype: ScalarType.Byte, generator: g), labels[..10]));
+        using var trainer = new ImageTrainer(config with { ImageSize = 28, Channels = 1, Classes = 10 }, data, device, outDir: "");
+        return (Timing.MedianMs(() => trainer.Loop.TakeStep().Loss, device, repeats), trainer.Parameters);
+    }
+}

@@ -1,0 +1,41 @@
+using System.CommandLine;
+using Drift.Loss;
+
+namespace Drift.Train.Cli;
+
+/// <summary>The runs of <c>drift compare</c> and <c>drift compare-images</c>: each field with seeds seed, seed+1, ...,
+/// each in its own folder, <c>&lt;out&gt;/runs/&lt;field&gt;-seed&lt;N&gt;</c>, none of which may hold a run yet.</summary>
+public sealed record ComparePlan(string Dir, FieldKind[] Fields, int Seeds, IReadOnlyList<(FieldKind Field, long Seed, string Dir)> Runs)
+{
+    public sealed record Options(Option<string> Fields, Option<int> Seeds, Option<string> Out);
+
+    public static Options AddOptions(Command command)
+    {
+        var options = new Options(
+            new Option<string>("--fields") { Description = "Comma-separated fields. Default conservative,laplace.", DefaultValueFactory = _ => "conservative,laplace" },
+            new Option<int>("--seeds") { Description = "Seeds per field (seed, seed+1, ...). Default 3.", DefaultValueFactory = _ => 3 },
+            new Option<string>("--out") { Description = "Report folder. Default checkpoints/compare-<data>." });
+        command.Options.Add(options.Fields);
+        command.Options.Add(options.Seeds);
+        command.Options.Add(options.Out);
+        return options;
+    }
+
+    /// <param name="dataName">Names the default folder, checkpoints/compare-&lt;data&gt;.</param>
+    public static ComparePlan Make(ParseResult parse, Options options, long firstSeed, string dataName)
+    {
+        var fields = parse.GetValue(options.Fields)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Select(f => ChoiceOption.Parse<FieldKind>(f, "field")).Distinct().ToArray();
+        if (fields.Length == 0) throw new UserError("--fields needs at least one field");
+        var seeds = parse.GetValue(options.Seeds);
+        if (seeds < 1) throw new UserError($"--seeds must be at least 1, got {seeds}");
+        var dir = parse.GetValue(options.Out) ?? Path.Combine("checkpoints", $"compare-{dataName}");
+        var runs = fields.SelectMany(f => Enumerable.Range(0, seeds).Select(s =>
+            (f, firstSeed + s, Path.Combine(dir, "runs", $"{f.Name()}-seed{firstSeed + s}")))).ToArray();
+        foreach (var run in runs)
+            if (RunFolder.HoldsRun(run.Item3)) throw new UserError($"{run.Item3} already holds a run; choose another --out");
+        return new ComparePlan(dir, fields, seeds, runs);
+    }
+
+    public string[] FieldNames => Fields.Select(f => f.Name()).ToArray();
+}

@@ -1,0 +1,99 @@
+using System.CommandLine;
+using Drift.Loss;
+using Drift.Train.Training;
+using Drift.Train.Training.Images;
+
+namespace Drift.Train.Cli;
+
+/// <summary>The options that map one-to-one onto a run config; those given on the command line override a
+/// --config file, which overrides the defaults.</summary>
+public static class ConfigOptions
+{
+    /// <summary>The options of <c>drift train</c> and <c>drift compare</c>, each onto a <see cref="TrainConfig"/> field.</summary>
+    public static ConfigBinder<TrainConfig> Points(Command command)
+    {
+        var binder = new ConfigBinder<TrainConfig>(command);
+        binder.Bind(new Option<string>("--data") { Description = "Toy set (checkerboard, swissroll, 8gaussians, 25gaussians, moons, rings) or a CSV file of points. Default checkerboard." },
+            (c, v) => c with { Data = v });
+        binder.Bind(ChoiceOption.Create<FieldKind>("--field", "field", "conservative (KDE-gradient) or laplace (displacement). Default conservative."),
+            (c, v) => c with { Field = v });
+        binder.Bind(new Option<double[]>("--bandwidth") { Description = "Conservative field bandwidths h at the start, in standardised units. Default 0.4 0.8 1.6 3.2 (annealed to 1/8 of that).", AllowMultipleArgumentsPerToken = true },
+            (c, v) => c with { Bandwidths = v });
+        binder.Bind(new Option<double[]>("--temperature") { Description = "Laplace field temperatures tau, in standardised units. Default 0.05 0.2 0.5.", AllowMultipleArgumentsPerToken = true },
+            (c, v) => c with { Temperatures = v });
+        binder.Bind(ChoiceOption.Create<SelfTerm>("--self-term", "self term", "Conservative field: exclude (default, keeps repulsion) or include (the theory's form) a sample's own kernel in the model KDE."),
+            (c, v) => c with { SelfTerm = v });
+        binder.Bind(new Option<bool>("--normalize-scales") { Description = "Scale each bandwidth's/temperature's field to unit RMS before summing. Default true." },
+            (c, v) => c with { NormalizeScales = v });
+        binder.Bind(new Option<bool>("--standardize") { Description = "Train in per-dimension standardised coordinates (default true); samples are always in data units." },
+            (c, v) => c with { Standardize = v });
+        binder.Bind(new Option<double>("--anneal") { Description = "Bandwidths/temperatures shrink as exp(-r*step/steps) over the run. Default: ln 8 = 2.079 for conservative, 0 (fixed) for laplace." },
+            (c, v) => c with { Anneal = v });
+        binder.Bind(new Option<double>("--eta") { Description = "Drift size: the loss regresses x onto x + eta*V. Default 1." }, (c, v) => c with { Eta = v });
+        binder.Bind(new Option<int>("--steps") { Description = "Training steps. Default 2000." }, (c, v) => c with { Steps = v });
+        binder.Bind(new Option<int>("--batch") { Description = "Generated samples per step. Default 1024." }, (c, v) => c with { Batch = v });
+        binder.Bind(new Option<int>("--positives") { Description = "Data samples per step. Default: as many as --batch." }, (c, v) => c with { Positives = v });
+        binder.Bind(new Option<double>("--lr") { Description = "Adam learning rate (peak). Default 2e-3." }, (c, v) => c with { Lr = v });
+        binder.Bind(new Option<string>("--lr-schedule") { Description = "cosine (default: decays to zero at the last step) or constant." },
+            (c, v) => c with { LrSchedule = v });
+        binder.Bind(new Option<long>("--seed") { Description = "Seed of the weights, noise and data draws. Default 0." }, (c, v) => c with { Seed = v });
+        binder.Bind(new Option<string>("--device") { Description = "cpu (default) or cuda." }, (c, v) => c with { Device = v });
+        binder.Bind(new Option<int>("--noise-dim") { Description = "Noise dimension. Default 8." }, (c, v) => c with { NoiseDim = v });
+        binder.Bind(new Option<int>("--width") { Description = "Generator MLP width. Default 256." }, (c, v) => c with { Width = v });
+        binder.Bind(new Option<int>("--depth") { Description = "Generator MLP hidden layers. Default 3." }, (c, v) => c with { Depth = v });
+        binder.Bind(new Option<int>("--log-every") { Description = "Steps between metric rows. Default 10." }, (c, v) => c with { LogEvery = v });
+        binder.Bind(new Option<int>("--eval-every") { Description = "Steps between energy-distance evaluations. Default 200." }, (c, v) => c with { EvalEvery = v });
+        binder.Bind(new Option<int>("--eval-samples") { Description = "Generated and held-out points per evaluation. Default 2000." }, (c, v) => c with { EvalSamples = v });
+        binder.Bind(new Option<int>("--checkpoint-every") { Description = "Steps between checkpoints (one is always written at the end). Default 500." }, (c, v) => c with { CheckpointEvery = v });
+        return binder;
+    }
+
+    /// <summary>The options of <c>drift train-images</c> and <c>drift compare-images</c>, each onto an <see cref="ImageConfig"/> field.</summary>
+    public static ConfigBinder<ImageConfig> Images(Command command)
+    {
+        var b = new ConfigBinder<ImageConfig>(command);
+        b.Bind(new Option<string>("--data") { Description = "fashion-mnist (default; Debian's dataset-fashion-mnist), a folder of MNIST-format IDX files, of CIFAR-10 binary batches, or of PNG/JPEG images (one subfolder per class, or flat)." },
+            (c, v) => c with { Data = v });
+        b.Bind(new Option<int>("--image-size") { Description = "Bring images to this side in pixels. Default: the dataset's own (32 for an image folder)." }, (c, v) => c with { ImageSize = v });
+        b.Bind(ChoiceOption.Create<FieldKind>("--field", "field", "conservative (default) or laplace."), (c, v) => c with { Field = v });
+        b.Bind(new Option<double[]>("--bandwidth") { Description = "Conservative bandwidths, relative to each feature space's mean distance √D. Default 0.1 0.2 0.4.", AllowMultipleArgumentsPerToken = true },
+            (c, v) => c with { Bandwidths = v });
+        b.Bind(new Option<double[]>("--temperature") { Description = "Laplace temperatures, relative like the bandwidths. Default 0.02 0.05 0.2.", AllowMultipleArgumentsPerToken = true },
+            (c, v) => c with { Temperatures = v });
+        b.Bind(ChoiceOption.Create<SelfTerm>("--self-term", "self term", "Conservative field: exclude (default) or include a sample's own kernel in the model KDE."),
+            (c, v) => c with { SelfTerm = v });
+        b.Bind(new Option<bool>("--normalize-scales") { Description = "Scale each bandwidth's/temperature's field to unit RMS before summing. Default true." }, (c, v) => c with { NormalizeScales = v });
+        b.Bind(new Option<string[]>("--features") { Description = "Feature spaces of the field: pixels, meanK (K×K patch means), stdK (patch stds), encoder (with --encoder). Default pixels mean2 mean4.", AllowMultipleArgumentsPerToken = true },
+            (c, v) => c with { Features = v });
+        b.Bind(new Option<string>("--encoder") { Description = "Folder of a frozen feature encoder (drift encoder) for the 'encoder' feature space." }, (c, v) => c with { Encoder = v });
+        b.Bind(new Option<bool>("--conditional") { Description = "Class-conditional generator with per-class positives and negatives. Default true." }, (c, v) => c with { Conditional = v });
+        b.Bind(new Option<double>("--guidance-max") { Description = "Classifier-free guidance: train at scales α drawn from [1, this], unconditional data mixed into the negatives at 1 − 1/α. Default 1 (off)." },
+            (c, v) => c with { GuidanceMax = v });
+        b.Bind(new Option<int>("--unconditional-negatives") { Description = "Unconditional data images per class per step when guidance is on. Default 32." },
+            (c, v) => c with { UnconditionalNegatives = v });
+        b.Bind(new Option<double>("--eta") { Description = "Drift size. Default 1." }, (c, v) => c with { Eta = v });
+        b.Bind(new Option<int>("--steps") { Description = "Training steps. Default 2000." }, (c, v) => c with { Steps = v });
+        b.Bind(new Option<int>("--class-batch") { Description = "Generated images per class per step. Default 64." }, (c, v) => c with { ClassBatch = v });
+        b.Bind(new Option<int>("--class-positives") { Description = "Data images per class per step. Default: as many as --class-batch." }, (c, v) => c with { ClassPositives = v });
+        b.Bind(new Option<int>("--classes-per-step") { Description = "Classes drawn each step. Default: all." }, (c, v) => c with { ClassesPerStep = v });
+        b.Bind(new Option<double>("--lr") { Description = "AdamW peak learning rate. Default 1e-3." }, (c, v) => c with { Lr = v });
+        b.Bind(new Option<string>("--lr-schedule") { Description = "cosine (default) or constant, after the warm-up." }, (c, v) => c with { LrSchedule = v });
+        b.Bind(new Option<int>("--warmup") { Description = "Linear learning-rate warm-up steps. Default 100." }, (c, v) => c with { Warmup = v });
+        b.Bind(new Option<double>("--weight-decay") { Description = "AdamW weight decay. Default 0.01." }, (c, v) => c with { WeightDecay = v });
+        b.Bind(new Option<double>("--clip-grad") { Description = "Clip the gradient norm to this; 0 turns it off. Default 1." }, (c, v) => c with { ClipGrad = v });
+        b.Bind(new Option<double>("--ema") { Description = "Decay of the EMA weights used for sampling; 0 samples the trained weights. Default 0.999." }, (c, v) => c with { Ema = v });
+        b.Bind(new Option<int>("--noise-dim") { Description = "Noise dimension. Default 64." }, (c, v) => c with { NoiseDim = v });
+        b.Bind(new Option<int>("--width") { Description = "Generator channels at full resolution (2× and 4× at the coarser stages). Default 64 (about 2M parameters at 28 px)." }, (c, v) => c with { Width = v });
+        b.Bind(new Option<long>("--seed") { Description = "Seed of the weights, noise and data draws. Default 0." }, (c, v) => c with { Seed = v });
+        b.Bind(new Option<string>("--device") { Description = "cpu (default) or cuda." }, (c, v) => c with { Device = v });
+        b.Bind(new Option<bool>("--tf32") { Description = "TF32 matmuls and convolutions on CUDA. Default true." }, (c, v) => c with { Tf32 = v });
+        b.Bind(new Option<string>("--classifier") { Description = "Folder of a metric classifier (drift classifier): log FD-<dataset> of the EMA generator every --eval-every steps. Default: none." },
+            (c, v) => c with { Classifier = v });
+        b.Bind(new Option<int>("--eval-every") { Description = "Steps between FD evaluations (with --classifier). Default 250." }, (c, v) => c with { EvalEvery = v });
+        b.Bind(new Option<int>("--eval-samples") { Description = "Generated and test images per FD evaluation. Default 1000." }, (c, v) => c with { EvalSamples = v });
+        b.Bind(new Option<int>("--log-every") { Description = "Steps between metric rows. Default 10." }, (c, v) => c with { LogEvery = v });
+        b.Bind(new Option<int>("--grid-every") { Description = "Steps between sample grids (grid.png and grids/step-N.png, EMA weights). Default 250." }, (c, v) => c with { GridEvery = v });
+        b.Bind(new Option<int>("--checkpoint-every") { Description = "Steps between checkpoints (one is always written at the end). Default 500." }, (c, v) => c with { CheckpointEvery = v });
+        return b;
+    }
+}

@@ -1,0 +1,21 @@
+namespace Drift.Train.Output;
+
+/// <summary>The files of a run folder: the one place their names are spelled.</summary>
+public static class RunFiles
+{
+    /// <summary>Everything needed to continue or sample the run (<c>Training.Checkpoint</c>).</summary>
+    public const string Checkpoint = "checkpoint.bin";
+    public const string Config = "config.json";
+    public const string Metrics = "metrics.csv";
+    public const string TensorBoard = "tensorboard";
+    /// <summary>Points: data against generated samples, and the curves of the run.</summary>
+    public const string SamplesPlot = "samples.png";
+    public const string CurvesPlot = "curves.png";
+    /// <summary>Images: the newest sample grid, and every one in <see cref="GridFolder"/>.</summary>
+    public const string Grid = "grid.png";
+    public const string GridFolder = "grids";
+    /// <summary>What <c>drift eval</c> writes unless told otherwise.</summary>
+    public const string Eval = "eval.json";
+
+    public static string GridAt(long step) => Path.Combine(GridFolder, $"step-{step:D6}.png");
+}

@@ -1,0 +1,127 @@
+using Drift.Loss;
+using Drift.Metrics;
+using Drift.Models;
+using Drift.Train.Data;
+using Drift.Train.Output;
+using Microsoft.Extensions.Logging;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Drift.Train.Training;
+
+/// <param name="Energy">Energy distance of the final samples to held-out data.</param>
+/// <param name="Floor">The same for an independent draw of training data: what a perfect generator scores.</param>
+/// <param name="Metrics">Every logged row of the run, the evaluations included.</param>
+public sealed record TrainResult(string OutDir, long Step, bool Interrupted, double Energy, double Floor, double WallSeconds,
+    IReadOnlyList<LoggedStep> Metrics);
+
+/// <summary>A points run: an MLP generator trained on 2-D toy data or a CSV of points, judged by the energy
+/// distance to held-out data. One step draws noise and positives, generates, and takes the drift loss of the
+/// field at this step's annealed scale.</summary>
+public sealed class PointsTrainer : ITrainingTask, IDisposable
+{
+    private const ulong EvalNoiseSeed = 0x5EED_E7A1;
+    private readonly TrainConfig config;
+    private readonly PointData data;
+    private readonly MlpGenerator model;
+    private readonly Adam optimizer;
+    private readonly Generator rng;
+    private readonly IDriftField field;
+    private readonly Standardizer scale;
+    private readonly Device device;
+    private readonly Tensor evalNoise;
+    private readonly string outDir;
+    private float[,]? samples;
+
+    /// <summary>The generator (weights from <see cref="TrainConfig.Seed"/>), its optimizer and the field of a
+    /// validated, resolved config, and the loop that trains them.</summary>
+    /// <param name="scale">The data standardisation: the data's own, or a resumed checkpoint's.</param>
+    public PointsTrainer(TrainConfig config, PointData data, Standardizer scale, Device device, string outDir)
+    {
+        this.config = config;
+        this.data = data;
+        this.scale = scale;
+        this.device = device;
+        this.outDir = outDir;
+        torch.manual_seed(config.Seed);
+        model = Components.Generator(config, data.Dim);
+        model.to(device);
+        optimizer = torch.optim.Adam(model.parameters(), config.Lr);
+        rng = new Generator((ulong)config.Seed);
+        field = config.BuildField();
+        using var evalRng = new Generator(EvalNoiseSeed);
+        evalNoise = torch.randn([data.HeldOut.shape[0], config.NoiseDim], generator: evalRng);
+        Floor = EnergyDistance.Compute(data.Reference, data.HeldOut);
+        Loop = new TrainingLoop(this, model, optimizer, rng, config.LearningRateAt);
+    }
+
+    public TrainingLoop Loop { get; }
+
+    /// <summary>Energy distance of an independent draw of data to the held-out points.</summary>
+    public double Floor { get; }
+
+    public DriftLossResult Loss(long step, Generator rng)
+    {
+        var noise = torch.randn([config.Batch, config.NoiseDim], generator: rng).to(device);
+        var positives = data.Sample(config.PositiveCount, rng).to(device);
+        var x = model.forward(noise);
+        return DriftLoss.Compute(field.Scaled(config.ScaleAt((double)step / config.Steps)), x, positives, config.Eta);
+    }
+
+    public double? Evaluate()
+    {
+        samples = Generate(model, scale, evalNoise, device);
+        return EnergyDistance.Compute(torch.tensor(samples), data.HeldOut);
+    }
+
+    public void AfterStep(long step, SummaryWriter board) { }
+
+    public void AfterCheckpoint(long step, IReadOnlyList<LoggedStep> rows, SummaryWriter board)
+    {
+        samples ??= Generate(model, scale, evalNoise, device);
+        var title = $"{data.Name}, {config.Field.Name()}, step {step}";
+        Plots.Samples(Path.Combine(outDir, RunFiles.SamplesPlot), PointData.ToArray(data.HeldOut), samples, title);
+        var labels = config.Scales().Select(s => config.Anneal > 0 ? $"{s:g3} → {s * config.ScaleAt(1):g3}" : $"{s:g3}").ToArray();
+        Plots.Curves(Path.Combine(outDir, RunFiles.CurvesPlot), rows, labels, Floor, data.Name);
+        TensorBoard.AddPng(board, "samples", Path.Combine(outDir, RunFiles.SamplesPlot), step);
+    }
+
+    public void Dispose()
+    {
+        model.Dispose();
+        optimizer.Dispose();
+        rng.Dispose();
+        evalNoise.Dispose();
+    }
+
+    public static TrainResult Run(TrainConfig config, string outDir, Checkpoint? resume, ILogger log, Action<StepReport> onStep, CancellationToken cancel)
+    {
+        config = config.Resolved();
+        config.Validate();
+        var device = Components.Device(config.Device);
+        var loadTimer = System.Diagnostics.Stopwatch.StartNew();
+        var data = PointData.Load(config.Data, config.EvalSamples, config.Standardize);
+        var scale = resume?.Scale ?? data.Scale;
+        if (scale.Mean.Length != data.Dim)
+            throw new UserError($"the data now has {data.Dim} dimensions, the checkpoint {scale.Mean.Length}");
+        log.LogInformation("data {Name}: d={Dim}, {Held} held-out points, loaded in {Ms} ms", data.Name, data.Dim,
+            data.HeldOut.shape[0], loadTimer.ElapsedMilliseconds);
+
+        using var trainer = new PointsTrainer(config, data, scale, device, outDir);
+        log.LogInformation("{Field} field, scales {Scales}, generator MLP {Width}x{Depth} ({Params:N0} parameters), device {Device}",
+            config.Field.Name(), string.Join(",", config.Scales()), config.Width, config.Depth, trainer.model.parameters().Sum(p => p.numel()), device.type);
+        var scaleNames = config.Scales().Select(s => s.ToString("R", System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        var result = trainer.Loop.Run(new RunRecord(outDir, TrainConfig.Kind, config.ToJson(), scale, scaleNames, "energy"),
+            new LoopSchedule(config.Steps, config.LogEvery, config.EvalEvery, config.CheckpointEvery), resume, log, onStep, cancel);
+        return new TrainResult(outDir, result.Step, result.Interrupted, result.Metric, trainer.Floor, result.WallSeconds, result.Rows);
+    }
+
+    /// <summary>Generates from <paramref name="noise"/>, in data units, on the CPU.</summary>
+    public static float[,] Generate(nn.Module<Tensor, Tensor> model, Standardizer scale, Tensor noise, Device device)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        return PointData.ToArray(scale.Denormalize(model.forward(noise.to(device))).cpu());
+    }
+}

@@ -1,0 +1,18 @@
+namespace Drift.Train.Training;
+
+/// <summary>What every run config (<see cref="TrainConfig"/>, <see cref="Images.ImageConfig"/>) offers the run
+/// folder, the checkpoint and the commands, so that they handle both kinds of run with one code path.</summary>
+public interface IRunConfig : IFieldSettings
+{
+    /// <summary>The kind of run a checkpoint records: points or images.</summary>
+    static abstract string Kind { get; }
+
+    string Data { get; }
+    int Steps { get; }
+    string Device { get; }
+
+    string ToJson();
+
+    /// <summary>Throws a <see cref="UserError"/> naming the first bad value.</summary>
+    void Validate();
+}

@@ -1,0 +1,155 @@
+using System.Diagnostics;
+using Drift.Loss;
+using Drift.Train.Data;
+using Drift.Train.Output;
+using Microsoft.Extensions.Logging;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Drift.Train.Training;
+
+/// <summary>What the loop tells whoever shows progress, after every step. <paramref name="Metric"/> is set on evaluation steps.</summary>
+public readonly record struct StepReport(long Step, long Steps, double? Loss, double? Metric);
+
+/// <summary>What differs between a points run and an image run. The <see cref="TrainingLoop"/> does everything else.</summary>
+public interface ITrainingTask
+{
+    /// <summary>Draws the step's batch from <paramref name="rng"/>, generates, and returns the drift loss (with gradient to the generator).</summary>
+    DriftLossResult Loss(long step, Generator rng);
+
+    /// <summary>The evaluated metric of the current weights (energy distance, FD), or null when the run has none.</summary>
+    double? Evaluate();
+
+    /// <summary>Pictures written after each step on the task's own schedule (image grids), to files and <paramref name="board"/>.</summary>
+    void AfterStep(long step, SummaryWriter board);
+
+    /// <summary>Pictures written with each checkpoint (points: samples and curves), from the rows logged so far.</summary>
+    void AfterCheckpoint(long step, IReadOnlyList<LoggedStep> rows, SummaryWriter board);
+}
+
+/// <summary>Where a run is recorded and what it logs: the checkpoint's kind and config, the data scale, and the
+/// names of the metrics.csv columns (one per field scale, and the evaluated metric's).</summary>
+public sealed record RunRecord(string Dir, string Kind, string ConfigJson, Standardizer Scale, IReadOnlyList<string> ScaleNames, string Metric);
+
+public sealed record LoopSchedule(long Steps, int LogEvery, int EvalEvery, int CheckpointEvery);
+
+/// <param name="Metric">The last evaluated metric, NaN when none was.</param>
+/// <param name="SessionSeconds">Wall time of this session alone, and <paramref name="SessionSteps"/> its steps (a resumed run counts from its checkpoint).</param>
+public sealed record LoopResult(long Step, bool Interrupted, double WallSeconds, double SessionSeconds, long SessionSteps, double Metric,
+    IReadOnlyList<LoggedStep> Rows);
+
+/// <summary>
+/// The one training loop, for points and images alike. A step: the task draws a batch and computes the drift
+/// loss; the loop sets the learning rate, back-propagates, stops on a non-finite value, clips, takes the
+/// optimizer step and moves the EMA weights. Around the steps: evaluation, metrics.csv and TensorBoard rows,
+/// checkpoints on a schedule, Ctrl+C (a checkpoint, then stop) and resume.
+/// </summary>
+public sealed class TrainingLoop(ITrainingTask task, nn.Module model, OptimizerHelper optimizer, Generator rng, Func<long, double> learningRate)
+{
+    private long? lastSaved;
+
+    /// <summary>The sampling copy of the model whose weights trail it (image runs); null: none.</summary>
+    public nn.Module? Ema { get; init; }
+    public double EmaDecay { get; init; }
+    /// <summary>Gradient norm clip; 0: none.</summary>
+    public double ClipGrad { get; init; }
+    /// <summary>Steps taken so far (set by resume).</summary>
+    public long Step { get; private set; }
+
+    /// <summary>One optimizer step, the one <c>drift bench</c> times. Returns the step's loss and field diagnostics.</summary>
+    public DriftLossResult TakeStep()
+    {
+        var drift = task.Loss(Step, rng);
+        foreach (var group in optimizer.ParamGroups)
+            group.LearningRate = learningRate(Step);
+        optimizer.zero_grad();
+        drift.Loss.backward();
+        NonFiniteGuard.Check(Step, drift.Loss, drift.VelocityRms, NonFiniteGuard.GradientNorm(model.parameters()), lastSaved);
+        if (ClipGrad > 0)
+            nn.utils.clip_grad_norm_(model.parameters(), ClipGrad);
+        optimizer.step();
+        if (Ema is not null)
+            UpdateEma(Ema, model, EmaDecay, Step);
+        Step++;
+        return drift;
+    }
+
+    public LoopResult Run(RunRecord run, LoopSchedule schedule, Checkpoint? resume, ILogger log, Action<StepReport> onStep, CancellationToken cancel)
+    {
+        nn.Module[] modules = Ema is null ? [model] : [model, Ema];
+        var wallBefore = 0.0;
+        if (resume is not null)
+        {
+            for (var i = 0; i < modules.Length; i++)
+                resume.LoadWeights(modules[i], i);
+            resume.LoadOptimizer(optimizer);
+            resume.LoadRng(rng);
+            Step = resume.Step;
+            wallBefore = resume.ElapsedSeconds;
+            lastSaved = resume.Step;
+            log.LogInformation("resuming {Dir} at step {Step}", run.Dir, Step);
+        }
+        Directory.CreateDirectory(run.Dir);
+        AtomicFile.WriteText(Path.Combine(run.Dir, RunFiles.Config), run.ConfigJson);
+        var metrics = new MetricsLog(Path.Combine(run.Dir, RunFiles.Metrics), run.ScaleNames, Step, run.Metric);
+        var board = TensorBoard.Open(run.Dir);
+
+        var timer = Stopwatch.StartNew();
+        double Wall() => wallBefore + timer.Elapsed.TotalSeconds;
+        void Save()
+        {
+            Checkpoint.Save(run.Dir, run.Kind, run.ConfigJson, Step, Wall(), run.Scale, rng, modules, optimizer);
+            lastSaved = Step;
+            task.AfterCheckpoint(Step, metrics.Rows, board);
+        }
+        var startStep = Step;
+        var metric = double.NaN;
+        var interrupted = false;
+        while (Step < schedule.Steps)
+        {
+            if (cancel.IsCancellationRequested) { interrupted = true; break; }
+            using (var scope = torch.NewDisposeScope())
+            {
+                var drift = TakeStep();
+                var last = Step == schedule.Steps;
+                var evaluated = Step % schedule.EvalEvery == 0 || last ? task.Evaluate() : null;
+                metric = evaluated ?? metric;
+                double? loss = null;
+                if (evaluated is not null || Step % schedule.LogEvery == 0 || last)
+                {
+                    loss = drift.Loss.item<float>();
+                    var rms = drift.ScaleRms.cpu().flatten().data<float>().Select(v => (double)v).ToArray();
+                    var row = new LoggedStep(Step, Wall(), loss.Value, drift.VelocityRms.item<float>(), rms, evaluated);
+                    metrics.Append(row);
+                    TensorBoard.AddRow(board, row, run.ScaleNames, run.Metric);
+                }
+                onStep(new StepReport(Step, schedule.Steps, loss, evaluated));
+            }
+            // TorchSharp's Adam(W).step leaves some temporaries to the finalizer, outside any dispose scope;
+            // the GC does not see their native memory, so without this a run grows by megabytes a step.
+            if (Step % 10 == 0)
+            {
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+            }
+            task.AfterStep(Step, board);
+            if (Step % schedule.CheckpointEvery == 0 || Step == schedule.Steps)
+                Save();
+        }
+        if (interrupted)
+            Save();
+        var session = timer.Elapsed.TotalSeconds;
+        return new LoopResult(Step, interrupted, Wall(), session, Step - startStep, metric, metrics.Rows);
+    }
+
+    /// <summary>Moves each EMA weight a step towards the trained one. Early on the decay is lowered to
+    /// (1 + step)/(10 + step), so the average is not dominated by the random initial weights.</summary>
+    private static void UpdateEma(nn.Module ema, nn.Module model, double decay, long step)
+    {
+        using var noGrad = torch.no_grad();
+        var d = Math.Min(decay, (1.0 + step) / (10.0 + step));
+        foreach (var (e, p) in ema.parameters().Zip(model.parameters()))
+            e.mul_(d).add_(p.detach(), alpha: 1 - d);
+    }
+}
