@@ -116,7 +116,7 @@ public class CliTests
         var csv = Path.Combine(dir, "samples.csv");
         (code, _, err) = Run("sample", "--checkpoint", dir, "--n", "123", "--out", csv, "--seed", "5");
         Assert.True(code == 0, err);
-        var points = Drift.Train.Data.CsvPoints.Read(csv);
+        var points = Drift.Data.CsvPoints.Read(csv);
         Assert.Equal(123, points.GetLength(0));
         Assert.Equal(2, points.GetLength(1));
         var png = Path.Combine(dir, "samples-5.png");

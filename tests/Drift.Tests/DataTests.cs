@@ -1,5 +1,5 @@
-using Drift.Train;
-using Drift.Train.Data;
+using Drift.Data;
+using Drift.Train.Output;
 using TorchSharp;
 using static Drift.Tests.Tensors;
 using static TorchSharp.torch;
@@ -72,9 +72,9 @@ public class DataTests
     public void CsvRoundTripsThroughWrite()
     {
         var (g, _) = Fresh();
-        var points = Drift.Train.Data.PointData.ToArray(torch.randn([20, 3], generator: g));
+        var points = Drift.Data.PointData.ToArray(torch.randn([20, 3], generator: g));
         var path = Path.Combine(Path.GetTempPath(), $"drift-{Guid.NewGuid():N}.csv");
-        CsvPoints.Write(path, points);
+        PointFiles.Csv(path, points);
         Assert.Equal(points, CsvPoints.Read(path));
     }
 
@@ -88,26 +88,26 @@ public class DataTests
     public void CsvProblemsNameTheFileAndLine(string text, string message)
     {
         var path = TempFile(text);
-        var e = Assert.Throws<UserError>(() => CsvPoints.Read(path));
+        var e = Assert.Throws<DataError>(() => CsvPoints.Read(path));
         Assert.Contains(path, e.Message);
         Assert.Contains(message, e.Message);
     }
 
     [Fact]
-    public void MissingCsvAndUnknownNamesAreUserErrors()
+    public void MissingCsvAndUnknownNamesAreDataErrors()
     {
-        Assert.Contains("not found", Assert.Throws<UserError>(() => CsvPoints.Read("/nonexistent/points.csv")).Message);
-        Assert.Contains("unknown dataset 'spiral'", Assert.Throws<UserError>(() => PointData.Load("spiral", 100, true)).Message);
-        Assert.Contains("not found", Assert.Throws<UserError>(() => PointData.Load("/nonexistent/p.csv", 100, true)).Message);
+        Assert.Contains("not found", Assert.Throws<DataError>(() => CsvPoints.Read("/nonexistent/points.csv")).Message);
+        Assert.Contains("unknown dataset 'spiral'", Assert.Throws<DataError>(() => PointData.Load("spiral", 100, true)).Message);
+        Assert.Contains("not found", Assert.Throws<DataError>(() => PointData.Load("/nonexistent/p.csv", 100, true)).Message);
     }
 
     [Fact]
     public void CsvDataHoldsOutAFifthAndStandardisesOnTheRest()
     {
         var (g, seed) = Fresh();
-        var raw = Drift.Train.Data.PointData.ToArray(torch.randn([100, 3], generator: g) * 5 + 10);
+        var raw = Drift.Data.PointData.ToArray(torch.randn([100, 3], generator: g) * 5 + 10);
         var path = Path.Combine(Path.GetTempPath(), $"drift-{Guid.NewGuid():N}.csv");
-        CsvPoints.Write(path, raw);
+        PointFiles.Csv(path, raw);
         var data = PointData.Load(path, 1000, standardize: true);
         Assert.Equal(3, data.Dim);
         Assert.Equal(20, data.HeldOut.shape[0]);

@@ -1,5 +1,5 @@
-using Drift.Train;
-using Drift.Train.Data.Images;
+using Drift.Data;
+using Drift.Data.Images;
 using StbImageWriteSharp;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -72,7 +72,7 @@ public sealed class ImageDataTests : IDisposable
 
     private void AssertFails(string what, string file)
     {
-        var e = Assert.Throws<UserError>(() => ImageData.Load(dir).Dispose());
+        var e = Assert.Throws<DataError>(() => ImageData.Load(dir).Dispose());
         Assert.Contains(what, e.Message);
         Assert.Contains(file, e.Message);
         Assert.DoesNotContain('\n', e.Message);
@@ -148,7 +148,7 @@ public sealed class ImageDataTests : IDisposable
     [Fact]
     public void MissingAndEmptyFoldersFailInOneLine()
     {
-        Assert.Contains("not found", Assert.Throws<UserError>(() => ImageData.Load(Path.Combine(dir, "nothing"))).Message);
-        Assert.Contains("no image data", Assert.Throws<UserError>(() => ImageData.Load(dir)).Message);
+        Assert.Contains("not found", Assert.Throws<DataError>(() => ImageData.Load(Path.Combine(dir, "nothing"))).Message);
+        Assert.Contains("no image data", Assert.Throws<DataError>(() => ImageData.Load(dir)).Message);
     }
 }

@@ -1,6 +1,6 @@
 using Drift.Train.Output;
 using Drift.Loss;
-using Drift.Train.Data.Images;
+using Drift.Data.Images;
 using Drift.Train.Training;
 using Drift.Train.Training.Images;
 using Microsoft.Extensions.Logging.Abstractions;

@@ -1,5 +1,5 @@
-using Drift.Train.Data;
-using Drift.Train.Data.Images;
+using Drift.Data;
+using Drift.Data.Images;
 using Drift.Train.Training;
 using Drift.Train.Training.Images;
 using TorchSharp;

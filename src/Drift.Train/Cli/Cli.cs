@@ -35,7 +35,7 @@ public static class Cli
         {
             return body();
         }
-        catch (UserError e)
+        catch (Exception e) when (e is UserError or Drift.Data.DataError)
         {
             if (Environment.GetEnvironmentVariable("DRIFT_DEBUG") == "1") Console.Error.WriteLine(e.InnerException ?? e);
             return Fail(e.Message, UsageError);

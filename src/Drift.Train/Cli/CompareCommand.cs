@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Drift.Loss;
-using Drift.Train.Data;
+using Drift.Data;
 using Drift.Train.Output;
 using Drift.Train.Training;
 using Microsoft.Extensions.Logging;

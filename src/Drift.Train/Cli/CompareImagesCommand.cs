@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Drift.Loss;
-using Drift.Train.Data.Images;
+using Drift.Data.Images;
 using Drift.Train.Output;
 using Drift.Train.Training;
 using Drift.Train.Training.Images;

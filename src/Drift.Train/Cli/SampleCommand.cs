@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Drift.Loss;
-using Drift.Train.Data;
+using Drift.Data;
 using Drift.Train.Output;
 using Drift.Train.Training;
 using Drift.Train.Training.Images;
@@ -43,7 +43,7 @@ public static class SampleCommand
             var points = Evaluation.Generate(checkpoint, n, parse.GetValue(seed), dev);
 
             if (format == ".csv")
-                CsvPoints.Write(path, points);
+                PointFiles.Csv(path, points);
             else
                 Plots.Samples(path, ReferenceOrEmpty(config, points.GetLength(1)), points,
                     $"{config.Data}, {config.Field.Name()}, step {checkpoint.Step}, {n} samples");

@@ -1,5 +1,5 @@
 using System.Text;
-using Drift.Train.Data;
+using Drift.Data;
 using Drift.Train.Output;
 using TorchSharp;
 using TorchSharp.Modules;

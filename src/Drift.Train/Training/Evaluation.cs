@@ -1,5 +1,5 @@
 using Drift.Metrics;
-using Drift.Train.Data;
+using Drift.Data;
 using TorchSharp;
 using static TorchSharp.torch;
 

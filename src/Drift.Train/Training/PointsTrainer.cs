@@ -1,7 +1,7 @@
 using Drift.Loss;
 using Drift.Metrics;
 using Drift.Models;
-using Drift.Train.Data;
+using Drift.Data;
 using Drift.Train.Output;
 using Microsoft.Extensions.Logging;
 using TorchSharp;

@@ -58,7 +58,7 @@ public sealed record TrainConfig : IRunConfig
 
     public void Validate()
     {
-        if (Train.Data.Images.ImageData.IsImageData(Data))
+        if (Drift.Data.Images.ImageData.IsImageData(Data))
             Fail($"--data {Data} is image data: train on it with drift train-images (or drift compare-images)");
         this.ValidateField();
         if (LrSchedule is not ("cosine" or "constant")) Fail($"unknown learning-rate schedule '{LrSchedule}': use cosine or constant");

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Drift.Loss;
-using Drift.Train.Data;
+using Drift.Data;
 using Drift.Train.Output;
 using Microsoft.Extensions.Logging;
 using TorchSharp;

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Drift.Models;
-using Drift.Train.Data.Images;
+using Drift.Data.Images;
 using Microsoft.Extensions.Logging;
 using TorchSharp;
 using static TorchSharp.torch;

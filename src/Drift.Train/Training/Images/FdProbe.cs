@@ -1,6 +1,6 @@
 using Drift.Metrics;
 using Drift.Models;
-using Drift.Train.Data.Images;
+using Drift.Data.Images;
 using TorchSharp;
 using static TorchSharp.torch;
 

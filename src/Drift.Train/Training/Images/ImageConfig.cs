@@ -8,7 +8,7 @@ public sealed record ImageConfig : IRunConfig
 {
     public static string Kind => "images";
 
-    public string Data { get; init; } = Train.Data.Images.ImageData.FashionMnist;
+    public string Data { get; init; } = Drift.Data.Images.ImageData.FashionMnist;
     /// <summary>Side in pixels; 0 keeps the dataset's own (the saved config holds the size used).</summary>
     public int ImageSize { get; init; }
     /// <summary>Set from the data when a run starts, so a checkpoint can be sampled without its data.</summary>

@@ -1,5 +1,5 @@
 using Drift.Metrics;
-using Drift.Train.Data.Images;
+using Drift.Data.Images;
 using TorchSharp;
 using static TorchSharp.torch;
 

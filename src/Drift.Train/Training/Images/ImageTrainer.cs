@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using Drift.Loss;
 using Drift.Models;
-using Drift.Train.Data;
-using Drift.Train.Data.Images;
+using Drift.Data;
+using Drift.Data.Images;
 using Drift.Train.Output;
 using Microsoft.Extensions.Logging;
 using TorchSharp;

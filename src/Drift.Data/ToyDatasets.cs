@@ -1,7 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Drift.Train.Data;
+namespace Drift.Data;
 
 /// <summary>The classic 2-D toy distributions, sampled from a caller's generator so runs are reproducible.</summary>
 public static class ToyDatasets

@@ -1,7 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Drift.Train.Data.Images;
+namespace Drift.Data.Images;
 
 /// <summary>A folder in the MNIST layout (MNIST, Fashion-MNIST, EMNIST, KMNIST): train and test image and
 /// label files, gzipped or not, named as those sets name them (<c>train-images-idx3-ubyte.gz</c>,
@@ -18,11 +18,11 @@ public static class IdxDataset
         var imagesPath = Find(dir, split, "images", required: true)!;
         var labelsPath = Find(dir, split, "labels", required: true)!;
         var (shape, pixels) = IdxFile.Read(imagesPath);
-        if (shape.Length != 3) throw new UserError($"{imagesPath}: images need 3 dimensions (count, rows, columns), the file has {shape.Length}");
+        if (shape.Length != 3) throw new DataError($"{imagesPath}: images need 3 dimensions (count, rows, columns), the file has {shape.Length}");
         var (labelShape, labels) = IdxFile.Read(labelsPath);
-        if (labelShape.Length != 1) throw new UserError($"{labelsPath}: labels need 1 dimension, the file has {labelShape.Length}");
+        if (labelShape.Length != 1) throw new DataError($"{labelsPath}: labels need 1 dimension, the file has {labelShape.Length}");
         if (labelShape[0] != shape[0])
-            throw new UserError($"{labelsPath}: {labelShape[0]} labels for the {shape[0]} images of {Path.GetFileName(imagesPath)}");
+            throw new DataError($"{labelsPath}: {labelShape[0]} labels for the {shape[0]} images of {Path.GetFileName(imagesPath)}");
         var tensor = torch.tensor(pixels, [shape[0], 1, shape[1], shape[2]], ScalarType.Byte);
         return new ImageSet(tensor, labels.Select(l => (long)l).ToArray());
     }
@@ -39,9 +39,9 @@ public static class IdxDataset
             })
             .OrderBy(f => f, StringComparer.Ordinal).ToArray();
         if (matches.Length > 1)
-            throw new UserError($"{dir}: several {split} {kind} files ({string.Join(", ", matches.Select(Path.GetFileName))}); keep one");
+            throw new DataError($"{dir}: several {split} {kind} files ({string.Join(", ", matches.Select(Path.GetFileName))}); keep one");
         if (matches.Length == 0 && required)
-            throw new UserError($"{dir}: no {split} {kind} file (expected a name like {splitNames[0]}-{kind}-{rank}-ubyte[.gz])");
+            throw new DataError($"{dir}: no {split} {kind} file (expected a name like {splitNames[0]}-{kind}-{rank}-ubyte[.gz])");
         return matches.FirstOrDefault();
     }
 }

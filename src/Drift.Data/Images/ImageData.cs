@@ -2,7 +2,7 @@ using System.Diagnostics;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Drift.Train.Data.Images;
+namespace Drift.Data.Images;
 
 /// <summary>
 /// An image dataset: train and test splits, class names, and a shape every image shares. <c>--data</c>
@@ -53,7 +53,7 @@ public sealed class ImageData : IDisposable
         var timer = Stopwatch.StartNew();
         var dir = spec == FashionMnist ? FashionMnistDir : spec;
         if (!Directory.Exists(dir))
-            throw new UserError(spec == FashionMnist
+            throw new DataError(spec == FashionMnist
                 ? $"Fashion-MNIST not found in {FashionMnistDir}: install it with: sudo apt-get install dataset-fashion-mnist"
                 : $"image data folder not found: {dir}");
 
@@ -69,7 +69,7 @@ public sealed class ImageData : IDisposable
         else if (ImageFolder.Holds(dir))
             (train, test, names) = ImageFolder.Load(dir, size > 0 ? size : 32);
         else
-            throw new UserError($"{dir}: no image data found (expected MNIST-format IDX files, CIFAR-10 data_batch_*.bin, or PNG/JPEG images)");
+            throw new DataError($"{dir}: no image data found (expected MNIST-format IDX files, CIFAR-10 data_batch_*.bin, or PNG/JPEG images)");
 
         var numbered = NumberedClasses(train, test);
         if (names is null || names.Length < numbered.Length)

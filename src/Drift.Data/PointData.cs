@@ -1,7 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Drift.Train.Data;
+namespace Drift.Data;
 
 /// <summary>
 /// A low-dimensional dataset: a sampler of training points, a held-out set to judge samples against, and
@@ -50,7 +50,7 @@ public sealed class PointData
     /// <summary>A finished run's data in data units, to judge its samples against.</summary>
     public static PointData LoadHeldOut(string spec, int evalSamples) => IsAtHand(spec)
         ? Load(spec, evalSamples, standardize: false)
-        : throw new UserError($"the run's data '{spec}' is not at hand to evaluate against");
+        : throw new DataError($"the run's data '{spec}' is not at hand to evaluate against");
 
     /// <param name="spec">A toy dataset's name or a path to a CSV file.</param>
     /// <param name="standardize">False keeps data units for training too.</param>
@@ -66,7 +66,7 @@ public sealed class PointData
                 reference.DetachFromDisposeScope(), scale);
         }
         if (!spec.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) && !File.Exists(spec))
-            throw new UserError($"unknown dataset '{spec}': use one of {string.Join(", ", ToyDatasets.Names)}, or a path to a .csv file");
+            throw new DataError($"unknown dataset '{spec}': use one of {string.Join(", ", ToyDatasets.Names)}, or a path to a .csv file");
         return FromCsv(spec, evalSamples, standardize);
     }
 
@@ -74,7 +74,7 @@ public sealed class PointData
     {
         var points = torch.tensor(CsvPoints.Read(path));
         var n = (int)points.shape[0];
-        if (n < 10) throw new UserError($"{path}: {n} rows; at least 10 are needed (a fifth is held out for evaluation)");
+        if (n < 10) throw new DataError($"{path}: {n} rows; at least 10 are needed (a fifth is held out for evaluation)");
         var heldCount = Math.Min(evalSamples, Math.Max(2, n / 5));
         using var split = new Generator(SplitSeed);
         var order = torch.randperm(n, generator: split);

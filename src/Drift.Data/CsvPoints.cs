@@ -1,19 +1,19 @@
 using System.Globalization;
 
-namespace Drift.Train.Data;
+namespace Drift.Data;
 
 /// <summary>Reads a CSV of points: one row of numbers per line, comma-separated, an optional header line,
-/// any dimension ≥ 1. Every problem is a <see cref="UserError"/> naming the file and line.</summary>
+/// any dimension ≥ 1. Every problem is a <see cref="DataError"/> naming the file and line.</summary>
 public static class CsvPoints
 {
     public static float[,] Read(string path)
     {
-        if (!File.Exists(path)) throw new UserError($"data file not found: {path}");
+        if (!File.Exists(path)) throw new DataError($"data file not found: {path}");
         string[] lines;
         try { lines = File.ReadAllLines(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new UserError($"cannot read data file {path}: {e.Message}");
+            throw new DataError($"cannot read data file {path}: {e.Message}");
         }
 
         var rows = new List<float[]>();
@@ -29,33 +29,21 @@ public static class CsvPoints
             if (!numeric)
             {
                 if (rows.Count == 0 && i == FirstNonEmpty(lines)) continue; // a header
-                throw new UserError($"{path}:{i + 1}: not a row of numbers: '{Shorten(line)}'");
+                throw new DataError($"{path}:{i + 1}: not a row of numbers: '{Shorten(line)}'");
             }
             if (row.Any(v => !float.IsFinite(v)))
-                throw new UserError($"{path}:{i + 1}: non-finite value in '{Shorten(line)}'");
+                throw new DataError($"{path}:{i + 1}: non-finite value in '{Shorten(line)}'");
             if (rows.Count > 0 && row.Length != rows[0].Length)
-                throw new UserError($"{path}:{i + 1}: {row.Length} columns where earlier rows have {rows[0].Length}");
+                throw new DataError($"{path}:{i + 1}: {row.Length} columns where earlier rows have {rows[0].Length}");
             rows.Add(row);
         }
-        if (rows.Count == 0) throw new UserError($"{path}: no rows of numbers");
+        if (rows.Count == 0) throw new DataError($"{path}: no rows of numbers");
 
         var points = new float[rows.Count, rows[0].Length];
         for (var i = 0; i < rows.Count; i++)
             for (var j = 0; j < rows[i].Length; j++)
                 points[i, j] = rows[i][j];
         return points;
-    }
-
-    public static void Write(string path, float[,] points)
-    {
-        var d = points.GetLength(1);
-        Output.AtomicFile.Write(path, tmp =>
-        {
-            using var w = new StreamWriter(tmp);
-            w.WriteLine(string.Join(',', Enumerable.Range(0, d).Select(j => $"x{j}")));
-            for (var i = 0; i < points.GetLength(0); i++)
-                w.WriteLine(string.Join(',', Enumerable.Range(0, d).Select(j => points[i, j].ToString("R", CultureInfo.InvariantCulture))));
-        });
     }
 
     private static int FirstNonEmpty(string[] lines) => Array.FindIndex(lines, l => l.Trim().Length > 0);

@@ -2,7 +2,7 @@ using StbImageSharp;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Drift.Train.Data.Images;
+namespace Drift.Data.Images;
 
 /// <summary>
 /// A folder of PNG/JPEG/BMP images, either flat (one class) or with one subfolder per class (named by the
@@ -23,7 +23,7 @@ public static class ImageFolder
         var files = classDirs.Length > 0
             ? classDirs.SelectMany((sub, c) => Images(sub).Order(StringComparer.Ordinal).Select(f => (File: f, Label: (long)c))).ToArray()
             : Images(dir).Order(StringComparer.Ordinal).Select(f => (File: f, Label: 0L)).ToArray();
-        if (files.Length < 2) throw new UserError($"{dir}: needs at least 2 images, found {files.Length}");
+        if (files.Length < 2) throw new DataError($"{dir}: needs at least 2 images, found {files.Length}");
 
         var decoded = files.Select(f => Decode(f.File)).ToArray();
         var channels = decoded.All(d => d.Grey) ? 1 : 3;
@@ -55,7 +55,7 @@ public static class ImageFolder
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            throw new UserError($"{file}: not a readable image ({e.Message})");
+            throw new DataError($"{file}: not a readable image ({e.Message})");
         }
         var grey = image.SourceComp is ColorComponents.Grey or ColorComponents.GreyAlpha;
         using var hwc = torch.tensor(image.Data, [image.Height, image.Width, 3], ScalarType.Byte);

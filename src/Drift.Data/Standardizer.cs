@@ -1,7 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Drift.Train.Data;
+namespace Drift.Data;
 
 /// <summary>Per-dimension affine map between data units and the standardised space the generator lives in.
 /// Saved with each checkpoint, so sampling needs no data.</summary>

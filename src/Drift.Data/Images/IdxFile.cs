@@ -1,6 +1,6 @@
 using System.IO.Compression;
 
-namespace Drift.Train.Data.Images;
+namespace Drift.Data.Images;
 
 /// <summary>
 /// The MNIST file format: a big-endian magic (two zero bytes, a type code, the number of dimensions), the
@@ -27,28 +27,28 @@ public static class IdxFile
         }
         catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
         {
-            throw new UserError($"{path}: cannot read ({e.Message})");
+            throw new DataError($"{path}: cannot read ({e.Message})");
         }
         if (bytes.Length < 4 || bytes[0] != 0 || bytes[1] != 0)
-            throw new UserError($"{path}: not an IDX file (bad magic number)");
+            throw new DataError($"{path}: not an IDX file (bad magic number)");
         if (bytes[2] != UnsignedByte)
-            throw new UserError($"{path}: IDX value type 0x{bytes[2]:x2}, only unsigned bytes (0x08) are image data");
+            throw new DataError($"{path}: IDX value type 0x{bytes[2]:x2}, only unsigned bytes (0x08) are image data");
         var rank = bytes[3];
-        if (rank is < 1 or > 4) throw new UserError($"{path}: IDX file with {rank} dimensions");
+        if (rank is < 1 or > 4) throw new DataError($"{path}: IDX file with {rank} dimensions");
         var header = 4 + 4 * rank;
-        if (bytes.Length < header) throw new UserError($"{path}: truncated IDX header");
+        if (bytes.Length < header) throw new DataError($"{path}: truncated IDX header");
         var shape = new int[rank];
         long count = 1;
         for (var i = 0; i < rank; i++)
         {
             shape[i] = System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(4 + 4 * i));
-            if (shape[i] < 0) throw new UserError($"{path}: negative IDX dimension");
+            if (shape[i] < 0) throw new DataError($"{path}: negative IDX dimension");
             count *= shape[i];
         }
         if (bytes.Length - header < count)
-            throw new UserError($"{path}: truncated: header says {count} values, file holds {bytes.Length - header}");
+            throw new DataError($"{path}: truncated: header says {count} values, file holds {bytes.Length - header}");
         if (bytes.Length - header > count)
-            throw new UserError($"{path}: {bytes.Length - header - count} bytes after the {count} values the header announces");
+            throw new DataError($"{path}: {bytes.Length - header - count} bytes after the {count} values the header announces");
         return (shape, bytes[header..]);
     }
 

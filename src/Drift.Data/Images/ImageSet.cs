@@ -1,7 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Drift.Train.Data.Images;
+namespace Drift.Data.Images;
 
 /// <summary>Images kept as they are stored, uint8 [N, C, H, W] on the CPU, with a label per image; turned
 /// into float batches in [−1, 1] only when drawn.</summary>

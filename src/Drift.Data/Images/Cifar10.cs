@@ -1,7 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Drift.Train.Data.Images;
+namespace Drift.Data.Images;
 
 /// <summary>CIFAR-10's binary version: <c>data_batch_1..5.bin</c> and <c>test_batch.bin</c>, each a run of
 /// records of one label byte and 3×32×32 channel-major pixels; class names from <c>batches.meta.txt</c>.</summary>
@@ -16,7 +16,7 @@ public static class Cifar10
     {
         var trainFiles = Directory.GetFiles(dir, "data_batch_*.bin").Order(StringComparer.Ordinal).ToArray();
         var testFile = Path.Combine(dir, "test_batch.bin");
-        if (!File.Exists(testFile)) throw new UserError($"{dir}: no test_batch.bin beside the data_batch files");
+        if (!File.Exists(testFile)) throw new DataError($"{dir}: no test_batch.bin beside the data_batch files");
         var meta = Path.Combine(dir, "batches.meta.txt");
         var names = File.Exists(meta) ? File.ReadAllLines(meta).Where(l => l.Trim().Length > 0).Select(l => l.Trim()).ToArray() : null;
         return (Read(trainFiles), Read([testFile]), names);
@@ -30,10 +30,10 @@ public static class Cifar10
         {
             var bytes = File.ReadAllBytes(file);
             if (bytes.Length == 0 || bytes.Length % Record != 0)
-                throw new UserError($"{file}: {bytes.Length} bytes is not a whole number of {Record}-byte CIFAR-10 records (truncated?)");
+                throw new DataError($"{file}: {bytes.Length} bytes is not a whole number of {Record}-byte CIFAR-10 records (truncated?)");
             for (var offset = 0; offset < bytes.Length; offset += Record)
             {
-                if (bytes[offset] > 9) throw new UserError($"{file}: label {bytes[offset]} in record {offset / Record}, CIFAR-10 has classes 0-9");
+                if (bytes[offset] > 9) throw new DataError($"{file}: label {bytes[offset]} in record {offset / Record}, CIFAR-10 has classes 0-9");
                 labels.Add(bytes[offset]);
                 pixels.AddRange(bytes.AsSpan(offset + 1, Record - 1));
             }
