@@ -29,7 +29,7 @@ public static class ChoiceOption
         Choices<T>().TryGetValue(token, out var value) ? value : throw new UserError(Unknown(what, token, Choices<T>().Keys));
 
     private static Dictionary<string, T> Choices<T>() where T : struct, Enum =>
-        Enum.GetValues<T>().ToDictionary(v => v.ToString().ToLowerInvariant());
+        Enum.GetValues<T>().ToDictionary(v => v.ToString().ToLowerInvariant(), StringComparer.OrdinalIgnoreCase);
 
     private static string Unknown(string what, string token, IEnumerable<string> choices) =>
         $"unknown {what} '{token}': use {string.Join(" or ", choices)}";
