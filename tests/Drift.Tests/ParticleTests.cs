@@ -1,6 +1,6 @@
 using Drift.Loss;
 using Drift.Metrics;
-using Drift.Train.Particles;
+using Drift.Particles;
 using TorchSharp;
 using static Drift.Tests.Tensors;
 using static TorchSharp.torch;

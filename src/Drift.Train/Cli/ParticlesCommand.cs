@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Drift.Loss;
+using Drift.Particles;
 using Drift.Train.Particles;
 using Microsoft.Extensions.Logging;
 
@@ -43,19 +44,24 @@ public static class ParticlesCommand
         command.SetAction(parse => Cli.Run(() =>
         {
             var config = binder.Apply(parse, new ParticleConfig());
-            config.Validate();
+            try { config.Validate(); }
+            catch (ArgumentException e) { throw new UserError(e.Message); }
             var dir = parse.GetValue(outDir) ?? Path.Combine("checkpoints", $"particles-{config.Field.Name()}");
             using var loggers = Cli.Loggers();
             var log = loggers.CreateLogger("drift");
-            if (parse.GetValue(sweepN) is { } ns)
+            if (parse.GetValue(sweepN) is { } text)
             {
                 var seedCount = parse.GetValue(seeds);
                 if (seedCount < 1) throw new UserError($"--seeds must be at least 1, got {seedCount}");
-                var rates = RateStudy.Run(config, Ints("--sweep-n", ns, 2), Ints("--dims", parse.GetValue(dims)!, 1), seedCount, dir, log,
-                    line => log.LogInformation("{Run}", line));
-                foreach (var r in rates.Where(r => r.Fit is not null))
-                    log.LogInformation("d={Dim} {Quantity}: slope {Slope:F3} [{Low:F3}, {High:F3}], predicted {Predicted:F3}",
-                        r.Dim, r.Quantity, r.Fit!.Slope, r.Fit.Lower, r.Fit.Upper, r.Predicted);
+                var ns = Ints("--sweep-n", text, 2);
+                var study = RateStudy.Run(config, ns, Ints("--dims", parse.GetValue(dims)!, 1), seedCount, line => log.LogInformation("{Run}", line));
+                ParticleReport.WriteRates(dir, config, ns, seedCount, study);
+                foreach (var r in study.Rates)
+                    if (r.Fit is { } fit)
+                        log.LogInformation("d={Dim} {Quantity}: slope {Slope:F3} [{Low:F3}, {High:F3}], predicted {Predicted:F3}",
+                            r.Dim, r.Quantity, fit.Slope, fit.Lower, fit.Upper, r.Predicted);
+                    else
+                        log.LogWarning("d={Dim} {Quantity}: no fit ({Reason})", r.Dim, r.Quantity, r.NoFit);
                 log.LogInformation("wrote {Dir}: rates.md, rates.csv, sweep.csv, rates.png", dir);
                 return 0;
             }

@@ -1,11 +1,13 @@
 using System.Globalization;
 using System.Text;
 using Drift.Loss;
+using Drift.Particles;
 using Drift.Train.Output;
 
 namespace Drift.Train.Particles;
 
-/// <summary>The folder of one particle run: trace.csv, curves.png (the trace) and particles.png (final positions).</summary>
+/// <summary>The folders the particle lab writes: one run's trace.csv, curves.png (the trace) and particles.png
+/// (final positions); a rate study's sweep.csv, rates.csv, rates.md and rates.png.</summary>
 public static class ParticleReport
 {
     public static void Write(string dir, ParticleRun run)
@@ -44,6 +46,67 @@ public static class ParticleReport
         foreach (var s in run.Trace)
             sb.AppendLine(string.Join(',', s.Step, F(s.Time), F(s.Bandwidth), F(s.MeanSquaredVelocity), F(s.CentreVelocity),
                 s.SelfWeight is { } w ? F(w) : "", F(s.Fisher), F(s.Energy)));
+        return sb.ToString();
+    }
+
+    public static void WriteRates(string dir, ParticleConfig baseConfig, int[] ns, int seeds, RateStudyResult study)
+    {
+        Directory.CreateDirectory(dir);
+        AtomicFile.WriteText(Path.Combine(dir, "sweep.csv"), SweepCsv(study.Runs));
+        AtomicFile.WriteText(Path.Combine(dir, "rates.csv"), RatesCsv(study.Rates));
+        AtomicFile.WriteText(Path.Combine(dir, "rates.md"), RatesMarkdown(baseConfig, ns, seeds, study.Rates, study.Runs));
+        Plots.Rates(Path.Combine(dir, "rates.png"), Panels(study.Runs, study.Rates));
+    }
+
+    /// <summary>Per quantity, each dimension's finished runs against N with their fit.</summary>
+    private static RatePanel[] Panels(IReadOnlyList<ParticleRun> runs, IReadOnlyList<RateRow> rates)
+    {
+        var dims = runs.Select(r => r.Config.Dim).Distinct().Order().ToArray();
+        return RateStudy.Quantities.Select(q => new RatePanel(q.Name, dims.Select(d =>
+        {
+            var ok = runs.Where(r => r.Config.Dim == d && r.Diverged is null).ToArray();
+            var fit = rates.FirstOrDefault(r => r.Dim == d && r.Quantity == q.Name)?.Fit;
+            var label = fit is null ? $"d={d}" : $"d={d}: slope {fit.Slope:F3} (theory {-1.0 / (d + 4):F3})";
+            return new RateSeries(label, ok.Select(r => (double)r.Config.N).ToArray(), ok.Select(q.Value).ToArray(), fit);
+        }).ToArray())).ToArray();
+    }
+
+    private static string F(double v) => v.ToString("G6", CultureInfo.InvariantCulture);
+
+    private static string SweepCsv(IEnumerable<ParticleRun> runs)
+    {
+        var sb = new StringBuilder("dim,n,seed,bandwidth,eta,steps,root_time_avg_velocity,root_late_velocity,root_fisher,energy,diverged_step,seconds\n");
+        foreach (var r in runs)
+            sb.AppendLine(string.Join(',', r.Config.Dim, r.Config.N, r.Config.Seed, F(r.Config.InitialBandwidth), F(r.Eta), r.Steps,
+                F(r.RootTimeAveragedVelocity), F(r.RootLateVelocity), F(r.RootFisher), F(r.Energy),
+                r.Diverged?.Step.ToString(CultureInfo.InvariantCulture) ?? "", F(r.Seconds)));
+        return sb.ToString();
+    }
+
+    private static string RatesCsv(IEnumerable<RateRow> rates)
+    {
+        var sb = new StringBuilder("dim,quantity,slope,ci_low,ci_high,predicted,points,diverged\n");
+        foreach (var r in rates)
+            sb.AppendLine(string.Join(',', r.Dim, r.Quantity, F(r.Fit?.Slope ?? double.NaN), F(r.Fit?.Lower ?? double.NaN),
+                F(r.Fit?.Upper ?? double.NaN), F(r.Predicted), r.Fit?.Points ?? 0, r.Diverged));
+        return sb.ToString();
+    }
+
+    private static string RatesMarkdown(ParticleConfig c, int[] ns, int seeds, IEnumerable<RateRow> rates, IReadOnlyList<ParticleRun> runs)
+    {
+        var bandwidth = c.Bandwidth > 0 ? $"fixed h = {F(c.Bandwidth)}" : $"h = {F(c.BandwidthScale)}·N^(−1/(d+4))";
+        var sb = new StringBuilder();
+        sb.AppendLine($"# Finite-particle rates: {c.Field.Name()} field" + (c.Field == FieldKind.Conservative ? $", self term {c.SelfTerm.ToString().ToLowerInvariant()}" : $", τ = {F(c.Temperature)}"));
+        sb.AppendLine();
+        sb.AppendLine($"Target {c.Target}, start {c.Start}, {bandwidth}, anneal r = {F(c.Anneal)}, time T = {F(c.Time)}, "
+            + $"N in {string.Join(", ", ns)}, {seeds} seed(s) each; {runs.Sum(r => r.Seconds):F0} s of runs in all.");
+        sb.AppendLine();
+        sb.AppendLine("| d | quantity | fitted slope vs N | 95% interval | predicted −1/(d+4) | runs | diverged |");
+        sb.AppendLine("|---|---|---|---|---|---|---|");
+        foreach (var r in rates)
+            sb.AppendLine(r.Fit is { } f
+                ? $"| {r.Dim} | {r.Quantity} | {f.Slope:F3} | [{f.Lower:F3}, {f.Upper:F3}] | {r.Predicted:F3} | {f.Points} | {r.Diverged} |"
+                : $"| {r.Dim} | {r.Quantity} | — | — | {r.Predicted:F3} | 0 | {r.Diverged} |");
         return sb.ToString();
     }
 }

@@ -9,7 +9,6 @@ public interface IRunConfig : IFieldSettings
 
     string Data { get; }
     int Steps { get; }
-    string Device { get; }
 
     string ToJson();
 

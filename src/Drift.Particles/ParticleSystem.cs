@@ -4,7 +4,7 @@ using Drift.Metrics;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Drift.Train.Particles;
+namespace Drift.Particles;
 
 /// <param name="MeanSquaredVelocity">(1/N) Σ ‖V(X_i)‖².</param>
 /// <param name="CentreVelocity">‖(1/N) Σ V(X_i)‖²: how fast the cloud's centre still moves.</param>

@@ -1,6 +1,6 @@
 using Drift.Loss;
 
-namespace Drift.Train.Particles;
+namespace Drift.Particles;
 
 /// <summary>One finite-particle experiment: N particles in d dimensions moved by explicit Euler steps of a
 /// drifting field towards a target, without any network.</summary>
@@ -45,18 +45,18 @@ public sealed record ParticleConfig
 
     public void Validate()
     {
-        if (!Enum.IsDefined(Field)) throw new UserError($"unknown field {(int)Field}: use conservative or laplace");
-        if (!Enum.IsDefined(SelfTerm)) throw new UserError($"unknown self term {(int)SelfTerm}: use exclude or include");
-        if (Target is not ("gaussian" or "mixture")) throw new UserError($"unknown target '{Target}': use gaussian or mixture");
-        if (Start is not ("target" or "normal" or "shifted")) throw new UserError($"unknown start '{Start}': use target, normal or shifted");
-        if (N < 2) throw new UserError($"--n must be at least 2, got {N}");
-        if (Dim < 1) throw new UserError($"--dim must be at least 1, got {Dim}");
-        if (TargetSamples < 0) throw new UserError($"--target-samples must be 0 or more, got {TargetSamples}");
+        if (!Enum.IsDefined(Field)) throw new ArgumentException($"unknown field {(int)Field}: use conservative or laplace");
+        if (!Enum.IsDefined(SelfTerm)) throw new ArgumentException($"unknown self term {(int)SelfTerm}: use exclude or include");
+        if (Target is not ("gaussian" or "mixture")) throw new ArgumentException($"unknown target '{Target}': use gaussian or mixture");
+        if (Start is not ("target" or "normal" or "shifted")) throw new ArgumentException($"unknown start '{Start}': use target, normal or shifted");
+        if (N < 2) throw new ArgumentException($"--n must be at least 2, got {N}");
+        if (Dim < 1) throw new ArgumentException($"--dim must be at least 1, got {Dim}");
+        if (TargetSamples < 0) throw new ArgumentException($"--target-samples must be 0 or more, got {TargetSamples}");
         foreach (var (name, v) in new[] { ("--bandwidth", Bandwidth), ("--eta", Eta), ("--anneal", Anneal) })
-            if (v < 0 || !double.IsFinite(v)) throw new UserError($"{name} must be 0 (automatic) or positive, got {v}");
+            if (v < 0 || !double.IsFinite(v)) throw new ArgumentException($"{name} must be 0 (automatic) or positive, got {v}");
         foreach (var (name, v) in new[] { ("--bandwidth-scale", BandwidthScale), ("--temperature", Temperature), ("--time", Time), ("--blowup", Blowup) })
-            if (!(v > 0) || !double.IsFinite(v)) throw new UserError($"{name} must be positive, got {v}");
-        if (RecordEvery < 1) throw new UserError($"--record-every must be at least 1, got {RecordEvery}");
-        if (FisherPoints < 1) throw new UserError($"--fisher-points must be at least 1, got {FisherPoints}");
+            if (!(v > 0) || !double.IsFinite(v)) throw new ArgumentException($"{name} must be positive, got {v}");
+        if (RecordEvery < 1) throw new ArgumentException($"--record-every must be at least 1, got {RecordEvery}");
+        if (FisherPoints < 1) throw new ArgumentException($"--fisher-points must be at least 1, got {FisherPoints}");
     }
 }
