@@ -17,7 +17,7 @@ public static class CompareCommand
         var binder = ConfigOptions.Points(command);
         var options = ComparePlan.AddOptions(command);
 
-        command.SetAction((parse, cancel) => Task.FromResult(Cli.Run(() =>
+        command.SetAction((parse, cancel) => Task.Run(() => Cli.Run(() =>
         {
             var baseConfig = binder.Apply(parse, new TrainConfig());
             var plan = ComparePlan.Make(parse, options, baseConfig.Seed, Path.GetFileNameWithoutExtension(baseConfig.Data));

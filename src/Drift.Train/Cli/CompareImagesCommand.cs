@@ -24,7 +24,7 @@ public static class CompareImagesCommand
         var evalN = new Option<int>("--eval-n") { Description = "Generated and test images for the final evaluation. Default 2000.", DefaultValueFactory = _ => 2000 };
         command.Options.Add(evalN);
 
-        command.SetAction((parse, cancel) => Task.FromResult(Cli.Run(() =>
+        command.SetAction((parse, cancel) => Task.Run(() => Cli.Run(() =>
         {
             var baseConfig = binder.Apply(parse, new ImageConfig());
             baseConfig = baseConfig with { Classifier = baseConfig.Classifier ?? ClassifierFile.DefaultDir(baseConfig.Data) };

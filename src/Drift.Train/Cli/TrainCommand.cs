@@ -14,7 +14,7 @@ public static class TrainCommand
         var binder = ConfigOptions.Points(command);
         var options = RunFolder.AddOptions(command);
 
-        command.SetAction((parse, cancel) => Task.FromResult(Cli.Run(() =>
+        command.SetAction((parse, cancel) => Task.Run(() => Cli.Run(() =>
         {
             var (config, dir, checkpoint) = RunFolder.Prepare(parse, options, binder, c => c.Resolved());
             using var loggers = Cli.Loggers();
