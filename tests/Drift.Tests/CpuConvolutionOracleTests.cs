@@ -111,11 +111,21 @@ public class CpuConvolutionOracleTests
         using var net = NetworkFactories[network]();
         for (var repeat = 0; repeat < Repeats; repeat++)
         {
-            var input = ((IRandomInput)net).Input(6, g);
-            var (out32, grads32) = ForwardBackward(net, input, float32, g, seed + repeat);
-            net.to(float64);
-            var (out64, grads64) = ForwardBackward(net, input, float64, g, seed + repeat);
-            net.to(float32);
+            // A max-pool window whose two largest values lie within float32 rounding of each other can pick the
+            // other one in float32 and send that gradient elsewhere: a legitimate difference, not a faulty kernel.
+            // Such draws (measured: 4 of 33 classifier calls) are replaced by fresh ones.
+            Tensor out32, out64;
+            Dictionary<string, Tensor> grads32, grads64;
+            while (true)
+            {
+                var input = ((IRandomInput)net).Input(6, g);
+                using var routes = new MaxPoolRoutes(net);
+                (out32, grads32) = ForwardBackward(net, input, float32, g, seed + repeat);
+                net.to(float64);
+                (out64, grads64) = ForwardBackward(net, input, float64, g, seed + repeat);
+                net.to(float32);
+                if (routes.TwoPassesAgree()) break;
+            }
             var what = $"seed {seed}, {network}, call {repeat + 1}";
             AssertCloseInNorm(out32, out64, NetworkTolerance, what + ": output");
             // A bias followed by a per-channel normalisation (group norm with one channel per group) has a zero
@@ -159,6 +169,29 @@ public class CpuConvolutionOracleTests
         var columns = nn.functional.unfold(x, k, padding: k / 2);
         var y = torch.matmul(weight.reshape(weight.shape[0], -1), columns) + bias.unsqueeze(-1);
         return y.reshape(n, weight.shape[0], h, w);
+    }
+
+    /// <summary>Records, for every forward pass while it lives, which value of each 2×2 window every max-pool picks.</summary>
+    private sealed class MaxPoolRoutes : IDisposable
+    {
+        private readonly List<Action> removers;
+        private readonly List<Tensor> picks = [];
+
+        public MaxPoolRoutes(Module<Tensor, Tensor> net) =>
+            removers = net.modules().OfType<TorchSharp.Modules.MaxPool2d>().Select(pool =>
+            {
+                var hook = pool.register_forward_pre_hook((_, x) =>
+                {
+                    picks.Add(x.detach().unfold(2, 2, 2).unfold(3, 2, 2).reshape(x.shape[0], x.shape[1], -1, 4).argmax(-1));
+                    return x;
+                });
+                return (Action)hook.remove;
+            }).ToList();
+
+        /// <summary>Whether the two forward passes recorded (float32, then float64) routed every window alike.</summary>
+        public bool TwoPassesAgree() => Enumerable.Range(0, picks.Count / 2).All(i => picks[i].equal(picks[i + picks.Count / 2]).all().item<bool>());
+
+        public void Dispose() => removers.ForEach(remove => remove());
     }
 
     /// <summary>Each <see cref="SafeConv2d"/> of the network with the input shape it sees in a forward pass.</summary>

@@ -6,9 +6,10 @@ namespace Drift.Tests;
 internal static class Tensors
 {
     /// <summary>A fresh seed per call, reported in failure messages, so every run tries new inputs.</summary>
+    /// <summary>A fresh seed per test, named in every failure message; DRIFT_TEST_SEED=N replays a failing one.</summary>
     public static (Generator Rng, int Seed) Fresh()
     {
-        var seed = Random.Shared.Next();
+        var seed = int.TryParse(Environment.GetEnvironmentVariable("DRIFT_TEST_SEED"), out var fixedSeed) ? fixedSeed : Random.Shared.Next();
         return (new Generator((ulong)seed), seed);
     }
 
