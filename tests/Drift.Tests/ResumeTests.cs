@@ -85,4 +85,43 @@ public class ResumeTests
         Assert.Contains("corrupt or incomplete", Assert.Throws<UserError>(() => Checkpoint.Load(dir)).Message);
         Assert.Contains("no checkpoint", Assert.Throws<UserError>(() => Checkpoint.Load(Path.GetTempPath())).Message);
     }
+
+    [Fact]
+    public void ARowTornByACrashIsDroppedOnResume()
+    {
+        var config = Small("conservative");
+        var whole = NewDir();
+        PointsTrainer.Run(config, whole, null, NullLogger.Instance, _ => { }, CancellationToken.None);
+
+        var split = NewDir();
+        Assert.Throws<InvalidOperationException>(() => PointsTrainer.Run(config, split, null, NullLogger.Instance,
+            r => { if (r.Step == 17) throw new InvalidOperationException("crash"); }, CancellationToken.None));
+        var metrics = Path.Combine(split, RunFiles.Metrics);
+        File.AppendAllText(metrics, "16,0.5,1.2");
+        PointsTrainer.Run(config, split, Checkpoint.Load(split), NullLogger.Instance, _ => { }, CancellationToken.None);
+
+        Assert.Equal(Metrics(whole), Metrics(split));
+    }
+
+    [Fact]
+    public void AResumeRefusedForAMalformedRowLeavesTheFolderAsItWas()
+    {
+        var config = Small("laplace") with { Steps = 10 };
+        var dir = NewDir();
+        PointsTrainer.Run(config, dir, null, NullLogger.Instance, _ => { }, CancellationToken.None);
+        var metrics = Path.Combine(dir, RunFiles.Metrics);
+        var lines = File.ReadAllLines(metrics);
+        lines[2] = "not,a,row";
+        File.WriteAllLines(metrics, lines);
+        var before = Snapshot(dir);
+
+        var e = Assert.Throws<UserError>(() => PointsTrainer.Run(config with { Steps = 20 }, dir, Checkpoint.Load(dir), NullLogger.Instance, _ => { },
+            CancellationToken.None));
+        Assert.Contains("does not match the header", e.Message);
+        Assert.Equal(before, Snapshot(dir));
+    }
+
+    /// <summary>Every file below the folder with a hash of its bytes.</summary>
+    private static string[] Snapshot(string dir) => Directory.GetFiles(dir, "*", SearchOption.AllDirectories).Order()
+        .Select(f => $"{Path.GetRelativePath(dir, f)} {Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(f)))}").ToArray();
 }

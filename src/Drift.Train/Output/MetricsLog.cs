@@ -23,7 +23,12 @@ public sealed class MetricsLog
         Header = string.Join(',', new[] { "step", "wall_s", "loss", "velocity_rms" }
             .Concat(scaleNames.Select(s => "rms_" + s)).Append(metricColumn));
         if (resumeStep > 0 && File.Exists(path))
-            rows.AddRange(File.ReadLines(path).Skip(1).Where(l => l.Length > 0).Select(Parse).Where(r => r.Step <= resumeStep));
+        {
+            // A last line without its newline is a row a crash cut short: it is past the checkpoint, so it goes.
+            var text = File.ReadAllText(path);
+            var lines = text.Split('\n');
+            rows.AddRange(lines.Skip(1).Take(lines.Length - 2).Where(l => l.Length > 0).Select(Parse).Where(r => r.Step <= resumeStep));
+        }
         AtomicFile.WriteText(path, string.Join('\n', rows.Select(ToLine).Prepend(Header)) + "\n");
     }
 

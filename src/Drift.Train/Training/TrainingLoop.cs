@@ -90,9 +90,9 @@ public sealed class TrainingLoop(ITrainingTask task, nn.Module model, OptimizerH
             lastSaved = resume.Step;
             log.LogInformation("resuming {Dir} at step {Step}", run.Dir, Step);
         }
-        Directory.CreateDirectory(run.Dir);
-        AtomicFile.WriteText(Path.Combine(run.Dir, RunFiles.Config), run.ConfigJson);
+        // metrics.csv first: a resume it refuses (a row that does not parse) must leave the folder as it was.
         var metrics = new MetricsLog(Path.Combine(run.Dir, RunFiles.Metrics), run.ScaleNames, Step, run.Metric);
+        AtomicFile.WriteText(Path.Combine(run.Dir, RunFiles.Config), run.ConfigJson);
         var board = TensorBoard.Open(run.Dir);
 
         var timer = Stopwatch.StartNew();
