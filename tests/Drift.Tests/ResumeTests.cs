@@ -47,10 +47,7 @@ public class ResumeTests
         var whole = NewDir();
         PointsTrainer.Run(config, whole, null, NullLogger.Instance, _ => { }, CancellationToken.None);
 
-        // Dies at step 17 without saving: the checkpoint is from step 14, metrics.csv has rows past it.
-        var split = NewDir();
-        Assert.Throws<InvalidOperationException>(() => PointsTrainer.Run(config, split, null, NullLogger.Instance,
-            r => { if (r.Step == 17) throw new InvalidOperationException("crash"); }, CancellationToken.None));
+        var split = CrashedAtStep17(config);
         Assert.Equal(14, Checkpoint.Load(split).Step);
         Assert.Contains(Metrics(split), row => row.StartsWith("15,"));
         PointsTrainer.Run(config, split, Checkpoint.Load(split), NullLogger.Instance, _ => { }, CancellationToken.None);
@@ -93,9 +90,7 @@ public class ResumeTests
         var whole = NewDir();
         PointsTrainer.Run(config, whole, null, NullLogger.Instance, _ => { }, CancellationToken.None);
 
-        var split = NewDir();
-        Assert.Throws<InvalidOperationException>(() => PointsTrainer.Run(config, split, null, NullLogger.Instance,
-            r => { if (r.Step == 17) throw new InvalidOperationException("crash"); }, CancellationToken.None));
+        var split = CrashedAtStep17(config);
         var metrics = Path.Combine(split, RunFiles.Metrics);
         File.AppendAllText(metrics, "16,0.5,1.2");
         PointsTrainer.Run(config, split, Checkpoint.Load(split), NullLogger.Instance, _ => { }, CancellationToken.None);
@@ -119,6 +114,15 @@ public class ResumeTests
             CancellationToken.None));
         Assert.Contains("does not match the header", e.Message);
         Assert.Equal(before, Snapshot(dir));
+    }
+
+    /// <summary>A run that dies at step 17 without saving: its checkpoint is from step 14, metrics.csv has rows past it.</summary>
+    private static string CrashedAtStep17(TrainConfig config)
+    {
+        var dir = NewDir();
+        Assert.Throws<InvalidOperationException>(() => PointsTrainer.Run(config, dir, null, NullLogger.Instance,
+            r => { if (r.Step == 17) throw new InvalidOperationException("crash"); }, CancellationToken.None));
+        return dir;
     }
 
     /// <summary>Every file below the folder with a hash of its bytes.</summary>
