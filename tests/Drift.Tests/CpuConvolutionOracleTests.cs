@@ -113,7 +113,7 @@ public class CpuConvolutionOracleTests
         {
             // A max-pool window whose two largest values lie within float32 rounding of each other can pick the
             // other one in float32 and send that gradient elsewhere: a legitimate difference, not a faulty kernel.
-            // Such draws (measured: 4 of 33 classifier calls) are replaced by fresh ones.
+            // Such draws (measured: 4 of 36 classifier calls) are replaced by fresh ones.
             Tensor out32, out64;
             Dictionary<string, Tensor> grads32, grads64;
             while (true)

@@ -25,8 +25,11 @@ public static class ChoiceOption
     }
 
     /// <summary>One value of a list option (--fields conservative,laplace); a <see cref="UserError"/> if it names no member.</summary>
-    public static T Parse<T>(string token, string what) where T : struct, Enum =>
-        Choices<T>().TryGetValue(token, out var value) ? value : throw new UserError(Unknown(what, token, Choices<T>().Keys));
+    public static T Parse<T>(string token, string what) where T : struct, Enum
+    {
+        var choices = Choices<T>();
+        return choices.TryGetValue(token, out var value) ? value : throw new UserError(Unknown(what, token, choices.Keys));
+    }
 
     private static Dictionary<string, T> Choices<T>() where T : struct, Enum =>
         Enum.GetValues<T>().ToDictionary(v => v.ToString().ToLowerInvariant(), StringComparer.OrdinalIgnoreCase);

@@ -31,9 +31,9 @@ public sealed record ComparePlan(string Dir, FieldKind[] Fields, int Seeds, IRea
         if (seeds < 1) throw new UserError($"--seeds must be at least 1, got {seeds}");
         var dir = parse.GetValue(options.Out) ?? Path.Combine("checkpoints", $"compare-{dataName}");
         var runs = fields.SelectMany(f => Enumerable.Range(0, seeds).Select(s =>
-            (f, firstSeed + s, Path.Combine(dir, "runs", $"{f.Name()}-seed{firstSeed + s}")))).ToArray();
+            (Field: f, Seed: firstSeed + s, Dir: Path.Combine(dir, "runs", $"{f.Name()}-seed{firstSeed + s}")))).ToArray();
         foreach (var run in runs)
-            if (RunFolder.HoldsRun(run.Item3)) throw new UserError($"{run.Item3} already holds a run; choose another --out");
+            if (RunFolder.HoldsRun(run.Dir)) throw new UserError($"{run.Dir} already holds a run; choose another --out");
         return new ComparePlan(dir, fields, seeds, runs);
     }
 
