@@ -6,6 +6,9 @@ namespace Drift.Data;
 /// any dimension ≥ 1. Every problem is a <see cref="DataError"/> naming the file and line.</summary>
 public static class CsvPoints
 {
+    /// <summary>Largest magnitude accepted: squared distances of a few such coordinates still fit float32 (3.4e38).</summary>
+    public const float MaxMagnitude = 1e15f;
+
     public static float[,] Read(string path)
     {
         if (!File.Exists(path)) throw new DataError($"data file not found: {path}");
@@ -33,6 +36,8 @@ public static class CsvPoints
             }
             if (row.Any(v => !float.IsFinite(v)))
                 throw new DataError($"{path}:{i + 1}: non-finite value in '{Shorten(line)}'");
+            if (row.Any(v => Math.Abs(v) > MaxMagnitude))
+                throw new DataError($"{path}:{i + 1}: a value beyond ±{MaxMagnitude:g0} in '{Shorten(line)}'; rescale the data (squared distances would overflow float32)");
             if (rows.Count > 0 && row.Length != rows[0].Length)
                 throw new DataError($"{path}:{i + 1}: {row.Length} columns where earlier rows have {rows[0].Length}");
             rows.Add(row);

@@ -15,9 +15,10 @@ public sealed class PointData
     private const ulong SplitSeed = 20261122;
     private readonly Func<int, Generator, Tensor> sampleRaw;
 
-    private PointData(string name, Func<int, Generator, Tensor> sampleRaw, Tensor heldOut, Tensor reference, Standardizer scale)
+    private PointData(string name, Func<int, Generator, Tensor> sampleRaw, Tensor heldOut, Tensor reference, Standardizer scale, string fingerprint)
     {
         Name = name;
+        Fingerprint = fingerprint;
         this.sampleRaw = sampleRaw;
         HeldOut = heldOut;
         Reference = reference;
@@ -25,6 +26,8 @@ public sealed class PointData
     }
 
     public string Name { get; }
+    /// <summary>A hash of the points as loaded (a toy set: of its held-out draw), so a resumed run can tell that its data changed.</summary>
+    public string Fingerprint { get; }
     public int Dim => (int)HeldOut.shape[1];
     public Tensor HeldOut { get; }
     public Tensor Reference { get; }
@@ -63,7 +66,7 @@ public sealed class PointData
             var reference = ToyDatasets.Sample(spec, evalSamples, split);
             var scale = standardize ? Standardizer.Fit(ToyDatasets.Sample(spec, 100_000, split)) : Standardizer.Identity(2);
             return new PointData(spec, (n, g) => ToyDatasets.Sample(spec, n, g), heldOut.DetachFromDisposeScope(),
-                reference.DetachFromDisposeScope(), scale);
+                reference.DetachFromDisposeScope(), scale, DataFingerprint.Of(heldOut));
         }
         if (!spec.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) && !File.Exists(spec))
             throw new DataError($"unknown dataset '{spec}': use one of {string.Join(", ", ToyDatasets.Names)}, or a path to a .csv file");
@@ -75,6 +78,7 @@ public sealed class PointData
         var points = torch.tensor(CsvPoints.Read(path));
         var n = (int)points.shape[0];
         if (n < 10) throw new DataError($"{path}: {n} rows; at least 10 are needed (a fifth is held out for evaluation)");
+        if ((points == points[0]).all().item<bool>()) throw new DataError($"{path}: every row is the same point; there is no distribution to learn");
         var heldCount = Math.Min(evalSamples, Math.Max(2, n / 5));
         using var split = new Generator(SplitSeed);
         var order = torch.randperm(n, generator: split);
@@ -85,6 +89,6 @@ public sealed class PointData
         train = train.DetachFromDisposeScope();
         return new PointData(Path.GetFileName(path),
             (count, g) => train.index_select(0, torch.randint(0, train.shape[0], [count], generator: g)),
-            heldOut.DetachFromDisposeScope(), reference.DetachFromDisposeScope(), scale);
+            heldOut.DetachFromDisposeScope(), reference.DetachFromDisposeScope(), scale, DataFingerprint.Of(points));
     }
 }

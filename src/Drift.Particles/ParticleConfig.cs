@@ -43,20 +43,23 @@ public sealed record ParticleConfig
 
     public int Steps => Math.Max(1, (int)Math.Round(Time / StepSize));
 
+    public const int MaxParticles = 1 << 16;
+
     public void Validate()
     {
         if (!Enum.IsDefined(Field)) throw new ArgumentException($"unknown field {(int)Field}: use conservative or laplace");
         if (!Enum.IsDefined(SelfTerm)) throw new ArgumentException($"unknown self term {(int)SelfTerm}: use exclude or include");
         if (Target is not ("gaussian" or "mixture")) throw new ArgumentException($"unknown target '{Target}': use gaussian or mixture");
         if (Start is not ("target" or "normal" or "shifted")) throw new ArgumentException($"unknown start '{Start}': use target, normal or shifted");
-        if (N < 2) throw new ArgumentException($"--n must be at least 2, got {N}");
-        if (Dim < 1) throw new ArgumentException($"--dim must be at least 1, got {Dim}");
-        if (TargetSamples < 0) throw new ArgumentException($"--target-samples must be 0 or more, got {TargetSamples}");
+        // Upper bounds: the field holds N×N (and N×target) kernels; past these a typo would take the machine's memory.
+        if (N is < 2 or > MaxParticles) throw new ArgumentException($"--n must be between 2 and {MaxParticles}, got {N}");
+        if (Dim is < 1 or > 1024) throw new ArgumentException($"--dim must be between 1 and 1024, got {Dim}");
+        if (TargetSamples is < 0 or > MaxParticles) throw new ArgumentException($"--target-samples must be between 0 and {MaxParticles}, got {TargetSamples}");
         foreach (var (name, v) in new[] { ("--bandwidth", Bandwidth), ("--eta", Eta), ("--anneal", Anneal) })
             if (v < 0 || !double.IsFinite(v)) throw new ArgumentException($"{name} must be 0 (automatic) or positive, got {v}");
         foreach (var (name, v) in new[] { ("--bandwidth-scale", BandwidthScale), ("--temperature", Temperature), ("--time", Time), ("--blowup", Blowup) })
             if (!(v > 0) || !double.IsFinite(v)) throw new ArgumentException($"{name} must be positive, got {v}");
         if (RecordEvery < 1) throw new ArgumentException($"--record-every must be at least 1, got {RecordEvery}");
-        if (FisherPoints < 1) throw new ArgumentException($"--fisher-points must be at least 1, got {FisherPoints}");
+        if (FisherPoints is < 1 or > MaxParticles) throw new ArgumentException($"--fisher-points must be between 1 and {MaxParticles}, got {FisherPoints}");
     }
 }

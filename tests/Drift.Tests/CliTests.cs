@@ -49,20 +49,25 @@ public class CliTests
     [InlineData("--bandwidth must be positive", "train", "--bandwidth", "0.1", "0")]
     [InlineData("--temperature must be positive", "train", "--field", "laplace", "--temperature", "-0.5")]
     [InlineData("--steps must be at least 1", "train", "--steps", "0")]
-    [InlineData("--batch must be at least 2", "train", "--batch", "0")]
+    [InlineData("--batch must be between 2 and 4194304", "train", "--batch", "0")]
+    [InlineData("--batch must be between 2 and 4194304", "train", "--batch", "100000000")]
+    [InlineData("this run needs at least", "train", "--batch", "4000000", "--width", "16384", "--depth", "64")]
     [InlineData("unknown device 'tpu'", "train", "--device", "tpu")]
     [InlineData("no CUDA libtorch could be loaded", "train", "--device", "cuda")]
     [InlineData("unknown field 'curl'", "train", "--field", "curl")]
     [InlineData("'abc'", "train", "--steps", "abc")]
     [InlineData("config file not found", "train", "--config", "/nonexistent/run.json")]
     [InlineData("checkpoint folder not found", "sample", "--checkpoint", "/nonexistent/run", "--out", "/tmp/x.csv")]
-    [InlineData("checkpoint folder not found", "train", "--resume", "/nonexistent/run")]
+    [InlineData("run folder not found", "train", "--resume", "/nonexistent/run")]
     [InlineData("use a .csv, .png or .npy file", "sample", "--checkpoint", "/nonexistent/run", "--out", "/tmp/x.txt")]
     [InlineData("checkpoint folder not found", "eval", "--checkpoint", "/nonexistent/run")]
     [InlineData("unknown field 'curl'", "particles", "--field", "curl")]
-    [InlineData("--n must be at least 2", "particles", "--n", "1")]
+    [InlineData("--n must be between 2 and 65536", "particles", "--n", "1")]
+    [InlineData("--n must be between 2 and 65536", "particles", "--n", "10000000")]
     [InlineData("--time must be positive", "particles", "--time", "0")]
     [InlineData("--sweep-n takes comma-separated integers", "particles", "--sweep-n", "64,abc")]
+    [InlineData("--sweep-n takes comma-separated integers from 2 to 65536", "particles", "--sweep-n", "64,1000000")]
+    [InlineData("is not an integer from 1 to 262144", "bench", "--sizes", "1000000x64x2")]
     [InlineData("--sizes takes NxMxd triples", "bench", "--sizes", "64x64")]
     [InlineData("--anneal must be 0 or positive", "train", "--anneal", "-1")]
     [InlineData("image data folder not found", "train-images", "--data", "/nonexistent/images")]
@@ -70,10 +75,58 @@ public class CliTests
     [InlineData("unknown feature space 'median2'", "train-images", "--features", "pixels", "median2")]
     [InlineData("--guidance-max must be at least 1", "train-images", "--guidance-max", "0.5")]
     [InlineData("--ema must be in [0, 1)", "train-images", "--ema", "1")]
-    [InlineData("--class-batch must be at least 2", "train-images", "--class-batch", "1")]
+    [InlineData("--class-batch must be between 2 and 65536", "train-images", "--class-batch", "1")]
+    [InlineData("--class-batch must be between 2 and 65536", "train-images", "--class-batch", "100000000")]
+    [InlineData("this run needs at least", "train-images", "--class-batch", "65536", "--width", "4096")]
+    [InlineData("--image-size must be between 8 and 512", "train-images", "--image-size", "0")]
+    [InlineData("--image-size must be between 8 and 512", "classifier", "--image-size", "0")]
     [InlineData("--image-steps takes WIDTHxCLASS_BATCH pairs", "bench", "--image-steps", "64")]
     [InlineData("--epochs must be at least 1", "classifier", "--epochs", "0")]
     public void BadInputIsOneLineAndNonZero(string expected, params string[] args) => AssertOneLineError(args, expected);
+
+    [Fact]
+    public void OutputLocationsAreCheckedBeforeAnyWork()
+    {
+        var file = Path.Combine(TempDir(), "a-file");
+        File.WriteAllText(file, "keep me");
+        AssertOneLineError(["train", "--out", file], "is a file, not a folder");
+        AssertOneLineError(["classifier", "--out", file], "is a file, not a folder");
+        AssertOneLineError(["particles", "--out", file], "is a file, not a folder");
+        AssertOneLineError(["bench", "--out", Path.Combine(file, "bench.md")], "is a file, not a folder");
+        var run = Path.Combine(TempDir(), "run");
+        var (code, _, err) = Run(["train", "--data", "moons", "--steps", "2", "--batch", "32", "--width", "16", "--eval-samples", "100", "--out", run]);
+        Assert.True(code == 0, err);
+        AssertOneLineError(["sample", "--checkpoint", run, "--out", Path.Combine(file, "s.csv")], "is a file, not a folder");
+        AssertOneLineError(["eval", "--checkpoint", run, "--out", Path.Combine(file, "eval.json")], "is a file, not a folder");
+        Assert.Equal("keep me", File.ReadAllText(file));
+    }
+
+    [Fact]
+    public void PointsOfNoSpreadOrOverflowingScaleAreRefused()
+    {
+        var dir = TempDir();
+        var same = Path.Combine(dir, "same.csv");
+        File.WriteAllLines(same, Enumerable.Repeat("1.5,2", 50));
+        AssertOneLineError(["train", "--data", same], "every row is the same point");
+        var huge = Path.Combine(dir, "huge.csv");
+        File.WriteAllLines(huge, Enumerable.Range(0, 50).Select(i => $"{i}e30,{i}"));
+        AssertOneLineError(["train", "--data", huge], "rescale the data");
+    }
+
+    [Fact]
+    public void EvalOfMostlyRepeatedPointsHasPositiveBandwidths()
+    {
+        var dir = TempDir();
+        var csv = Path.Combine(dir, "repeated.csv");
+        // Four points in five are one point: the median pairwise distance is 0.
+        File.WriteAllLines(csv, Enumerable.Range(0, 200).Select(i => i % 5 == 0 ? $"{i * 0.01},{-i * 0.02}" : "0.5,0.5"));
+        var run = Path.Combine(dir, "run");
+        var (code, _, err) = Run("train", "--data", csv, "--steps", "3", "--batch", "32", "--width", "16", "--out", run);
+        Assert.True(code == 0, err);
+        (code, var table, err) = Run("eval", "--checkpoint", run, "--n", "100");
+        Assert.True(code == 0, err);
+        Assert.Contains("| MMD² (unbiased) |", table);
+    }
 
     [Fact]
     public void MalformedCsvNamesTheLine()

@@ -77,7 +77,7 @@ public class ResumeTests
         var path = Path.Combine(dir, RunFiles.Checkpoint);
         var bytes = File.ReadAllBytes(path);
         File.WriteAllBytes(path, bytes[..(bytes.Length / 2)]);
-        Assert.Contains("corrupt or incomplete", Assert.Throws<UserError>(() => Checkpoint.Load(dir)).Message);
+        Assert.Contains("is damaged", Assert.Throws<UserError>(() => Checkpoint.Load(dir)).Message);
         File.WriteAllBytes(path, "not a checkpoint at all"u8.ToArray());
         Assert.Contains("corrupt or incomplete", Assert.Throws<UserError>(() => Checkpoint.Load(dir)).Message);
         Assert.Contains("no checkpoint", Assert.Throws<UserError>(() => Checkpoint.Load(Path.GetTempPath())).Message);

@@ -5,13 +5,14 @@ namespace Drift.Tests;
 
 internal static class Tensors
 {
-    /// <summary>A fresh seed per call, reported in failure messages, so every run tries new inputs.</summary>
     /// <summary>A fresh seed per test, named in every failure message; DRIFT_TEST_SEED=N replays a failing one.</summary>
     public static (Generator Rng, int Seed) Fresh()
     {
-        var seed = int.TryParse(Environment.GetEnvironmentVariable("DRIFT_TEST_SEED"), out var fixedSeed) ? fixedSeed : Random.Shared.Next();
+        var seed = Seed();
         return (new Generator((ulong)seed), seed);
     }
+
+    public static int Seed() => int.TryParse(Environment.GetEnvironmentVariable("DRIFT_TEST_SEED"), out var fixedSeed) ? fixedSeed : Random.Shared.Next();
 
     public static Tensor Randn(Generator g, int n, int d, double scale = 1) =>
         torch.randn([n, d], dtype: float64, generator: g) * scale;

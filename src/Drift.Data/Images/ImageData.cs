@@ -32,6 +32,15 @@ public sealed class ImageData : IDisposable
     public int Classes => ClassNames.Length;
     public TimeSpan LoadTime { get; }
     public int Channels => Train.Channels;
+
+    /// <summary>A hash of both splits' pixels and labels (see <see cref="DataFingerprint"/>).</summary>
+    public string Fingerprint()
+    {
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        DataFingerprint.Add(hash, Train.Pixels, Train.Labels);
+        DataFingerprint.Add(hash, Test.Pixels, Test.Labels);
+        return DataFingerprint.Finish(hash);
+    }
     public int Size => Train.Height;
 
     /// <summary>A dataset made in memory (benchmarks, tests), classes named by number.</summary>
@@ -72,11 +81,26 @@ public sealed class ImageData : IDisposable
             throw new DataError($"{dir}: no image data found (expected MNIST-format IDX files, CIFAR-10 data_batch_*.bin, or PNG/JPEG images)");
 
         var numbered = NumberedClasses(train, test);
-        if (names is null || names.Length < numbered.Length)
-            names = numbered;
+        CheckLabels(spec, train, names, numbered.Length);
+        names ??= numbered;
         if (size > 0 && size != train.Height)
             (train, test) = (Resized(train, size), Resized(test, size));
         return new ImageData(spec, train, test, names, timer.Elapsed);
+    }
+
+    /// <summary>Labels are class indices 0..K−1: one past a named dataset's classes, or one that leaves a run of
+    /// classes without a single training image (a stray byte in a label file), would train classes that do not exist.
+    /// One empty class is allowed: EMNIST letters count from 1.</summary>
+    private static void CheckLabels(string spec, ImageSet train, string[]? names, int classes)
+    {
+        var largest = classes - 1;
+        if (names is not null && largest >= names.Length)
+            throw new DataError($"{spec}: label {largest} is outside the dataset's {names.Length} classes (0..{names.Length - 1})");
+        var present = train.Labels.ToHashSet();
+        var empty = Enumerable.Range(0, classes).Where(c => !present.Contains(c)).ToArray();
+        if (empty.Length > 1)
+            throw new DataError($"{spec}: labels run up to {largest}, but {empty.Length} classes below it have no training image "
+                + $"(first {empty[0]}); labels must be class indices 0..K-1");
     }
 
     private static ImageSet Resized(ImageSet set, int size)

@@ -31,15 +31,16 @@ public static class BenchCommand
 
         command.SetAction(parse => Cli.Run(() =>
         {
+            if (parse.GetValue(output) is { } outPath) OutputDir.ForFile(outPath, "--out");
             var dev = Components.Device(parse.GetValue(device)!);
             var n = parse.GetValue(repeats);
-            if (n < 1) throw new UserError($"--repeats must be at least 1, got {n}");
+            if (n is < 1 or > 1000) throw new UserError($"--repeats must be between 1 and 1000, got {n}");
             var scales = parse.GetValue(scaleCount);
             if (scales is < 1 or > 3) throw new UserError($"--scales must be 1, 2 or 3, got {scales}");
             var imageConfigs = parse.GetValue(imageSteps) == "none" ? [] : parse.GetValue(imageSteps)!.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(s =>
             {
                 var parts = s.Split('x');
-                return parts.Length == 2 ? (Width: ParseInt(parts[0], "--image-steps"), Batch: ParseInt(parts[1], "--image-steps"))
+                return parts.Length == 2 ? (Width: ParseInt(parts[0], "--image-steps", 1 << 12), Batch: ParseInt(parts[1], "--image-steps", 1 << 16))
                     : throw new UserError($"--image-steps takes WIDTHxCLASS_BATCH pairs, got '{s}'");
             }).ToArray();
             if (dev.type == DeviceType.CUDA)
@@ -62,7 +63,7 @@ public static class BenchCommand
             report.AppendLine();
             report.AppendLine("| training step (2-D default: MLP 256x3, conservative, 4 bandwidths) | batch | median ms |");
             report.AppendLine("|---|---|---|");
-            foreach (var batch in parse.GetValue(steps)!.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(s => ParseInt(s, "--step-batches")))
+            foreach (var batch in parse.GetValue(steps)!.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(s => ParseInt(s, "--step-batches", 1 << 22)))
             {
                 var line = $"| step | {batch} | {StepBench.PointsMs(batch, dev, n):F1} |";
                 report.AppendLine(line);
@@ -97,10 +98,10 @@ public static class BenchCommand
     {
         var parts = s.Split('x');
         if (parts.Length != 3) throw new UserError($"--sizes takes NxMxd triples, got '{s}'");
-        return (ParseInt(parts[0], "--sizes"), ParseInt(parts[1], "--sizes"), ParseInt(parts[2], "--sizes"));
+        return (ParseInt(parts[0], "--sizes", 1 << 18), ParseInt(parts[1], "--sizes", 1 << 18), ParseInt(parts[2], "--sizes", 4096));
     });
 
-    private static int ParseInt(string s, string option) =>
-        int.TryParse(s.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v >= 1
-            ? v : throw new UserError($"{option}: '{s}' is not a positive integer");
+    private static int ParseInt(string s, string option, int max) =>
+        int.TryParse(s.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v >= 1 && v <= max
+            ? v : throw new UserError($"{option}: '{s}' is not an integer from 1 to {max}");
 }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Drift.Train.Output;
 using Drift.Train.Training;
 using Drift.Train.Training.Images;
 using Microsoft.Extensions.Logging;
@@ -31,8 +32,12 @@ public static class ClassifierCommand
             var spec = parse.GetValue(data)!;
             if (parse.GetValue(epochs) < 1) throw new UserError($"--epochs must be at least 1, got {parse.GetValue(epochs)}");
             if (parse.GetValue(batch) < 1) throw new UserError($"--batch must be at least 1, got {parse.GetValue(batch)}");
-            if (parse.GetValue(imageSize) < 0) throw new UserError($"--image-size must be 0 or positive, got {parse.GetValue(imageSize)}");
+            if (parse.GetResult(imageSize) is { Implicit: false } && parse.GetValue(imageSize) is < 8 or > 512)
+                throw new UserError($"--image-size must be between 8 and 512, got {parse.GetValue(imageSize)}");
+            if (parse.GetValue(epochs) > 1000) throw new UserError($"--epochs must be at most 1000, got {parse.GetValue(epochs)}");
+            if (parse.GetValue(batch) > 1 << 16) throw new UserError($"--batch must be at most {1 << 16}, got {parse.GetValue(batch)}");
             var dir = parse.GetValue(outDir) ?? ClassifierFile.DefaultDir(spec, folder);
+            OutputDir.Create(dir, "classifier folder");
             var dev = Components.Device(parse.GetValue(device)!);
             using var loggers = Cli.Loggers();
             var log = loggers.CreateLogger("drift");

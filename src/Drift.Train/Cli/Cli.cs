@@ -40,7 +40,19 @@ public static class Cli
             if (Environment.GetEnvironmentVariable("DRIFT_DEBUG") == "1") Console.Error.WriteLine(e.InnerException ?? e);
             return Fail(e.Message, UsageError);
         }
-        catch (Exception e) when (e is not OutOfMemoryException)
+        // What the machine refused (a path, a permission, memory) is the user's to fix, like bad input.
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or OutOfMemoryException || IsAllocationFailure(e))
+        {
+            if (Environment.GetEnvironmentVariable("DRIFT_DEBUG") == "1") Console.Error.WriteLine(e);
+            var message = e.Message.Split('\n')[0].Trim();
+            return Fail(e switch
+            {
+                UnauthorizedAccessException => $"permission denied: {message}",
+                IOException => message,
+                _ => $"out of memory: {message}; use a smaller batch or width",
+            }, UsageError);
+        }
+        catch (Exception e)
         {
             if (Environment.GetEnvironmentVariable("DRIFT_DEBUG") == "1") Console.Error.WriteLine(e);
             var inner = e is TypeInitializationException { InnerException: { } i } ? i : e;
@@ -48,6 +60,10 @@ public static class Cli
             return Fail($"{kind}: {inner.Message.Split('\n')[0].Trim()}", 1);
         }
     }
+
+    /// <summary>libtorch's allocator reports a failed allocation as an ExternalException ("can't allocate memory").</summary>
+    private static bool IsAllocationFailure(Exception e) =>
+        e is ExternalException && e.Message.Contains("allocate", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Runs a training loop with a progress bar on a terminal, or a log line at each evaluation otherwise.</summary>
     /// <param name="metric">Name of the evaluated metric in the reports (energy, fd).</param>

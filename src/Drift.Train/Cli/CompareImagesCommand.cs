@@ -33,7 +33,12 @@ public static class CompareImagesCommand
             var dataName = ImageEvaluation.DatasetName(baseConfig.Data);
             var plan = ComparePlan.Make(parse, options, baseConfig.Seed, dataName);
             var configs = plan.Runs.Select(r => baseConfig with { Field = r.Field, Seed = r.Seed }).ToArray();
-            foreach (var c in configs) c.Validate();
+            foreach (var c in configs)
+            {
+                c.Validate();
+                MemoryBudget.Check(c);
+            }
+            using var held = plan.Claim();
             var (info, classifier) = ClassifierFile.Load(baseConfig.Classifier);
             using var data = ImageData.Load(baseConfig.Data, baseConfig.ImageSize);
             var device = Components.Device(baseConfig.Device);

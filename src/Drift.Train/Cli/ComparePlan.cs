@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Drift.Loss;
+using Drift.Train.Training;
 
 namespace Drift.Train.Cli;
 
@@ -32,9 +33,20 @@ public sealed record ComparePlan(string Dir, FieldKind[] Fields, int Seeds, IRea
         var dir = parse.GetValue(options.Out) ?? Path.Combine("checkpoints", $"compare-{dataName}");
         var runs = fields.SelectMany(f => Enumerable.Range(0, seeds).Select(s =>
             (Field: f, Seed: firstSeed + s, Dir: Path.Combine(dir, "runs", $"{f.Name()}-seed{firstSeed + s}")))).ToArray();
-        foreach (var run in runs)
-            if (RunFolder.HoldsRun(run.Dir)) throw new UserError($"{run.Dir} already holds a run; choose another --out");
         return new ComparePlan(dir, fields, seeds, runs);
+    }
+
+    /// <summary>Locks the report folder for this process, once the runs' configs are accepted; under the lock, none
+    /// of the run folders may hold a run.</summary>
+    public RunLock Claim()
+    {
+        var held = RunLock.Acquire(Dir);
+        if (Runs.FirstOrDefault(r => RunFolder.HoldsRun(r.Dir)) is { Dir: not null } taken)
+        {
+            held.Dispose();
+            throw new UserError($"{taken.Dir} already holds a run; choose another --out");
+        }
+        return held;
     }
 
     public string[] FieldNames => Fields.Select(f => f.Name()).ToArray();

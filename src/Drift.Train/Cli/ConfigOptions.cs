@@ -54,7 +54,7 @@ public static class ConfigOptions
         var b = new ConfigBinder<ImageConfig>(command);
         b.Bind(new Option<string>("--data") { Description = "fashion-mnist (default; Debian's dataset-fashion-mnist), a folder of MNIST-format IDX files, of CIFAR-10 binary batches, or of PNG/JPEG images (one subfolder per class, or flat)." },
             (c, v) => c with { Data = v });
-        b.Bind(new Option<int>("--image-size") { Description = "Bring images to this side in pixels. Default: the dataset's own (32 for an image folder)." }, (c, v) => c with { ImageSize = v });
+        b.Bind(new Option<int>("--image-size") { Description = "Bring images to this side in pixels. Default: the dataset's own (32 for an image folder)." }, (c, v) => v is >= 8 and <= 512 ? c with { ImageSize = v } : throw new UserError($"--image-size must be between 8 and 512, got {v}"));
         b.Bind(ChoiceOption.Create<FieldKind>("--field", "field", "conservative (default) or laplace."), (c, v) => c with { Field = v });
         b.Bind(new Option<double[]>("--bandwidth") { Description = "Conservative bandwidths, relative to each feature space's mean distance √D. Default 0.1 0.2 0.4.", AllowMultipleArgumentsPerToken = true },
             (c, v) => c with { Bandwidths = v });

@@ -31,9 +31,11 @@ public static class EvalCommand
         command.SetAction(parse => Cli.Run(() =>
         {
             var n = parse.GetValue(count);
-            if (n < 2) throw new UserError($"--n must be at least 2, got {n}");
+            if (n is < 2 or > 1 << 20) throw new UserError($"--n must be between 2 and {1 << 20}, got {n}");
             var dir = parse.GetValue(checkpointDir)!;
             var checkpoint = Checkpoint.Load(dir);
+            var path = parse.GetValue(output) ?? Path.Combine(dir, RunFiles.Eval);
+            OutputDir.ForFile(path, "--out");
             var (data, field, size, rows) = checkpoint.Holds<ImageConfig>()
                 ? EvaluateImages(checkpoint, n, parse.GetValue(seed), parse.GetValue(classifier), parse.GetValue(device)!, parse.GetValue(guidance))
                 : EvaluatePoints(checkpoint, n, parse.GetValue(seed));
@@ -44,7 +46,6 @@ public static class EvalCommand
             foreach (var r in rows) table.AppendLine($"| {r.Name} | {r.Generated:g4} | {r.Floor:g4} |");
             Console.Write(table);
 
-            var path = parse.GetValue(output) ?? Path.Combine(dir, RunFiles.Eval);
             AtomicFile.WriteJson(path, new
             {
                 checkpoint = dir, step = checkpoint.Step, data, field, samples = size,

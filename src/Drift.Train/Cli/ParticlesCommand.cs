@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Drift.Loss;
 using Drift.Particles;
+using Drift.Train.Output;
 using Drift.Train.Particles;
 using Microsoft.Extensions.Logging;
 
@@ -47,14 +48,15 @@ public static class ParticlesCommand
             try { config.Validate(); }
             catch (ArgumentException e) { throw new UserError(e.Message); }
             var dir = parse.GetValue(outDir) ?? Path.Combine("checkpoints", $"particles-{config.Field.Name()}");
+            OutputDir.Create(dir, "output folder");
             using var loggers = Cli.Loggers();
             var log = loggers.CreateLogger("drift");
             if (parse.GetValue(sweepN) is { } text)
             {
                 var seedCount = parse.GetValue(seeds);
                 if (seedCount < 1) throw new UserError($"--seeds must be at least 1, got {seedCount}");
-                var ns = Ints("--sweep-n", text, 2);
-                var study = RateStudy.Run(config, ns, Ints("--dims", parse.GetValue(dims)!, 1), seedCount, line => log.LogInformation("{Run}", line));
+                var ns = Ints("--sweep-n", text, 2, ParticleConfig.MaxParticles);
+                var study = RateStudy.Run(config, ns, Ints("--dims", parse.GetValue(dims)!, 1, 1024), seedCount, line => log.LogInformation("{Run}", line));
                 ParticleReport.WriteRates(dir, config, ns, seedCount, study);
                 foreach (var r in study.Rates)
                     if (r.Fit is { } fit)
@@ -79,12 +81,12 @@ public static class ParticlesCommand
         return command;
     }
 
-    private static int[] Ints(string name, string text, int min)
+    private static int[] Ints(string name, string text, int min, int max)
     {
         var values = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
             .Select(s => int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : int.MinValue).ToArray();
-        if (values.Length == 0 || values.Any(v => v < min))
-            throw new UserError($"{name} takes comma-separated integers of at least {min}, got '{text}'");
+        if (values.Length == 0 || values.Any(v => v < min || v > max))
+            throw new UserError($"{name} takes comma-separated integers from {min} to {max}, got '{text}'");
         return values;
     }
 }

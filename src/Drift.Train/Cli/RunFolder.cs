@@ -23,50 +23,91 @@ public static class RunFolder
         return new(configFile, outDir, resumeDir);
     }
 
-    /// <summary>The config and folder a train command runs with: a new run (config from --config or the defaults,
-    /// then the options, then <paramref name="complete"/>) in a new folder, or the run in --resume with its own config.</summary>
-    public static (T Config, string Dir, Checkpoint? Resume) Prepare<T>(ParseResult parse, Options options, ConfigBinder<T> binder,
+    /// <summary>The config and folder a train command runs with, the folder locked for this process: a new run
+    /// (config from --config or the defaults, then the options, then <paramref name="complete"/>) in a new folder,
+    /// or the run in --resume with its own config. Nothing in a folder is changed before the run is accepted.</summary>
+    public static (T Config, string Dir, Checkpoint? Resume, RunLock Lock) Prepare<T>(ParseResult parse, Options options, ConfigBinder<T> binder,
         Func<T, T> complete) where T : class, IRunConfig, new()
     {
         var fromFile = parse.GetValue(options.Config) is { } path ? ConfigJson.Load<T>(path) : null;
-        var resumeDir = parse.GetValue(options.Resume);
-        var checkpoint = resumeDir is null ? null : Checkpoint.Load(resumeDir);
-        var config = complete(binder.Apply(parse, fromFile ?? checkpoint?.Config<T>() ?? new T()));
+        if (parse.GetValue(options.Resume) is not { } dir)
+        {
+            var config = Accepted(complete(binder.Apply(parse, fromFile ?? new T())));
+            var (newDir, held) = New(parse.GetValue(options.Out), config.Data, config.Field.Name());
+            return (config, newDir, null, held);
+        }
+        if (!Directory.Exists(dir)) throw new UserError($"run folder not found: {dir}");
+        var runLock = RunLock.Acquire(dir);
+        try
+        {
+            var checkpoint = Checkpoint.Exists(dir) ? Checkpoint.Load(dir) : null;
+            var configPath = Path.Combine(dir, RunFiles.Config);
+            // A run killed before its first checkpoint left its config only: it starts again from step 0, the same run.
+            var saved = checkpoint?.Config<T>() ?? (File.Exists(configPath) ? ConfigJson.Load<T>(configPath)
+                : throw new UserError($"{dir} holds no run to resume (no {RunFiles.Checkpoint} or {RunFiles.Config})"));
+            var config = Accepted(complete(binder.Apply(parse, fromFile ?? saved)));
+            CheckResumable(saved, checkpoint?.Step ?? 0, config, dir, parse.GetValue(options.Out));
+            return (config, dir, checkpoint, runLock);
+        }
+        catch
+        {
+            runLock.Dispose();
+            throw;
+        }
+    }
+
+    private static T Accepted<T>(T config) where T : IRunConfig
+    {
         config.Validate();
-        if (checkpoint is null)
-            return (config, New(parse.GetValue(options.Out), config.Data, config.Field.Name()), null);
-        CheckResumable(checkpoint, config, resumeDir!, parse.GetValue(options.Out));
-        return (config, resumeDir!, checkpoint);
+        MemoryBudget.Check(config);
+        return config;
     }
 
     public static bool HoldsRun(string dir) =>
         Checkpoint.Exists(dir) || File.Exists(Path.Combine(dir, RunFiles.Config)) || File.Exists(Path.Combine(dir, RunFiles.Metrics));
 
-    /// <summary>--out, or checkpoints/&lt;data&gt;-&lt;field&gt;[-N]; never a folder that already holds a run.</summary>
-    public static string New(string? outDir, string data, string field)
+    /// <summary>--out, or checkpoints/&lt;data&gt;-&lt;field&gt;[-N], locked; never a folder that already holds a run
+    /// or that another process is writing.</summary>
+    public static (string Dir, RunLock Lock) New(string? outDir, string data, string field)
     {
         if (outDir is not null)
-            return HoldsRun(outDir) ? throw new UserError($"{outDir} already holds a run; continue it with --resume {outDir}, or choose another --out") : outDir;
+            return TryNew(outDir) ?? throw new UserError($"{outDir} already holds a run; continue it with --resume {outDir}, or choose another --out");
         var stem = Path.Combine("checkpoints", $"{Path.GetFileNameWithoutExtension(Path.TrimEndingDirectorySeparator(data))}-{field}");
-        var dir = stem;
-        for (var n = 2; HoldsRun(dir); n++) dir = $"{stem}-{n}";
-        return dir;
+        for (var n = 1; ; n++)
+        {
+            var dir = n == 1 ? stem : $"{stem}-{n}";
+            if (HoldsRun(dir)) continue;
+            try
+            {
+                if (TryNew(dir) is { } taken) return taken;
+            }
+            catch (RunLock.InUse) { }
+        }
+    }
+
+    /// <summary>The folder locked, when it holds no run (checked under the lock, so two new runs cannot both take it).</summary>
+    private static (string, RunLock)? TryNew(string dir)
+    {
+        var runLock = RunLock.Acquire(dir);
+        if (!HoldsRun(dir)) return (dir, runLock);
+        runLock.Dispose();
+        return null;
     }
 
     /// <summary>A resumed run must be the same run: only the step budget and the device may change.</summary>
-    public static void CheckResumable<T>(Checkpoint checkpoint, T requested, string dir, string? outDir) where T : IRunConfig
+    public static void CheckResumable<T>(T saved, long step, T requested, string dir, string? outDir) where T : IRunConfig
     {
         if (outDir is not null && Path.GetFullPath(outDir) != Path.GetFullPath(dir))
             throw new UserError($"--resume continues in {dir}; drop --out {outDir}");
         var asked = JsonDocument.Parse(requested.ToJson()).RootElement;
-        var saved = JsonDocument.Parse(checkpoint.Config<T>().ToJson()).RootElement;
-        var changed = saved.EnumerateObject().Select(p => p.Name).Union(asked.EnumerateObject().Select(p => p.Name))
+        var before = JsonDocument.Parse(saved.ToJson()).RootElement;
+        var changed = before.EnumerateObject().Select(p => p.Name).Union(asked.EnumerateObject().Select(p => p.Name))
             .Where(name => name is not ("steps" or "device"))
-            .Where(name => (saved.TryGetProperty(name, out var a) ? a.GetRawText() : "") != (asked.TryGetProperty(name, out var b) ? b.GetRawText() : ""))
+            .Where(name => (before.TryGetProperty(name, out var a) ? a.GetRawText() : "") != (asked.TryGetProperty(name, out var b) ? b.GetRawText() : ""))
             .ToArray();
         if (changed.Length > 0)
             throw new UserError($"{dir} holds a run with a different config ({string.Join(", ", changed)}); a resumed run keeps its config, only --steps and --device may change");
-        if (requested.Steps <= checkpoint.Step)
-            throw new UserError($"{dir} is already at step {checkpoint.Step}; pass --steps above that to continue");
+        if (requested.Steps <= step)
+            throw new UserError($"{dir} is already at step {step}; pass --steps above that to continue");
     }
 }

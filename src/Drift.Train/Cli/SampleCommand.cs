@@ -31,9 +31,11 @@ public static class SampleCommand
             var format = Path.GetExtension(path).ToLowerInvariant();
             if (format is not (".csv" or ".png" or ".npy")) throw new UserError($"--out {path}: use a .csv, .png or .npy file");
             var checkpoint = Checkpoint.Load(parse.GetValue(checkpointDir)!);
+            OutputDir.ForFile(path, "--out");
             var images = checkpoint.Holds<ImageConfig>();
             var n = parse.GetValue(count) ?? (images ? 64 : 10_000);
-            if (n < 1) throw new UserError($"--n must be at least 1, got {n}");
+            var most = images ? 1 << 17 : 1 << 24;
+            if (n < 1 || n > most) throw new UserError($"--n must be between 1 and {most}, got {n}");
             var formats = images ? new[] { ".png", ".npy" } : [".csv", ".png"];
             if (!formats.Contains(format)) throw new UserError($"--out {path}: use a {string.Join(" or ", formats)} file for this run");
             var dev = Components.Device(parse.GetValue(device)!);

@@ -16,7 +16,8 @@ public static class TrainCommand
 
         command.SetAction((parse, cancel) => Task.Run(() => Cli.Run(() =>
         {
-            var (config, dir, checkpoint) = RunFolder.Prepare(parse, options, binder, c => c.Resolved());
+            var (config, dir, checkpoint, runLock) = RunFolder.Prepare(parse, options, binder, c => c.Resolved());
+            using var held = runLock;
             using var loggers = Cli.Loggers();
             var log = loggers.CreateLogger("drift");
             var result = Cli.WithProgress(config.Steps, checkpoint?.Step ?? 0, log, onStep => PointsTrainer.Run(config, dir, checkpoint, log, onStep, cancel));

@@ -16,7 +16,8 @@ public static class TrainImagesCommand
 
         command.SetAction((parse, cancel) => Task.Run(() => Cli.Run(() =>
         {
-            var (config, dir, checkpoint) = RunFolder.Prepare(parse, options, binder, c => c);
+            var (config, dir, checkpoint, runLock) = RunFolder.Prepare(parse, options, binder, c => c);
+            using var held = runLock;
             using var loggers = Cli.Loggers();
             var log = loggers.CreateLogger("drift");
             var result = Cli.WithProgress(config.Steps, checkpoint?.Step ?? 0, log, onStep => ImageTrainer.Run(config, dir, checkpoint, log, onStep, cancel), "fd");

@@ -23,6 +23,14 @@ public static class AtomicFile
         }
     }
 
+    /// <summary>Removes the temporary files of writers that died mid-write (a kill leaves them behind); only
+    /// the holder of the folder's lock may call this, so no live writer's file is taken.</summary>
+    public static void RemoveLeftovers(string dir)
+    {
+        foreach (var path in Directory.EnumerateFiles(dir, ".*.tmp*", SearchOption.AllDirectories))
+            File.Delete(path);
+    }
+
     public static void WriteText(string path, string text) => Write(path, tmp => File.WriteAllText(tmp, text));
 
     /// <summary>Indented JSON that keeps non-ASCII text (FD-fashion-mnist, MMD²) readable.</summary>

@@ -16,6 +16,9 @@ public static class RunFiles
     public const string GridFolder = "grids";
     /// <summary>What <c>drift eval</c> writes unless told otherwise.</summary>
     public const string Eval = "eval.json";
+    /// <summary>Held by the one process writing the folder (<c>Training.RunLock</c>), and that process's pid and command.</summary>
+    public const string Lock = ".lock";
+    public const string LockOwner = ".lock.owner";
 
     public static string GridAt(long step) => Path.Combine(GridFolder, $"step-{step:D6}.png");
 }

@@ -11,6 +11,35 @@ public static class TensorBoard
 {
     public static SummaryWriter Open(string runDir) => torch.utils.tensorboard.SummaryWriter(Path.Combine(runDir, RunFiles.TensorBoard));
 
+    /// <summary>Drops the events past <paramref name="step"/> from the run's event files, as a resume drops the
+    /// metrics.csv rows past its checkpoint: the resumed run logs those steps again, and TensorBoard would
+    /// otherwise draw both. An event file is a sequence of records: length (8 bytes), its masked CRC (4), the
+    /// serialized Event, its masked CRC (4); records are copied unchanged, so their CRCs stay valid.</summary>
+    public static void DropAfter(string runDir, long step)
+    {
+        var dir = Path.Combine(runDir, RunFiles.TensorBoard);
+        if (!Directory.Exists(dir)) return;
+        foreach (var path in Directory.EnumerateFiles(dir, "events.out.tfevents.*"))
+        {
+            var bytes = File.ReadAllBytes(path);
+            var kept = new MemoryStream();
+            var dropped = false;
+            for (var at = 0; at + 12 <= bytes.Length;)
+            {
+                var length = (int)BitConverter.ToUInt64(bytes, at);
+                var size = 12 + length + 4;
+                if (length < 0 || at + size > bytes.Length) { dropped = true; break; } // a record a crash cut short
+                if (Tensorboard.Event.Parser.ParseFrom(bytes, at + 12, length).Step <= step)
+                    kept.Write(bytes, at, size);
+                else
+                    dropped = true;
+                at += size;
+            }
+            if (dropped)
+                AtomicFile.Write(path, tmp => File.WriteAllBytes(tmp, kept.ToArray()));
+        }
+    }
+
     /// <summary>A metrics.csv row as scalars: loss, velocity_rms, field_rms/&lt;scale&gt; and the evaluated metric.</summary>
     public static void AddRow(SummaryWriter writer, LoggedStep row, IReadOnlyList<string> scaleNames, string metric)
     {

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text;
 using Drift.Data;
 using Drift.Train.Output;
@@ -11,24 +12,30 @@ namespace Drift.Train.Training;
 /// One file, <see cref="RunFiles.Checkpoint"/>, holds everything a run needs to continue bit-for-bit: the kind of run
 /// (points or images) and its config, the step, the wall time so far, the data standardisation (points),
 /// the RNG state, the weights of each module (an image run also keeps its EMA copy) and the optimizer
-/// state. It is written to a temporary file and renamed, so a crash mid-write leaves the last one intact.
+/// state, and the fingerprint of the data it trained on. It is written to a temporary file and renamed, so a crash
+/// mid-write leaves the last one intact; a SHA-256 of its contents closes the file and is checked on every load,
+/// so a damaged file is refused rather than sampled or resumed (flipped bytes in weights or Adam state would
+/// otherwise load and quietly ruin the run).
 /// </summary>
 public sealed class Checkpoint
 {
     private const string Magic = "DRIFT-CHECKPOINT";
-    private const int FormatVersion = 2;
+    /// <summary>3: checksum and data fingerprint. 2 (no checksum) is still read.</summary>
+    private const int FormatVersion = 3;
+    private const int ChecksumBytes = 32;
 
     private readonly byte[][] weights;
     private readonly byte[] optimizerState;
     private readonly string configJson;
     private readonly string path;
 
-    private Checkpoint(string path, string kind, string configJson, long step, double elapsedSeconds, Standardizer scale, byte[] rngState,
-        byte[][] weights, byte[] optimizerState)
+    private Checkpoint(string path, string kind, string configJson, string? dataFingerprint, long step, double elapsedSeconds, Standardizer scale,
+        byte[] rngState, byte[][] weights, byte[] optimizerState)
     {
         this.path = path;
         Kind = kind;
         this.configJson = configJson;
+        DataFingerprint = dataFingerprint;
         Step = step;
         ElapsedSeconds = elapsedSeconds;
         Scale = scale;
@@ -46,6 +53,8 @@ public sealed class Checkpoint
     public T Config<T>() where T : IRunConfig => Holds<T>() ? ConfigJson.Read<T>(configJson, path)
         : throw new UserError($"{path} holds a run of {Kind}; this needs a run of {T.Kind}");
 
+    /// <summary>What the run trained on (<c>PointData.Fingerprint</c>, <c>ImageData.Fingerprint</c>); null in a version-2 file.</summary>
+    public string? DataFingerprint { get; }
     public long Step { get; }
     public double ElapsedSeconds { get; }
     public Standardizer Scale { get; }
@@ -56,19 +65,19 @@ public sealed class Checkpoint
 
     public static bool Exists(string dir) => File.Exists(Path.Combine(dir, RunFiles.Checkpoint));
 
-    public static void Save(string dir, string kind, string configJson, long step, double elapsedSeconds, Standardizer scale,
-        Generator rng, IReadOnlyList<nn.Module> modules, OptimizerHelper optimizer)
+    public static void Save(string dir, string kind, string configJson, string dataFingerprint, long step, double elapsedSeconds,
+        Standardizer scale, Generator rng, IReadOnlyList<nn.Module> modules, OptimizerHelper optimizer)
     {
         if (modules.Any(HasNonFiniteWeights))
             throw new UserError($"training diverged by step {step}: the weights are no longer finite; the checkpoint on disk, if any, is kept");
-        AtomicFile.Write(Path.Combine(dir, RunFiles.Checkpoint), tmp =>
+        using var buffer = new MemoryStream();
+        using (var w = new BinaryWriter(buffer, Encoding.UTF8, leaveOpen: true))
         {
-            using var stream = File.Create(tmp);
-            using var w = new BinaryWriter(stream, Encoding.UTF8);
             w.Write(Magic);
             w.Write(FormatVersion);
             w.Write(kind);
             w.Write(configJson);
+            w.Write(dataFingerprint);
             w.Write(step);
             w.Write(elapsedSeconds);
             WriteDoubles(w, scale.Mean);
@@ -79,7 +88,13 @@ public sealed class Checkpoint
             foreach (var module in modules)
                 WriteBytes(w, Serialize(bw => module.save(bw)));
             WriteBytes(w, Serialize(optimizer.save_state_dict));
-            w.Flush();
+        }
+        var contents = buffer.ToArray();
+        AtomicFile.Write(Path.Combine(dir, RunFiles.Checkpoint), tmp =>
+        {
+            using var stream = File.Create(tmp);
+            stream.Write(contents);
+            stream.Write(SHA256.HashData(contents));
             stream.Flush(flushToDisk: true);
         });
     }
@@ -91,12 +106,14 @@ public sealed class Checkpoint
         if (!File.Exists(path)) throw new UserError($"no checkpoint in {dir} (expected {RunFiles.Checkpoint})");
         try
         {
-            using var r = new BinaryReader(File.OpenRead(path), Encoding.UTF8);
-            if (r.ReadString() != Magic) throw new InvalidDataException("not a drift checkpoint");
-            var version = r.ReadInt32();
-            if (version != FormatVersion) throw new InvalidDataException($"format version {version}, this drift reads {FormatVersion}");
+            var bytes = File.ReadAllBytes(path);
+            var (version, end) = Verified(bytes, path);
+            using var r = new BinaryReader(new MemoryStream(bytes, 0, end, writable: false), Encoding.UTF8);
+            r.ReadString();
+            r.ReadInt32();
             var kind = r.ReadString();
             var config = r.ReadString();
+            var fingerprint = version >= 3 ? r.ReadString() : null;
             var step = r.ReadInt64();
             var elapsed = r.ReadDouble();
             var scale = new Standardizer(ReadDoubles(r), ReadDoubles(r));
@@ -105,13 +122,27 @@ public sealed class Checkpoint
             if (modules is < 1 or > 16) throw new InvalidDataException("bad module count");
             var weights = Enumerable.Range(0, modules).Select(_ => ReadBytes(r)).ToArray();
             var optimizer = ReadBytes(r);
-            if (r.BaseStream.Position != r.BaseStream.Length) throw new InvalidDataException("trailing bytes");
-            return new Checkpoint(path, kind, config, step, elapsed, scale, rng, weights, optimizer);
+            if (r.BaseStream.Position != end) throw new InvalidDataException("trailing bytes");
+            return new Checkpoint(path, kind, config, fingerprint, step, elapsed, scale, rng, weights, optimizer);
         }
         catch (Exception e) when (e is EndOfStreamException or InvalidDataException or IOException or ArgumentException or FormatException)
         {
             throw new UserError($"checkpoint {path} is corrupt or incomplete: {e.Message}");
         }
+    }
+
+    /// <summary>The format version, and where the contents end: before the checksum, which must match them.</summary>
+    private static (int Version, int End) Verified(byte[] bytes, string path)
+    {
+        using var r = new BinaryReader(new MemoryStream(bytes, writable: false), Encoding.UTF8);
+        if (r.ReadString() != Magic) throw new InvalidDataException("not a drift checkpoint");
+        var version = r.ReadInt32();
+        if (version is not (2 or FormatVersion)) throw new InvalidDataException($"format version {version}, this drift reads 2 and {FormatVersion}");
+        if (version == 2) return (version, bytes.Length);
+        var end = bytes.Length - ChecksumBytes;
+        if (end < r.BaseStream.Position || !SHA256.HashData(bytes.AsSpan(0, end)).AsSpan().SequenceEqual(bytes.AsSpan(end)))
+            throw new UserError($"checkpoint {path} is damaged: its contents do not match the checksum written with them; restore it from a copy or train again");
+        return (version, end);
     }
 
     /// <param name="index">Which saved module: 0 the trained model, 1 an image run's EMA copy.</param>

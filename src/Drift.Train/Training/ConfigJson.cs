@@ -42,5 +42,12 @@ public static class ConfigJson
         if (value < min) Fail($"{name} must be at least {min}, got {value}");
     }
 
+    /// <summary>Upper bounds too: a value far past any sensible run (a batch of 10⁸) is a typo, and would take the
+    /// machine's memory before failing.</summary>
+    public static void Within(string name, long value, long min, long max)
+    {
+        if (value < min || value > max) Fail($"{name} must be between {min} and {max}, got {value}");
+    }
+
     public static void Fail(string message) => throw new UserError(message);
 }

@@ -32,7 +32,12 @@ public static class Evaluation
         var heldOut = data.HeldOut;
         var reference = data.Reference;
         using var rng = new Generator((ulong)seed);
-        var median = torch.cdist(heldOut, heldOut).flatten().median().item<float>();
+        var distances = torch.cdist(heldOut, heldOut).flatten();
+        var median = distances.median().item<float>();
+        // With many repeated points the median is 0, and so would every bandwidth be: take distinct pairs' then.
+        if (!(median > 0) && distances.masked_select(distances > 0) is var distinct && distinct.numel() > 0)
+            median = distinct.median().item<float>();
+        if (!(median > 0)) median = 1f;
         double[] sigmas = [0.2 * median, 0.5 * median, median];
         var rows = new List<EvaluatedMetric>
         {

@@ -112,7 +112,7 @@ public sealed class PointsTrainer : ITrainingTask, IDisposable
         log.LogInformation("{Field} field, scales {Scales}, generator MLP {Width}x{Depth} ({Params:N0} parameters), device {Device}",
             config.Field.Name(), string.Join(",", config.Scales()), config.Width, config.Depth, trainer.model.parameters().Sum(p => p.numel()), device.type);
         var scaleNames = config.Scales().Select(s => s.ToString("R", System.Globalization.CultureInfo.InvariantCulture)).ToArray();
-        var result = trainer.Loop.Run(new RunRecord(outDir, TrainConfig.Kind, config.ToJson(), scale, scaleNames, "energy"),
+        var result = trainer.Loop.Run(new RunRecord(outDir, TrainConfig.Kind, config.ToJson(), data.Fingerprint, scale, scaleNames, "energy"),
             new LoopSchedule(config.Steps, config.LogEvery, config.EvalEvery, config.CheckpointEvery), resume, log, onStep, cancel);
         return new TrainResult(outDir, result.Step, result.Interrupted, result.Metric, trainer.Floor, result.WallSeconds, result.Rows);
     }

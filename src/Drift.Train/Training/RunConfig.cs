@@ -8,9 +8,13 @@ public interface IRunConfig : IFieldSettings
     static abstract string Kind { get; }
 
     string Data { get; }
+    string Device { get; }
     int Steps { get; }
 
     string ToJson();
+
+    /// <summary>A floor on the memory a training step needs, checked against the machine before anything is allocated.</summary>
+    double EstimatedBytes();
 
     /// <summary>Throws a <see cref="UserError"/> naming the first bad value.</summary>
     void Validate();

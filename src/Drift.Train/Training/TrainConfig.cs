@@ -56,6 +56,18 @@ public sealed record TrainConfig : IRunConfig
     /// in the field instead of chasing it.</summary>
     public double LearningRateAt(long step) => LrSchedule == "constant" ? Lr : Lr * 0.5 * (1 + Math.Cos(Math.PI * step / Steps));
 
+    /// <summary>A floor on the bytes a step holds, for the check against the machine's memory: the MLP's
+    /// activations and their gradients (about four floats per unit), and the field's kernel matrices, which
+    /// stay dense up to 2^24 entries and are chunked beyond. Data of d ≤ 8 dimensions.</summary>
+    public double EstimatedBytes()
+    {
+        const int dim = 8;
+        double b = Batch, p = PositiveCount;
+        var activations = b * (NoiseDim + 4.0 * Width * Depth + 4 * dim) + p * 2 * dim;
+        var kernels = Math.Min(b * (b + p), 1 << 24) * this.Scales().Count * 4;
+        return 4 * (activations + kernels + (double)Width * Width * Depth * 4);
+    }
+
     public void Validate()
     {
         if (Drift.Data.Images.ImageData.IsImageData(Data))
@@ -67,14 +79,14 @@ public sealed record TrainConfig : IRunConfig
         if (!(Lr > 0) || double.IsInfinity(Lr)) Fail($"--lr must be positive, got {Lr}");
         if (Anneal is { } r && (!(r >= 0) || double.IsInfinity(r))) Fail($"--anneal must be 0 or positive, got {r}");
         AtLeast("--steps", Steps, 1);
-        AtLeast("--batch", Batch, 2);
-        AtLeast("--positives", Positives, 0);
-        AtLeast("--noise-dim", NoiseDim, 1);
-        AtLeast("--width", Width, 1);
-        AtLeast("--depth", Depth, 1);
+        Within("--batch", Batch, 2, 1 << 22);
+        Within("--positives", Positives, 0, 1 << 22);
+        Within("--noise-dim", NoiseDim, 1, 1 << 14);
+        Within("--width", Width, 1, 1 << 14);
+        Within("--depth", Depth, 1, 64);
         AtLeast("--log-every", LogEvery, 1);
         AtLeast("--eval-every", EvalEvery, 1);
-        AtLeast("--eval-samples", EvalSamples, 2);
+        Within("--eval-samples", EvalSamples, 2, 1 << 18);
         AtLeast("--checkpoint-every", CheckpointEvery, 1);
     }
 }

@@ -28,9 +28,10 @@ public interface ITrainingTask
     void AfterCheckpoint(long step, IReadOnlyList<LoggedStep> rows, SummaryWriter board);
 }
 
-/// <summary>Where a run is recorded and what it logs: the checkpoint's kind and config, the data scale, and the
-/// names of the metrics.csv columns (one per field scale, and the evaluated metric's).</summary>
-public sealed record RunRecord(string Dir, string Kind, string ConfigJson, Standardizer Scale, IReadOnlyList<string> ScaleNames, string Metric);
+/// <summary>Where a run is recorded and what it logs: the checkpoint's kind and config, the data's fingerprint
+/// and scale, and the names of the metrics.csv columns (one per field scale, and the evaluated metric's).</summary>
+public sealed record RunRecord(string Dir, string Kind, string ConfigJson, string DataFingerprint, Standardizer Scale,
+    IReadOnlyList<string> ScaleNames, string Metric);
 
 public sealed record LoopSchedule(long Steps, int LogEvery, int EvalEvery, int CheckpointEvery);
 
@@ -81,6 +82,9 @@ public sealed class TrainingLoop(ITrainingTask task, nn.Module model, OptimizerH
         var wallBefore = 0.0;
         if (resume is not null)
         {
+            if (resume.DataFingerprint is { } saved && saved != run.DataFingerprint)
+                throw new UserError($"the data of {run.Dir} changed since its checkpoint (fingerprint {saved}, now {run.DataFingerprint}); "
+                    + "a resumed run trains on the same data: restore it, or start a new run");
             for (var i = 0; i < modules.Length; i++)
                 resume.LoadWeights(modules[i], i);
             resume.LoadOptimizer(optimizer);
@@ -93,13 +97,15 @@ public sealed class TrainingLoop(ITrainingTask task, nn.Module model, OptimizerH
         // metrics.csv first: a resume it refuses (a row that does not parse) must leave the folder as it was.
         var metrics = new MetricsLog(Path.Combine(run.Dir, RunFiles.Metrics), run.ScaleNames, Step, run.Metric);
         AtomicFile.WriteText(Path.Combine(run.Dir, RunFiles.Config), run.ConfigJson);
+        AtomicFile.RemoveLeftovers(run.Dir);
+        TensorBoard.DropAfter(run.Dir, Step);
         var board = TensorBoard.Open(run.Dir);
 
         var timer = Stopwatch.StartNew();
         double Wall() => wallBefore + timer.Elapsed.TotalSeconds;
         void Save()
         {
-            Checkpoint.Save(run.Dir, run.Kind, run.ConfigJson, Step, Wall(), run.Scale, rng, modules, optimizer);
+            Checkpoint.Save(run.Dir, run.Kind, run.ConfigJson, run.DataFingerprint, Step, Wall(), run.Scale, rng, modules, optimizer);
             lastSaved = Step;
             task.AfterCheckpoint(Step, metrics.Rows, board);
         }

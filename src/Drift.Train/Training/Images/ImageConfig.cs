@@ -85,6 +85,21 @@ public sealed record ImageConfig : IRunConfig
         return Lr * 0.5 * (1 + Math.Cos(Math.PI * Math.Min(1, progress)));
     }
 
+    /// <summary>A floor on the bytes a step holds, for the check against the machine's memory: the generator's
+    /// activations at each stage (about eight floats per unit, forward and backward), the data images and
+    /// the features of both sides, for every class group. Unknown sizes (0) are taken as 32 pixels, 3 channels, 10 classes.</summary>
+    public double EstimatedBytes()
+    {
+        double size = ImageSize > 0 ? ImageSize : 32, channels = Channels > 0 ? Channels : 3, classes = Classes > 0 ? Classes : 10;
+        var groups = Conditional ? (ClassesPerStep > 0 ? Math.Min(ClassesPerStep, classes) : classes) : 1;
+        var generated = groups * (Conditional ? ClassBatch : ClassBatch * classes);
+        var data = groups * (Conditional ? PositiveCount : PositiveCount * classes) + (GuidanceMax > 1 ? groups * UnconditionalNegatives : 0);
+        var stages = size % 8 == 0 && size >= 64 ? 3 : 2;
+        var perImage = Enumerable.Range(0, stages + 1).Sum(i => 8.0 * Width * (1 << i) * Math.Pow(size / (1 << i), 2));
+        var pixels = channels * size * size;
+        return 4 * (generated * (perImage + 2 * Features.Length * pixels) + data * Features.Length * pixels);
+    }
+
     public void Validate()
     {
         this.ValidateField();
@@ -104,18 +119,18 @@ public sealed record ImageConfig : IRunConfig
             catch (ArgumentException e) { Fail("--features: " + e.Message); }
         }
         if (Features.Contains(EncoderSpace) && Encoder is null) Fail("--features encoder needs --encoder DIR (train one with drift encoder)");
-        AtLeast("--image-size", ImageSize, 0);
+        if (ImageSize != 0) Within("--image-size", ImageSize, 8, 512);
         AtLeast("--steps", Steps, 1);
-        AtLeast("--class-batch", ClassBatch, 2);
-        AtLeast("--class-positives", ClassPositives, 0);
-        AtLeast("--classes-per-step", ClassesPerStep, 0);
+        Within("--class-batch", ClassBatch, 2, 1 << 16);
+        Within("--class-positives", ClassPositives, 0, 1 << 16);
+        Within("--classes-per-step", ClassesPerStep, 0, 1 << 16);
         AtLeast("--warmup", Warmup, 0);
-        AtLeast("--unconditional-negatives", UnconditionalNegatives, 1);
-        AtLeast("--noise-dim", NoiseDim, 1);
-        AtLeast("--width", Width, 1);
+        Within("--unconditional-negatives", UnconditionalNegatives, 1, 1 << 16);
+        Within("--noise-dim", NoiseDim, 1, 1 << 14);
+        Within("--width", Width, 1, 1 << 12);
         AtLeast("--log-every", LogEvery, 1);
         AtLeast("--eval-every", EvalEvery, 1);
-        AtLeast("--eval-samples", EvalSamples, 10);
+        Within("--eval-samples", EvalSamples, 10, 1 << 17);
         AtLeast("--grid-every", GridEvery, 1);
         AtLeast("--checkpoint-every", CheckpointEvery, 1);
     }

@@ -1,0 +1,164 @@
+using System.Diagnostics;
+using Drift.Data;
+using Drift.Train;
+using Drift.Train.Output;
+using Drift.Train.Training;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Drift.Tests;
+
+/// <summary>A run folder has one writer, survives a kill at any moment, and refuses what would make it lie:
+/// damaged checkpoints, changed data, duplicated TensorBoard steps.</summary>
+public class RunFolderTests
+{
+    private static readonly string[] Tiny = ["--data", "moons", "--batch", "64", "--width", "16", "--depth", "1", "--eval-samples", "100"];
+
+    private static string NewDir() => Path.Combine(Path.GetTempPath(), $"drift-folder-{Guid.NewGuid():N}");
+
+    /// <summary>A drift process training into <paramref name="dir"/>, returned once it has logged a few rows.</summary>
+    internal static Process StartLongRun(string dir, params string[] extra)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        string[] args = [typeof(UserError).Assembly.Location, "train", .. Tiny, "--steps", "1000000", "--log-every", "1",
+            "--eval-every", "1000000", "--checkpoint-every", "1000000", "--out", dir, .. extra];
+        foreach (var a in args)
+            start.ArgumentList.Add(a);
+        start.Environment["CI"] = "1";
+        var p = Process.Start(start)!;
+        p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        var metrics = Path.Combine(dir, RunFiles.Metrics);
+        var waited = Stopwatch.StartNew();
+        while (!(File.Exists(metrics) && File.ReadLines(metrics).Take(6).Count() > 5) && waited.Elapsed < TimeSpan.FromSeconds(60) && !p.HasExited)
+            Thread.Sleep(50);
+        if (p.HasExited) Assert.Fail($"drift exited early: {stderr.Result}");
+        return p;
+    }
+
+    private static void Kill(Process p)
+    {
+        p.Kill();
+        p.WaitForExit();
+    }
+
+    [Fact]
+    public void ASecondWriterIsRefusedNamingTheHolderAndAKilledHoldersLockIsTakenOver()
+    {
+        var dir = NewDir();
+        using var first = StartLongRun(dir);
+        try
+        {
+            string[] again = ["train", .. Tiny, "--steps", "10", "--out", dir];
+            foreach (var args in new[] { again, ["train", "--resume", dir, "--steps", "2000000"] })
+            {
+                var (code, _, err) = CliTests.Run(args);
+                Assert.Equal(2, code);
+                Assert.Single(err.Trim().Split('\n'));
+                Assert.Contains($"is in use by process {first.Id} (drift train", err);
+            }
+        }
+        finally
+        {
+            Kill(first);
+        }
+
+        // Killed before its first checkpoint: the folder holds a config and rows, no checkpoint, and a lock no one holds.
+        Assert.False(Checkpoint.Exists(dir));
+        var leftover = Path.Combine(dir, ".checkpoint.424242.tmp.bin");
+        File.WriteAllText(leftover, "half a checkpoint");
+        var (resumed, _, error) = CliTests.Run("train", "--resume", dir, "--steps", "12");
+        Assert.True(resumed == 0, error);
+        Assert.Equal(12, Checkpoint.Load(dir).Step);
+        Assert.False(File.Exists(leftover));
+        Assert.False(File.Exists(Path.Combine(dir, RunFiles.LockOwner)));
+        Assert.Equal(Enumerable.Range(1, 12).Select(s => s.ToString()), File.ReadLines(Path.Combine(dir, RunFiles.Metrics)).Skip(1).Select(l => l.Split(',')[0]));
+    }
+
+    [Fact]
+    public void TwoRunsStartedTogetherNeverShareAFolder()
+    {
+        var dir = NewDir();
+        var runs = Enumerable.Range(0, 2).Select(seed => Task.Run(() =>
+            CliTests.Run(["train", .. Tiny, "--steps", "40", "--seed", seed.ToString(), "--out", dir]))).ToArray();
+        var results = runs.Select(t => t.Result).ToArray();
+        Assert.Single(results, r => r.Code == 0);
+        var refused = Assert.Single(results, r => r.Code != 0);
+        Assert.Equal(2, refused.Code);
+        Assert.Matches("is in use by process|already holds a run", refused.Err);
+        var steps = File.ReadLines(Path.Combine(dir, RunFiles.Metrics)).Skip(1).Select(l => l.Split(',')[0]).ToArray();
+        Assert.Equal(steps.Distinct(), steps);
+        var seed = ConfigJson.Load<TrainConfig>(Path.Combine(dir, RunFiles.Config)).Seed;
+        Assert.Equal(seed, Checkpoint.Load(dir).Config<TrainConfig>().Seed);
+    }
+
+    [Fact]
+    public void EveryFlippedByteOfACheckpointIsCaught()
+    {
+        var dir = NewDir();
+        PointsTrainer.Run(new TrainConfig { Data = "moons", Steps = 3, Batch = 32, Width = 16, Depth = 1, EvalSamples = 100 }, dir, null,
+            NullLogger.Instance, _ => { }, CancellationToken.None);
+        var path = Path.Combine(dir, RunFiles.Checkpoint);
+        var good = File.ReadAllBytes(path);
+        var random = new Random(Tensors.Seed());
+        foreach (var at in Enumerable.Range(0, 40).Select(_ => random.Next(good.Length)).Append(good.Length / 2).Append(good.Length - 1))
+        {
+            var bad = (byte[])good.Clone();
+            bad[at] ^= (byte)(1 << random.Next(8));
+            File.WriteAllBytes(path, bad);
+            var e = Assert.Throws<UserError>(() => Checkpoint.Load(dir));
+            Assert.Matches("damaged|corrupt", e.Message);
+        }
+        File.WriteAllBytes(path, good);
+        Assert.Equal(3, Checkpoint.Load(dir).Step);
+    }
+
+    [Fact]
+    public void AResumeOnChangedDataIsRefusedAndChangesNothing()
+    {
+        var dir = NewDir();
+        Directory.CreateDirectory(dir);
+        var csv = Path.Combine(dir, "points.csv");
+        var random = new Random(Tensors.Seed());
+        File.WriteAllLines(csv, Enumerable.Range(0, 200).Select(_ => $"{random.NextDouble()},{random.NextDouble()}"));
+        var config = new TrainConfig { Data = csv, Steps = 4, Batch = 32, Width = 16, Depth = 1, EvalSamples = 40 };
+        var run = Path.Combine(dir, "run");
+        PointsTrainer.Run(config, run, null, NullLogger.Instance, _ => { }, CancellationToken.None);
+        Assert.Equal(PointData.Load(csv, 40, true).Fingerprint, Checkpoint.Load(run).DataFingerprint);
+
+        File.WriteAllLines(csv, Enumerable.Range(0, 200).Select(_ => $"{100 * random.NextDouble()},{random.NextDouble()}"));
+        var before = Snapshot(run);
+        var e = Assert.Throws<UserError>(() => PointsTrainer.Run(config with { Steps = 8 }, run, Checkpoint.Load(run), NullLogger.Instance, _ => { },
+            CancellationToken.None));
+        Assert.Contains("changed since its checkpoint", e.Message);
+        Assert.Equal(before, Snapshot(run));
+    }
+
+    [Fact]
+    public void AResumedRunLogsEachStepToTensorBoardOnce()
+    {
+        var dir = NewDir();
+        var config = new TrainConfig { Data = "moons", Steps = 30, Batch = 32, Width = 16, Depth = 1, EvalSamples = 100, LogEvery = 1, CheckpointEvery = 7 };
+        Assert.Throws<InvalidOperationException>(() => PointsTrainer.Run(config, dir, null, NullLogger.Instance,
+            r => { if (r.Step == 17) throw new InvalidOperationException("crash"); }, CancellationToken.None));
+        PointsTrainer.Run(config, dir, Checkpoint.Load(dir), NullLogger.Instance, _ => { }, CancellationToken.None);
+
+        var losses = Directory.GetFiles(Path.Combine(dir, RunFiles.TensorBoard)).SelectMany(Events)
+            .Where(e => e.Summary?.Value.Any(v => v.Tag == "loss") == true).Select(e => e.Step).ToArray();
+        Assert.Equal(Enumerable.Range(1, 30).Select(s => (long)s), losses.Order());
+    }
+
+    /// <summary>The events of a TensorBoard file, read as TensorBoard reads them (length, CRC, event, CRC).</summary>
+    private static IEnumerable<Tensorboard.Event> Events(string path)
+    {
+        var bytes = File.ReadAllBytes(path);
+        for (var at = 0; at < bytes.Length;)
+        {
+            var length = (int)BitConverter.ToUInt64(bytes, at);
+            yield return Tensorboard.Event.Parser.ParseFrom(bytes, at + 12, length);
+            at += 12 + length + 4;
+        }
+    }
+
+    private static string[] Snapshot(string dir) => Directory.GetFiles(dir, "*", SearchOption.AllDirectories).Order()
+        .Select(f => $"{Path.GetRelativePath(dir, f)} {Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(f)))}").ToArray();
+}
