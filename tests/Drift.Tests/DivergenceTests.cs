@@ -73,8 +73,8 @@ public class DivergenceTests
         }
     }
 
-    /// <summary>Overwrites one float of the checkpoint's last weight matrix with NaN in place, as a bit flip
-    /// or a diverged writer would; <paramref name="model"/> is a model of the run's shape, <paramref name="index"/>
+    /// <summary>Overwrites one float of the checkpoint's last weight matrix with NaN in place, as a diverged
+    /// writer would; <paramref name="model"/> is a model of the run's shape, <paramref name="index"/>
     /// which saved module to poison (1: an image run's EMA copy, which sampling uses).</summary>
     internal static void PoisonWeights(string dir, nn.Module model, int index = 0)
     {
@@ -86,6 +86,8 @@ public class DivergenceTests
         var at = file.AsSpan().IndexOf(bytes);
         Assert.True(at >= 0, "the weights' bytes were not found in the checkpoint");
         BitConverter.GetBytes(float.NaN).CopyTo(file, at);
+        // Sealed again, as the writer would have: the checksum (last 32 bytes) matches, so only the NaN check can catch it.
+        System.Security.Cryptography.SHA256.HashData(file.AsSpan(0, file.Length - 32)).CopyTo(file, file.Length - 32);
         File.WriteAllBytes(path, file);
     }
 }

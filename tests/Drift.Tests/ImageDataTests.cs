@@ -26,7 +26,8 @@ public sealed class ImageDataTests : IDisposable
     private (byte[] Pixels, byte[] Labels) WriteIdx(string split, int n, int rows, int cols, bool gzip)
     {
         var pixels = Bytes(n * rows * cols);
-        var labels = Bytes(n).Select(b => (byte)(b % 10)).ToArray();
+        // Every class 0..K−1 present (K ≤ 10), in a random order.
+        var labels = Enumerable.Range(0, n).Select(i => (byte)(i % Math.Min(n, 10))).OrderBy(_ => random.Next()).ToArray();
         var ext = gzip ? ".gz" : "";
         IdxFile.Write(Path.Combine(dir, $"{split}-images-idx3-ubyte{ext}"), [n, rows, cols], pixels);
         IdxFile.Write(Path.Combine(dir, $"{split}-labels-idx1-ubyte{ext}"), [n], labels);
@@ -70,6 +71,24 @@ public sealed class ImageDataTests : IDisposable
         AssertFails("3 labels for the 4 images", labels);
     }
 
+    [Fact]
+    public void ALabelPastTheClassesIsRefused()
+    {
+        WriteIdx("train", 30, 3, 3, gzip: false);
+        WriteIdx("t10k", 5, 3, 3, gzip: false);
+        var labels = Path.Combine(dir, "train-labels-idx1-ubyte");
+        var (_, good) = IdxFile.Read(labels);
+        var bad = (byte[])good.Clone();
+        bad[random.Next(bad.Length)] = 200;
+        IdxFile.Write(labels, [bad.Length], bad);
+        var e = Assert.Throws<DataError>(() => ImageData.Load(dir).Dispose());
+        Assert.Contains("labels run up to 200", e.Message);
+        // One empty class is a dataset that counts from 1 (EMNIST letters).
+        IdxFile.Write(labels, [good.Length], good.Select(l => (byte)(l + 1)).ToArray());
+        using var data = ImageData.Load(dir);
+        Assert.Equal(11, data.Classes);
+    }
+
     private void AssertFails(string what, string file)
     {
         var e = Assert.Throws<DataError>(() => ImageData.Load(dir).Dispose());
@@ -85,7 +104,7 @@ public sealed class ImageDataTests : IDisposable
         var batches = new[] { "data_batch_1.bin", "data_batch_2.bin", "test_batch.bin" }.ToDictionary(f => f, f =>
         {
             var bytes = Bytes(3 * record);
-            for (var r = 0; r < 3; r++) bytes[r * record] %= 10;
+            for (var r = 0; r < 3; r++) bytes[r * record] = (byte)r;
             File.WriteAllBytes(Path.Combine(dir, f), bytes);
             return bytes;
         });

@@ -88,14 +88,18 @@ public sealed class ImageData : IDisposable
         return new ImageData(spec, train, test, names, timer.Elapsed);
     }
 
-    /// <summary>Labels are class indices 0..K−1: one past a named dataset's classes, or one that leaves a run of
-    /// classes without a single training image (a stray byte in a label file), would train classes that do not exist.
-    /// One empty class is allowed: EMNIST letters count from 1.</summary>
+    /// <summary>Labels are class indices 0..K−1: one past a named dataset's classes, or, where the classes are only
+    /// numbered, one that leaves a run of classes without a single training image (a stray byte in a label file),
+    /// would train classes that do not exist. One empty class is allowed: EMNIST letters count from 1.</summary>
     private static void CheckLabels(string spec, ImageSet train, string[]? names, int classes)
     {
         var largest = classes - 1;
-        if (names is not null && largest >= names.Length)
-            throw new DataError($"{spec}: label {largest} is outside the dataset's {names.Length} classes (0..{names.Length - 1})");
+        if (names is not null)
+        {
+            if (largest >= names.Length)
+                throw new DataError($"{spec}: label {largest} is outside the dataset's {names.Length} classes (0..{names.Length - 1})");
+            return;
+        }
         var present = train.Labels.ToHashSet();
         var empty = Enumerable.Range(0, classes).Where(c => !present.Contains(c)).ToArray();
         if (empty.Length > 1)

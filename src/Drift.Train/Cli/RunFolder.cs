@@ -44,7 +44,7 @@ public static class RunFolder
             var configPath = Path.Combine(dir, RunFiles.Config);
             // A run killed before its first checkpoint left its config only: it starts again from step 0, the same run.
             var saved = checkpoint?.Config<T>() ?? (File.Exists(configPath) ? ConfigJson.Load<T>(configPath)
-                : throw new UserError($"{dir} holds no run to resume (no {RunFiles.Checkpoint} or {RunFiles.Config})"));
+                : throw new UserError($"{dir} holds no run to resume (no {RunFiles.Checkpoint} or {RunFiles.Config}); start one there with --out {dir}"));
             var config = Accepted(complete(binder.Apply(parse, fromFile ?? saved)));
             CheckResumable(saved, checkpoint?.Step ?? 0, config, dir, parse.GetValue(options.Out));
             return (config, dir, checkpoint, runLock);
@@ -63,8 +63,8 @@ public static class RunFolder
         return config;
     }
 
-    public static bool HoldsRun(string dir) =>
-        Checkpoint.Exists(dir) || File.Exists(Path.Combine(dir, RunFiles.Config)) || File.Exists(Path.Combine(dir, RunFiles.Metrics));
+    /// <summary>A run is its checkpoint or, before the first one, its config (written before anything else).</summary>
+    public static bool HoldsRun(string dir) => Checkpoint.Exists(dir) || File.Exists(Path.Combine(dir, RunFiles.Config));
 
     /// <summary>--out, or checkpoints/&lt;data&gt;-&lt;field&gt;[-N], locked; never a folder that already holds a run
     /// or that another process is writing.</summary>

@@ -94,9 +94,12 @@ public sealed class TrainingLoop(ITrainingTask task, nn.Module model, OptimizerH
             lastSaved = resume.Step;
             log.LogInformation("resuming {Dir} at step {Step}", run.Dir, Step);
         }
-        // metrics.csv first: a resume it refuses (a row that does not parse) must leave the folder as it was.
+        // A new run writes its config first: killed at any moment after, its folder can be resumed (from step 0).
+        // A resume reads metrics.csv first: one it refuses (a row that does not parse) leaves the folder as it was.
+        var configPath = Path.Combine(run.Dir, RunFiles.Config);
+        if (resume is null) AtomicFile.WriteText(configPath, run.ConfigJson);
         var metrics = new MetricsLog(Path.Combine(run.Dir, RunFiles.Metrics), run.ScaleNames, Step, run.Metric);
-        AtomicFile.WriteText(Path.Combine(run.Dir, RunFiles.Config), run.ConfigJson);
+        if (resume is not null) AtomicFile.WriteText(configPath, run.ConfigJson);
         AtomicFile.RemoveLeftovers(run.Dir);
         TensorBoard.DropAfter(run.Dir, Step);
         var board = TensorBoard.Open(run.Dir);
