@@ -31,7 +31,7 @@ public static class BenchCommand
 
         command.SetAction(parse => Cli.Run(() =>
         {
-            if (parse.GetValue(output) is { } outPath) OutputDir.ForFile(outPath, "--out");
+            if (parse.GetValue(output) is { } outPath) OutputDir.CheckFile(outPath, "--out");
             var dev = Components.Device(parse.GetValue(device)!);
             var n = parse.GetValue(repeats);
             if (n is < 1 or > 1000) throw new UserError($"--repeats must be between 1 and 1000, got {n}");

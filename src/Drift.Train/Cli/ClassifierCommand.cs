@@ -37,7 +37,7 @@ public static class ClassifierCommand
             if (parse.GetValue(epochs) > 1000) throw new UserError($"--epochs must be at most 1000, got {parse.GetValue(epochs)}");
             if (parse.GetValue(batch) > 1 << 16) throw new UserError($"--batch must be at most {1 << 16}, got {parse.GetValue(batch)}");
             var dir = parse.GetValue(outDir) ?? ClassifierFile.DefaultDir(spec, folder);
-            OutputDir.Create(dir, "classifier folder");
+            OutputDir.Check(dir, "classifier folder");
             var dev = Components.Device(parse.GetValue(device)!);
             using var loggers = Cli.Loggers();
             var log = loggers.CreateLogger("drift");

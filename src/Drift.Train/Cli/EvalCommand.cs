@@ -33,9 +33,10 @@ public static class EvalCommand
             var n = parse.GetValue(count);
             if (n is < 2 or > 1 << 20) throw new UserError($"--n must be between 2 and {1 << 20}, got {n}");
             var dir = parse.GetValue(checkpointDir)!;
+            Components.Device(parse.GetValue(device)!);
             var checkpoint = Checkpoint.Load(dir);
             var path = parse.GetValue(output) ?? Path.Combine(dir, RunFiles.Eval);
-            OutputDir.ForFile(path, "--out");
+            OutputDir.CheckFile(path, "--out");
             var (data, field, size, rows) = checkpoint.Holds<ImageConfig>()
                 ? EvaluateImages(checkpoint, n, parse.GetValue(seed), parse.GetValue(classifier), parse.GetValue(device)!, parse.GetValue(guidance))
                 : EvaluatePoints(checkpoint, n, parse.GetValue(seed));

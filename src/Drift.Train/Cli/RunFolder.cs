@@ -37,6 +37,7 @@ public static class RunFolder
             return (config, newDir, null, held);
         }
         if (!Directory.Exists(dir)) throw new UserError($"run folder not found: {dir}");
+        if (!HoldsRun(dir)) throw NoRun(dir);
         var runLock = RunLock.Acquire(dir);
         try
         {
@@ -44,7 +45,7 @@ public static class RunFolder
             var configPath = Path.Combine(dir, RunFiles.Config);
             // A run killed before its first checkpoint left its config only: it starts again from step 0, the same run.
             var saved = checkpoint?.Config<T>() ?? (File.Exists(configPath) ? ConfigJson.Load<T>(configPath)
-                : throw new UserError($"{dir} holds no run to resume (no {RunFiles.Checkpoint} or {RunFiles.Config}); start one there with --out {dir}"));
+                : throw NoRun(dir));
             var config = Accepted(complete(binder.Apply(parse, fromFile ?? saved)));
             CheckResumable(saved, checkpoint?.Step ?? 0, config, dir, parse.GetValue(options.Out));
             return (config, dir, checkpoint, runLock);
@@ -55,6 +56,9 @@ public static class RunFolder
             throw;
         }
     }
+
+    private static UserError NoRun(string dir) =>
+        new($"{dir} holds no run to resume (no {RunFiles.Checkpoint} or {RunFiles.Config}); start one there with --out {dir}");
 
     private static T Accepted<T>(T config) where T : IRunConfig
     {

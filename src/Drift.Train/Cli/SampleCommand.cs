@@ -31,7 +31,7 @@ public static class SampleCommand
             var format = Path.GetExtension(path).ToLowerInvariant();
             if (format is not (".csv" or ".png" or ".npy")) throw new UserError($"--out {path}: use a .csv, .png or .npy file");
             var checkpoint = Checkpoint.Load(parse.GetValue(checkpointDir)!);
-            OutputDir.ForFile(path, "--out");
+            OutputDir.CheckFile(path, "--out");
             var images = checkpoint.Holds<ImageConfig>();
             var n = parse.GetValue(count) ?? (images ? 64 : 10_000);
             var most = images ? 1 << 17 : 1 << 24;
@@ -39,6 +39,8 @@ public static class SampleCommand
             var formats = images ? new[] { ".png", ".npy" } : [".csv", ".png"];
             if (!formats.Contains(format)) throw new UserError($"--out {path}: use a {string.Join(" or ", formats)} file for this run");
             var dev = Components.Device(parse.GetValue(device)!);
+            if (!images && (parse.GetResult(classLabel) is { Implicit: false } || parse.GetResult(guidance) is { Implicit: false }))
+                throw new UserError("--class and --guidance are for image runs; this checkpoint holds a run of points");
             if (images)
                 return SampleImages(checkpoint, n, path, parse.GetValue(classLabel), parse.GetValue(guidance), parse.GetValue(seed), dev, parse.GetValue(ema));
             var config = checkpoint.Config<TrainConfig>();

@@ -1,32 +1,38 @@
 namespace Drift.Train.Output;
 
-/// <summary>Output locations are checked before any work starts, so a run is never lost to a path it cannot write.</summary>
+/// <summary>Output locations are checked before any work starts, so a run is never lost to a path it cannot write;
+/// nothing is created by the check (a command refused later leaves no empty folder behind).</summary>
 public static class OutputDir
 {
-    /// <summary>Creates <paramref name="dir"/> if needed and proves it writable, or throws a one-line <see cref="UserError"/>.</summary>
-    /// <param name="what">What the folder is for, in the message: "run folder", "report folder".</param>
-    public static void Create(string dir, string what)
+    /// <summary>Throws a one-line <see cref="UserError"/> unless <paramref name="dir"/> is a folder this process can
+    /// write, or can be created in the nearest folder above it that exists.</summary>
+    /// <param name="what">What the folder is for, in the message: "run folder", "classifier folder".</param>
+    public static void Check(string dir, string what)
     {
-        if (File.Exists(dir)) throw new UserError($"{what} {dir} is a file, not a folder");
-        var probe = Path.Combine(dir, $".write-test.{Environment.ProcessId}");
+        var full = Path.GetFullPath(dir);
+        var existing = full;
+        while (!Directory.Exists(existing))
+        {
+            if (File.Exists(existing))
+                throw new UserError(existing == full ? $"{what} {dir} is a file, not a folder" : $"{what} {dir}: {existing} is a file, not a folder");
+            existing = Path.GetDirectoryName(existing) ?? throw new UserError($"{what} {dir}: no folder above it exists");
+        }
+        var probe = Path.Combine(existing, $".write-test.{Environment.ProcessId}");
         try
         {
-            Directory.CreateDirectory(dir);
             File.WriteAllBytes(probe, []);
             File.Delete(probe);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new UserError($"cannot write to {what} {dir}: {Reason(e)}");
+            throw new UserError($"cannot write to {what} {dir}: {(e is UnauthorizedAccessException ? "permission denied" : e.Message.Split('\n')[0])}");
         }
     }
 
-    /// <summary>The folder an output file goes to, checked as <see cref="Create"/> does; a path that is a folder is refused.</summary>
-    public static void ForFile(string path, string what)
+    /// <summary>The folder an output file goes to, checked as <see cref="Check"/> does; a path that is a folder is refused.</summary>
+    public static void CheckFile(string path, string what)
     {
         if (Directory.Exists(path)) throw new UserError($"{what} {path} is a folder, not a file");
-        Create(Path.GetDirectoryName(Path.GetFullPath(path))!, $"{what} {path}: folder");
+        Check(Path.GetDirectoryName(Path.GetFullPath(path))!, $"{what} {path}: folder");
     }
-
-    private static string Reason(Exception e) => e is UnauthorizedAccessException ? "permission denied" : e.Message.Split('\n')[0];
 }

@@ -8,24 +8,34 @@ namespace Drift.Train.Training;
 /// dies, so a lock left by a killed run is taken over by the next one without any staleness guess. The holder's
 /// pid is written beside it, in <see cref="RunFiles.LockOwner"/>, for the message a second writer gets (a locked
 /// file cannot be read by others). The lock file itself stays in the folder: deleting it on release would let a
-/// process that opened it just before lock a file no one else can see any more.
+/// process that opened it just before lock a file no one else can see any more (the one exception, a folder this
+/// lock created and nothing wrote to, goes altogether: a process racing for it finds no folder to write to).
 /// </summary>
 public sealed class RunLock : IDisposable
 {
     private readonly FileStream handle;
+    private readonly string dir;
     private readonly string ownerPath;
+    /// <summary>The folders <see cref="Acquire"/> made, the run folder first and its new parents after.</summary>
+    private readonly IReadOnlyList<string> created;
 
-    private RunLock(FileStream handle, string ownerPath)
+    private RunLock(FileStream handle, string dir, IReadOnlyList<string> created)
     {
         this.handle = handle;
-        this.ownerPath = ownerPath;
+        this.dir = dir;
+        ownerPath = Path.Combine(dir, RunFiles.LockOwner);
+        this.created = created;
     }
 
     /// <summary>Locks <paramref name="dir"/> (created if missing) for this process, or throws a <see cref="UserError"/>
     /// naming the process that holds it.</summary>
     public static RunLock Acquire(string dir)
     {
-        OutputDir.Create(dir, "run folder");
+        OutputDir.Check(dir, "run folder");
+        var created = new List<string>();
+        for (var d = Path.GetFullPath(dir); !Directory.Exists(d); d = Path.GetDirectoryName(d)!)
+            created.Add(d);
+        Directory.CreateDirectory(dir);
         var path = Path.Combine(dir, RunFiles.Lock);
         var ownerPath = Path.Combine(dir, RunFiles.LockOwner);
         FileStream handle;
@@ -42,7 +52,7 @@ public sealed class RunLock : IDisposable
             throw new UserError($"cannot write to {dir}: permission denied");
         }
         AtomicFile.WriteText(ownerPath, $"{Environment.ProcessId} {string.Join(' ', Environment.GetCommandLineArgs().Skip(1))}\n");
-        return new RunLock(handle, ownerPath);
+        return new RunLock(handle, dir, created);
     }
 
     /// <summary>The folder is locked by another process (or by another run in this one).</summary>
@@ -63,9 +73,20 @@ public sealed class RunLock : IDisposable
         }
     }
 
+    /// <summary>Releases the folder. One this lock created and nothing else wrote to (a run refused or failed before
+    /// its config, say for bad data) is removed, so no empty folder is left to look like a run.</summary>
     public void Dispose()
     {
         if (File.Exists(ownerPath)) File.Delete(ownerPath);
+        var unused = created.Count > 0 && Directory.EnumerateFileSystemEntries(dir).All(e => Path.GetFileName(e) == RunFiles.Lock);
+        if (unused) File.Delete(Path.Combine(dir, RunFiles.Lock));
         handle.Dispose();
+        if (!unused) return;
+        try
+        {
+            foreach (var folder in created.TakeWhile(f => !Directory.EnumerateFileSystemEntries(f).Any()))
+                Directory.Delete(folder);
+        }
+        catch (IOException) { } // another process has just started writing there: the folder is its now
     }
 }
