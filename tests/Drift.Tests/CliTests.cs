@@ -102,6 +102,14 @@ public class CliTests
     }
 
     [Fact]
+    public void AnOutputThatIsADeviceIsWrittenToNotReplaced()
+    {
+        var (code, _, err) = Run("bench", "--sizes", "8x8x2", "--repeats", "1", "--step-batches", "8", "--image-steps", "none", "--out", "/dev/null");
+        Assert.True(code == 0, err);
+        Assert.Empty(File.ReadAllBytes("/dev/null")); // still the device: a file renamed over it would hold the table
+    }
+
+    [Fact]
     public void PointsOfNoSpreadOrOverflowingScaleAreRefused()
     {
         var dir = TempDir();

@@ -92,6 +92,51 @@ public class ConservativeFieldTests
         Assert.True(asymmetry < 1e-6, $"seed {seed}: relative asymmetry {asymmetry}");
     }
 
+    /// <summary>The field the training loop uses: negatives = the generated batch itself. Moving one sample x_i
+    /// (the others fixed) moves its own negative with it; its self term k(x_i, x_i) is then a constant (include) or
+    /// absent (exclude), so V_i is still ∇ of log ν_h − log μ_h in x_i and its Jacobian symmetric.</summary>
+    [Theory]
+    [InlineData(SelfTerm.Exclude, 3)]
+    [InlineData(SelfTerm.Include, 3)]
+    [InlineData(SelfTerm.Exclude, 8)]
+    [InlineData(SelfTerm.Include, 8)]
+    public void JacobianIsSymmetricWithTheBatchAsNegatives(SelfTerm self, int d)
+    {
+        var (g, seed) = Fresh();
+        var batch = Randn(g, 9, d, 1.3);
+        var pos = Randn(g, 12, d);
+        var field = new ConservativeField([0.8, 2.0], self, normalizeScales: false);
+        var row = (int)(seed % 9);
+        var j = FieldJacobian(q => field.Compute(q, pos).Velocity, batch, row);
+        var asymmetry = (j - j.t()).norm().item<double>() / j.norm().item<double>();
+        Assert.True(asymmetry < 1e-6, $"seed {seed}: relative asymmetry {asymmetry}");
+    }
+
+    /// <summary>Per-scale normalisation divides each scale's field by its RMS over the batch. For a frozen batch
+    /// (the RMS taken as constants, as they are within one step) the sum Σ_s V_s/rms_s is a positive combination
+    /// of gradient fields, so still a gradient: the normalised field is that sum, and its Jacobian is symmetric.</summary>
+    [Theory]
+    [InlineData(SelfTerm.Exclude)]
+    [InlineData(SelfTerm.Include)]
+    public void NormalisedFieldIsAGradientForAFrozenBatch(SelfTerm self)
+    {
+        var (g, seed) = Fresh();
+        const int d = 4;
+        var batch = Randn(g, 10, d, 1.2);
+        var pos = Randn(g, 14, d);
+        double[] hs = [0.5, 1.1, 2.4];
+        var normalised = new ConservativeField(hs, self, normalizeScales: true).Compute(batch, pos);
+        var rms = normalised.ScaleRms.data<double>().ToArray();
+        var single = hs.Select(h => new ConservativeField([h], self, normalizeScales: false)).ToArray();
+        Tensor Frozen(Tensor q) => single.Select((f, s) => f.Compute(q, pos).Velocity / (rms[s] + 1e-12)).Aggregate((a, b) => a + b);
+
+        Assert.True(MaxAbs(normalised.Velocity - Frozen(batch)) < 1e-10 * MaxAbs(normalised.Velocity), $"seed {seed}");
+        var row = (int)(seed % 10);
+        var j = FieldJacobian(Frozen, batch, row);
+        var asymmetry = (j - j.t()).norm().item<double>() / j.norm().item<double>();
+        Assert.True(asymmetry < 1e-6, $"seed {seed}: relative asymmetry {asymmetry}");
+    }
+
     /// <summary>∂V_row/∂x_row by central differences, the other rows held fixed.</summary>
     internal static Tensor FieldJacobian(Func<Tensor, Tensor> velocity, Tensor x, int row)
     {

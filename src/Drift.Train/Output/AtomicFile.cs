@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.Json;
 
 namespace Drift.Train.Output;
@@ -8,6 +9,12 @@ public static class AtomicFile
 {
     public static void Write(string path, Action<string> writeTo)
     {
+        // A device or pipe (--out /dev/null) is written as it is: renaming over it would replace the device itself.
+        if (IsSpecial(path))
+        {
+            writeTo(path);
+            return;
+        }
         var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
         Directory.CreateDirectory(dir);
         // Keep the extension last: some writers choose the format from it.
@@ -22,6 +29,21 @@ public static class AtomicFile
             if (File.Exists(tmp)) File.Delete(tmp);
         }
     }
+
+    /// <summary>Whether <paramref name="path"/> exists and is neither a regular file nor a folder (a device, a pipe,
+    /// a socket). Linux's statx: its layout, unlike stat's, is the same on every architecture.</summary>
+    private static bool IsSpecial(string path)
+    {
+        if (!OperatingSystem.IsLinux() || !File.Exists(path)) return false;
+        Span<byte> buffer = stackalloc byte[256];
+        const int atCurrentDirectory = -100, statxType = 1, modeOffset = 28;
+        if (Statx(atCurrentDirectory, path, 0, statxType, ref MemoryMarshal.GetReference(buffer)) != 0) return false;
+        var type = BitConverter.ToUInt16(buffer[modeOffset..]) & 0xF000;
+        return type is not (0x8000 or 0x4000);
+    }
+
+    [DllImport("libc", EntryPoint = "statx", SetLastError = true)]
+    private static extern int Statx(int dirfd, [MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, uint mask, ref byte buffer);
 
     /// <summary>Removes the temporary files of writers that died mid-write (a kill leaves them behind); only
     /// the holder of the folder's lock may call this, so no live writer's file is taken.</summary>

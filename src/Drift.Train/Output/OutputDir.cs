@@ -9,6 +9,7 @@ public static class OutputDir
     /// <param name="what">What the folder is for, in the message: "run folder", "classifier folder".</param>
     public static void Check(string dir, string what)
     {
+        if (string.IsNullOrWhiteSpace(dir)) throw new UserError($"{what}: an empty path");
         var full = Path.GetFullPath(dir);
         var existing = full;
         while (!Directory.Exists(existing))
@@ -32,6 +33,7 @@ public static class OutputDir
     /// <summary>The folder an output file goes to, checked as <see cref="Check"/> does; a path that is a folder is refused.</summary>
     public static void CheckFile(string path, string what)
     {
+        if (string.IsNullOrWhiteSpace(path)) throw new UserError($"{what}: an empty path");
         if (Directory.Exists(path)) throw new UserError($"{what} {path} is a folder, not a file");
         Check(Path.GetDirectoryName(Path.GetFullPath(path))!, $"{what} {path}: folder");
     }

@@ -58,18 +58,36 @@ public sealed class RunLock : IDisposable
     /// <summary>The folder is locked by another process (or by another run in this one).</summary>
     public sealed class InUse(string message) : UserError(message);
 
+    /// <summary>"process PID (drift COMMAND)" from the owner file. The holder writes it just after taking the lock, and
+    /// a killed holder's file stays behind until then, so the file is read until it names a live process (up to 2 s).</summary>
     private static string Owner(string ownerPath)
+    {
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        do
+        {
+            try
+            {
+                var text = File.ReadAllText(ownerPath).Trim();
+                var space = text.IndexOf(' ');
+                if (int.TryParse(space < 0 ? text : text[..space], out var pid) && IsAlive(pid))
+                    return $"process {pid} (drift {(space < 0 ? "" : text[(space + 1)..])})".Replace(" )", ")");
+            }
+            catch (IOException) { }
+            Thread.Sleep(20);
+        } while (waited.Elapsed < TimeSpan.FromSeconds(2));
+        return "another process";
+    }
+
+    private static bool IsAlive(int pid)
     {
         try
         {
-            var text = File.ReadAllText(ownerPath).Trim();
-            var space = text.IndexOf(' ');
-            var pid = space < 0 ? text : text[..space];
-            return int.TryParse(pid, out _) ? $"process {pid} ({(space < 0 ? "drift" : "drift " + text[(space + 1)..])})" : "another process";
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
         }
-        catch (IOException)
+        catch (ArgumentException)
         {
-            return "another process";
+            return false;
         }
     }
 

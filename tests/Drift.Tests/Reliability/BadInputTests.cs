@@ -37,7 +37,7 @@ public class BadInputTests
         foreach (var line in inputs)
         {
             var before = Snapshot(dir);
-            var (code, err) = Run(dir, line.Split(' '));
+            var (code, err) = Run(dir, line.Split(' ').Select(a => a == "\"\"" ? "" : a).ToArray());
             var lines = err.Trim().Split('\n');
             if (code != 2 || lines.Length != 1 || !lines[0].StartsWith("drift: error: ") || err.Contains("   at "))
                 failures.Add($"{line}: exit {code}: {err.Trim()}");
