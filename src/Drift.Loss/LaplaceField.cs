@@ -8,6 +8,11 @@ namespace Drift.Loss;
 /// positives together; each kernel entry is normalised by the geometric mean of its row and column sums
 /// (softmax over both axes), then cross-weighted: W+ = A+·ΣA−, W− = A−·ΣA+, V = W+·y+ − W−·y−. It is not
 /// a gradient field. Computed in the log domain, so small τ does not underflow to 0/0.
+///
+/// Two variants serve the theory, not training: a Gaussian kernel exp(−‖x − y‖²/(2τ²)), and the normalisation
+/// by rows alone, each side on its own (V = softmax-weighted mean of y+ − that of y−). With both, the field is
+/// τ²·(∇log ν_τ − ∇log μ_τ): the drifting field is then the score difference of the two kernel density
+/// estimates, the conservative field times τ² (LaplaceFieldTests checks the identity).
 /// </summary>
 public sealed class LaplaceField : IDriftField
 {
@@ -15,20 +20,37 @@ public sealed class LaplaceField : IDriftField
 
     /// <param name="chunking">Null: dense for small batches, chunked rows past <see cref="FieldChunking.DenseLimit"/>.
     /// Only its row size matters (each row needs its whole row of logits); a chunk of all rows is the dense pass.</param>
-    public LaplaceField(IEnumerable<double> temperatures, bool normalizeScales = true, FieldChunking? chunking = null)
+    /// <param name="gaussian">The kernel exp(−‖x − y‖²/(2τ²)) instead of exp(−‖x − y‖/τ).</param>
+    /// <param name="rowsOnly">Each side's kernel row normalised on its own, no column normalisation and no cross weights.</param>
+    public LaplaceField(IEnumerable<double> temperatures, bool normalizeScales = true, FieldChunking? chunking = null,
+        bool gaussian = false, bool rowsOnly = false)
     {
         this.temperatures = FieldMath.CheckScales(temperatures, "temperature");
         chunking?.Validate();
         NormalizeScales = normalizeScales;
         Chunking = chunking;
+        Gaussian = gaussian;
+        RowsOnly = rowsOnly;
     }
 
     public IReadOnlyList<double> Scales => temperatures;
     public bool NormalizeScales { get; }
     public FieldChunking? Chunking { get; }
+    public bool Gaussian { get; }
+    public bool RowsOnly { get; }
 
     public IDriftField Scaled(double multiplier) =>
-        multiplier == 1 ? this : new LaplaceField(temperatures.Select(t => t * multiplier), NormalizeScales, Chunking);
+        multiplier == 1 ? this : new LaplaceField(temperatures.Select(t => t * multiplier), NormalizeScales, Chunking, Gaussian, RowsOnly);
+
+    /// <summary>The kernel's log: −d/τ, or −d²/(2τ²) for the Gaussian, from the distances <see cref="Distances"/> returns.</summary>
+    private Tensor Logits(Tensor distance, double tau) => distance * (Gaussian ? -0.5 / (tau * tau) : -1.0 / tau);
+
+    /// <summary>Pairwise distances, squared for the Gaussian kernel.</summary>
+    private Tensor Distances(Tensor x, Tensor targets)
+    {
+        var squared = FieldMath.SquaredDistances(x, targets);
+        return Gaussian ? squared : squared.sqrt_();
+    }
 
     public FieldOutput Compute(Tensor x, Tensor positives, Tensor? negatives = null, GuidanceNegatives? guidance = null)
     {
@@ -45,14 +67,14 @@ public sealed class LaplaceField : IDriftField
             : torch.cat([negWeights, torch.zeros([.. negWeights.shape[..^1], pos.shape[^2]], dtype: x.dtype, device: x.device)], -1);
         if (FieldMath.ChunkingFor(Chunking, x, targets.shape[^2]) is { } chunks && chunks.Rows < x.shape[0])
             return ComputeChunked(x, pos, neg, targets, logWeights, negatives is null, chunks.Rows);
-        var distance = FieldMath.SquaredDistances(x, targets).sqrt_();
+        var distance = Distances(x, targets);
         if (negatives is null)
             FieldMath.SetSelfPairs(distance, double.PositiveInfinity);
 
         return FieldMath.Combine(temperatures.Select(tau =>
         {
-            var logits = distance * (-1.0 / tau);
-            return CrossWeighted(logits, torch.logsumexp(logits, -2, keepdim: true), pos, neg, logWeights);
+            var logits = Logits(distance, tau);
+            return Weighted(logits, RowsOnly ? null : torch.logsumexp(logits, -2, keepdim: true), pos, neg, logWeights);
         }).ToArray(), NormalizeScales);
     }
 
@@ -64,20 +86,21 @@ public sealed class LaplaceField : IDriftField
     private FieldOutput ComputeChunked(Tensor x, Tensor pos, Tensor neg, Tensor targets, Tensor? logWeights, bool selfPairs, int rowChunk)
     {
         var b = x.shape[0];
-        Tensor Distances(long r0, long count)
+        Tensor ChunkDistances(long r0, long count)
         {
-            var d = FieldMath.SquaredDistances(x.narrow(0, r0, count), targets).sqrt_();
+            var d = Distances(x.narrow(0, r0, count), targets);
             if (selfPairs) FieldMath.SetSelfPairs(d, double.PositiveInfinity, r0);
             return d;
         }
 
-        var columnLse = temperatures.Select(_ => torch.full([1, targets.shape[0]], double.NegativeInfinity, dtype: x.dtype, device: x.device)).ToArray();
-        for (long r0 = 0; r0 < b; r0 += rowChunk)
+        var columnLse = temperatures.Select(_ => RowsOnly ? null
+            : torch.full([1, targets.shape[0]], double.NegativeInfinity, dtype: x.dtype, device: x.device)).ToArray();
+        for (long r0 = 0; r0 < b && !RowsOnly; r0 += rowChunk)
         {
             using var scope = torch.NewDisposeScope();
-            var distance = Distances(r0, Math.Min(rowChunk, b - r0));
+            var distance = ChunkDistances(r0, Math.Min(rowChunk, b - r0));
             for (var t = 0; t < temperatures.Length; t++)
-                columnLse[t].copy_(torch.logaddexp(columnLse[t], torch.logsumexp(distance * (-1.0 / temperatures[t]), 0, keepdim: true)));
+                columnLse[t]!.copy_(torch.logaddexp(columnLse[t]!, torch.logsumexp(Logits(distance, temperatures[t]), 0, keepdim: true)));
         }
 
         var perScale = temperatures.Select(_ => torch.empty_like(x)).ToArray();
@@ -85,22 +108,26 @@ public sealed class LaplaceField : IDriftField
         {
             using var scope = torch.NewDisposeScope();
             var count = Math.Min(rowChunk, b - r0);
-            var distance = Distances(r0, count);
+            var distance = ChunkDistances(r0, count);
             for (var t = 0; t < temperatures.Length; t++)
-                perScale[t].narrow(0, r0, count).copy_(CrossWeighted(distance * (-1.0 / temperatures[t]), columnLse[t], pos, neg, logWeights));
+                perScale[t].narrow(0, r0, count).copy_(Weighted(Logits(distance, temperatures[t]), columnLse[t], pos, neg, logWeights));
         }
 
         return FieldMath.Combine(perScale, NormalizeScales);
     }
 
     /// <summary>V rows from logits [rows, Q+P] or [G, rows, Q+P] (negatives first) and the columns' log-sum-exp over all rows:
-    /// A = exp(logits − (row LSE + column LSE)/2), W+ = A+·ΣA−, W− = A−·ΣA+, V = W+·y+ − W−·y−.</summary>
+    /// A = exp(logits − (row LSE + column LSE)/2), W+ = A+·ΣA−, W− = A−·ΣA+, V = W+·y+ − W−·y−. Without column
+    /// sums (rows only): V = softmax(logits+)·y+ − softmax(logits−)·y−.</summary>
     /// <param name="logWeights">[1, Q+P] column log-weights (guidance), or null. They weight each entry and enter
     /// the row normalisation, not the column one, so weight 0 removes a column exactly.</param>
-    private static Tensor CrossWeighted(Tensor logits, Tensor columnLse, Tensor pos, Tensor neg, Tensor? logWeights)
+    private static Tensor Weighted(Tensor logits, Tensor? columnLse, Tensor pos, Tensor neg, Tensor? logWeights)
     {
         var q = neg.shape[^2];
         if (logWeights is not null) logits = logits + logWeights;
+        if (columnLse is null)
+            return torch.softmax(logits.narrow(-1, q, pos.shape[^2]), -1).matmul(pos)
+                .sub_(torch.softmax(logits.narrow(-1, 0, q), -1).matmul(neg));
         var a = logits.sub_((torch.logsumexp(logits, -1, keepdim: true) + columnLse).mul_(0.5)).exp_();
         var aNeg = a.narrow(-1, 0, q);
         var aPos = a.narrow(-1, q, pos.shape[^2]);

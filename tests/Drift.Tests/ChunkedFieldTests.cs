@@ -46,10 +46,14 @@ public class ChunkedFieldTests
         var pos = Randn(g, 19, 3) + 0.5;
         var neg = selfPairs ? null : Randn(g, 17, 3, 1.3);
         double[] temps = [0.05, 0.3, 1.0];
-        var dense = new LaplaceField(temps).Compute(x, pos, neg);
-        var chunked = new LaplaceField(temps, chunking: new FieldChunking(rows, 1)).Compute(x, pos, neg);
-        Assert.True(MaxAbs(dense.Velocity - chunked.Velocity) < 1e-10, $"seed {seed}: {MaxAbs(dense.Velocity - chunked.Velocity)}");
-        Assert.True(MaxAbs(dense.ScaleRms - chunked.ScaleRms) < 1e-10, $"seed {seed}: RMS");
+        // The paper's field, and the Gaussian-kernel, rows-only variant of the score-matching identity.
+        foreach (var (gaussian, rowsOnly) in new[] { (false, false), (true, true) })
+        {
+            var dense = new LaplaceField(temps, gaussian: gaussian, rowsOnly: rowsOnly).Compute(x, pos, neg);
+            var chunked = new LaplaceField(temps, chunking: new FieldChunking(rows, 1), gaussian: gaussian, rowsOnly: rowsOnly).Compute(x, pos, neg);
+            Assert.True(MaxAbs(dense.Velocity - chunked.Velocity) < 1e-10, $"seed {seed}, gaussian {gaussian}: {MaxAbs(dense.Velocity - chunked.Velocity)}");
+            Assert.True(MaxAbs(dense.ScaleRms - chunked.ScaleRms) < 1e-10, $"seed {seed}, gaussian {gaussian}: RMS");
+        }
     }
 
     [Fact]

@@ -8,20 +8,7 @@ namespace Drift.Tests;
 /// and leaves what was saved untouched.</summary>
 public class CliTests
 {
-    private static readonly string DriftDll = typeof(Drift.Train.UserError).Assembly.Location;
-
-    internal static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(DriftDll);
-        foreach (var a in args) start.ArgumentList.Add(a);
-        start.Environment["CI"] = "1";
-        using var p = Process.Start(start)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        return (p.ExitCode, stdout.Result, stderr);
-    }
+    internal static (int Code, string Out, string Err) Run(params string[] args) => DriftProcess.Run(args);
 
     private static void AssertOneLineError(string[] args, string expected)
     {

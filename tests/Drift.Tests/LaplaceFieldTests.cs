@@ -27,6 +27,32 @@ public class LaplaceFieldTests
         Assert.True(err < 1e-10, $"seed {seed}: max |V − loop| / max |loop| = {err}");
     }
 
+    /// <summary>Drifting = score matching: with a Gaussian kernel and each side's rows normalised on their own,
+    /// the displacement field is τ²·(∇log ν_τ − ∇log μ_τ), the conservative field at bandwidth τ times τ², for
+    /// explicit negatives and for the batch as negatives (self term excluded in both), at every scale. With the
+    /// paper's normalisation over both axes the identity fails: the row normalisation is what makes it a score.</summary>
+    [Theory]
+    [InlineData(2, true)]
+    [InlineData(5, false)]
+    [InlineData(16, true)]
+    public void GaussianRowNormalisedDisplacementIsTheScoreDifferenceTimesTauSquared(int d, bool explicitNegatives)
+    {
+        var (g, seed) = Fresh();
+        var x = Randn(g, 11, d);
+        var pos = Randn(g, 14, d) + 0.5;
+        var neg = explicitNegatives ? Randn(g, 9, d, 1.3) : null;
+        var scale = Math.Sqrt(d);
+        foreach (var tau in new[] { 0.4 * scale, scale, 2.5 * scale })
+        {
+            var displacement = new LaplaceField([tau], normalizeScales: false, gaussian: true, rowsOnly: true).Compute(x, pos, neg).Velocity;
+            var score = new ConservativeField([tau], SelfTerm.Exclude, normalizeScales: false).Compute(x, pos, neg).Velocity * (tau * tau);
+            var err = MaxAbs(displacement - score) / MaxAbs(score);
+            Assert.True(err < 1e-10, $"seed {seed}, tau {tau}: max |V − τ²·score| / max |τ²·score| = {err}");
+            var bothAxes = new LaplaceField([tau], normalizeScales: false, gaussian: true).Compute(x, pos, neg).Velocity;
+            Assert.True(MaxAbs(bothAxes - score) > 1e-3 * MaxAbs(score), $"seed {seed}, tau {tau}: both-axes normalisation matched too");
+        }
+    }
+
     [Fact]
     public void JacobianIsNotSymmetric()
     {

@@ -18,13 +18,8 @@ public class RunFolderTests
     /// <summary>A drift process training into <paramref name="dir"/>, returned once it has logged a few rows.</summary>
     internal static Process StartLongRun(string dir, params string[] extra)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        string[] args = [typeof(UserError).Assembly.Location, "train", .. Tiny, "--steps", "1000000", "--log-every", "1",
-            "--eval-every", "1000000", "--checkpoint-every", "1000000", "--out", dir, .. extra];
-        foreach (var a in args)
-            start.ArgumentList.Add(a);
-        start.Environment["CI"] = "1";
-        var p = Process.Start(start)!;
+        var p = DriftProcess.Start(["train", .. Tiny, "--steps", "1000000", "--log-every", "1", "--eval-every", "1000000",
+            "--checkpoint-every", "1000000", "--out", dir, .. extra]);
         p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
         var metrics = Path.Combine(dir, RunFiles.Metrics);

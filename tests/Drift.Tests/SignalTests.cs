@@ -16,12 +16,8 @@ public class SignalTests
     {
         var dir = Path.Combine(Path.GetTempPath(), $"drift-signal-{Guid.NewGuid():N}");
         var metrics = Path.Combine(dir, RunFiles.Metrics);
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { typeof(Drift.Train.UserError).Assembly.Location, "train", "--steps", "1000000", "--batch", "64", "--width", "16",
-                     "--depth", "1", "--log-every", "1", "--eval-every", "1000000", "--checkpoint-every", "1000000", "--out", dir })
-            start.ArgumentList.Add(a);
-        start.Environment["CI"] = "1";
-        using var p = Process.Start(start)!;
+        using var p = DriftProcess.Start(["train", "--steps", "1000000", "--batch", "64", "--width", "16", "--depth", "1", "--log-every", "1",
+            "--eval-every", "1000000", "--checkpoint-every", "1000000", "--out", dir]);
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
         try

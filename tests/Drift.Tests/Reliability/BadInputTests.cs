@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
 using Drift.Data.Images;
 
@@ -12,19 +11,10 @@ namespace Drift.Tests;
 [Trait("Category", "Reliability")]
 public class BadInputTests
 {
-    private static readonly string DriftDll = typeof(Drift.Train.UserError).Assembly.Location;
-
     private static (int Code, string Err) Run(string dir, string[] args)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = dir };
-        start.ArgumentList.Add(DriftDll);
-        foreach (var a in args) start.ArgumentList.Add(a);
-        start.Environment["CI"] = "1";
-        using var p = Process.Start(start)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        return (p.ExitCode, stderr + (stdout.Result.Contains("   at ") ? stdout.Result : ""));
+        var (code, stdout, stderr) = DriftProcess.Run(args, dir);
+        return (code, stderr + (stdout.Contains("   at ") ? stdout : ""));
     }
 
     [Fact]

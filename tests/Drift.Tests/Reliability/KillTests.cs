@@ -16,17 +16,11 @@ namespace Drift.Tests;
 [Trait("Category", "Reliability")]
 public class KillTests
 {
-    private static readonly string DriftDll = typeof(UserError).Assembly.Location;
-
     private static int Cycles => int.TryParse(Environment.GetEnvironmentVariable("DRIFT_RELIABILITY_CYCLES"), out var n) ? n : 8;
 
     private static Process Start(params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(DriftDll);
-        foreach (var a in args) start.ArgumentList.Add(a);
-        start.Environment["CI"] = "1";
-        var p = Process.Start(start)!;
+        var p = DriftProcess.Start(args);
         p.StandardOutput.ReadToEndAsync();
         return p;
     }

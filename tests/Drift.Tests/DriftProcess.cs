@@ -1,0 +1,30 @@
+using System.Diagnostics;
+
+namespace Drift.Tests;
+
+/// <summary>The drift program as a separate process, as a user runs it: plain log lines (CI is set), output captured.</summary>
+internal static class DriftProcess
+{
+    private static readonly string Dll = typeof(Drift.Train.UserError).Assembly.Location;
+
+    /// <summary>Starts drift; stdout is drained in the background, stderr is left to the caller.</summary>
+    public static Process Start(IEnumerable<string> args, string? workingDirectory = null)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        if (workingDirectory is not null) start.WorkingDirectory = workingDirectory;
+        start.ArgumentList.Add(Dll);
+        foreach (var a in args) start.ArgumentList.Add(a);
+        start.Environment["CI"] = "1";
+        return Process.Start(start)!;
+    }
+
+    /// <summary>Runs drift to the end: exit code, stdout, stderr.</summary>
+    public static (int Code, string Out, string Err) Run(IEnumerable<string> args, string? workingDirectory = null)
+    {
+        using var p = Start(args, workingDirectory);
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode, stdout.Result, stderr);
+    }
+}
