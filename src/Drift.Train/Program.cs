@@ -20,6 +20,7 @@ var root = new RootCommand("drift: train one-step generators with drifting field
     CompareImagesCommand.Create(),
     BenchCommand.Create(),
 };
+StrictNumbers.Apply(root);
 var parse = root.Parse(args);
 if (parse.Errors.Count > 0)
     return Cli.Fail(parse.Errors[0].Message + " (see drift --help)", Cli.UsageError);

@@ -9,6 +9,7 @@ namespace Drift.Tests;
 
 /// <summary>A run folder has one writer, survives a kill at any moment, and refuses what would make it lie:
 /// damaged checkpoints, changed data, duplicated TensorBoard steps.</summary>
+[Collection(RealProcesses.Name)]
 public class RunFolderTests
 {
     private static readonly string[] Tiny = ["--data", "moons", "--batch", "64", "--width", "16", "--depth", "1", "--eval-samples", "100"];

@@ -7,6 +7,7 @@ namespace Drift.Tests;
 
 /// <summary>Ctrl+C and a polite kill, sent as real signals to a real drift process: the run saves a checkpoint
 /// at the step it reached, says how to continue, and exits 130.</summary>
+[Collection(RealProcesses.Name)]
 public class SignalTests
 {
     [Theory]
@@ -28,7 +29,12 @@ public class SignalTests
             if (p.HasExited) Assert.Fail($"drift exited before the signal: {stderr.Result}");
             using (var kill = Process.Start("kill", $"-{signal} {p.Id}")!)
                 kill.WaitForExit();
-            Assert.True(p.WaitForExit(60_000), $"drift did not stop within a minute of SIG{signal}");
+            if (!p.WaitForExit(120_000))
+            {
+                p.Kill();
+                p.WaitForExit();
+                Assert.Fail($"drift did not stop within two minutes of SIG{signal}; it said:\n{stdout.Result}{stderr.Result}");
+            }
         }
         finally
         {

@@ -49,5 +49,11 @@ public static class ConfigJson
         if (value < min || value > max) Fail($"{name} must be between {min} and {max}, got {value}");
     }
 
+    /// <summary>A positive, finite value up to <paramref name="max"/> (past it float32 overflows, or the run is a typo).</summary>
+    public static void Positive(string name, double value, double max)
+    {
+        if (!(value > 0 && value <= max)) Fail($"{name} must be positive and at most {max:g3}, got {value}");
+    }
+
     public static void Fail(string message) => throw new UserError(message);
 }

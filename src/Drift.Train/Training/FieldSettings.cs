@@ -28,7 +28,8 @@ public static class FieldSettings
         if (!Enum.IsDefined(c.SelfTerm)) Fail($"unknown self term {(int)c.SelfTerm}: use exclude or include");
         var option = c.Field == FieldKind.Conservative ? "--bandwidth" : "--temperature";
         if (c.Scales().Count == 0) Fail($"{option} needs at least one value");
+        if (c.Scales().Count > 32) Fail($"{option} takes at most 32 values, got {c.Scales().Count}");
         foreach (var s in c.Scales())
-            if (!(s > 0) || double.IsInfinity(s)) Fail($"{option} must be positive, got {s}");
+            Positive(option, s, 1e6);
     }
 }

@@ -75,9 +75,9 @@ public sealed record TrainConfig : IRunConfig
         this.ValidateField();
         if (LrSchedule is not ("cosine" or "constant")) Fail($"unknown learning-rate schedule '{LrSchedule}': use cosine or constant");
         if (Device is not ("cpu" or "cuda")) Fail($"unknown device '{Device}': use cpu or cuda");
-        if (!(Eta > 0) || double.IsInfinity(Eta)) Fail($"--eta must be positive, got {Eta}");
-        if (!(Lr > 0) || double.IsInfinity(Lr)) Fail($"--lr must be positive, got {Lr}");
-        if (Anneal is { } r && (!(r >= 0) || double.IsInfinity(r))) Fail($"--anneal must be 0 or positive, got {r}");
+        Positive("--eta", Eta, 1e6);
+        Positive("--lr", Lr, 10);
+        if (Anneal is { } r && !(r is >= 0 and <= 100)) Fail($"--anneal must be between 0 and 100, got {r}");
         AtLeast("--steps", Steps, 1);
         Within("--batch", Batch, 2, 1 << 22);
         Within("--positives", Positives, 0, 1 << 22);

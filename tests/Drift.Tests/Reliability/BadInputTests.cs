@@ -8,6 +8,7 @@ namespace Drift.Tests;
 /// folder belongs, IDX labels past the classes, a finished run): exit code 2, one line <c>drift: error: ...</c>,
 /// no stack trace, and every file and folder there as it was, byte for byte, with nothing added.
 /// </summary>
+[Collection(RealProcesses.Name)]
 [Trait("Category", "Reliability")]
 public class BadInputTests
 {

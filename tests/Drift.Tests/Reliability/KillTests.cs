@@ -13,6 +13,7 @@ namespace Drift.Tests;
 /// <c>DRIFT_RELIABILITY_CYCLES</c> sets the number of cycles (default 8; README's figures are from a longer run).
 /// Run alone with <c>dotnet test Drift.sln -c Release --filter Category=Reliability</c>.
 /// </summary>
+[Collection(RealProcesses.Name)]
 [Trait("Category", "Reliability")]
 public class KillTests
 {

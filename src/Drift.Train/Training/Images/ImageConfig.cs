@@ -105,12 +105,12 @@ public sealed record ImageConfig : IRunConfig
         this.ValidateField();
         if (LrSchedule is not ("cosine" or "constant")) Fail($"unknown learning-rate schedule '{LrSchedule}': use cosine or constant");
         if (Device is not ("cpu" or "cuda")) Fail($"unknown device '{Device}': use cpu or cuda");
-        foreach (var (name, v) in new[] { ("--eta", Eta), ("--lr", Lr) })
-            if (!(v > 0) || double.IsInfinity(v)) Fail($"{name} must be positive, got {v}");
-        if (!(GuidanceMax >= 1) || double.IsInfinity(GuidanceMax)) Fail($"--guidance-max must be at least 1, got {GuidanceMax}");
+        Positive("--eta", Eta, 1e6);
+        Positive("--lr", Lr, 10);
+        if (!(GuidanceMax is >= 1 and <= 100)) Fail($"--guidance-max must be between 1 and 100, got {GuidanceMax}");
         if (GuidanceMax > 1 && !Conditional) Fail("--guidance-max needs a conditional generator (--conditional true)");
-        if (!(WeightDecay >= 0)) Fail($"--weight-decay must be 0 or positive, got {WeightDecay}");
-        if (!(ClipGrad >= 0)) Fail($"--clip-grad must be 0 or positive, got {ClipGrad}");
+        if (!(WeightDecay is >= 0 and <= 100)) Fail($"--weight-decay must be between 0 and 100, got {WeightDecay}");
+        if (!(ClipGrad is >= 0 and <= 1e6)) Fail($"--clip-grad must be between 0 and 1e6, got {ClipGrad}");
         if (!(Ema is >= 0 and < 1)) Fail($"--ema must be in [0, 1), got {Ema}");
         if (Features.Length == 0) Fail("--features needs at least one feature space");
         foreach (var f in Features.Where(f => f != EncoderSpace))
