@@ -58,7 +58,7 @@ public class CliTests
     [InlineData("--sizes takes NxMxd triples", "bench", "--sizes", "64x64")]
     [InlineData("--anneal must be between 0 and 100", "train", "--anneal", "-1")]
     [InlineData("separate several values with spaces, not commas", "train", "--bandwidth", "1,2")]
-    [InlineData("--lr must be positive and at most 10", "train", "--lr", "1e300")]
+    [InlineData("--lr must be positive and at most 1e+30", "train", "--lr", "1e300")]
     [InlineData("image data folder not found", "train-images", "--data", "/nonexistent/images")]
     [InlineData("is image data: train on it with drift train-images", "train", "--data", "/tmp")]
     [InlineData("unknown feature space 'median2'", "train-images", "--features", "pixels", "median2")]

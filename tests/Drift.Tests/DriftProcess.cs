@@ -7,11 +7,16 @@ internal static class DriftProcess
 {
     private static readonly string Dll = typeof(Drift.Train.UserError).Assembly.Location;
 
-    /// <summary>Starts drift; stdout is drained in the background, stderr is left to the caller.</summary>
+    /// <summary>Starts drift (stdout and stderr redirected, for the caller to read). Through <c>env
+    /// --default-signal=INT</c>, which execs in place (same pid): a test run started in the background by a
+    /// non-interactive shell inherits SIGINT as ignored, as Unix has background jobs do, and drift would then
+    /// never see the tests' Ctrl+C.</summary>
     public static Process Start(IEnumerable<string> args, string? workingDirectory = null)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo("env") { RedirectStandardOutput = true, RedirectStandardError = true };
         if (workingDirectory is not null) start.WorkingDirectory = workingDirectory;
+        start.ArgumentList.Add("--default-signal=INT");
+        start.ArgumentList.Add("dotnet");
         start.ArgumentList.Add(Dll);
         foreach (var a in args) start.ArgumentList.Add(a);
         start.Environment["CI"] = "1";

@@ -76,7 +76,7 @@ public sealed record TrainConfig : IRunConfig
         if (LrSchedule is not ("cosine" or "constant")) Fail($"unknown learning-rate schedule '{LrSchedule}': use cosine or constant");
         if (Device is not ("cpu" or "cuda")) Fail($"unknown device '{Device}': use cpu or cuda");
         Positive("--eta", Eta, 1e6);
-        Positive("--lr", Lr, 10);
+        Positive("--lr", Lr, 1e30);
         if (Anneal is { } r && !(r is >= 0 and <= 100)) Fail($"--anneal must be between 0 and 100, got {r}");
         AtLeast("--steps", Steps, 1);
         Within("--batch", Batch, 2, 1 << 22);

@@ -106,7 +106,7 @@ public sealed record ImageConfig : IRunConfig
         if (LrSchedule is not ("cosine" or "constant")) Fail($"unknown learning-rate schedule '{LrSchedule}': use cosine or constant");
         if (Device is not ("cpu" or "cuda")) Fail($"unknown device '{Device}': use cpu or cuda");
         Positive("--eta", Eta, 1e6);
-        Positive("--lr", Lr, 10);
+        Positive("--lr", Lr, 1e30);
         if (!(GuidanceMax is >= 1 and <= 100)) Fail($"--guidance-max must be between 1 and 100, got {GuidanceMax}");
         if (GuidanceMax > 1 && !Conditional) Fail("--guidance-max needs a conditional generator (--conditional true)");
         if (!(WeightDecay is >= 0 and <= 100)) Fail($"--weight-decay must be between 0 and 100, got {WeightDecay}");
