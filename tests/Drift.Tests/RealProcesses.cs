@@ -1,8 +1,8 @@
 namespace Drift.Tests;
 
-/// <summary>Tests that start drift processes and time signals against them run one at a time, after the others: in
-/// one fresh-clone CI run on 2 cores (with a build beside it), run alongside the in-process training tests, a
-/// SIGINT'd run had not stopped after a minute, the signal test's wait.</summary>
+/// <summary>Tests that start drift processes and time signals and kills against them run one at a time, after the
+/// others, so that on 2 cores they do not compete with the in-process training tests (or with each other) for the
+/// moments they wait for.</summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class RealProcesses
 {
