@@ -37,12 +37,20 @@ public static class AtomicFile
         if (!OperatingSystem.IsLinux() || !File.Exists(path)) return false;
         Span<byte> buffer = stackalloc byte[256];
         const int atCurrentDirectory = -100, statxType = 1, modeOffset = 28;
-        if (Statx(atCurrentDirectory, path, 0, statxType, ref MemoryMarshal.GetReference(buffer)) != 0) return false;
+        try
+        {
+            if (Statx(atCurrentDirectory, path, 0, statxType, ref MemoryMarshal.GetReference(buffer)) != 0) return false;
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return false; // not glibc 2.28 or later: written by rename, as on other systems
+        }
         var type = BitConverter.ToUInt16(buffer[modeOffset..]) & 0xF000;
         return type is not (0x8000 or 0x4000);
     }
 
-    [DllImport("libc", EntryPoint = "statx", SetLastError = true)]
+    /// <summary>glibc's soname, not "libc": that name can resolve to the linker script libc6-dev installs.</summary>
+    [DllImport("libc.so.6", EntryPoint = "statx", SetLastError = true)]
     private static extern int Statx(int dirfd, [MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, uint mask, ref byte buffer);
 
     /// <summary>Removes the temporary files of writers that died mid-write (a kill leaves them behind); only
