@@ -67,8 +67,10 @@ public static class RunFolder
         return config;
     }
 
-    /// <summary>A run is its checkpoint or, before the first one, its config (written before anything else).</summary>
-    public static bool HoldsRun(string dir) => Checkpoint.Exists(dir) || File.Exists(Path.Combine(dir, RunFiles.Config));
+    /// <summary>A run is its checkpoint or, before the first one, its config (written before anything else); a
+    /// metrics.csv alone is not resumable, but not ours to overwrite either.</summary>
+    public static bool HoldsRun(string dir) =>
+        Checkpoint.Exists(dir) || File.Exists(Path.Combine(dir, RunFiles.Config)) || File.Exists(Path.Combine(dir, RunFiles.Metrics));
 
     /// <summary>--out, or checkpoints/&lt;data&gt;-&lt;field&gt;[-N], locked; never a folder that already holds a run
     /// or that another process is writing.</summary>
