@@ -8,20 +8,17 @@ namespace Drift.Data;
 /// changed since (another CSV under the same name, a relabelled folder) would quietly train on something else.</summary>
 public static class DataFingerprint
 {
-    public static string Of(Tensor values, long[]? labels = null)
+    /// <summary>The fingerprint of one or more arrays of values, each with its labels or none.</summary>
+    public static string Of(params (Tensor Values, long[]? Labels)[] parts)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        Add(hash, values, labels);
-        return Finish(hash);
-    }
-
-    public static void Add(IncrementalHash hash, Tensor values, long[]? labels = null)
-    {
         using var scope = NewDisposeScope();
-        hash.AppendData(MemoryMarshal.AsBytes(values.shape.AsSpan()));
-        hash.AppendData(values.cpu().contiguous().bytes);
-        if (labels is not null) hash.AppendData(MemoryMarshal.AsBytes(labels.AsSpan()));
+        foreach (var (values, labels) in parts)
+        {
+            hash.AppendData(MemoryMarshal.AsBytes(values.shape.AsSpan()));
+            hash.AppendData(values.cpu().contiguous().bytes);
+            if (labels is not null) hash.AppendData(MemoryMarshal.AsBytes(labels.AsSpan()));
+        }
+        return Convert.ToHexStringLower(hash.GetHashAndReset())[..16];
     }
-
-    public static string Finish(IncrementalHash hash) => Convert.ToHexStringLower(hash.GetHashAndReset())[..16];
 }

@@ -66,7 +66,7 @@ public sealed class PointData
             var reference = ToyDatasets.Sample(spec, evalSamples, split);
             var scale = standardize ? Standardizer.Fit(ToyDatasets.Sample(spec, 100_000, split)) : Standardizer.Identity(2);
             return new PointData(spec, (n, g) => ToyDatasets.Sample(spec, n, g), heldOut.DetachFromDisposeScope(),
-                reference.DetachFromDisposeScope(), scale, DataFingerprint.Of(heldOut));
+                reference.DetachFromDisposeScope(), scale, DataFingerprint.Of((heldOut, null)));
         }
         if (!spec.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) && !File.Exists(spec))
             throw new DataError($"unknown dataset '{spec}': use one of {string.Join(", ", ToyDatasets.Names)}, or a path to a .csv file");
@@ -89,6 +89,6 @@ public sealed class PointData
         train = train.DetachFromDisposeScope();
         return new PointData(Path.GetFileName(path),
             (count, g) => train.index_select(0, torch.randint(0, train.shape[0], [count], generator: g)),
-            heldOut.DetachFromDisposeScope(), reference.DetachFromDisposeScope(), scale, DataFingerprint.Of(points));
+            heldOut.DetachFromDisposeScope(), reference.DetachFromDisposeScope(), scale, DataFingerprint.Of((points, null)));
     }
 }

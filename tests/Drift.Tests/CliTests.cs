@@ -70,7 +70,7 @@ public class CliTests
     [InlineData("--image-size must be between 8 and 512", "train-images", "--image-size", "0")]
     [InlineData("--image-size must be between 8 and 512", "classifier", "--image-size", "0")]
     [InlineData("--image-steps takes WIDTHxCLASS_BATCH pairs", "bench", "--image-steps", "64")]
-    [InlineData("--epochs must be at least 1", "classifier", "--epochs", "0")]
+    [InlineData("--epochs must be between 1 and 1000", "classifier", "--epochs", "0")]
     public void BadInputIsOneLineAndNonZero(string expected, params string[] args) => AssertOneLineError(args, expected);
 
     [Fact]

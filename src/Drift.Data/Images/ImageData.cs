@@ -32,16 +32,10 @@ public sealed class ImageData : IDisposable
     public int Classes => ClassNames.Length;
     public TimeSpan LoadTime { get; }
     public int Channels => Train.Channels;
+    public int Size => Train.Height;
 
     /// <summary>A hash of both splits' pixels and labels (see <see cref="DataFingerprint"/>).</summary>
-    public string Fingerprint()
-    {
-        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
-        DataFingerprint.Add(hash, Train.Pixels, Train.Labels);
-        DataFingerprint.Add(hash, Test.Pixels, Test.Labels);
-        return DataFingerprint.Finish(hash);
-    }
-    public int Size => Train.Height;
+    public string Fingerprint() => DataFingerprint.Of((Train.Pixels, Train.Labels), (Test.Pixels, Test.Labels));
 
     /// <summary>A dataset made in memory (benchmarks, tests), classes named by number.</summary>
     public static ImageData InMemory(string name, ImageSet train, ImageSet test) => new(name, train, test, NumberedClasses(train, test), TimeSpan.Zero);

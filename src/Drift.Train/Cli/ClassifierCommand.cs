@@ -30,12 +30,10 @@ public static class ClassifierCommand
         command.SetAction(parse => Cli.Run(() =>
         {
             var spec = parse.GetValue(data)!;
-            if (parse.GetValue(epochs) < 1) throw new UserError($"--epochs must be at least 1, got {parse.GetValue(epochs)}");
-            if (parse.GetValue(batch) < 1) throw new UserError($"--batch must be at least 1, got {parse.GetValue(batch)}");
-            if (parse.GetResult(imageSize) is { Implicit: false } && parse.GetValue(imageSize) is < 8 or > 512)
-                throw new UserError($"--image-size must be between 8 and 512, got {parse.GetValue(imageSize)}");
-            if (parse.GetValue(epochs) > 1000) throw new UserError($"--epochs must be at most 1000, got {parse.GetValue(epochs)}");
-            if (parse.GetValue(batch) > 1 << 16) throw new UserError($"--batch must be at most {1 << 16}, got {parse.GetValue(batch)}");
+            ConfigJson.Within("--epochs", parse.GetValue(epochs), 1, 1000);
+            ConfigJson.Within("--batch", parse.GetValue(batch), 1, 1 << 16);
+            if (parse.GetResult(imageSize) is { Implicit: false })
+                ConfigJson.Within("--image-size", parse.GetValue(imageSize), 8, 512);
             var dir = parse.GetValue(outDir) ?? ClassifierFile.DefaultDir(spec, folder);
             OutputDir.Check(dir, "classifier folder");
             var dev = Components.Device(parse.GetValue(device)!);

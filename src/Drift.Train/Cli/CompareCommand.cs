@@ -22,11 +22,7 @@ public static class CompareCommand
             var baseConfig = binder.Apply(parse, new TrainConfig());
             var plan = ComparePlan.Make(parse, options, baseConfig.Seed, Path.GetFileNameWithoutExtension(baseConfig.Data));
             var configs = plan.Runs.Select(r => (baseConfig with { Field = r.Field, Seed = r.Seed }).Resolved()).ToArray();
-            foreach (var c in configs)
-            {
-                c.Validate();
-                MemoryBudget.Check(c);
-            }
+            foreach (var c in configs) RunFolder.Accepted(c);
             using var held = plan.Claim();
 
             using var loggers = Cli.Loggers();

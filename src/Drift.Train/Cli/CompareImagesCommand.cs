@@ -33,11 +33,7 @@ public static class CompareImagesCommand
             var dataName = ImageEvaluation.DatasetName(baseConfig.Data);
             var plan = ComparePlan.Make(parse, options, baseConfig.Seed, dataName);
             var configs = plan.Runs.Select(r => baseConfig with { Field = r.Field, Seed = r.Seed }).ToArray();
-            foreach (var c in configs)
-            {
-                c.Validate();
-                MemoryBudget.Check(c);
-            }
+            foreach (var c in configs) RunFolder.Accepted(c);
             using var held = plan.Claim();
             var (info, classifier) = ClassifierFile.Load(baseConfig.Classifier);
             using var data = ImageData.Load(baseConfig.Data, baseConfig.ImageSize);

@@ -60,7 +60,8 @@ public static class RunFolder
     private static UserError NoRun(string dir) =>
         new($"{dir} holds no run to resume (no {RunFiles.Checkpoint} or {RunFiles.Config}); start one there with --out {dir}");
 
-    private static T Accepted<T>(T config) where T : IRunConfig
+    /// <summary>A config a run may start with: valid, and within the machine's memory.</summary>
+    public static T Accepted<T>(T config) where T : IRunConfig
     {
         config.Validate();
         MemoryBudget.Check(config);
