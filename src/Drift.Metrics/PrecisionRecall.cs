@@ -25,6 +25,24 @@ public static class PrecisionRecall
         return (Inside(g, r, realRadii), Inside(r, g, generatedRadii));
     }
 
+    /// <summary>Recall within each class: the share of class c's real points inside the manifold of the points
+    /// generated for class c alone. A generator that covers every class but only a narrow part of each
+    /// scores high class coverage and low per-class recall. NaN for a class with k or fewer points on a side.</summary>
+    public static double[] PerClassRecall(Tensor real, long[] realLabels, Tensor generated, long[] generatedLabels, int classes, int k)
+    {
+        if (real.shape[0] != realLabels.Length || generated.shape[0] != generatedLabels.Length)
+            throw new ArgumentException("per-class recall needs one label per point");
+        using var scope = torch.NewDisposeScope();
+        Tensor Rows(Tensor x, long[] labels, int c) =>
+            x.index_select(0, torch.tensor(Enumerable.Range(0, labels.Length).Where(i => labels[i] == c).Select(i => (long)i).ToArray()));
+        return Enumerable.Range(0, classes).Select(c =>
+        {
+            var r = Rows(real, realLabels, c);
+            var g = Rows(generated, generatedLabels, c);
+            return r.shape[0] > k && g.shape[0] > k ? Compute(r, g, k).Recall : double.NaN;
+        }).ToArray();
+    }
+
     /// <summary>Distance of each point to its k-th nearest other point of the same set.</summary>
     public static Tensor KthNeighbourDistance(Tensor x, int k) =>
         Chunked(x, x, d => d.topk(k + 1, 1, largest: false).values.select(1, k));

@@ -35,7 +35,7 @@ public sealed class ImageRunTests : IDisposable
 
     private ImageConfig Small(string field) => new()
     {
-        Data = TinyDataset(), Field = Enum.Parse<FieldKind>(field, true), Steps = 12, ClassBatch = 6, Width = 4, NoiseDim = 4, Features = ["pixels", "mean2"],
+        Data = TinyDataset(), Field = Enum.Parse<FieldKind>(field, true), Steps = 12, ClassBatch = 6, ClassPositives = 10, Width = 4, NoiseDim = 4, Features = ["pixels", "mean2"],
         Warmup = 3, LogEvery = 2, GridEvery = 5, CheckpointEvery = 5, Seed = Random.Shared.Next(),
     };
 
@@ -155,7 +155,8 @@ public sealed class ImageRunTests : IDisposable
 
         (code, var output, err) = CliTests.Run("eval", "--checkpoint", run, "--classifier", classifier, "--n", "20");
         Assert.True(code == 0, err);
-        foreach (var metric in new[] { "FD-tiny", "precision (k=3)", "recall (k=3)", "classes covered (of 2)", "classified as drawn class" })
+        foreach (var metric in new[] { "FD-tiny", "precision (k=5)", "recall (k=5)", "per-class recall, mean", "per-class recall, worst class",
+                     "recall of class 1", "classes covered (of 2)", "classified as drawn class" })
             Assert.Contains(metric, output);
         Assert.True(File.Exists(Path.Combine(run, "eval.json")));
 
@@ -164,7 +165,7 @@ public sealed class ImageRunTests : IDisposable
         Assert.True(code == 0, err);
         var encoded = Path.Combine(root, "encoded-run");
         (code, _, err) = CliTests.Run("train-images", "--data", config.Data, "--features", "pixels", "encoder", "--encoder", encoder, "--steps", "3",
-            "--class-batch", "6", "--width", "4", "--noise-dim", "4", "--out", encoded);
+            "--class-batch", "6", "--class-positives", "6", "--width", "4", "--noise-dim", "4", "--out", encoded);
         Assert.True(code == 0, err);
         Assert.Contains("rms_encoder_0.1", File.ReadLines(Path.Combine(encoded, RunFiles.Metrics)).First());
         Assert.DoesNotContain("NaN", File.ReadAllText(Path.Combine(encoded, RunFiles.Metrics)));
@@ -172,12 +173,12 @@ public sealed class ImageRunTests : IDisposable
 
         var report = Path.Combine(root, "compare");
         (code, output, err) = CliTests.Run("compare-images", "--data", config.Data, "--classifier", classifier, "--seeds", "2", "--steps", "6",
-            "--class-batch", "6", "--width", "4", "--noise-dim", "4", "--features", "pixels", "mean2", "--eval-every", "3", "--eval-samples", "20",
+            "--class-batch", "6", "--class-positives", "6", "--width", "4", "--noise-dim", "4", "--features", "pixels", "mean2", "--eval-every", "3", "--eval-samples", "20",
             "--eval-n", "20", "--out", report);
         Assert.True(code == 0, err);
         Assert.Contains("| FD-tiny |", output);
         foreach (var file in new[] { "report.md", "report.json", "curves.png", "samples.png", "runs/laplace-seed1/checkpoint.bin" })
             Assert.True(File.Exists(Path.Combine(report, file)), $"{file} missing");
-        Assert.Contains(",fd", File.ReadLines(Path.Combine(report, "runs/conservative-seed0", RunFiles.Metrics)).First());
+        Assert.EndsWith(",fd,recall", File.ReadLines(Path.Combine(report, "runs/conservative-seed0", RunFiles.Metrics)).First());
     }
 }

@@ -78,7 +78,7 @@ public static class BenchCommand
             foreach (var (width, classBatch) in imageConfigs)
             foreach (var field in Enum.GetValues<FieldKind>())
             {
-                var (ms, parameters) = StepBench.ImageMs(new ImageConfig { Field = field, Width = width, ClassBatch = classBatch }, dev, n);
+                var (ms, parameters) = StepBench.ImageMs(new ImageConfig { Field = field, Width = width, ClassBatch = classBatch, ClassPositives = classBatch }, dev, n);
                 var line = $"| {field.Name()} | {width} | {classBatch} | {parameters:N0} | {ms:F1} | {10 * classBatch / (ms / 1000):F0} |";
                 report.AppendLine(line);
                 Console.WriteLine(line);

@@ -74,7 +74,7 @@ public static class ConfigOptions
         b.Bind(new Option<double>("--eta") { Description = "Drift size. Default 1." }, (c, v) => c with { Eta = v });
         b.Bind(new Option<int>("--steps") { Description = "Training steps. Default 2000." }, (c, v) => c with { Steps = v });
         b.Bind(new Option<int>("--class-batch") { Description = "Generated images per class per step. Default 64." }, (c, v) => c with { ClassBatch = v });
-        b.Bind(new Option<int>("--class-positives") { Description = "Data images per class per step. Default: as many as --class-batch." }, (c, v) => c with { ClassPositives = v });
+        b.Bind(new Option<int>("--class-positives") { Description = "Data images per class per step. Default 256; 0: as many as --class-batch." }, (c, v) => c with { ClassPositives = v });
         b.Bind(new Option<int>("--classes-per-step") { Description = "Classes drawn each step. Default: all." }, (c, v) => c with { ClassesPerStep = v });
         b.Bind(new Option<double>("--lr") { Description = "AdamW peak learning rate. Default 1e-3." }, (c, v) => c with { Lr = v });
         b.Bind(new Option<string>("--lr-schedule") { Description = "cosine (default) or constant, after the warm-up." }, (c, v) => c with { LrSchedule = v });
@@ -84,6 +84,8 @@ public static class ConfigOptions
         b.Bind(new Option<double>("--ema") { Description = "Decay of the EMA weights used for sampling; 0 samples the trained weights. Default 0.999." }, (c, v) => c with { Ema = v });
         b.Bind(new Option<int>("--noise-dim") { Description = "Noise dimension. Default 64." }, (c, v) => c with { NoiseDim = v });
         b.Bind(new Option<int>("--width") { Description = "Generator channels at full resolution (2× and 4× at the coarser stages). Default 64 (about 2M parameters at 28 px)." }, (c, v) => c with { Width = v });
+        b.Bind(new Option<int>("--grid-blocks") { Description = "Residual blocks on the generator's coarsest grid (7×7 at 28 px), at 4× --width channels. Default 0." },
+            (c, v) => c with { GridBlocks = v });
         b.Bind(new Option<long>("--seed") { Description = "Seed of the weights, noise and data draws. Default 0." }, (c, v) => c with { Seed = v });
         b.Bind(new Option<string>("--device") { Description = "cpu (default) or cuda." }, (c, v) => c with { Device = v });
         b.Bind(new Option<bool>("--tf32") { Description = "TF32 matmuls and convolutions on CUDA. Default true." }, (c, v) => c with { Tf32 = v });

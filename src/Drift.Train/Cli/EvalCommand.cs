@@ -19,7 +19,7 @@ public static class EvalCommand
     public static Command Create()
     {
         var checkpointDir = new Option<string>("--checkpoint") { Description = "Run folder holding checkpoint.bin.", Required = true };
-        var count = new Option<int>("--n") { Description = "Generated and held-out samples (capped by the held-out set). Default 2000.", DefaultValueFactory = _ => 2000 };
+        var count = new Option<int?>("--n") { Description = "Generated and held-out samples (capped by the held-out set). Default 2000 for points, 5000 for images." };
         var seed = new Option<long>("--seed") { Description = "Noise and projection seed. Default 0." };
         var output = new Option<string>("--out") { Description = "JSON file. Default <checkpoint>/eval.json." };
         var classifier = new Option<string>("--classifier") { Description = "Images: folder of the metric classifier (drift classifier). Default checkpoints/classifier-<data>." };
@@ -30,11 +30,11 @@ public static class EvalCommand
 
         command.SetAction(parse => Cli.Run(() =>
         {
-            var n = parse.GetValue(count);
-            if (n is < 2 or > 1 << 20) throw new UserError($"--n must be between 2 and {1 << 20}, got {n}");
+            if (parse.GetValue(count) is < 2 or > 1 << 20) throw new UserError($"--n must be between 2 and {1 << 20}, got {parse.GetValue(count)}");
             var dir = parse.GetValue(checkpointDir)!;
             Components.Device(parse.GetValue(device)!);
             var checkpoint = Checkpoint.Load(dir);
+            var n = parse.GetValue(count) ?? (checkpoint.Holds<ImageConfig>() ? 5000 : 2000);
             var path = parse.GetValue(output) ?? Path.Combine(dir, RunFiles.Eval);
             OutputDir.CheckFile(path, "--out");
             var (data, field, size, rows) = checkpoint.Holds<ImageConfig>()

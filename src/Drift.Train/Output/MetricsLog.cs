@@ -2,36 +2,48 @@ using System.Globalization;
 
 namespace Drift.Train.Output;
 
-/// <summary>One row of metrics.csv. <paramref name="Metric"/> (energy distance for points, FD for images) is set only on evaluation steps.</summary>
-public sealed record LoggedStep(long Step, double WallSeconds, double Loss, double VelocityRms, double[] ScaleRms, double? Metric);
+/// <summary>One row of metrics.csv. <paramref name="Evaluated"/> (energy distance for points; FD and recall for images) is
+/// set only on evaluation steps.</summary>
+public sealed record LoggedStep(long Step, double WallSeconds, double Loss, double VelocityRms, double[] ScaleRms, double[]? Evaluated)
+{
+    /// <summary>The headline metric (energy, FD) on evaluation steps.</summary>
+    public double? Metric => Evaluated?[0];
+}
 
 /// <summary>
 /// metrics.csv of a run: step, wall_s, loss, velocity_rms, one rms column per scale, and the evaluated
-/// metric (energy distance for points, FD for images; empty between evaluations). Rows are
+/// metrics (energy distance for points; FD and recall for images; empty between evaluations). Rows are
 /// appended as training goes; a resumed run first drops the rows past its checkpoint, so the file ends
-/// up as the uninterrupted run's would.
+/// up as the uninterrupted run's would. A file from before a metric column was added (image runs logged FD
+/// alone) is read with that column empty, and rewritten with it.
 /// </summary>
 public sealed class MetricsLog
 {
     private readonly string path;
     private readonly List<LoggedStep> rows = [];
 
-    /// <param name="metricColumn">Name of the evaluated metric's column: energy (points) or fd (images).</param>
-    public MetricsLog(string path, IEnumerable<string> scaleNames, long resumeStep, string metricColumn)
+    /// <param name="metricColumns">Names of the evaluated metrics' columns: energy (points); fd, recall (images).</param>
+    public MetricsLog(string path, IEnumerable<string> scaleNames, long resumeStep, IReadOnlyList<string> metricColumns)
     {
         this.path = path;
+        metrics = metricColumns.Count;
         Header = string.Join(',', new[] { "step", "wall_s", "loss", "velocity_rms" }
-            .Concat(scaleNames.Select(s => "rms_" + s)).Append(metricColumn));
+            .Concat(scaleNames.Select(s => "rms_" + s)).Concat(metricColumns));
         if (resumeStep > 0 && File.Exists(path))
         {
             // A last line without its newline is a row a crash cut short: it is past the checkpoint, so it goes.
             var text = File.ReadAllText(path);
             var lines = text.Split('\n');
-            rows.AddRange(lines.Skip(1).Take(lines.Length - 2).Where(l => l.Length > 0).Select(Parse).Where(r => r.Step <= resumeStep));
+            var missing = Header.Split(',').Length - lines[0].Split(',').Length;
+            if (missing < 0 || !(missing == 0 ? Header == lines[0] : Header.StartsWith(lines[0] + ",", StringComparison.Ordinal)))
+                throw new UserError($"{path}: its header '{lines[0]}' is not this run's '{Header}'; the file was changed since the checkpoint");
+            rows.AddRange(lines.Skip(1).Take(lines.Length - 2).Where(l => l.Length > 0)
+                .Select(l => Parse(l + new string(',', missing))).Where(r => r.Step <= resumeStep));
         }
         AtomicFile.WriteText(path, string.Join('\n', rows.Select(ToLine).Prepend(Header)) + "\n");
     }
 
+    private readonly int metrics;
     private string Header { get; }
     public IReadOnlyList<LoggedStep> Rows => rows;
 
@@ -41,9 +53,9 @@ public sealed class MetricsLog
         File.AppendAllText(path, ToLine(row) + "\n");
     }
 
-    private static string ToLine(LoggedStep r) => string.Join(',', new[] { r.Step.ToString(CultureInfo.InvariantCulture),
+    private string ToLine(LoggedStep r) => string.Join(',', new[] { r.Step.ToString(CultureInfo.InvariantCulture),
             Format(r.WallSeconds), Format(r.Loss), Format(r.VelocityRms) }
-        .Concat(r.ScaleRms.Select(Format)).Append(r.Metric is { } e ? Format(e) : ""));
+        .Concat(r.ScaleRms.Select(Format)).Concat(r.Evaluated?.Select(Format) ?? Enumerable.Repeat("", metrics)));
 
     private LoggedStep Parse(string line)
     {
@@ -51,8 +63,10 @@ public sealed class MetricsLog
         if (c.Length != Header.Split(',').Length)
             throw new UserError($"{path}: a row does not match the header '{Header}'; the file was changed since the checkpoint");
         double D(string s) => double.Parse(s, CultureInfo.InvariantCulture);
+        // Metrics an older file lacks read as NaN on its evaluation rows.
+        var evaluated = c[^metrics..];
         return new LoggedStep(long.Parse(c[0], CultureInfo.InvariantCulture), D(c[1]), D(c[2]), D(c[3]),
-            c[4..^1].Select(D).ToArray(), c[^1].Length > 0 ? D(c[^1]) : null);
+            c[4..^metrics].Select(D).ToArray(), evaluated[0].Length > 0 ? evaluated.Select(e => e.Length > 0 ? D(e) : double.NaN).ToArray() : null);
     }
 
     private static string Format(double v) => v.ToString("R", CultureInfo.InvariantCulture);

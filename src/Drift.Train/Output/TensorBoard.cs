@@ -40,16 +40,16 @@ public static class TensorBoard
         }
     }
 
-    /// <summary>A metrics.csv row as scalars: loss, velocity_rms, field_rms/&lt;scale&gt; and the evaluated metric.</summary>
-    public static void AddRow(SummaryWriter writer, LoggedStep row, IReadOnlyList<string> scaleNames, string metric)
+    /// <summary>A metrics.csv row as scalars: loss, velocity_rms, field_rms/&lt;scale&gt; and the evaluated metrics.</summary>
+    public static void AddRow(SummaryWriter writer, LoggedStep row, IReadOnlyList<string> scaleNames, IReadOnlyList<string> metrics)
     {
         var step = (int)row.Step;
         writer.add_scalar("loss", (float)row.Loss, step);
         writer.add_scalar("velocity_rms", (float)row.VelocityRms, step);
         for (var i = 0; i < row.ScaleRms.Length; i++)
             writer.add_scalar($"field_rms/{scaleNames[i]}", (float)row.ScaleRms[i], step);
-        if (row.Metric is { } m)
-            writer.add_scalar(metric, (float)m, step);
+        for (var i = 0; i < (row.Evaluated?.Length ?? 0); i++)
+            writer.add_scalar(metrics[i], (float)row.Evaluated![i], step);
     }
 
     /// <summary>Adds a PNG the run already wrote (a plot) as an image.</summary>

@@ -69,10 +69,10 @@ public sealed class PointsTrainer : ITrainingTask, IDisposable
         return DriftLoss.Compute(field.Scaled(config.ScaleAt((double)step / config.Steps)), x, positives, config.Eta);
     }
 
-    public double? Evaluate()
+    public double[]? Evaluate()
     {
         samples = Generate(model, scale, evalNoise, device);
-        return EnergyDistance.Compute(torch.tensor(samples), data.HeldOut);
+        return [EnergyDistance.Compute(torch.tensor(samples), data.HeldOut)];
     }
 
     public void AfterStep(long step, SummaryWriter board) { }
@@ -112,7 +112,7 @@ public sealed class PointsTrainer : ITrainingTask, IDisposable
         log.LogInformation("{Field} field, scales {Scales}, generator MLP {Width}x{Depth} ({Params:N0} parameters), device {Device}",
             config.Field.Name(), string.Join(",", config.Scales()), config.Width, config.Depth, trainer.model.parameters().Sum(p => p.numel()), device.type);
         var scaleNames = config.Scales().Select(s => s.ToString("R", System.Globalization.CultureInfo.InvariantCulture)).ToArray();
-        var result = trainer.Loop.Run(new RunRecord(outDir, TrainConfig.Kind, config.ToJson(), data.Fingerprint, scale, scaleNames, "energy"),
+        var result = trainer.Loop.Run(new RunRecord(outDir, TrainConfig.Kind, config.ToJson(), data.Fingerprint, scale, scaleNames, ["energy"]),
             new LoopSchedule(config.Steps, config.LogEvery, config.EvalEvery, config.CheckpointEvery), resume, log, onStep, cancel);
         return new TrainResult(outDir, result.Step, result.Interrupted, result.Metric, trainer.Floor, result.WallSeconds, result.Rows);
     }

@@ -18,8 +18,9 @@ public interface ITrainingTask
     /// <summary>Draws the step's batch from <paramref name="rng"/>, generates, and returns the drift loss (with gradient to the generator).</summary>
     DriftLossResult Loss(long step, Generator rng);
 
-    /// <summary>The evaluated metric of the current weights (energy distance, FD), or null when the run has none.</summary>
-    double? Evaluate();
+    /// <summary>The evaluated metrics of the current weights, in the order of <see cref="RunRecord.Metrics"/> (energy
+    /// distance; FD and recall), or null when the run has none.</summary>
+    double[]? Evaluate();
 
     /// <summary>Pictures written after each step on the task's own schedule (image grids), to files and <paramref name="board"/>.</summary>
     void AfterStep(long step, SummaryWriter board);
@@ -29,13 +30,14 @@ public interface ITrainingTask
 }
 
 /// <summary>Where a run is recorded and what it logs: the checkpoint's kind and config, the data's fingerprint
-/// and scale, and the names of the metrics.csv columns (one per field scale, and the evaluated metric's).</summary>
+/// and scale, and the names of the metrics.csv columns (one per field scale, and one per evaluated metric, the
+/// first of which is the run's headline metric).</summary>
 public sealed record RunRecord(string Dir, string Kind, string ConfigJson, string DataFingerprint, Standardizer Scale,
-    IReadOnlyList<string> ScaleNames, string Metric);
+    IReadOnlyList<string> ScaleNames, IReadOnlyList<string> Metrics);
 
 public sealed record LoopSchedule(long Steps, int LogEvery, int EvalEvery, int CheckpointEvery);
 
-/// <param name="Metric">The last evaluated metric, NaN when none was.</param>
+/// <param name="Metric">The last evaluated headline metric, NaN when none was.</param>
 /// <param name="SessionSeconds">Wall time of this session alone, and <paramref name="SessionSteps"/> its steps (a resumed run counts from its checkpoint).</param>
 public sealed record LoopResult(long Step, bool Interrupted, double WallSeconds, double SessionSeconds, long SessionSteps, double Metric,
     IReadOnlyList<LoggedStep> Rows);
@@ -98,7 +100,7 @@ public sealed class TrainingLoop(ITrainingTask task, nn.Module model, OptimizerH
         // A resume reads metrics.csv first: one it refuses (a row that does not parse) leaves the folder as it was.
         var configPath = Path.Combine(run.Dir, RunFiles.Config);
         if (resume is null) AtomicFile.WriteText(configPath, run.ConfigJson);
-        var metrics = new MetricsLog(Path.Combine(run.Dir, RunFiles.Metrics), run.ScaleNames, Step, run.Metric);
+        var metrics = new MetricsLog(Path.Combine(run.Dir, RunFiles.Metrics), run.ScaleNames, Step, run.Metrics);
         if (resume is not null) AtomicFile.WriteText(configPath, run.ConfigJson);
         AtomicFile.RemoveLeftovers(run.Dir);
         TensorBoard.DropAfter(run.Dir, Step);
@@ -123,7 +125,7 @@ public sealed class TrainingLoop(ITrainingTask task, nn.Module model, OptimizerH
                 var drift = TakeStep();
                 var last = Step == schedule.Steps;
                 var evaluated = Step % schedule.EvalEvery == 0 || last ? task.Evaluate() : null;
-                metric = evaluated ?? metric;
+                metric = evaluated?[0] ?? metric;
                 double? loss = null;
                 if (evaluated is not null || Step % schedule.LogEvery == 0 || last)
                 {
@@ -131,9 +133,9 @@ public sealed class TrainingLoop(ITrainingTask task, nn.Module model, OptimizerH
                     var rms = drift.ScaleRms.cpu().flatten().data<float>().Select(v => (double)v).ToArray();
                     var row = new LoggedStep(Step, Wall(), loss.Value, drift.VelocityRms.item<float>(), rms, evaluated);
                     metrics.Append(row);
-                    TensorBoard.AddRow(board, row, run.ScaleNames, run.Metric);
+                    TensorBoard.AddRow(board, row, run.ScaleNames, run.Metrics);
                 }
-                onStep(new StepReport(Step, schedule.Steps, loss, evaluated));
+                onStep(new StepReport(Step, schedule.Steps, loss, evaluated?[0]));
             }
             // TorchSharp's Adam(W).step leaves some temporaries to the finalizer, outside any dispose scope;
             // the GC does not see their native memory, so without this a run grows by megabytes a step.

@@ -13,7 +13,7 @@ public static class ImageComponents
     {
         try
         {
-            return new ConvGenerator(c.NoiseDim, c.ImageSize, c.Channels, c.Conditional ? c.Classes : 0, c.Width);
+            return new ConvGenerator(c.NoiseDim, c.ImageSize, c.Channels, c.Conditional ? c.Classes : 0, c.Width, c.GridBlocks);
         }
         catch (ArgumentException e)
         {

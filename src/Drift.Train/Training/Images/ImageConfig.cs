@@ -1,4 +1,5 @@
 using Drift.Loss;
+using System.Text.Json.Serialization;
 using static Drift.Train.Training.ConfigJson;
 
 namespace Drift.Train.Training.Images;
@@ -37,8 +38,10 @@ public sealed record ImageConfig : IRunConfig
     public int Steps { get; init; } = 2000;
     /// <summary>Generated images per class per step (negatives); unconditional: per step, times the class count.</summary>
     public int ClassBatch { get; init; } = 64;
-    /// <summary>Data images per class per step; 0: as many as <see cref="ClassBatch"/>.</summary>
-    public int ClassPositives { get; init; }
+    /// <summary>Data images per class per step; 0: as many as <see cref="ClassBatch"/>. Positives are cheap (no
+    /// generator pass, no gradient) and their number sets how much of each class one step's field sees: 256
+    /// instead of 32 doubled recall at 300 steps in docs/quality.md.</summary>
+    public int ClassPositives { get; init; } = 256;
     /// <summary>Classes drawn per step; 0: all of them.</summary>
     public int ClassesPerStep { get; init; }
     public double Lr { get; init; } = 1e-3;
@@ -52,6 +55,10 @@ public sealed record ImageConfig : IRunConfig
     public int NoiseDim { get; init; } = 64;
     /// <summary>Channels of the generator's last stage (earlier stages 2×, 4×).</summary>
     public int Width { get; init; } = 64;
+    /// <summary>Residual blocks on the generator's coarsest grid (7×7 at 28 px), at 4× <see cref="Width"/> channels.
+    /// Left out of config.json at 0, so that configs from before it existed read and write back unchanged.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public int GridBlocks { get; init; }
     public long Seed { get; init; }
     public string Device { get; init; } = "cpu";
     /// <summary>TF32 matmuls and convolutions on CUDA (about 1e-3 relative precision, several times faster).</summary>
@@ -95,7 +102,8 @@ public sealed record ImageConfig : IRunConfig
         var generated = groups * (Conditional ? ClassBatch : ClassBatch * classes);
         var data = groups * (Conditional ? PositiveCount : PositiveCount * classes) + (GuidanceMax > 1 ? groups * UnconditionalNegatives : 0);
         var stages = size % 8 == 0 && size >= 64 ? 3 : 2;
-        var perImage = Enumerable.Range(0, stages + 1).Sum(i => 8.0 * Width * (1 << i) * Math.Pow(size / (1 << i), 2));
+        var perImage = Enumerable.Range(0, stages + 1).Sum(i => 8.0 * Width * (1 << i) * Math.Pow(size / (1 << i), 2))
+            + GridBlocks * 8.0 * (Width << stages) * Math.Pow(size / (1 << stages), 2);
         var pixels = channels * size * size;
         return 4 * (generated * (perImage + 2 * Features.Length * pixels) + data * Features.Length * pixels);
     }
@@ -128,6 +136,7 @@ public sealed record ImageConfig : IRunConfig
         Within("--unconditional-negatives", UnconditionalNegatives, 1, 1 << 16);
         Within("--noise-dim", NoiseDim, 1, 1 << 14);
         Within("--width", Width, 1, 1 << 12);
+        Within("--grid-blocks", GridBlocks, 0, 64);
         AtLeast("--log-every", LogEvery, 1);
         AtLeast("--eval-every", EvalEvery, 1);
         Within("--eval-samples", EvalSamples, 10, 1 << 17);

@@ -7,13 +7,18 @@ namespace Drift.Train.Training.Images;
 
 /// <summary>
 /// Image metrics through the project's own classifier: FD-&lt;dataset&gt; (Fréchet distance of its features),
-/// precision and recall on k-NN manifolds of those features, class coverage, class-histogram error and,
-/// for conditional runs, the share of samples classified as the class they were drawn for. Each against
-/// n test images, next to n training images against the same test images (the floor).
+/// precision and recall on k-NN manifolds of those features (k = 5), recall within each class, class coverage,
+/// class-histogram error and, for conditional runs, the share of samples classified as the class they were
+/// drawn for. Each against n test images, next to n training images against the same test images (the floor).
+/// Per-class recall is the diversity check: a generator that draws a few typical images of every class
+/// covers the classes and can keep a fair overall recall, but not the recall inside each class.
 /// </summary>
 public static class ImageEvaluation
 {
     private const ulong ReferenceSeed = 20261123;
+    /// <summary>Neighbours of the k-NN manifolds: 5, not the 3 of the first metrics, so that fewer radii are set
+    /// by a pair of near-duplicates.</summary>
+    public const int K = 5;
 
     public static IReadOnlyList<EvaluatedMetric> Compute(Tensor generated, long[] intended, ImageData data, ClassifierInfo info,
         Drift.Models.Classifier classifier, Device device)
@@ -28,22 +33,35 @@ public static class ImageEvaluation
         var (genF, genP) = ClassifierTrainer.Embed(classifier, generated.narrow(0, 0, n), device);
         var (testF, testP) = ClassifierTrainer.Embed(classifier, data.Test.Batch(testIdx), device);
         var (trainF, trainP) = ClassifierTrainer.Embed(classifier, data.Train.Batch(trainIdx), device);
-        var (gp, gr) = PrecisionRecall.Compute(testF, genF);
-        var (fp, fr) = PrecisionRecall.Compute(testF, trainF);
+        var (gp, gr) = PrecisionRecall.Compute(testF, genF, K);
+        var (fp, fr) = PrecisionRecall.Compute(testF, trainF, K);
+        var testLabels = testIdx.Select(i => data.Test.Labels[i]).ToArray();
+        var trainLabels = trainIdx.Select(i => data.Train.Labels[i]).ToArray();
+        // A sample's class is the one it was drawn for, or the classifier's call for an unconditional one.
+        var genLabels = intended[..n].Select((c, i) => c >= 0 ? c : genP[i]).ToArray();
+        var genPerClass = PrecisionRecall.PerClassRecall(testF, testLabels, genF, genLabels, info.Classes, K);
+        var floorPerClass = PrecisionRecall.PerClassRecall(testF, testLabels, trainF, trainLabels, info.Classes, K);
         var g = ClassHistogram.Compute(genP, testP, info.Classes, intended[..n]);
-        var f = ClassHistogram.Compute(trainP, testP, info.Classes, trainIdx.Select(i => data.Train.Labels[i]).ToArray());
+        var f = ClassHistogram.Compute(trainP, testP, info.Classes, trainLabels);
         var rows = new List<EvaluatedMetric>
         {
             new($"FD-{DatasetName(info.Data)}", FrechetDistance.Compute(genF, testF), FrechetDistance.Compute(trainF, testF)),
-            new("precision (k=3)", gp, fp),
-            new("recall (k=3)", gr, fr),
+            new($"precision (k={K})", gp, fp),
+            new($"recall (k={K})", gr, fr),
+            new("per-class recall, mean", Mean(genPerClass), Mean(floorPerClass)),
+            new("per-class recall, worst class", Worst(genPerClass), Worst(floorPerClass)),
             new($"classes covered (of {g.Classes})", g.Covered, f.Covered),
             new("class histogram error (TV)", g.HistogramError, f.HistogramError),
         };
         if (!double.IsNaN(g.Accuracy))
             rows.Add(new("classified as drawn class", g.Accuracy, f.Accuracy));
+        rows.AddRange(genPerClass.Select((r, c) => new EvaluatedMetric($"recall of class {c}", r, floorPerClass[c])));
         return rows;
     }
+
+    /// <summary>Over the classes with a defined recall (NaN when none has).</summary>
+    private static double Mean(double[] perClass) => perClass.Where(r => !double.IsNaN(r)).DefaultIfEmpty(double.NaN).Average();
+    private static double Worst(double[] perClass) => perClass.Where(r => !double.IsNaN(r)).DefaultIfEmpty(double.NaN).Min();
 
     public static string DatasetName(string spec) => Path.GetFileName(Path.TrimEndingDirectorySeparator(spec));
 }

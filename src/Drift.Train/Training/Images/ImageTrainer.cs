@@ -96,7 +96,7 @@ public sealed class ImageTrainer : ITrainingTask, IDisposable
             guided ? alphas.Select(a => GuidanceNegatives.GammaFor(a)).ToArray() : null);
     }
 
-    public double? Evaluate() => probe?.Measure(ema);
+    public double[]? Evaluate() => probe?.Measure(ema);
 
     /// <summary>The EMA generator's grid from fixed noise, one row per class: grid.png, grids/step-N.png and TensorBoard.</summary>
     public void AfterStep(long step, SummaryWriter board)
@@ -143,7 +143,7 @@ public sealed class ImageTrainer : ITrainingTask, IDisposable
             + "generator {Params:N0} parameters, device {Device}", config.Field.Name(), string.Join(",", config.Scales), string.Join(",", config.Features),
             trainer.Groups, trainer.PerGroup, trainer.Positives, trainer.Parameters, device.type);
         var scaleNames = config.Features.SelectMany(f => config.Scales.Select(s => $"{f}_{s:g3}")).ToArray();
-        var result = trainer.Loop.Run(new RunRecord(outDir, ImageConfig.Kind, config.ToJson(), data.Fingerprint(), Standardizer.Identity(0), scaleNames, "fd"),
+        var result = trainer.Loop.Run(new RunRecord(outDir, ImageConfig.Kind, config.ToJson(), data.Fingerprint(), Standardizer.Identity(0), scaleNames, FdProbe.Metrics),
             new LoopSchedule(config.Steps, config.LogEvery, config.EvalEvery, config.CheckpointEvery), resume, log, onStep, cancel);
         var seconds = result.SessionSeconds;
         var images = result.SessionSteps * trainer.Groups * trainer.PerGroup;
