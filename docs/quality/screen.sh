@@ -8,7 +8,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 name=$1; shift
 root=${STUDY_DIR:-runs/quality}
-drift() { CI=1 dotnet src/Drift.Train/bin/Release/net10.0/linux-x64/drift.dll "$@"; }
+# DRIFT_BIN: a copy of the build output, so the tree can be rebuilt while a screen runs.
+bin=${DRIFT_BIN:-src/Drift.Train/bin/Release/net10.0/linux-x64}
+drift() { CI=1 dotnet "$bin/drift.dll" "$@"; }
 mkdir -p "$root"
 rm -rf "${root:?}/$name"
 drift train-images --steps 300 --width 32 --class-batch 32 --classifier checkpoints/classifier-fashion-mnist \

@@ -4,16 +4,18 @@ namespace Drift.Loss;
 /// feature spaces then rescale it with <see cref="IDriftField.Scaled"/>.</summary>
 public static class DriftFields
 {
-    /// <param name="scales">Bandwidths (conservative) or temperatures (laplace).</param>
-    /// <param name="selfTerm">Conservative only: the Laplace field always masks self pairs.</param>
+    /// <param name="scales">Bandwidths (conservative, sinkhorn) or temperatures (laplace).</param>
+    /// <param name="selfTerm">Conservative only: the Laplace field always masks self pairs, the Sinkhorn field's
+    /// self coupling (the batch's transport plan to itself) always holds them.</param>
     public static IDriftField Create(FieldKind kind, IEnumerable<double> scales, SelfTerm selfTerm = SelfTerm.Exclude,
         bool normalizeScales = true, FieldChunking? chunking = null) => kind switch
     {
         FieldKind.Conservative => new ConservativeField(scales, selfTerm, normalizeScales, chunking),
         FieldKind.Laplace => new LaplaceField(scales, normalizeScales, chunking),
+        FieldKind.Sinkhorn => new SinkhornField(scales, normalizeScales),
         _ => throw new ArgumentException($"unknown field kind {(int)kind}"),
     };
 
-    /// <summary>The lower-case name configs and the command line use: conservative, laplace.</summary>
+    /// <summary>The lower-case name configs and the command line use: conservative, laplace, sinkhorn.</summary>
     public static string Name(this FieldKind kind) => kind.ToString().ToLowerInvariant();
 }

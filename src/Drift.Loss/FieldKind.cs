@@ -1,6 +1,6 @@
 namespace Drift.Loss;
 
-/// <summary>The two families of drifting field; <see cref="DriftFields.Create"/> builds either.</summary>
+/// <summary>The families of drifting field; <see cref="DriftFields.Create"/> builds each.</summary>
 public enum FieldKind
 {
     /// <summary><see cref="ConservativeField"/>: the KDE-gradient field, scales are Gaussian bandwidths.</summary>
@@ -8,4 +8,8 @@ public enum FieldKind
 
     /// <summary><see cref="LaplaceField"/>: the original paper's displacement field, scales are temperatures.</summary>
     Laplace,
+
+    /// <summary><see cref="SinkhornField"/>: the Sinkhorn-divergence drift, scales are Gaussian bandwidths as for the
+    /// conservative field, whose row softmax it replaces by two-sided (optimal-transport) normalisation.</summary>
+    Sinkhorn,
 }

@@ -11,7 +11,7 @@ public sealed record ParticleConfig
     /// <summary>gaussian (N(0, I)) or mixture (modes at ±2 on the first two axes, std 0.5).</summary>
     public string Target { get; init; } = "gaussian";
     /// <summary>M fixed target samples the field uses; 0: the exact smoothed target score (conservative) or
-    /// M = N (laplace, which has no analytic form).</summary>
+    /// M = N (laplace and sinkhorn, which have no analytic form).</summary>
     public int TargetSamples { get; init; }
     /// <summary>target (start in equilibrium), normal (N(0, I)) or shifted (the target moved by 2 along the first axis).</summary>
     public string Start { get; init; } = "shifted";
@@ -26,7 +26,7 @@ public sealed record ParticleConfig
     public double Anneal { get; init; }
     /// <summary>Total time T; the run takes T/η steps.</summary>
     public double Time { get; init; } = 2.0;
-    /// <summary>Step size; 0: 0.25·h² at the final bandwidth (conservative, the field's Jacobian is ~1/h²) or 0.1 (laplace).</summary>
+    /// <summary>Step size; 0: 0.25·h² at the final bandwidth (conservative and sinkhorn, whose Jacobians are ~1/h²) or 0.1 (laplace).</summary>
     public double Eta { get; init; }
     public int RecordEvery { get; init; } = 10;
     public int FisherPoints { get; init; } = 1024;
@@ -47,7 +47,7 @@ public sealed record ParticleConfig
 
     public void Validate()
     {
-        if (!Enum.IsDefined(Field)) throw new ArgumentException($"unknown field {(int)Field}: use conservative or laplace");
+        if (!Enum.IsDefined(Field)) throw new ArgumentException($"unknown field {(int)Field}: use conservative, laplace or sinkhorn");
         if (!Enum.IsDefined(SelfTerm)) throw new ArgumentException($"unknown self term {(int)SelfTerm}: use exclude or include");
         if (Target is not ("gaussian" or "mixture")) throw new ArgumentException($"unknown target '{Target}': use gaussian or mixture");
         if (Start is not ("target" or "normal" or "shifted")) throw new ArgumentException($"unknown start '{Start}': use target, normal or shifted");

@@ -37,7 +37,7 @@ public static class ParticleSystem
 
     /// <summary>The run's field at its initial scale, unnormalised: a single bandwidth or temperature.</summary>
     public static IDriftField FieldOf(ParticleConfig c) => DriftFields.Create(c.Field,
-        [c.Field == FieldKind.Conservative ? c.InitialBandwidth : c.Temperature], c.SelfTerm, normalizeScales: false);
+        [c.Field == FieldKind.Laplace ? c.Temperature : c.InitialBandwidth], c.SelfTerm, normalizeScales: false);
 
     /// <summary>The field at the particles, its scale multiplied by <paramref name="scale"/>. The conservative field
     /// against an analytic target uses the exact smoothed target score; otherwise the field sees the M fixed target samples.</summary>
@@ -59,7 +59,7 @@ public static class ParticleSystem
         using var rng = new Generator((ulong)c.Seed);
         using var probeRng = new Generator((ulong)c.Seed ^ 0x9E3779B97F4A7C15);
         var x = InitialPositions(c, target, rng);
-        var m = c.TargetSamples > 0 ? c.TargetSamples : c.Field == FieldKind.Laplace ? c.N : 0;
+        var m = c.TargetSamples > 0 ? c.TargetSamples : c.Field == FieldKind.Conservative ? 0 : c.N;
         var field = FieldOf(c);
         using var targetSamples = m > 0 ? target.Sample(m, rng) : null;
 

@@ -35,6 +35,8 @@ public class CliTests
     [InlineData("--eta must be positive", "train", "--eta", "-1")]
     [InlineData("--bandwidth must be positive", "train", "--bandwidth", "0.1", "0")]
     [InlineData("--temperature must be positive", "train", "--field", "laplace", "--temperature", "-0.5")]
+    [InlineData("--bandwidth must be positive", "train", "--field", "sinkhorn", "--bandwidth", "-1")]
+    [InlineData("the sinkhorn field takes no guidance negatives", "train-images", "--field", "sinkhorn", "--guidance-max", "2")]
     [InlineData("--steps must be at least 1", "train", "--steps", "0")]
     [InlineData("--batch must be between 2 and 4194304", "train", "--batch", "0")]
     [InlineData("--batch must be between 2 and 4194304", "train", "--batch", "100000000")]
@@ -211,23 +213,25 @@ public class CliTests
             Assert.Contains($"| conservative | 40 | 30 | 3 | {path} |", text);
         foreach (var path in new[] { "dense", "row chunks", "auto: dense" })
             Assert.Contains($"| laplace | 40 | 30 | 3 | {path} |", text);
+        Assert.Contains("| sinkhorn | 40 | 30 | 3 | dense |", text);
         // Every path's float32 field against the float64 reference, as the table reports it.
-        foreach (var row in text.Split('\n').Where(l => l.StartsWith("| conservative | 40 |") || l.StartsWith("| laplace | 40 |")))
+        foreach (var row in text.Split('\n').Where(l => l.StartsWith("| conservative | 40 |") || l.StartsWith("| laplace | 40 |") || l.StartsWith("| sinkhorn | 40 |")))
             Assert.True(double.Parse(row.Split('|')[8], CultureInfo.InvariantCulture) < 1e-4, row);
         Assert.Contains("| step | 16 |", text);
         Assert.Contains("| laplace | 8 | 2 |", text);
+        Assert.Contains("| sinkhorn | 8 | 2 |", text);
     }
 
     [Fact]
     public void CompareTrainsEachFieldPerSeedAndReports()
     {
         var dir = Path.Combine(TempDir(), "compare");
-        var (code, stdout, err) = Run("compare", "--data", "8gaussians", "--seeds", "2", "--steps", "4", "--batch", "32",
-            "--width", "16", "--eval-every", "2", "--eval-samples", "100", "--out", dir);
+        var (code, stdout, err) = Run("compare", "--data", "8gaussians", "--fields", "conservative,laplace,sinkhorn", "--seeds", "2", "--steps", "4",
+            "--batch", "32", "--width", "16", "--eval-every", "2", "--eval-samples", "100", "--out", dir);
         Assert.True(code == 0, err);
-        Assert.Contains("| metric | conservative | laplace | floor |", stdout);
+        Assert.Contains("| metric | conservative | laplace | sinkhorn | floor |", stdout);
         Assert.Contains("| modes covered (of 8) |", stdout);
-        foreach (var run in new[] { "conservative-seed0", "conservative-seed1", "laplace-seed0", "laplace-seed1" })
+        foreach (var run in new[] { "conservative-seed0", "conservative-seed1", "laplace-seed0", "laplace-seed1", "sinkhorn-seed0", "sinkhorn-seed1" })
             Assert.True(File.Exists(Path.Combine(dir, "runs", run, "checkpoint.bin")), run);
         foreach (var file in new[] { "report.md", "report.json", "curves.png", "samples.png" })
             Assert.True(new FileInfo(Path.Combine(dir, file)).Length > 0, file);

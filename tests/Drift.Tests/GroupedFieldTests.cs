@@ -15,6 +15,7 @@ public class GroupedFieldTests
         { "conservative", SelfTerm.Exclude, true },
         { "laplace", SelfTerm.Exclude, false },
         { "laplace", SelfTerm.Exclude, true },
+        { "sinkhorn", SelfTerm.Include, false },
     };
 
     [Theory]
@@ -23,7 +24,13 @@ public class GroupedFieldTests
     {
         var (g, seed) = Fresh();
         const int groups = 4, b = 7, p = 6, u = 3, d = 5;
-        IDriftField field = kind == "conservative" ? new ConservativeField([0.5, 1.5], self, normalizeScales: true) : new LaplaceField([0.4, 1.2]);
+        IDriftField field = kind switch
+        {
+            "conservative" => new ConservativeField([0.5, 1.5], self, normalizeScales: true),
+            "laplace" => new LaplaceField([0.4, 1.2]),
+            // Groups stop iterating together, when the worst one has converged: compared without early stops.
+            _ => new SinkhornField([0.5, 1.5], normalizeScales: true, tolerance: 0),
+        };
         var x = torch.randn([groups, b, d], dtype: float64, generator: g);
         var pos = torch.randn([groups, p, d], dtype: float64, generator: g) + 0.4;
         var extra = torch.randn([groups, u, d], dtype: float64, generator: g) - 0.2;

@@ -13,6 +13,7 @@ public class ParticleTests
     [InlineData("conservative", "include", 0)]
     [InlineData("conservative", "exclude", 40)]
     [InlineData("laplace", "include", 0)]
+    [InlineData("sinkhorn", "include", 0)]
     public void OneRunStepIsExactlyXPlusEtaV(string field, string self, int targetSamples)
     {
         var seed = Random.Shared.Next();
@@ -24,7 +25,7 @@ public class ParticleTests
         using var rng = new Generator((ulong)seed);
         var target = ParticleSystem.TargetOf(c);
         var x0 = ParticleSystem.InitialPositions(c, target, rng);
-        var m = targetSamples > 0 ? targetSamples : field == "laplace" ? c.N : 0;
+        var m = targetSamples > 0 ? targetSamples : field == "conservative" ? 0 : c.N;
         var y = m > 0 ? target.Sample(m, rng) : null;
         var expected = ToArray(x0 + 0.01 * ParticleSystem.Velocity(c, ParticleSystem.FieldOf(c), x0, target, y, 1.0));
         Assert.Equal(0.0, MaxAbsDiff(expected, run.Final));

@@ -5,14 +5,17 @@ using static TorchSharp.torch;
 
 namespace Drift.Tests;
 
-/// <summary>Properties both drifting fields must have.</summary>
+/// <summary>Properties every drifting field must have.</summary>
 public class SharedFieldTests
 {
-    public static TheoryData<string> Fields => new() { "conservative", "laplace" };
+    public static TheoryData<string> Fields => new() { "conservative", "laplace", "sinkhorn" };
 
-    private static IDriftField Make(string name, bool normalize = false) => name == "conservative"
-        ? new ConservativeField([0.3, 1.0], normalizeScales: normalize)
-        : new LaplaceField([0.3, 1.0], normalize);
+    private static IDriftField Make(string name, bool normalize = false, double[]? scales = null) => name switch
+    {
+        "conservative" => new ConservativeField(scales ?? [0.3, 1.0], normalizeScales: normalize),
+        "laplace" => new LaplaceField(scales ?? [0.3, 1.0], normalize),
+        _ => new SinkhornField(scales ?? [0.3, 1.0], normalize),
+    };
 
     [Theory]
     [MemberData(nameof(Fields))]
@@ -66,9 +69,7 @@ public class SharedFieldTests
         double[] scales = [0.3, 1.0];
         for (var s = 0; s < 2; s++)
         {
-            var alone = (name == "conservative"
-                ? (IDriftField)new ConservativeField([scales[s]], normalizeScales: false)
-                : new LaplaceField([scales[s]], false)).Compute(x, pos).Velocity;
+            var alone = Make(name, scales: [scales[s]]).Compute(x, pos).Velocity;
             var rms = alone.pow(2).mean().sqrt().item<double>();
             Assert.True(Math.Abs(both.ScaleRms[s].item<double>() - rms) < 1e-12, $"seed {seed}: scale {s}");
         }
@@ -83,7 +84,7 @@ public class SharedFieldTests
         var (g, seed) = Fresh();
         var x = torch.randn([32, 2], generator: g);
         var pos = torch.randn([32, 2], generator: g) + 1e4;
-        var field = name == "conservative" ? (IDriftField)new ConservativeField([0.01, 0.1]) : new LaplaceField([0.02]);
+        var field = Make(name, scales: name == "laplace" ? [0.02] : [0.01, 0.1]);
         var v = field.Compute(x, pos).Velocity;
         Assert.True(torch.isfinite(v).all().item<bool>(), $"seed {seed}: non-finite V");
     }
@@ -92,8 +93,8 @@ public class SharedFieldTests
     [MemberData(nameof(Fields))]
     public void RejectsBadArguments(string name)
     {
-        Assert.Throws<ArgumentException>(() => name == "conservative"
-            ? (IDriftField)new ConservativeField([0.1, -1]) : new LaplaceField([0]));
+        Assert.Throws<ArgumentException>(() => Make(name, scales: [0.1, -1]));
+        Assert.Throws<ArgumentException>(() => Make(name, scales: [0]));
         var field = Make(name);
         Assert.Throws<ArgumentException>(() => field.Compute(torch.zeros(4, 2), torch.zeros(4, 3)));
         Assert.Throws<ArgumentException>(() => field.Compute(torch.zeros(1, 2), torch.zeros(4, 2)));

@@ -15,9 +15,10 @@ public static class FieldBench
         using var pos = (torch.randn([cols, dim], generator: g) + 0.3).to(dev);
         var name = kind.Name();
         var conservative = kind == FieldKind.Conservative;
-        var scales = (conservative ? new[] { 1, 0.5, 2 } : new[] { 0.2, 0.05, 0.5 }).Take(scaleCount).Select(s => s * Math.Sqrt(dim)).ToArray();
-        // Distances and weighted means are each a 2·N·(N+M)·d GEMM; the conservative path shares the first.
-        var flops = 2.0 * rows * (rows + cols) * dim * (1 + scales.Length);
+        var scales = (kind == FieldKind.Laplace ? new[] { 0.2, 0.05, 0.5 } : new[] { 1, 0.5, 2 }).Take(scaleCount).Select(s => s * Math.Sqrt(dim)).ToArray();
+        // Distances and weighted means are each a 2·N·(N+M)·d GEMM; the conservative path shares the first. The
+        // Sinkhorn field's time goes to its iterations' log-sum-exps, which no GEMM count describes.
+        var flops = kind == FieldKind.Sinkhorn ? double.NaN : 2.0 * rows * (rows + cols) * dim * (1 + scales.Length);
         IDriftField Make(FieldChunking? chunks) => DriftFields.Create(kind, scales, SelfTerm.Exclude, normalizeScales: true, chunks);
         var columns = rows + cols;
         var chunked = FieldChunking.For(columns, dev.type);
@@ -26,12 +27,15 @@ public static class FieldBench
         if (conservative)
             paths.Add(("plain dense (cdist, softmax, matmul)", () => PlainConservative(x, pos, scales), (long)rows * columns));
         paths.Add(("dense", () => Make(new FieldChunking(int.MaxValue, int.MaxValue)).Compute(x, pos).Velocity, (long)rows * columns));
-        paths.Add(("row chunks", () => Make(wholeRows).Compute(x, pos).Velocity, Math.Min(rows, wholeRows.Rows) * columns));
+        // The Sinkhorn field always runs dense: each iteration needs whole rows and whole columns.
+        if (kind != FieldKind.Sinkhorn)
+            paths.Add(("row chunks", () => Make(wholeRows).Compute(x, pos).Velocity, Math.Min(rows, wholeRows.Rows) * columns));
         if (conservative)
             paths.Add(("row and column chunks", () => Make(chunked with { Columns = 1 << 12 }).Compute(x, pos).Velocity, Math.Min(rows, chunked.Rows) * (1L << 12)));
         var auto = conservative ? chunked : FieldChunking.Auto(rows, columns, dev.type);
-        paths.Add(($"auto: {Describe(auto, rows, conservative ? Math.Max(rows, cols) : 0)}", () => Make(null).Compute(x, pos).Velocity,
-            Math.Min(rows, auto?.Rows ?? rows) * columns));
+        if (kind != FieldKind.Sinkhorn)
+            paths.Add(($"auto: {Describe(auto, rows, conservative ? Math.Max(rows, cols) : 0)}", () => Make(null).Compute(x, pos).Velocity,
+                Math.Min(rows, auto?.Rows ?? rows) * columns));
 
         Tensor reference;
         using (var scope = torch.NewDisposeScope())
@@ -55,7 +59,7 @@ public static class FieldBench
                 double err;
                 using (var scope = torch.NewDisposeScope())
                     err = (run().to(float64) - reference).abs().max().item<double>() / referenceMax.item<double>();
-                measured = $" {ms:F1} | {flops / ms / 1e6:F1} | {err:E1} | {memory.PeakText} |";
+                measured = $" {ms:F1} | {(double.IsNaN(flops) ? "" : (flops / ms / 1e6).ToString("F1"))} | {err:E1} | {memory.PeakText} |";
             }
             catch (System.Runtime.InteropServices.ExternalException e) when (e.Message.Contains("out of memory") || e.Message.Contains("can't allocate memory"))
             {

@@ -13,7 +13,7 @@ public sealed record ComparePlan(string Dir, FieldKind[] Fields, int Seeds, IRea
     public static Options AddOptions(Command command)
     {
         var options = new Options(
-            new Option<string>("--fields") { Description = "Comma-separated fields. Default conservative,laplace.", DefaultValueFactory = _ => "conservative,laplace" },
+            new Option<string>("--fields") { Description = "Comma-separated fields: conservative, laplace, sinkhorn. Default conservative,laplace.", DefaultValueFactory = _ => "conservative,laplace" },
             new Option<int>("--seeds") { Description = "Seeds per field (seed, seed+1, ...). Default 3.", DefaultValueFactory = _ => 3 },
             new Option<string>("--out") { Description = "Report folder. Default checkpoints/compare-<data>." });
         command.Options.Add(options.Fields);

@@ -15,9 +15,9 @@ public static class ConfigOptions
         var binder = new ConfigBinder<TrainConfig>(command);
         binder.Bind(new Option<string>("--data") { Description = "Toy set (checkerboard, swissroll, 8gaussians, 25gaussians, moons, rings) or a CSV file of points. Default checkerboard." },
             (c, v) => c with { Data = v });
-        binder.Bind(ChoiceOption.Create<FieldKind>("--field", "field", "conservative (KDE-gradient) or laplace (displacement). Default conservative."),
+        binder.Bind(ChoiceOption.Create<FieldKind>("--field", "field", "conservative (KDE-gradient), laplace (displacement) or sinkhorn (Sinkhorn-divergence drift, bandwidths as conservative). Default conservative."),
             (c, v) => c with { Field = v });
-        binder.Bind(new Option<double[]>("--bandwidth") { Description = "Conservative field bandwidths h at the start, in standardised units. Default 0.4 0.8 1.6 3.2 (annealed to 1/8 of that).", AllowMultipleArgumentsPerToken = true },
+        binder.Bind(new Option<double[]>("--bandwidth") { Description = "Conservative and sinkhorn field bandwidths h at the start, in standardised units. Default 0.4 0.8 1.6 3.2 (annealed to 1/8 of that).", AllowMultipleArgumentsPerToken = true },
             (c, v) => c with { Bandwidths = v });
         binder.Bind(new Option<double[]>("--temperature") { Description = "Laplace field temperatures tau, in standardised units. Default 0.05 0.2 0.5.", AllowMultipleArgumentsPerToken = true },
             (c, v) => c with { Temperatures = v });
@@ -27,7 +27,7 @@ public static class ConfigOptions
             (c, v) => c with { NormalizeScales = v });
         binder.Bind(new Option<bool>("--standardize") { Description = "Train in per-dimension standardised coordinates (default true); samples are always in data units." },
             (c, v) => c with { Standardize = v });
-        binder.Bind(new Option<double>("--anneal") { Description = "Bandwidths/temperatures shrink as exp(-r*step/steps) over the run. Default: ln 8 = 2.079 for conservative, 0 (fixed) for laplace." },
+        binder.Bind(new Option<double>("--anneal") { Description = "Bandwidths/temperatures shrink as exp(-r*step/steps) over the run. Default: ln 8 = 2.079 for conservative and sinkhorn, 0 (fixed) for laplace." },
             (c, v) => c with { Anneal = v });
         binder.Bind(new Option<double>("--eta") { Description = "Drift size: the loss regresses x onto x + eta*V. Default 1." }, (c, v) => c with { Eta = v });
         binder.Bind(new Option<int>("--steps") { Description = "Training steps. Default 2000." }, (c, v) => c with { Steps = v });
@@ -55,8 +55,8 @@ public static class ConfigOptions
         b.Bind(new Option<string>("--data") { Description = "fashion-mnist (default; Debian's dataset-fashion-mnist), a folder of MNIST-format IDX files, of CIFAR-10 binary batches, or of PNG/JPEG images (one subfolder per class, or flat)." },
             (c, v) => c with { Data = v });
         b.Bind(new Option<int>("--image-size") { Description = "Bring images to this side in pixels. Default: the dataset's own (32 for an image folder)." }, (c, v) => v is >= 8 and <= 512 ? c with { ImageSize = v } : throw new UserError($"--image-size must be between 8 and 512, got {v}"));
-        b.Bind(ChoiceOption.Create<FieldKind>("--field", "field", "conservative (default) or laplace."), (c, v) => c with { Field = v });
-        b.Bind(new Option<double[]>("--bandwidth") { Description = "Conservative bandwidths, relative to each feature space's mean distance √D. Default 0.1 0.2 0.4.", AllowMultipleArgumentsPerToken = true },
+        b.Bind(ChoiceOption.Create<FieldKind>("--field", "field", "conservative (default), laplace or sinkhorn."), (c, v) => c with { Field = v });
+        b.Bind(new Option<double[]>("--bandwidth") { Description = "Conservative and sinkhorn bandwidths, relative to each feature space's mean distance √D. Default 0.1 0.2 0.4.", AllowMultipleArgumentsPerToken = true },
             (c, v) => c with { Bandwidths = v });
         b.Bind(new Option<double[]>("--temperature") { Description = "Laplace temperatures, relative like the bandwidths. Default 0.02 0.05 0.2.", AllowMultipleArgumentsPerToken = true },
             (c, v) => c with { Temperatures = v });

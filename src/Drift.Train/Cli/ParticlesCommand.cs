@@ -15,11 +15,11 @@ public static class ParticlesCommand
     {
         var command = new Command("particles", "Move N particles by a drifting field (no network) and measure how close they get.");
         var binder = new ConfigBinder<ParticleConfig>(command);
-        binder.Bind(ChoiceOption.Create<FieldKind>("--field", "field", "conservative (default) or laplace."), (c, v) => c with { Field = v });
+        binder.Bind(ChoiceOption.Create<FieldKind>("--field", "field", "conservative (default), laplace or sinkhorn."), (c, v) => c with { Field = v });
         binder.Bind(ChoiceOption.Create<SelfTerm>("--self-term", "self term", "Conservative: include (default, the theory's form) or exclude each particle's own kernel in the particle KDE."),
             (c, v) => c with { SelfTerm = v });
         binder.Bind(new Option<string>("--target") { Description = "gaussian (N(0,I), default) or mixture (modes at ±2 on the first two axes, std 0.5)." }, (c, v) => c with { Target = v });
-        binder.Bind(new Option<int>("--target-samples") { Description = "M fixed target samples for the field; 0 (default): the exact smoothed target score (conservative), M = N (laplace)." }, (c, v) => c with { TargetSamples = v });
+        binder.Bind(new Option<int>("--target-samples") { Description = "M fixed target samples for the field; 0 (default): the exact smoothed target score (conservative), M = N (laplace, sinkhorn)." }, (c, v) => c with { TargetSamples = v });
         binder.Bind(new Option<string>("--start") { Description = "shifted (default: the target moved by 2 along the first axis), target, or normal." }, (c, v) => c with { Start = v });
         binder.Bind(new Option<int>("--n") { Description = "Particles. Default 512." }, (c, v) => c with { N = v });
         binder.Bind(new Option<int>("--dim") { Description = "Dimension. Default 2." }, (c, v) => c with { Dim = v });
@@ -28,7 +28,7 @@ public static class ParticlesCommand
         binder.Bind(new Option<double>("--temperature") { Description = "Laplace temperature. Default 0.5." }, (c, v) => c with { Temperature = v });
         binder.Bind(new Option<double>("--anneal") { Description = "Scales shrink as exp(-r·t/T) over the run. Default 0 (fixed)." }, (c, v) => c with { Anneal = v });
         binder.Bind(new Option<double>("--time") { Description = "Total time T. Default 2." }, (c, v) => c with { Time = v });
-        binder.Bind(new Option<double>("--eta") { Description = "Euler step; default 0: 0.25·h² at the final bandwidth (conservative), 0.1 (laplace)." }, (c, v) => c with { Eta = v });
+        binder.Bind(new Option<double>("--eta") { Description = "Euler step; default 0: 0.25·h² at the final bandwidth (conservative, sinkhorn), 0.1 (laplace)." }, (c, v) => c with { Eta = v });
         binder.Bind(new Option<int>("--record-every") { Description = "Steps between measurements. Default 10." }, (c, v) => c with { RecordEvery = v });
         binder.Bind(new Option<int>("--fisher-points") { Description = "Fresh target points per Fisher estimate. Default 1024." }, (c, v) => c with { FisherPoints = v });
         binder.Bind(new Option<long>("--seed") { Description = "Seed (a sweep uses seed, seed+1, ...). Default 0." }, (c, v) => c with { Seed = v });

@@ -96,7 +96,12 @@ public static class ParticleReport
     {
         var bandwidth = c.Bandwidth > 0 ? $"fixed h = {F(c.Bandwidth)}" : $"h = {F(c.BandwidthScale)}·N^(−1/(d+4))";
         var sb = new StringBuilder();
-        sb.AppendLine($"# Finite-particle rates: {c.Field.Name()} field" + (c.Field == FieldKind.Conservative ? $", self term {c.SelfTerm.ToString().ToLowerInvariant()}" : $", τ = {F(c.Temperature)}"));
+        sb.AppendLine($"# Finite-particle rates: {c.Field.Name()} field" + c.Field switch
+        {
+            FieldKind.Conservative => $", self term {c.SelfTerm.ToString().ToLowerInvariant()}",
+            FieldKind.Laplace => $", τ = {F(c.Temperature)}",
+            _ => $", M = {(c.TargetSamples > 0 ? c.TargetSamples.ToString() : "N")} target samples",
+        });
         sb.AppendLine();
         sb.AppendLine($"Target {c.Target}, start {c.Start}, {bandwidth}, anneal r = {F(c.Anneal)}, time T = {F(c.Time)}, "
             + $"N in {string.Join(", ", ns)}, {seeds} seed(s) each; {runs.Sum(r => r.Seconds):F0} s of runs in all.");

@@ -27,7 +27,7 @@ public sealed record TrainConfig : IRunConfig
     public double? Anneal { get; init; }
 
     /// <summary>This config with the field-dependent defaults written out, as it is saved.</summary>
-    public TrainConfig Resolved() => this with { Anneal = Anneal ?? (Field == FieldKind.Conservative ? Math.Log(8) : 0) };
+    public TrainConfig Resolved() => this with { Anneal = Anneal ?? (Field == FieldKind.Laplace ? 0 : Math.Log(8)) };
 
     public double ScaleAt(double progress) => Math.Exp(-(Anneal ?? 0) * progress);
     public double Eta { get; init; } = 1.0;

@@ -117,6 +117,7 @@ public sealed record ImageConfig : IRunConfig
         Positive("--lr", Lr, 1e30);
         if (!(GuidanceMax is >= 1 and <= 100)) Fail($"--guidance-max must be between 1 and 100, got {GuidanceMax}");
         if (GuidanceMax > 1 && !Conditional) Fail("--guidance-max needs a conditional generator (--conditional true)");
+        if (GuidanceMax > 1 && Field == FieldKind.Sinkhorn) Fail("--guidance-max needs the conservative or laplace field: the sinkhorn field takes no guidance negatives");
         if (!(WeightDecay is >= 0 and <= 100)) Fail($"--weight-decay must be between 0 and 100, got {WeightDecay}");
         if (!(ClipGrad is >= 0 and <= 1e6)) Fail($"--clip-grad must be between 0 and 1e6, got {ClipGrad}");
         if (!(Ema is >= 0 and < 1)) Fail($"--ema must be in [0, 1), got {Ema}");

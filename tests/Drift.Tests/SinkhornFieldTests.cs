@@ -1,0 +1,181 @@
+using Drift.Loss;
+using TorchSharp;
+using static Drift.Tests.Tensors;
+using static TorchSharp.torch;
+
+namespace Drift.Tests;
+
+/// <summary>
+/// The Sinkhorn field against an explicit float64 entropic OT (dual potentials iterated to convergence in plain
+/// loops), against finite differences of the Sinkhorn divergence that reference computes, and against the
+/// conservative field it reduces to without iterations.
+/// </summary>
+public class SinkhornFieldTests
+{
+    /// <summary>Iterations that converge these small, well-spread problems to float64 precision.</summary>
+    private const int Converged = 3000;
+
+    [Fact]
+    public void MatchesAnExplicitFloat64EntropicTransport()
+    {
+        var (g, seed) = Fresh();
+        var x = Randn(g, 9, 3);
+        var pos = Randn(g, 13, 3) + 0.5;
+        const double h = 0.9;
+        var v = ToArray(new SinkhornField([h], iterations: Converged, tolerance: 0).Compute(x, pos).Velocity);
+
+        var (xa, ya) = (ToArray(x), ToArray(pos));
+        var towardsData = ExactTransport.Projection(xa, ya, h);
+        var towardsModel = ExactTransport.Projection(xa, xa, h);
+        for (var i = 0; i < 9; i++)
+        for (var k = 0; k < 3; k++)
+        {
+            var expected = (towardsData[i, k] - towardsModel[i, k]) / (h * h);
+            Assert.True(Math.Abs(v[i, k] - expected) < 1e-9, $"seed {seed}: V[{i},{k}] = {v[i, k]}, reference {expected}");
+        }
+    }
+
+    [Fact]
+    public void IsTheDescentDirectionOfTheSinkhornDivergence()
+    {
+        // S_ε(μ, ν) = OT_ε(μ, ν) − ½OT_ε(μ, μ) − ½OT_ε(ν, ν) with cost ‖x − y‖²/2 and ε = h², μ uniform on the B
+        // samples: ∂S/∂x_i = (T_μμ(x_i) − T_μν(x_i))/B, so V(x_i) = −(B/h²) ∂S/∂x_i.
+        var (g, seed) = Fresh();
+        const int b = 7, d = 2;
+        const double h = 0.8, step = 1e-5;
+        var x = Randn(g, b, d);
+        var pos = Randn(g, 10, d) - 0.3;
+        var v = ToArray(new SinkhornField([h], iterations: Converged, tolerance: 0).Compute(x, pos).Velocity);
+        var ya = ToArray(pos);
+        double Divergence(double[,] xs) => ExactTransport.Cost(xs, ya, h) - 0.5 * ExactTransport.Cost(xs, xs, h) - 0.5 * ExactTransport.Cost(ya, ya, h);
+        for (var i = 0; i < b; i++)
+        for (var k = 0; k < d; k++)
+        {
+            var plus = ToArray(x);
+            var minus = ToArray(x);
+            plus[i, k] += step;
+            minus[i, k] -= step;
+            var expected = -b / (h * h) * (Divergence(plus) - Divergence(minus)) / (2 * step);
+            Assert.True(Math.Abs(v[i, k] - expected) < 1e-6 * (1 + Math.Abs(expected)),
+                $"seed {seed}: V[{i},{k}] = {v[i, k]}, −(B/h²)∂S/∂x by central differences {expected}");
+        }
+    }
+
+    [Fact]
+    public void WithoutIterationsItIsTheConservativeFieldWithItsSelfTerm()
+    {
+        var (g, seed) = Fresh();
+        var x = Randn(g, 11, 4);
+        var pos = Randn(g, 6, 4) + 1;
+        double[] bandwidths = [0.5, 1.7];
+        var sinkhorn = new SinkhornField(bandwidths, normalizeScales: true, iterations: 0).Compute(x, pos).Velocity;
+        var conservative = new ConservativeField(bandwidths, SelfTerm.Include, normalizeScales: true).Compute(x, pos).Velocity;
+        Assert.True(MaxAbs(sinkhorn - conservative) < 1e-10, $"seed {seed}: off by {MaxAbs(sinkhorn - conservative)}");
+    }
+
+    [Fact]
+    public void VanishesWhenTheDataIsTheBatchInAnotherOrder()
+    {
+        // The two plans solve the same transport problem, up to the order of the columns.
+        var (g, seed) = Fresh();
+        var x = Randn(g, 12, 3);
+        var shuffled = x.index_select(0, torch.randperm(12, generator: g));
+        var v = new SinkhornField([0.6, 2.0], iterations: 200, tolerance: 0).Compute(x, shuffled).Velocity;
+        Assert.True(MaxAbs(v) < 1e-9, $"seed {seed}: max |V| = {MaxAbs(v)}");
+    }
+
+    [Fact]
+    public void StoppingAtTheToleranceLandsNearTheConvergedField()
+    {
+        var (g, seed) = Fresh();
+        var x = Randn(g, 64, 2);
+        var pos = Randn(g, 80, 2) * 0.7 + 0.4;
+        double[] bandwidths = [0.2, 0.8];
+        var converged = new SinkhornField(bandwidths, iterations: Converged, tolerance: 0).Compute(x, pos).Velocity;
+        var early = new SinkhornField(bandwidths, iterations: Converged).Compute(x, pos).Velocity;
+        var relative = MaxAbs(early - converged) / MaxAbs(converged);
+        Assert.True(relative < 1e-2, $"seed {seed}: stopped at tolerance {SinkhornField.DefaultTolerance}, off by {relative} of the field");
+    }
+
+    [Fact]
+    public void RefusesGuidanceAndBadSettings()
+    {
+        var field = new SinkhornField([1.0]);
+        Assert.Throws<ArgumentException>(() => field.Compute(torch.zeros(4, 2), torch.ones(4, 2), null, new GuidanceNegatives(torch.ones(3, 2), 0.5)));
+        Assert.Throws<ArgumentException>(() => new SinkhornField([1.0], iterations: -1));
+        Assert.Throws<ArgumentException>(() => new SinkhornField([1.0], tolerance: double.NaN));
+    }
+
+    /// <summary>Entropic OT between uniform weights on the rows of x and of y, cost ‖x − y‖²/2, ε = h², by the
+    /// log-domain dual iterations of Peyré and Cuturi (Computational Optimal Transport, §4.4), in double loops.</summary>
+    private static class ExactTransport
+    {
+        private static (double[] F, double[] G, double[,] C) Potentials(double[,] x, double[,] y, double eps)
+        {
+            int n = x.GetLength(0), m = y.GetLength(0), d = x.GetLength(1);
+            var c = new double[n, m];
+            for (var i = 0; i < n; i++)
+            for (var j = 0; j < m; j++)
+            {
+                var s = 0.0;
+                for (var k = 0; k < d; k++) s += (x[i, k] - y[j, k]) * (x[i, k] - y[j, k]);
+                c[i, j] = s / 2;
+            }
+            var f = new double[n];
+            var g = new double[m];
+            for (var iteration = 0; iteration < 20000; iteration++)
+            {
+                for (var i = 0; i < n; i++)
+                    f[i] = -eps * LogSumExp(m, j => g[j] / eps - c[i, j] / eps - Math.Log(m));
+                var change = 0.0;
+                for (var j = 0; j < m; j++)
+                {
+                    var next = -eps * LogSumExp(n, i => f[i] / eps - c[i, j] / eps - Math.Log(n));
+                    change = Math.Max(change, Math.Abs(next - g[j]));
+                    g[j] = next;
+                }
+                if (change < 1e-15) break;
+            }
+            for (var i = 0; i < n; i++)
+                f[i] = -eps * LogSumExp(m, j => g[j] / eps - c[i, j] / eps - Math.Log(m));
+            return (f, g, c);
+        }
+
+        /// <summary>OT_ε = Σ a_i f_i + Σ b_j g_j at the optimum (the dual's exponential term is then zero).</summary>
+        public static double Cost(double[,] x, double[,] y, double h)
+        {
+            var (f, g, _) = Potentials(x, y, h * h);
+            return f.Average() + g.Average();
+        }
+
+        /// <summary>T(x_i) = Σ_j P_ij y_j / Σ_j P_ij with P_ij = a_i b_j exp((f_i + g_j − C_ij)/ε).</summary>
+        public static double[,] Projection(double[,] x, double[,] y, double h)
+        {
+            var eps = h * h;
+            var (f, g, c) = Potentials(x, y, eps);
+            int n = x.GetLength(0), m = y.GetLength(0), d = x.GetLength(1);
+            var t = new double[n, d];
+            for (var i = 0; i < n; i++)
+            {
+                var mass = 0.0;
+                for (var j = 0; j < m; j++)
+                {
+                    var p = Math.Exp((f[i] + g[j] - c[i, j]) / eps) / (n * m);
+                    mass += p;
+                    for (var k = 0; k < d; k++) t[i, k] += p * y[j, k];
+                }
+                for (var k = 0; k < d; k++) t[i, k] /= mass;
+            }
+            return t;
+        }
+
+        private static double LogSumExp(int count, Func<int, double> term)
+        {
+            var max = double.NegativeInfinity;
+            for (var i = 0; i < count; i++) max = Math.Max(max, term(i));
+            var sum = 0.0;
+            for (var i = 0; i < count; i++) sum += Math.Exp(term(i) - max);
+            return max + Math.Log(sum);
+        }
+    }
+}
