@@ -7,11 +7,13 @@ public static class DriftFields
     /// <param name="scales">Bandwidths (conservative, sinkhorn) or temperatures (laplace).</param>
     /// <param name="selfTerm">Conservative only: the Laplace field always masks self pairs, the Sinkhorn field's
     /// self coupling (the batch's transport plan to itself) always holds them.</param>
+    /// <param name="gaussianKernel">Laplace only: see <see cref="LaplaceField.Gaussian"/>.</param>
+    /// <param name="rowsOnly">Laplace only: see <see cref="LaplaceField.RowsOnly"/>.</param>
     public static IDriftField Create(FieldKind kind, IEnumerable<double> scales, SelfTerm selfTerm = SelfTerm.Exclude,
-        bool normalizeScales = true, FieldChunking? chunking = null) => kind switch
+        bool normalizeScales = true, FieldChunking? chunking = null, bool gaussianKernel = false, bool rowsOnly = false) => kind switch
     {
         FieldKind.Conservative => new ConservativeField(scales, selfTerm, normalizeScales, chunking),
-        FieldKind.Laplace => new LaplaceField(scales, normalizeScales, chunking),
+        FieldKind.Laplace => new LaplaceField(scales, normalizeScales, chunking, gaussianKernel, rowsOnly),
         FieldKind.Sinkhorn => new SinkhornField(scales, normalizeScales),
         _ => throw new ArgumentException($"unknown field kind {(int)kind}"),
     };

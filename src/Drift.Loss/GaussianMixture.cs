@@ -29,6 +29,15 @@ public sealed class GaussianMixture
 
     public int Dim => means.GetLength(1);
 
+    /// <summary>The component means [K, d] (a copy).</summary>
+    public double[,] Means => (double[,])means.Clone();
+
+    /// <summary>The component standard deviations (a copy).</summary>
+    public double[] Stds => (double[])stds.Clone();
+
+    /// <summary>The normalised component weights (a copy).</summary>
+    public double[] Weights => (double[])weights.Clone();
+
     /// <summary>N(0, I) in d dimensions.</summary>
     public static GaussianMixture StandardNormal(int d) => new(new double[1, d], [1.0], [1.0]);
 
@@ -44,6 +53,17 @@ public sealed class GaussianMixture
             means[2 * a + 1, a] = -2;
         }
         return new GaussianMixture(means, Enumerable.Repeat(0.5, 2 * axes).ToArray(), Enumerable.Repeat(1.0, 2 * axes).ToArray());
+    }
+
+    /// <summary>K equal components of std 0.5 in a row along the first axis, <paramref name="spacing"/> apart and
+    /// centred on the origin: a target whose modes lie ever farther apart as K grows, for the annealing study.</summary>
+    public static GaussianMixture Line(int modes, double spacing, int d)
+    {
+        if (modes < 1 || !(spacing > 0) || d < 1) throw new ArgumentException($"a line of modes needs K ≥ 1, spacing > 0 and d ≥ 1, got {modes}, {spacing}, {d}");
+        var means = new double[modes, d];
+        for (var k = 0; k < modes; k++)
+            means[k, 0] = spacing * (k - (modes - 1) / 2.0);
+        return new GaussianMixture(means, Enumerable.Repeat(0.5, modes).ToArray(), Enumerable.Repeat(1.0, modes).ToArray());
     }
 
     public Tensor Sample(int n, Generator g, ScalarType dtype = ScalarType.Float64)

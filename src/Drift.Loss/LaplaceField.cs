@@ -20,8 +20,8 @@ public sealed class LaplaceField : IDriftField
 
     /// <param name="chunking">Null: dense for small batches, chunked rows past <see cref="FieldChunking.DenseLimit"/>.
     /// Only its row size matters (each row needs its whole row of logits); a chunk of all rows is the dense pass.</param>
-    /// <param name="gaussian">The kernel exp(−‖x − y‖²/(2τ²)) instead of exp(−‖x − y‖/τ).</param>
-    /// <param name="rowsOnly">Each side's kernel row normalised on its own, no column normalisation and no cross weights.</param>
+    /// <param name="gaussian">See <see cref="Gaussian"/>.</param>
+    /// <param name="rowsOnly">See <see cref="RowsOnly"/>.</param>
     public LaplaceField(IEnumerable<double> temperatures, bool normalizeScales = true, FieldChunking? chunking = null,
         bool gaussian = false, bool rowsOnly = false)
     {
@@ -36,7 +36,9 @@ public sealed class LaplaceField : IDriftField
     public IReadOnlyList<double> Scales => temperatures;
     public bool NormalizeScales { get; }
     public FieldChunking? Chunking { get; }
+    /// <summary>The kernel exp(−‖x − y‖²/(2τ²)) instead of exp(−‖x − y‖/τ).</summary>
     public bool Gaussian { get; }
+    /// <summary>Each side's kernel row normalised on its own, no column normalisation and no cross weights.</summary>
     public bool RowsOnly { get; }
 
     public IDriftField Scaled(double multiplier) =>

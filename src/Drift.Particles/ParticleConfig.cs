@@ -8,8 +8,13 @@ public sealed record ParticleConfig
 {
     public FieldKind Field { get; init; } = FieldKind.Conservative;
     public SelfTerm SelfTerm { get; init; } = SelfTerm.Include;
-    /// <summary>gaussian (N(0, I)) or mixture (modes at ±2 on the first two axes, std 0.5).</summary>
+    /// <summary>gaussian (N(0, I)), mixture (modes at ±2 on the first two axes, std 0.5) or line (<see cref="Modes"/>
+    /// modes of std 0.5 in a row along the first axis, <see cref="Spacing"/> apart).</summary>
     public string Target { get; init; } = "gaussian";
+    /// <summary>Modes of the line target.</summary>
+    public int Modes { get; init; } = 4;
+    /// <summary>Distance between neighbouring modes of the line target.</summary>
+    public double Spacing { get; init; } = 2;
     /// <summary>M fixed target samples the field uses; 0: the exact smoothed target score (conservative) or
     /// M = N (laplace and sinkhorn, which have no analytic form).</summary>
     public int TargetSamples { get; init; }
@@ -24,6 +29,9 @@ public sealed record ParticleConfig
     public double Temperature { get; init; } = 0.5;
     /// <summary>Scales shrink as e^(−r·t/T) over the run: r = 0 keeps them fixed.</summary>
     public double Anneal { get; init; }
+    /// <summary>Time over which the scales shrink (T' in e^(−r·min(t, T')/T')), after which they hold at their
+    /// final value; 0: the whole run.</summary>
+    public double AnnealTime { get; init; }
     /// <summary>Total time T; the run takes T/η steps.</summary>
     public double Time { get; init; } = 2.0;
     /// <summary>Step size; 0: 0.25·h² at the final bandwidth (conservative and sinkhorn, whose Jacobians are ~1/h²) or 0.1 (laplace).</summary>
@@ -36,7 +44,9 @@ public sealed record ParticleConfig
 
     public double InitialBandwidth => Bandwidth > 0 ? Bandwidth : BandwidthScale * Math.Pow(N, -1.0 / (Dim + 4));
 
-    public double ScaleAt(double fraction) => Math.Exp(-Anneal * fraction);
+    /// <param name="fraction">t/T, the share of the run done.</param>
+    public double ScaleAt(double fraction) =>
+        Math.Exp(-Anneal * (AnnealTime > 0 ? Math.Min(1, fraction * Time / AnnealTime) : fraction));
 
     public double StepSize => Eta > 0 ? Eta
         : Field == FieldKind.Laplace ? 0.1 : 0.25 * Math.Pow(InitialBandwidth * ScaleAt(1), 2);
@@ -49,15 +59,16 @@ public sealed record ParticleConfig
     {
         if (!Enum.IsDefined(Field)) throw new ArgumentException($"unknown field {(int)Field}: use conservative, laplace or sinkhorn");
         if (!Enum.IsDefined(SelfTerm)) throw new ArgumentException($"unknown self term {(int)SelfTerm}: use exclude or include");
-        if (Target is not ("gaussian" or "mixture")) throw new ArgumentException($"unknown target '{Target}': use gaussian or mixture");
+        if (Target is not ("gaussian" or "mixture" or "line")) throw new ArgumentException($"unknown target '{Target}': use gaussian, mixture or line");
+        if (Modes is < 1 or > 1024) throw new ArgumentException($"--modes must be between 1 and 1024, got {Modes}");
         if (Start is not ("target" or "normal" or "shifted")) throw new ArgumentException($"unknown start '{Start}': use target, normal or shifted");
         // Upper bounds: the field holds N×N (and N×target) kernels; past these a typo would take the machine's memory.
         if (N is < 2 or > MaxParticles) throw new ArgumentException($"--n must be between 2 and {MaxParticles}, got {N}");
         if (Dim is < 1 or > 1024) throw new ArgumentException($"--dim must be between 1 and 1024, got {Dim}");
         if (TargetSamples is < 0 or > MaxParticles) throw new ArgumentException($"--target-samples must be between 0 and {MaxParticles}, got {TargetSamples}");
-        foreach (var (name, v) in new[] { ("--bandwidth", Bandwidth), ("--eta", Eta), ("--anneal", Anneal) })
+        foreach (var (name, v) in new[] { ("--bandwidth", Bandwidth), ("--eta", Eta), ("--anneal", Anneal), ("--anneal-time", AnnealTime) })
             if (v < 0 || !double.IsFinite(v)) throw new ArgumentException($"{name} must be 0 (automatic) or positive, got {v}");
-        foreach (var (name, v) in new[] { ("--bandwidth-scale", BandwidthScale), ("--temperature", Temperature), ("--time", Time), ("--blowup", Blowup) })
+        foreach (var (name, v) in new[] { ("--bandwidth-scale", BandwidthScale), ("--temperature", Temperature), ("--time", Time), ("--blowup", Blowup), ("--spacing", Spacing) })
             if (!(v > 0) || !double.IsFinite(v)) throw new ArgumentException($"{name} must be positive, got {v}");
         if (RecordEvery < 1) throw new ArgumentException($"--record-every must be at least 1, got {RecordEvery}");
         if (FisherPoints is < 1 or > MaxParticles) throw new ArgumentException($"--fisher-points must be between 1 and {MaxParticles}, got {FisherPoints}");

@@ -11,8 +11,10 @@ namespace Drift.Particles;
 /// <param name="SelfWeight">Conservative field: the mean share of each particle's model KDE owed to its own
 /// kernel, K(0)/Σ_j K(X_i − X_j). Null for the Laplace field, which masks self pairs.</param>
 /// <param name="Fisher">Smoothed Fisher discrepancy E_z ‖∇log ν_h(z) − ∇log μ_h(z)‖² at fresh target points z.</param>
+/// <param name="ModeMassError">Targets of several modes: total variation between the particles' shares of the modes
+/// and the target's weights (<see cref="ModeCoverage"/>); null for one mode.</param>
 public sealed record ParticleSnapshot(int Step, double Time, double Bandwidth, double MeanSquaredVelocity,
-    double CentreVelocity, double? SelfWeight, double Fisher, double Energy);
+    double CentreVelocity, double? SelfWeight, double Fisher, double Energy, double? ModeMassError);
 
 /// <summary>Where and when a run left the finite world.</summary>
 public sealed record Divergence(int Step, double Time, int Particle, double Norm);
@@ -32,8 +34,12 @@ public static class ParticleSystem
 
     public static Tensor Step(Tensor x, Tensor velocity, double eta) => x + eta * velocity;
 
-    public static GaussianMixture TargetOf(ParticleConfig c) =>
-        c.Target == "mixture" ? GaussianMixture.Modes(c.Dim) : GaussianMixture.StandardNormal(c.Dim);
+    public static GaussianMixture TargetOf(ParticleConfig c) => c.Target switch
+    {
+        "mixture" => GaussianMixture.Modes(c.Dim),
+        "line" => GaussianMixture.Line(c.Modes, c.Spacing, c.Dim),
+        _ => GaussianMixture.StandardNormal(c.Dim),
+    };
 
     /// <summary>The run's field at its initial scale, unnormalised: a single bandwidth or temperature.</summary>
     public static IDriftField FieldOf(ParticleConfig c) => DriftFields.Create(c.Field,
@@ -135,7 +141,8 @@ public static class ParticleSystem
         var fisher = (targetScore - ConservativeField.KdeScore(z, x, h)).pow(2).sum(1).mean().item<double>();
         var count = Math.Min(EnergyPoints, c.N);
         var energy = EnergyDistance.Compute(x[..count], target.Sample(count, probeRng));
-        return new ParticleSnapshot(step, time, h, msv, centre, selfWeight, fisher, energy);
+        double? modeMass = target.Weights.Length > 1 ? ModeCoverage.Compute(x, target.Means, target.Stds.Max(), target.Weights).MassError : null;
+        return new ParticleSnapshot(step, time, h, msv, centre, selfWeight, fisher, energy, modeMass);
     }
 
     /// <summary>A non-finite position, or one beyond the blow-up radius, ends the run as a result.</summary>

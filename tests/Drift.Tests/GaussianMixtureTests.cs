@@ -44,6 +44,20 @@ public class GaussianMixtureTests
     }
 
     [Fact]
+    public void LineOfModesHasItsClosedFormMeanAndVariance()
+    {
+        var (g, seed) = Fresh();
+        var line = GaussianMixture.Line(5, 2.0, 2);
+        var s = line.Sample(200_000, g);
+        // Means 2·(k − 2), k = 0..4, equal weights: mean 0; variance 0.25 + 2²·(5² − 1)/12 = 8.25 on the first axis.
+        Assert.Equal(new[] { -4.0, -2.0, 0.0, 2.0, 4.0 }, Enumerable.Range(0, 5).Select(k => line.Means[k, 0]));
+        Assert.True(s.mean([0]).abs().max().item<double>() < 0.03, $"seed {seed}: mean {s.mean([0]).str()}");
+        Assert.InRange(s.var(0)[0].item<double>(), 8.15, 8.35);
+        Assert.InRange(s.var(0)[1].item<double>(), 0.245, 0.255);
+        Assert.Throws<ArgumentException>(() => GaussianMixture.Line(0, 2.0, 1));
+    }
+
+    [Fact]
     public void SamplesHaveTheMixturesMeanAndVariance()
     {
         var (g, seed) = Fresh();

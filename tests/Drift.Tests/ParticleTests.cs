@@ -32,6 +32,36 @@ public class ParticleTests
     }
 
     [Fact]
+    public void AnnealedScaleHoldsAfterItsAnnealTime()
+    {
+        var c = new ParticleConfig { Anneal = 2, AnnealTime = 1, Time = 4 };
+        Assert.Equal(Math.Exp(-1), c.ScaleAt(0.125), 12);   // t = 0.5: half of r
+        Assert.Equal(Math.Exp(-2), c.ScaleAt(0.25), 12);    // t = 1: all of r
+        Assert.Equal(Math.Exp(-2), c.ScaleAt(0.9), 12);     // held
+        Assert.Equal(Math.Exp(-1), (c with { AnnealTime = 0 }).ScaleAt(0.5), 12);
+    }
+
+    /// <summary>The trace's mode-mass error against an explicit count of the final particles by nearest mode.</summary>
+    [Fact]
+    public void ModeMassErrorCountsTheParticlesOfEachMode()
+    {
+        var seed = Random.Shared.Next();
+        var c = new ParticleConfig { Target = "line", Modes = 3, Spacing = 2, Start = "normal", N = 90, Dim = 1, Time = 0.05, Seed = seed };
+        var run = ParticleSystem.Run(c);
+        var counts = new double[3];
+        var off = 0.0;
+        for (var i = 0; i < c.N; i++)
+        {
+            var nearest = Enumerable.Range(0, 3).MinBy(k => Math.Abs(run.Final[i, 0] - 2.0 * (k - 1)));
+            if (Math.Abs(run.Final[i, 0] - 2.0 * (nearest - 1)) <= 1.5) counts[nearest]++;
+            else off++;
+        }
+        var expected = 0.5 * counts.Sum(n => Math.Abs(n / c.N - 1.0 / 3)) + 0.5 * off / c.N;
+        Assert.Equal(expected, run.Trace[^1].ModeMassError!.Value, 12);
+        Assert.Null(ParticleSystem.Run(c with { Target = "gaussian" }).Trace[^1].ModeMassError);
+    }
+
+    [Fact]
     public void VelocityVanishesWhenTheTargetSamplesAreTheParticles()
     {
         var (g, seed) = Fresh();

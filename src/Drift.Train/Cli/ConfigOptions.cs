@@ -25,11 +25,17 @@ public static class ConfigOptions
             (c, v) => c with { SelfTerm = v });
         binder.Bind(new Option<bool>("--normalize-scales") { Description = "Scale each bandwidth's/temperature's field to unit RMS before summing. Default true." },
             (c, v) => c with { NormalizeScales = v });
+        binder.Bind(new Option<bool>("--gaussian-kernel") { Description = "Laplace field: Gaussian kernel exp(-|x-y|^2/2tau^2) instead of exp(-|x-y|/tau). Default false." },
+            (c, v) => c with { GaussianKernel = v });
+        binder.Bind(new Option<bool>("--rows-only") { Description = "Laplace field: normalise each side's kernel over its own row (no column normalisation, no cross weights); with --gaussian-kernel this is the conservative field. Default false." },
+            (c, v) => c with { RowsOnly = v });
         binder.Bind(new Option<bool>("--standardize") { Description = "Train in per-dimension standardised coordinates (default true); samples are always in data units." },
             (c, v) => c with { Standardize = v });
         binder.Bind(new Option<double>("--anneal") { Description = "Bandwidths/temperatures shrink as exp(-r*step/steps) over the run. Default: ln 8 = 2.079 for conservative and sinkhorn, 0 (fixed) for laplace." },
             (c, v) => c with { Anneal = v });
         binder.Bind(new Option<double>("--eta") { Description = "Drift size: the loss regresses x onto x + eta*V. Default 1." }, (c, v) => c with { Eta = v });
+        binder.Bind(new Option<bool>("--through-field") { Description = "Ablation: no stop-gradient, backpropagate through the conservative field (loss eta^2*|V(x)|^2). Default false." },
+            (c, v) => c with { ThroughField = v });
         binder.Bind(new Option<int>("--steps") { Description = "Training steps. Default 2000." }, (c, v) => c with { Steps = v });
         binder.Bind(new Option<int>("--batch") { Description = "Generated samples per step. Default 1024." }, (c, v) => c with { Batch = v });
         binder.Bind(new Option<int>("--positives") { Description = "Data samples per step. Default: as many as --batch." }, (c, v) => c with { Positives = v });
@@ -63,7 +69,11 @@ public static class ConfigOptions
         b.Bind(ChoiceOption.Create<SelfTerm>("--self-term", "self term", "Conservative field: exclude (default) or include a sample's own kernel in the model KDE."),
             (c, v) => c with { SelfTerm = v });
         b.Bind(new Option<bool>("--normalize-scales") { Description = "Scale each bandwidth's/temperature's field to unit RMS before summing. Default true." }, (c, v) => c with { NormalizeScales = v });
-        b.Bind(new Option<string[]>("--features") { Description = "Feature spaces of the field: pixels, meanK (K×K patch means), stdK (patch stds), encoder (with --encoder). Default pixels mean2 mean4.", AllowMultipleArgumentsPerToken = true },
+        b.Bind(new Option<bool>("--gaussian-kernel") { Description = "Laplace field: Gaussian kernel exp(-|x-y|^2/2tau^2) instead of exp(-|x-y|/tau). Default false." },
+            (c, v) => c with { GaussianKernel = v });
+        b.Bind(new Option<bool>("--rows-only") { Description = "Laplace field: normalise each side's kernel over its own row (no column normalisation, no cross weights); with --gaussian-kernel this is the conservative field. Default false." },
+            (c, v) => c with { RowsOnly = v });
+        b.Bind(new Option<string[]>("--features") { Description = "Feature spaces of the field: pixels, meanK (K×K patch means), stdK (patch stds), encoder (with --encoder). Default pixels mean2 mean4 std4.", AllowMultipleArgumentsPerToken = true },
             (c, v) => c with { Features = v });
         b.Bind(new Option<string>("--encoder") { Description = "Folder of a frozen feature encoder (drift encoder) for the 'encoder' feature space." }, (c, v) => c with { Encoder = v });
         b.Bind(new Option<bool>("--conditional") { Description = "Class-conditional generator with per-class positives and negatives. Default true." }, (c, v) => c with { Conditional = v });

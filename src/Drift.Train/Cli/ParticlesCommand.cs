@@ -18,7 +18,9 @@ public static class ParticlesCommand
         binder.Bind(ChoiceOption.Create<FieldKind>("--field", "field", "conservative (default), laplace or sinkhorn."), (c, v) => c with { Field = v });
         binder.Bind(ChoiceOption.Create<SelfTerm>("--self-term", "self term", "Conservative: include (default, the theory's form) or exclude each particle's own kernel in the particle KDE."),
             (c, v) => c with { SelfTerm = v });
-        binder.Bind(new Option<string>("--target") { Description = "gaussian (N(0,I), default) or mixture (modes at ±2 on the first two axes, std 0.5)." }, (c, v) => c with { Target = v });
+        binder.Bind(new Option<string>("--target") { Description = "gaussian (N(0,I), default), mixture (modes at ±2 on the first two axes, std 0.5) or line (--modes modes of std 0.5 along the first axis, --spacing apart)." }, (c, v) => c with { Target = v });
+        binder.Bind(new Option<int>("--modes") { Description = "Line target: number of modes. Default 4." }, (c, v) => c with { Modes = v });
+        binder.Bind(new Option<double>("--spacing") { Description = "Line target: distance between neighbouring modes. Default 2." }, (c, v) => c with { Spacing = v });
         binder.Bind(new Option<int>("--target-samples") { Description = "M fixed target samples for the field; 0 (default): the exact smoothed target score (conservative), M = N (laplace, sinkhorn)." }, (c, v) => c with { TargetSamples = v });
         binder.Bind(new Option<string>("--start") { Description = "shifted (default: the target moved by 2 along the first axis), target, or normal." }, (c, v) => c with { Start = v });
         binder.Bind(new Option<int>("--n") { Description = "Particles. Default 512." }, (c, v) => c with { N = v });
@@ -27,6 +29,7 @@ public static class ParticlesCommand
         binder.Bind(new Option<double>("--bandwidth-scale") { Description = "c in h = c·N^(-1/(d+4)). Default 1." }, (c, v) => c with { BandwidthScale = v });
         binder.Bind(new Option<double>("--temperature") { Description = "Laplace temperature. Default 0.5." }, (c, v) => c with { Temperature = v });
         binder.Bind(new Option<double>("--anneal") { Description = "Scales shrink as exp(-r·t/T) over the run. Default 0 (fixed)." }, (c, v) => c with { Anneal = v });
+        binder.Bind(new Option<double>("--anneal-time") { Description = "Shrink the scales over this time only (exp(-r·t/T') up to T', then hold). Default 0: the whole run." }, (c, v) => c with { AnnealTime = v });
         binder.Bind(new Option<double>("--time") { Description = "Total time T. Default 2." }, (c, v) => c with { Time = v });
         binder.Bind(new Option<double>("--eta") { Description = "Euler step; default 0: 0.25·h² at the final bandwidth (conservative, sinkhorn), 0.1 (laplace)." }, (c, v) => c with { Eta = v });
         binder.Bind(new Option<int>("--record-every") { Description = "Steps between measurements. Default 10." }, (c, v) => c with { RecordEvery = v });

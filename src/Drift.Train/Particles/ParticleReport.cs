@@ -42,10 +42,10 @@ public static class ParticleReport
     private static string TraceCsv(ParticleRun run)
     {
         static string F(double v) => v.ToString("G6", CultureInfo.InvariantCulture);
-        var sb = new StringBuilder("step,time,bandwidth,mean_sq_velocity,centre_sq_velocity,self_weight,fisher,energy\n");
+        var sb = new StringBuilder("step,time,bandwidth,mean_sq_velocity,centre_sq_velocity,self_weight,fisher,energy,mode_mass_error\n");
         foreach (var s in run.Trace)
             sb.AppendLine(string.Join(',', s.Step, F(s.Time), F(s.Bandwidth), F(s.MeanSquaredVelocity), F(s.CentreVelocity),
-                s.SelfWeight is { } w ? F(w) : "", F(s.Fisher), F(s.Energy)));
+                s.SelfWeight is { } w ? F(w) : "", F(s.Fisher), F(s.Energy), s.ModeMassError is { } m ? F(m) : ""));
         return sb.ToString();
     }
 

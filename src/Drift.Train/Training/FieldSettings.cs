@@ -11,6 +11,11 @@ public interface IFieldSettings
     double[] Temperatures { get; }
     SelfTerm SelfTerm { get; }
     bool NormalizeScales { get; }
+    /// <summary>Laplace field: the Gaussian kernel exp(−‖x − y‖²/2τ²) instead of exp(−‖x − y‖/τ).</summary>
+    bool GaussianKernel { get; }
+    /// <summary>Laplace field: each side's kernel normalised over its own row, no column normalisation or cross
+    /// weights. With <see cref="GaussianKernel"/>, τ² times the conservative field (exactly it with normalised scales).</summary>
+    bool RowsOnly { get; }
 }
 
 /// <summary>What a run does with its <see cref="IFieldSettings"/>: check them, and build the field once.</summary>
@@ -19,7 +24,8 @@ public static class FieldSettings
     /// <summary>The scales of the chosen field: bandwidths or temperatures.</summary>
     public static IReadOnlyList<double> Scales(this IFieldSettings c) => c.Field == FieldKind.Laplace ? c.Temperatures : c.Bandwidths;
 
-    public static IDriftField BuildField(this IFieldSettings c) => DriftFields.Create(c.Field, c.Scales(), c.SelfTerm, c.NormalizeScales);
+    public static IDriftField BuildField(this IFieldSettings c) => DriftFields.Create(c.Field, c.Scales(), c.SelfTerm, c.NormalizeScales,
+        gaussianKernel: c.GaussianKernel, rowsOnly: c.RowsOnly);
 
     /// <summary>Throws a <see cref="UserError"/> naming the first bad value.</summary>
     public static void ValidateField(this IFieldSettings c)
@@ -27,6 +33,8 @@ public static class FieldSettings
         if (!Enum.IsDefined(c.Field)) Fail($"unknown field {(int)c.Field}: use conservative, laplace or sinkhorn");
         if (!Enum.IsDefined(c.SelfTerm)) Fail($"unknown self term {(int)c.SelfTerm}: use exclude or include");
         var option = c.Field == FieldKind.Laplace ? "--temperature" : "--bandwidth";
+        if ((c.GaussianKernel || c.RowsOnly) && c.Field != FieldKind.Laplace)
+            Fail($"--gaussian-kernel and --rows-only are variants of the laplace field, not of {c.Field.Name()}: use --field laplace");
         if (c.Scales().Count == 0) Fail($"{option} needs at least one value");
         if (c.Scales().Count > 32) Fail($"{option} takes at most 32 values, got {c.Scales().Count}");
         foreach (var s in c.Scales())

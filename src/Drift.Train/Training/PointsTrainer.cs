@@ -66,7 +66,10 @@ public sealed class PointsTrainer : ITrainingTask, IDisposable
         var noise = torch.randn([config.Batch, config.NoiseDim], generator: rng).to(device);
         var positives = data.Sample(config.PositiveCount, rng).to(device);
         var x = model.forward(noise);
-        return DriftLoss.Compute(field.Scaled(config.ScaleAt((double)step / config.Steps)), x, positives, config.Eta);
+        var annealed = field.Scaled(config.ScaleAt((double)step / config.Steps));
+        return config.ThroughField
+            ? ThroughFieldLoss.Compute((ConservativeField)annealed, x, positives, config.Eta)
+            : DriftLoss.Compute(annealed, x, positives, config.Eta);
     }
 
     public double[]? Evaluate()

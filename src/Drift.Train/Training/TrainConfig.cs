@@ -1,4 +1,5 @@
 using Drift.Loss;
+using System.Text.Json.Serialization;
 using static Drift.Train.Training.ConfigJson;
 
 namespace Drift.Train.Training;
@@ -19,6 +20,12 @@ public sealed record TrainConfig : IRunConfig
     /// <summary>Scale each bandwidth's or temperature's field to unit RMS before summing, so that every
     /// scale has a say (unscaled, the conservative field's 1/h² lets the smallest bandwidth drown the rest).</summary>
     public bool NormalizeScales { get; init; } = true;
+    /// <summary>Laplace field variants (<see cref="IFieldSettings.GaussianKernel"/>, <see cref="IFieldSettings.RowsOnly"/>),
+    /// left out of config.json when off so that configs from before them read and write back unchanged.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool GaussianKernel { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool RowsOnly { get; init; }
     public bool Standardize { get; init; } = true;
     /// <summary>Bandwidths/temperatures shrink as e^(−r·step/steps) over the run; 0 keeps them fixed. Null: the
     /// field's default, ln 8 for the conservative field (wide kernels first reach distant modes, which a
@@ -31,6 +38,11 @@ public sealed record TrainConfig : IRunConfig
 
     public double ScaleAt(double progress) => Math.Exp(-(Anneal ?? 0) * progress);
     public double Eta { get; init; } = 1.0;
+    /// <summary>The stop-gradient ablation (<see cref="ThroughFieldLoss"/>): backpropagate through the field instead
+    /// of regressing onto a held target. Conservative field only; left out of config.json when off, so that
+    /// configs from before it existed read and write back unchanged.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool ThroughField { get; init; }
     public int Steps { get; init; } = 2000;
     public int Batch { get; init; } = 1024;
     /// <summary>Data samples per step; 0 means as many as the batch.</summary>
@@ -73,6 +85,8 @@ public sealed record TrainConfig : IRunConfig
         if (Drift.Data.Images.ImageData.IsImageData(Data))
             Fail($"--data {Data} is image data: train on it with drift train-images (or drift compare-images)");
         this.ValidateField();
+        if (ThroughField && Field != FieldKind.Conservative)
+            Fail($"--through-field is an ablation of the conservative field, not of {Field.Name()}: use --field conservative");
         if (LrSchedule is not ("cosine" or "constant")) Fail($"unknown learning-rate schedule '{LrSchedule}': use cosine or constant");
         if (Device is not ("cpu" or "cuda")) Fail($"unknown device '{Device}': use cpu or cuda");
         Positive("--eta", Eta, 1e6);
