@@ -29,6 +29,10 @@ public sealed record ParticleConfig
     public double Temperature { get; init; } = 0.5;
     /// <summary>Scales shrink as e^(−r·t/T) over the run: r = 0 keeps them fixed.</summary>
     public double Anneal { get; init; }
+    /// <summary>Move particles by the mean-shift (displacement) h²·V instead of the score difference V: the
+    /// drifting paper's Gaussian-kernel field, whose size does not shrink as 1/h² at wide kernels, the time
+    /// unit the annealing claim is made in. Conservative and sinkhorn fields.</summary>
+    public bool Displacement { get; init; }
     /// <summary>Time over which the scales shrink (T' in e^(−r·min(t, T')/T')), after which they hold at their
     /// final value; 0: the whole run.</summary>
     public double AnnealTime { get; init; }
@@ -48,8 +52,9 @@ public sealed record ParticleConfig
     public double ScaleAt(double fraction) =>
         Math.Exp(-Anneal * (AnnealTime > 0 ? Math.Min(1, fraction * Time / AnnealTime) : fraction));
 
+    /// <summary>η: given, or 0.1 for the fields of Jacobian ~1 (laplace, and any displacement), else 0.25·h² at the final bandwidth.</summary>
     public double StepSize => Eta > 0 ? Eta
-        : Field == FieldKind.Laplace ? 0.1 : 0.25 * Math.Pow(InitialBandwidth * ScaleAt(1), 2);
+        : Field == FieldKind.Laplace || Displacement ? 0.1 : 0.25 * Math.Pow(InitialBandwidth * ScaleAt(1), 2);
 
     public int Steps => Math.Max(1, (int)Math.Round(Time / StepSize));
 
@@ -60,6 +65,7 @@ public sealed record ParticleConfig
         if (!Enum.IsDefined(Field)) throw new ArgumentException($"unknown field {(int)Field}: use conservative, laplace or sinkhorn");
         if (!Enum.IsDefined(SelfTerm)) throw new ArgumentException($"unknown self term {(int)SelfTerm}: use exclude or include");
         if (Target is not ("gaussian" or "mixture" or "line")) throw new ArgumentException($"unknown target '{Target}': use gaussian, mixture or line");
+        if (Displacement && Field == FieldKind.Laplace) throw new ArgumentException("--displacement rescales the conservative and sinkhorn fields; the laplace field is a displacement already");
         if (Modes is < 1 or > 1024) throw new ArgumentException($"--modes must be between 1 and 1024, got {Modes}");
         if (Start is not ("target" or "normal" or "shifted")) throw new ArgumentException($"unknown start '{Start}': use target, normal or shifted");
         // Upper bounds: the field holds N×N (and N×target) kernels; past these a typo would take the machine's memory.

@@ -49,12 +49,11 @@ public static class ParticleSystem
     /// against an analytic target uses the exact smoothed target score; otherwise the field sees the M fixed target samples.</summary>
     public static Tensor Velocity(ParticleConfig c, IDriftField field, Tensor x, GaussianMixture target, Tensor? targetSamples, double scale)
     {
-        if (c.Field == FieldKind.Conservative && targetSamples is null)
-        {
-            var h = c.InitialBandwidth * scale;
-            return target.SmoothedScore(x, h) - ConservativeField.KdeScore(x, x, h, c.SelfTerm);
-        }
-        return field.Scaled(scale).Compute(x, targetSamples!).Velocity;
+        var h = c.InitialBandwidth * scale;
+        var v = c.Field == FieldKind.Conservative && targetSamples is null
+            ? target.SmoothedScore(x, h) - ConservativeField.KdeScore(x, x, h, c.SelfTerm)
+            : field.Scaled(scale).Compute(x, targetSamples!).Velocity;
+        return c.Displacement ? v * (h * h) : v;
     }
 
     public static ParticleRun Run(ParticleConfig c)

@@ -58,6 +58,7 @@ public class CliTests
     [InlineData("--n must be between 2 and 65536", "particles", "--n", "10000000")]
     [InlineData("--time must be positive", "particles", "--time", "0")]
     [InlineData("--modes must be between 1 and 1024", "particles", "--target", "line", "--modes", "0")]
+    [InlineData("the laplace field is a displacement already", "particles", "--field", "laplace", "--displacement")]
     [InlineData("--spacing must be positive", "particles", "--target", "line", "--spacing", "-1")]
     [InlineData("--anneal-time must be 0 (automatic) or positive", "particles", "--anneal-time", "-2")]
     [InlineData("--sweep-n takes comma-separated integers", "particles", "--sweep-n", "64,abc")]

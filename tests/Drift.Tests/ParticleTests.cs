@@ -14,11 +14,13 @@ public class ParticleTests
     [InlineData("conservative", "exclude", 40)]
     [InlineData("laplace", "include", 0)]
     [InlineData("sinkhorn", "include", 0)]
-    public void OneRunStepIsExactlyXPlusEtaV(string field, string self, int targetSamples)
+    [InlineData("conservative", "include", 0, true)]
+    [InlineData("sinkhorn", "include", 0, true)]
+    public void OneRunStepIsExactlyXPlusEtaV(string field, string self, int targetSamples, bool displacement = false)
     {
         var seed = Random.Shared.Next();
         var c = new ParticleConfig { Field = Enum.Parse<FieldKind>(field, true), SelfTerm = Enum.Parse<SelfTerm>(self, true), TargetSamples = targetSamples, N = 30, Dim = 3,
-            Eta = 0.01, Time = 0.01, Seed = seed, Target = "mixture" };
+            Eta = 0.01, Time = 0.01, Seed = seed, Target = "mixture", Displacement = displacement };
         var run = ParticleSystem.Run(c);
         Assert.Equal(1, run.Steps);
 
@@ -29,6 +31,22 @@ public class ParticleTests
         var y = m > 0 ? target.Sample(m, rng) : null;
         var expected = ToArray(x0 + 0.01 * ParticleSystem.Velocity(c, ParticleSystem.FieldOf(c), x0, target, y, 1.0));
         Assert.Equal(0.0, MaxAbsDiff(expected, run.Final));
+    }
+
+    [Fact]
+    public void DisplacementIsTheFieldTimesHSquared()
+    {
+        var (g, seed) = Fresh();
+        var c = new ParticleConfig { N = 40, Dim = 2, Bandwidth = 0.7, Target = "mixture" };
+        var x = Randn(g, 40, 2);
+        var target = ParticleSystem.TargetOf(c);
+        var score = ParticleSystem.Velocity(c, ParticleSystem.FieldOf(c), x, target, null, 0.5);
+        var shift = ParticleSystem.Velocity(c with { Displacement = true }, ParticleSystem.FieldOf(c), x, target, null, 0.5);
+        // h = 0.7 · 0.5; the mean shift towards the smoothed target minus that towards the particles' KDE.
+        var h = 0.35;
+        var expected = (target.SmoothedScore(x, h) - ConservativeField.KdeScore(x, x, h, SelfTerm.Include)) * (h * h);
+        Assert.True(MaxAbs(shift - expected) < 1e-12 && MaxAbs(shift - score * (h * h)) < 1e-12, $"seed {seed}");
+        Assert.Equal(0.1, (c with { Displacement = true }).StepSize);
     }
 
     [Fact]

@@ -29,6 +29,8 @@ public static class ParticlesCommand
         binder.Bind(new Option<double>("--bandwidth-scale") { Description = "c in h = c·N^(-1/(d+4)). Default 1." }, (c, v) => c with { BandwidthScale = v });
         binder.Bind(new Option<double>("--temperature") { Description = "Laplace temperature. Default 0.5." }, (c, v) => c with { Temperature = v });
         binder.Bind(new Option<double>("--anneal") { Description = "Scales shrink as exp(-r·t/T) over the run. Default 0 (fixed)." }, (c, v) => c with { Anneal = v });
+        binder.Bind(new Option<bool>("--displacement") { Description = "Move by the mean shift h^2*V (the drifting paper's Gaussian-kernel field) instead of the score difference V. Conservative and sinkhorn; default false." },
+            (c, v) => c with { Displacement = v });
         binder.Bind(new Option<double>("--anneal-time") { Description = "Shrink the scales over this time only (exp(-r·t/T') up to T', then hold). Default 0: the whole run." }, (c, v) => c with { AnnealTime = v });
         binder.Bind(new Option<double>("--time") { Description = "Total time T. Default 2." }, (c, v) => c with { Time = v });
         binder.Bind(new Option<double>("--eta") { Description = "Euler step; default 0: 0.25·h² at the final bandwidth (conservative, sinkhorn), 0.1 (laplace)." }, (c, v) => c with { Eta = v });
