@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The README's Fashion-MNIST CPU results: the metric classifier, both fields side by side (seed 0, 700 steps,
 # width 32, 32 generated and 256 data images per class and step, the default feature spaces pixels mean2 mean4
-# std4: under 15 minutes a field on 2 CPU cores),
+# std4: about 10 minutes a field on 2 CPU cores at the usual speed, 24-28 when the VM ran 2.5x slower),
 # 5,000 EMA samples per field (500 per class) as uint8 .npy for independent judging, and the grids.
-# About 40 minutes on 2 CPU cores (the classifier 5 of them).
+# About 30 minutes on 2 CPU cores (the classifier 5 of them), 60 on a slow day.
 # Needs: sudo apt-get install -y dataset-fashion-mnist
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -10,7 +10,8 @@ namespace Drift.Loss;
 /// normalised). The gradient is then 2η²·J_Vᵀ V/B instead of the −2ηV/B that moves each sample along the
 /// field, so training minimises the field's size by any route, not only by moving samples where the field points.
 /// The conservative field only, with the generated batch as its negatives, written with plain differentiable
-/// operations; tested equal in value to <see cref="ConservativeField"/> and in gradient to finite differences.
+/// operations and dense B×B kernels (an ablation for toy batches, not chunked like the field itself); tested
+/// equal in value to <see cref="ConservativeField"/> and in gradient to finite differences.
 /// </summary>
 public static class ThroughFieldLoss
 {
