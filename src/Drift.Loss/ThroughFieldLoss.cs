@@ -30,9 +30,9 @@ public static class ThroughFieldLoss
             toModel = toModel.masked_fill(torch.eye(x.shape[0], dtype: ScalarType.Bool, device: x.device), double.PositiveInfinity);
         var perScale = field.Scales.Select(h =>
             (torch.softmax(toData / (-2 * h * h), 1).matmul(yc) - torch.softmax(toModel / (-2 * h * h), 1).matmul(xc)) / (h * h)).ToArray();
-        var rms = perScale.Select(v => v.pow(2).mean().sqrt()).ToArray();
-        var velocity = perScale.Select((v, s) => field.NormalizeScales ? v / (rms[s] + 1e-12) : v).Aggregate((a, b) => a + b);
-        var loss = velocity.pow(2).sum(-1).mean() * (eta * eta);
-        return new DriftLossResult(loss, torch.stack(rms).detach(), FieldMath.Rms(velocity.detach()));
+        // The field's own per-scale combination; its RMS is not detached, so the gradient runs through it too.
+        var f = FieldMath.Combine(perScale, field.NormalizeScales);
+        var loss = f.Velocity.pow(2).sum(-1).mean() * (eta * eta);
+        return new DriftLossResult(loss, f.ScaleRms.detach(), FieldMath.Rms(f.Velocity.detach()));
     }
 }

@@ -38,7 +38,8 @@ public sealed record ParticleConfig
     public double AnnealTime { get; init; }
     /// <summary>Total time T; the run takes T/η steps.</summary>
     public double Time { get; init; } = 2.0;
-    /// <summary>Step size; 0: 0.25·h² at the final bandwidth (conservative and sinkhorn, whose Jacobians are ~1/h²) or 0.1 (laplace).</summary>
+    /// <summary>Step size; 0: 0.25·h² at the final bandwidth (conservative and sinkhorn, whose Jacobians are ~1/h²) or 0.1
+    /// (laplace, and any <see cref="Displacement"/> run, whose Jacobians are ~1).</summary>
     public double Eta { get; init; }
     public int RecordEvery { get; init; } = 10;
     public int FisherPoints { get; init; } = 1024;
@@ -52,7 +53,6 @@ public sealed record ParticleConfig
     public double ScaleAt(double fraction) =>
         Math.Exp(-Anneal * (AnnealTime > 0 ? Math.Min(1, fraction * Time / AnnealTime) : fraction));
 
-    /// <summary>η: given, or 0.1 for the fields of Jacobian ~1 (laplace, and any displacement), else 0.25·h² at the final bandwidth.</summary>
     public double StepSize => Eta > 0 ? Eta
         : Field == FieldKind.Laplace || Displacement ? 0.1 : 0.25 * Math.Pow(InitialBandwidth * ScaleAt(1), 2);
 
