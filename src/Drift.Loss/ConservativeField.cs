@@ -45,7 +45,7 @@ public sealed class ConservativeField : IDriftField
             return FieldMath.Combine(Drift(KernelMeans(x, pos, bandwidths, null, null), KernelMeans(x, neg, bandwidths, logWeights, excludeSelf ? 0 : null)),
                 NormalizeScales);
 
-        var chunks = Chunking ?? FieldChunking.For(pos.shape[0] + neg.shape[0], x.device_type);
+        var chunks = Chunking ?? FieldChunking.For(pos.shape[0] + neg.shape[0], x.device_type, x.ElementSize);
         var b = x.shape[0];
         var perScale = bandwidths.Select(_ => torch.empty_like(x)).ToArray();
         for (long r0 = 0; r0 < b; r0 += chunks.Rows)
@@ -136,13 +136,23 @@ public sealed class ConservativeField : IDriftField
     /// <summary>
     /// ∇log of the Gaussian KDE of <paramref name="points"/> at each row of x: (kernel-weighted mean − x)/h².
     /// With <paramref name="self"/> set, <paramref name="points"/> must be x itself and each point's own
-    /// kernel is counted or left out as it says.
+    /// kernel is counted or left out as it says. Rows of x go in chunks of <see cref="FieldChunking.For"/>.
     /// </summary>
     public static Tensor KdeScore(Tensor x, Tensor points, double h, SelfTerm? self = null)
     {
         using var noGrad = torch.no_grad();
         var centre = points.mean([0], keepdim: true);
         var xc = x - centre;
-        return (KernelMeans(xc, points - centre, [h], null, self == SelfTerm.Exclude ? 0 : null)[0] - xc).div_(h * h);
+        var pc = points - centre;
+        var rows = FieldChunking.For(points.shape[0], x.device_type, x.ElementSize).Rows;
+        var score = torch.empty_like(xc);
+        for (long r0 = 0; r0 < xc.shape[0]; r0 += rows)
+        {
+            using var scope = torch.NewDisposeScope();
+            var chunk = xc.narrow(0, r0, Math.Min(rows, xc.shape[0] - r0));
+            var mean = KernelMeans(chunk, pc, [h], null, self == SelfTerm.Exclude ? r0 : null)[0];
+            score.narrow(0, r0, chunk.shape[0]).copy_(mean.sub_(chunk).div_(h * h));
+        }
+        return score;
     }
 }

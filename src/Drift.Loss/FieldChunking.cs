@@ -10,8 +10,9 @@ namespace Drift.Loss;
 /// </summary>
 public sealed record FieldChunking(int Rows, int Columns)
 {
-    /// <summary>Kernel entries a dense pass may hold at once: 64 MiB of float32 on the CPU, 1 GiB on a GPU.</summary>
-    public static long DenseLimit(DeviceType device) => device == DeviceType.CUDA ? 1L << 28 : 1L << 24;
+    /// <summary>Kernel entries a dense pass may hold at once: 64 MiB on the CPU, 1 GiB on a GPU (2^24 and 2^28
+    /// float32 entries; half as many float64 ones).</summary>
+    public static long DenseLimit(DeviceType device, long elementBytes = 4) => (device == DeviceType.CUDA ? 1L << 30 : 1L << 26) / elementBytes;
 
     /// <summary>
     /// Chunks of about 2^22 entries (16 MiB of float32) on the CPU, where on 2 cores they ran faster than the
@@ -19,20 +20,24 @@ public sealed record FieldChunking(int Rows, int Columns)
     /// many small launches. Whole sides at once while that leaves at least 64 (CPU) or 256 (GPU) rows per
     /// chunk: the online softmax over column chunks costs more passes than one plain softmax.
     /// </summary>
-    public static FieldChunking For(long columns, DeviceType device)
+    public static FieldChunking For(long columns, DeviceType device, long elementBytes = 4)
     {
         columns = Math.Max(columns, 1);
-        var rows = Math.Max(MinRows(device), ChunkEntries(device) / columns);
-        return new((int)rows, (int)Math.Min(columns, ChunkEntries(device) / rows));
+        var entries = ChunkEntries(device, elementBytes);
+        var rows = Math.Max(MinRows(device), entries / columns);
+        return new((int)rows, (int)Math.Min(columns, entries / rows));
     }
 
-    public static long ChunkEntries(DeviceType device) => device == DeviceType.CUDA ? 1L << 28 : 1L << 22;
+    /// <summary>The budget is in bytes, not entries: float64 chunks of 2^22 entries (32 MiB) pass glibc's largest
+    /// mmap threshold, so every chunk comes as fresh pages from the kernel, which measured 8× slower for the
+    /// particle lab's 4096×4096 float64 kernels on the 2-core machine (docs/particles.md §8).</summary>
+    public static long ChunkEntries(DeviceType device, long elementBytes = 4) => (device == DeviceType.CUDA ? 1L << 30 : 1L << 24) / elementBytes;
 
     public static long MinRows(DeviceType device) => device == DeviceType.CUDA ? 256 : 64;
 
     /// <summary>Dense up to <see cref="DenseLimit"/> entries, chunked above.</summary>
-    public static FieldChunking? Auto(long rows, long columns, DeviceType device) =>
-        rows * columns <= DenseLimit(device) ? null : For(columns, device);
+    public static FieldChunking? Auto(long rows, long columns, DeviceType device, long elementBytes = 4) =>
+        rows * columns <= DenseLimit(device, elementBytes) ? null : For(columns, device, elementBytes);
 
     public void Validate()
     {

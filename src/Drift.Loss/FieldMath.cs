@@ -89,13 +89,13 @@ internal static class FieldMath
     /// <summary>The chunking of a 2-D call: the configured one, else dense for small batches (groups always
     /// run dense: those too large for that go one at a time, see <see cref="OneGroupAtATime"/>).</summary>
     public static FieldChunking? ChunkingFor(FieldChunking? configured, Tensor x, long columns) =>
-        x.dim() == 3 ? null : configured ?? FieldChunking.Auto(x.shape[0], columns, x.device_type);
+        x.dim() == 3 ? null : configured ?? FieldChunking.Auto(x.shape[0], columns, x.device_type, x.ElementSize);
 
     /// <summary>Whether groups must go one at a time, each on the 2-D path that can chunk: when chunking is
     /// asked for, or when all groups' kernels together pass <see cref="FieldChunking.DenseLimit"/>.</summary>
     public static bool OneGroupAtATime(FieldChunking? configured, Tensor x, Tensor positives, Tensor? negatives, GuidanceNegatives? guidance) =>
         x.dim() == 3 && (configured is not null
-            || x.shape[0] * x.shape[1] * (positives.shape[1] + (negatives ?? x).shape[1] + (guidance?.Samples.shape[1] ?? 0)) > FieldChunking.DenseLimit(x.device_type));
+            || x.shape[0] * x.shape[1] * (positives.shape[1] + (negatives ?? x).shape[1] + (guidance?.Samples.shape[1] ?? 0)) > FieldChunking.DenseLimit(x.device_type, x.ElementSize));
 
     public static FieldOutput PerGroup(IDriftField field, Tensor x, Tensor positives, Tensor? negatives, GuidanceNegatives? guidance)
     {

@@ -8,7 +8,7 @@ namespace Drift.Loss;
 /// ν_h = ν * N(0, h² I) = Σ_k w_k N(μ_k, (σ_k² + h²) I) has an exact score, so a conservative field
 /// against it needs no target samples.
 /// </summary>
-public sealed class GaussianMixture
+public sealed class GaussianMixture : ISmoothedTarget
 {
     private readonly double[,] means;
     private readonly double[] stds;

@@ -8,8 +8,9 @@ public sealed record ParticleConfig
 {
     public FieldKind Field { get; init; } = FieldKind.Conservative;
     public SelfTerm SelfTerm { get; init; } = SelfTerm.Include;
-    /// <summary>gaussian (N(0, I)), mixture (modes at ±2 on the first two axes, std 0.5) or line (<see cref="Modes"/>
-    /// modes of std 0.5 in a row along the first axis, <see cref="Spacing"/> apart).</summary>
+    /// <summary>gaussian (N(0, I)), mixture (modes at ±2 on the first two axes, std 0.5), line (<see cref="Modes"/>
+    /// modes of std 0.5 in a row along the first axis, <see cref="Spacing"/> apart) or uniform (the cube
+    /// [−√3, √3]^d, a discontinuous density).</summary>
     public string Target { get; init; } = "gaussian";
     /// <summary>Modes of the line target.</summary>
     public int Modes { get; init; } = 4;
@@ -22,9 +23,12 @@ public sealed record ParticleConfig
     public string Start { get; init; } = "shifted";
     public int N { get; init; } = 512;
     public int Dim { get; init; } = 2;
-    /// <summary>Fixed bandwidth h0; when 0, h0 = BandwidthScale · N^(−1/(d+4)).</summary>
+    /// <summary>Fixed bandwidth h0; when 0, h0 = BandwidthScale · N^(−1/(d+4−β)), β = <see cref="Beta"/>.</summary>
     public double Bandwidth { get; init; }
     public double BandwidthScale { get; init; } = 1.0;
+    /// <summary>β in [0, 2) of the bandwidth rule h ∝ N^(−1/(d+4−β)): the rule that optimises the theory's bound
+    /// when its quadrature constant grows like h^(−β); the bound's root rate is then <see cref="PredictedRate"/>.</summary>
+    public double Beta { get; init; }
     /// <summary>Laplace temperature τ.</summary>
     public double Temperature { get; init; } = 0.5;
     /// <summary>Scales shrink as e^(−r·t/T) over the run: r = 0 keeps them fixed.</summary>
@@ -47,7 +51,10 @@ public sealed record ParticleConfig
     /// <summary>A particle farther than this from the origin counts as diverged.</summary>
     public double Blowup { get; init; } = 1e4;
 
-    public double InitialBandwidth => Bandwidth > 0 ? Bandwidth : BandwidthScale * Math.Pow(N, -1.0 / (Dim + 4));
+    public double InitialBandwidth => Bandwidth > 0 ? Bandwidth : BandwidthScale * Math.Pow(N, -1.0 / (Dim + 4 - Beta));
+
+    /// <summary>The bound's exponent of N for the root residual velocity, −(2−β)/(2(d+4−β)): −1/(d+4) at β = 0.</summary>
+    public static double PredictedRate(int dim, double beta) => -(2 - beta) / (2 * (dim + 4 - beta));
 
     /// <param name="fraction">t/T, the share of the run done.</param>
     public double ScaleAt(double fraction) =>
@@ -64,7 +71,8 @@ public sealed record ParticleConfig
     {
         if (!Enum.IsDefined(Field)) throw new ArgumentException($"unknown field {(int)Field}: use conservative, laplace or sinkhorn");
         if (!Enum.IsDefined(SelfTerm)) throw new ArgumentException($"unknown self term {(int)SelfTerm}: use exclude or include");
-        if (Target is not ("gaussian" or "mixture" or "line")) throw new ArgumentException($"unknown target '{Target}': use gaussian, mixture or line");
+        if (Target is not ("gaussian" or "mixture" or "line" or "uniform")) throw new ArgumentException($"unknown target '{Target}': use gaussian, mixture, line or uniform");
+        if (!(Beta is >= 0 and < 2)) throw new ArgumentException($"--beta must be in [0, 2), got {Beta}");
         if (Displacement && Field == FieldKind.Laplace) throw new ArgumentException("--displacement rescales the conservative and sinkhorn fields; the laplace field is a displacement already");
         if (Modes is < 1 or > 1024) throw new ArgumentException($"--modes must be between 1 and 1024, got {Modes}");
         if (Start is not ("target" or "normal" or "shifted")) throw new ArgumentException($"unknown start '{Start}': use target, normal or shifted");

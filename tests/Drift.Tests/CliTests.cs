@@ -57,6 +57,8 @@ public class CliTests
     [InlineData("--n must be between 2 and 65536", "particles", "--n", "1")]
     [InlineData("--n must be between 2 and 65536", "particles", "--n", "10000000")]
     [InlineData("--time must be positive", "particles", "--time", "0")]
+    [InlineData("--beta must be in [0, 2)", "particles", "--beta", "2")]
+    [InlineData("unknown target 'cube'", "particles", "--target", "cube")]
     [InlineData("--modes must be between 1 and 1024", "particles", "--target", "line", "--modes", "0")]
     [InlineData("the laplace field is a displacement already", "particles", "--field", "laplace", "--displacement")]
     [InlineData("--spacing must be positive", "particles", "--target", "line", "--spacing", "-1")]

@@ -94,4 +94,34 @@ public class GaussianMixtureTests
                 Assert.True(Math.Abs(score[i, k] - fd[k]) < 1e-6 * (1 + Math.Abs(fd[k])), $"seed {seed}, {self}: {score[i, k]} vs {fd[k]}");
         }
     }
+
+    [Theory]
+    [InlineData(SelfTerm.Include)]
+    [InlineData(SelfTerm.Exclude)]
+    public void KdeScoreInRowChunksMatchesAnExplicitLoop(SelfTerm self)
+    {
+        // 2100 float64 points: the 16 MiB chunk budget takes 998 rows at a time, so three chunks, the
+        // excluded self pair of each found at its own offset.
+        var (g, seed) = Fresh();
+        const int n = 2100;
+        Assert.True(FieldChunking.For(n, DeviceType.CPU, sizeof(double)).Rows < n);
+        var x = Randn(g, n, 2) * 1.5;
+        const double h = 0.3;
+        var score = ToArray(ConservativeField.KdeScore(x, x, h, self));
+        var xs = ToArray(x);
+        foreach (var i in new[] { 0, 997, 998, 1500, 1996, n - 1 })
+        {
+            var logits = new double[n];
+            for (var j = 0; j < n; j++)
+                logits[j] = i == j && self == SelfTerm.Exclude ? double.NegativeInfinity
+                    : -(Math.Pow(xs[i, 0] - xs[j, 0], 2) + Math.Pow(xs[i, 1] - xs[j, 1], 2)) / (2 * h * h);
+            var max = logits.Max();
+            var w = logits.Select(l => Math.Exp(l - max)).ToArray();
+            for (var k = 0; k < 2; k++)
+            {
+                var expected = Enumerable.Range(0, n).Sum(j => w[j] * (xs[j, k] - xs[i, k])) / w.Sum() / (h * h);
+                Assert.True(Math.Abs(score[i, k] - expected) < 1e-9 * (1 + Math.Abs(expected)), $"seed {seed}, {self}, row {i}: {score[i, k]} vs {expected}");
+            }
+        }
+    }
 }

@@ -50,6 +50,56 @@ public class ParticleTests
     }
 
     [Fact]
+    public void QuadratureGapMatchesAnExplicitLoop()
+    {
+        // Against N(0, I), whose smoothed score is −y/(1 + h²); the same ξ drawn again from the same seed.
+        var (g, seed) = Fresh();
+        const int n = 30, d = 2, draws = 4;
+        const double h = 0.6;
+        var x = Randn(g, n, d);
+        var gap = ParticleSystem.QuadratureGap(x, GaussianMixture.StandardNormal(d), h, new Generator((ulong)seed));
+        var xi = ToArray((torch.randn([draws, n, d], dtype: float64, generator: new Generator((ulong)seed)) * h).reshape(-1, d));
+        var xs = ToArray(x);
+        double G(double[] y)
+        {
+            var logits = Enumerable.Range(0, n).Select(j => -Enumerable.Range(0, d).Sum(k => Math.Pow(y[k] - xs[j, k], 2)) / (2 * h * h)).ToArray();
+            var w = logits.Select(l => Math.Exp(l - logits.Max())).ToArray();
+            return Enumerable.Range(0, d).Sum(k =>
+            {
+                var kde = Enumerable.Range(0, n).Sum(j => w[j] * (xs[j, k] - y[k])) / w.Sum() / (h * h);
+                return Math.Pow(-y[k] / (1 + h * h) - kde, 2);
+            });
+        }
+        var atParticles = Enumerable.Range(0, n).Average(i => G(Reference.Row(xs, i)));
+        var smoothed = Enumerable.Range(0, draws * n).SelectMany(r => new[] { +1.0, -1.0 }.Select(sign =>
+            G(Enumerable.Range(0, d).Select(k => xs[r % n, k] + sign * xi[r, k]).ToArray()))).Average();
+        Assert.True(Math.Abs(gap - Math.Abs(atParticles - smoothed)) < 1e-10 * (1 + gap), $"seed {seed}: {gap} vs {Math.Abs(atParticles - smoothed)}");
+    }
+
+    [Theory]
+    [InlineData(1, 0.0)]
+    [InlineData(2, 1.0)]
+    [InlineData(4, 1.5)]
+    public void BetaRuleSetsTheBandwidthAndTheBoundsExponent(int d, double beta)
+    {
+        var c = new ParticleConfig { N = 4096, Dim = d, Beta = beta, BandwidthScale = 0.8 };
+        Assert.Equal(0.8 * Math.Pow(4096, -1.0 / (d + 4 - beta)), c.InitialBandwidth, 12);
+        // The bound balances h^(2−β) against 1/(N h^(d+2)); its square root at that h is N^(−(2−β)/(2(d+4−β))).
+        var h = Math.Pow(4096, -1.0 / (d + 4 - beta));
+        Assert.Equal(Math.Log(Math.Sqrt(Math.Pow(h, 2 - beta))) / Math.Log(4096), ParticleConfig.PredictedRate(d, beta), 12);
+        Assert.Equal(-1.0 / (d + 4), ParticleConfig.PredictedRate(d, 0), 12);
+    }
+
+    [Fact]
+    public void ParticlesStartedInTheUniformCubeStayCloseToIt()
+    {
+        var run = ParticleSystem.Run(new ParticleConfig { Target = "uniform", Start = "target", N = 400, Dim = 2, Time = 1, Seed = Random.Shared.Next() });
+        Assert.Null(run.Diverged);
+        Assert.True(run.Energy < 0.05, $"energy distance {run.Energy}");
+        Assert.NotNull(run.QuadratureGap);
+    }
+
+    [Fact]
     public void AnnealedScaleHoldsAfterItsAnnealTime()
     {
         var c = new ParticleConfig { Anneal = 2, AnnealTime = 1, Time = 4 };
@@ -152,6 +202,32 @@ public class ParticleTests
             if (fit.Lower <= -0.3 && -0.3 <= fit.Upper) covered++;
         }
         Assert.InRange(covered / (double)trials, 0.90, 0.99);
+    }
+
+    [Fact]
+    public void PerSeedIntervalCoversWhenEachSeedHasItsOwnSlope()
+    {
+        // Each seed's runs share a random slope offset (as runs sharing their first draws do): the per-seed interval
+        // keeps its 95% coverage, the pooled one, which counts every run as independent, falls well short.
+        var rng = new Random();
+        var ns = new[] { 64.0, 128, 256, 512, 1024, 2048, 4096 };
+        int seedCovered = 0, pooledCovered = 0;
+        const int trials = 400;
+        for (var t = 0; t < trials; t++)
+        {
+            var groups = Enumerable.Range(0, 6).Select(_ =>
+            {
+                var slope = -0.3 + 0.05 * Gaussian(rng);
+                return (ns, ns.Select(n => Math.Pow(n / 512, slope) * Math.Exp(0.02 * Gaussian(rng))).ToArray());
+            }).ToArray();
+            var perSeed = LogLogFit.FitPerGroup(groups);
+            var pooled = LogLogFit.Fit(groups.SelectMany(g => g.ns).ToArray(), groups.SelectMany(g => g.Item2).ToArray());
+            Assert.Equal(pooled.Slope, perSeed.Slope, 10);
+            if (perSeed.Lower <= -0.3 && -0.3 <= perSeed.Upper) seedCovered++;
+            if (pooled.Lower <= -0.3 && -0.3 <= pooled.Upper) pooledCovered++;
+        }
+        Assert.InRange(seedCovered / (double)trials, 0.90, 0.99);
+        Assert.True(pooledCovered < 0.8 * trials, $"pooled coverage {pooledCovered / (double)trials}");
     }
 
     private static double Gaussian(Random rng) =>

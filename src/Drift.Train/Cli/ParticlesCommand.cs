@@ -18,15 +18,16 @@ public static class ParticlesCommand
         binder.Bind(ChoiceOption.Create<FieldKind>("--field", "field", "conservative (default), laplace or sinkhorn."), (c, v) => c with { Field = v });
         binder.Bind(ChoiceOption.Create<SelfTerm>("--self-term", "self term", "Conservative: include (default, the theory's form) or exclude each particle's own kernel in the particle KDE."),
             (c, v) => c with { SelfTerm = v });
-        binder.Bind(new Option<string>("--target") { Description = "gaussian (N(0,I), default), mixture (modes at ±2 on the first two axes, std 0.5) or line (--modes modes of std 0.5 along the first axis, --spacing apart)." }, (c, v) => c with { Target = v });
+        binder.Bind(new Option<string>("--target") { Description = "gaussian (N(0,I), default), mixture (modes at ±2 on the first two axes, std 0.5), line (--modes modes of std 0.5 along the first axis, --spacing apart) or uniform (the cube [-√3, √3]^d)." }, (c, v) => c with { Target = v });
         binder.Bind(new Option<int>("--modes") { Description = "Line target: number of modes. Default 4." }, (c, v) => c with { Modes = v });
         binder.Bind(new Option<double>("--spacing") { Description = "Line target: distance between neighbouring modes. Default 2." }, (c, v) => c with { Spacing = v });
         binder.Bind(new Option<int>("--target-samples") { Description = "M fixed target samples for the field; 0 (default): the exact smoothed target score (conservative), M = N (laplace, sinkhorn)." }, (c, v) => c with { TargetSamples = v });
         binder.Bind(new Option<string>("--start") { Description = "shifted (default: the target moved by 2 along the first axis), target, or normal." }, (c, v) => c with { Start = v });
         binder.Bind(new Option<int>("--n") { Description = "Particles. Default 512." }, (c, v) => c with { N = v });
         binder.Bind(new Option<int>("--dim") { Description = "Dimension. Default 2." }, (c, v) => c with { Dim = v });
-        binder.Bind(new Option<double>("--bandwidth") { Description = "Fixed bandwidth h; default 0: h = c·N^(-1/(d+4)) with c = --bandwidth-scale." }, (c, v) => c with { Bandwidth = v });
-        binder.Bind(new Option<double>("--bandwidth-scale") { Description = "c in h = c·N^(-1/(d+4)). Default 1." }, (c, v) => c with { BandwidthScale = v });
+        binder.Bind(new Option<double>("--bandwidth") { Description = "Fixed bandwidth h; default 0: h = c·N^(-1/(d+4-β)) with c = --bandwidth-scale, β = --beta." }, (c, v) => c with { Bandwidth = v });
+        binder.Bind(new Option<double>("--bandwidth-scale") { Description = "c in h = c·N^(-1/(d+4-β)). Default 1." }, (c, v) => c with { BandwidthScale = v });
+        binder.Bind(new Option<double>("--beta") { Description = "β in [0, 2) of the bandwidth rule h = c·N^(-1/(d+4-β)), whose bound is N^(-(2-β)/(2(d+4-β))). Default 0." }, (c, v) => c with { Beta = v });
         binder.Bind(new Option<double>("--temperature") { Description = "Laplace temperature. Default 0.5." }, (c, v) => c with { Temperature = v });
         binder.Bind(new Option<double>("--anneal") { Description = "Scales shrink as exp(-r·t/T) over the run. Default 0 (fixed)." }, (c, v) => c with { Anneal = v });
         binder.Bind(new Option<bool>("--displacement") { Description = "Move by the mean shift h^2*V (the drifting paper's Gaussian-kernel field) instead of the score difference V. Conservative and sinkhorn; default false." },
@@ -65,8 +66,9 @@ public static class ParticlesCommand
                 ParticleReport.WriteRates(dir, config, ns, seedCount, study);
                 foreach (var r in study.Rates)
                     if (r.Fit is { } fit)
-                        log.LogInformation("d={Dim} {Quantity}: slope {Slope:F3} [{Low:F3}, {High:F3}], predicted {Predicted:F3}",
-                            r.Dim, r.Quantity, fit.Slope, fit.Lower, fit.Upper, r.Predicted);
+                        log.LogInformation("d={Dim} {Quantity}: slope {Slope:F3} [{Low:F3}, {High:F3}] ({Method}), predicted {Predicted:F3}",
+                            r.Dim, r.Quantity, fit.Slope, (r.PerSeed ?? fit).Lower, (r.PerSeed ?? fit).Upper,
+                            r.PerSeed is null ? "pooled runs" : $"{r.PerSeed.Points} seeds", r.Predicted);
                     else
                         log.LogWarning("d={Dim} {Quantity}: no fit ({Reason})", r.Dim, r.Quantity, r.NoFit);
                 log.LogInformation("wrote {Dir}: rates.md, rates.csv, sweep.csv, rates.png", dir);

@@ -4,7 +4,8 @@ using ScottPlot;
 namespace Drift.Train.Output;
 
 /// <summary>One series of a rate panel: a quantity against particle count N, and its fitted power law.</summary>
-public sealed record RateSeries(string Label, double[] N, double[] Values, SlopeFit? Fit);
+/// <param name="Predicted">The theory's exponent, drawn dashed through the fit's centre; null: none.</param>
+public sealed record RateSeries(string Label, double[] N, double[] Values, SlopeFit? Fit, double? Predicted);
 
 /// <summary>One quantity of a rate study, one series per dimension.</summary>
 public sealed record RatePanel(string Title, IReadOnlyList<RateSeries> Series);
@@ -139,7 +140,7 @@ public static class Plots
             plt.Title(panels[q].Title);
             for (var i = 0; i < panels[q].Series.Count; i++)
             {
-                var (label, n, values, fit) = panels[q].Series[i];
+                var (label, n, values, fit, predicted) = panels[q].Series[i];
                 var color = plt.Add.Palette.GetColor(i);
                 var points = plt.Add.ScatterPoints(n.Select(Math.Log10).ToArray(), values.Select(Math.Log10).ToArray(), color);
                 points.LegendText = label;
@@ -148,8 +149,14 @@ public static class Plots
                 var line = plt.Add.ScatterLine(new[] { lo / Math.Log(10), hi / Math.Log(10) },
                     new[] { (fit.Intercept + fit.Slope * lo) / Math.Log(10), (fit.Intercept + fit.Slope * hi) / Math.Log(10) }, color);
                 line.LineWidth = 2;
+                if (predicted is not { } p) continue;
+                var mid = (lo + hi) / 2;
+                var centre = fit.Intercept + fit.Slope * mid;
+                var theory = plt.Add.ScatterLine(new[] { lo / Math.Log(10), hi / Math.Log(10) },
+                    new[] { (centre + p * (lo - mid)) / Math.Log(10), (centre + p * (hi - mid)) / Math.Log(10) }, color);
+                theory.LinePattern = LinePattern.Dashed;
             }
-            plt.XLabel("N");
+            plt.XLabel("N (solid: fit; dashed: the bound's slope)");
             LogAxes(plt, logX: true);
         }
         AtomicFile.Write(path, tmp => multiplot.SavePng(tmp, 480 * panels.Count, 480));

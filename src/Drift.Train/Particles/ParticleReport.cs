@@ -62,12 +62,12 @@ public static class ParticleReport
     private static RatePanel[] Panels(IReadOnlyList<ParticleRun> runs, IReadOnlyList<RateRow> rates)
     {
         var dims = runs.Select(r => r.Config.Dim).Distinct().Order().ToArray();
-        return RateStudy.Quantities.Select(q => new RatePanel(q.Name, dims.Select(d =>
+        return RateStudy.Quantities.Where(q => rates.Any(r => r.Quantity == q.Name)).Select(q => new RatePanel(q.Name, dims.Select(d =>
         {
             var ok = runs.Where(r => r.Config.Dim == d && r.Diverged is null).ToArray();
-            var fit = rates.FirstOrDefault(r => r.Dim == d && r.Quantity == q.Name)?.Fit;
-            var label = fit is null ? $"d={d}" : $"d={d}: slope {fit.Slope:F3} (theory {-1.0 / (d + 4):F3})";
-            return new RateSeries(label, ok.Select(r => (double)r.Config.N).ToArray(), ok.Select(q.Value).ToArray(), fit);
+            var row = rates.FirstOrDefault(r => r.Dim == d && r.Quantity == q.Name);
+            var label = row?.Fit is { } fit ? $"d={d}: slope {fit.Slope:F3} (bound {row.Predicted:F3})" : $"d={d}";
+            return new RateSeries(label, ok.Select(r => (double)r.Config.N).ToArray(), ok.Select(q.Value).ToArray(), row?.Fit, row?.Predicted);
         }).ToArray())).ToArray();
     }
 
@@ -75,26 +75,28 @@ public static class ParticleReport
 
     private static string SweepCsv(IEnumerable<ParticleRun> runs)
     {
-        var sb = new StringBuilder("dim,n,seed,bandwidth,eta,steps,root_time_avg_velocity,root_late_velocity,root_fisher,energy,diverged_step,seconds\n");
+        var sb = new StringBuilder("dim,n,seed,bandwidth,eta,steps,root_time_avg_velocity,root_late_velocity,root_fisher,energy,quadrature_gap,diverged_step,seconds\n");
         foreach (var r in runs)
             sb.AppendLine(string.Join(',', r.Config.Dim, r.Config.N, r.Config.Seed, F(r.Config.InitialBandwidth), F(r.Eta), r.Steps,
-                F(r.RootTimeAveragedVelocity), F(r.RootLateVelocity), F(r.RootFisher), F(r.Energy),
+                F(r.RootTimeAveragedVelocity), F(r.RootLateVelocity), F(r.RootFisher), F(r.Energy), r.QuadratureGap is { } q ? F(q) : "",
                 r.Diverged?.Step.ToString(CultureInfo.InvariantCulture) ?? "", F(r.Seconds)));
         return sb.ToString();
     }
 
     private static string RatesCsv(IEnumerable<RateRow> rates)
     {
-        var sb = new StringBuilder("dim,quantity,slope,ci_low,ci_high,predicted,points,diverged\n");
+        var sb = new StringBuilder("dim,quantity,slope,seed_ci_low,seed_ci_high,seeds,pooled_ci_low,pooled_ci_high,predicted,points,diverged\n");
         foreach (var r in rates)
-            sb.AppendLine(string.Join(',', r.Dim, r.Quantity, F(r.Fit?.Slope ?? double.NaN), F(r.Fit?.Lower ?? double.NaN),
+            sb.AppendLine(string.Join(',', r.Dim, r.Quantity, F(r.Fit?.Slope ?? double.NaN), F(r.PerSeed?.Lower ?? double.NaN),
+                F(r.PerSeed?.Upper ?? double.NaN), r.PerSeed?.Points ?? 0, F(r.Fit?.Lower ?? double.NaN),
                 F(r.Fit?.Upper ?? double.NaN), F(r.Predicted), r.Fit?.Points ?? 0, r.Diverged));
         return sb.ToString();
     }
 
     private static string RatesMarkdown(ParticleConfig c, int[] ns, int seeds, IEnumerable<RateRow> rates, IReadOnlyList<ParticleRun> runs)
     {
-        var bandwidth = c.Bandwidth > 0 ? $"fixed h = {F(c.Bandwidth)}" : $"h = {F(c.BandwidthScale)}·N^(−1/(d+4))";
+        var bandwidth = c.Bandwidth > 0 ? $"fixed h = {F(c.Bandwidth)}"
+            : c.Beta > 0 ? $"h = {F(c.BandwidthScale)}·N^(−1/(d+4−β)), β = {F(c.Beta)}" : $"h = {F(c.BandwidthScale)}·N^(−1/(d+4))";
         var sb = new StringBuilder();
         sb.AppendLine($"# Finite-particle rates: {c.Field.Name()} field" + c.Field switch
         {
@@ -106,12 +108,21 @@ public static class ParticleReport
         sb.AppendLine($"Target {c.Target}, start {c.Start}, {bandwidth}, anneal r = {F(c.Anneal)}, time T = {F(c.Time)}, "
             + $"N in {string.Join(", ", ns)}, {seeds} seed(s) each; {runs.Sum(r => r.Seconds):F0} s of runs in all.");
         sb.AppendLine();
-        sb.AppendLine("| d | quantity | fitted slope vs N | 95% interval | predicted −1/(d+4) | runs | diverged |");
-        sb.AppendLine("|---|---|---|---|---|---|---|");
+        sb.AppendLine("Slopes: least squares of log(quantity) on log N over every finished run of a dimension. The 95% interval is "
+            + "per seed: each seed's own slope over N, then their mean ± t(0.975, seeds − 1)·sd/√seeds, over the seeds finished "
+            + "at every N. Runs of one seed at different N share their first random draws, so the pooled interval "
+            + "(slope ± t(0.975, runs − 2)·SE, which assumes independent runs) is shown for comparison only. The bound's "
+            + "exponent −(2−β)/(2(d+4−β)) is the theorem's for the root velocities (−1/(d+4) at β = 0); other rows show it for comparison only.");
+        sb.AppendLine();
+        sb.AppendLine("| d | quantity | fitted slope vs N | 95% interval (per seed) | half-width | seeds | pooled interval | bound's exponent | runs | diverged |");
+        sb.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
         foreach (var r in rates)
+        {
+            var seedCells = r.PerSeed is { } p ? $"[{p.Lower:F3}, {p.Upper:F3}] | {(p.Upper - p.Lower) / 2:F3} | {p.Points}" : "— | — | 0";
             sb.AppendLine(r.Fit is { } f
-                ? $"| {r.Dim} | {r.Quantity} | {f.Slope:F3} | [{f.Lower:F3}, {f.Upper:F3}] | {r.Predicted:F3} | {f.Points} | {r.Diverged} |"
-                : $"| {r.Dim} | {r.Quantity} | — | — | {r.Predicted:F3} | 0 | {r.Diverged} |");
+                ? $"| {r.Dim} | {r.Quantity} | {f.Slope:F3} | {seedCells} | [{f.Lower:F3}, {f.Upper:F3}] | {r.Predicted:F3} | {f.Points} | {r.Diverged} |"
+                : $"| {r.Dim} | {r.Quantity} | — | {seedCells} | — | {r.Predicted:F3} | 0 | {r.Diverged} |");
+        }
         return sb.ToString();
     }
 }
