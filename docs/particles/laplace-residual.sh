@@ -2,14 +2,10 @@
 # The Laplace field's residual (docs/particles.md §4): the displacement field from an equilibrium start, M = N
 # target samples, N = 256…4096, 3 seeds; τ = 0.5 in d = 1, 2, 4; in d = 2 also τ = 2, and τ = 0.5 against a fixed
 # M = 16384 (at least 4N) to separate the particles' sampling error from the target samples'. About 20 minutes
-# on 2 CPU cores. DRIFT_BIN: a built drift.dll folder to use instead of building.
+# on 2 CPU cores. DRIFT_BIN: see docs/drift-cli.sh.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-if [[ -z "${DRIFT_BIN:-}" ]]; then
-  dotnet build src/Drift.Train -c Release >/dev/null
-  DRIFT_BIN=src/Drift.Train/bin/Release/net10.0/linux-x64
-fi
-drift() { dotnet "$DRIFT_BIN/drift.dll" "$@"; }
+source docs/drift-cli.sh
 grid=(--field laplace --sweep-n 256,512,1024,2048,4096 --seeds 3 --time 5 --start target --record-every 10)
 out=docs/particles/laplace-residual
 drift particles "${grid[@]}" --dims 1,2,4 --temperature 0.5 --out $out/tau0.5

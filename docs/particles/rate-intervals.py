@@ -2,9 +2,10 @@
 """Second implementation of the rate fits, from the sweep.csv files `drift particles --sweep-n` writes.
 
 For each dimension, three 95 % intervals for the exponent of a quantity against N:
-  pooled      least squares over every run, slope ± t(0.975, runs − 2)·SE (what drift's rates.md reports);
+  pooled      least squares over every run, slope ± t(0.975, runs − 2)·SE (rates.md's "pooled interval");
   per seed    each seed's own least-squares slope over N, then mean ± t(0.975, seeds − 1)·sd/√seeds: seeds are
-              independent, so this holds without assuming equal spread at every N;
+              independent, so this holds although runs of one seed share their first draws across N
+              (rates.md's "95% interval (per seed)");
   seed means  least squares over the geometric mean at each N, ± t(0.975, points − 2)·SE: its residuals
               include any bend of the curve, so it is the widest when the power law is not exact.
 Then the local slopes between neighbouring N (a bend shows as a trend), the bound's exponent

@@ -29,7 +29,7 @@ public sealed record FieldChunking(int Rows, int Columns)
     }
 
     /// <summary>The budget is in bytes, not entries: float64 chunks of 2^22 entries (32 MiB) pass glibc's largest
-    /// mmap threshold, so every chunk comes as fresh pages from the kernel, which measured 8× slower for the
+    /// mmap threshold, so every chunk comes as fresh pages from the kernel, which measured 5–9× slower for the
     /// particle lab's 4096×4096 float64 kernels on the 2-core machine (docs/particles.md §8).</summary>
     public static long ChunkEntries(DeviceType device, long elementBytes = 4) => (device == DeviceType.CUDA ? 1L << 30 : 1L << 24) / elementBytes;
 

@@ -55,7 +55,7 @@ public static class RateStudy
                 catch (ArgumentException e) { noFit = e.Message; }
                 var complete = ok.GroupBy(r => r.Config.Seed).Where(g => g.Count() == ns.Length && g.All(r => value(r) > 0))
                     .Select(g => (g.Select(r => (double)r.Config.N).ToArray(), g.Select(value).ToArray())).ToArray();
-                if (complete.Length >= 2 && ns.Length >= 2) perSeed = LogLogFit.FitPerGroup(complete);
+                if (complete.Length >= 2 && ns.Distinct().Count() >= 2) perSeed = LogLogFit.FitPerGroup(complete);
                 rates.Add(new RateRow(d, name, fit, perSeed, ParticleConfig.PredictedRate(d, baseConfig.Beta), diverged, noFit));
             }
         }
