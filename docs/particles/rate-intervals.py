@@ -9,7 +9,9 @@ For each dimension, three 95 % intervals for the exponent of a quantity against 
   seed means  least squares over the geometric mean at each N, ± t(0.975, points − 2)·SE: its residuals
               include any bend of the curve, so it is the widest when the power law is not exact.
 Then the local slopes between neighbouring N (a bend shows as a trend), the bound's exponent
-−(2−β)/(2(d+4−β)) and the verdict against it. Usage: rate-intervals.py [--beta B] [--column C] sweep.csv...
+−(2−β)/(2(d+4−β)) and the verdict against it. For --column quadrature_gap the last column is instead the β it
+implies: reading the gap as Q·h^(2−β) along h ∝ N^(−1/(d+4−B)) (B the run's --beta), β = 2 + slope·(d+4−B),
+with the per-seed half-width times (d+4−B). Usage: rate-intervals.py [--beta B] [--column C] sweep.csv...
 """
 import argparse
 import csv
@@ -66,6 +68,9 @@ def main():
         bound = -(2 - a.beta) / (2 * (d + 4 - a.beta))
         lo, hi = seed[0] - seed[1], seed[0] + seed[1]
         verdict = "tight (bound inside)" if lo <= bound <= hi else "beaten (faster)" if hi < bound else "violated (slower)"
+        if a.column == "quadrature_gap":
+            scale = d + 4 - a.beta
+            verdict = f"β = {2 + seed[0] * scale:.2f} ± {seed[1] * scale:.2f}"
         f = lambda t: f"{t[0]:.3f} ± {t[1]:.3f}"
         print(f"| {d} | {len(ps)} | {ns[0]}–{ns[-1]} | {f(pooled)} | {f(seed)} | {f(mean_fit)} | "
               f"{', '.join(f'{l:.2f}' for l in local)} | {bound:.3f} | {verdict} |")

@@ -2,7 +2,7 @@
 """Log–log plot of a rate study: per series the mean over seeds at each N (bars: the seeds' range), the fitted
 line (least squares over every run, which on a complete grid has the seeds' mean slope), and dashed through the
 fit's centre the bound's slope −(2−β)/(2(d+4−β)). Series: one per dimension of each LABEL=sweep.csv[:BETA].
-Usage: rate-plot.py --out F.png [--title T] [--column C] LABEL=path/sweep.csv[:beta] ...
+Usage: rate-plot.py --out F.png [--title T] [--column C] [--dims 1,2] LABEL=path/sweep.csv[:beta] ...
 """
 import argparse
 import csv
@@ -21,12 +21,13 @@ def main():
     p.add_argument("--out", required=True)
     p.add_argument("--title", default="")
     p.add_argument("--column", default="root_time_avg_velocity")
+    p.add_argument("--dims", default="", help="comma-separated dimensions to draw; default all")
     p.add_argument("series", nargs="+")
     a = p.parse_args()
     fig, ax = plt.subplots(figsize=(8, 5.5))
     colour = 0
     for spec in a.series:
-        label, rest = spec.split("=", 1)
+        label, _, rest = spec.rpartition("=")
         path, _, beta = rest.partition(":")
         beta = float(beta or 0)
         by_dim = defaultdict(lambda: defaultdict(list))
@@ -34,6 +35,8 @@ def main():
             if not r["diverged_step"] and r[a.column]:
                 by_dim[int(r["dim"])][int(r["n"])].append(float(r[a.column]))
         for d, runs in sorted(by_dim.items()):
+            if a.dims and str(d) not in a.dims.split(","):
+                continue
             c = f"C{colour % 10}"
             colour += 1
             ns = np.array(sorted(runs))
