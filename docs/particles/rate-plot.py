@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Log–log plot of a rate study: per series the mean over seeds at each N (bars: the seeds' range), the fitted
 line (least squares over every run, which on a complete grid has the seeds' mean slope), and dashed through the
-fit's centre the bound's slope −(2−β)/(2(d+4−β)). Series: one per dimension of each LABEL=sweep.csv[:BETA].
+fit's centre the bound's slope −(2−β)/(2(d+4−β)). Series: one per dimension of each LABEL=sweep.csv[:BETA]
+(several sweep.csv of one study, e.g. two seed ranges, joined by commas).
 Usage: rate-plot.py --out F.png [--title T] [--column C] [--dims 1,2] LABEL=path/sweep.csv[:beta] ...
 """
 import argparse
@@ -31,9 +32,10 @@ def main():
         path, _, beta = rest.partition(":")
         beta = float(beta or 0)
         by_dim = defaultdict(lambda: defaultdict(list))
-        for r in csv.DictReader(open(path)):
-            if not r["diverged_step"] and r[a.column]:
-                by_dim[int(r["dim"])][int(r["n"])].append(float(r[a.column]))
+        for part in path.split(","):
+            for r in csv.DictReader(open(part)):
+                if not r["diverged_step"] and r[a.column]:
+                    by_dim[int(r["dim"])][int(r["n"])].append(float(r[a.column]))
         for d, runs in sorted(by_dim.items()):
             if a.dims and str(d) not in a.dims.split(","):
                 continue
