@@ -7,10 +7,7 @@
 # Needs: sudo apt-get install -y dataset-fashion-mnist
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# DRIFT_BIN: a copy of the build output, so the tree can be rebuilt while this runs.
-bin=${DRIFT_BIN:-src/Drift.Train/bin/Release/net10.0/linux-x64}
-[ -n "${DRIFT_BIN:-}" ] || dotnet build src/Drift.Train -c Release >/dev/null
-drift() { CI=1 dotnet "$bin/drift.dll" "$@"; }
+source docs/drift-cli.sh  # DRIFT_BIN: a copy of the build output, so the tree can be rebuilt while this runs.
 classifier=checkpoints/classifier-fashion-mnist
 [ -f "$classifier/classifier.bin" ] || drift classifier --data fashion-mnist --out "$classifier"
 out=docs/compare/fashion-mnist-cpu

@@ -6,9 +6,7 @@
 # Writes docs/ablation/stop-gradient.md and the sample plots. About 10 minutes on 2 CPU cores.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-bin=${DRIFT_BIN:-src/Drift.Train/bin/Release/net10.0/linux-x64}
-[ -n "${DRIFT_BIN:-}" ] || dotnet build src/Drift.Train -c Release >/dev/null
-drift() { CI=1 dotnet "$bin/drift.dll" "$@"; }
+source docs/drift-cli.sh  # DRIFT_BIN: see there
 out=${OUT:-runs/stop-gradient}
 rm -rf "$out"
 table=docs/ablation/stop-gradient.md

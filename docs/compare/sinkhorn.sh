@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# The three fields on the toy sets (README, "A third field"): one seed each at batch 512 and 1000 steps (the
-# Sinkhorn field costs several times the others per step on CPU), at the default scales and at one narrow
-# fixed bandwidth, where the Sinkhorn-drifting paper reports one-sided normalisation losing modes.
+# The three fields on the toy sets (docs/particles.md §9): 3 seeds each at batch 512 and 1000 steps (the Sinkhorn
+# field costs several times the others per step on CPU), at the default scales and at one narrow fixed
+# bandwidth, where the Sinkhorn-drifting paper reports one-sided normalisation losing modes. About 15 minutes
+# on 2 CPU cores. DRIFT_BIN: see docs/drift-cli.sh.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-dotnet build src/Drift.Train -c Release >/dev/null
-drift() { CI=1 dotnet src/Drift.Train/bin/Release/net10.0/linux-x64/drift.dll "$@"; }
-size=(--seeds 1 --steps 1000 --batch 512)
+source docs/drift-cli.sh
+export CI=1
+size=(--seeds 3 --steps 1000 --batch 512)
 for data in 8gaussians checkerboard; do
   drift compare --data $data --fields conservative,laplace,sinkhorn "${size[@]}" --out docs/compare/sinkhorn-$data
 done

@@ -9,9 +9,7 @@
 #   DISPLACEMENT=1 RATE=0.2 TIME=60 docs/particles/annealing-modes.sh  # mean shift: ~3 min
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-bin=${DRIFT_BIN:-src/Drift.Train/bin/Release/net10.0/linux-x64}
-[ -n "${DRIFT_BIN:-}" ] || dotnet build src/Drift.Train -c Release >/dev/null
-drift() { CI=1 dotnet "$bin/drift.dll" "$@" >/dev/null; }
+source docs/drift-cli.sh  # DRIFT_BIN: see there
 spacing=${SPACING:-2}; rate=${RATE:-1}; time=${TIME:-40}; displacement=${DISPLACEMENT:-0}
 name="spacing$spacing-rate$rate$([ "$displacement" = 1 ] && echo -displacement || true)"
 out=${OUT:-runs/annealing-modes}/$name
@@ -20,11 +18,11 @@ for k in 2 4 8 16; do
   for seed in 0 1 2; do
     common="--target line --modes $k --spacing $spacing --start normal --n 512 --dim 1 --time $time --seed $seed"
     [ "$displacement" = 1 ] && common="$common --displacement"
-    drift particles $common --bandwidth $h --out "$out/k$k-fixed-seed$seed"
+    drift particles $common --bandwidth $h --out "$out/k$k-fixed-seed$seed" >/dev/null
     h0=$(python3 -c "print($spacing * $k / 2)")
     r=$(python3 -c "import math; print(math.log($h0 / $h))")
     t=$(python3 -c "print($r / $rate)")
-    drift particles $common --bandwidth "$h0" --anneal "$r" --anneal-time "$t" --out "$out/k$k-anneal-seed$seed"
+    drift particles $common --bandwidth "$h0" --anneal "$r" --anneal-time "$t" --out "$out/k$k-anneal-seed$seed" >/dev/null
   done
 done
 docs/particles/time-to-eps.py "$out" "docs/particles/annealing-modes-$name"

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Reproduces every table in docs/particles.md (about 15 minutes on 2 CPU cores).
+# The small grid of docs/particles.md §2–6 (N = 64…1024, d = 1, 2, 4, 3 seeds; about 7 minutes on 2 CPU cores).
+# The other sections have their own scripts (rate-table.sh, laplace-residual.sh, sinkhorn.sh, annealing-modes.sh,
+# beta.sh). DRIFT_BIN: see docs/drift-cli.sh.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-dotnet build src/Drift.Train -c Release >/dev/null
-drift() { dotnet src/Drift.Train/bin/Release/net10.0/linux-x64/drift.dll "$@"; }
+source docs/drift-cli.sh
 grid=(--sweep-n 64,128,256,512,1024 --dims 1,2,4 --seeds 3 --time 5)
 out=docs/particles
 drift particles "${grid[@]}" --start target --out $out/conservative-rule-target

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The Sinkhorn field next to the other two (docs/particles.md, section 9): its rate sweep from an equilibrium
 # start, and single runs at a narrow bandwidth towards a two-mode target, where one-sided normalisation can stall.
+# DRIFT_BIN: see docs/drift-cli.sh.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-dotnet build src/Drift.Train -c Release >/dev/null
-drift() { dotnet src/Drift.Train/bin/Release/net10.0/linux-x64/drift.dll "$@"; }
+source docs/drift-cli.sh
 out=docs/particles
 drift particles --sweep-n 64,128,256,512,1024 --dims 1,2,4 --seeds 3 --time 5 --start target --field sinkhorn --out $out/sinkhorn-target
 for field in conservative sinkhorn; do

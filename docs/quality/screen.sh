@@ -8,9 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 name=$1; shift
 root=${STUDY_DIR:-runs/quality}
-# DRIFT_BIN: a copy of the build output, so the tree can be rebuilt while a screen runs.
-bin=${DRIFT_BIN:-src/Drift.Train/bin/Release/net10.0/linux-x64}
-drift() { CI=1 dotnet "$bin/drift.dll" "$@"; }
+source docs/drift-cli.sh  # DRIFT_BIN: a copy of the build output, so the tree can be rebuilt while a screen runs.
 mkdir -p "$root"
 rm -rf "${root:?}/$name"
 drift train-images --steps 300 --width 32 --class-batch 32 --classifier checkpoints/classifier-fashion-mnist \

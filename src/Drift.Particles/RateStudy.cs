@@ -37,7 +37,7 @@ public static class RateStudy
         {
             var run = ParticleSystem.Run(baseConfig with { Dim = d, N = n, Seed = baseConfig.Seed + s });
             runs.Add(run);
-            onRun($"d={d} N={n} seed {s}: h={run.Config.InitialBandwidth:g3} {run.Steps} steps, velocity {run.RootTimeAveragedVelocity:g3}"
+            onRun($"d={d} N={n} seed {run.Config.Seed}: h={run.Config.InitialBandwidth:g3} {run.Steps} steps, velocity {run.RootTimeAveragedVelocity:g3}"
                 + (run.Diverged is { } div ? $", diverged at step {div.Step}" : "") + $" ({run.Seconds:F1} s)");
         }
 
