@@ -70,13 +70,13 @@ public sealed record TrainConfig : IRunConfig
 
     /// <summary>A floor on the bytes a step holds, for the check against the machine's memory: the MLP's
     /// activations and their gradients (about four floats per unit), and the field's kernel matrices, which
-    /// stay dense up to 2^24 entries and are chunked beyond. Data of d ≤ 8 dimensions.</summary>
+    /// stay dense up to <see cref="FieldChunking.DenseLimit"/> and are chunked beyond. Data of d ≤ 8 dimensions.</summary>
     public double EstimatedBytes()
     {
         const int dim = 8;
         double b = Batch, p = PositiveCount;
         var activations = b * (NoiseDim + 4.0 * Width * Depth + 4 * dim) + p * 2 * dim;
-        var kernels = Math.Min(b * (b + p), 1 << 24) * this.Scales().Count * 4;
+        var kernels = Math.Min(b * (b + p), FieldChunking.DenseLimit(TorchSharp.DeviceType.CPU)) * this.Scales().Count * 4;
         return 4 * (activations + kernels + (double)Width * Width * Depth * 4);
     }
 
