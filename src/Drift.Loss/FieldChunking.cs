@@ -14,7 +14,7 @@ public sealed record FieldChunking(int Rows, int Columns)
     /// GPU (2^22 and 2^28 float32 entries; half as many float64 ones). On the CPU a dense Laplace pass of
     /// N = M = 2048 (32 MiB of float32) ran 2–4× slower than its row chunks at d = 2 and no faster at d = 784
     /// (docs/bench.md), so nothing larger than a chunk goes dense.</summary>
-    public static long DenseLimit(DeviceType device, long elementBytes = 4) => (device == DeviceType.CUDA ? 1L << 30 : 1L << 24) / elementBytes;
+    public static long DenseLimit(DeviceType device, long elementBytes = 4) => ChunkEntries(device, elementBytes);
 
     /// <summary>
     /// Chunks of about 2^22 entries (16 MiB of float32) on the CPU, where on 2 cores they ran faster than the
