@@ -8,16 +8,12 @@ public static class CsvPoints
 {
     /// <summary>Largest magnitude accepted: squared distances of a few such coordinates still fit float32 (3.4e38).</summary>
     public const float MaxMagnitude = 1e15f;
+    /// <summary>Largest file read: about 20 million 2-D points.</summary>
+    public const long MaxBytes = InputFile.GiB;
 
     public static float[,] Read(string path)
     {
-        if (!File.Exists(path)) throw new DataError($"data file not found: {path}");
-        string[] lines;
-        try { lines = File.ReadAllLines(path); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new DataError($"cannot read data file {path}: {e.Message}");
-        }
+        var lines = InputFile.ReadAllText(path, "data file", MaxBytes).Split('\n');
 
         var rows = new List<float[]>();
         for (var i = 0; i < lines.Length; i++)

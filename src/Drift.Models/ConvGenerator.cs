@@ -104,11 +104,17 @@ public sealed class ConvGenerator : Module<Tensor, Tensor, Tensor, Tensor>
             RegisterComponents();
         }
 
+        /// <summary>Channel groups of a block's group norm over <paramref name="channels"/> channels.</summary>
+        public static int Groups(long channels) => (int)Math.Min(8, channels);
+
+        /// <summary>The group norm's ε, PyTorch's default.</summary>
+        public const double NormEpsilon = 1e-5;
+
         /// <summary>TorchSharp 0.107's GroupNorm leaves its affine weights uninitialised (garbage, often
         /// NaN or 1e27 at the first forward pass); set them as PyTorch does.</summary>
         private static GroupNorm Norm(int channels)
         {
-            var norm = GroupNorm(Math.Min(8, channels), channels);
+            var norm = GroupNorm(Groups(channels), channels, NormEpsilon);
             using var noGrad = torch.no_grad();
             norm.weight!.fill_(1);
             norm.bias!.zero_();

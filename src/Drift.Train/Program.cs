@@ -21,7 +21,9 @@ var root = new RootCommand("drift: train one-step generators with drifting field
     BenchCommand.Create(),
 };
 StrictNumbers.Apply(root);
+using var signals = StopSignal.Install();
 var parse = root.Parse(args);
 if (parse.Errors.Count > 0)
     return Cli.Fail(parse.Errors[0].Message + " (see drift --help)", Cli.UsageError);
-return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(60) });
+// Signals are StopSignal's: the runtime's own handling would end the process under a running step.
+return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });

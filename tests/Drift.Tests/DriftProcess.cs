@@ -23,13 +23,20 @@ internal static class DriftProcess
         return Process.Start(start)!;
     }
 
-    /// <summary>Runs drift to the end: exit code, stdout, stderr.</summary>
-    public static (int Code, string Out, string Err) Run(IEnumerable<string> args, string? workingDirectory = null)
+    /// <summary>Runs drift to the end: exit code, stdout, stderr. A process still running after <paramref name="timeout"/>
+    /// (default ten minutes) is killed and reported as a hang, exit code -1.</summary>
+    public static (int Code, string Out, string Err) Run(IEnumerable<string> args, string? workingDirectory = null, TimeSpan? timeout = null)
     {
         using var p = Start(args, workingDirectory);
         var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEnd();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(timeout ?? TimeSpan.FromMinutes(10)))
+        {
+            p.Kill(entireProcessTree: true);
+            p.WaitForExit();
+            return (-1, stdout.Result, $"hung: killed after {(timeout ?? TimeSpan.FromMinutes(10)).TotalSeconds:F0} s\n{stderr.Result}");
+        }
         p.WaitForExit();
-        return (p.ExitCode, stdout.Result, stderr);
+        return (p.ExitCode, stdout.Result, stderr.Result);
     }
 }

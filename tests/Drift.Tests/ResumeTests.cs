@@ -66,7 +66,7 @@ public class ResumeTests
         Assert.Equal(config.Resolved().ToJson(), ConfigJson.Load<TrainConfig>(Path.Combine(dir, RunFiles.Config)).ToJson());
         Assert.True(double.IsFinite(result.Energy) && result.Energy >= 0);
         Assert.True(result.Floor > 0);
-        Assert.Empty(Directory.GetFiles(dir, "*.tmp*"));
+        Assert.Empty(Directory.GetFiles(dir, "*.drift-partial*"));
     }
 
     [Fact]

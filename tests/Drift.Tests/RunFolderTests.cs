@@ -60,12 +60,16 @@ public class RunFolderTests
 
         // Killed before its first checkpoint: the folder holds a config and rows, no checkpoint, and a lock no one holds.
         Assert.False(Checkpoint.Exists(dir));
-        var leftover = Path.Combine(dir, ".checkpoint.424242.tmp.bin");
+        var leftover = Path.Combine(dir, ".checkpoint.424242.drift-partial.bin");
         File.WriteAllText(leftover, "half a checkpoint");
+        // A user's file that merely looks temporary is not Drift's to remove.
+        var users = Path.Combine(dir, ".notes.tmp");
+        File.WriteAllText(users, "mine");
         var (resumed, _, error) = CliTests.Run("train", "--resume", dir, "--steps", "12");
         Assert.True(resumed == 0, error);
         Assert.Equal(12, Checkpoint.Load(dir).Step);
         Assert.False(File.Exists(leftover));
+        Assert.Equal("mine", File.ReadAllText(users));
         Assert.False(File.Exists(Path.Combine(dir, RunFiles.LockOwner)));
         Assert.Equal(Enumerable.Range(1, 12).Select(s => s.ToString()), File.ReadLines(Path.Combine(dir, RunFiles.Metrics)).Skip(1).Select(l => l.Split(',')[0]));
     }

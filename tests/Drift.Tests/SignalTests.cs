@@ -50,4 +50,127 @@ public class SignalTests
         Assert.Equal(step.ToString(), File.ReadLines(metrics).Last().Split(',')[0]);
         Directory.Delete(dir, recursive: true);
     }
+
+    /// <summary>A step of about 15 s on two cores (batch 32768): the stop is announced at once, with how long the step
+    /// still runs, and the checkpoint follows the step. The two SIGTERMs 100 ms apart are what <c>timeout</c> sends
+    /// (to the process and to its group): one stop, not an abort.</summary>
+    [Fact]
+    public void ASignalDuringALongStepIsAnnouncedAndTheStepIsSaved()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), $"drift-signal-long-{Guid.NewGuid():N}");
+        var (p, output) = StartLong(dir);
+        try
+        {
+            WaitForStart(p, dir, output);
+            Signal(p, "TERM");
+            Thread.Sleep(100);
+            Signal(p, "TERM");
+            var announced = Stopwatch.StartNew();
+            while (!output.ToString().Contains("stopping after step") && announced.Elapsed < TimeSpan.FromSeconds(5)) Thread.Sleep(50);
+            Assert.True(output.ToString().Contains("stopping after step"), $"no announcement within 5 s:\n{output}");
+            Assert.True(p.WaitForExit(180_000), $"drift did not stop:\n{output}");
+            p.WaitForExit();
+        }
+        finally
+        {
+            if (!p.HasExited) p.Kill();
+        }
+        Assert.True(p.ExitCode == 130, $"exit {p.ExitCode}:\n{output}");
+        var said = Regex.Match(output.ToString(), @"interrupted at step (\d+); checkpoint saved");
+        Assert.True(said.Success, output.ToString());
+        Assert.Equal(long.Parse(said.Groups[1].Value), Checkpoint.Load(dir).Step);
+        Assert.DoesNotContain("   at ", output.ToString());
+        Directory.Delete(dir, recursive: true);
+    }
+
+    /// <summary>A second signal, 2 s after the first, stops at once without saving: no checkpoint of the unfinished
+    /// step, no temporary file, and the folder still holds its run (its config: a resume starts it from step 0).</summary>
+    [Fact]
+    public void ASecondSignalStopsAtOnceAndLeavesTheFolderResumable()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), $"drift-signal-abort-{Guid.NewGuid():N}");
+        var (p, output) = StartLong(dir);
+        try
+        {
+            WaitForStart(p, dir, output);
+            Signal(p, "INT");
+            Thread.Sleep(2500);
+            Signal(p, "INT");
+            Assert.True(p.WaitForExit(10_000), $"drift did not stop within 10 s of the second signal:\n{output}");
+            p.WaitForExit();
+        }
+        finally
+        {
+            if (!p.HasExited) p.Kill();
+        }
+        Assert.True(p.ExitCode == 130, $"exit {p.ExitCode}:\n{output}");
+        Assert.Contains("second signal: stopping now without saving", output.ToString());
+        Assert.DoesNotContain("   at ", output.ToString());
+        Assert.False(Checkpoint.Exists(dir), "the unfinished step was saved");
+        Assert.Empty(Directory.GetFiles(dir, "*.drift-partial*", SearchOption.AllDirectories));
+        Assert.True(Drift.Train.Cli.RunFolder.HoldsRun(dir));
+        Assert.Equal(32768, ConfigJson.Load<TrainConfig>(Path.Combine(dir, RunFiles.Config)).Batch);
+        Directory.Delete(dir, recursive: true);
+    }
+
+    /// <summary>Ctrl+C while <c>drift sample</c> writes its file: the process ends, and its temporary file with it.</summary>
+    [Fact]
+    public void ASignalledSampleLeavesNoTemporaryFile()
+    {
+        var dir = Directory.CreateTempSubdirectory("drift-signal-sample-").FullName;
+        var (trained, _, err) = DriftProcess.Run(["train", "--steps", "2", "--batch", "32", "--width", "16", "--eval-samples", "100", "--out", Path.Combine(dir, "run")]);
+        Assert.True(trained == 0, err);
+        using var p = DriftProcess.Start(["sample", "--checkpoint", Path.Combine(dir, "run"), "--n", "16000000", "--out", Path.Combine(dir, "big.csv")]);
+        var output = Capture(p);
+        try
+        {
+            var waited = Stopwatch.StartNew();
+            while (Directory.GetFiles(dir, "*.drift-partial*").Length == 0 && !p.HasExited && waited.Elapsed < TimeSpan.FromSeconds(120)) Thread.Sleep(20);
+            Assert.False(p.HasExited, $"sample ended before its file was being written:\n{output}");
+            Signal(p, "INT");
+            Assert.True(p.WaitForExit(10_000), $"sample did not stop within 10 s:\n{output}");
+            p.WaitForExit();
+        }
+        finally
+        {
+            if (!p.HasExited) p.Kill();
+        }
+        Assert.Equal(130, p.ExitCode);
+        Assert.Empty(Directory.GetFiles(dir, "*.drift-partial*"));
+        Assert.False(File.Exists(Path.Combine(dir, "big.csv")) && new FileInfo(Path.Combine(dir, "big.csv")).Length < 1000, "a half-written big.csv");
+        Directory.Delete(dir, recursive: true);
+    }
+
+    private static (Process, System.Text.StringBuilder) StartLong(string dir)
+    {
+        var p = DriftProcess.Start(["train", "--steps", "1000", "--batch", "32768", "--width", "16", "--depth", "1", "--log-every", "1",
+            "--eval-every", "1000000", "--checkpoint-every", "1000000", "--out", dir]);
+        return (p, Capture(p));
+    }
+
+    /// <summary>Both streams, as they come.</summary>
+    private static System.Text.StringBuilder Capture(Process p)
+    {
+        var text = new System.Text.StringBuilder();
+        p.OutputDataReceived += (_, e) => { lock (text) text.AppendLine(e.Data); };
+        p.ErrorDataReceived += (_, e) => { lock (text) text.AppendLine(e.Data); };
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        return text;
+    }
+
+    /// <summary>Waits until the run has written its config (the loop is about to take its first step), then a second more.</summary>
+    private static void WaitForStart(Process p, string dir, System.Text.StringBuilder output)
+    {
+        var waited = Stopwatch.StartNew();
+        while (!File.Exists(Path.Combine(dir, RunFiles.Config)) && !p.HasExited && waited.Elapsed < TimeSpan.FromSeconds(60)) Thread.Sleep(50);
+        Assert.False(p.HasExited, $"drift exited before the signal:\n{output}");
+        Thread.Sleep(1000);
+    }
+
+    private static void Signal(Process p, string signal)
+    {
+        using var kill = Process.Start("kill", $"-{signal} {p.Id}")!;
+        kill.WaitForExit();
+    }
 }

@@ -18,7 +18,7 @@ public static class Cifar10
         var testFile = Path.Combine(dir, "test_batch.bin");
         if (!File.Exists(testFile)) throw new DataError($"{dir}: no test_batch.bin beside the data_batch files");
         var meta = Path.Combine(dir, "batches.meta.txt");
-        var names = File.Exists(meta) ? File.ReadAllLines(meta).Where(l => l.Trim().Length > 0).Select(l => l.Trim()).ToArray() : null;
+        var names = File.Exists(meta) ? InputFile.ReadAllText(meta, "class names file", InputFile.MiB).Split('\n').Where(l => l.Trim().Length > 0).Select(l => l.Trim()).ToArray() : null;
         return (Read(trainFiles), Read([testFile]), names);
     }
 
@@ -28,7 +28,7 @@ public static class Cifar10
         var labels = new List<long>();
         foreach (var file in files)
         {
-            var bytes = File.ReadAllBytes(file);
+            var bytes = InputFile.ReadAllBytes(file, "CIFAR-10 batch", InputFile.GiB);
             if (bytes.Length == 0 || bytes.Length % Record != 0)
                 throw new DataError($"{file}: {bytes.Length} bytes is not a whole number of {Record}-byte CIFAR-10 records (truncated?)");
             for (var offset = 0; offset < bytes.Length; offset += Record)

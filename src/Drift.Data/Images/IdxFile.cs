@@ -16,14 +16,9 @@ public static class IdxFile
         byte[] bytes;
         try
         {
-            bytes = File.ReadAllBytes(path);
+            bytes = InputFile.ReadAllBytes(path, "IDX file", InputFile.Largest);
             if (bytes.Length >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b)
-            {
-                using var gz = new GZipStream(new MemoryStream(bytes), CompressionMode.Decompress);
-                using var plain = new MemoryStream();
-                gz.CopyTo(plain);
-                bytes = plain.ToArray();
-            }
+                bytes = Gunzip(bytes, path);
         }
         catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
         {
@@ -42,7 +37,7 @@ public static class IdxFile
         for (var i = 0; i < rank; i++)
         {
             shape[i] = System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(4 + 4 * i));
-            if (shape[i] < 0) throw new DataError($"{path}: negative IDX dimension");
+            if (shape[i] <= 0) throw new DataError($"{path}: an IDX dimension of {shape[i]}; a dataset needs at least one image of at least one pixel");
             count *= shape[i];
         }
         if (bytes.Length - header < count)
@@ -50,6 +45,21 @@ public static class IdxFile
         if (bytes.Length - header > count)
             throw new DataError($"{path}: {bytes.Length - header - count} bytes after the {count} values the header announces");
         return (shape, bytes[header..]);
+    }
+
+    /// <summary>The gzipped file's contents, refused once past what one read may hold (a file that inflates without end).</summary>
+    private static byte[] Gunzip(byte[] bytes, string path)
+    {
+        using var gz = new GZipStream(new MemoryStream(bytes), CompressionMode.Decompress);
+        using var plain = new MemoryStream();
+        var chunk = new byte[1 << 20];
+        for (int read; (read = gz.Read(chunk)) > 0;)
+        {
+            if (plain.Length + read > InputFile.Largest)
+                throw new DataError($"{path}: inflates to more than {InputFile.Size(InputFile.Largest)}");
+            plain.Write(chunk, 0, read);
+        }
+        return plain.ToArray();
     }
 
     /// <summary>Writes uint8 values in IDX format (uncompressed, or gzipped when the name ends in .gz).</summary>

@@ -51,9 +51,9 @@ public static class ImageFolder
         ImageResult image;
         try
         {
-            image = ImageResult.FromMemory(File.ReadAllBytes(file), ColorComponents.RedGreenBlue);
+            image = ImageResult.FromMemory(InputFile.ReadAllBytes(file, "image", 256 * InputFile.MiB), ColorComponents.RedGreenBlue);
         }
-        catch (Exception e) when (e is not OutOfMemoryException)
+        catch (Exception e) when (e is not (OutOfMemoryException or DataError))
         {
             throw new DataError($"{file}: not a readable image ({e.Message})");
         }

@@ -31,7 +31,11 @@ public static class BenchCommand
 
         command.SetAction(parse => Cli.Run(() =>
         {
-            if (parse.GetValue(output) is { } outPath) OutputDir.CheckFile(outPath, "--out");
+            if (parse.GetValue(output) is { } outPath)
+            {
+                OutputDir.CheckFile(outPath, "--out");
+                OwnedFolder.CheckFileOutput(outPath, "--out");
+            }
             var dev = Components.Device(parse.GetValue(device)!);
             var n = parse.GetValue(repeats);
             if (n is < 1 or > 1000) throw new UserError($"--repeats must be between 1 and 1000, got {n}");
@@ -53,7 +57,12 @@ public static class BenchCommand
             report.AppendLine();
             report.AppendLine("| field | N | M | d | path | median ms | effective GFLOP/s | max error vs float64 (relative) | peak device GiB |");
             report.AppendLine("|---|---|---|---|---|---|---|---|---|");
-            foreach (var (rows, cols, dim) in ParseSizes(parse.GetValue(sizes)!))
+            var benchSizes = ParseSizes(parse.GetValue(sizes)!).ToArray();
+            var stepBatches = parse.GetValue(steps)!.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(s => ParseInt(s, "--step-batches", 1 << 22)).ToArray();
+            // The dense paths hold several float32 kernels of rows × (rows + cols) per scale at once; steps hold their batch's.
+            if (dev.type == DeviceType.CPU && benchSizes.Length > 0)
+                MemoryBudget.Check(benchSizes.Max(s => 32.0 * s.Item1 * ((double)s.Item1 + s.Item2) * scales), "bench --sizes", "time smaller sizes");
+            foreach (var (rows, cols, dim) in benchSizes)
             foreach (var field in Enum.GetValues<FieldKind>())
                 foreach (var line in FieldBench.Rows(field, rows, cols, dim, scales, dev, n))
                 {
@@ -63,7 +72,7 @@ public static class BenchCommand
             report.AppendLine();
             report.AppendLine("| training step (2-D default: MLP 256x3, conservative, 4 bandwidths) | batch | median ms |");
             report.AppendLine("|---|---|---|");
-            foreach (var batch in parse.GetValue(steps)!.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(s => ParseInt(s, "--step-batches", 1 << 22)))
+            foreach (var batch in stepBatches)
             {
                 var line = $"| step | {batch} | {StepBench.PointsMs(batch, dev, n):F1} |";
                 report.AppendLine(line);

@@ -35,7 +35,7 @@ public static class ClassifierCommand
             if (parse.GetResult(imageSize) is { Implicit: false })
                 ConfigJson.Within("--image-size", parse.GetValue(imageSize), 8, 512);
             var dir = parse.GetValue(outDir) ?? ClassifierFile.DefaultDir(spec, folder);
-            OutputDir.Check(dir, "classifier folder");
+            OwnedFolder.Check(dir, FolderKind.Classifier, "classifier folder");
             var dev = Components.Device(parse.GetValue(device)!);
             using var loggers = Cli.Loggers();
             var log = loggers.CreateLogger("drift");

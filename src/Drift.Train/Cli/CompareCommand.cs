@@ -17,8 +17,9 @@ public static class CompareCommand
         var binder = ConfigOptions.Points(command);
         var options = ComparePlan.AddOptions(command);
 
-        command.SetAction((parse, cancel) => Task.Run(() => Cli.Run(() =>
+        command.SetAction(parse => Cli.Run(() =>
         {
+            var cancel = StopSignal.Graceful();
             var baseConfig = binder.Apply(parse, new TrainConfig());
             var plan = ComparePlan.Make(parse, options, baseConfig.Seed, Path.GetFileNameWithoutExtension(baseConfig.Data));
             var configs = plan.Runs.Select(r => (baseConfig with { Field = r.Field, Seed = r.Seed }).Resolved()).ToArray();
@@ -46,12 +47,12 @@ public static class CompareCommand
             var setup = $"{plan.Seeds} seed(s) per field from seed {baseConfig.Seed}, {baseConfig.Steps} steps, batch {baseConfig.Batch}, MLP {baseConfig.Width}x{baseConfig.Depth}, "
                 + $"lr {baseConfig.Lr:g3} ({baseConfig.LrSchedule}); each field with its own default scales unless given.";
             var report = ComparisonReport.Write(plan.Dir, baseConfig.Data, setup, plan.FieldNames, runs, "energy distance", floor);
-            Plots.SideBySide(Path.Combine(plan.Dir, "samples.png"), PointData.ToArray(data.HeldOut),
+            Plots.SideBySide(Path.Combine(plan.Dir, FolderKind.CompareSamples), PointData.ToArray(data.HeldOut),
                 plan.Fields.Select(f => (f.Name(), firstSamples[f])).ToArray(), data.Name);
             Console.Write(report);
             log.LogInformation("wrote {Dir}: report.md, report.json, curves.png, samples.png, runs/", plan.Dir);
             return 0;
-        })));
+        }));
         return command;
     }
 }

@@ -24,8 +24,9 @@ public static class CompareImagesCommand
         var evalN = new Option<int>("--eval-n") { Description = "Generated and test images for the final evaluation. Default 2000.", DefaultValueFactory = _ => 2000 };
         command.Options.Add(evalN);
 
-        command.SetAction((parse, cancel) => Task.Run(() => Cli.Run(() =>
+        command.SetAction(parse => Cli.Run(() =>
         {
+            var cancel = StopSignal.Graceful();
             var baseConfig = binder.Apply(parse, new ImageConfig());
             baseConfig = baseConfig with { Classifier = baseConfig.Classifier ?? ClassifierFile.DefaultDir(baseConfig.Data) };
             var n = parse.GetValue(evalN);
@@ -71,12 +72,12 @@ public static class CompareImagesCommand
                 + $"generator width {baseConfig.Width}, features {string.Join("+", baseConfig.Features)}, lr {baseConfig.Lr:g3}; each field with its own default scales unless given. "
                 + $"FD-{dataName} and the rest in the features/predictions of the project's classifier (test accuracy {info.TestAccuracy:P1}), {n} images a side.";
             var report = ComparisonReport.Write(plan.Dir, dataName, setup, plan.FieldNames, runs, $"FD-{dataName}", floor);
-            SideBySide(Path.Combine(plan.Dir, "samples.png"), samples);
+            SideBySide(Path.Combine(plan.Dir, FolderKind.CompareSamples), samples);
             foreach (var s in samples) s.Dispose();
             Console.Write(report);
             log.LogInformation("wrote {Dir}: report.md, report.json, curves.png, samples.png, runs/", plan.Dir);
             return 0;
-        })));
+        }));
         return command;
     }
 

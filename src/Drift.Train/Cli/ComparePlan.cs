@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Drift.Loss;
+using Drift.Train.Output;
 using Drift.Train.Training;
 
 namespace Drift.Train.Cli;
@@ -32,21 +33,31 @@ public sealed record ComparePlan(string Dir, FieldKind[] Fields, int Seeds, IRea
         if (seeds < 1) throw new UserError($"--seeds must be at least 1, got {seeds}");
         var dir = parse.GetValue(options.Out) ?? Path.Combine("checkpoints", $"compare-{dataName}");
         var runs = fields.SelectMany(f => Enumerable.Range(0, seeds).Select(s =>
-            (Field: f, Seed: firstSeed + s, Dir: Path.Combine(dir, "runs", $"{f.Name()}-seed{firstSeed + s}")))).ToArray();
+            (Field: f, Seed: firstSeed + s, Dir: Path.Combine(dir, FolderKind.CompareRuns, $"{f.Name()}-seed{firstSeed + s}")))).ToArray();
         return new ComparePlan(dir, fields, seeds, runs);
     }
 
-    /// <summary>Locks the report folder for this process, once the runs' configs are accepted; under the lock, none
-    /// of the run folders may hold a run.</summary>
+    /// <summary>Locks and marks the report folder for this process, once the runs' configs are accepted: it must be new,
+    /// empty or a comparison's, and, under the lock, none of the run folders may hold a run or anything else.</summary>
     public RunLock Claim()
     {
+        OwnedFolder.Check(Dir, FolderKind.Comparison, "--out");
         var held = RunLock.Acquire(Dir);
-        if (Runs.FirstOrDefault(r => RunFolder.HoldsRun(r.Dir)) is { Dir: not null } taken)
+        try
+        {
+            foreach (var run in Runs)
+            {
+                var why = RunFolder.HoldsRun(run.Dir) ? $"{run.Dir} already holds a run; choose another --out" : OwnedFolder.Refusal(run.Dir, FolderKind.Run);
+                if (why is not null) throw new UserError(why);
+            }
+            OwnedFolder.Mark(Dir, FolderKind.Comparison);
+            return held;
+        }
+        catch
         {
             held.Dispose();
-            throw new UserError($"{taken.Dir} already holds a run; choose another --out");
+            throw;
         }
-        return held;
     }
 
     public string[] FieldNames => Fields.Select(f => f.Name()).ToArray();

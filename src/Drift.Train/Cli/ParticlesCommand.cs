@@ -54,7 +54,7 @@ public static class ParticlesCommand
             try { config.Validate(); }
             catch (ArgumentException e) { throw new UserError(e.Message); }
             var dir = parse.GetValue(outDir) ?? Path.Combine("checkpoints", $"particles-{config.Field.Name()}");
-            OutputDir.Check(dir, "output folder");
+            OwnedFolder.Check(dir, FolderKind.Particles, "output folder");
             using var loggers = Cli.Loggers();
             var log = loggers.CreateLogger("drift");
             if (parse.GetValue(sweepN) is { } text)

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using Drift.Data;
 using Drift.Loss;
 using Drift.Train.Output;
 using Drift.Train.Training;
@@ -38,6 +39,7 @@ public static class RunFolder
         }
         if (!Directory.Exists(dir)) throw new UserError($"run folder not found: {dir}");
         if (!HoldsRun(dir)) throw NoRun(dir);
+        OwnedFolder.CheckEntries(dir, FolderKind.Run);
         var runLock = RunLock.Acquire(dir);
         try
         {
@@ -69,21 +71,32 @@ public static class RunFolder
     }
 
     /// <summary>A run is its checkpoint or, before the first one, its config (written before anything else); a
-    /// metrics.csv alone is not resumable, but not ours to overwrite either.</summary>
-    public static bool HoldsRun(string dir) =>
-        Checkpoint.Exists(dir) || File.Exists(Path.Combine(dir, RunFiles.Config)) || File.Exists(Path.Combine(dir, RunFiles.Metrics));
+    /// metrics.csv alone is not resumable, but not ours to overwrite either. A folder of another kind holds no run.</summary>
+    public static bool HoldsRun(string dir) => OwnedFolder.KindOf(dir) == FolderKind.Run
+        && new[] { RunFiles.Checkpoint, RunFiles.Config, RunFiles.Metrics }.Any(f => FileTypes.Of(Path.Combine(dir, f)) != FileType.Missing);
+
+    /// <summary>Why a new run may not start in <paramref name="dir"/>, or null: it must be new, empty, or a run folder
+    /// whose run never wrote its config (killed at once).</summary>
+    private static string? Refusal(string dir, string? outDir) =>
+        HoldsRun(dir) ? $"{dir} already holds a run; continue it with --resume {dir}" + (outDir is null ? "" : ", or choose another --out")
+        : OwnedFolder.Refusal(dir, FolderKind.Run);
 
     /// <summary>--out, or checkpoints/&lt;data&gt;-&lt;field&gt;[-N], locked; never a folder that already holds a run
     /// or that another process is writing.</summary>
     public static (string Dir, RunLock Lock) New(string? outDir, string data, string field)
     {
         if (outDir is not null)
-            return TryNew(outDir) ?? throw new UserError($"{outDir} already holds a run; continue it with --resume {outDir}, or choose another --out");
+        {
+            // A folder that is not a run's is refused before the lock: it gets no lock file of ours. A run's folder is
+            // locked first, so that one in use is named as such.
+            if (OwnedFolder.Refusal(outDir, FolderKind.Run) is { } why) throw new UserError(why);
+            return TryNew(outDir) ?? throw new UserError(Refusal(outDir, outDir) ?? $"{outDir} changed while it was checked; try again");
+        }
         var stem = Path.Combine("checkpoints", $"{Path.GetFileNameWithoutExtension(Path.TrimEndingDirectorySeparator(data))}-{field}");
         for (var n = 1; ; n++)
         {
             var dir = n == 1 ? stem : $"{stem}-{n}";
-            if (HoldsRun(dir)) continue;
+            if (Refusal(dir, null) is not null) continue;
             try
             {
                 if (TryNew(dir) is { } taken) return taken;
@@ -92,11 +105,11 @@ public static class RunFolder
         }
     }
 
-    /// <summary>The folder locked, when it holds no run (checked under the lock, so two new runs cannot both take it).</summary>
+    /// <summary>The folder locked, when a new run may start there (checked under the lock, so two new runs cannot both take it).</summary>
     private static (string, RunLock)? TryNew(string dir)
     {
         var runLock = RunLock.Acquire(dir);
-        if (!HoldsRun(dir)) return (dir, runLock);
+        if (Refusal(dir, null) is null) return (dir, runLock);
         runLock.Dispose();
         return null;
     }

@@ -32,6 +32,8 @@ public static class SampleCommand
             if (format is not (".csv" or ".png" or ".npy")) throw new UserError($"--out {path}: use a .csv, .png or .npy file");
             var checkpoint = Checkpoint.Load(parse.GetValue(checkpointDir)!);
             OutputDir.CheckFile(path, "--out");
+            OwnedFolder.CheckFileOutput(path, "--out");
+            if (format == ".npy") OwnedFolder.CheckFileOutput(ImageFiles.LabelsPath(path), "--out (its labels)");
             var images = checkpoint.Holds<ImageConfig>();
             var n = parse.GetValue(count) ?? (images ? 64 : 10_000);
             var most = images ? 1 << 17 : 1 << 24;
@@ -68,7 +70,7 @@ public static class SampleCommand
             else
             {
                 ImageFiles.Npy(path, images);
-                ImageFiles.NpyLabels(Path.ChangeExtension(path, ".labels.npy"), labels);
+                ImageFiles.NpyLabels(ImageFiles.LabelsPath(path), labels);
             }
         }
         Console.WriteLine($"wrote {n} images to {path}");

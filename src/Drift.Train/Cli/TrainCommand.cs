@@ -14,8 +14,9 @@ public static class TrainCommand
         var binder = ConfigOptions.Points(command);
         var options = RunFolder.AddOptions(command);
 
-        command.SetAction((parse, cancel) => Task.Run(() => Cli.Run(() =>
+        command.SetAction(parse => Cli.Run(() =>
         {
+            var cancel = StopSignal.Graceful();
             var (config, dir, checkpoint, runLock) = RunFolder.Prepare(parse, options, binder, c => c.Resolved());
             using var held = runLock;
             using var loggers = Cli.Loggers();
@@ -28,7 +29,7 @@ public static class TrainCommand
             log.LogInformation("wrote {Dir}: {Checkpoint}, {Config}, {Metrics}, {Samples}, {Curves}", dir, RunFiles.Checkpoint,
                 RunFiles.Config, RunFiles.Metrics, RunFiles.SamplesPlot, RunFiles.CurvesPlot);
             return 0;
-        })));
+        }));
         return command;
     }
 }

@@ -14,8 +14,9 @@ public static class TrainImagesCommand
         var binder = ConfigOptions.Images(command);
         var options = RunFolder.AddOptions(command);
 
-        command.SetAction((parse, cancel) => Task.Run(() => Cli.Run(() =>
+        command.SetAction(parse => Cli.Run(() =>
         {
+            var cancel = StopSignal.Graceful();
             var (config, dir, checkpoint, runLock) = RunFolder.Prepare(parse, options, binder, c => c);
             using var held = runLock;
             using var loggers = Cli.Loggers();
@@ -30,7 +31,7 @@ public static class TrainImagesCommand
             log.LogInformation("wrote {Dir}: {Checkpoint}, {Config}, {Metrics}, {Grid}, {Grids}/, {Board}/", dir, RunFiles.Checkpoint,
                 RunFiles.Config, RunFiles.Metrics, RunFiles.Grid, RunFiles.GridFolder, RunFiles.TensorBoard);
             return 0;
-        })));
+        }));
         return command;
     }
 }

@@ -1,16 +1,25 @@
-using System.Runtime.InteropServices;
+using System.Collections.Concurrent;
 using System.Text.Json;
+using System.Text.RegularExpressions;
+using Drift.Data;
 
 namespace Drift.Train.Output;
 
 /// <summary>Writes go to a temporary file beside the target and are renamed over it, so a file that
 /// was saved is never left half-written.</summary>
-public static class AtomicFile
+public static partial class AtomicFile
 {
+    /// <summary>What marks Drift's own temporary files (<c>.NAME.PID.drift-partial[.EXT]</c>): the only files Drift ever
+    /// removes as leftovers, so a user's <c>*.tmp</c> is never taken for one.</summary>
+    private const string PartialTag = "drift-partial";
+
+    /// <summary>The temporary files being written now, removed by <see cref="AbandonInFlight"/> when the process must stop at once.</summary>
+    private static readonly ConcurrentDictionary<string, byte> InFlight = new();
+
     public static void Write(string path, Action<string> writeTo)
     {
         // A device or pipe (--out /dev/null) is written as it is: renaming over it would replace the device itself.
-        if (IsSpecial(path))
+        if (FileTypes.Of(path) == FileType.Other)
         {
             writeTo(path);
             return;
@@ -18,7 +27,8 @@ public static class AtomicFile
         var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
         Directory.CreateDirectory(dir);
         // Keep the extension last: some writers choose the format from it.
-        var tmp = Path.Combine(dir, $".{Path.GetFileNameWithoutExtension(path)}.{Environment.ProcessId}.tmp{Path.GetExtension(path)}");
+        var tmp = Path.Combine(dir, $".{Path.GetFileNameWithoutExtension(path)}.{Environment.ProcessId}.{PartialTag}{Path.GetExtension(path)}");
+        InFlight[tmp] = 0;
         try
         {
             writeTo(tmp);
@@ -27,39 +37,30 @@ public static class AtomicFile
         finally
         {
             if (File.Exists(tmp)) File.Delete(tmp);
+            InFlight.TryRemove(tmp, out _);
         }
     }
 
-    /// <summary>Whether <paramref name="path"/> exists and is neither a regular file nor a folder (a device, a pipe,
-    /// a socket). Linux's statx: its layout, unlike stat's, is the same on every architecture.</summary>
-    private static bool IsSpecial(string path)
+    /// <summary>Removes the temporary files this process is writing: for a process about to end without finishing them.</summary>
+    public static void AbandonInFlight()
     {
-        if (!OperatingSystem.IsLinux() || !File.Exists(path)) return false;
-        Span<byte> buffer = stackalloc byte[256];
-        const int atCurrentDirectory = -100, statxType = 1, modeOffset = 28;
-        try
-        {
-            if (Statx(atCurrentDirectory, path, 0, statxType, ref MemoryMarshal.GetReference(buffer)) != 0) return false;
-        }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
-        {
-            return false; // not glibc 2.28 or later: written by rename, as on other systems
-        }
-        var type = BitConverter.ToUInt16(buffer[modeOffset..]) & 0xF000;
-        return type is not (0x8000 or 0x4000);
+        foreach (var tmp in InFlight.Keys)
+            try { File.Delete(tmp); }
+            catch (IOException) { }
     }
 
-    /// <summary>glibc's soname, not "libc": that name can resolve to the linker script libc6-dev installs.</summary>
-    [DllImport("libc.so.6", EntryPoint = "statx", SetLastError = true)]
-    private static extern int Statx(int dirfd, [MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, uint mask, ref byte buffer);
-
-    /// <summary>Removes the temporary files of writers that died mid-write (a kill leaves them behind); only
-    /// the holder of the folder's lock may call this, so no live writer's file is taken.</summary>
+    /// <summary>Removes the temporary files of Drift writers that died mid-write (a kill leaves them behind), and only
+    /// those: names of <see cref="Write"/>'s own pattern. Only the holder of the folder's lock may call this, so no
+    /// live writer's file is taken.</summary>
     public static void RemoveLeftovers(string dir)
     {
-        foreach (var path in Directory.EnumerateFiles(dir, ".*.tmp*", SearchOption.AllDirectories))
-            File.Delete(path);
+        foreach (var path in Directory.EnumerateFiles(dir, $".*.{PartialTag}*", SearchOption.AllDirectories))
+            if (Partial().IsMatch(Path.GetFileName(path)))
+                File.Delete(path);
     }
+
+    [GeneratedRegex(@"^\..+\.[0-9]+\.drift-partial(\.[^.]+)?$")]
+    private static partial Regex Partial();
 
     public static void WriteText(string path, string text) => Write(path, tmp => File.WriteAllText(tmp, text));
 

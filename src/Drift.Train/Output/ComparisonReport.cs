@@ -38,13 +38,13 @@ public static class ComparisonReport
         sb.AppendLine("![samples of the first seed of each field](samples.png)");
         var report = sb.ToString();
 
-        AtomicFile.WriteText(Path.Combine(dir, "report.md"), report);
-        AtomicFile.WriteJson(Path.Combine(dir, "report.json"), runs.Select(r => new
+        AtomicFile.WriteText(Path.Combine(dir, FolderKind.CompareReport), report);
+        AtomicFile.WriteJson(Path.Combine(dir, FolderKind.CompareJson), runs.Select(r => new
         {
             field = r.Field, run = Path.GetFileName(r.Dir), wallSeconds = r.WallSeconds, steps = r.Steps,
             metrics = r.Metrics.Select(m => new { metric = m.Name, generated = m.Generated, floor = m.Floor }),
         }));
-        Plots.Comparison(Path.Combine(dir, "curves.png"), fields.Select(f =>
+        Plots.Comparison(Path.Combine(dir, FolderKind.CompareCurves), fields.Select(f =>
             (f, (IReadOnlyList<IReadOnlyList<LoggedStep>>)Of(f).Select(r => r.Curve).ToArray())).ToArray(), curveFloor, title, curveMetric);
         return report;
     }

@@ -47,6 +47,9 @@ public static class ImageFiles
         WriteNpy(path, "|u1", shape, bytes.data<byte>().ToArray());
     }
 
+    /// <summary>Where the labels of the images in <paramref name="npyPath"/> go: &lt;name&gt;.labels.npy beside it.</summary>
+    public static string LabelsPath(string npyPath) => Path.ChangeExtension(npyPath, ".labels.npy");
+
     /// <summary>Writes int64 labels as a 1-D .npy.</summary>
     public static void NpyLabels(string path, long[] labels)
     {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Drift.Data;
 
 namespace Drift.Train.Output;
 
@@ -32,7 +33,7 @@ public sealed class MetricsLog
         if (resumeStep > 0 && File.Exists(path))
         {
             // A last line without its newline is a row a crash cut short: it is past the checkpoint, so it goes.
-            var text = File.ReadAllText(path);
+            var text = InputFile.ReadAllText(path, "metrics file", InputFile.Largest);
             var lines = text.Split('\n');
             var missing = Header.Split(',').Length - lines[0].Split(',').Length;
             if (missing < 0 || !(missing == 0 ? Header == lines[0] : Header.StartsWith(lines[0] + ",", StringComparison.Ordinal)))
@@ -62,10 +63,13 @@ public sealed class MetricsLog
         var c = line.Split(',');
         if (c.Length != Header.Split(',').Length)
             throw new UserError($"{path}: a row does not match the header '{Header}'; the file was changed since the checkpoint");
-        double D(string s) => double.Parse(s, CultureInfo.InvariantCulture);
+        double D(string s) => double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v
+            : throw new UserError($"{path}: '{(s.Length > 20 ? s[..20] + "..." : s)}' in a row is not a number; the file was changed since the checkpoint");
         // Metrics an older file lacks read as NaN on its evaluation rows.
         var evaluated = c[^metrics..];
-        return new LoggedStep(long.Parse(c[0], CultureInfo.InvariantCulture), D(c[1]), D(c[2]), D(c[3]),
+        var step = long.TryParse(c[0], NumberStyles.None, CultureInfo.InvariantCulture, out var s) ? s
+            : throw new UserError($"{path}: a row starts with '{c[0]}', not a step; the file was changed since the checkpoint");
+        return new LoggedStep(step, D(c[1]), D(c[2]), D(c[3]),
             c[4..^metrics].Select(D).ToArray(), evaluated[0].Length > 0 ? evaluated.Select(e => e.Length > 0 ? D(e) : double.NaN).ToArray() : null);
     }
 

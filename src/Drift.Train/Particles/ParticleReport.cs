@@ -13,8 +13,8 @@ public static class ParticleReport
     public static void Write(string dir, ParticleRun run)
     {
         var c = run.Config;
-        Directory.CreateDirectory(dir);
-        AtomicFile.WriteText(Path.Combine(dir, "trace.csv"), TraceCsv(run));
+        OwnedFolder.Mark(dir, FolderKind.Particles);
+        AtomicFile.WriteText(Path.Combine(dir, FolderKind.ParticleTrace), TraceCsv(run));
         var series = new List<(string, double[])>
         {
             ("mean squared velocity", run.Trace.Select(s => s.MeanSquaredVelocity).ToArray()),
@@ -24,9 +24,9 @@ public static class ParticleReport
         };
         if (c.Field == FieldKind.Conservative)
             series.Add(("self weight", run.Trace.Select(s => s.SelfWeight ?? double.NaN).ToArray()));
-        Plots.Trace(Path.Combine(dir, "curves.png"), $"{c.Field.Name()} particles, N={c.N}, d={c.Dim}",
+        Plots.Trace(Path.Combine(dir, FolderKind.ParticleCurves), $"{c.Field.Name()} particles, N={c.N}, d={c.Dim}",
             run.Trace.Select(s => s.Time).ToArray(), series);
-        Plots.Samples(Path.Combine(dir, "particles.png"), ToFloat(run.TargetSample), ToFloat(run.Final),
+        Plots.Samples(Path.Combine(dir, FolderKind.ParticlePositions), ToFloat(run.TargetSample), ToFloat(run.Final),
             $"{c.Field.Name()} particles, N={c.N}, d={c.Dim}, t={run.Trace[^1].Time:g3}");
     }
 
@@ -51,11 +51,11 @@ public static class ParticleReport
 
     public static void WriteRates(string dir, ParticleConfig baseConfig, int[] ns, int seeds, RateStudyResult study)
     {
-        Directory.CreateDirectory(dir);
-        AtomicFile.WriteText(Path.Combine(dir, "sweep.csv"), SweepCsv(study.Runs));
-        AtomicFile.WriteText(Path.Combine(dir, "rates.csv"), RatesCsv(study.Rates));
-        AtomicFile.WriteText(Path.Combine(dir, "rates.md"), RatesMarkdown(baseConfig, ns, seeds, study.Rates, study.Runs));
-        Plots.Rates(Path.Combine(dir, "rates.png"), Panels(study.Runs, study.Rates));
+        OwnedFolder.Mark(dir, FolderKind.Particles);
+        AtomicFile.WriteText(Path.Combine(dir, FolderKind.RateSweep), SweepCsv(study.Runs));
+        AtomicFile.WriteText(Path.Combine(dir, FolderKind.RatesCsv), RatesCsv(study.Rates));
+        AtomicFile.WriteText(Path.Combine(dir, FolderKind.RatesMarkdown), RatesMarkdown(baseConfig, ns, seeds, study.Rates, study.Runs));
+        Plots.Rates(Path.Combine(dir, FolderKind.RatesPlot), Panels(study.Runs, study.Rates));
     }
 
     /// <summary>Per quantity, each dimension's finished runs against N with their fit.</summary>

@@ -63,7 +63,9 @@ public sealed class Checkpoint
     /// <summary>The checkpoint file's path, for messages.</summary>
     public string FilePath => path;
 
-    public static bool Exists(string dir) => File.Exists(Path.Combine(dir, RunFiles.Checkpoint));
+    /// <summary>Whether anything is at the checkpoint's path: a folder there is a damaged run to refuse, not a run without
+    /// a checkpoint to start again.</summary>
+    public static bool Exists(string dir) => FileTypes.Of(Path.Combine(dir, RunFiles.Checkpoint)) != FileType.Missing;
 
     public static void Save(string dir, string kind, string configJson, string dataFingerprint, long step, double elapsedSeconds,
         Standardizer scale, Generator rng, IReadOnlyList<nn.Module> modules, OptimizerHelper optimizer)
@@ -103,10 +105,10 @@ public sealed class Checkpoint
     {
         var path = Path.Combine(dir, RunFiles.Checkpoint);
         if (!Directory.Exists(dir)) throw new UserError($"checkpoint folder not found: {dir}");
-        if (!File.Exists(path)) throw new UserError($"no checkpoint in {dir} (expected {RunFiles.Checkpoint})");
+        if (!Exists(dir)) throw new UserError($"no checkpoint in {dir} (expected {RunFiles.Checkpoint})");
+        var bytes = InputFile.ReadAllBytes(path, "checkpoint", InputFile.Largest);
         try
         {
-            var bytes = File.ReadAllBytes(path);
             var (version, end) = Verified(bytes, path);
             using var r = new BinaryReader(new MemoryStream(bytes, 0, end, writable: false), Encoding.UTF8);
             r.ReadString();

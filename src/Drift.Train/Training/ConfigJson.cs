@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Drift.Data;
 
 namespace Drift.Train.Training;
 
@@ -13,6 +14,8 @@ public static class ConfigJson
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        // A null where the config's type has none ("data": null) is as wrong as a misspelt key.
+        RespectNullableAnnotations = true,
         // Enums (field, self term) by their lower-case names, as the command line spells them.
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false) },
     };
@@ -27,14 +30,31 @@ public static class ConfigJson
         }
         catch (JsonException e)
         {
-            throw new UserError($"{origin}: not a valid run configuration: {e.Message}");
+            throw new UserError($"{origin}: not a valid run configuration: {Explain(e)}");
         }
+    }
+
+    /// <summary>The serializer's complaint in the config's own words: the key and line, without .NET type names.</summary>
+    private static string Explain(JsonException e)
+    {
+        var key = e.Path is { Length: > 2 } p ? p[2..] : null;
+        var line = e.LineNumber is { } l ? $" (line {l + 1})" : "";
+        var quoted = System.Text.RegularExpressions.Regex.Match(e.Message, "'([^']*)'");
+        if (e.Message.Contains("could not be mapped", StringComparison.Ordinal) && quoted.Success)
+            return $"unknown key '{quoted.Groups[1].Value}'{line}";
+        if (e.Message.Contains("null", StringComparison.Ordinal) && key is not null)
+            return $"'{key}' is null{line}; give it a value or leave it out";
+        if (key is not null)
+            return $"'{key}' has a value of the wrong kind{line}";
+        var text = e.Message;
+        foreach (var cut in new[] { " Path:", " LineNumber:" })
+            if (text.IndexOf(cut, StringComparison.Ordinal) is var at and > 0) text = text[..at];
+        return text.TrimEnd('.') + line;
     }
 
     public static T Load<T>(string path)
     {
-        if (!File.Exists(path)) throw new UserError($"config file not found: {path}");
-        return Read<T>(File.ReadAllText(path), path);
+        return Read<T>(InputFile.ReadAllText(path, "config file", InputFile.MiB), path);
     }
 
     public static void AtLeast(string name, long value, long min)

@@ -8,10 +8,17 @@ public static class MemoryBudget
     /// CUDA runs are not checked: their memory is the device's, which the host cannot see.</summary>
     public static void Check(IRunConfig config)
     {
-        if (config.Device != "cpu") return;
-        var (needed, available) = (config.EstimatedBytes(), Available());
+        if (config.Device == "cpu") Check(config.EstimatedBytes(), "this run", "use a smaller batch or width");
+    }
+
+    /// <summary>Throws a <see cref="UserError"/> when <paramref name="needed"/> bytes exceed the memory available now.</summary>
+    /// <param name="what">What needs it, in the message: "this run", "eval --n 20000".</param>
+    /// <param name="advice">What to do instead.</param>
+    public static void Check(double needed, string what, string advice)
+    {
+        var available = Available();
         if (needed > available)
-            throw new UserError($"this run needs at least {Gib(needed)} of memory and {Gib(available)} are available: use a smaller batch or width");
+            throw new UserError($"{what} needs at least {Gib(needed)} of memory and {Gib(available)} are available: {advice}");
     }
 
     /// <summary>MemAvailable of /proc/meminfo (free memory plus what the page cache can give back), within the

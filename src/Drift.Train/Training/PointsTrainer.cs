@@ -121,10 +121,15 @@ public sealed class PointsTrainer : ITrainingTask, IDisposable
     }
 
     /// <summary>Generates from <paramref name="noise"/>, in data units, on the CPU.</summary>
+    /// <remarks>In batches of <see cref="GenerateBatch"/> rows, so a large n (drift sample --n 16777216) needs the
+    /// generator's activations for one batch only; up to that n the result is that of one forward pass.</remarks>
     public static float[,] Generate(nn.Module<Tensor, Tensor> model, Standardizer scale, Tensor noise, Device device)
     {
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        return PointData.ToArray(scale.Denormalize(model.forward(noise.to(device))).cpu());
+        var parts = noise.split(GenerateBatch).Select(part => scale.Denormalize(model.forward(part.to(device))).cpu()).ToArray();
+        return PointData.ToArray(parts.Length == 1 ? parts[0] : torch.cat(parts, 0));
     }
+
+    private const int GenerateBatch = 1 << 16;
 }

@@ -96,8 +96,10 @@ public sealed class RunLock : IDisposable
     public void Dispose()
     {
         if (File.Exists(ownerPath)) File.Delete(ownerPath);
-        var unused = created.Count > 0 && Directory.EnumerateFileSystemEntries(dir).All(e => Path.GetFileName(e) == RunFiles.Lock);
-        if (unused) File.Delete(Path.Combine(dir, RunFiles.Lock));
+        var unused = created.Count > 0 && Directory.EnumerateFileSystemEntries(dir).All(e => Path.GetFileName(e) is RunFiles.Lock or OwnedFolder.Marker);
+        if (unused)
+            foreach (var name in new[] { RunFiles.Lock, OwnedFolder.Marker })
+                File.Delete(Path.Combine(dir, name));
         handle.Dispose();
         if (!unused) return;
         try

@@ -96,14 +96,21 @@ public sealed class TrainingLoop(ITrainingTask task, nn.Module model, OptimizerH
             lastSaved = resume.Step;
             log.LogInformation("resuming {Dir} at step {Step}", run.Dir, Step);
         }
-        // A new run writes its config first: killed at any moment after, its folder can be resumed (from step 0).
-        // A resume reads metrics.csv first: one it refuses (a row that does not parse) leaves the folder as it was.
-        var configPath = Path.Combine(run.Dir, RunFiles.Config);
-        if (resume is null) AtomicFile.WriteText(configPath, run.ConfigJson);
+        // A new run marks its folder and writes its config first: killed at any moment after, its folder can be resumed
+        // (from step 0). A resume checks everything it will touch before it changes anything: the entries are what a run
+        // keeps, the event files parse, and metrics.csv is read and checked before it is rewritten.
+        OwnedFolder.CheckEntries(run.Dir, FolderKind.Run);
+        var boardCut = TensorBoard.PlanDropAfter(run.Dir, Step);
+        void Begin()
+        {
+            OwnedFolder.Mark(run.Dir, FolderKind.Run);
+            AtomicFile.WriteText(Path.Combine(run.Dir, RunFiles.Config), run.ConfigJson);
+        }
+        if (resume is null) Begin();
         var metrics = new MetricsLog(Path.Combine(run.Dir, RunFiles.Metrics), run.ScaleNames, Step, run.Metrics);
-        if (resume is not null) AtomicFile.WriteText(configPath, run.ConfigJson);
+        if (resume is not null) Begin();
         AtomicFile.RemoveLeftovers(run.Dir);
-        TensorBoard.DropAfter(run.Dir, Step);
+        boardCut.Apply();
         var board = TensorBoard.Open(run.Dir);
 
         var timer = Stopwatch.StartNew();
@@ -117,9 +124,16 @@ public sealed class TrainingLoop(ITrainingTask task, nn.Module model, OptimizerH
         var startStep = Step;
         var metric = double.NaN;
         var interrupted = false;
+        // A stop is taken between steps; a long step (a large batch) is announced at once, with how long it still runs.
+        var stepClock = new Stopwatch();
+        var lastStepSeconds = double.NaN;
+        using var announce = cancel.Register(() => log.LogWarning(
+            "stopping after step {Step} ({Ran:F0} s into it{Typical}), then saving a checkpoint; a second signal stops at once without saving",
+            Step + 1, stepClock.Elapsed.TotalSeconds, double.IsNaN(lastStepSeconds) ? "" : $", a step takes about {lastStepSeconds:F0} s"));
         while (Step < schedule.Steps)
         {
             if (cancel.IsCancellationRequested) { interrupted = true; break; }
+            stepClock.Restart();
             using (var scope = torch.NewDisposeScope())
             {
                 var drift = TakeStep();
@@ -145,6 +159,7 @@ public sealed class TrainingLoop(ITrainingTask task, nn.Module model, OptimizerH
                 GC.WaitForPendingFinalizers();
             }
             task.AfterStep(Step, board);
+            lastStepSeconds = stepClock.Elapsed.TotalSeconds;
             if (Step % schedule.CheckpointEvery == 0 || Step == schedule.Steps)
                 Save();
         }

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Drift.Data;
 using Drift.Data.Images;
 
 namespace Drift.Tests;
@@ -14,7 +15,7 @@ public class BadInputTests
 {
     private static (int Code, string Err) Run(string dir, string[] args)
     {
-        var (code, stdout, stderr) = DriftProcess.Run(args, dir);
+        var (code, stdout, stderr) = DriftProcess.Run(args, dir, TimeSpan.FromMinutes(2));
         return (code, stderr + (stdout.Contains("   at ") ? stdout : ""));
     }
 
@@ -61,10 +62,82 @@ public class BadInputTests
         }
         var (code, err) = Run(dir, ["train", "--data", "moons", "--steps", "3", "--batch", "32", "--width", "16", "--eval-samples", "100", "--out", "good"]);
         Assert.True(code == 0, err);
+        NeverClobberFixtures(dir);
         return dir;
     }
 
-    /// <summary>Every file and folder below <paramref name="dir"/>, files with a hash of their bytes.</summary>
+    /// <summary>The fixtures of the never-clobber cases: a user's folder, damaged copies of the good run, non-regular
+    /// files where Drift reads, configs with nulls and values of the wrong kind, an IDX set of no images, a CSV run
+    /// whose data changed since.</summary>
+    private static void NeverClobberFixtures(string dir)
+    {
+        string At(string name) => Path.Combine(dir, name);
+        var user = Directory.CreateDirectory(At("userdir")).FullName;
+        File.WriteAllText(Path.Combine(user, "notes.txt"), "the user's own");
+        File.WriteAllText(Path.Combine(user, ".draft.tmp"), "looks temporary, is the user's");
+        File.WriteAllBytes(Path.Combine(user, "samples.png"), [1, 2, 3]);
+        Directory.CreateDirectory(Path.Combine(user, "tensorboard"));
+        File.WriteAllBytes(Path.Combine(user, "tensorboard", "events.out.tfevents.1.user"), [4, 5, 6]);
+        foreach (var copy in new[] { "tampered", "ckdir", "tbfile", "tbbad", "runfifo" })
+            CopyDir(At("good"), At(copy));
+        var metrics = File.ReadAllLines(At("tampered/metrics.csv"));
+        metrics[1] = "x" + metrics[1][metrics[1].IndexOf(',')..];
+        File.WriteAllLines(At("tampered/metrics.csv"), metrics);
+        File.Delete(At("ckdir/checkpoint.bin"));
+        Directory.CreateDirectory(At("ckdir/checkpoint.bin"));
+        Directory.Delete(At("tbfile/tensorboard"), recursive: true);
+        File.WriteAllText(At("tbfile/tensorboard"), "a file where the event folder was");
+        var events = Directory.GetFiles(At("tbbad/tensorboard")).Single();
+        var bytes = File.ReadAllBytes(events);
+        Array.Fill(bytes, (byte)0xff, bytes.Length / 2, 8);
+        File.WriteAllBytes(events, bytes);
+        File.Delete(At("runfifo/checkpoint.bin"));
+        MakeFifo(At("runfifo/checkpoint.bin"));
+        MakeFifo(At("fifo.csv"));
+        MakeFifo(At("fifo.json"));
+        var images = Directory.CreateDirectory(At("imgfifo")).FullName;
+        foreach (var name in new[] { "a.png", "b.png" })
+            File.Copy(At("good/samples.png"), Path.Combine(images, name));
+        MakeFifo(Path.Combine(images, "c.png"));
+        File.WriteAllText(At("nullcfg.json"), "{\"data\": null}");
+        File.WriteAllText(At("wrongkind.json"), "{\"steps\": \"many\"}");
+        var zero = Directory.CreateDirectory(At("zeroidx")).FullName;
+        foreach (var split in new[] { "train", "t10k" })
+        {
+            IdxFile.Write(Path.Combine(zero, $"{split}-images-idx3-ubyte"), [0, 8, 8], []);
+            IdxFile.Write(Path.Combine(zero, $"{split}-labels-idx1-ubyte"), [0], []);
+        }
+        File.WriteAllLines(At("pts.csv"), Enumerable.Range(0, 60).Select(i => $"{i % 7},{i % 5}"));
+        var (code, err) = Run(dir, ["train", "--data", "pts.csv", "--steps", "3", "--batch", "32", "--width", "16", "--eval-samples", "100", "--out", "csvrun"]);
+        Assert.True(code == 0, err);
+        File.WriteAllLines(At("pts.csv"), Enumerable.Range(0, 60).Select(i => $"{i % 7},{i % 3}"));
+    }
+
+    private static void MakeFifo(string path)
+    {
+        using var p = System.Diagnostics.Process.Start("mkfifo", path)!;
+        p.WaitForExit();
+        Assert.Equal(0, p.ExitCode);
+    }
+
+    private static void CopyDir(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var file in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(to, Path.GetRelativePath(from, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+    }
+
+    /// <summary>Every file and folder below <paramref name="dir"/>, regular files with a hash of their bytes (a FIFO is
+    /// named, never opened).</summary>
     private static string[] Snapshot(string dir) => Directory.GetFileSystemEntries(dir, "*", SearchOption.AllDirectories).Order()
-        .Select(f => Path.GetRelativePath(dir, f) + (File.Exists(f) ? " " + Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(f))) : "/")).ToArray();
+        .Select(f => Path.GetRelativePath(dir, f) + FileTypes.Of(f) switch
+        {
+            FileType.Regular => " " + Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(f))),
+            FileType.Directory => "/",
+            _ => " (special)",
+        }).ToArray();
 }

@@ -61,7 +61,7 @@ public class KillTests
             }
             Assert.True(Metrics(whole).SequenceEqual(Metrics(dir)), $"seed {seed}: metrics differ after\n{string.Join("\n", log)}");
             Assert.Equal(Evaluation.Generate(Checkpoint.Load(whole), 200, 7), Evaluation.Generate(Checkpoint.Load(dir), 200, 7));
-            Assert.Empty(Directory.GetFiles(dir, "*.tmp*", SearchOption.AllDirectories));
+            Assert.Empty(Directory.GetFiles(dir, "*.drift-partial*", SearchOption.AllDirectories));
         }
         var counts = log.SelectMany(l => l.Split("; ")).GroupBy(e => e.Split(" ->")[0]).Select(g => $"{g.Key} {g.Count()}");
         Console.WriteLine($"reliability (seed {seed}): {rounds} run(s) finished exactly as the uninterrupted run after {string.Join(", ", counts)}");

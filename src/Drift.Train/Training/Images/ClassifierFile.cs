@@ -1,4 +1,5 @@
 using System.Text;
+using Drift.Data;
 using Drift.Models;
 using Drift.Train.Output;
 using TorchSharp;
@@ -11,7 +12,7 @@ public sealed record ClassifierInfo(string Data, int ImageSize, int Channels, in
 /// <summary><c>classifier.bin</c>: a magic, the <see cref="ClassifierInfo"/> as JSON, the weights. Written atomically.</summary>
 public static class ClassifierFile
 {
-    public const string FileName = "classifier.bin";
+    public const string FileName = FolderKind.ClassifierFile;
     private const string Magic = "DRIFT-CLASSIFIER-1";
 
     /// <summary>checkpoints/&lt;role&gt;-&lt;dataset&gt;: where <c>drift classifier</c> (role classifier) and <c>drift encoder</c>
@@ -35,7 +36,8 @@ public static class ClassifierFile
     public static (ClassifierInfo Info, Classifier Model) Load(string dir)
     {
         var path = Path.Combine(dir, FileName);
-        if (!File.Exists(path)) throw new UserError($"no classifier in {dir} (expected {FileName}; train one with drift classifier)");
+        if (FileTypes.Of(path) == FileType.Missing) throw new UserError($"no classifier in {dir} (expected {FileName}; train one with drift classifier)");
+        InputFile.Check(path, "classifier", InputFile.Largest);
         try
         {
             using var r = new BinaryReader(File.OpenRead(path), Encoding.UTF8);

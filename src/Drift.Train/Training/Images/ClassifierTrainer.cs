@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Drift.Models;
+using Drift.Train.Output;
 using Drift.Data.Images;
 using Microsoft.Extensions.Logging;
 using TorchSharp;
@@ -43,7 +44,7 @@ public static class ClassifierTrainer
             GC.WaitForPendingFinalizers();
         }
         var info = new ClassifierInfo(dataSpec, data.Size, data.Channels, data.Classes, epochs, seed, accuracy);
-        Directory.CreateDirectory(outDir);
+        OwnedFolder.Mark(outDir, FolderKind.Classifier);
         model.cpu();
         ClassifierFile.Save(outDir, info, model);
         return info;

@@ -1,0 +1,26 @@
+namespace Drift.Train.Output;
+
+/// <summary>A kind of folder Drift writes (a run, a comparison, a particle study, a classifier), with the names of the
+/// files and subfolders it writes there: no other command may replace those (<see cref="OwnedFolder"/>).</summary>
+public sealed record FolderKind(string Name, string What, IReadOnlyList<string> Files, IReadOnlyList<string> Folders)
+{
+    public static readonly FolderKind Run = new("run", "a training run",
+        [RunFiles.Checkpoint, RunFiles.Config, RunFiles.Metrics, RunFiles.SamplesPlot, RunFiles.CurvesPlot, RunFiles.Grid, RunFiles.Eval],
+        [RunFiles.TensorBoard, RunFiles.GridFolder]);
+
+    /// <summary><c>drift compare</c> and <c>drift compare-images</c>: the report, and a run folder per field and seed below <see cref="CompareRuns"/>.</summary>
+    public static readonly FolderKind Comparison = new("comparison", "a comparison", [CompareReport, CompareJson, CompareCurves, CompareSamples], [CompareRuns]);
+    public const string CompareReport = "report.md", CompareJson = "report.json", CompareCurves = "curves.png", CompareSamples = "samples.png", CompareRuns = "runs";
+
+    /// <summary><c>drift particles</c>: one run's trace and plots, or a rate study's sweep, rates and plot.</summary>
+    public static readonly FolderKind Particles = new("particles", "a particle study",
+        [ParticleTrace, ParticleCurves, ParticlePositions, RateSweep, RatesCsv, RatesMarkdown, RatesPlot], []);
+    public const string ParticleTrace = "trace.csv", ParticleCurves = "curves.png", ParticlePositions = "particles.png",
+        RateSweep = "sweep.csv", RatesCsv = "rates.csv", RatesMarkdown = "rates.md", RatesPlot = "rates.png";
+
+    /// <summary><c>drift classifier</c> and <c>drift encoder</c>.</summary>
+    public static readonly FolderKind Classifier = new("classifier", "a classifier", [ClassifierFile], []);
+    public const string ClassifierFile = "classifier.bin";
+
+    public static readonly IReadOnlyList<FolderKind> All = [Run, Comparison, Particles, Classifier];
+}

@@ -1,0 +1,111 @@
+using Drift.Data;
+
+namespace Drift.Train.Output;
+
+/// <summary>
+/// The rule that keeps Drift from destroying what it did not write: a command writes into a folder only if the folder
+/// is new, empty, or was made by the same kind of command (its marker file, <see cref="Marker"/>, says which), and a
+/// single-file output (<c>sample --out</c>, <c>eval --out</c>, <c>bench --out</c>) never replaces a file that a Drift
+/// folder's own writer keeps there. Folders written before markers existed are known by their files: a run by its
+/// checkpoint, config or metrics, a classifier by classifier.bin.
+/// </summary>
+public static class OwnedFolder
+{
+    public const string Marker = ".drift-folder";
+
+    /// <summary>What a folder holds that is not content: the marker and what a run's lock leaves.</summary>
+    private static readonly string[] Housekeeping = [Marker, RunFiles.Lock, RunFiles.LockOwner];
+
+    /// <summary>The kind of Drift folder <paramref name="dir"/> is, or null: not a folder, or not one Drift made.</summary>
+    public static FolderKind? KindOf(string dir)
+    {
+        if (!Directory.Exists(dir)) return null;
+        var marker = Path.Combine(dir, Marker);
+        if (FileTypes.Of(marker) == FileType.Regular)
+        {
+            var name = InputFile.ReadAllText(marker, "folder marker", InputFile.KiB).Trim();
+            return FolderKind.All.FirstOrDefault(k => k.Name == name);
+        }
+        if (new[] { RunFiles.Checkpoint, RunFiles.Config, RunFiles.Metrics }.Any(f => Exists(dir, f))) return FolderKind.Run;
+        return Exists(dir, FolderKind.ClassifierFile) ? FolderKind.Classifier : null;
+    }
+
+    /// <summary>Whether <paramref name="dir"/> holds nothing but a marker and what a lock leaves.</summary>
+    public static bool IsEmpty(string dir) =>
+        Directory.EnumerateFileSystemEntries(dir).All(e => Housekeeping.Contains(Path.GetFileName(e)));
+
+    /// <summary>Why <paramref name="kind"/>'s command may not write at <paramref name="dir"/>, or null when it may:
+    /// nothing is there, an empty folder, or a folder of the same kind. Changes nothing.</summary>
+    public static string? Refusal(string dir, FolderKind kind)
+    {
+        switch (FileTypes.Of(dir))
+        {
+            case FileType.Missing: return null;
+            case FileType.Directory: break;
+            default: return $"{dir} is a file, not a folder";
+        }
+        if (IsEmpty(dir)) return null;
+        var found = KindOf(dir);
+        if (found == kind) return null;
+        if (found is not null) return $"{dir} holds {found.What}, not {kind.What}; choose a new or empty folder";
+        var names = Directory.EnumerateFileSystemEntries(dir).Select(Path.GetFileName).Where(n => !Housekeeping.Contains(n)).Order().Take(3);
+        return $"{dir} holds files Drift did not write ({string.Join(", ", names)}); choose a new or empty folder";
+    }
+
+    /// <summary>Throws a one-line <see cref="UserError"/> unless <see cref="Refusal"/> allows the folder, and it can be written.</summary>
+    public static void Check(string dir, FolderKind kind, string what)
+    {
+        if (string.IsNullOrWhiteSpace(dir)) throw new UserError($"{what}: an empty path");
+        if (Refusal(dir, kind) is { } why) throw new UserError(why);
+        OutputDir.Check(dir, what);
+    }
+
+    /// <summary>Makes <paramref name="dir"/> if needed and marks it as <paramref name="kind"/>'s, checked as <see cref="Check"/> does.</summary>
+    public static void Mark(string dir, FolderKind kind)
+    {
+        if (Refusal(dir, kind) is { } why) throw new UserError(why);
+        Directory.CreateDirectory(dir);
+        var marker = Path.Combine(dir, Marker);
+        if (FileTypes.Of(marker) != FileType.Regular) AtomicFile.WriteText(marker, kind.Name + "\n");
+    }
+
+    /// <summary>Throws unless writing the file <paramref name="path"/> replaces nothing a Drift folder's writer keeps:
+    /// not one of its files, nothing in one of its subfolders, nor its marker. <paramref name="own"/> names the one
+    /// such file this output may replace (<c>eval</c>'s eval.json).</summary>
+    public static void CheckFileOutput(string path, string option, string? own = null)
+    {
+        var full = Path.GetFullPath(path);
+        var dir = Path.GetDirectoryName(full)!;
+        var name = Path.GetFileName(full);
+        if (Housekeeping.Contains(name) && Directory.Exists(dir) && KindOf(dir) is not null)
+            throw new UserError($"{option} {path}: that name is Drift's own in {dir}; write elsewhere");
+        if (KindOf(dir) is { } kind)
+        {
+            if (kind.Files.Contains(name) && name != own && FileTypes.Of(full) != FileType.Missing)
+                throw new UserError($"{option} {path} would replace a file of {kind.What} in {dir}; write elsewhere");
+            return;
+        }
+        // In no Drift folder itself: the nearest one above must not own the subfolder the file goes into.
+        for (var (child, parent) = (dir, Path.GetDirectoryName(dir)); parent is not null; (child, parent) = (parent, Path.GetDirectoryName(parent)))
+            if (KindOf(parent) is { } above)
+            {
+                if (above.Folders.Contains(Path.GetFileName(child)))
+                    throw new UserError($"{option} {path} is inside {child}, which belongs to {above.What} in {parent}; write elsewhere");
+                return;
+            }
+    }
+
+    /// <summary>Throws unless, of what <paramref name="kind"/> keeps in <paramref name="dir"/>, each file there is a regular
+    /// file and each subfolder a folder: a writer must find what it wrote before it replaces anything.</summary>
+    public static void CheckEntries(string dir, FolderKind kind)
+    {
+        foreach (var name in kind.Files.Append(Marker))
+            if (FileTypes.Of(Path.Combine(dir, name)) is not (FileType.Missing or FileType.Regular))
+                throw new UserError($"{Path.Combine(dir, name)} is not a regular file where {kind.What} keeps one; move it away first");
+        foreach (var name in kind.Folders)
+            if (FileTypes.Of(Path.Combine(dir, name)) is not (FileType.Missing or FileType.Directory))
+                throw new UserError($"{Path.Combine(dir, name)} is not a folder where {kind.What} keeps one; move it away first");
+    }
+
+    private static bool Exists(string dir, string name) => FileTypes.Of(Path.Combine(dir, name)) != FileType.Missing;
+}
