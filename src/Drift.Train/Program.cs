@@ -19,6 +19,8 @@ var root = new RootCommand("drift: train one-step generators with drifting field
     CompareCommand.Create(),
     CompareImagesCommand.Create(),
     BenchCommand.Create(),
+    ExportCommand.Create(),
+    CheckCommand.Create(),
 };
 StrictNumbers.Apply(root);
 using var signals = StopSignal.Install();

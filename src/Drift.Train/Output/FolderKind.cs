@@ -22,5 +22,10 @@ public sealed record FolderKind(string Name, string What, IReadOnlyList<string> 
     public static readonly FolderKind Classifier = new("classifier", "a classifier", [ClassifierFile], []);
     public const string ClassifierFile = "classifier.bin";
 
-    public static readonly IReadOnlyList<FolderKind> All = [Run, Comparison, Particles, Classifier];
+    /// <summary><c>drift export</c>: the generator's files and its web page.</summary>
+    public static readonly FolderKind Export = new("export", "an exported generator",
+        [Drift.Export.GeneratorCard.FileName, ExportOnnx, ExportSafetensors, ExportPyTorch], [ExportWeb]);
+    public const string ExportOnnx = "generator.onnx", ExportSafetensors = "generator.safetensors", ExportPyTorch = "drift_generator.py", ExportWeb = "web";
+
+    public static readonly IReadOnlyList<FolderKind> All = [Run, Comparison, Particles, Classifier, Export];
 }

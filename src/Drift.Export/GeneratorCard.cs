@@ -1,0 +1,51 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Drift.Export;
+
+/// <summary>One input or output of the exported generator: name, element type, shape ("batch" is the free dimension),
+/// and what it means.</summary>
+public sealed record CardTensor(string Name, string Dtype, object[] Shape, string Meaning);
+
+/// <summary>The architecture the weights belong to, with the arguments that rebuild it (the PyTorch mirror's constructor
+/// takes exactly these). <c>mlp</c>: noise_dim, width, depth, out_dim. <c>conv</c>: noise_dim, image_size, channels,
+/// classes (0: unconditional), width, grid_blocks, cond_dim.</summary>
+public sealed record CardArchitecture(string Name, IReadOnlyDictionary<string, int> Arguments);
+
+/// <summary>Where the weights came from.</summary>
+public sealed record CardSource(string Run, long Step, string Data, string Field, string Weights);
+
+/// <summary>
+/// <c>generator.json</c>, written beside the exported files: everything needed to use them without Drift. The noise is
+/// standard normal float32; points come out in data units (the network's output times <see cref="DataStd"/> plus
+/// <see cref="DataMean"/>, which the ONNX graph already applies), images in [0, 1], channels first.
+/// </summary>
+public sealed record GeneratorCard(
+    string Format,
+    string Kind,
+    CardArchitecture Architecture,
+    string Noise,
+    IReadOnlyList<CardTensor> Inputs,
+    IReadOnlyList<CardTensor> Outputs,
+    double[]? DataMean,
+    double[]? DataStd,
+    int? Classes,
+    double? GuidanceMax,
+    IReadOnlyDictionary<string, string> Files,
+    CardSource Source)
+{
+    public const string FormatName = "drift-generator/1";
+    public const string FileName = "generator.json";
+
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    public static GeneratorCard FromJson(string json) => JsonSerializer.Deserialize<GeneratorCard>(json, Json)
+        ?? throw new JsonException("an empty generator card");
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+}

@@ -1,0 +1,39 @@
+using System.CommandLine;
+using Drift.Train.Export;
+using Drift.Train.Output;
+using Drift.Train.Training;
+
+namespace Drift.Train.Cli;
+
+/// <summary><c>drift export</c>: a run's generator as ONNX, safetensors with its PyTorch module, and a web page.</summary>
+public static class ExportCommand
+{
+    public static Command Create()
+    {
+        var checkpointDir = new Option<string>("--checkpoint") { Description = "Run folder holding checkpoint.bin.", Required = true };
+        var output = new Option<string>("--out") { Description = "Folder for the exported files (new, empty, or an earlier export).", Required = true };
+        var formats = new Option<string>("--format") { Description = "Comma-separated: onnx, safetensors, web, or all (default). generator.json is always written.", DefaultValueFactory = _ => "all" };
+        var command = new Command("export", "Export a trained generator: ONNX, safetensors for PyTorch, a web page that samples it.") { checkpointDir, output, formats };
+
+        command.SetAction(parse => Cli.Run(() =>
+        {
+            var chosen = Formats(parse.GetValue(formats)!);
+            var dir = parse.GetValue(checkpointDir)!;
+            var outDir = parse.GetValue(output)!;
+            OwnedFolder.Check(outDir, FolderKind.Export, "--out");
+            var checkpoint = Checkpoint.Load(dir);
+            var files = RunExport.Write(checkpoint, dir, outDir, chosen);
+            Console.WriteLine($"wrote {outDir}: {string.Join(", ", files)}");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static HashSet<ExportFormat> Formats(string text)
+    {
+        var names = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        if (names.Length == 0) throw new UserError("--format needs at least one of onnx, safetensors, web, all");
+        return names.SelectMany(n => n == "all" ? Enum.GetValues<ExportFormat>()
+            : [ChoiceOption.Parse<ExportFormat>(n, "format")]).ToHashSet();
+    }
+}

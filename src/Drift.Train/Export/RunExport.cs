@@ -1,0 +1,118 @@
+using Drift.Export;
+using Drift.Loss;
+using Drift.Models;
+using Drift.Train.Output;
+using Drift.Train.Training;
+using Drift.Train.Training.Images;
+using Google.Protobuf;
+using TorchSharp;
+using TorchSharp.PyBridge;
+
+namespace Drift.Train.Export;
+
+public enum ExportFormat { Onnx, Safetensors, Web }
+
+/// <summary>
+/// A run's generator out of Drift (<c>drift export</c>): the weights <c>drift sample</c> uses (an image run's EMA copy)
+/// as <c>generator.onnx</c> (ONNX Runtime anywhere), <c>generator.safetensors</c> with <c>drift_generator.py</c> (the
+/// PyTorch mirror of the modules), a <c>web/</c> page that samples in the browser, and always <c>generator.json</c>,
+/// the card that says what the inputs and outputs are. Everything is built in memory first and each file written
+/// atomically, so a refusal leaves nothing behind and a kill no half-written file.
+/// </summary>
+public static class RunExport
+{
+    private const string Onnx = FolderKind.ExportOnnx, Safetensors = FolderKind.ExportSafetensors, PyTorchModule = FolderKind.ExportPyTorch,
+        WebFolder = FolderKind.ExportWeb;
+
+    /// <returns>The files written, relative to <paramref name="outDir"/>.</returns>
+    public static IReadOnlyList<string> Write(Checkpoint checkpoint, string runDir, string outDir, IReadOnlySet<ExportFormat> formats)
+    {
+        var runtime = formats.Contains(ExportFormat.Web) ? WebPage.Runtime() : null;
+        var (card, onnx, safetensors) = Build(checkpoint, runDir, formats);
+        var files = new Dictionary<string, byte[]>();
+        if (formats.Contains(ExportFormat.Onnx)) files[Onnx] = onnx;
+        if (formats.Contains(ExportFormat.Safetensors))
+        {
+            files[Safetensors] = safetensors;
+            files[PyTorchModule] = Resource(PyTorchModule);
+        }
+        files[GeneratorCard.FileName] = System.Text.Encoding.UTF8.GetBytes(card.ToJson() + "\n");
+        if (runtime is not null)
+        {
+            files[$"{WebFolder}/{GeneratorCard.FileName}"] = files[GeneratorCard.FileName];
+            files[$"{WebFolder}/{Onnx}"] = onnx;
+            files[$"{WebFolder}/index.html"] = Resource("index.html");
+        }
+
+        OwnedFolder.Mark(outDir, FolderKind.Export);
+        foreach (var (name, bytes) in files)
+            AtomicFile.Write(Path.Combine(outDir, name), tmp => File.WriteAllBytes(tmp, bytes));
+        if (runtime is not null)
+            foreach (var file in WebPage.RuntimeFiles)
+                AtomicFile.Write(Path.Combine(outDir, WebFolder, file), tmp => File.Copy(Path.Combine(runtime, file), tmp, overwrite: true));
+        return files.Keys.Concat(runtime is null ? [] : WebPage.RuntimeFiles.Select(f => $"{WebFolder}/{f}")).Order().ToArray();
+    }
+
+    /// <summary>The card, the ONNX model and the safetensors of the checkpoint's generator.</summary>
+    private static (GeneratorCard, byte[] Onnx, byte[] Safetensors) Build(Checkpoint checkpoint, string runDir, IReadOnlySet<ExportFormat> formats)
+    {
+        var version = typeof(RunExport).Assembly.GetName().Version?.ToString() ?? "0";
+        var written = new Dictionary<string, string>();
+        if (formats.Contains(ExportFormat.Onnx) || formats.Contains(ExportFormat.Web)) written["onnx"] = Onnx;
+        if (formats.Contains(ExportFormat.Safetensors)) (written["safetensors"], written["pytorch"]) = (Safetensors, PyTorchModule);
+        if (formats.Contains(ExportFormat.Web)) written["web"] = $"{WebFolder}/index.html";
+        CardTensor Noise(int dim) => new(OnnxGenerators.Noise, "float32", [OnnxGraph.Batch, dim], "standard normal noise");
+
+        if (checkpoint.Holds<ImageConfig>())
+        {
+            var c = checkpoint.Config<ImageConfig>();
+            using var model = ImageComponents.Generator(c);
+            checkpoint.LoadWeights(model, 1);
+            model.eval();
+            var (labels, guidance) = (c.Conditional, c.GuidanceMax > 1);
+            var inputs = new List<CardTensor> { Noise(c.NoiseDim) };
+            if (labels) inputs.Add(new(OnnxGenerators.Labels, "int64", [OnnxGraph.Batch], $"class 0 to {c.Classes - 1}; {c.Classes} means no class"));
+            if (guidance) inputs.Add(new(OnnxGenerators.Guidance, "float32", [OnnxGraph.Batch], $"guidance scale α in [1, {c.GuidanceMax:g}]; 1 is none"));
+            var card = new GeneratorCard(GeneratorCard.FormatName, "images",
+                new("conv", new Dictionary<string, int>
+                {
+                    ["noise_dim"] = c.NoiseDim, ["image_size"] = c.ImageSize, ["channels"] = c.Channels, ["classes"] = model.Classes,
+                    ["width"] = c.Width, ["grid_blocks"] = c.GridBlocks, ["cond_dim"] = (int)model.named_parameters().First(p => p.name == "label.weight").parameter.shape[1],
+                }),
+                "standard normal, float32", inputs,
+                [new(OnnxGenerators.Images, "float32", [OnnxGraph.Batch, c.Channels, c.ImageSize, c.ImageSize], "images in [0, 1], channels first")],
+                null, null, c.Classes, guidance ? c.GuidanceMax : null, written,
+                new(runDir, checkpoint.Step, c.Data, c.Field.Name(), "ema"));
+            return (card, OnnxGenerators.Conv(model, labels, guidance, version).ToByteArray(), SafetensorsOf(model));
+        }
+        var config = checkpoint.Config<TrainConfig>();
+        var dim = checkpoint.Scale.Mean.Length;
+        using var mlp = Components.Generator(config, dim);
+        checkpoint.LoadWeights(mlp);
+        var pointsCard = new GeneratorCard(GeneratorCard.FormatName, "points",
+            new("mlp", new Dictionary<string, int> { ["noise_dim"] = config.NoiseDim, ["width"] = config.Width, ["depth"] = config.Depth, ["out_dim"] = dim }),
+            "standard normal, float32", [Noise(config.NoiseDim)],
+            [new(OnnxGenerators.Points, "float32", [OnnxGraph.Batch, dim], "points in data units")],
+            checkpoint.Scale.Mean, checkpoint.Scale.Std, null, null, written,
+            new(runDir, checkpoint.Step, config.Data, config.Field.Name(), "trained"));
+        return (pointsCard, OnnxGenerators.Mlp(mlp, checkpoint.Scale.Mean, checkpoint.Scale.Std, version).ToByteArray(), SafetensorsOf(mlp));
+    }
+
+    /// <summary>The module's parameters under their own names (TorchSharp.PyBridge), which the PyTorch mirror shares.</summary>
+    private static byte[] SafetensorsOf(torch.nn.Module module)
+    {
+        using var buffer = new MemoryStream();
+        module.save_safetensors(buffer, null, leaveOpen: true);
+        return buffer.ToArray();
+    }
+
+    /// <summary>A file of the repository's export/ folder, built into drift.</summary>
+    private static byte[] Resource(string name)
+    {
+        using var stream = typeof(RunExport).Assembly.GetManifestResourceStream($"export/{name}")
+            ?? throw new InvalidOperationException($"export/{name} is not built into drift");
+        using var copy = new MemoryStream();
+        stream.CopyTo(copy);
+        return copy.ToArray();
+    }
+}

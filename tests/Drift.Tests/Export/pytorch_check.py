@@ -1,0 +1,38 @@
+"""Loads an export with the shipped PyTorch module, as a PyTorch user would, runs it on the inputs the test wrote,
+and writes its output; also runs the ONNX checker on generator.onnx when there is one.
+
+usage: pytorch_check.py EXPORT_DIR INPUT_DIR   (noise.f32, and labels.i64 / guidance.f32 where the model takes them;
+raw little-endian arrays) -> INPUT_DIR/pytorch.f32
+"""
+import os
+import sys
+
+import torch
+
+export, inputs = sys.argv[1], sys.argv[2]
+sys.path.insert(0, export)
+from drift_generator import load  # noqa: E402  (the module copied beside the weights)
+
+generator = load(export)
+noise = torch.from_file(os.path.join(inputs, "noise.f32"), dtype=torch.float32,
+                        size=os.path.getsize(os.path.join(inputs, "noise.f32")) // 4).reshape(-1, generator.noise_dim)
+
+
+def optional(name, dtype, size):
+    path = os.path.join(inputs, name)
+    return torch.from_file(path, dtype=dtype, size=os.path.getsize(path) // size) if os.path.exists(path) else None
+
+
+with torch.no_grad():
+    if generator.card["kind"] == "points":
+        out = generator(noise)
+    else:
+        out = generator(noise, optional("labels.i64", torch.int64, 8), optional("guidance.f32", torch.float32, 4))
+out.contiguous().numpy().tofile(os.path.join(inputs, "pytorch.f32"))
+
+onnx_path = os.path.join(export, "generator.onnx")
+if os.path.exists(onnx_path):
+    import onnx
+    onnx.checker.check_model(onnx.load(onnx_path), full_check=True)
+    print("onnx checker: ok")
+print(f"pytorch {torch.__version__}: {tuple(out.shape)}")

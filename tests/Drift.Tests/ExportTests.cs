@@ -1,0 +1,261 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Drift.Data.Images;
+using Drift.Export;
+using Drift.Loss;
+using Drift.Models;
+using Drift.Train.Output;
+using Drift.Train.Training;
+using Drift.Train.Training.Images;
+using Microsoft.Extensions.Logging.Abstractions;
+using TorchSharp;
+using TorchSharp.PyBridge;
+using static TorchSharp.torch;
+
+namespace Drift.Tests;
+
+/// <summary>
+/// Exported generators used outside Drift, each against Drift's own output on the same inputs: the safetensors loaded
+/// into the shipped PyTorch module by Debian's PyTorch (1e-5), the ONNX model in ONNX Runtime (1e-4) and accepted by
+/// the ONNX checker, and the web page in headless Chromium drawing the pixels ONNX Runtime computes (1/255). Needs
+/// python3-torch, python3-onnx, chromium and export/web's npm install (build/test-deps.sh; CI runs it).
+/// </summary>
+[Collection(RealProcesses.Name)]
+public sealed class ExportTests : IDisposable
+{
+    private const string Python = "/usr/bin/python3";
+    private readonly string root = Directory.CreateTempSubdirectory("drift-export-").FullName;
+
+    public void Dispose() => Directory.Delete(root, recursive: true);
+
+    [Theory]
+    [InlineData("mlp", 8, 16, 1, 2, false, false)]
+    [InlineData("mlp", 4, 64, 3, 5, false, false)]
+    [InlineData("conv", 28, 1, 10, 8, true, true)]
+    [InlineData("conv", 28, 1, 10, 16, true, false)]
+    [InlineData("conv", 32, 3, 0, 8, false, false)]
+    public void ThePyTorchMirrorLoadsTheSafetensorsAndMatchesTheModule(string architecture, int a, int b, int c, int d, bool labels, bool guidance)
+    {
+        var (rng, seed) = Tensors.Fresh();
+        var export = Directory.CreateDirectory(Path.Combine(root, "export")).FullName;
+        var inputs = Directory.CreateDirectory(Path.Combine(root, "inputs")).FullName;
+        Tensor expected;
+        if (architecture == "mlp")
+        {
+            using var model = new MlpGenerator(a, b, c, d);
+            OnnxExportTests.Scramble(model, rng);
+            var mean = Enumerable.Range(0, d).Select(i => 0.5 * i - 1).ToArray();
+            var std = Enumerable.Range(0, d).Select(i => 0.5 + i).ToArray();
+            using var noise = torch.randn([33, a], generator: rng);
+            expected = model.forward(noise).detach() * torch.tensor(std, dtype: float32) + torch.tensor(mean, dtype: float32);
+            model.save_safetensors(Path.Combine(export, "generator.safetensors"));
+            WriteCard(export, "points", new("mlp", new Dictionary<string, int> { ["noise_dim"] = a, ["width"] = b, ["depth"] = c, ["out_dim"] = d }), mean, std);
+            WriteRaw(Path.Combine(inputs, "noise.f32"), noise);
+        }
+        else
+        {
+            using var model = new ConvGenerator(8, a, b, c, d, gridBlocks: 1);
+            OnnxExportTests.Scramble(model, rng);
+            model.eval();
+            const int n = 6;
+            using var noise = torch.randn([n, 8], generator: rng);
+            using var labelTensor = labels ? torch.randint(0, c + 1, [n], generator: rng) : torch.full(n, (long)c);
+            using var alpha = guidance ? 1 + 2 * torch.rand(n, generator: rng) : torch.ones(n);
+            expected = model.forward(noise, labelTensor, alpha).detach().add(1).mul(0.5).clamp(0, 1);
+            model.save_safetensors(Path.Combine(export, "generator.safetensors"));
+            WriteCard(export, "images", new("conv", new Dictionary<string, int>
+                { ["noise_dim"] = 8, ["image_size"] = a, ["channels"] = b, ["classes"] = c, ["width"] = d, ["grid_blocks"] = 1, ["cond_dim"] = 128 }), null, null);
+            WriteRaw(Path.Combine(inputs, "noise.f32"), noise);
+            if (labels) WriteRaw(Path.Combine(inputs, "labels.i64"), labelTensor);
+            if (guidance) WriteRaw(Path.Combine(inputs, "guidance.f32"), alpha);
+        }
+        File.WriteAllBytes(Path.Combine(export, "drift_generator.py"), ShippedModule());
+        RunPython(export, inputs);
+        using var actual = ReadRaw(Path.Combine(inputs, "pytorch.f32"), expected.shape);
+        var scale = Math.Max(1, expected.abs().max().item<float>());
+        var diff = (actual - expected).abs().max().item<float>();
+        Assert.True(diff <= 1e-5 * scale, $"seed {seed}: max |PyTorch − TorchSharp| = {diff:g3} (scale {scale:g3})");
+        expected.Dispose();
+    }
+
+    /// <summary>A trained points run through <c>drift export</c>: ONNX Runtime and PyTorch give what <c>drift sample</c> gives.</summary>
+    [Fact]
+    public void AnExportedPointsRunSamplesAsDriftDoes()
+    {
+        var run = Path.Combine(root, "points");
+        var config = new TrainConfig { Data = "moons", Steps = 20, Batch = 64, Width = 32, Depth = 2, EvalSamples = 100, EvalEvery = 100, Seed = Tensors.Seed() };
+        PointsTrainer.Run(config, run, null, NullLogger.Instance, _ => { }, CancellationToken.None);
+        var export = Export(run, "onnx,safetensors");
+        var checkpoint = Checkpoint.Load(run);
+        const int n = 300;
+        const long seed = 11;
+        using var expected = torch.tensor(Evaluation.Generate(checkpoint, n, seed));
+        using var noiseRng = new Generator((ulong)seed);
+        using var noise = torch.randn([n, config.NoiseDim], generator: noiseRng);
+
+        using var onnx = OnnxExportTests.Run(File.ReadAllBytes(Path.Combine(export, "generator.onnx")), (OnnxGenerators.Noise, noise));
+        Assert.True((onnx - expected).abs().max().item<float>() <= 1e-4 * Math.Max(1, expected.abs().max().item<float>()));
+        var inputs = Directory.CreateDirectory(Path.Combine(root, "points-inputs")).FullName;
+        WriteRaw(Path.Combine(inputs, "noise.f32"), noise);
+        RunPython(export, inputs);
+        using var pytorch = ReadRaw(Path.Combine(inputs, "pytorch.f32"), expected.shape);
+        Assert.True((pytorch - expected).abs().max().item<float>() <= 1e-5 * Math.Max(1, expected.abs().max().item<float>()));
+        var card = GeneratorCard.FromJson(File.ReadAllText(Path.Combine(export, GeneratorCard.FileName)));
+        Assert.Equal(checkpoint.Scale.Mean, card.DataMean);
+        Assert.Equal(20, card.Source.Step);
+    }
+
+    /// <summary>A trained conditional image run with guidance, exported: ONNX Runtime and PyTorch give <c>drift sample</c>'s
+    /// EMA images (as [0, 1]) at α = 2, and the page, in headless Chromium, draws ONNX Runtime's pixels.</summary>
+    [Fact]
+    public void AnExportedImageRunSamplesAsDriftDoesAndThePageDrawsIt()
+    {
+        var run = Path.Combine(root, "images");
+        var config = new ImageConfig
+        {
+            Data = TinyImages(), Steps = 6, ClassBatch = 6, ClassPositives = 10, Width = 4, NoiseDim = 4, Features = ["pixels"],
+            GuidanceMax = 3, UnconditionalNegatives = 4, Warmup = 2, Seed = Tensors.Seed(),
+        };
+        ImageTrainer.Run(config, run, null, NullLogger.Instance, _ => { }, CancellationToken.None);
+        var export = Export(run, "all");
+        var checkpoint = Checkpoint.Load(run);
+        const int n = 20;
+        const long seed = 5;
+        var (raw, labelArray) = ImageSampling.Generate(checkpoint, n, null, 2.0, seed, CPU);
+        using var expected = raw.add(1).mul(0.5).clamp(0, 1);
+        raw.Dispose();
+        using var noiseRng = new Generator((ulong)seed);
+        using var noise = torch.randn([n, config.NoiseDim], generator: noiseRng);
+        using var labels = torch.tensor(labelArray);
+        using var alpha = torch.full(n, 2f);
+
+        using var onnx = OnnxExportTests.Run(File.ReadAllBytes(Path.Combine(export, "generator.onnx")),
+            (OnnxGenerators.Noise, noise), (OnnxGenerators.Labels, labels), (OnnxGenerators.Guidance, alpha));
+        Assert.True((onnx - expected).abs().max().item<float>() <= 1e-4, $"ONNX Runtime vs drift sample: {(onnx - expected).abs().max().item<float>():g3}");
+        var inputs = Directory.CreateDirectory(Path.Combine(root, "image-inputs")).FullName;
+        WriteRaw(Path.Combine(inputs, "noise.f32"), noise);
+        WriteRaw(Path.Combine(inputs, "labels.i64"), labels);
+        WriteRaw(Path.Combine(inputs, "guidance.f32"), alpha);
+        RunPython(export, inputs);
+        using var pytorch = ReadRaw(Path.Combine(inputs, "pytorch.f32"), expected.shape);
+        Assert.True((pytorch - expected).abs().max().item<float>() <= 1e-5, $"PyTorch vs drift sample: {(pytorch - expected).abs().max().item<float>():g3}");
+
+        // The page on the same inputs: its canvas, tile by tile, against ONNX Runtime's output rounded to bytes.
+        var web = Path.Combine(export, "web");
+        File.WriteAllText(Path.Combine(web, "test-noise.json"), JsonSerializer.Serialize(new
+        {
+            n, noise = noise.data<float>().ToArray(), labels = labelArray, guidance = alpha.data<float>().ToArray(),
+        }));
+        var page = PageResult(web, "test-noise.json");
+        var (width, height) = (page.GetProperty("width").GetInt32(), page.GetProperty("height").GetInt32());
+        var rgba = Convert.FromBase64String(page.GetProperty("rgba").GetString()!);
+        const int columns = 10, size = 8;
+        Assert.Equal((columns * size, (n + columns - 1) / columns * size), (width, height));
+        var worst = 0.0;
+        for (var k = 0; k < n; k++)
+        for (var y = 0; y < size; y++)
+        for (var x = 0; x < size; x++)
+        {
+            var drawn = rgba[4 * ((k / columns * size + y) * width + k % columns * size + x)];
+            worst = Math.Max(worst, Math.Abs(drawn - 255.0 * onnx[k, 0, y, x].item<float>()));
+        }
+        Assert.True(worst <= 1.0, $"the page's pixels differ from ONNX Runtime's by up to {worst:F2}/255");
+    }
+
+    /// <summary>Runs <c>drift export</c> as a process; the export folder.</summary>
+    private string Export(string run, string formats)
+    {
+        var export = Path.Combine(root, Path.GetFileName(run) + "-export");
+        var (code, stdout, err) = DriftProcess.Run(["export", "--checkpoint", run, "--out", export, "--format", formats], timeout: TimeSpan.FromMinutes(2));
+        Assert.True(code == 0, $"drift export: exit {code}: {err}");
+        Assert.Contains("wrote", stdout);
+        return export;
+    }
+
+    /// <summary>The page's result (its canvas as RGBA), from Chromium's DOM after the page drew, served by a static file server.</summary>
+    private static JsonElement PageResult(string web, string noiseFile)
+    {
+        using var server = new Process { StartInfo = new ProcessStartInfo(Python, ["-m", "http.server", "--bind", "127.0.0.1", "0", "-d", web])
+            { RedirectStandardOutput = true, RedirectStandardError = true } };
+        server.Start();
+        try
+        {
+            var line = server.StandardOutput.ReadLine() ?? "";
+            var port = System.Text.RegularExpressions.Regex.Match(line, @"port (\d+)").Groups[1].Value;
+            Assert.True(port.Length > 0, $"no port in the file server's first line: '{line}'");
+            var profile = Directory.CreateTempSubdirectory("drift-chromium-").FullName;
+            var start = new ProcessStartInfo("chromium", ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync", $"--user-data-dir={profile}",
+                "--virtual-time-budget=60000", "--dump-dom", $"http://127.0.0.1:{port}/index.html?noise={noiseFile}"])
+                { RedirectStandardOutput = true, RedirectStandardError = true };
+            using var chromium = Process.Start(start)!;
+            var dom = chromium.StandardOutput.ReadToEndAsync();
+            chromium.StandardError.ReadToEndAsync();
+            Assert.True(chromium.WaitForExit(120_000), "chromium did not finish within two minutes");
+            Directory.Delete(profile, recursive: true);
+            var match = System.Text.RegularExpressions.Regex.Match(dom.Result, "<pre id=\"result\"[^>]*>([^<]*)</pre>");
+            Assert.True(match.Success && match.Groups[1].Value.Length > 0, $"the page left no result:\n{dom.Result[..Math.Min(2000, dom.Result.Length)]}");
+            var result = JsonDocument.Parse(System.Net.WebUtility.HtmlDecode(match.Groups[1].Value)).RootElement;
+            Assert.False(result.TryGetProperty("error", out var error), $"the page failed: {error}");
+            return result.Clone();
+        }
+        finally
+        {
+            server.Kill();
+            server.WaitForExit();
+        }
+    }
+
+    private string TinyImages()
+    {
+        var dir = Directory.CreateDirectory(Path.Combine(root, "tiny")).FullName;
+        var random = new Random(1);
+        foreach (var (split, n) in new[] { ("train", 40), ("t10k", 10) })
+        {
+            var labels = Enumerable.Range(0, n).Select(i => (byte)(i % 2)).ToArray();
+            IdxFile.Write(Path.Combine(dir, $"{split}-images-idx3-ubyte"), [n, 8, 8], labels.SelectMany(l => Enumerable.Range(0, 64)
+                .Select(p => (byte)((l == 0 ? p % 8 < 4 : p / 8 < 4) ? 200 + random.Next(0, 50) : random.Next(0, 50)))).ToArray());
+            IdxFile.Write(Path.Combine(dir, $"{split}-labels-idx1-ubyte"), [n], labels);
+        }
+        return dir;
+    }
+
+    private static void WriteCard(string dir, string kind, CardArchitecture architecture, double[]? mean, double[]? std) =>
+        File.WriteAllText(Path.Combine(dir, GeneratorCard.FileName), new GeneratorCard(GeneratorCard.FormatName, kind, architecture, "standard normal, float32",
+            [], [], mean, std, null, null, new Dictionary<string, string> { ["safetensors"] = "generator.safetensors" }, new("test", 0, "test", "test", "test")).ToJson());
+
+    /// <summary>drift_generator.py as drift export writes it (built into drift from export/pytorch).</summary>
+    private static byte[] ShippedModule()
+    {
+        using var stream = typeof(Drift.Train.Export.RunExport).Assembly.GetManifestResourceStream("export/drift_generator.py")!;
+        using var copy = new MemoryStream();
+        stream.CopyTo(copy);
+        return copy.ToArray();
+    }
+
+    private static void RunPython(string export, string inputs)
+    {
+        var script = Path.Combine(AppContext.BaseDirectory, "Export", "pytorch_check.py");
+        using var p = Process.Start(new ProcessStartInfo(Python, [script, export, inputs]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        Assert.True(p.ExitCode == 0, $"{Python} {script}: exit {p.ExitCode}\n{stdout.Result}{stderr}");
+    }
+
+    private static void WriteRaw(string path, Tensor t)
+    {
+        using var c = t.contiguous();
+        File.WriteAllBytes(path, c.dtype == ScalarType.Int64
+            ? c.data<long>().ToArray().SelectMany(BitConverter.GetBytes).ToArray()
+            : c.data<float>().ToArray().SelectMany(BitConverter.GetBytes).ToArray());
+    }
+
+    private static Tensor ReadRaw(string path, long[] shape)
+    {
+        var bytes = File.ReadAllBytes(path);
+        var values = new float[bytes.Length / 4];
+        Buffer.BlockCopy(bytes, 0, values, 0, bytes.Length);
+        return torch.tensor(values, shape);
+    }
+}
