@@ -16,6 +16,9 @@ namespace Drift.Loss;
 /// (until the plan's marginals hold to a tolerance). With b = 1 (no iterations) each row is the conservative field's softmax, so this
 /// field is the conservative one (self term included) with the model–data weights normalised over both axes:
 /// every data point then receives the same mass, and the field vanishes only where the distributions match.
+///
+/// Small ε is where Sinkhorn slows down: as bandwidths anneal, plans that took ten iterations hit the cap. With a
+/// <see cref="SinkhornState"/> the field counts them, and a run logs the counts (metrics.csv, TensorBoard).
 /// </summary>
 public sealed class SinkhornField : IDriftField
 {
@@ -29,8 +32,9 @@ public sealed class SinkhornField : IDriftField
     /// <param name="iterations">At most this many iterations per plan; 0 gives the conservative field's row softmax.</param>
     /// <param name="tolerance">Stop earlier once the rows' relative marginal error is below this (checked every
     /// <see cref="AbsorbEvery"/> iterations); 0 runs all of them.</param>
+    /// <param name="state">Where plans count their iterations; null: not counted.</param>
     public SinkhornField(IEnumerable<double> bandwidths, bool normalizeScales = false, int iterations = DefaultIterations,
-        double tolerance = DefaultTolerance)
+        double tolerance = DefaultTolerance, SinkhornState? state = null)
     {
         this.bandwidths = FieldMath.CheckScales(bandwidths, "bandwidth");
         if (iterations < 0) throw new ArgumentException($"Sinkhorn iterations must be at least 0, got {iterations}");
@@ -38,15 +42,17 @@ public sealed class SinkhornField : IDriftField
         NormalizeScales = normalizeScales;
         Iterations = iterations;
         Tolerance = tolerance;
+        State = state;
     }
 
     public IReadOnlyList<double> Scales => bandwidths;
     public bool NormalizeScales { get; }
     public int Iterations { get; }
     public double Tolerance { get; }
+    public SinkhornState? State { get; }
 
     public IDriftField Scaled(double multiplier) =>
-        multiplier == 1 ? this : new SinkhornField(bandwidths.Select(h => h * multiplier), NormalizeScales, Iterations, Tolerance);
+        multiplier == 1 ? this : new SinkhornField(bandwidths.Select(h => h * multiplier), NormalizeScales, Iterations, Tolerance, State);
 
     public FieldOutput Compute(Tensor x, Tensor positives, Tensor? negatives = null, GuidanceNegatives? guidance = null)
     {
@@ -56,10 +62,12 @@ public sealed class SinkhornField : IDriftField
         (x, pos, neg, _) = FieldMath.Centred(x, pos, neg, null);
         var towardsData = FieldMath.SquaredDistances(x, pos);
         var towardsModel = FieldMath.SquaredDistances(x, neg);
-        var perScale = bandwidths.Select(h =>
-            (BarycentricProjection(towardsData, pos, h) - BarycentricProjection(towardsModel, neg, h)).div_(h * h)).ToArray();
+        var perScale = bandwidths.Select((h, s) =>
+            (BarycentricProjection(towardsData, pos, h, s) - BarycentricProjection(towardsModel, neg, h, s)).div_(h * h)).ToArray();
         return FieldMath.Combine(perScale, NormalizeScales);
     }
+
+
 
     /// <summary>T(x_i) = Σ_j P_ij y_j / Σ_j P_ij for the entropic plan between uniform weights on the rows and on the
     /// columns of <paramref name="squaredDistances"/> [B, M] (or [G, B, M]).</summary>
@@ -74,28 +82,38 @@ public sealed class SinkhornField : IDriftField
     /// After each absorption the rows' marginal error decides whether to go on (columns are exact after a b update);
     /// groups go on together until the worst one has converged.
     /// </remarks>
-    private Tensor BarycentricProjection(Tensor squaredDistances, Tensor y, double h)
+    private Tensor BarycentricProjection(Tensor squaredDistances, Tensor y, double h, int scale)
     {
-        var logits = squaredDistances / (-2 * h * h);
+        var epsilon = h * h;
+        var (g, iterations, converged) = Iterate(squaredDistances, torch.zeros_like(squaredDistances.select(-2, 0)).unsqueeze(-2), epsilon, Iterations, Tolerance);
+        if (Iterations > 0) State?.Count(scale, iterations, converged || Tolerance == 0);
+        return torch.softmax(squaredDistances / (-2 * epsilon) + g, -1).matmul(y);
+    }
+
+    /// <summary>Up to <paramref name="cap"/> Sinkhorn iterations at <paramref name="epsilon"/> from the column log-scalings
+    /// <paramref name="g"/> [.., 1, M]: the new g, the iterations taken, and whether the rows' marginals met the tolerance.</summary>
+    private static (Tensor G, int Iterations, bool Converged) Iterate(Tensor squaredDistances, Tensor g, double epsilon, int cap, double tolerance)
+    {
+        var logits = squaredDistances / (-2 * epsilon);
         var ratio = (double)logits.shape[^2] / logits.shape[^1];
-        var g = torch.zeros_like(logits.select(-2, 0)).unsqueeze(-2);
-        for (var done = 0; done < Iterations; done += AbsorbEvery)
+        for (var done = 0; done < cap; done += AbsorbEvery)
         {
             using var scope = torch.NewDisposeScope();
             var shifted = logits + g;
             var kernel = shifted.sub_(shifted.amax([-1], keepdim: true)).exp_();
             var b = torch.ones_like(g).transpose(-2, -1);
             var a = b;
-            for (var k = 0; k < Math.Min(AbsorbEvery, Iterations - done); k++)
+            var block = Math.Min(AbsorbEvery, cap - done);
+            for (var k = 0; k < block; k++)
             {
                 a = kernel.matmul(b).reciprocal_();
                 b = kernel.transpose(-2, -1).matmul(a).clamp_min_(1e-30).reciprocal_().mul_(ratio);
             }
-            var converged = Tolerance > 0 && (kernel.matmul(b) * a - 1).abs_().max().to(float64).item<double>() < Tolerance;
+            var converged = tolerance > 0 && (kernel.matmul(b) * a - 1).abs_().max().to(float64).item<double>() < tolerance;
             g = (g + b.log_().transpose(-2, -1)).MoveToOuterDisposeScope();
-            if (converged) break;
+            if (converged) return (g, done + block, true);
         }
-        return torch.softmax(logits + g, -1).matmul(y);
+        return (g, cap, false);
     }
 
     /// <summary>Scaling iterations between two absorptions of b into the log-potential (and two convergence

@@ -49,4 +49,24 @@ public class MetricsLogTests : IDisposable
         Assert.Contains("is not this run's", error.Message);
         Assert.Equal(other, File.ReadAllText(path));
     }
+
+    [Fact]
+    public void DiagnosticColumnsComeLastAndAFileWithoutThemResumesWithThemEmpty()
+    {
+        var path = Path.Combine(dir, "metrics.csv");
+        var log = new MetricsLog(path, ["a"], 0, ["energy"], ["iters_a", "unconverged"]);
+        log.Append(new LoggedStep(10, 1.5, 0.25, 0.5, [0.75], null, [40, 0]));
+        log.Append(new LoggedStep(20, 3, 0.125, 0.25, [0.5], [0.01], [100, 2]));
+        Assert.Equal(["step,wall_s,loss,velocity_rms,rms_a,energy,iters_a,unconverged", "10,1.5,0.25,0.5,0.75,,40,0", "20,3,0.125,0.25,0.5,0.01,100,2"],
+            File.ReadAllLines(path));
+        var resumed = new MetricsLog(path, ["a"], 20, ["energy"], ["iters_a", "unconverged"]);
+        Assert.Equal([100.0, 2.0], resumed.Rows[1].Diagnostics!);
+        Assert.Equal(0.01, resumed.Rows[1].Metric);
+
+        // A sinkhorn run from before the counts were logged.
+        File.WriteAllText(path, "step,wall_s,loss,velocity_rms,rms_a,energy\n10,1.5,0.25,0.5,0.75,\n20,3,0.125,0.25,0.5,0.01\n");
+        var older = new MetricsLog(path, ["a"], 20, ["energy"], ["iters_a", "unconverged"]);
+        Assert.Null(older.Rows[1].Diagnostics);
+        Assert.Equal("20,3,0.125,0.25,0.5,0.01,,", File.ReadLines(path).Last());
+    }
 }

@@ -5,15 +5,18 @@ namespace Drift.Train.Output;
 
 /// <summary>One row of metrics.csv. <paramref name="Evaluated"/> (energy distance for points; FD and recall for images) is
 /// set only on evaluation steps.</summary>
-public sealed record LoggedStep(long Step, double WallSeconds, double Loss, double VelocityRms, double[] ScaleRms, double[]? Evaluated)
+/// <param name="Diagnostics">The field's counts since the previous row (the Sinkhorn field's iterations), or null when the run has none.</param>
+public sealed record LoggedStep(long Step, double WallSeconds, double Loss, double VelocityRms, double[] ScaleRms, double[]? Evaluated,
+    double[]? Diagnostics = null)
 {
     /// <summary>The headline metric (energy, FD) on evaluation steps.</summary>
     public double? Metric => Evaluated?[0];
 }
 
 /// <summary>
-/// metrics.csv of a run: step, wall_s, loss, velocity_rms, one rms column per scale, and the evaluated
-/// metrics (energy distance for points; FD and recall for images; empty between evaluations). Rows are
+/// metrics.csv of a run: step, wall_s, loss, velocity_rms, one rms column per scale, the evaluated
+/// metrics (energy distance for points; FD and recall for images; empty between evaluations), and the field's
+/// diagnostics where it has any (the Sinkhorn field's iterations since the previous row). Rows are
 /// appended as training goes; a resumed run first drops the rows past its checkpoint, so the file ends
 /// up as the uninterrupted run's would. A file from before a metric column was added (image runs logged FD
 /// alone) is read with that column empty, and rewritten with it.
@@ -24,12 +27,16 @@ public sealed class MetricsLog
     private readonly List<LoggedStep> rows = [];
 
     /// <param name="metricColumns">Names of the evaluated metrics' columns: energy (points); fd, recall (images).</param>
-    public MetricsLog(string path, IEnumerable<string> scaleNames, long resumeStep, IReadOnlyList<string> metricColumns)
+    /// <param name="diagnosticColumns">Names of the field's diagnostic columns, last (none for most fields).</param>
+    public MetricsLog(string path, IEnumerable<string> scaleNames, long resumeStep, IReadOnlyList<string> metricColumns,
+        IReadOnlyList<string>? diagnosticColumns = null)
     {
         this.path = path;
+        scales = scaleNames.Count();
         metrics = metricColumns.Count;
+        diagnostics = diagnosticColumns?.Count ?? 0;
         Header = string.Join(',', new[] { "step", "wall_s", "loss", "velocity_rms" }
-            .Concat(scaleNames.Select(s => "rms_" + s)).Concat(metricColumns));
+            .Concat(scaleNames.Select(s => "rms_" + s)).Concat(metricColumns).Concat(diagnosticColumns ?? []));
         if (resumeStep > 0 && File.Exists(path))
         {
             // A last line without its newline is a row a crash cut short: it is past the checkpoint, so it goes.
@@ -44,7 +51,7 @@ public sealed class MetricsLog
         AtomicFile.WriteText(path, string.Join('\n', rows.Select(ToLine).Prepend(Header)) + "\n");
     }
 
-    private readonly int metrics;
+    private readonly int scales, metrics, diagnostics;
     private string Header { get; }
     public IReadOnlyList<LoggedStep> Rows => rows;
 
@@ -56,7 +63,8 @@ public sealed class MetricsLog
 
     private string ToLine(LoggedStep r) => string.Join(',', new[] { r.Step.ToString(CultureInfo.InvariantCulture),
             Format(r.WallSeconds), Format(r.Loss), Format(r.VelocityRms) }
-        .Concat(r.ScaleRms.Select(Format)).Concat(r.Evaluated?.Select(Format) ?? Enumerable.Repeat("", metrics)));
+        .Concat(r.ScaleRms.Select(Format)).Concat(r.Evaluated?.Select(Format) ?? Enumerable.Repeat("", metrics))
+        .Concat(r.Diagnostics?.Select(Format) ?? Enumerable.Repeat("", diagnostics)));
 
     private LoggedStep Parse(string line)
     {
@@ -65,12 +73,14 @@ public sealed class MetricsLog
             throw new UserError($"{path}: a row does not match the header '{Header}'; the file was changed since the checkpoint");
         double D(string s) => double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v
             : throw new UserError($"{path}: '{(s.Length > 20 ? s[..20] + "..." : s)}' in a row is not a number; the file was changed since the checkpoint");
-        // Metrics an older file lacks read as NaN on its evaluation rows.
-        var evaluated = c[^metrics..];
+        // Metrics an older file lacks read as NaN on its evaluation rows; diagnostics it lacks, as none.
+        var evaluated = c[(4 + scales)..(4 + scales + metrics)];
+        var counted = c[(4 + scales + metrics)..];
         var step = long.TryParse(c[0], NumberStyles.None, CultureInfo.InvariantCulture, out var s) ? s
             : throw new UserError($"{path}: a row starts with '{c[0]}', not a step; the file was changed since the checkpoint");
         return new LoggedStep(step, D(c[1]), D(c[2]), D(c[3]),
-            c[4..^metrics].Select(D).ToArray(), evaluated[0].Length > 0 ? evaluated.Select(e => e.Length > 0 ? D(e) : double.NaN).ToArray() : null);
+            c[4..(4 + scales)].Select(D).ToArray(), evaluated[0].Length > 0 ? evaluated.Select(e => e.Length > 0 ? D(e) : double.NaN).ToArray() : null,
+            counted.Length > 0 && counted[0].Length > 0 ? counted.Select(D).ToArray() : null);
     }
 
     private static string Format(double v) => v.ToString("R", CultureInfo.InvariantCulture);

@@ -70,8 +70,9 @@ public static class TensorBoard
         }
     }
 
-    /// <summary>A metrics.csv row as scalars: loss, velocity_rms, field_rms/&lt;scale&gt; and the evaluated metrics.</summary>
-    public static void AddRow(SummaryWriter writer, LoggedStep row, IReadOnlyList<string> scaleNames, IReadOnlyList<string> metrics)
+    /// <summary>A metrics.csv row as scalars: loss, velocity_rms, field_rms/&lt;scale&gt;, the evaluated metrics and the field's diagnostics.</summary>
+    public static void AddRow(SummaryWriter writer, LoggedStep row, IReadOnlyList<string> scaleNames, IReadOnlyList<string> metrics,
+        IReadOnlyList<string> diagnostics)
     {
         var step = (int)row.Step;
         writer.add_scalar("loss", (float)row.Loss, step);
@@ -80,6 +81,8 @@ public static class TensorBoard
             writer.add_scalar($"field_rms/{scaleNames[i]}", (float)row.ScaleRms[i], step);
         for (var i = 0; i < (row.Evaluated?.Length ?? 0); i++)
             writer.add_scalar(metrics[i], (float)row.Evaluated![i], step);
+        for (var i = 0; i < (row.Diagnostics?.Length ?? 0); i++)
+            writer.add_scalar(diagnostics[i], (float)row.Diagnostics![i], step);
     }
 
     /// <summary>Adds a PNG the run already wrote (a plot) as an image.</summary>

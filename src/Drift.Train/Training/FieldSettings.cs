@@ -24,8 +24,13 @@ public static class FieldSettings
     /// <summary>The scales of the chosen field: bandwidths or temperatures.</summary>
     public static IReadOnlyList<double> Scales(this IFieldSettings c) => c.Field == FieldKind.Laplace ? c.Temperatures : c.Bandwidths;
 
-    public static IDriftField BuildField(this IFieldSettings c) => DriftFields.Create(c.Field, c.Scales(), c.SelfTerm, c.NormalizeScales,
-        gaussianKernel: c.GaussianKernel, rowsOnly: c.RowsOnly);
+    /// <param name="sinkhorn">Where the Sinkhorn field counts its iterations; other fields ignore it.</param>
+    public static IDriftField BuildField(this IFieldSettings c, SinkhornState? sinkhorn = null) => DriftFields.Create(c.Field, c.Scales(), c.SelfTerm,
+        c.NormalizeScales, gaussianKernel: c.GaussianKernel, rowsOnly: c.RowsOnly, sinkhornState: sinkhorn);
+
+    /// <summary>The metrics.csv columns a field adds after the evaluated metrics: the Sinkhorn field's iteration counts.</summary>
+    public static IReadOnlyList<string> DiagnosticNames(this IDriftField field, IEnumerable<string> scaleNames) =>
+        field is SinkhornField { State: not null } ? SinkhornState.CountNames(scaleNames) : [];
 
     /// <summary>Throws a <see cref="UserError"/> naming the first bad value.</summary>
     public static void ValidateField(this IFieldSettings c)

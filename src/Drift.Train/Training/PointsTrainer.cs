@@ -28,6 +28,8 @@ public sealed class PointsTrainer : ITrainingTask, IDisposable
     private readonly Adam optimizer;
     private readonly Generator rng;
     private readonly IDriftField field;
+    /// <summary>The Sinkhorn field's iteration counts, logged with each metrics.csv row (unused by other fields).</summary>
+    private readonly SinkhornState sinkhorn = new();
     private readonly Standardizer scale;
     private readonly Device device;
     private readonly Tensor evalNoise;
@@ -49,7 +51,7 @@ public sealed class PointsTrainer : ITrainingTask, IDisposable
         model.to(device);
         optimizer = torch.optim.Adam(model.parameters(), config.Lr);
         rng = new Generator((ulong)config.Seed);
-        field = config.BuildField();
+        field = config.BuildField(sinkhorn);
         using var evalRng = new Generator(EvalNoiseSeed);
         evalNoise = torch.randn([data.HeldOut.shape[0], config.NoiseDim], generator: evalRng);
         Floor = EnergyDistance.Compute(data.Reference, data.HeldOut);
@@ -90,6 +92,8 @@ public sealed class PointsTrainer : ITrainingTask, IDisposable
         TensorBoard.AddPng(board, "samples", Path.Combine(outDir, RunFiles.SamplesPlot), step);
     }
 
+    double[]? ITrainingTask.TakeDiagnostics() => field is SinkhornField ? sinkhorn.TakeCounts(field.Scales.Count) : null;
+
     public void Dispose()
     {
         model.Dispose();
@@ -115,7 +119,8 @@ public sealed class PointsTrainer : ITrainingTask, IDisposable
         log.LogInformation("{Field} field, scales {Scales}, generator MLP {Width}x{Depth} ({Params:N0} parameters), device {Device}",
             config.Field.Name(), string.Join(",", config.Scales()), config.Width, config.Depth, trainer.model.parameters().Sum(p => p.numel()), device.type);
         var scaleNames = config.Scales().Select(s => s.ToString("R", System.Globalization.CultureInfo.InvariantCulture)).ToArray();
-        var result = trainer.Loop.Run(new RunRecord(outDir, TrainConfig.Kind, config.ToJson(), data.Fingerprint, scale, scaleNames, ["energy"]),
+        var result = trainer.Loop.Run(new RunRecord(outDir, TrainConfig.Kind, config.ToJson(), data.Fingerprint, scale, scaleNames, ["energy"],
+            trainer.field.DiagnosticNames(scaleNames)),
             new LoopSchedule(config.Steps, config.LogEvery, config.EvalEvery, config.CheckpointEvery), resume, log, onStep, cancel);
         return new TrainResult(outDir, result.Step, result.Interrupted, result.Metric, trainer.Floor, result.WallSeconds, result.Rows);
     }

@@ -27,13 +27,17 @@ public interface ITrainingTask
 
     /// <summary>Pictures written with each checkpoint (points: samples and curves), from the rows logged so far.</summary>
     void AfterCheckpoint(long step, IReadOnlyList<LoggedStep> rows, SummaryWriter board);
+
+    /// <summary>The field's counts since the last row, in the order of <see cref="RunRecord.Diagnostics"/> (the Sinkhorn
+    /// field's iterations); null when the run logs none.</summary>
+    double[]? TakeDiagnostics() => null;
 }
 
 /// <summary>Where a run is recorded and what it logs: the checkpoint's kind and config, the data's fingerprint
-/// and scale, and the names of the metrics.csv columns (one per field scale, and one per evaluated metric, the
-/// first of which is the run's headline metric).</summary>
+/// and scale, and the names of the metrics.csv columns (one per field scale, one per evaluated metric, the
+/// first of which is the run's headline metric, and the field's diagnostics, if any).</summary>
 public sealed record RunRecord(string Dir, string Kind, string ConfigJson, string DataFingerprint, Standardizer Scale,
-    IReadOnlyList<string> ScaleNames, IReadOnlyList<string> Metrics);
+    IReadOnlyList<string> ScaleNames, IReadOnlyList<string> Metrics, IReadOnlyList<string>? Diagnostics = null);
 
 public sealed record LoopSchedule(long Steps, int LogEvery, int EvalEvery, int CheckpointEvery);
 
@@ -107,7 +111,7 @@ public sealed class TrainingLoop(ITrainingTask task, nn.Module model, OptimizerH
             AtomicFile.WriteText(Path.Combine(run.Dir, RunFiles.Config), run.ConfigJson);
         }
         if (resume is null) Begin();
-        var metrics = new MetricsLog(Path.Combine(run.Dir, RunFiles.Metrics), run.ScaleNames, Step, run.Metrics);
+        var metrics = new MetricsLog(Path.Combine(run.Dir, RunFiles.Metrics), run.ScaleNames, Step, run.Metrics, run.Diagnostics ?? []);
         if (resume is not null) Begin();
         AtomicFile.RemoveLeftovers(run.Dir);
         boardCut.Apply();
@@ -145,9 +149,9 @@ public sealed class TrainingLoop(ITrainingTask task, nn.Module model, OptimizerH
                 {
                     loss = drift.Loss.item<float>();
                     var rms = drift.ScaleRms.cpu().flatten().data<float>().Select(v => (double)v).ToArray();
-                    var row = new LoggedStep(Step, Wall(), loss.Value, drift.VelocityRms.item<float>(), rms, evaluated);
+                    var row = new LoggedStep(Step, Wall(), loss.Value, drift.VelocityRms.item<float>(), rms, evaluated, task.TakeDiagnostics());
                     metrics.Append(row);
-                    TensorBoard.AddRow(board, row, run.ScaleNames, run.Metrics);
+                    TensorBoard.AddRow(board, row, run.ScaleNames, run.Metrics, run.Diagnostics ?? []);
                 }
                 onStep(new StepReport(Step, schedule.Steps, loss, evaluated?[0]));
             }

@@ -33,6 +33,8 @@ public sealed class ImageTrainer : ITrainingTask, IDisposable
     private readonly AdamW optimizer;
     private readonly Generator rng;
     private readonly IDriftField field;
+    /// <summary>The Sinkhorn field's iteration counts, logged with each metrics.csv row (unused by other fields).</summary>
+    private readonly SinkhornState sinkhorn = new();
     private readonly Classifier? encoder;
     private readonly IReadOnlyList<Func<Tensor, Tensor>> featureMaps;
     private readonly ClassPools pools;
@@ -59,7 +61,7 @@ public sealed class ImageTrainer : ITrainingTask, IDisposable
         ema.eval();
         optimizer = ImageComponents.Optimizer(config, model);
         rng = new Generator((ulong)config.Seed);
-        field = config.BuildField();
+        field = config.BuildField(sinkhorn);
         encoder = ImageComponents.Encoder(config, device);
         featureMaps = ImageComponents.FeatureMaps(config, encoder);
         pools = new ClassPools(data.Train.Labels, data.Classes);
@@ -113,6 +115,8 @@ public sealed class ImageTrainer : ITrainingTask, IDisposable
 
     public void AfterCheckpoint(long step, IReadOnlyList<LoggedStep> rows, SummaryWriter board) { }
 
+    double[]? ITrainingTask.TakeDiagnostics() => field is SinkhornField ? sinkhorn.TakeCounts(field.Scales.Count) : null;
+
     public void Dispose()
     {
         foreach (var d in new IDisposable?[] { model, ema, optimizer, rng, encoder, trainPixels, probe, gridNoise, gridLabels })
@@ -143,7 +147,8 @@ public sealed class ImageTrainer : ITrainingTask, IDisposable
             + "generator {Params:N0} parameters, device {Device}", config.Field.Name(), string.Join(",", config.Scales), string.Join(",", config.Features),
             trainer.Groups, trainer.PerGroup, trainer.Positives, trainer.Parameters, device.type);
         var scaleNames = config.Features.SelectMany(f => config.Scales.Select(s => $"{f}_{s:g3}")).ToArray();
-        var result = trainer.Loop.Run(new RunRecord(outDir, ImageConfig.Kind, config.ToJson(), data.Fingerprint(), Standardizer.Identity(0), scaleNames, FdProbe.Metrics),
+        var result = trainer.Loop.Run(new RunRecord(outDir, ImageConfig.Kind, config.ToJson(), data.Fingerprint(), Standardizer.Identity(0), scaleNames, FdProbe.Metrics,
+            trainer.field.DiagnosticNames(config.Scales.Select(s => $"{s:g3}"))),
             new LoopSchedule(config.Steps, config.LogEvery, config.EvalEvery, config.CheckpointEvery), resume, log, onStep, cancel);
         var seconds = result.SessionSeconds;
         var images = result.SessionSteps * trainer.Groups * trainer.PerGroup;

@@ -1,0 +1,64 @@
+using Drift.Loss;
+using Drift.Train.Output;
+using Drift.Train.Training;
+using Microsoft.Extensions.Logging.Abstractions;
+using static Drift.Tests.Tensors;
+
+namespace Drift.Tests;
+
+/// <summary>The Sinkhorn field's iteration counts: what a plan took, counted against an independent count of the same
+/// plans, and the columns a training run logs from them.</summary>
+public class SinkhornCountTests
+{
+    [Fact]
+    public void PlansAreCountedAsTheyConvergeOrHitTheCap()
+    {
+        var (g, seed) = Fresh();
+        var x = Randn(g, 60, 2);
+        var pos = Randn(g, 70, 2) + 0.3;
+        var state = new SinkhornState();
+        // A wide bandwidth converges within the cap; a narrow one with a cap of 20 cannot, for the plan to the data at least
+        // (each scale has two plans; the batch's plan to itself is near the identity at a narrow bandwidth, and may converge).
+        new SinkhornField([3.0, 0.02], iterations: 20, state: state).Compute(x, pos);
+        var counts = state.TakeCounts(2);
+        Assert.True(counts[0] is > 0 and < 20, $"seed {seed}: the wide plan took {counts[0]} iterations");
+        Assert.Equal(20, counts[1]);
+        Assert.True(counts[2] is 1 or 2, $"seed {seed}: {counts[2]} unconverged plans");
+        Assert.Equal([0.0, 0.0, 0.0], state.TakeCounts(2));
+
+        // A plan that needs several blocks: capped at what it reports, it converges; one block (10 iterations) less, not.
+        var needed = new SinkhornState();
+        new SinkhornField([0.5], iterations: 1000, state: needed).Compute(x, pos);
+        var iterations = (int)needed.TakeCounts(1)[0];
+        Assert.True(iterations > 10, $"seed {seed}: {iterations} iterations");
+        foreach (var (cap, unconverged) in new[] { (iterations, 0.0), (iterations - 10, 1.0) })
+        {
+            var again = new SinkhornState();
+            new SinkhornField([0.5], iterations: cap, state: again).Compute(x, pos);
+            var left = again.TakeCounts(1)[1];
+            Assert.True(unconverged > 0 ? left > 0 : left == 0, $"seed {seed}: capped at {cap} of the {iterations} iterations counted, {left} unconverged");
+        }
+    }
+
+    [Fact]
+    public void ASinkhornRunLogsItsIterationsPerScale()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), $"drift-sinkhorn-counts-{Guid.NewGuid():N}");
+        var config = new TrainConfig { Data = "moons", Field = FieldKind.Sinkhorn, Steps = 6, Batch = 64, Width = 16, Depth = 1, LogEvery = 2, EvalEvery = 100,
+            EvalSamples = 100, Bandwidths = [0.5, 2.0], Seed = Seed() };
+        PointsTrainer.Run(config, dir, null, NullLogger.Instance, _ => { }, CancellationToken.None);
+        var lines = File.ReadAllLines(Path.Combine(dir, RunFiles.Metrics));
+        Assert.EndsWith(",sinkhorn_iterations_0.5,sinkhorn_iterations_2,sinkhorn_unconverged", lines[0]);
+        foreach (var row in lines.Skip(1))
+        {
+            var counts = row.Split(',')[^3..].Select(double.Parse).ToArray();
+            Assert.True(counts[0] is >= 10 and <= SinkhornField.DefaultIterations && counts[1] is >= 10 and <= SinkhornField.DefaultIterations, row);
+        }
+        // A run of another field logs no such columns.
+        var other = dir + "-conservative";
+        PointsTrainer.Run(config with { Field = FieldKind.Conservative }, other, null, NullLogger.Instance, _ => { }, CancellationToken.None);
+        Assert.DoesNotContain("sinkhorn", File.ReadLines(Path.Combine(other, RunFiles.Metrics)).First());
+        Directory.Delete(dir, recursive: true);
+        Directory.Delete(other, recursive: true);
+    }
+}
