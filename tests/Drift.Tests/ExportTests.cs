@@ -175,9 +175,10 @@ public sealed class ExportTests : IDisposable
     /// <summary>The page's result (its canvas as RGBA), from Chromium's DOM after the page drew, served by a static file server.</summary>
     private static JsonElement PageResult(string web, string noiseFile)
     {
-        using var server = new Process { StartInfo = new ProcessStartInfo(Python, ["-m", "http.server", "--bind", "127.0.0.1", "0", "-d", web])
+        using var server = new Process { StartInfo = new ProcessStartInfo(Python, ["-u", "-m", "http.server", "--bind", "127.0.0.1", "0", "-d", web])
             { RedirectStandardOutput = true, RedirectStandardError = true } };
         server.Start();
+        server.StandardError.ReadToEndAsync(); // its request log, drained so that it never blocks on a full pipe
         try
         {
             var line = server.StandardOutput.ReadLine() ?? "";

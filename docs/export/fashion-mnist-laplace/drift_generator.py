@@ -1,0 +1,160 @@
+"""Drift's generators in plain PyTorch, for the files `drift export` writes.
+
+Copy this one file next to your code. Then:
+
+    from drift_generator import load
+    generator = load("path/to/export")           # reads generator.json and generator.safetensors
+    x = generator.sample(16, seed=0)             # points in data units, or images in [0, 1] (N, C, H, W)
+    x = generator(noise, labels, guidance)       # the same mapping on your own inputs
+
+The modules mirror Drift's (src/Drift.Models): the same layers under the same parameter names, so the exported
+state dict loads with load_state_dict(strict=True). Needs PyTorch; uses the `safetensors` package when it is
+installed, else reads the file itself (the format is a JSON header and raw little-endian tensors).
+"""
+import json
+import os
+import struct
+from collections import OrderedDict
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class MlpGenerator(nn.Module):
+    """Noise [B, noise_dim] -> [B, out_dim] through `depth` hidden SiLU layers of `width`."""
+
+    def __init__(self, noise_dim, width, depth, out_dim):
+        super().__init__()
+        layers = OrderedDict()
+        inputs = noise_dim
+        for i in range(depth):
+            layers[f"fc{i}"] = nn.Linear(inputs, width)
+            layers[f"act{i}"] = nn.SiLU()
+            inputs = width
+        layers["out"] = nn.Linear(inputs, out_dim)
+        self.net = nn.Sequential(layers)
+
+    def forward(self, noise):
+        return self.net(noise)
+
+
+class ConvBlock(nn.Module):
+    """Nearest x2 upsampling, conv-norm-(condition)-SiLU, conv-norm-SiLU; without upsampling a residual block."""
+
+    def __init__(self, in_channels, out_channels, cond_dim, upsample):
+        super().__init__()
+        self.upsample = upsample
+        self.conv1 = nn.Conv2d(in_channels, out_channels, 3, padding=1)
+        self.conv2 = nn.Conv2d(out_channels, out_channels, 3, padding=1)
+        self.norm1 = nn.GroupNorm(min(8, out_channels), out_channels, eps=1e-5)
+        self.norm2 = nn.GroupNorm(min(8, out_channels), out_channels, eps=1e-5)
+        self.film = nn.Linear(cond_dim, 2 * out_channels)
+
+    def forward(self, x, cond):
+        h = self.conv1(F.interpolate(x, scale_factor=2, mode="nearest") if self.upsample else x)
+        scale, shift = self.film(cond)[:, :, None, None].chunk(2, 1)
+        h = F.silu(self.norm1(h) * (scale + 1) + shift)
+        h = F.silu(self.norm2(self.conv2(h)))
+        return h if self.upsample else x + h
+
+
+class ConvGenerator(nn.Module):
+    """Noise, class label (index `classes` = no class) and guidance scale -> image in [-1, 1] (before clamping)."""
+
+    def __init__(self, noise_dim, image_size, channels, classes, width, grid_blocks=0, cond_dim=128):
+        super().__init__()
+        stages = 3 if image_size % 8 == 0 and image_size >= 64 else 2
+        self.grid = image_size >> stages
+        self.c0 = width << stages
+        self.classes = classes
+        self.label = nn.Embedding(classes + 1, cond_dim)
+        self.guidance = nn.Linear(1, cond_dim)
+        self.stem = nn.Linear(noise_dim + cond_dim, self.c0 * self.grid * self.grid)
+        self.blocks = nn.ModuleList(
+            ConvBlock(width << (stages - i), width << (stages - i - 1), cond_dim, True) for i in range(stages))
+        self.output = nn.Conv2d(width, channels, 3, padding=1)
+        self.gridBlocks = nn.ModuleList(ConvBlock(self.c0, self.c0, cond_dim, False) for _ in range(grid_blocks))
+
+    def forward(self, noise, labels, guidance):
+        cond = F.silu(self.label(labels) + self.guidance((guidance - 1).unsqueeze(1)))
+        h = F.silu(self.stem(torch.cat([noise, cond], 1))).view(-1, self.c0, self.grid, self.grid)
+        for block in self.gridBlocks:
+            h = block(h, cond)
+        for block in self.blocks:
+            h = block(h, cond)
+        return self.output(h)
+
+
+class ExportedGenerator(nn.Module):
+    """A generator with its card: maps inputs to what `drift sample` returns (points in data units, images in [0, 1])."""
+
+    def __init__(self, card):
+        super().__init__()
+        self.card = card
+        arch = card["architecture"]
+        args = arch["arguments"]
+        if arch["name"] == "mlp":
+            self.network = MlpGenerator(args["noise_dim"], args["width"], args["depth"], args["out_dim"])
+            self.register_buffer("mean", torch.tensor(card["data_mean"], dtype=torch.float32))
+            self.register_buffer("std", torch.tensor(card["data_std"], dtype=torch.float32))
+        elif arch["name"] == "conv":
+            self.network = ConvGenerator(args["noise_dim"], args["image_size"], args["channels"], args["classes"],
+                                         args["width"], args["grid_blocks"], args["cond_dim"])
+        else:
+            raise ValueError(f"unknown architecture {arch['name']!r}")
+        self.noise_dim = args["noise_dim"]
+
+    def forward(self, noise, labels=None, guidance=None):
+        if self.card["kind"] == "points":
+            return self.network(noise) * self.std + self.mean
+        n = noise.shape[0]
+        if labels is None:
+            labels = torch.full((n,), self.network.classes, dtype=torch.long, device=noise.device)
+        if guidance is None:
+            guidance = torch.ones(n, device=noise.device)
+        return ((self.network(noise, labels, guidance) + 1) / 2).clamp(0, 1)
+
+    @torch.no_grad()
+    def sample(self, n, labels=None, guidance=1.0, seed=0):
+        """n samples from standard normal noise drawn with `seed`; images: labels default to classes in turn."""
+        rng = torch.Generator().manual_seed(seed)
+        noise = torch.randn(n, self.noise_dim, generator=rng)
+        if self.card["kind"] == "images" and labels is None and self.network.classes > 0:
+            labels = torch.arange(n) % self.network.classes
+        if self.card["kind"] == "images":
+            return self(noise, labels, torch.full((n,), float(guidance)))
+        return self(noise)
+
+
+def load_safetensors(path):
+    """The tensors of a .safetensors file by name."""
+    try:
+        from safetensors.torch import load_file
+        return load_file(path)
+    except ImportError:
+        pass
+    dtypes = {"F32": torch.float32, "F64": torch.float64, "F16": torch.float16, "BF16": torch.bfloat16,
+              "I64": torch.int64, "I32": torch.int32, "U8": torch.uint8}
+    with open(path, "rb") as f:
+        (length,) = struct.unpack("<Q", f.read(8))
+        header = json.loads(f.read(length))
+        data = f.read()
+    tensors = {}
+    for name, entry in header.items():
+        if name == "__metadata__":
+            continue
+        start, end = entry["data_offsets"]
+        buffer = bytearray(data[start:end])
+        tensors[name] = torch.frombuffer(buffer, dtype=dtypes[entry["dtype"]]).reshape(entry["shape"]).clone()
+    return tensors
+
+
+def load(directory, device="cpu"):
+    """The exported generator in `directory` (generator.json and generator.safetensors), in eval mode."""
+    with open(os.path.join(directory, "generator.json")) as f:
+        card = json.load(f)
+    generator = ExportedGenerator(card)
+    state = load_safetensors(os.path.join(directory, card["files"]["safetensors"]))
+    generator.network.load_state_dict(state, strict=True)
+    return generator.to(device).eval()
