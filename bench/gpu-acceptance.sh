@@ -40,7 +40,6 @@ else
   [ -f "$dll" ] || dotnet build "$repo/src/Drift.Train" -c Release >/dev/null
   drift_cmd=(dotnet "$dll")
 fi
-drift() { CI=1 "${drift_cmd[@]}" "$@"; }
 python=${PYTHON:-}
 if [ -z "$python" ]; then
   for candidate in python3 /usr/bin/python3; do
@@ -49,11 +48,12 @@ if [ -z "$python" ]; then
 fi
 
 log() { echo "[$(date +%H:%M:%S)] $*" | tee -a "$out/log.txt"; }
-step() { # NAME COMMAND...: runs one step, its output in NAME.txt; a failed step is recorded and the script goes on
+step() { # NAME COMMAND...: runs one step (at most $step_limit s), its output in NAME.txt; a failed step is recorded and the script goes on
   local name=$1; shift
   log "$name: $*"
+  [ "$1" = drift ] && { shift; set -- "${drift_cmd[@]}" "$@"; }  # timeout runs programs, not shell functions
   local started=$SECONDS
-  if "$@" >"$out/$name.txt" 2>&1; then
+  if CI=1 timeout -k 10 "$step_limit" "$@" >"$out/$name.txt" 2>&1; then
     log "$name: done in $((SECONDS - started)) s"
   else
     log "$name: FAILED (exit $?) after $((SECONDS - started)) s; see $name.txt"
@@ -61,6 +61,8 @@ step() { # NAME COMMAND...: runs one step, its output in NAME.txt; a failed step
   fi
 }
 failures=()
+# No one step may take the lease: a hang or a slow path costs at most this, and the rest still runs.
+step_limit=${STEP_LIMIT:-120}
 
 if ((dry)); then
   device=cpu
@@ -99,9 +101,9 @@ log "drift: ${drift_cmd[*]}; device $device; python with torch: ${python:-none};
 step check drift check --device "$device" --tf32 --out "$out/check.md"
 tf32=()
 [ "$device" = cuda ] && tf32=(--tf32)
-step bench-fields drift bench --device "$device" "${tf32[@]}" --sizes "$sizes" --step-batches 1024 --image-steps none --repeats 5 --out "$out/bench-fields.md"
+step bench-fields drift bench --device "$device" "${tf32[@]}" --sizes "$sizes" --step-batches 1024 --image-steps none --repeats 3 --out "$out/bench-fields.md"
 if [ -n "$python" ]; then
-  step bench-pytorch "$python" "$here/pytorch/field_bench.py" --device "$device" "${tf32[@]}" --sizes "$sizes" --repeats 5
+  step bench-pytorch "$python" "$here/pytorch/field_bench.py" --device "$device" "${tf32[@]}" --sizes "$sizes" --repeats 3
 else
   log "bench-pytorch: skipped, no python3 with torch"
   failures+=(bench-pytorch)
@@ -118,7 +120,7 @@ for field in conservative laplace; do
   log "run-$field: $steps steps (bench: ${ms:-?} ms a step), stopped at $run_seconds s at the latest"
   started=$SECONDS
   set +e
-  timeout -s TERM -k 60 "$run_seconds" "${drift_cmd[@]}" train-images --device "$device" --field "$field" "${run_args[@]}" --steps "$steps" \
+  CI=1 timeout -s TERM -k 60 "$run_seconds" "${drift_cmd[@]}" train-images --device "$device" --field "$field" "${run_args[@]}" --steps "$steps" \
     --warmup $((steps / 10)) --grid-every 1000000 --checkpoint-every 1000000 --out "$run" >"$out/run-$field.txt" 2>&1
   code=$?
   set -e
