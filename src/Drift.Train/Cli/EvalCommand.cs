@@ -37,7 +37,9 @@ public static class EvalCommand
             var n = parse.GetValue(count) ?? (checkpoint.Holds<ImageConfig>() ? 5000 : 2000);
             var path = parse.GetValue(output) ?? Path.Combine(dir, RunFiles.Eval);
             OutputDir.CheckFile(path, "--out");
-            OwnedFolder.CheckFileOutput(path, "--out", own: RunFiles.Eval);
+            // eval.json is eval's own only in the run it evaluates: another run's is not this command's to replace.
+            var evaluated = Path.GetFullPath(Path.GetDirectoryName(Path.GetFullPath(path))!) == Path.GetFullPath(dir);
+            OwnedFolder.CheckFileOutput(path, "--out", own: evaluated ? RunFiles.Eval : null);
             var (data, field, size, rows) = checkpoint.Holds<ImageConfig>()
                 ? EvaluateImages(checkpoint, n, parse.GetValue(seed), parse.GetValue(classifier), parse.GetValue(device)!, parse.GetValue(guidance))
                 : EvaluatePoints(checkpoint, n, parse.GetValue(seed));

@@ -89,7 +89,7 @@ public static class RunFolder
         {
             // A folder that is not a run's is refused before the lock: it gets no lock file of ours. A run's folder is
             // locked first, so that one in use is named as such.
-            if (OwnedFolder.Refusal(outDir, FolderKind.Run) is { } why) throw new UserError(why);
+            if ((OwnedFolder.Refusal(outDir, FolderKind.Run) ?? OwnedFolder.InsideKept(outDir, "--out")) is { } why) throw new UserError(why);
             return TryNew(outDir) ?? throw new UserError(Refusal(outDir, outDir) ?? $"{outDir} changed while it was checked; try again");
         }
         var stem = Path.Combine("checkpoints", $"{Path.GetFileNameWithoutExtension(Path.TrimEndingDirectorySeparator(data))}-{field}");

@@ -52,12 +52,26 @@ public static class OwnedFolder
         return $"{dir} holds files Drift did not write ({string.Join(", ", names)}); choose a new or empty folder";
     }
 
-    /// <summary>Throws a one-line <see cref="UserError"/> unless <see cref="Refusal"/> allows the folder, and it can be written.</summary>
+    /// <summary>Throws a one-line <see cref="UserError"/> unless <see cref="Refusal"/> allows the folder, it is not inside a
+    /// subfolder a Drift folder keeps (<see cref="InsideKept"/>), and it can be written.</summary>
     public static void Check(string dir, FolderKind kind, string what)
     {
         if (string.IsNullOrWhiteSpace(dir)) throw new UserError($"{what}: an empty path");
-        if (Refusal(dir, kind) is { } why) throw new UserError(why);
+        if ((Refusal(dir, kind) ?? InsideKept(dir, what)) is { } why) throw new UserError(why);
         OutputDir.Check(dir, what);
+    }
+
+    /// <summary>Why <paramref name="path"/> may not be written by a command the user points there, or null: it lies in a
+    /// subfolder that the nearest Drift folder above it keeps (a run's tensorboard/ or grids/, a comparison's runs/).</summary>
+    public static string? InsideKept(string path, string what)
+    {
+        if (string.IsNullOrWhiteSpace(path)) return null; // an empty path is refused as such where the folder is checked
+        var full = Path.GetFullPath(path);
+        for (var (child, parent) = (full, Path.GetDirectoryName(full)); parent is not null; (child, parent) = (parent, Path.GetDirectoryName(parent)))
+            if (KindOf(parent) is { } above)
+                return above.Folders.Contains(Path.GetFileName(child))
+                    ? $"{what} {path} is inside {child}, which belongs to {above.What} in {parent}; write elsewhere" : null;
+        return null;
     }
 
     /// <summary>Makes <paramref name="dir"/> if needed and marks it as <paramref name="kind"/>'s, checked as <see cref="Check"/> does.</summary>
@@ -71,7 +85,7 @@ public static class OwnedFolder
 
     /// <summary>Throws unless writing the file <paramref name="path"/> replaces nothing a Drift folder's writer keeps:
     /// not one of its files, nothing in one of its subfolders, nor its marker. <paramref name="own"/> names the one
-    /// such file this output may replace (<c>eval</c>'s eval.json).</summary>
+    /// such file this output may replace (<c>eval</c>'s eval.json in the run it evaluates).</summary>
     public static void CheckFileOutput(string path, string option, string? own = null)
     {
         var full = Path.GetFullPath(path);
@@ -81,18 +95,12 @@ public static class OwnedFolder
             throw new UserError($"{option} {path}: that name is Drift's own in {dir}; write elsewhere");
         if (KindOf(dir) is { } kind)
         {
-            if (kind.Files.Contains(name) && name != own && FileTypes.Of(full) != FileType.Missing)
-                throw new UserError($"{option} {path} would replace a file of {kind.What} in {dir}; write elsewhere");
+            // Its names are its own even before it writes them: a file there by that name would pass for the folder's.
+            if (kind.Files.Contains(name) && name != own)
+                throw new UserError($"{option} {path}: {name} is a file of {kind.What} in {dir}; write elsewhere");
             return;
         }
-        // In no Drift folder itself: the nearest one above must not own the subfolder the file goes into.
-        for (var (child, parent) = (dir, Path.GetDirectoryName(dir)); parent is not null; (child, parent) = (parent, Path.GetDirectoryName(parent)))
-            if (KindOf(parent) is { } above)
-            {
-                if (above.Folders.Contains(Path.GetFileName(child)))
-                    throw new UserError($"{option} {path} is inside {child}, which belongs to {above.What} in {parent}; write elsewhere");
-                return;
-            }
+        if (InsideKept(full, option) is { } why) throw new UserError(why);
     }
 
     /// <summary>Throws unless, of what <paramref name="kind"/> keeps in <paramref name="dir"/>, each file there is a regular
