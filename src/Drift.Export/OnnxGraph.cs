@@ -35,23 +35,9 @@ public sealed class OnnxGraph
         return name;
     }
 
-    public string Floats(params float[] values)
-    {
-        var t = new TensorProto { Name = Fresh("const"), DataType = (int)TensorProto.Types.DataType.Float };
-        t.Dims.Add(values.Length);
-        t.FloatData.AddRange(values);
-        graph.Initializer.Add(t);
-        return t.Name;
-    }
+    public string Floats(params float[] values) => Constant(TensorProto.Types.DataType.Float, values.Length, t => t.FloatData.AddRange(values));
 
-    public string Longs(params long[] values)
-    {
-        var t = new TensorProto { Name = Fresh("const"), DataType = (int)TensorProto.Types.DataType.Int64 };
-        t.Dims.Add(values.Length);
-        t.Int64Data.AddRange(values);
-        graph.Initializer.Add(t);
-        return t.Name;
-    }
+    public string Longs(params long[] values) => Constant(TensorProto.Types.DataType.Int64, values.Length, t => t.Int64Data.AddRange(values));
 
     /// <summary>y = x·Wᵀ + b: a torch Linear's weight [out, in] as it is.</summary>
     public string Linear(string x, string weight, string bias) => Node("Gemm", [x, weight, bias], Int("transB", 1));
@@ -123,10 +109,14 @@ public sealed class OnnxGraph
     }
 
     /// <summary>A rank-0 float constant (Clip takes its bounds so).</summary>
-    private string Scalar(float value)
+    private string Scalar(float value) => Constant(TensorProto.Types.DataType.Float, null, t => t.FloatData.Add(value));
+
+    /// <summary>An initializer of <paramref name="type"/>: a vector of <paramref name="length"/> values, or a scalar (null).</summary>
+    private string Constant(TensorProto.Types.DataType type, long? length, Action<TensorProto> fill)
     {
-        var t = new TensorProto { Name = Fresh("const"), DataType = (int)TensorProto.Types.DataType.Float };
-        t.FloatData.Add(value);
+        var t = new TensorProto { Name = Fresh("const"), DataType = (int)type };
+        if (length is { } n) t.Dims.Add(n);
+        fill(t);
         graph.Initializer.Add(t);
         return t.Name;
     }
