@@ -9,7 +9,7 @@ public static class DriftFields
     /// self coupling (the batch's transport plan to itself) always holds them.</param>
     /// <param name="gaussianKernel">Laplace only: see <see cref="LaplaceField.Gaussian"/>.</param>
     /// <param name="rowsOnly">Laplace only: see <see cref="LaplaceField.RowsOnly"/>.</param>
-    /// <param name="sinkhornState">Sinkhorn only: where its plans keep potentials from step to step (a run's field has one).</param>
+    /// <param name="sinkhornState">Sinkhorn only: where its plans count their iterations (a run's field has one).</param>
     public static IDriftField Create(FieldKind kind, IEnumerable<double> scales, SelfTerm selfTerm = SelfTerm.Exclude,
         bool normalizeScales = true, FieldChunking? chunking = null, bool gaussianKernel = false, bool rowsOnly = false,
         SinkhornState? sinkhornState = null) => kind switch

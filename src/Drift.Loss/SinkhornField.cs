@@ -67,8 +67,6 @@ public sealed class SinkhornField : IDriftField
         return FieldMath.Combine(perScale, NormalizeScales);
     }
 
-
-
     /// <summary>T(x_i) = Σ_j P_ij y_j / Σ_j P_ij for the entropic plan between uniform weights on the rows and on the
     /// columns of <paramref name="squaredDistances"/> [B, M] (or [G, B, M]).</summary>
     /// <remarks>

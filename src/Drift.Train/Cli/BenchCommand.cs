@@ -34,7 +34,6 @@ public static class BenchCommand
             if (parse.GetValue(output) is { } outPath)
             {
                 OutputDir.CheckFile(outPath, "--out");
-                OwnedFolder.CheckFileOutput(outPath, "--out");
             }
             var dev = Components.Device(parse.GetValue(device)!);
             var n = parse.GetValue(repeats);

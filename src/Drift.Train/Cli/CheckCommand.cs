@@ -22,7 +22,6 @@ public static class CheckCommand
             if (parse.GetValue(output) is { } path)
             {
                 OutputDir.CheckFile(path, "--out");
-                OwnedFolder.CheckFileOutput(path, "--out");
             }
             var dev = Components.Device(parse.GetValue(device)!);
             var results = DeviceCheck.Run(dev, parse.GetValue(tf32), parse.GetValue(seed));

@@ -39,7 +39,6 @@ public static class RunFolder
         }
         if (!Directory.Exists(dir)) throw new UserError($"run folder not found: {dir}");
         if (!HoldsRun(dir)) throw NoRun(dir);
-        OwnedFolder.CheckEntries(dir, FolderKind.Run);
         var runLock = RunLock.Acquire(dir);
         try
         {
@@ -70,10 +69,10 @@ public static class RunFolder
         return config;
     }
 
-    /// <summary>A run is its checkpoint or, before the first one, its config (written before anything else); a
-    /// metrics.csv alone is not resumable, but not ours to overwrite either. A folder of another kind holds no run.</summary>
+    /// <summary>A run is its checkpoint or, before the first one, its config (written before anything else); see
+    /// <see cref="RunFiles.Defining"/>. A folder of another kind holds no run.</summary>
     public static bool HoldsRun(string dir) => OwnedFolder.KindOf(dir) == FolderKind.Run
-        && new[] { RunFiles.Checkpoint, RunFiles.Config, RunFiles.Metrics }.Any(f => FileTypes.Of(Path.Combine(dir, f)) != FileType.Missing);
+        && RunFiles.Defining.Any(f => FileTypes.Of(Path.Combine(dir, f)) != FileType.Missing);
 
     /// <summary>Why a new run may not start in <paramref name="dir"/>, or null: it must be new, empty, or a run folder
     /// whose run never wrote its config (killed at once).</summary>

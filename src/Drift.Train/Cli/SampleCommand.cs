@@ -32,8 +32,7 @@ public static class SampleCommand
             if (format is not (".csv" or ".png" or ".npy")) throw new UserError($"--out {path}: use a .csv, .png or .npy file");
             var checkpoint = Checkpoint.Load(parse.GetValue(checkpointDir)!);
             OutputDir.CheckFile(path, "--out");
-            OwnedFolder.CheckFileOutput(path, "--out");
-            if (format == ".npy") OwnedFolder.CheckFileOutput(ImageFiles.LabelsPath(path), "--out (its labels)");
+            if (format == ".npy") OutputDir.CheckFile(ImageFiles.LabelsPath(path), "--out (its labels)");
             var images = checkpoint.Holds<ImageConfig>();
             var n = parse.GetValue(count) ?? (images ? 64 : 10_000);
             var most = images ? 1 << 17 : 1 << 24;

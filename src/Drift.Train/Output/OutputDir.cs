@@ -30,11 +30,14 @@ public static class OutputDir
         }
     }
 
-    /// <summary>The folder an output file goes to, checked as <see cref="Check"/> does; a path that is a folder is refused.</summary>
-    public static void CheckFile(string path, string what)
+    /// <summary>The folder an output file goes to, checked as <see cref="Check"/> does; a path that is a folder is refused,
+    /// and so is one a Drift folder keeps (<see cref="OwnedFolder.CheckFileOutput"/>; <paramref name="own"/>: the one such
+    /// name this output may write).</summary>
+    public static void CheckFile(string path, string what, string? own = null)
     {
         if (string.IsNullOrWhiteSpace(path)) throw new UserError($"{what}: an empty path");
         if (Directory.Exists(path)) throw new UserError($"{what} {path} is a folder, not a file");
         Check(Path.GetDirectoryName(Path.GetFullPath(path))!, $"{what} {path}: folder");
+        OwnedFolder.CheckFileOutput(path, what, own);
     }
 }

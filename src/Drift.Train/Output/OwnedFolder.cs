@@ -26,7 +26,7 @@ public static class OwnedFolder
             var name = InputFile.ReadAllText(marker, "folder marker", InputFile.KiB).Trim();
             return FolderKind.All.FirstOrDefault(k => k.Name == name);
         }
-        if (new[] { RunFiles.Checkpoint, RunFiles.Config, RunFiles.Metrics }.Any(f => Exists(dir, f))) return FolderKind.Run;
+        if (RunFiles.Defining.Any(f => Exists(dir, f))) return FolderKind.Run;
         return Exists(dir, FolderKind.ClassifierFile) ? FolderKind.Classifier : null;
     }
 
@@ -91,10 +91,10 @@ public static class OwnedFolder
         var full = Path.GetFullPath(path);
         var dir = Path.GetDirectoryName(full)!;
         var name = Path.GetFileName(full);
-        if (Housekeeping.Contains(name) && Directory.Exists(dir) && KindOf(dir) is not null)
-            throw new UserError($"{option} {path}: that name is Drift's own in {dir}; write elsewhere");
         if (KindOf(dir) is { } kind)
         {
+            if (Housekeeping.Contains(name))
+                throw new UserError($"{option} {path}: that name is Drift's own in {dir}; write elsewhere");
             // Its names are its own even before it writes them: a file there by that name would pass for the folder's.
             if (kind.Files.Contains(name) && name != own)
                 throw new UserError($"{option} {path}: {name} is a file of {kind.What} in {dir}; write elsewhere");

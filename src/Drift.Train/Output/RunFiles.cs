@@ -20,5 +20,9 @@ public static class RunFiles
     public const string Lock = ".lock";
     public const string LockOwner = ".lock.owner";
 
+    /// <summary>What makes a folder a run, for folders from before the marker: any of these (a metrics.csv alone is not
+    /// resumable, but not another command's to overwrite either).</summary>
+    public static readonly IReadOnlyList<string> Defining = [Checkpoint, Config, Metrics];
+
     public static string GridAt(long step) => Path.Combine(GridFolder, $"step-{step:D6}.png");
 }

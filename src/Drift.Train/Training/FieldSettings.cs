@@ -32,6 +32,10 @@ public static class FieldSettings
     public static IReadOnlyList<string> DiagnosticNames(this IDriftField field, IEnumerable<string> scaleNames) =>
         field is SinkhornField { State: not null } ? SinkhornState.CountNames(scaleNames) : [];
 
+    /// <summary>The values of <see cref="DiagnosticNames"/> since the last call, or null when the field has none.</summary>
+    public static double[]? TakeDiagnostics(this IDriftField field) =>
+        field is SinkhornField { State: { } state } ? state.TakeCounts(field.Scales.Count) : null;
+
     /// <summary>Throws a <see cref="UserError"/> naming the first bad value.</summary>
     public static void ValidateField(this IFieldSettings c)
     {

@@ -28,8 +28,6 @@ public sealed class PointsTrainer : ITrainingTask, IDisposable
     private readonly Adam optimizer;
     private readonly Generator rng;
     private readonly IDriftField field;
-    /// <summary>The Sinkhorn field's iteration counts, logged with each metrics.csv row (unused by other fields).</summary>
-    private readonly SinkhornState sinkhorn = new();
     private readonly Standardizer scale;
     private readonly Device device;
     private readonly Tensor evalNoise;
@@ -51,7 +49,7 @@ public sealed class PointsTrainer : ITrainingTask, IDisposable
         model.to(device);
         optimizer = torch.optim.Adam(model.parameters(), config.Lr);
         rng = new Generator((ulong)config.Seed);
-        field = config.BuildField(sinkhorn);
+        field = config.BuildField(new SinkhornState());
         using var evalRng = new Generator(EvalNoiseSeed);
         evalNoise = torch.randn([data.HeldOut.shape[0], config.NoiseDim], generator: evalRng);
         Floor = EnergyDistance.Compute(data.Reference, data.HeldOut);
@@ -92,7 +90,7 @@ public sealed class PointsTrainer : ITrainingTask, IDisposable
         TensorBoard.AddPng(board, "samples", Path.Combine(outDir, RunFiles.SamplesPlot), step);
     }
 
-    double[]? ITrainingTask.TakeDiagnostics() => field is SinkhornField ? sinkhorn.TakeCounts(field.Scales.Count) : null;
+    double[]? ITrainingTask.TakeDiagnostics() => field.TakeDiagnostics();
 
     public void Dispose()
     {

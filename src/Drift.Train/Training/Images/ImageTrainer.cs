@@ -33,8 +33,6 @@ public sealed class ImageTrainer : ITrainingTask, IDisposable
     private readonly AdamW optimizer;
     private readonly Generator rng;
     private readonly IDriftField field;
-    /// <summary>The Sinkhorn field's iteration counts, logged with each metrics.csv row (unused by other fields).</summary>
-    private readonly SinkhornState sinkhorn = new();
     private readonly Classifier? encoder;
     private readonly IReadOnlyList<Func<Tensor, Tensor>> featureMaps;
     private readonly ClassPools pools;
@@ -61,7 +59,7 @@ public sealed class ImageTrainer : ITrainingTask, IDisposable
         ema.eval();
         optimizer = ImageComponents.Optimizer(config, model);
         rng = new Generator((ulong)config.Seed);
-        field = config.BuildField(sinkhorn);
+        field = config.BuildField(new SinkhornState());
         encoder = ImageComponents.Encoder(config, device);
         featureMaps = ImageComponents.FeatureMaps(config, encoder);
         pools = new ClassPools(data.Train.Labels, data.Classes);
@@ -115,7 +113,7 @@ public sealed class ImageTrainer : ITrainingTask, IDisposable
 
     public void AfterCheckpoint(long step, IReadOnlyList<LoggedStep> rows, SummaryWriter board) { }
 
-    double[]? ITrainingTask.TakeDiagnostics() => field is SinkhornField ? sinkhorn.TakeCounts(field.Scales.Count) : null;
+    double[]? ITrainingTask.TakeDiagnostics() => field.TakeDiagnostics();
 
     public void Dispose()
     {
