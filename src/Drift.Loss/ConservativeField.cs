@@ -134,6 +134,25 @@ public sealed class ConservativeField : IDriftField
     }
 
     /// <summary>
+    /// The straightforward conservative field the optimised paths are measured against: per bandwidth two
+    /// cdist, two softmax and two matmul over the whole batch, self pairs masked, each scale at unit RMS.
+    /// </summary>
+    public static Tensor Plain(Tensor x, Tensor pos, double[] bandwidths)
+    {
+        using var noGrad = torch.no_grad();
+        var sqPos = torch.cdist(x, pos).pow_(2);
+        var sqNeg = torch.cdist(x, x).pow_(2);
+        sqNeg.diagonal().fill_(double.PositiveInfinity);
+        var v = torch.zeros_like(x);
+        foreach (var h in bandwidths)
+        {
+            var scale = (torch.softmax(sqPos * (-0.5 / (h * h)), 1).mm(pos) - torch.softmax(sqNeg * (-0.5 / (h * h)), 1).mm(x)) / (h * h);
+            v.add_(scale / scale.pow(2).mean().sqrt());
+        }
+        return v;
+    }
+
+    /// <summary>
     /// ∇log of the Gaussian KDE of <paramref name="points"/> at each row of x: (kernel-weighted mean − x)/h².
     /// With <paramref name="self"/> set, <paramref name="points"/> must be x itself and each point's own
     /// kernel is counted or left out as it says. Rows of x go in chunks of <see cref="FieldChunking.For"/>.

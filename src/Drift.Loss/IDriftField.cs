@@ -22,6 +22,13 @@ public interface IDriftField
     /// itself treated as the self term.</param>
     /// <param name="guidance">Extra negatives for classifier-free guidance, mixed into the negative side.</param>
     FieldOutput Compute(Tensor x, Tensor positives, Tensor? negatives = null, GuidanceNegatives? guidance = null);
+
+    /// <summary>The metrics.csv columns the field adds after the evaluated metrics (an iterative field's counts);
+    /// none by default.</summary>
+    IReadOnlyList<string> DiagnosticNames(IEnumerable<string> scaleNames) => [];
+
+    /// <summary>The values of <see cref="DiagnosticNames"/> since the last call, or null when the field has none.</summary>
+    double[]? TakeDiagnostics() => null;
 }
 
 /// <summary>

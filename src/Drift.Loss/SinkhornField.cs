@@ -51,6 +51,10 @@ public sealed class SinkhornField : IDriftField
     public double Tolerance { get; }
     public SinkhornState? State { get; }
 
+    public IReadOnlyList<string> DiagnosticNames(IEnumerable<string> scaleNames) => State is null ? [] : SinkhornState.CountNames(scaleNames);
+
+    public double[]? TakeDiagnostics() => State?.TakeCounts(bandwidths.Length);
+
     public IDriftField Scaled(double multiplier) =>
         multiplier == 1 ? this : new SinkhornField(bandwidths.Select(h => h * multiplier), NormalizeScales, Iterations, Tolerance, State);
 

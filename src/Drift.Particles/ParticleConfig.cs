@@ -16,8 +16,8 @@ public sealed record ParticleConfig
     public int Modes { get; init; } = 4;
     /// <summary>Distance between neighbouring modes of the line target.</summary>
     public double Spacing { get; init; } = 2;
-    /// <summary>M fixed target samples the field uses; 0: the exact smoothed target score (conservative) or
-    /// M = N (laplace and sinkhorn, which have no analytic form).</summary>
+    /// <summary>M fixed target samples the field uses; 0: the field's <see cref="FieldKind.ExactVelocity"/> where it has
+    /// one, else M = N.</summary>
     public int TargetSamples { get; init; }
     /// <summary>target (start in equilibrium), normal (N(0, I)) or shifted (the target moved by 2 along the first axis).</summary>
     public string Start { get; init; } = "shifted";
@@ -29,21 +29,21 @@ public sealed record ParticleConfig
     /// <summary>β in [0, 2) of the bandwidth rule h ∝ N^(−1/(d+4−β)): the rule that optimises the theory's bound
     /// when its quadrature constant grows like h^(−β); the bound's root rate is then <see cref="PredictedRate"/>.</summary>
     public double Beta { get; init; }
-    /// <summary>Laplace temperature τ.</summary>
+    /// <summary>Temperature τ of a temperature field.</summary>
     public double Temperature { get; init; } = 0.5;
     /// <summary>Scales shrink as e^(−r·t/T) over the run: r = 0 keeps them fixed.</summary>
     public double Anneal { get; init; }
     /// <summary>Move particles by the mean-shift (displacement) h²·V instead of the score difference V: the
     /// drifting paper's Gaussian-kernel field, whose size does not shrink as 1/h² at wide kernels, the time
-    /// unit the annealing claim is made in. Conservative and sinkhorn fields.</summary>
+    /// unit the annealing claim is made in. Fields that are not displacements already (<see cref="FieldKind.IsDisplacement"/>).</summary>
     public bool Displacement { get; init; }
     /// <summary>Time over which the scales shrink (T' in e^(−r·min(t, T')/T')), after which they hold at their
     /// final value; 0: the whole run.</summary>
     public double AnnealTime { get; init; }
     /// <summary>Total time T; the run takes T/η steps.</summary>
     public double Time { get; init; } = 2.0;
-    /// <summary>Step size; 0: 0.25·h² at the final bandwidth (conservative and sinkhorn, whose Jacobians are ~1/h²) or 0.1
-    /// (laplace, and any <see cref="Displacement"/> run, whose Jacobians are ~1).</summary>
+    /// <summary>Step size; 0: 0.25·h² at the final bandwidth (fields whose Jacobians are ~1/h²) or 0.1 (displacement
+    /// fields, and any <see cref="Displacement"/> run, whose Jacobians are ~1).</summary>
     public double Eta { get; init; }
     public int RecordEvery { get; init; } = 10;
     public int FisherPoints { get; init; } = 1024;
@@ -61,7 +61,7 @@ public sealed record ParticleConfig
         Math.Exp(-Anneal * (AnnealTime > 0 ? Math.Min(1, fraction * Time / AnnealTime) : fraction));
 
     public double StepSize => Eta > 0 ? Eta
-        : Field == FieldKind.Laplace || Displacement ? 0.1 : 0.25 * Math.Pow(InitialBandwidth * ScaleAt(1), 2);
+        : Field.IsDisplacement || Displacement ? 0.1 : 0.25 * Math.Pow(InitialBandwidth * ScaleAt(1), 2);
 
     public int Steps => Math.Max(1, (int)Math.Round(Time / StepSize));
 
@@ -69,11 +69,11 @@ public sealed record ParticleConfig
 
     public void Validate()
     {
-        if (!Enum.IsDefined(Field)) throw new ArgumentException($"unknown field {(int)Field}: use conservative, laplace or sinkhorn");
         if (!Enum.IsDefined(SelfTerm)) throw new ArgumentException($"unknown self term {(int)SelfTerm}: use exclude or include");
         if (Target is not ("gaussian" or "mixture" or "line" or "uniform")) throw new ArgumentException($"unknown target '{Target}': use gaussian, mixture, line or uniform");
         if (!(Beta is >= 0 and < 2)) throw new ArgumentException($"--beta must be in [0, 2), got {Beta}");
-        if (Displacement && Field == FieldKind.Laplace) throw new ArgumentException("--displacement rescales the conservative and sinkhorn fields; the laplace field is a displacement already");
+        if (Displacement && Field.IsDisplacement)
+            throw new ArgumentException($"--displacement rescales the {FieldKind.Names(f => !f.IsDisplacement)} fields; the {Field.Name} field is a displacement already");
         if (Modes is < 1 or > 1024) throw new ArgumentException($"--modes must be between 1 and 1024, got {Modes}");
         if (Start is not ("target" or "normal" or "shifted")) throw new ArgumentException($"unknown start '{Start}': use target, normal or shifted");
         // Upper bounds: the field holds N×N (and N×target) kernels; past these a typo would take the machine's memory.

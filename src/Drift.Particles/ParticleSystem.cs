@@ -8,8 +8,8 @@ namespace Drift.Particles;
 
 /// <param name="MeanSquaredVelocity">(1/N) Σ ‖V(X_i)‖².</param>
 /// <param name="CentreVelocity">‖(1/N) Σ V(X_i)‖²: how fast the cloud's centre still moves.</param>
-/// <param name="SelfWeight">Conservative field: the mean share of each particle's model KDE owed to its own
-/// kernel, K(0)/Σ_j K(X_i − X_j). Null for the Laplace field, which masks self pairs.</param>
+/// <param name="SelfWeight">Fields with a self term: the mean share of each particle's model KDE owed to its own
+/// kernel, K(0)/Σ_j K(X_i − X_j). Null for the others.</param>
 /// <param name="Fisher">Smoothed Fisher discrepancy E_z ‖∇log ν_h(z) − ∇log μ_h(z)‖² at fresh target points z.</param>
 /// <param name="ModeMassError">Targets of several modes: total variation between the particles' shares of the modes
 /// and the target's weights (<see cref="ModeCoverage"/>); null for one mode.</param>
@@ -23,7 +23,7 @@ public sealed record Divergence(int Step, double Time, int Particle, double Norm
 /// the theorem bounds.</param>
 /// <param name="RootLateVelocity">The same over the last quarter of the run.</param>
 /// <param name="RootFisher">sqrt of the smoothed Fisher discrepancy at the end.</param>
-/// <param name="QuadratureGap">Conservative field against an analytic target: <see cref="ParticleSystem.QuadratureGap"/>
+/// <param name="QuadratureGap">A field with an exact velocity against an analytic target: <see cref="ParticleSystem.QuadratureGap"/>
 /// at the end; null otherwise.</param>
 public sealed record ParticleRun(ParticleConfig Config, double Eta, int Steps, IReadOnlyList<ParticleSnapshot> Trace,
     Divergence? Diverged, double RootTimeAveragedVelocity, double RootLateVelocity, double RootFisher, double Energy,
@@ -46,16 +46,16 @@ public static class ParticleSystem
     };
 
     /// <summary>The run's field at its initial scale, unnormalised: a single bandwidth or temperature.</summary>
-    public static IDriftField FieldOf(ParticleConfig c) => DriftFields.Create(c.Field,
-        [c.Field == FieldKind.Laplace ? c.Temperature : c.InitialBandwidth], c.SelfTerm, normalizeScales: false);
+    public static IDriftField FieldOf(ParticleConfig c) => c.Field.Create(
+        new FieldParameters([c.Field.Scale == FieldScale.Temperature ? c.Temperature : c.InitialBandwidth]) { SelfTerm = c.SelfTerm, NormalizeScales = false });
 
-    /// <summary>The field at the particles, its scale multiplied by <paramref name="scale"/>. The conservative field
-    /// against an analytic target uses the exact smoothed target score; otherwise the field sees the M fixed target samples.</summary>
+    /// <summary>The field at the particles, its scale multiplied by <paramref name="scale"/>. Against an analytic target, a
+    /// field with an <see cref="FieldKind.ExactVelocity"/> uses it; otherwise the field sees the M fixed target samples.</summary>
     public static Tensor Velocity(ParticleConfig c, IDriftField field, Tensor x, ISmoothedTarget target, Tensor? targetSamples, double scale)
     {
         var h = c.InitialBandwidth * scale;
-        var v = c.Field == FieldKind.Conservative && targetSamples is null
-            ? target.SmoothedScore(x, h) - ConservativeField.KdeScore(x, x, h, c.SelfTerm)
+        var v = c.Field.ExactVelocity is { } exact && targetSamples is null
+            ? exact(target, x, h, c.SelfTerm)
             : field.Scaled(scale).Compute(x, targetSamples!).Velocity;
         return c.Displacement ? v * (h * h) : v;
     }
@@ -68,7 +68,7 @@ public static class ParticleSystem
         using var rng = new Generator((ulong)c.Seed);
         using var probeRng = new Generator((ulong)c.Seed ^ 0x9E3779B97F4A7C15);
         var x = InitialPositions(c, target, rng);
-        var m = c.TargetSamples > 0 ? c.TargetSamples : c.Field == FieldKind.Conservative ? 0 : c.N;
+        var m = c.TargetSamples > 0 ? c.TargetSamples : c.Field.ExactVelocity is not null ? 0 : c.N;
         var field = FieldOf(c);
         using var targetSamples = m > 0 ? target.Sample(m, rng) : null;
 
@@ -102,7 +102,7 @@ public static class ParticleSystem
             trace.Add(Measure(c, steps, steps * eta, x, v, target, targetSamples, c.ScaleAt(1), probeRng));
         }
         var last = trace[^1];
-        double? gap = diverged is null && c.Field == FieldKind.Conservative && m == 0
+        double? gap = diverged is null && c.Field.ExactVelocity is not null && m == 0
             ? QuadratureGap(x, target, c.InitialBandwidth * c.ScaleAt(1), probeRng) : null;
         var late = velocities[(velocities.Length * 3 / 4)..];
         var final = x.data<double>().ToArray();
@@ -134,7 +134,7 @@ public static class ParticleSystem
         var h = c.InitialBandwidth * scale;
         var msv = v.pow(2).sum(1).mean().item<double>();
         var centre = v.mean([0]).pow(2).sum().item<double>();
-        double? selfWeight = c.Field == FieldKind.Conservative ? SelfWeight(x, h) : null;
+        double? selfWeight = c.Field.Takes(FieldKnob.SelfTerm) ? SelfWeight(x, h) : null;
         var z = target.Sample(c.FisherPoints, probeRng);
         var targetScore = targetSamples is null ? target.SmoothedScore(z, h) : ConservativeField.KdeScore(z, targetSamples, h);
         var fisher = (targetScore - ConservativeField.KdeScore(z, x, h)).pow(2).sum(1).mean().item<double>();

@@ -46,7 +46,7 @@ public static class RateStudy
         {
             var ok = runs.Where(r => r.Config.Dim == d && r.Diverged is null).ToArray();
             var diverged = runs.Count(r => r.Config.Dim == d && r.Diverged is not null);
-            // The quadrature gap exists only for the conservative field against an analytic target.
+            // The quadrature gap exists only for a field with an exact velocity against an analytic target.
             foreach (var (name, value) in Quantities.Where(q => runs.Any(r => double.IsFinite(q.Value(r)))))
             {
                 SlopeFit? fit = null, perSeed = null;

@@ -35,7 +35,7 @@ public sealed class ImageRunTests : IDisposable
 
     private ImageConfig Small(string field) => new()
     {
-        Data = TinyDataset(), Field = Enum.Parse<FieldKind>(field, true), Steps = 12, ClassBatch = 6, ClassPositives = 10, Width = 4, NoiseDim = 4, Features = ["pixels", "mean2"],
+        Data = TinyDataset(), Field = FieldKind.Named(field), Steps = 12, ClassBatch = 6, ClassPositives = 10, Width = 4, NoiseDim = 4, Features = ["pixels", "mean2"],
         Warmup = 3, LogEvery = 2, GridEvery = 5, CheckpointEvery = 5, Seed = Random.Shared.Next(),
     };
 

@@ -19,7 +19,7 @@ public class ParticleTests
     public void OneRunStepIsExactlyXPlusEtaV(string field, string self, int targetSamples, bool displacement = false)
     {
         var seed = Random.Shared.Next();
-        var c = new ParticleConfig { Field = Enum.Parse<FieldKind>(field, true), SelfTerm = Enum.Parse<SelfTerm>(self, true), TargetSamples = targetSamples, N = 30, Dim = 3,
+        var c = new ParticleConfig { Field = FieldKind.Named(field), SelfTerm = Enum.Parse<SelfTerm>(self, true), TargetSamples = targetSamples, N = 30, Dim = 3,
             Eta = 0.01, Time = 0.01, Seed = seed, Target = "mixture", Displacement = displacement };
         var run = ParticleSystem.Run(c);
         Assert.Equal(1, run.Steps);

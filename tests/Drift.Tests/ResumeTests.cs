@@ -11,7 +11,7 @@ public class ResumeTests
 {
     private static TrainConfig Small(string field) => new()
     {
-        Data = "moons", Field = Enum.Parse<FieldKind>(field, true), Steps = 30, Batch = 64, Width = 32, Depth = 2, NoiseDim = 4,
+        Data = "moons", Field = FieldKind.Named(field), Steps = 30, Batch = 64, Width = 32, Depth = 2, NoiseDim = 4,
         LogEvery = 5, EvalEvery = 10, EvalSamples = 200, CheckpointEvery = 7, Seed = Random.Shared.Next(),
     };
 

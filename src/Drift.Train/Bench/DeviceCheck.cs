@@ -31,25 +31,25 @@ public static class DeviceCheck
         using (var x = torch.randn([300, 48], generator: rng))
         using (var pos = torch.randn([400, 48], generator: rng) + 0.3)
         {
-            foreach (var kind in Enum.GetValues<FieldKind>())
+            foreach (var kind in FieldKind.All)
             {
                 results.Add(Field(kind, x, pos, device, null, "auto"));
-                if (kind != FieldKind.Sinkhorn)
-                    results.Add(Field(kind, x, pos, device, new FieldChunking(64, kind == FieldKind.Conservative ? 128 : 700), "chunks of 64 rows"));
+                if (kind.Paths != FieldPaths.Dense)
+                    results.Add(Field(kind, x, pos, device, new FieldChunking(64, kind.Paths == FieldPaths.RowAndColumnChunks ? 128 : 700), "chunks of 64 rows"));
             }
             results.Add(Loss(x, pos, device));
             if (cuda && tf32)
             {
                 torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = true;
-                foreach (var kind in Enum.GetValues<FieldKind>())
+                foreach (var kind in FieldKind.All)
                     results.Add(Field(kind, x, pos, device, null, "auto, TF32") with { Bound = Tf32Bound });
                 torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = false;
             }
         }
         using (var groupedX = torch.randn([3, 100, 16], generator: rng))
         using (var groupedPos = torch.randn([3, 120, 16], generator: rng))
-            foreach (var kind in new[] { FieldKind.Conservative, FieldKind.Laplace })
-                results.Add(Field(kind, groupedX, groupedPos, device, null, "3 groups") with { Name = $"{kind.Name()} field, 3 groups" });
+            foreach (var kind in FieldKind.All)
+                results.Add(Field(kind, groupedX, groupedPos, device, null, "3 groups") with { Name = $"{kind.Name} field, 3 groups" });
         results.Add(Network("MLP generator 8→64×3→2", () => new MlpGenerator(8, 64, 3, 2), [torch.randn([64, 8], generator: rng)],
             (m, i) => m.forward(i[0]), device, seed));
         foreach (var (size, channels, width) in new[] { (28, 1, 16), (32, 3, 8) })
@@ -64,11 +64,11 @@ public static class DeviceCheck
     private static CheckResult Field(FieldKind kind, Tensor x, Tensor pos, Device device, FieldChunking? chunks, string path)
     {
         using var scope = torch.NewDisposeScope();
-        var scales = kind == FieldKind.Laplace ? new[] { 0.5, 2.0 } : new[] { 2.0, 6.0 };
-        var onDevice = DriftFields.Create(kind, scales, SelfTerm.Exclude, normalizeScales: true, chunks).Compute(x.to(device), pos.to(device)).Velocity;
-        var reference = DriftFields.Create(kind, scales, SelfTerm.Exclude, normalizeScales: true, new FieldChunking(int.MaxValue, int.MaxValue))
+        var scales = kind.Scale.Typical.Take(2).Select(s => s * Math.Sqrt(x.shape[^1])).ToArray();
+        var onDevice = kind.Create(new FieldParameters(scales) { Chunking = chunks }).Compute(x.to(device), pos.to(device)).Velocity;
+        var reference = kind.Create(new FieldParameters(scales) { Chunking = new FieldChunking(int.MaxValue, int.MaxValue) })
             .Compute(x.to(float64), pos.to(float64)).Velocity;
-        return new($"{kind.Name()} field, {path}", RelativeMax(onDevice, reference), Float32Bound);
+        return new($"{kind.Name} field, {path}", RelativeMax(onDevice, reference), Float32Bound);
     }
 
     /// <summary>The drift loss's gradient with respect to the samples, −2ηV/B, on the device against the CPU in float64.</summary>
@@ -78,7 +78,7 @@ public static class DeviceCheck
         Tensor Gradient(Tensor samples, Tensor positives)
         {
             var leaf = samples.detach().requires_grad_(true);
-            DriftLoss.Compute(DriftFields.Create(FieldKind.Conservative, [2.0, 6.0]), leaf, positives, 0.5).Loss.backward();
+            DriftLoss.Compute(FieldKind.Conservative.Create(new FieldParameters([2.0, 6.0])), leaf, positives, 0.5).Loss.backward();
             return leaf.grad!;
         }
         return new("drift loss gradient (conservative)", RelativeMax(Gradient(x.to(device), pos.to(device)), Gradient(x.to(float64), pos.to(float64))), Float32Bound);

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 
 namespace Drift.Train.Bench;
 
-/// <summary>Each field on each of its paths (dense, row chunks, row and column chunks, automatic) at one size:
+/// <summary>Each field on each of its paths (<see cref="FieldKind.Plain"/>, dense, row chunks, row and column chunks, automatic) at one size:
 /// median time, effective GFLOP/s, error against float64 and peak device memory, one markdown row per path.</summary>
 public static class FieldBench
 {
@@ -13,28 +13,25 @@ public static class FieldBench
         using var g = new Generator(1);
         using var x = torch.randn([rows, dim], generator: g).to(dev);
         using var pos = (torch.randn([cols, dim], generator: g) + 0.3).to(dev);
-        var name = kind.Name();
-        var conservative = kind == FieldKind.Conservative;
-        var scales = (kind == FieldKind.Laplace ? new[] { 0.2, 0.05, 0.5 } : new[] { 1, 0.5, 2 }).Take(scaleCount).Select(s => s * Math.Sqrt(dim)).ToArray();
-        // Distances and weighted means are each a 2·N·(N+M)·d GEMM; the conservative path shares the first. The
-        // Sinkhorn field's time goes to its iterations' log-sum-exps, which no GEMM count describes.
-        var flops = kind == FieldKind.Sinkhorn ? double.NaN : 2.0 * rows * (rows + cols) * dim * (1 + scales.Length);
-        IDriftField Make(FieldChunking? chunks) => DriftFields.Create(kind, scales, SelfTerm.Exclude, normalizeScales: true, chunks);
+        var name = kind.Name;
+        var scales = kind.Scale.Typical.Take(scaleCount).Select(s => s * Math.Sqrt(dim)).ToArray();
+        var flops = kind.Flops?.Invoke(rows, cols, dim, scales.Length) ?? double.NaN;
+        IDriftField Make(FieldChunking? chunks) => kind.Create(new FieldParameters(scales) { Chunking = chunks });
         var columns = rows + cols;
         var chunked = FieldChunking.For(columns, dev.type);
         var wholeRows = chunked with { Columns = columns };
+        var streamsColumns = kind.Paths == FieldPaths.RowAndColumnChunks;
         var paths = new List<(string Name, Func<Tensor> Run, long Entries)>();
-        if (conservative)
-            paths.Add(("plain dense (cdist, softmax, matmul)", () => PlainConservative(x, pos, scales), (long)rows * columns));
+        if (kind.Plain is { } plain)
+            paths.Add(("plain dense (cdist, softmax, matmul)", () => plain(x, pos, scales), (long)rows * columns));
         paths.Add(("dense", () => Make(new FieldChunking(int.MaxValue, int.MaxValue)).Compute(x, pos).Velocity, (long)rows * columns));
-        // The Sinkhorn field always runs dense: each iteration needs whole rows and whole columns.
-        if (kind != FieldKind.Sinkhorn)
+        if (kind.Paths != FieldPaths.Dense)
             paths.Add(("row chunks", () => Make(wholeRows).Compute(x, pos).Velocity, Math.Min(rows, wholeRows.Rows) * columns));
-        if (conservative)
+        if (streamsColumns)
             paths.Add(("row and column chunks", () => Make(chunked with { Columns = 1 << 12 }).Compute(x, pos).Velocity, Math.Min(rows, chunked.Rows) * (1L << 12)));
-        var auto = conservative ? chunked : FieldChunking.Auto(rows, columns, dev.type);
-        if (kind != FieldKind.Sinkhorn)
-            paths.Add(($"auto: {Describe(auto, rows, conservative ? Math.Max(rows, cols) : 0)}", () => Make(null).Compute(x, pos).Velocity,
+        var auto = streamsColumns ? chunked : FieldChunking.Auto(rows, columns, dev.type);
+        if (kind.Paths != FieldPaths.Dense)
+            paths.Add(($"auto: {Describe(auto, rows, streamsColumns ? Math.Max(rows, cols) : 0)}", () => Make(null).Compute(x, pos).Velocity,
                 Math.Min(rows, auto?.Rows ?? rows) * columns));
 
         Tensor reference;
@@ -70,26 +67,7 @@ public static class FieldBench
         reference.Dispose();
     }
 
-    /// <param name="widestSide">The larger side, which streams when a chunk has fewer columns (0: the Laplace field, which never streams).</param>
+    /// <param name="widestSide">The larger side, which streams when a chunk has fewer columns (0: a field that never streams columns).</param>
     private static string Describe(FieldChunking? chunks, int rows, long widestSide) => chunks is null || chunks.Rows >= rows ? "dense"
         : $"{chunks.Rows}-row chunks" + (chunks.Columns < widestSide ? $", {chunks.Columns}-column chunks" : "");
-
-    /// <summary>
-    /// The straightforward conservative field the optimised paths are measured against: per bandwidth two
-    /// cdist, two softmax and two matmul over the whole batch, self pairs masked, each scale at unit RMS.
-    /// </summary>
-    private static Tensor PlainConservative(Tensor x, Tensor pos, double[] bandwidths)
-    {
-        using var noGrad = torch.no_grad();
-        var sqPos = torch.cdist(x, pos).pow_(2);
-        var sqNeg = torch.cdist(x, x).pow_(2);
-        sqNeg.diagonal().fill_(double.PositiveInfinity);
-        var v = torch.zeros_like(x);
-        foreach (var h in bandwidths)
-        {
-            var scale = (torch.softmax(sqPos * (-0.5 / (h * h)), 1).mm(pos) - torch.softmax(sqNeg * (-0.5 / (h * h)), 1).mm(x)) / (h * h);
-            v.add_(scale / scale.pow(2).mean().sqrt());
-        }
-        return v;
-    }
 }

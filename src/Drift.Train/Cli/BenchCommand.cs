@@ -62,7 +62,7 @@ public static class BenchCommand
             if (dev.type == DeviceType.CPU && benchSizes.Length > 0)
                 MemoryBudget.Check(benchSizes.Max(s => 32.0 * s.Item1 * ((double)s.Item1 + s.Item2) * scales), "bench --sizes", "time smaller sizes");
             foreach (var (rows, cols, dim) in benchSizes)
-            foreach (var field in Enum.GetValues<FieldKind>())
+            foreach (var field in FieldKind.All)
                 foreach (var line in FieldBench.Rows(field, rows, cols, dim, scales, dev, n))
                 {
                     report.AppendLine(line);
@@ -84,10 +84,10 @@ public static class BenchCommand
                 report.AppendLine("|---|---|---|---|---|---|");
             }
             foreach (var (width, classBatch) in imageConfigs)
-            foreach (var field in Enum.GetValues<FieldKind>())
+            foreach (var field in FieldKind.All)
             {
                 var (ms, parameters) = StepBench.ImageMs(new ImageConfig { Field = field, Width = width, ClassBatch = classBatch, ClassPositives = classBatch }, dev, n);
-                var line = $"| {field.Name()} | {width} | {classBatch} | {parameters:N0} | {ms:F1} | {10 * classBatch / (ms / 1000):F0} |";
+                var line = $"| {field.Name} | {width} | {classBatch} | {parameters:N0} | {ms:F1} | {10 * classBatch / (ms / 1000):F0} |";
                 report.AppendLine(line);
                 Console.WriteLine(line);
             }

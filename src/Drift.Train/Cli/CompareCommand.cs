@@ -35,11 +35,11 @@ public static class CompareCommand
             for (var i = 0; i < configs.Length; i++)
             {
                 var (field, seed, dir) = plan.Runs[i];
-                log.LogInformation("training {Field}, seed {Seed} -> {Dir}", field.Name(), seed, dir);
+                log.LogInformation("training {Field}, seed {Seed} -> {Dir}", field.Name, seed, dir);
                 var result = PointsTrainer.Run(configs[i], dir, null, log, _ => { }, cancel);
                 if (result.Interrupted) return 130;
                 var samples = Evaluation.Generate(Checkpoint.Load(dir), (int)data.HeldOut.shape[0], seed);
-                runs.Add(new ComparedRun(field.Name(), dir, result.WallSeconds, result.Step, Evaluation.LowDimensional(samples, data, seed), result.Metrics));
+                runs.Add(new ComparedRun(field.Name, dir, result.WallSeconds, result.Step, Evaluation.LowDimensional(samples, data, seed), result.Metrics));
                 firstSamples.TryAdd(field, samples);
                 if (i == 0) floor = result.Floor;
             }
@@ -48,7 +48,7 @@ public static class CompareCommand
                 + $"lr {baseConfig.Lr:g3} ({baseConfig.LrSchedule}); each field with its own default scales unless given.";
             var report = ComparisonReport.Write(plan.Dir, baseConfig.Data, setup, plan.FieldNames, runs, "energy distance", floor);
             Plots.SideBySide(Path.Combine(plan.Dir, FolderKind.CompareSamples), PointData.ToArray(data.HeldOut),
-                plan.Fields.Select(f => (f.Name(), firstSamples[f])).ToArray(), data.Name);
+                plan.Fields.Select(f => (f.Name, firstSamples[f])).ToArray(), data.Name);
             Console.Write(report);
             log.LogInformation("wrote {Dir}: report.md, report.json, curves.png, samples.png, runs/", plan.Dir);
             return 0;

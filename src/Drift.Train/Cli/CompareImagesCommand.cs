@@ -49,16 +49,16 @@ public static class CompareImagesCommand
             for (var i = 0; i < configs.Length; i++)
             {
                 var (field, seed, dir) = plan.Runs[i];
-                log.LogInformation("training {Field}, seed {Seed} -> {Dir}", field.Name(), seed, dir);
+                log.LogInformation("training {Field}, seed {Seed} -> {Dir}", field.Name, seed, dir);
                 var result = ImageTrainer.Run(configs[i], dir, null, log, _ => { }, cancel);
                 if (result.Interrupted) return 130;
                 floor = result.FdFloor;
                 var checkpoint = Checkpoint.Load(dir);
                 var (images, labels) = ImageSampling.Generate(checkpoint, n, null, 1.0, seed, device);
                 var metrics = ImageEvaluation.Compute(images, labels, data, info, classifier, device);
-                log.LogInformation("{Field} seed {Seed}: {Metrics}", field.Name(), seed,
+                log.LogInformation("{Field} seed {Seed}: {Metrics}", field.Name, seed,
                     string.Join(", ", metrics.Select(m => $"{m.Name} {m.Generated:g4}")));
-                runs.Add(new ComparedRun(field.Name(), dir, result.WallSeconds, result.Step, metrics, result.Metrics));
+                runs.Add(new ComparedRun(field.Name, dir, result.WallSeconds, result.Step, metrics, result.Metrics));
                 if (seed == baseConfig.Seed)
                 {
                     var saved = checkpoint.Config<ImageConfig>();

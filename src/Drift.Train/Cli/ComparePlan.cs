@@ -14,7 +14,7 @@ public sealed record ComparePlan(string Dir, FieldKind[] Fields, int Seeds, IRea
     public static Options AddOptions(Command command)
     {
         var options = new Options(
-            new Option<string>("--fields") { Description = "Comma-separated fields: conservative, laplace, sinkhorn. Default conservative,laplace.", DefaultValueFactory = _ => "conservative,laplace" },
+            new Option<string>("--fields") { Description = $"Comma-separated fields: {string.Join(", ", FieldKind.All)}. Default conservative,laplace.", DefaultValueFactory = _ => "conservative,laplace" },
             new Option<int>("--seeds") { Description = "Seeds per field (seed, seed+1, ...). Default 3.", DefaultValueFactory = _ => 3 },
             new Option<string>("--out") { Description = "Report folder. Default checkpoints/compare-<data>." });
         command.Options.Add(options.Fields);
@@ -27,13 +27,13 @@ public sealed record ComparePlan(string Dir, FieldKind[] Fields, int Seeds, IRea
     public static ComparePlan Make(ParseResult parse, Options options, long firstSeed, string dataName)
     {
         var fields = parse.GetValue(options.Fields)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-            .Select(f => ChoiceOption.Parse<FieldKind>(f, "field")).Distinct().ToArray();
+            .Select(f => ChoiceOption.Parse(f, "field", FieldOptions.Choices)).Distinct().ToArray();
         if (fields.Length == 0) throw new UserError("--fields needs at least one field");
         var seeds = parse.GetValue(options.Seeds);
         if (seeds < 1) throw new UserError($"--seeds must be at least 1, got {seeds}");
         var dir = parse.GetValue(options.Out) ?? Path.Combine("checkpoints", $"compare-{dataName}");
         var runs = fields.SelectMany(f => Enumerable.Range(0, seeds).Select(s =>
-            (Field: f, Seed: firstSeed + s, Dir: Path.Combine(dir, FolderKind.CompareRuns, $"{f.Name()}-seed{firstSeed + s}")))).ToArray();
+            (Field: f, Seed: firstSeed + s, Dir: Path.Combine(dir, FolderKind.CompareRuns, $"{f.Name}-seed{firstSeed + s}")))).ToArray();
         return new ComparePlan(dir, fields, seeds, runs);
     }
 
@@ -60,5 +60,5 @@ public sealed record ComparePlan(string Dir, FieldKind[] Fields, int Seeds, IRea
         }
     }
 
-    public string[] FieldNames => Fields.Select(f => f.Name()).ToArray();
+    public string[] FieldNames => Fields.Select(f => f.Name).ToArray();
 }

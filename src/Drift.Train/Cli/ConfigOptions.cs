@@ -15,26 +15,14 @@ public static class ConfigOptions
         var binder = new ConfigBinder<TrainConfig>(command);
         binder.Bind(new Option<string>("--data") { Description = "Toy set (checkerboard, swissroll, 8gaussians, 25gaussians, moons, rings) or a CSV file of points. Default checkerboard." },
             (c, v) => c with { Data = v });
-        binder.Bind(ChoiceOption.Create<FieldKind>("--field", "field", "conservative (KDE-gradient), laplace (displacement) or sinkhorn (Sinkhorn-divergence drift, bandwidths as conservative). Default conservative."),
-            (c, v) => c with { Field = v });
-        binder.Bind(new Option<double[]>("--bandwidth") { Description = "Conservative and sinkhorn field bandwidths h at the start, in standardised units. Default 0.4 0.8 1.6 3.2 (annealed to 1/8 of that).", AllowMultipleArgumentsPerToken = true },
-            (c, v) => c with { Bandwidths = v });
-        binder.Bind(new Option<double[]>("--temperature") { Description = "Laplace field temperatures tau, in standardised units. Default 0.05 0.2 0.5.", AllowMultipleArgumentsPerToken = true },
-            (c, v) => c with { Temperatures = v });
-        binder.Bind(ChoiceOption.Create<SelfTerm>("--self-term", "self term", "Conservative field: exclude (default, keeps repulsion) or include (the theory's form) a sample's own kernel in the model KDE."),
-            (c, v) => c with { SelfTerm = v });
-        binder.Bind(new Option<bool>("--normalize-scales") { Description = "Scale each bandwidth's/temperature's field to unit RMS before summing. Default true." },
-            (c, v) => c with { NormalizeScales = v });
-        binder.Bind(new Option<bool>("--gaussian-kernel") { Description = "Laplace field: Gaussian kernel exp(-|x-y|^2/2tau^2) instead of exp(-|x-y|/tau). Default false." },
-            (c, v) => c with { GaussianKernel = v });
-        binder.Bind(new Option<bool>("--rows-only") { Description = "Laplace field: normalise each side's kernel over its own row (no column normalisation, no cross weights); with --gaussian-kernel this is the conservative field. Default false." },
-            (c, v) => c with { RowsOnly = v });
+        FieldOptions.Bind(binder, "at the start of the run, in standardised data units");
         binder.Bind(new Option<bool>("--standardize") { Description = "Train in per-dimension standardised coordinates (default true); samples are always in data units." },
             (c, v) => c with { Standardize = v });
-        binder.Bind(new Option<double>("--anneal") { Description = "Bandwidths/temperatures shrink as exp(-r*step/steps) over the run. Default: ln 8 = 2.079 for conservative and sinkhorn, 0 (fixed) for laplace." },
+        binder.Bind(new Option<double>("--anneal") { Description = "Bandwidths/temperatures shrink as exp(-r*step/steps) over the run. Default: " + string.Join(", ",
+            FieldKind.All.GroupBy(f => f.DefaultAnneal).Select(g => $"{g.Key:0.###} for {FieldKind.Names(f => f.DefaultAnneal == g.Key, "and")}")) + "." },
             (c, v) => c with { Anneal = v });
         binder.Bind(new Option<double>("--eta") { Description = "Drift size: the loss regresses x onto x + eta*V. Default 1." }, (c, v) => c with { Eta = v });
-        binder.Bind(new Option<bool>("--through-field") { Description = "Ablation: no stop-gradient, backpropagate through the conservative field (loss eta^2*|V(x)|^2). Default false." },
+        binder.Bind(new Option<bool>("--through-field") { Description = $"Ablation: no stop-gradient, backpropagate through the field (loss eta^2*|V(x)|^2); the {FieldKind.Names(f => f.ThroughFieldLoss is not null)} field. Default false." },
             (c, v) => c with { ThroughField = v });
         binder.Bind(new Option<int>("--steps") { Description = "Training steps. Default 2000." }, (c, v) => c with { Steps = v });
         binder.Bind(new Option<int>("--batch") { Description = "Generated samples per step. Default 1024." }, (c, v) => c with { Batch = v });
@@ -61,18 +49,7 @@ public static class ConfigOptions
         b.Bind(new Option<string>("--data") { Description = "fashion-mnist (default; Debian's dataset-fashion-mnist), a folder of MNIST-format IDX files, of CIFAR-10 binary batches, or of PNG/JPEG images (one subfolder per class, or flat)." },
             (c, v) => c with { Data = v });
         b.Bind(new Option<int>("--image-size") { Description = "Bring images to this side in pixels. Default: the dataset's own (32 for an image folder)." }, (c, v) => v is >= 8 and <= 512 ? c with { ImageSize = v } : throw new UserError($"--image-size must be between 8 and 512, got {v}"));
-        b.Bind(ChoiceOption.Create<FieldKind>("--field", "field", "conservative (default), laplace or sinkhorn."), (c, v) => c with { Field = v });
-        b.Bind(new Option<double[]>("--bandwidth") { Description = "Conservative and sinkhorn bandwidths, relative to each feature space's mean distance √D. Default 0.1 0.2 0.4.", AllowMultipleArgumentsPerToken = true },
-            (c, v) => c with { Bandwidths = v });
-        b.Bind(new Option<double[]>("--temperature") { Description = "Laplace temperatures, relative like the bandwidths. Default 0.02 0.05 0.2.", AllowMultipleArgumentsPerToken = true },
-            (c, v) => c with { Temperatures = v });
-        b.Bind(ChoiceOption.Create<SelfTerm>("--self-term", "self term", "Conservative field: exclude (default) or include a sample's own kernel in the model KDE."),
-            (c, v) => c with { SelfTerm = v });
-        b.Bind(new Option<bool>("--normalize-scales") { Description = "Scale each bandwidth's/temperature's field to unit RMS before summing. Default true." }, (c, v) => c with { NormalizeScales = v });
-        b.Bind(new Option<bool>("--gaussian-kernel") { Description = "Laplace field: Gaussian kernel exp(-|x-y|^2/2tau^2) instead of exp(-|x-y|/tau). Default false." },
-            (c, v) => c with { GaussianKernel = v });
-        b.Bind(new Option<bool>("--rows-only") { Description = "Laplace field: normalise each side's kernel over its own row (no column normalisation, no cross weights); with --gaussian-kernel this is the conservative field. Default false." },
-            (c, v) => c with { RowsOnly = v });
+        FieldOptions.Bind(b, "relative to each feature space's mean distance √D");
         b.Bind(new Option<string[]>("--features") { Description = "Feature spaces of the field: pixels, meanK (K×K patch means), stdK (patch stds), encoder (with --encoder). Default pixels mean2 mean4 std4.", AllowMultipleArgumentsPerToken = true },
             (c, v) => c with { Features = v });
         b.Bind(new Option<string>("--encoder") { Description = "Folder of a frozen feature encoder (drift encoder) for the 'encoder' feature space." }, (c, v) => c with { Encoder = v });

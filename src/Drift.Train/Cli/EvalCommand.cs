@@ -77,7 +77,7 @@ public static class EvalCommand
         // A toy set's fingerprint is of its held-out draw, which --n sizes; a toy set cannot change anyway.
         if (!ToyDatasets.Contains(config.Data)) RefuseChangedData(checkpoint, config.Data, data.Fingerprint);
         var size = (int)data.HeldOut.shape[0];
-        return (config.Data, config.Field.Name(), size, Evaluation.LowDimensional(Evaluation.Generate(checkpoint, size, seed), data, seed));
+        return (config.Data, config.Field.Name, size, Evaluation.LowDimensional(Evaluation.Generate(checkpoint, size, seed), data, seed));
     }
 
     private static (string Data, string Field, int Size, IReadOnlyList<EvaluatedMetric> Rows) EvaluateImages(Checkpoint checkpoint, int n, long seed,
@@ -97,7 +97,7 @@ public static class EvalCommand
             var size = Math.Min(n, Math.Min(data.Test.Count, data.Train.Count));
             var (images, labels) = ImageSampling.Generate(checkpoint, size, null, guidance, seed, device);
             using (images)
-                return (config.Data, guidance > 1 ? $"{config.Field.Name()}, guidance {guidance:g3}" : config.Field.Name(), size, ImageEvaluation.Compute(images, labels, data, info, classifier, device));
+                return (config.Data, guidance > 1 ? $"{config.Field.Name}, guidance {guidance:g3}" : config.Field.Name, size, ImageEvaluation.Compute(images, labels, data, info, classifier, device));
         }
     }
 }

@@ -15,26 +15,26 @@ public static class ParticlesCommand
     {
         var command = new Command("particles", "Move N particles by a drifting field (no network) and measure how close they get.");
         var binder = new ConfigBinder<ParticleConfig>(command);
-        binder.Bind(ChoiceOption.Create<FieldKind>("--field", "field", "conservative (default), laplace or sinkhorn."), (c, v) => c with { Field = v });
-        binder.Bind(ChoiceOption.Create<SelfTerm>("--self-term", "self term", "Conservative: include (default, the theory's form) or exclude each particle's own kernel in the particle KDE."),
+        binder.Bind(FieldOptions.Field(), (c, v) => c with { Field = v });
+        binder.Bind(ChoiceOption.Create<SelfTerm>("--self-term", "self term", $"{FieldKind.Names(f => f.Takes(FieldKnob.SelfTerm), "and")}: include (default, the theory's form) or exclude each particle's own kernel in the particle KDE."),
             (c, v) => c with { SelfTerm = v });
         binder.Bind(new Option<string>("--target") { Description = "gaussian (N(0,I), default), mixture (modes at ±2 on the first two axes, std 0.5), line (--modes modes of std 0.5 along the first axis, --spacing apart) or uniform (the cube [-√3, √3]^d)." }, (c, v) => c with { Target = v });
         binder.Bind(new Option<int>("--modes") { Description = "Line target: number of modes. Default 4." }, (c, v) => c with { Modes = v });
         binder.Bind(new Option<double>("--spacing") { Description = "Line target: distance between neighbouring modes. Default 2." }, (c, v) => c with { Spacing = v });
-        binder.Bind(new Option<int>("--target-samples") { Description = "M fixed target samples for the field; 0 (default): the exact smoothed target score (conservative), M = N (laplace, sinkhorn)." }, (c, v) => c with { TargetSamples = v });
+        binder.Bind(new Option<int>("--target-samples") { Description = $"M fixed target samples for the field; 0 (default): the exact smoothed target score ({FieldKind.Names(f => f.ExactVelocity is not null)}), M = N ({FieldKind.Names(f => f.ExactVelocity is null)})." }, (c, v) => c with { TargetSamples = v });
         binder.Bind(new Option<string>("--start") { Description = "shifted (default: the target moved by 2 along the first axis), target, or normal." }, (c, v) => c with { Start = v });
         binder.Bind(new Option<int>("--n") { Description = "Particles. Default 512." }, (c, v) => c with { N = v });
         binder.Bind(new Option<int>("--dim") { Description = "Dimension. Default 2." }, (c, v) => c with { Dim = v });
         binder.Bind(new Option<double>("--bandwidth") { Description = "Fixed bandwidth h; default 0: h = c·N^(-1/(d+4-β)) with c = --bandwidth-scale, β = --beta." }, (c, v) => c with { Bandwidth = v });
         binder.Bind(new Option<double>("--bandwidth-scale") { Description = "c in h = c·N^(-1/(d+4-β)). Default 1." }, (c, v) => c with { BandwidthScale = v });
         binder.Bind(new Option<double>("--beta") { Description = "β in [0, 2) of the bandwidth rule h = c·N^(-1/(d+4-β)), whose bound is N^(-(2-β)/(2(d+4-β))). Default 0." }, (c, v) => c with { Beta = v });
-        binder.Bind(new Option<double>("--temperature") { Description = "Laplace temperature. Default 0.5." }, (c, v) => c with { Temperature = v });
+        binder.Bind(new Option<double>("--temperature") { Description = $"Temperature of the {FieldKind.Names(f => f.Scale == FieldScale.Temperature)} field. Default 0.5." }, (c, v) => c with { Temperature = v });
         binder.Bind(new Option<double>("--anneal") { Description = "Scales shrink as exp(-r·t/T) over the run. Default 0 (fixed)." }, (c, v) => c with { Anneal = v });
-        binder.Bind(new Option<bool>("--displacement") { Description = "Move by the mean shift h^2*V (the drifting paper's Gaussian-kernel field) instead of the score difference V. Conservative and sinkhorn; default false." },
+        binder.Bind(new Option<bool>("--displacement") { Description = $"Move by the mean shift h^2*V (the drifting paper's Gaussian-kernel field) instead of the score difference V. {FieldKind.Names(f => !f.IsDisplacement, "and")}; default false." },
             (c, v) => c with { Displacement = v });
         binder.Bind(new Option<double>("--anneal-time") { Description = "Shrink the scales over this time only (exp(-r·t/T') up to T', then hold). Default 0: the whole run." }, (c, v) => c with { AnnealTime = v });
         binder.Bind(new Option<double>("--time") { Description = "Total time T. Default 2." }, (c, v) => c with { Time = v });
-        binder.Bind(new Option<double>("--eta") { Description = "Euler step; default 0: 0.25·h² at the final bandwidth (conservative, sinkhorn), 0.1 (laplace)." }, (c, v) => c with { Eta = v });
+        binder.Bind(new Option<double>("--eta") { Description = $"Euler step; default 0: 0.25·h² at the final bandwidth ({FieldKind.Names(f => !f.IsDisplacement, "and")}), 0.1 ({FieldKind.Names(f => f.IsDisplacement, "and")})." }, (c, v) => c with { Eta = v });
         binder.Bind(new Option<int>("--record-every") { Description = "Steps between measurements. Default 10." }, (c, v) => c with { RecordEvery = v });
         binder.Bind(new Option<int>("--fisher-points") { Description = "Fresh target points per Fisher estimate. Default 1024." }, (c, v) => c with { FisherPoints = v });
         binder.Bind(new Option<long>("--seed") { Description = "Seed (a sweep uses seed, seed+1, ...). Default 0." }, (c, v) => c with { Seed = v });
@@ -53,7 +53,7 @@ public static class ParticlesCommand
             var config = binder.Apply(parse, new ParticleConfig());
             try { config.Validate(); }
             catch (ArgumentException e) { throw new UserError(e.Message); }
-            var dir = parse.GetValue(outDir) ?? Path.Combine("checkpoints", $"particles-{config.Field.Name()}");
+            var dir = parse.GetValue(outDir) ?? Path.Combine("checkpoints", $"particles-{config.Field.Name}");
             OwnedFolder.Check(dir, FolderKind.Particles, "output folder");
             using var loggers = Cli.Loggers();
             var log = loggers.CreateLogger("drift");

@@ -34,7 +34,7 @@ public static class RunFolder
         if (parse.GetValue(options.Resume) is not { } dir)
         {
             var config = Accepted(complete(binder.Apply(parse, fromFile ?? new T())));
-            var (newDir, held) = New(parse.GetValue(options.Out), config.Data, config.Field.Name());
+            var (newDir, held) = New(parse.GetValue(options.Out), config.Data, config.Field.Name);
             return (config, newDir, null, held);
         }
         if (!Directory.Exists(dir)) throw new UserError($"run folder not found: {dir}");

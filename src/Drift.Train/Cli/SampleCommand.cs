@@ -51,7 +51,7 @@ public static class SampleCommand
                 PointFiles.Csv(path, points);
             else
                 Plots.Samples(path, ReferenceOrEmpty(config, points.GetLength(1)), points,
-                    $"{config.Data}, {config.Field.Name()}, step {checkpoint.Step}, {n} samples");
+                    $"{config.Data}, {config.Field.Name}, step {checkpoint.Step}, {n} samples");
             Console.WriteLine($"wrote {n} samples to {path}");
             return 0;
         }));

@@ -22,12 +22,12 @@ public static class ParticleReport
             ("smoothed Fisher discrepancy", run.Trace.Select(s => s.Fisher).ToArray()),
             ("energy distance to target", run.Trace.Select(s => s.Energy).ToArray()),
         };
-        if (c.Field == FieldKind.Conservative)
+        if (c.Field.Takes(FieldKnob.SelfTerm))
             series.Add(("self weight", run.Trace.Select(s => s.SelfWeight ?? double.NaN).ToArray()));
-        Plots.Trace(Path.Combine(dir, FolderKind.ParticleCurves), $"{c.Field.Name()} particles, N={c.N}, d={c.Dim}",
+        Plots.Trace(Path.Combine(dir, FolderKind.ParticleCurves), $"{c.Field.Name} particles, N={c.N}, d={c.Dim}",
             run.Trace.Select(s => s.Time).ToArray(), series);
         Plots.Samples(Path.Combine(dir, FolderKind.ParticlePositions), ToFloat(run.TargetSample), ToFloat(run.Final),
-            $"{c.Field.Name()} particles, N={c.N}, d={c.Dim}, t={run.Trace[^1].Time:g3}");
+            $"{c.Field.Name} particles, N={c.N}, d={c.Dim}, t={run.Trace[^1].Time:g3}");
     }
 
     private static float[,] ToFloat(double[,] a)
@@ -98,12 +98,11 @@ public static class ParticleReport
         var bandwidth = c.Bandwidth > 0 ? $"fixed h = {F(c.Bandwidth)}"
             : c.Beta > 0 ? $"h = {F(c.BandwidthScale)}·N^(−1/(d+4−β)), β = {F(c.Beta)}" : $"h = {F(c.BandwidthScale)}·N^(−1/(d+4))";
         var sb = new StringBuilder();
-        sb.AppendLine($"# Finite-particle rates: {c.Field.Name()} field" + c.Field switch
-        {
-            FieldKind.Conservative => $", self term {c.SelfTerm.ToString().ToLowerInvariant()}",
-            FieldKind.Laplace => $", τ = {F(c.Temperature)}",
-            _ => $", M = {(c.TargetSamples > 0 ? c.TargetSamples.ToString() : "N")} target samples",
-        });
+        var title = $"# Finite-particle rates: {c.Field.Name} field";
+        if (c.Field.Takes(FieldKnob.SelfTerm)) title += $", self term {c.SelfTerm.ToString().ToLowerInvariant()}";
+        if (c.Field.Scale == FieldScale.Temperature) title += $", τ = {F(c.Temperature)}";
+        else if (c.Field.ExactVelocity is null) title += $", M = {(c.TargetSamples > 0 ? c.TargetSamples.ToString() : "N")} target samples";
+        sb.AppendLine(title);
         sb.AppendLine();
         sb.AppendLine($"Target {c.Target}, start {c.Start}, {bandwidth}, anneal r = {F(c.Anneal)}, time T = {F(c.Time)}, "
             + $"N in {string.Join(", ", ns)}, {seeds} seed(s) each; {runs.Sum(r => r.Seconds):F0} s of runs in all.");

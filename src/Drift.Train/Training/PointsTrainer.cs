@@ -49,7 +49,7 @@ public sealed class PointsTrainer : ITrainingTask, IDisposable
         model.to(device);
         optimizer = torch.optim.Adam(model.parameters(), config.Lr);
         rng = new Generator((ulong)config.Seed);
-        field = config.BuildField(new SinkhornState());
+        field = config.BuildField();
         using var evalRng = new Generator(EvalNoiseSeed);
         evalNoise = torch.randn([data.HeldOut.shape[0], config.NoiseDim], generator: evalRng);
         Floor = EnergyDistance.Compute(data.Reference, data.HeldOut);
@@ -68,7 +68,7 @@ public sealed class PointsTrainer : ITrainingTask, IDisposable
         var x = model.forward(noise);
         var annealed = field.Scaled(config.ScaleAt((double)step / config.Steps));
         return config.ThroughField
-            ? ThroughFieldLoss.Compute((ConservativeField)annealed, x, positives, config.Eta)
+            ? config.Field.ThroughFieldLoss!(annealed, x, positives, config.Eta)
             : DriftLoss.Compute(annealed, x, positives, config.Eta);
     }
 
@@ -83,9 +83,9 @@ public sealed class PointsTrainer : ITrainingTask, IDisposable
     public void AfterCheckpoint(long step, IReadOnlyList<LoggedStep> rows, SummaryWriter board)
     {
         samples ??= Generate(model, scale, evalNoise, device);
-        var title = $"{data.Name}, {config.Field.Name()}, step {step}";
+        var title = $"{data.Name}, {config.Field.Name}, step {step}";
         Plots.Samples(Path.Combine(outDir, RunFiles.SamplesPlot), PointData.ToArray(data.HeldOut), samples, title);
-        var labels = config.Scales().Select(s => config.Anneal > 0 ? $"{s:g3} → {s * config.ScaleAt(1):g3}" : $"{s:g3}").ToArray();
+        var labels = config.FieldScales.Select(s => config.Anneal > 0 ? $"{s:g3} → {s * config.ScaleAt(1):g3}" : $"{s:g3}").ToArray();
         Plots.Curves(Path.Combine(outDir, RunFiles.CurvesPlot), rows, labels, Floor, data.Name);
         TensorBoard.AddPng(board, "samples", Path.Combine(outDir, RunFiles.SamplesPlot), step);
     }
@@ -115,8 +115,8 @@ public sealed class PointsTrainer : ITrainingTask, IDisposable
 
         using var trainer = new PointsTrainer(config, data, scale, device, outDir);
         log.LogInformation("{Field} field, scales {Scales}, generator MLP {Width}x{Depth} ({Params:N0} parameters), device {Device}",
-            config.Field.Name(), string.Join(",", config.Scales()), config.Width, config.Depth, trainer.model.parameters().Sum(p => p.numel()), device.type);
-        var scaleNames = config.Scales().Select(s => s.ToString("R", System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+            config.Field.Name, string.Join(",", config.FieldScales), config.Width, config.Depth, trainer.model.parameters().Sum(p => p.numel()), device.type);
+        var scaleNames = config.FieldScales.Select(s => s.ToString("R", System.Globalization.CultureInfo.InvariantCulture)).ToArray();
         var result = trainer.Loop.Run(new RunRecord(outDir, TrainConfig.Kind, config.ToJson(), data.Fingerprint, scale, scaleNames, ["energy"],
             trainer.field.DiagnosticNames(scaleNames)),
             new LoopSchedule(config.Steps, config.LogEvery, config.EvalEvery, config.CheckpointEvery), resume, log, onStep, cancel);

@@ -1,13 +1,16 @@
+using Drift.Loss;
+
 namespace Drift.Train.Training;
 
 /// <summary>What every run config (<see cref="TrainConfig"/>, <see cref="Images.ImageConfig"/>) offers the run
 /// folder, the checkpoint and the commands, so that they handle both kinds of run with one code path.</summary>
-public interface IRunConfig : IFieldSettings
+public interface IRunConfig
 {
     /// <summary>The kind of run a checkpoint records: points or images.</summary>
     static abstract string Kind { get; }
 
     string Data { get; }
+    FieldKind Field { get; }
     string Device { get; }
     int Steps { get; }
 

@@ -6,40 +6,24 @@ namespace Drift.Train.Training;
 
 /// <summary>Everything that defines a run. Written as config.json in every run folder and inside each
 /// checkpoint; <c>drift train --config</c> reads it back.</summary>
-public sealed record TrainConfig : IRunConfig
+/// <remarks>The field's scales are in standardised data units.</remarks>
+public sealed record TrainConfig() : FieldConfig(images: false), IRunConfig
 {
     public static string Kind => "points";
 
-    public string Data { get; init; } = "checkerboard";
-    public FieldKind Field { get; init; } = FieldKind.Conservative;
-    /// <summary>Conservative field bandwidths at the start of the run, in standardised data units.</summary>
-    public double[] Bandwidths { get; init; } = [0.4, 0.8, 1.6, 3.2];
-    /// <summary>Laplace field temperatures, in standardised data units.</summary>
-    public double[] Temperatures { get; init; } = [0.05, 0.2, 0.5];
-    public SelfTerm SelfTerm { get; init; } = SelfTerm.Exclude;
-    /// <summary>Scale each bandwidth's or temperature's field to unit RMS before summing, so that every
-    /// scale has a say (unscaled, the conservative field's 1/h² lets the smallest bandwidth drown the rest).</summary>
-    public bool NormalizeScales { get; init; } = true;
-    /// <summary>Laplace field variants (<see cref="IFieldSettings.GaussianKernel"/>, <see cref="IFieldSettings.RowsOnly"/>),
-    /// left out of config.json when off so that configs from before them read and write back unchanged.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
-    public bool GaussianKernel { get; init; }
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
-    public bool RowsOnly { get; init; }
+    [JsonPropertyOrder(-2)] public string Data { get; init; } = "checkerboard";
     public bool Standardize { get; init; } = true;
     /// <summary>Bandwidths/temperatures shrink as e^(−r·step/steps) over the run; 0 keeps them fixed. Null: the
-    /// field's default, ln 8 for the conservative field (wide kernels first reach distant modes, which a
-    /// row-normalised Gaussian kernel otherwise never sees) and 0 for the Laplace field (whose column
-    /// normalisation already makes every data point pull on its nearest samples).</summary>
+    /// field's <see cref="FieldKind.DefaultAnneal"/>.</summary>
     public double? Anneal { get; init; }
 
     /// <summary>This config with the field-dependent defaults written out, as it is saved.</summary>
-    public TrainConfig Resolved() => this with { Anneal = Anneal ?? (Field == FieldKind.Laplace ? 0 : Math.Log(8)) };
+    public TrainConfig Resolved() => this with { Anneal = Anneal ?? Field.DefaultAnneal };
 
     public double ScaleAt(double progress) => Math.Exp(-(Anneal ?? 0) * progress);
     public double Eta { get; init; } = 1.0;
-    /// <summary>The stop-gradient ablation (<see cref="ThroughFieldLoss"/>): backpropagate through the field instead
-    /// of regressing onto a held target. Conservative field only; left out of config.json when off, so that
+    /// <summary>The stop-gradient ablation (<see cref="FieldKind.ThroughFieldLoss"/>): backpropagate through the field instead
+    /// of regressing onto a held target. Fields that have one only; left out of config.json when off, so that
     /// configs from before it existed read and write back unchanged.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public bool ThroughField { get; init; }
@@ -76,7 +60,7 @@ public sealed record TrainConfig : IRunConfig
         const int dim = 8;
         double b = Batch, p = PositiveCount;
         var activations = b * (NoiseDim + 4.0 * Width * Depth + 4 * dim) + p * 2 * dim;
-        var kernels = Math.Min(b * (b + p), FieldChunking.DenseLimit(TorchSharp.DeviceType.CPU)) * this.Scales().Count * 4;
+        var kernels = Math.Min(b * (b + p), FieldChunking.DenseLimit(TorchSharp.DeviceType.CPU)) * FieldScales.Count * 4;
         return 4 * (activations + kernels + (double)Width * Width * Depth * 4);
     }
 
@@ -84,9 +68,9 @@ public sealed record TrainConfig : IRunConfig
     {
         if (Drift.Data.Images.ImageData.IsImageData(Data))
             Fail($"--data {Data} is image data: train on it with drift train-images (or drift compare-images)");
-        this.ValidateField();
-        if (ThroughField && Field != FieldKind.Conservative)
-            Fail($"--through-field is an ablation of the conservative field, not of {Field.Name()}: use --field conservative");
+        ValidateField();
+        if (ThroughField && Field.ThroughFieldLoss is null)
+            Fail($"--through-field is an ablation of the {FieldKind.Names(f => f.ThroughFieldLoss is not null)} field, not of {Field.Name}");
         if (LrSchedule is not ("cosine" or "constant")) Fail($"unknown learning-rate schedule '{LrSchedule}': use cosine or constant");
         if (Device is not ("cpu" or "cuda")) Fail($"unknown device '{Device}': use cpu or cuda");
         Positive("--eta", Eta, 1e6);

@@ -5,30 +5,18 @@ using static Drift.Train.Training.ConfigJson;
 namespace Drift.Train.Training.Images;
 
 /// <summary>Everything that defines an image run; written as config.json and inside each checkpoint.</summary>
-public sealed record ImageConfig : IRunConfig
+/// <remarks>The field's scales are relative to each feature space: h acts as h·√D once features are scaled to mean distance √D.</remarks>
+public sealed record ImageConfig() : FieldConfig(images: true), IRunConfig
 {
     public static string Kind => "images";
 
-    public string Data { get; init; } = Drift.Data.Images.ImageData.FashionMnist;
+    [JsonPropertyOrder(-2)] public string Data { get; init; } = Drift.Data.Images.ImageData.FashionMnist;
     /// <summary>Side in pixels; 0 keeps the dataset's own (the saved config holds the size used).</summary>
-    public int ImageSize { get; init; }
+    [JsonPropertyOrder(-2)] public int ImageSize { get; init; }
     /// <summary>Set from the data when a run starts, so a checkpoint can be sampled without its data.</summary>
-    public int Channels { get; init; }
+    [JsonPropertyOrder(-2)] public int Channels { get; init; }
     /// <summary>Set from the data when a run starts, like <see cref="Channels"/>.</summary>
-    public int Classes { get; init; }
-    public FieldKind Field { get; init; } = FieldKind.Conservative;
-    /// <summary>Relative to the feature space: h acts as h·√D once features are scaled to mean distance √D.</summary>
-    public double[] Bandwidths { get; init; } = [0.1, 0.2, 0.4];
-    /// <summary>Relative, like the bandwidths; the original paper's values.</summary>
-    public double[] Temperatures { get; init; } = [0.02, 0.05, 0.2];
-    public SelfTerm SelfTerm { get; init; } = SelfTerm.Exclude;
-    public bool NormalizeScales { get; init; } = true;
-    /// <summary>Laplace field variants (<see cref="IFieldSettings.GaussianKernel"/>, <see cref="IFieldSettings.RowsOnly"/>),
-    /// left out of config.json when off so that configs from before them read and write back unchanged.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
-    public bool GaussianKernel { get; init; }
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
-    public bool RowsOnly { get; init; }
+    [JsonPropertyOrder(-2)] public int Classes { get; init; }
     /// <summary>Spaces the field is computed in (see <see cref="ImageFeatures"/>, and <c>encoder</c>): each adds its own loss.
     /// The 4×4 patch standard deviations joined the default after docs/quality.md: at 300 steps they lowered FD
     /// from 32 to 21 (conservative) and 35 to 25 (laplace) and raised recall and precision with it.</summary>
@@ -87,7 +75,7 @@ public sealed record ImageConfig : IRunConfig
 
     /// <summary>The chosen field's scales. Written into config.json since the first image runs, so kept: their
     /// configs and checkpoints must still load under the strict reader.</summary>
-    public IReadOnlyList<double> Scales => FieldSettings.Scales(this);
+    public IReadOnlyList<double> Scales => FieldScales;
 
     public string ToJson() => ConfigJson.Write(this);
 
@@ -118,14 +106,15 @@ public sealed record ImageConfig : IRunConfig
 
     public void Validate()
     {
-        this.ValidateField();
+        ValidateField();
         if (LrSchedule is not ("cosine" or "constant")) Fail($"unknown learning-rate schedule '{LrSchedule}': use cosine or constant");
         if (Device is not ("cpu" or "cuda")) Fail($"unknown device '{Device}': use cpu or cuda");
         Positive("--eta", Eta, 1e6);
         Positive("--lr", Lr, 1e30);
         if (!(GuidanceMax is >= 1 and <= 100)) Fail($"--guidance-max must be between 1 and 100, got {GuidanceMax}");
         if (GuidanceMax > 1 && !Conditional) Fail("--guidance-max needs a conditional generator (--conditional true)");
-        if (GuidanceMax > 1 && Field == FieldKind.Sinkhorn) Fail("--guidance-max needs the conservative or laplace field: the sinkhorn field takes no guidance negatives");
+        if (GuidanceMax > 1 && !Field.TakesGuidance)
+            Fail($"--guidance-max needs the {FieldKind.Names(f => f.TakesGuidance)} field: the {Field.Name} field takes no guidance negatives");
         if (!(WeightDecay is >= 0 and <= 100)) Fail($"--weight-decay must be between 0 and 100, got {WeightDecay}");
         if (!(ClipGrad is >= 0 and <= 1e6)) Fail($"--clip-grad must be between 0 and 1e6, got {ClipGrad}");
         if (!(Ema is >= 0 and < 1)) Fail($"--ema must be in [0, 1), got {Ema}");

@@ -59,7 +59,7 @@ public sealed class ImageTrainer : ITrainingTask, IDisposable
         ema.eval();
         optimizer = ImageComponents.Optimizer(config, model);
         rng = new Generator((ulong)config.Seed);
-        field = config.BuildField(new SinkhornState());
+        field = config.BuildField();
         encoder = ImageComponents.Encoder(config, device);
         featureMaps = ImageComponents.FeatureMaps(config, encoder);
         pools = new ClassPools(data.Train.Labels, data.Classes);
@@ -142,7 +142,7 @@ public sealed class ImageTrainer : ITrainingTask, IDisposable
 
         using var trainer = new ImageTrainer(config, data, device, outDir);
         log.LogInformation("{Field} field, scales {Scales} in {Features}; per step {Groups} group(s) of {Gen} generated and {Pos} data images; "
-            + "generator {Params:N0} parameters, device {Device}", config.Field.Name(), string.Join(",", config.Scales), string.Join(",", config.Features),
+            + "generator {Params:N0} parameters, device {Device}", config.Field.Name, string.Join(",", config.Scales), string.Join(",", config.Features),
             trainer.Groups, trainer.PerGroup, trainer.Positives, trainer.Parameters, device.type);
         var scaleNames = config.Features.SelectMany(f => config.Scales.Select(s => $"{f}_{s:g3}")).ToArray();
         var result = trainer.Loop.Run(new RunRecord(outDir, ImageConfig.Kind, config.ToJson(), data.Fingerprint(), Standardizer.Identity(0), scaleNames, FdProbe.Metrics,

@@ -1,0 +1,49 @@
+using System.CommandLine;
+using Drift.Loss;
+using Drift.Train.Training;
+
+namespace Drift.Train.Cli;
+
+/// <summary>The options of a run's field, bound once for every command that trains one (train, train-images, compare,
+/// compare-images); their help and choices come from the field table, their defaults from the config.</summary>
+public static class FieldOptions
+{
+    public static IReadOnlyDictionary<string, FieldKind> Choices { get; } =
+        FieldKind.All.ToDictionary(f => f.Name, StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>--field, for runs and for the particle lab.</summary>
+    public static Option<FieldKind> Field() => ChoiceOption.Create("--field", "field",
+        string.Join(", ", FieldKind.All.Select(f => $"{f.Name} ({f.Summary}; scales: --{f.Scale.Name})")) + $". Default {FieldKind.Conservative.Name}.", Choices);
+
+    /// <param name="units">What the scales are measured in, for their help.</param>
+    public static void Bind<T>(ConfigBinder<T> b, string units) where T : FieldConfig, new()
+    {
+        var defaults = new T();
+        static T With(T c, Func<FieldConfig, FieldConfig> set) => (T)set(c);
+        b.Bind(Field(), (c, v) => With(c, f => f with { Field = v }));
+        b.Bind(ScaleOption(FieldScale.Bandwidth, units, defaults.Bandwidths), (c, v) => With(c, f => f with { Bandwidths = v }));
+        b.Bind(ScaleOption(FieldScale.Temperature, units, defaults.Temperatures), (c, v) => With(c, f => f with { Temperatures = v }));
+        b.Bind(ChoiceOption.Create<SelfTerm>("--self-term", "self term", $"{Fields(FieldKnob.SelfTerm)}: exclude (default, keeps repulsion) "
+            + "or include (the theory's form) a sample's own kernel in the model KDE."), (c, v) => With(c, f => f with { SelfTerm = v }));
+        b.Bind(new Option<bool>("--normalize-scales") { Description = "Scale each bandwidth's/temperature's field to unit RMS before summing. Default true." },
+            (c, v) => With(c, f => f with { NormalizeScales = v }));
+        b.Bind(new Option<bool>("--gaussian-kernel") { Description = $"{Fields(FieldKnob.GaussianKernel)}: Gaussian kernel exp(-|x-y|^2/2tau^2) instead of exp(-|x-y|/tau). Default false." },
+            (c, v) => With(c, f => f with { GaussianKernel = v }));
+        b.Bind(new Option<bool>("--rows-only") { Description = $"{Fields(FieldKnob.RowsOnly)}: normalise each side's kernel over its own row (no column normalisation, no cross weights); with --gaussian-kernel this is the conservative field. Default false." },
+            (c, v) => With(c, f => f with { RowsOnly = v }));
+    }
+
+    private static Option<double[]> ScaleOption(FieldScale scale, string units, double[] defaults) => new(scale.Option)
+    {
+        Description = $"{char.ToUpperInvariant(scale.Name[0])}{scale.Name[1..]}s {scale.Symbol} of the {FieldKind.Names(f => f.Scale == scale, "and")} "
+            + $"field{(FieldKind.All.Count(f => f.Scale == scale) > 1 ? "s" : "")}, {units}. Default {string.Join(" ", defaults)}.",
+        AllowMultipleArgumentsPerToken = true,
+    };
+
+    /// <summary>"Laplace field", "Conservative and mmd fields": the fields that read a knob, to start its help.</summary>
+    private static string Fields(FieldKnob knob)
+    {
+        var names = FieldKind.Names(f => f.Takes(knob), "and");
+        return char.ToUpperInvariant(names[0]) + names[1..] + (FieldKind.All.Count(f => f.Takes(knob)) > 1 ? " fields" : " field");
+    }
+}

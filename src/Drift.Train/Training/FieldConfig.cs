@@ -1,0 +1,63 @@
+using Drift.Loss;
+using System.Text.Json.Serialization;
+using static Drift.Train.Training.ConfigJson;
+
+namespace Drift.Train.Training;
+
+/// <summary>
+/// The field part of a run config, the same for points and image runs: which field (a row of <see cref="FieldKind"/>)
+/// and the knobs of every field, each read only by the fields that take it. A base record, so that config.json keeps
+/// its flat keys in their old place: after the keys a run config writes first (order −2), before the rest (0).
+/// </summary>
+public abstract record FieldConfig
+{
+    /// <param name="images">Image runs take <see cref="FieldScale.ImageDefaults"/>, points runs <see cref="FieldScale.PointDefaults"/>.</param>
+    protected FieldConfig(bool images)
+    {
+        Bandwidths = images ? FieldScale.Bandwidth.ImageDefaults : FieldScale.Bandwidth.PointDefaults;
+        Temperatures = images ? FieldScale.Temperature.ImageDefaults : FieldScale.Temperature.PointDefaults;
+    }
+
+    [JsonPropertyOrder(-1)] public FieldKind Field { get; init; } = FieldKind.Conservative;
+    /// <summary>Scales of the bandwidth fields at the start of the run.</summary>
+    [JsonPropertyOrder(-1)] public double[] Bandwidths { get; init; }
+    /// <summary>Scales of the temperature fields.</summary>
+    [JsonPropertyOrder(-1)] public double[] Temperatures { get; init; }
+    [JsonPropertyOrder(-1)] public SelfTerm SelfTerm { get; init; } = SelfTerm.Exclude;
+    /// <summary>Scale each bandwidth's or temperature's field to unit RMS before summing, so that every
+    /// scale has a say (unscaled, the conservative field's 1/h² lets the smallest bandwidth drown the rest).</summary>
+    [JsonPropertyOrder(-1)] public bool NormalizeScales { get; init; } = true;
+    /// <summary>Laplace field: the Gaussian kernel exp(−‖x − y‖²/2τ²) instead of exp(−‖x − y‖/τ). Left out of
+    /// config.json when off, like <see cref="RowsOnly"/>, so that configs from before them read and write back unchanged.</summary>
+    [JsonPropertyOrder(-1), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool GaussianKernel { get; init; }
+    /// <summary>Laplace field: each side's kernel normalised over its own row, no column normalisation or cross
+    /// weights. With <see cref="GaussianKernel"/>, τ² times the conservative field (exactly it with normalised scales).</summary>
+    [JsonPropertyOrder(-1), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool RowsOnly { get; init; }
+
+    /// <summary>The scales of the chosen field: its bandwidths or temperatures.</summary>
+    [JsonIgnore]
+    public IReadOnlyList<double> FieldScales => Field.Scale == FieldScale.Temperature ? Temperatures : Bandwidths;
+
+    /// <summary>The run's field, built once; annealing and feature spaces rescale it. It counts what it iterates
+    /// (<see cref="IDriftField.DiagnosticNames"/>).</summary>
+    public IDriftField BuildField() => Field.Create(new FieldParameters(FieldScales)
+    {
+        SelfTerm = SelfTerm, NormalizeScales = NormalizeScales, GaussianKernel = GaussianKernel, RowsOnly = RowsOnly, CountIterations = true,
+    });
+
+    /// <summary>Throws a <see cref="UserError"/> naming the first bad value.</summary>
+    protected void ValidateField()
+    {
+        if (!Enum.IsDefined(SelfTerm)) Fail($"unknown self term {(int)SelfTerm}: use exclude or include");
+        foreach (var (knob, name, set) in new[] { (FieldKnob.GaussianKernel, "--gaussian-kernel", GaussianKernel), (FieldKnob.RowsOnly, "--rows-only", RowsOnly) })
+            if (set && !Field.Takes(knob))
+                Fail($"{name} is a variant of the {FieldKind.Names(f => f.Takes(knob))} field, not of {Field.Name}: use --field {FieldKind.All.First(f => f.Takes(knob)).Name}");
+        var option = Field.Scale.Option;
+        if (FieldScales.Count == 0) Fail($"{option} needs at least one value");
+        if (FieldScales.Count > 32) Fail($"{option} takes at most 32 values, got {FieldScales.Count}");
+        foreach (var s in FieldScales)
+            Positive(option, s, 1e6);
+    }
+}
