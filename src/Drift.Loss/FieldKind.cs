@@ -46,8 +46,16 @@ public sealed class FieldKind
         Flops = null,
     };
 
+    public static readonly FieldKind Mmd = new("mmd", "MMD gradient flow", FieldScale.Bandwidth,
+        p => new MmdField(p.Scales, p.SelfTerm, p.NormalizeScales))
+    {
+        Knobs = [FieldKnob.SelfTerm],
+        DefaultAnneal = Math.Log(8),
+        Flops = GemmFlops,
+    };
+
     /// <summary>Every field, in the order help and the bench list them.</summary>
-    public static readonly IReadOnlyList<FieldKind> All = [Conservative, Laplace, Sinkhorn];
+    public static readonly IReadOnlyList<FieldKind> All = [Conservative, Laplace, Sinkhorn, Mmd];
 
     private readonly Func<FieldParameters, IDriftField> build;
 

@@ -71,6 +71,7 @@ public sealed class ImageRunTests : IDisposable
     [Theory]
     [InlineData("conservative")]
     [InlineData("laplace")]
+    [InlineData("mmd")]
     public void TwoRunsWithTheSameSeedGiveIdenticalMetricsAndWeights(string field)
     {
         var config = Small(field);

@@ -14,6 +14,8 @@ public class ParticleTests
     [InlineData("conservative", "exclude", 40)]
     [InlineData("laplace", "include", 0)]
     [InlineData("sinkhorn", "include", 0)]
+    [InlineData("mmd", "exclude", 0)]
+    [InlineData("mmd", "include", 0, true)]
     [InlineData("conservative", "include", 0, true)]
     [InlineData("sinkhorn", "include", 0, true)]
     public void OneRunStepIsExactlyXPlusEtaV(string field, string self, int targetSamples, bool displacement = false)

@@ -1,0 +1,68 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Drift.Loss;
+
+/// <summary>
+/// The MMD gradient flow's field, where the Wasserstein-gradient-flow reading of drifting starts: the gradient of
+/// the MMD witness function of the Gaussian kernel k(x, y) = exp(−‖x − y‖²/2h²),
+///
+///   V(x) = ∇ₓ[ (1/M) Σⱼ k(x, yⱼ) − (1/N) Σᵢ k(x, xᵢ) ] = (1/h²)[ (1/M) Σⱼ k(x, yⱼ)(yⱼ − x) − (1/N) Σᵢ k(x, xᵢ)(xᵢ − x) ],
+///
+/// the conservative field without its softmax normalisation (kernel sums instead of kernel-weighted means), so a
+/// point far from every sample feels almost nothing. A point's own kernel has zero gradient at itself, so the self
+/// term only sets N: N − 1 when excluded. Each scale's kernels are computed relative to their largest entry (per
+/// group), so that narrow kernels in high dimension do not underflow before unit-RMS normalisation divides the
+/// factor out again; it returns in the raw scale RMS and, without normalisation, in the field. Dense only.
+/// </summary>
+public sealed class MmdField : IDriftField
+{
+    private readonly double[] bandwidths;
+
+    public MmdField(IEnumerable<double> bandwidths, SelfTerm selfTerm = SelfTerm.Exclude, bool normalizeScales = false)
+    {
+        this.bandwidths = FieldMath.CheckScales(bandwidths, "bandwidth");
+        SelfTerm = selfTerm;
+        NormalizeScales = normalizeScales;
+    }
+
+    public IReadOnlyList<double> Scales => bandwidths;
+    public SelfTerm SelfTerm { get; }
+    public bool NormalizeScales { get; }
+
+    public IDriftField Scaled(double multiplier) =>
+        multiplier == 1 ? this : new MmdField(bandwidths.Select(h => h * multiplier), SelfTerm, NormalizeScales);
+
+    public FieldOutput Compute(Tensor x, Tensor positives, Tensor? negatives = null, GuidanceNegatives? guidance = null)
+    {
+        if (guidance is not null) throw new ArgumentException("the mmd field takes no guidance negatives");
+        using var noGrad = torch.no_grad();
+        (x, var pos, var neg) = FieldMath.Detached(x, positives, negatives);
+        (x, pos, neg, _) = FieldMath.Centred(x, pos, neg, null);
+        var excludeSelf = negatives is null && SelfTerm == SelfTerm.Exclude;
+        var toData = FieldMath.SquaredDistances(x, pos);
+        var toModel = FieldMath.SquaredDistances(x, neg);
+        if (excludeSelf) FieldMath.SetSelfPairs(toModel, double.PositiveInfinity);
+        var modelCount = excludeSelf ? neg.shape[^2] - 1 : neg.shape[^2];
+        var rms = new Tensor[bandwidths.Length];
+        var velocity = torch.zeros_like(x);
+        for (var s = 0; s < bandwidths.Length; s++)
+        {
+            var h2 = bandwidths[s] * bandwidths[s];
+            var dataLogits = toData * (-0.5 / h2);
+            var modelLogits = toModel * (-0.5 / h2);
+            // log of the largest kernel entry, per group: every kernel is computed relative to it.
+            var shift = torch.maximum(dataLogits.amax([-2, -1], keepdim: true), modelLogits.amax([-2, -1], keepdim: true));
+            var field = Towards(dataLogits.sub_(shift).exp_(), pos, x).div_(pos.shape[^2])
+                .sub_(Towards(modelLogits.sub_(shift).exp_(), neg, x).div_(modelCount)).div_(h2);
+            var relativeRms = field.pow(2).mean([-2, -1], keepdim: true).sqrt();
+            var factor = shift.exp();
+            rms[s] = (relativeRms * factor).mean();
+            velocity.add_(NormalizeScales ? field / (relativeRms + 1e-12) : field * factor);
+        }
+        return new FieldOutput(velocity, torch.stack(rms));
+    }
+
+    /// <summary>Σⱼ kᵢⱼ (yⱼ − xᵢ) for each row i: kernel-weighted sum of y minus the kernel mass times x.</summary>
+    private static Tensor Towards(Tensor kernel, Tensor y, Tensor x) => kernel.matmul(y).sub_(kernel.sum(-1, keepdim: true) * x);
+}
