@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Fixed-seed proof that a refactor changed no result: short runs of every field, points and images, with two
-# builds of drift; metrics.csv must match in every column but wall time, samples and grids byte for byte.
+# Fixed-seed proof that a refactor changed no result: short runs of every field, points and images, and both
+# compare commands, with two builds of drift; metrics.csv must match in every column but wall time, config.json,
+# report.json but wall time, samples and grids byte for byte.
 #   bash bench/same-results.sh BEFORE_DIR AFTER_DIR   # each a folder holding drift.dll (a Release build's output)
 #   bash bench/same-results.sh --run DIR OUT          # only write the runs of the build in DIR into OUT
-# Fields are taken from `drift train --help`, so a field only the newer build has is run by it alone.
+# Fields are taken from `drift train --help`, so a field only the newer build has is run by it alone. compare-images
+# needs a metric classifier: CLASSIFIER=DIR (from `drift classifier --epochs 1`, about a minute), else it is skipped.
 set -euo pipefail
 
 runs() {  # build-dir out-dir
@@ -19,6 +21,13 @@ runs() {  # build-dir out-dir
             --out "$out/images-$f" > /dev/null
         "${drift[@]}" sample --checkpoint "$out/images-$f" --n 20 --seed 1 --out "$out/images-$f-samples.png" > /dev/null
     done
+    "${drift[@]}" compare --data moons --fields conservative,laplace --seeds 2 --steps 40 --batch 128 --width 32 --depth 2 \
+        --eval-every 20 --eval-samples 200 --out "$out/compare" > /dev/null
+    if [[ -n ${CLASSIFIER:-} ]]; then
+        "${drift[@]}" compare-images --classifier "$CLASSIFIER" --fields conservative,laplace --seeds 2 --steps 6 --class-batch 4 \
+            --class-positives 8 --width 4 --noise-dim 8 --features pixels mean2 --eval-every 3 --eval-samples 20 --eval-n 200 \
+            --out "$out/compare-images" > /dev/null
+    fi
 }
 
 # metrics.csv without its wall-time column (the header names it).
@@ -31,19 +40,25 @@ work=$(mktemp -d)
 runs "$1" "$work/before"
 runs "$2" "$work/after"
 status=0
-for run in "$work"/before/*/; do
-    name=$(basename "$run")
+for run in "$work"/before/*/ "$work"/before/compare*/runs/*/; do
+    [[ -e $run/metrics.csv ]] || continue
+    name=${run#"$work/before/"}; name=${name%/}
     if cmp -s <(no_time "$run/metrics.csv") <(no_time "$work/after/$name/metrics.csv"); then echo "same  $name/metrics.csv (but wall time)"
     else echo "DIFF  $name/metrics.csv"; status=1; fi
-    for f in "$run"/grid.png "$run"/grids/*.png; do
+    for f in "$run"/config.json "$run"/grid.png "$run"/grids/*.png; do
         [[ -e $f ]] || continue
-        rel=${f#"$work/before/"}
+        rel=${f#"$work/before/"}; rel=${rel//\/\//\/}
         if cmp -s "$f" "$work/after/$rel"; then echo "same  $rel"; else echo "DIFF  $rel"; status=1; fi
     done
 done
-for f in "$work"/before/*-samples.*; do
-    rel=$(basename "$f")
+for f in "$work"/before/*-samples.* "$work"/before/compare*/samples.png; do
+    rel=${f#"$work/before/"}
     if cmp -s "$f" "$work/after/$rel"; then echo "same  $rel"; else echo "DIFF  $rel"; status=1; fi
+done
+for f in "$work"/before/compare*/report.json; do
+    rel=${f#"$work/before/"}
+    if cmp -s <(grep -v wallSeconds "$f") <(grep -v wallSeconds "$work/after/$rel"); then echo "same  $rel (but wall time)"
+    else echo "DIFF  $rel"; status=1; fi
 done
 echo "runs kept in $work"
 exit $status

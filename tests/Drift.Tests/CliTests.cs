@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Diagnostics;
 using System.Security.Cryptography;
+using Drift.Train.RunFolders;
+using Drift.Train.Training.Points;
 
 namespace Drift.Tests;
 
@@ -194,7 +196,7 @@ public class CliTests
         var rerun = Path.Combine(Path.GetDirectoryName(dir)!, "rerun");
         (code, _, err) = Run("train", "--config", Path.Combine(dir, "config.json"), "--steps", "3", "--out", rerun);
         Assert.True(code == 0, err);
-        var config = Drift.Train.Training.ConfigJson.Load<Drift.Train.Training.TrainConfig>(Path.Combine(rerun, "config.json"));
+        var config = Drift.Train.RunFolders.ConfigJson.Load<Drift.Train.Training.Points.TrainConfig>(Path.Combine(rerun, "config.json"));
         Assert.Equal(("rings", 3, 32), (config.Data, config.Steps, config.Batch));
     }
 

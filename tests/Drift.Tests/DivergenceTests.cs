@@ -1,9 +1,10 @@
-using Drift.Train.Output;
 using Drift.Train;
 using Drift.Train.Training;
 using Microsoft.Extensions.Logging.Abstractions;
 using TorchSharp;
 using static TorchSharp.torch;
+using Drift.Train.RunFolders;
+using Drift.Train.Training.Points;
 
 namespace Drift.Tests;
 
@@ -25,7 +26,7 @@ public class DivergenceTests
         Assert.StartsWith("drift: error: training diverged", line);
         var saved = Checkpoint.Load(dir);
         Assert.True(saved.Step < 20, $"the run went on to step {saved.Step}");
-        using (var model = Components.Generator(saved.Config<TrainConfig>(), 2))
+        using (var model = PointComponents.Generator(saved.Config<TrainConfig>(), 2))
             saved.LoadWeights(model); // throws on non-finite weights
         // Weights that grew too large to give finite points are refused with one line when sampled.
         (code, _, err) = CliTests.Run("sample", "--checkpoint", dir, "--n", "50", "--out", Path.Combine(dir, "s.csv"));
@@ -62,7 +63,7 @@ public class DivergenceTests
         var dir = NewDir();
         var config = new TrainConfig { Data = "moons", Steps = 5, Batch = 64, Width = 32, Depth = 2, NoiseDim = 4, EvalSamples = 100, Seed = Random.Shared.Next() };
         PointsTrainer.Run(config, dir, null, NullLogger.Instance, _ => { }, CancellationToken.None);
-        using (var model = Components.Generator(config.Resolved(), 2))
+        using (var model = PointComponents.Generator(config.Resolved(), 2))
             PoisonWeights(dir, model);
 
         foreach (var args in new[] { new[] { "sample", "--checkpoint", dir, "--out", Path.Combine(dir, "s.csv") }, ["eval", "--checkpoint", dir] })

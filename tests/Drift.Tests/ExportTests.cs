@@ -4,13 +4,13 @@ using Drift.Data.Images;
 using Drift.Export;
 using Drift.Loss;
 using Drift.Models;
-using Drift.Train.Output;
-using Drift.Train.Training;
 using Drift.Train.Training.Images;
 using Microsoft.Extensions.Logging.Abstractions;
 using TorchSharp;
 using TorchSharp.PyBridge;
 using static TorchSharp.torch;
+using Drift.Train.RunFolders;
+using Drift.Train.Training.Points;
 
 namespace Drift.Tests;
 
@@ -89,7 +89,7 @@ public sealed class ExportTests : IDisposable
         var checkpoint = Checkpoint.Load(run);
         const int n = 300;
         const long seed = 11;
-        using var expected = torch.tensor(Evaluation.Generate(checkpoint, n, seed));
+        using var expected = torch.tensor(PointEvaluation.Generate(checkpoint, n, seed));
         using var noiseRng = new Generator((ulong)seed);
         using var noise = torch.randn([n, config.NoiseDim], generator: noiseRng);
 

@@ -1,6 +1,6 @@
 using Drift.Loss;
-using Drift.Train.Training;
 using Microsoft.Extensions.Logging.Abstractions;
+using Drift.Train.Training.Points;
 
 namespace Drift.Tests;
 

@@ -1,10 +1,11 @@
 using Drift.Train.Output;
 using Drift.Loss;
 using Drift.Data.Images;
-using Drift.Train.Training;
 using Drift.Train.Training.Images;
 using Microsoft.Extensions.Logging.Abstractions;
 using TorchSharp;
+using Drift.Train.RunFolders;
+using Drift.Train.Training.Points;
 
 namespace Drift.Tests;
 

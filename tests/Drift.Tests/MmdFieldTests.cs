@@ -1,8 +1,9 @@
 using Drift.Loss;
-using Drift.Train.Training;
 using TorchSharp;
 using static Drift.Tests.Tensors;
 using static TorchSharp.torch;
+using Drift.Train.RunFolders;
+using Drift.Train.Training.Points;
 
 namespace Drift.Tests;
 

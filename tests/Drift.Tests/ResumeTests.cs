@@ -1,8 +1,8 @@
-using Drift.Train.Output;
 using Drift.Loss;
 using Drift.Train;
-using Drift.Train.Training;
 using Microsoft.Extensions.Logging.Abstractions;
+using Drift.Train.RunFolders;
+using Drift.Train.Training.Points;
 
 namespace Drift.Tests;
 

@@ -2,8 +2,9 @@ using System.Diagnostics;
 using Drift.Data;
 using Drift.Train;
 using Drift.Train.Output;
-using Drift.Train.Training;
 using Microsoft.Extensions.Logging.Abstractions;
+using Drift.Train.RunFolders;
+using Drift.Train.Training.Points;
 
 namespace Drift.Tests;
 
@@ -89,6 +90,22 @@ public class RunFolderTests
         Assert.Equal(steps.Distinct(), steps);
         var seed = ConfigJson.Load<TrainConfig>(Path.Combine(dir, RunFiles.Config)).Seed;
         Assert.Equal(seed, Checkpoint.Load(dir).Config<TrainConfig>().Seed);
+    }
+
+    [Fact]
+    public void JsonReportsWriteANumberWithoutAValueAsNull()
+    {
+        // compare-images with few samples has per-class recalls of NaN; report.json once failed on them.
+        var path = NewDir() + ".json";
+        var value = Random.Shared.NextDouble() * 1e6;
+        AtomicFile.WriteJson(path, new { nan = double.NaN, inf = double.NegativeInfinity, value, list = new[] { 1.5, double.NaN } });
+        using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(path));
+        var root = doc.RootElement;
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, root.GetProperty("nan").ValueKind);
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, root.GetProperty("inf").ValueKind);
+        Assert.Equal(value, root.GetProperty("value").GetDouble());
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, root.GetProperty("list")[1].ValueKind);
+        File.Delete(path);
     }
 
     [Fact]

@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
-using Drift.Train.Output;
-using Drift.Train.Training;
+using Drift.Train.RunFolders;
+using Drift.Train.Training.Points;
+using Drift.Train.Cli;
 
 namespace Drift.Tests;
 
@@ -108,7 +109,7 @@ public class SignalTests
         Assert.DoesNotContain("   at ", output.ToString());
         Assert.False(Checkpoint.Exists(dir), "the unfinished step was saved");
         Assert.Empty(Directory.GetFiles(dir, "*.drift-partial*", SearchOption.AllDirectories));
-        Assert.True(Drift.Train.Cli.RunFolder.HoldsRun(dir));
+        Assert.True(Drift.Train.RunFolders.RunFolder.HoldsRun(dir));
         Assert.Equal(32768, ConfigJson.Load<TrainConfig>(Path.Combine(dir, RunFiles.Config)).Batch);
         Directory.Delete(dir, recursive: true);
     }

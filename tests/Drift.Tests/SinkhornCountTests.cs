@@ -1,8 +1,8 @@
 using Drift.Loss;
-using Drift.Train.Output;
-using Drift.Train.Training;
 using Microsoft.Extensions.Logging.Abstractions;
 using static Drift.Tests.Tensors;
+using Drift.Train.RunFolders;
+using Drift.Train.Training.Points;
 
 namespace Drift.Tests;
 

@@ -4,6 +4,7 @@ using Drift.Train.Training;
 using Drift.Train.Training.Images;
 using TorchSharp;
 using static TorchSharp.torch;
+using Drift.Train.Training.Points;
 
 namespace Drift.Train.Bench;
 

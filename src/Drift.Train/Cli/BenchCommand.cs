@@ -4,11 +4,11 @@ using System.Globalization;
 using System.Text;
 using Drift.Loss;
 using Drift.Train.Bench;
-using Drift.Train.Output;
 using Drift.Train.Training;
 using Drift.Train.Training.Images;
 using TorchSharp;
 using static TorchSharp.torch;
+using Drift.Train.RunFolders;
 
 namespace Drift.Train.Cli;
 

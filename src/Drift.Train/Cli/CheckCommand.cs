@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Text;
 using Drift.Train.Bench;
-using Drift.Train.Output;
 using Drift.Train.Training;
+using Drift.Train.RunFolders;
 
 namespace Drift.Train.Cli;
 

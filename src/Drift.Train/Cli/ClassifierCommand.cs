@@ -1,8 +1,8 @@
 using System.CommandLine;
-using Drift.Train.Output;
 using Drift.Train.Training;
 using Drift.Train.Training.Images;
 using Microsoft.Extensions.Logging;
+using Drift.Train.RunFolders;
 
 namespace Drift.Train.Cli;
 

@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
-using Drift.Train.Training;
 using Spectre.Console;
+using Drift.Train.Training;
 
 namespace Drift.Train.Cli;
 

@@ -2,8 +2,9 @@ using System.CommandLine;
 using Drift.Loss;
 using Drift.Data;
 using Drift.Train.Output;
-using Drift.Train.Training;
 using Microsoft.Extensions.Logging;
+using Drift.Train.RunFolders;
+using Drift.Train.Training.Points;
 
 namespace Drift.Train.Cli;
 
@@ -29,24 +30,17 @@ public static class CompareCommand
             using var loggers = Cli.Loggers();
             var log = loggers.CreateLogger("drift");
             var data = PointData.LoadHeldOut(baseConfig.Data, baseConfig.EvalSamples);
-            var runs = new List<ComparedRun>();
             var firstSamples = new Dictionary<FieldKind, float[,]>();
-            var floor = double.NaN;
-            for (var i = 0; i < configs.Length; i++)
-            {
-                var (field, seed, dir) = plan.Runs[i];
-                log.LogInformation("training {Field}, seed {Seed} -> {Dir}", field.Name, seed, dir);
-                var result = PointsTrainer.Run(configs[i], dir, null, log, _ => { }, cancel);
-                if (result.Interrupted) return 130;
-                var samples = Evaluation.Generate(Checkpoint.Load(dir), (int)data.HeldOut.shape[0], seed);
-                runs.Add(new ComparedRun(field.Name, dir, result.WallSeconds, result.Step, Evaluation.LowDimensional(samples, data, seed), result.Metrics));
-                firstSamples.TryAdd(field, samples);
-                if (i == 0) floor = result.Floor;
-            }
-
             var setup = $"{plan.Seeds} seed(s) per field from seed {baseConfig.Seed}, {baseConfig.Steps} steps, batch {baseConfig.Batch}, MLP {baseConfig.Width}x{baseConfig.Depth}, "
                 + $"lr {baseConfig.Lr:g3} ({baseConfig.LrSchedule}); each field with its own default scales unless given.";
-            var report = ComparisonReport.Write(plan.Dir, baseConfig.Data, setup, plan.FieldNames, runs, "energy distance", floor);
+            var report = plan.TrainAndReport(log, i => PointsTrainer.Run(configs[i], plan.Runs[i].Dir, null, log, _ => { }, cancel), i =>
+            {
+                var (field, seed, dir) = plan.Runs[i];
+                var samples = PointEvaluation.Generate(Checkpoint.Load(dir), (int)data.HeldOut.shape[0], seed);
+                firstSamples.TryAdd(field, samples);
+                return PointEvaluation.LowDimensional(samples, data, seed);
+            }, baseConfig.Data, setup, "energy distance", r => r.Floor);
+            if (report is null) return 130;
             Plots.SideBySide(Path.Combine(plan.Dir, FolderKind.CompareSamples), PointData.ToArray(data.HeldOut),
                 plan.Fields.Select(f => (f.Name, firstSamples[f])).ToArray(), data.Name);
             Console.Write(report);

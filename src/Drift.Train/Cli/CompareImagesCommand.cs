@@ -7,6 +7,7 @@ using Drift.Train.Training.Images;
 using Microsoft.Extensions.Logging;
 using TorchSharp;
 using static TorchSharp.torch;
+using Drift.Train.RunFolders;
 
 namespace Drift.Train.Cli;
 
@@ -43,35 +44,26 @@ public static class CompareImagesCommand
 
             using var loggers = Cli.Loggers();
             var log = loggers.CreateLogger("drift");
-            var runs = new List<ComparedRun>();
-            var floor = double.NaN;
             var samples = new List<Tensor>();
-            for (var i = 0; i < configs.Length; i++)
+            var setup = $"{plan.Seeds} seed(s) per field from seed {baseConfig.Seed}, {baseConfig.Steps} steps, {baseConfig.ClassBatch} generated images per class per step, "
+                + $"generator width {baseConfig.Width}, features {string.Join("+", baseConfig.Features)}, lr {baseConfig.Lr:g3}; each field with its own default scales unless given. "
+                + $"FD-{dataName} and the rest in the features/predictions of the project's classifier (test accuracy {info.TestAccuracy:P1}), {n} images a side.";
+            var report = plan.TrainAndReport(log, i => ImageTrainer.Run(configs[i], plan.Runs[i].Dir, null, log, _ => { }, cancel), i =>
             {
-                var (field, seed, dir) = plan.Runs[i];
-                log.LogInformation("training {Field}, seed {Seed} -> {Dir}", field.Name, seed, dir);
-                var result = ImageTrainer.Run(configs[i], dir, null, log, _ => { }, cancel);
-                if (result.Interrupted) return 130;
-                floor = result.FdFloor;
+                var (_, seed, dir) = plan.Runs[i];
                 var checkpoint = Checkpoint.Load(dir);
                 var (images, labels) = ImageSampling.Generate(checkpoint, n, null, 1.0, seed, device);
+                using var generated = images;
                 var metrics = ImageEvaluation.Compute(images, labels, data, info, classifier, device);
-                log.LogInformation("{Field} seed {Seed}: {Metrics}", field.Name, seed,
-                    string.Join(", ", metrics.Select(m => $"{m.Name} {m.Generated:g4}")));
-                runs.Add(new ComparedRun(field.Name, dir, result.WallSeconds, result.Step, metrics, result.Metrics));
                 if (seed == baseConfig.Seed)
                 {
                     var saved = checkpoint.Config<ImageConfig>();
                     samples.Add(ImageSampling.Generate(checkpoint, saved.Conditional ? 10 * Math.Min(10, saved.Classes) : 100, null, 1.0, 0, device).Images);
                 }
-                images.Dispose();
-            }
+                return metrics;
+            }, dataName, setup, $"FD-{dataName}", r => r.FdFloor);
             classifier.Dispose();
-
-            var setup = $"{plan.Seeds} seed(s) per field from seed {baseConfig.Seed}, {baseConfig.Steps} steps, {baseConfig.ClassBatch} generated images per class per step, "
-                + $"generator width {baseConfig.Width}, features {string.Join("+", baseConfig.Features)}, lr {baseConfig.Lr:g3}; each field with its own default scales unless given. "
-                + $"FD-{dataName} and the rest in the features/predictions of the project's classifier (test accuracy {info.TestAccuracy:P1}), {n} images a side.";
-            var report = ComparisonReport.Write(plan.Dir, dataName, setup, plan.FieldNames, runs, $"FD-{dataName}", floor);
+            if (report is null) return 130;
             SideBySide(Path.Combine(plan.Dir, FolderKind.CompareSamples), samples);
             foreach (var s in samples) s.Dispose();
             Console.Write(report);

@@ -1,12 +1,16 @@
 using System.CommandLine;
 using Drift.Loss;
+using Drift.Metrics;
 using Drift.Train.Output;
 using Drift.Train.Training;
+using Microsoft.Extensions.Logging;
+using Drift.Train.RunFolders;
 
 namespace Drift.Train.Cli;
 
 /// <summary>The runs of <c>drift compare</c> and <c>drift compare-images</c>: each field with seeds seed, seed+1, ...,
-/// each in its own folder, <c>&lt;out&gt;/runs/&lt;field&gt;-seed&lt;N&gt;</c>, none of which may hold a run yet.</summary>
+/// each in its own folder, <c>&lt;out&gt;/runs/&lt;field&gt;-seed&lt;N&gt;</c>, none of which may hold a run yet; and
+/// <see cref="TrainAndReport"/>, the loop both commands run them with.</summary>
 public sealed record ComparePlan(string Dir, FieldKind[] Fields, int Seeds, IReadOnlyList<(FieldKind Field, long Seed, string Dir)> Runs)
 {
     public sealed record Options(Option<string> Fields, Option<int> Seeds, Option<string> Out);
@@ -61,4 +65,28 @@ public sealed record ComparePlan(string Dir, FieldKind[] Fields, int Seeds, IRea
     }
 
     public string[] FieldNames => Fields.Select(f => f.Name).ToArray();
+
+    /// <summary>Trains each run in turn into its folder, evaluates it, logs it, then writes report.md, report.json and
+    /// curves.png and returns report.md; null when a signal stopped a run (its folder resumes like any run's).</summary>
+    /// <param name="train">Trains run i of <see cref="Runs"/>.</param>
+    /// <param name="evaluate">The final metrics of run i, once trained.</param>
+    /// <param name="floor">The headline metric's data-vs-data floor, from the first run.</param>
+    public string? TrainAndReport<TResult>(ILogger log, Func<int, TResult> train, Func<int, IReadOnlyList<EvaluatedMetric>> evaluate,
+        string title, string setup, string metric, Func<TResult, double> floor) where TResult : ITrainedRun
+    {
+        var runs = new List<ComparedRun>();
+        var headlineFloor = double.NaN;
+        for (var i = 0; i < Runs.Count; i++)
+        {
+            var (field, seed, dir) = Runs[i];
+            log.LogInformation("training {Field}, seed {Seed} -> {Dir}", field.Name, seed, dir);
+            var result = train(i);
+            if (result.Interrupted) return null;
+            if (i == 0) headlineFloor = floor(result);
+            var metrics = evaluate(i);
+            log.LogInformation("{Field} seed {Seed}: {Metrics}", field.Name, seed, string.Join(", ", metrics.Select(m => $"{m.Name} {m.Generated:g4}")));
+            runs.Add(new ComparedRun(field.Name, dir, result.WallSeconds, result.Step, metrics, result.Metrics));
+        }
+        return ComparisonReport.Write(Dir, title, setup, FieldNames, runs, metric, headlineFloor);
+    }
 }

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Drift.Loss;
-using Drift.Train.Training;
 using Drift.Train.Training.Images;
+using Drift.Train.Training.Points;
 
 namespace Drift.Train.Cli;
 

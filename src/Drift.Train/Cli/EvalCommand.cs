@@ -5,9 +5,10 @@ using Drift.Loss;
 using Drift.Metrics;
 using Drift.Data;
 using Drift.Data.Images;
-using Drift.Train.Output;
 using Drift.Train.Training;
 using Drift.Train.Training.Images;
+using Drift.Train.RunFolders;
+using Drift.Train.Training.Points;
 
 namespace Drift.Train.Cli;
 
@@ -77,7 +78,7 @@ public static class EvalCommand
         // A toy set's fingerprint is of its held-out draw, which --n sizes; a toy set cannot change anyway.
         if (!ToyDatasets.Contains(config.Data)) RefuseChangedData(checkpoint, config.Data, data.Fingerprint);
         var size = (int)data.HeldOut.shape[0];
-        return (config.Data, config.Field.Name, size, Evaluation.LowDimensional(Evaluation.Generate(checkpoint, size, seed), data, seed));
+        return (config.Data, config.Field.Name, size, PointEvaluation.LowDimensional(PointEvaluation.Generate(checkpoint, size, seed), data, seed));
     }
 
     private static (string Data, string Field, int Size, IReadOnlyList<EvaluatedMetric> Rows) EvaluateImages(Checkpoint checkpoint, int n, long seed,

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using Drift.Train.Export;
-using Drift.Train.Output;
-using Drift.Train.Training;
+using Drift.Train.RunFolders;
 
 namespace Drift.Train.Cli;
 

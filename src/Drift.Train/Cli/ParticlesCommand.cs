@@ -2,9 +2,9 @@ using System.CommandLine;
 using System.Globalization;
 using Drift.Loss;
 using Drift.Particles;
-using Drift.Train.Output;
 using Drift.Train.Particles;
 using Microsoft.Extensions.Logging;
+using Drift.Train.RunFolders;
 
 namespace Drift.Train.Cli;
 

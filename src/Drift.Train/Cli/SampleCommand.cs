@@ -6,6 +6,8 @@ using Drift.Train.Training;
 using Drift.Train.Training.Images;
 using TorchSharp;
 using static TorchSharp.torch;
+using Drift.Train.RunFolders;
+using Drift.Train.Training.Points;
 
 namespace Drift.Train.Cli;
 
@@ -45,7 +47,7 @@ public static class SampleCommand
             if (images)
                 return SampleImages(checkpoint, n, path, parse.GetValue(classLabel), parse.GetValue(guidance), parse.GetValue(seed), dev, parse.GetValue(ema));
             var config = checkpoint.Config<TrainConfig>();
-            var points = Evaluation.Generate(checkpoint, n, parse.GetValue(seed), dev);
+            var points = PointEvaluation.Generate(checkpoint, n, parse.GetValue(seed), dev);
 
             if (format == ".csv")
                 PointFiles.Csv(path, points);

@@ -1,5 +1,5 @@
 using System.Runtime.InteropServices;
-using Drift.Train.Output;
+using Drift.Train.RunFolders;
 
 namespace Drift.Train.Cli;
 

@@ -1,7 +1,7 @@
 using System.CommandLine;
-using Drift.Train.Output;
-using Drift.Train.Training;
 using Microsoft.Extensions.Logging;
+using Drift.Train.RunFolders;
+using Drift.Train.Training.Points;
 
 namespace Drift.Train.Cli;
 
@@ -17,7 +17,7 @@ public static class TrainCommand
         command.SetAction(parse => Cli.Run(() =>
         {
             var cancel = StopSignal.Graceful();
-            var (config, dir, checkpoint, runLock) = RunFolder.Prepare(parse, options, binder, c => c.Resolved());
+            var (config, dir, checkpoint, runLock) = RunFolder.Prepare<TrainConfig>(parse, options, c => binder.Apply(parse, c), c => c.Resolved());
             using var held = runLock;
             using var loggers = Cli.Loggers();
             var log = loggers.CreateLogger("drift");

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Drift.Train.Output;
 using Drift.Train.Training.Images;
 using Microsoft.Extensions.Logging;
+using Drift.Train.RunFolders;
 
 namespace Drift.Train.Cli;
 
@@ -17,7 +18,7 @@ public static class TrainImagesCommand
         command.SetAction(parse => Cli.Run(() =>
         {
             var cancel = StopSignal.Graceful();
-            var (config, dir, checkpoint, runLock) = RunFolder.Prepare(parse, options, binder, c => c);
+            var (config, dir, checkpoint, runLock) = RunFolder.Prepare<ImageConfig>(parse, options, c => binder.Apply(parse, c), c => c);
             using var held = runLock;
             using var loggers = Cli.Loggers();
             var log = loggers.CreateLogger("drift");

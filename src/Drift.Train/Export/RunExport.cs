@@ -1,12 +1,12 @@
 using Drift.Export;
 using Drift.Loss;
 using Drift.Models;
-using Drift.Train.Output;
-using Drift.Train.Training;
 using Drift.Train.Training.Images;
 using Google.Protobuf;
 using TorchSharp;
 using TorchSharp.PyBridge;
+using Drift.Train.RunFolders;
+using Drift.Train.Training.Points;
 
 namespace Drift.Train.Export;
 
@@ -87,7 +87,7 @@ public static class RunExport
         }
         var config = checkpoint.Config<TrainConfig>();
         var dim = checkpoint.Scale.Mean.Length;
-        using var mlp = Components.Generator(config, dim);
+        using var mlp = PointComponents.Generator(config, dim);
         checkpoint.LoadWeights(mlp);
         var pointsCard = new GeneratorCard(GeneratorCard.FormatName, "points",
             new("mlp", new Dictionary<string, int> { ["noise_dim"] = config.NoiseDim, ["width"] = config.Width, ["depth"] = config.Depth, ["out_dim"] = dim }),

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Drift.Metrics;
+using Drift.Train.RunFolders;
 
 namespace Drift.Train.Output;
 

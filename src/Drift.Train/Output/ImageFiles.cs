@@ -2,6 +2,7 @@ using System.Text;
 using StbImageWriteSharp;
 using TorchSharp;
 using static TorchSharp.torch;
+using Drift.Train.RunFolders;
 
 namespace Drift.Train.Output;
 

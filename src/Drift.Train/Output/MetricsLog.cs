@@ -1,5 +1,6 @@
 using System.Globalization;
 using Drift.Data;
+using Drift.Train.RunFolders;
 
 namespace Drift.Train.Output;
 

@@ -1,5 +1,6 @@
 using Drift.Metrics;
 using ScottPlot;
+using Drift.Train.RunFolders;
 
 namespace Drift.Train.Output;
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Drift.Train.RunFolders;
 
 namespace Drift.Train.Output;
 

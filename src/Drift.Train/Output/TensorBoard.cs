@@ -3,6 +3,7 @@ using StbImageSharp;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using Drift.Train.RunFolders;
 
 namespace Drift.Train.Output;
 

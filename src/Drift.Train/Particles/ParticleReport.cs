@@ -3,6 +3,7 @@ using System.Text;
 using Drift.Loss;
 using Drift.Particles;
 using Drift.Train.Output;
+using Drift.Train.RunFolders;
 
 namespace Drift.Train.Particles;
 

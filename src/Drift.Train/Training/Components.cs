@@ -1,14 +1,11 @@
-using Drift.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Drift.Train.Training;
 
-/// <summary>Builds the generator of a points config, and loads the device a config names.</summary>
+/// <summary>Loads the device a config or command names.</summary>
 public static class Components
 {
-    public static MlpGenerator Generator(TrainConfig c, int dim) => new(c.NoiseDim, c.Width, c.Depth, dim);
-
     /// <summary>Loads libtorch for the named device, turning TorchSharp's loader failures (whose message
     /// blames a missing package reference) into one line that says what to do.</summary>
     public static Device Device(string name)

@@ -1,6 +1,6 @@
 using Drift.Loss;
 using System.Text.Json.Serialization;
-using static Drift.Train.Training.ConfigJson;
+using static Drift.Train.RunFolders.ConfigJson;
 
 namespace Drift.Train.Training;
 

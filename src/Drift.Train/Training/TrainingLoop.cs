@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using Drift.Train.RunFolders;
 
 namespace Drift.Train.Training;
 
@@ -38,6 +39,16 @@ public interface ITrainingTask
 /// first of which is the run's headline metric, and the field's diagnostics, if any).</summary>
 public sealed record RunRecord(string Dir, string Kind, string ConfigJson, string DataFingerprint, Standardizer Scale,
     IReadOnlyList<string> ScaleNames, IReadOnlyList<string> Metrics, IReadOnlyList<string>? Diagnostics = null);
+
+/// <summary>What a finished (or stopped) run of either kind reports to those that train several: compare.</summary>
+public interface ITrainedRun
+{
+    long Step { get; }
+    bool Interrupted { get; }
+    double WallSeconds { get; }
+    /// <summary>Every logged row of the run, the evaluations included.</summary>
+    IReadOnlyList<LoggedStep> Metrics { get; }
+}
 
 public sealed record LoopSchedule(long Steps, int LogEvery, int EvalEvery, int CheckpointEvery);
 

@@ -1,8 +1,7 @@
 using System.Diagnostics;
 using Drift.Train;
-using Drift.Train.Cli;
-using Drift.Train.Output;
-using Drift.Train.Training;
+using Drift.Train.RunFolders;
+using Drift.Train.Training.Points;
 
 namespace Drift.Tests;
 
@@ -60,7 +59,7 @@ public class KillTests
                 Assert.True(code == 0, $"seed {seed}: {err}\n{string.Join("\n", log)}");
             }
             Assert.True(Metrics(whole).SequenceEqual(Metrics(dir)), $"seed {seed}: metrics differ after\n{string.Join("\n", log)}");
-            Assert.Equal(Evaluation.Generate(Checkpoint.Load(whole), 200, 7), Evaluation.Generate(Checkpoint.Load(dir), 200, 7));
+            Assert.Equal(PointEvaluation.Generate(Checkpoint.Load(whole), 200, 7), PointEvaluation.Generate(Checkpoint.Load(dir), 200, 7));
             Assert.Empty(Directory.GetFiles(dir, "*.drift-partial*", SearchOption.AllDirectories));
         }
         var counts = log.SelectMany(l => l.Split("; ")).GroupBy(e => e.Split(" ->")[0]).Select(g => $"{g.Key} {g.Count()}");

@@ -1,8 +1,8 @@
 using System.Text;
 using Drift.Data;
 using Drift.Models;
-using Drift.Train.Output;
 using TorchSharp;
+using Drift.Train.RunFolders;
 
 namespace Drift.Train.Training.Images;
 

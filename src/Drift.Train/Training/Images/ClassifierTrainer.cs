@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using Drift.Models;
-using Drift.Train.Output;
 using Drift.Data.Images;
 using Microsoft.Extensions.Logging;
 using TorchSharp;
 using static TorchSharp.torch;
+using Drift.Train.RunFolders;
 
 namespace Drift.Train.Training.Images;
 

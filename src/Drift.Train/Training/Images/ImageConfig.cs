@@ -1,6 +1,7 @@
 using Drift.Loss;
 using System.Text.Json.Serialization;
-using static Drift.Train.Training.ConfigJson;
+using static Drift.Train.RunFolders.ConfigJson;
+using Drift.Train.RunFolders;
 
 namespace Drift.Train.Training.Images;
 

@@ -1,5 +1,6 @@
 using TorchSharp;
 using static TorchSharp.torch;
+using Drift.Train.RunFolders;
 
 namespace Drift.Train.Training.Images;
 

@@ -8,6 +8,7 @@ using Microsoft.Extensions.Logging;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using Drift.Train.RunFolders;
 
 namespace Drift.Train.Training.Images;
 
@@ -15,7 +16,7 @@ namespace Drift.Train.Training.Images;
 /// <param name="PeakMemoryBytes">Peak resident memory of the process (host memory; on CUDA the device's is not counted).</param>
 /// <param name="Fd">FD-&lt;dataset&gt; at the last evaluation, and its train-vs-test floor (NaN without a classifier).</param>
 public sealed record ImageTrainResult(string OutDir, long Step, bool Interrupted, double WallSeconds, double ImagesPerSecond,
-    double SecondsPerStep, long PeakMemoryBytes, double Fd, double FdFloor, IReadOnlyList<LoggedStep> Metrics);
+    double SecondsPerStep, long PeakMemoryBytes, double Fd, double FdFloor, IReadOnlyList<LoggedStep> Metrics) : ITrainedRun;
 
 /// <summary>
 /// An image run. One step: draw the classes (and a guidance scale per class), generate a batch per class,

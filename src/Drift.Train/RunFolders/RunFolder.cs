@@ -2,10 +2,8 @@ using System.CommandLine;
 using System.Text.Json;
 using Drift.Data;
 using Drift.Loss;
-using Drift.Train.Output;
-using Drift.Train.Training;
 
-namespace Drift.Train.Cli;
+namespace Drift.Train.RunFolders;
 
 /// <summary>Where a training run lives: the --config/--out/--resume options of train and train-images, the
 /// default folder, and the rule that a folder holding a run is only ever resumed, with the same config.</summary>
@@ -27,13 +25,14 @@ public static class RunFolder
     /// <summary>The config and folder a train command runs with, the folder locked for this process: a new run
     /// (config from --config or the defaults, then the options, then <paramref name="complete"/>) in a new folder,
     /// or the run in --resume with its own config. Nothing in a folder is changed before the run is accepted.</summary>
-    public static (T Config, string Dir, Checkpoint? Resume, RunLock Lock) Prepare<T>(ParseResult parse, Options options, ConfigBinder<T> binder,
+    /// <param name="given">The options given on the command line, applied to a starting config.</param>
+    public static (T Config, string Dir, Checkpoint? Resume, RunLock Lock) Prepare<T>(ParseResult parse, Options options, Func<T, T> given,
         Func<T, T> complete) where T : class, IRunConfig, new()
     {
         var fromFile = parse.GetValue(options.Config) is { } path ? ConfigJson.Load<T>(path) : null;
         if (parse.GetValue(options.Resume) is not { } dir)
         {
-            var config = Accepted(complete(binder.Apply(parse, fromFile ?? new T())));
+            var config = Accepted(complete(given(fromFile ?? new T())));
             var (newDir, held) = New(parse.GetValue(options.Out), config.Data, config.Field.Name);
             return (config, newDir, null, held);
         }
@@ -47,7 +46,7 @@ public static class RunFolder
             // A run killed before its first checkpoint left its config only: it starts again from step 0, the same run.
             var saved = checkpoint?.Config<T>() ?? (File.Exists(configPath) ? ConfigJson.Load<T>(configPath)
                 : throw NoRun(dir));
-            var config = Accepted(complete(binder.Apply(parse, fromFile ?? saved)));
+            var config = Accepted(complete(given(fromFile ?? saved)));
             CheckResumable(saved, checkpoint?.Step ?? 0, config, dir, parse.GetValue(options.Out));
             return (config, dir, checkpoint, runLock);
         }

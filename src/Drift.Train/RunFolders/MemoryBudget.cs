@@ -1,4 +1,4 @@
-namespace Drift.Train.Training;
+namespace Drift.Train.RunFolders;
 
 /// <summary>Refuses a run whose memory estimate is past what the machine has free, before it allocates: left to
 /// run, it would grow until the kernel kills it (and, on a shared machine, others with it).</summary>

@@ -1,6 +1,6 @@
 using Drift.Data;
 
-namespace Drift.Train.Output;
+namespace Drift.Train.RunFolders;
 
 /// <summary>
 /// The rule that keeps Drift from destroying what it did not write: a command writes into a folder only if the folder

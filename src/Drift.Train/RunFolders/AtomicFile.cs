@@ -1,9 +1,10 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 using Drift.Data;
 
-namespace Drift.Train.Output;
+namespace Drift.Train.RunFolders;
 
 /// <summary>Writes go to a temporary file beside the target and are renamed over it, so a file that
 /// was saved is never left half-written.</summary>
@@ -64,12 +65,27 @@ public static partial class AtomicFile
 
     public static void WriteText(string path, string text) => Write(path, tmp => File.WriteAllText(tmp, text));
 
-    /// <summary>Indented JSON that keeps non-ASCII text (FD-fashion-mnist, MMD²) readable.</summary>
+    /// <summary>Indented JSON that keeps non-ASCII text (FD-fashion-mnist, MMD²) readable; a number without a value
+    /// (NaN: a class recall with no sample of that class, an infinite distance) is written as null.</summary>
     public static void WriteJson(string path, object value) => WriteText(path, JsonSerializer.Serialize(value, Json));
 
     private static readonly JsonSerializerOptions Json = new()
     {
         WriteIndented = true,
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        Converters = { new NonFiniteAsNull() },
     };
+
+    /// <summary>JSON has no NaN or infinity: such a double is written as null rather than failing the whole file.</summary>
+    private sealed class NonFiniteAsNull : JsonConverter<double>
+    {
+        public override double Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            reader.TokenType == JsonTokenType.Null ? double.NaN : reader.GetDouble();
+
+        public override void Write(Utf8JsonWriter writer, double value, JsonSerializerOptions options)
+        {
+            if (double.IsFinite(value)) writer.WriteNumberValue(value);
+            else writer.WriteNullValue();
+        }
+    }
 }

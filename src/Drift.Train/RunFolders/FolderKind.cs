@@ -1,4 +1,4 @@
-namespace Drift.Train.Output;
+namespace Drift.Train.RunFolders;
 
 /// <summary>A kind of folder Drift writes (a run, a comparison, a particle study, a classifier), with the names of the
 /// files and subfolders it writes there: no other command may replace those (<see cref="OwnedFolder"/>).</summary>

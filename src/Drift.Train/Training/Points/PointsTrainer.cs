@@ -7,14 +7,14 @@ using Microsoft.Extensions.Logging;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using Drift.Train.RunFolders;
 
-namespace Drift.Train.Training;
+namespace Drift.Train.Training.Points;
 
 /// <param name="Energy">Energy distance of the final samples to held-out data.</param>
 /// <param name="Floor">The same for an independent draw of training data: what a perfect generator scores.</param>
-/// <param name="Metrics">Every logged row of the run, the evaluations included.</param>
 public sealed record TrainResult(string OutDir, long Step, bool Interrupted, double Energy, double Floor, double WallSeconds,
-    IReadOnlyList<LoggedStep> Metrics);
+    IReadOnlyList<LoggedStep> Metrics) : ITrainedRun;
 
 /// <summary>A points run: an MLP generator trained on 2-D toy data or a CSV of points, judged by the energy
 /// distance to held-out data. One step draws noise and positives, generates, and takes the drift loss of the
@@ -45,7 +45,7 @@ public sealed class PointsTrainer : ITrainingTask, IDisposable
         this.device = device;
         this.outDir = outDir;
         torch.manual_seed(config.Seed);
-        model = Components.Generator(config, data.Dim);
+        model = PointComponents.Generator(config, data.Dim);
         model.to(device);
         optimizer = torch.optim.Adam(model.parameters(), config.Lr);
         rng = new Generator((ulong)config.Seed);

@@ -1,4 +1,4 @@
-namespace Drift.Train.Output;
+namespace Drift.Train.RunFolders;
 
 /// <summary>Output locations are checked before any work starts, so a run is never lost to a path it cannot write;
 /// nothing is created by the check (a command refused later leaves no empty folder behind).</summary>

@@ -1,8 +1,9 @@
 using Drift.Loss;
 using System.Text.Json.Serialization;
-using static Drift.Train.Training.ConfigJson;
+using static Drift.Train.RunFolders.ConfigJson;
+using Drift.Train.RunFolders;
 
-namespace Drift.Train.Training;
+namespace Drift.Train.Training.Points;
 
 /// <summary>Everything that defines a run. Written as config.json in every run folder and inside each
 /// checkpoint; <c>drift train --config</c> reads it back.</summary>

@@ -1,8 +1,8 @@
 using Drift.Loss;
 
-namespace Drift.Train.Training;
+namespace Drift.Train.RunFolders;
 
-/// <summary>What every run config (<see cref="TrainConfig"/>, <see cref="Images.ImageConfig"/>) offers the run
+/// <summary>What every run config (<c>TrainConfig</c>, <c>ImageConfig</c>) offers the run
 /// folder, the checkpoint and the commands, so that they handle both kinds of run with one code path.</summary>
 public interface IRunConfig
 {

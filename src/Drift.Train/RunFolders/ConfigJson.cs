@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Drift.Data;
 
-namespace Drift.Train.Training;
+namespace Drift.Train.RunFolders;
 
 /// <summary>How run configs are written and read (config.json, checkpoints): camelCase, indented, and
 /// strict, so a misspelt key is an error rather than a silently ignored setting.</summary>

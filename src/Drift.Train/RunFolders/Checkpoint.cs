@@ -1,12 +1,11 @@
 using System.Security.Cryptography;
 using System.Text;
 using Drift.Data;
-using Drift.Train.Output;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace Drift.Train.Training;
+namespace Drift.Train.RunFolders;
 
 /// <summary>
 /// One file, <see cref="RunFiles.Checkpoint"/>, holds everything a run needs to continue bit-for-bit: the kind of run

@@ -1,6 +1,5 @@
-using Drift.Train.Output;
 
-namespace Drift.Train.Training;
+namespace Drift.Train.RunFolders;
 
 /// <summary>
 /// One writer per run folder. The holder keeps <see cref="RunFiles.Lock"/> open with FileShare.None, which .NET

@@ -1,9 +1,9 @@
-namespace Drift.Train.Output;
+namespace Drift.Train.RunFolders;
 
 /// <summary>The files of a run folder: the one place their names are spelled.</summary>
 public static class RunFiles
 {
-    /// <summary>Everything needed to continue or sample the run (<c>Training.Checkpoint</c>).</summary>
+    /// <summary>Everything needed to continue or sample the run (<see cref="Checkpoint"/>).</summary>
     public const string Checkpoint = "checkpoint.bin";
     public const string Config = "config.json";
     public const string Metrics = "metrics.csv";
@@ -16,7 +16,7 @@ public static class RunFiles
     public const string GridFolder = "grids";
     /// <summary>What <c>drift eval</c> writes unless told otherwise.</summary>
     public const string Eval = "eval.json";
-    /// <summary>Held by the one process writing the folder (<c>Training.RunLock</c>), and that process's pid and command.</summary>
+    /// <summary>Held by the one process writing the folder (<see cref="RunLock"/>), and that process's pid and command.</summary>
     public const string Lock = ".lock";
     public const string LockOwner = ".lock.owner";
 

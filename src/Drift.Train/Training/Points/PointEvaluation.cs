@@ -2,17 +2,18 @@ using Drift.Metrics;
 using Drift.Data;
 using TorchSharp;
 using static TorchSharp.torch;
+using Drift.Train.RunFolders;
 
-namespace Drift.Train.Training;
+namespace Drift.Train.Training.Points;
 
 /// <summary>The low-dimensional evaluation shared by <c>drift eval</c> and <c>drift compare</c>.</summary>
-public static class Evaluation
+public static class PointEvaluation
 {
     /// <summary>n samples in data units from a checkpoint's generator, computed on <paramref name="device"/> (default the CPU).</summary>
     public static float[,] Generate(Checkpoint checkpoint, int n, long seed, Device? device = null)
     {
         var config = checkpoint.Config<TrainConfig>();
-        using var model = Components.Generator(config, checkpoint.Scale.Mean.Length);
+        using var model = PointComponents.Generator(config, checkpoint.Scale.Mean.Length);
         checkpoint.LoadWeights(model);
         model.to(device ?? CPU);
         using var rng = new Generator((ulong)seed);
