@@ -6,7 +6,7 @@ namespace Drift.Data;
 /// <summary>The classic 2-D toy distributions, sampled from a caller's generator so runs are reproducible.</summary>
 public static class ToyDatasets
 {
-    public static readonly IReadOnlyList<string> Names = ["checkerboard", "swissroll", "8gaussians", "25gaussians", "moons", "rings"];
+    public static readonly IReadOnlyList<string> Names = ["checkerboard", "swissroll", "8gaussians", "25gaussians", "moons", "rings", "pinwheel"];
 
     public static bool Contains(string name) => Names.Contains(name);
 
@@ -17,6 +17,7 @@ public static class ToyDatasets
         "8gaussians" or "25gaussians" => Mixture(Centers(name)!, ComponentStd(name), n, g),
         "moons" => Moons(n, g),
         "rings" => Rings(n, g),
+        "pinwheel" => Pinwheel(n, g),
         _ => throw new ArgumentException($"unknown toy dataset '{name}'"),
     };
 
@@ -63,6 +64,19 @@ public static class ToyDatasets
         var angle = torch.rand(n, generator: g) * (2 * Math.PI);
         var ring = torch.stack([torch.cos(angle), torch.sin(angle)], 1) * radius.unsqueeze(1);
         return ring + 0.08 * torch.randn([n, 2], generator: g);
+    }
+
+    /// <summary>Five curved arms (Johnson et al. 2016): Gaussian blobs of std 0.3 radially and 0.05 across, at
+    /// radius 1 along each arm's axis, rotated by an angle that grows with the radius (rate 0.25), then scaled by 2.</summary>
+    private static Tensor Pinwheel(int n, Generator g)
+    {
+        const int arms = 5;
+        var arm = torch.randint(0, arms, [n], generator: g).to(float32);
+        var radial = 1 + 0.3 * torch.randn(n, generator: g);
+        var across = 0.05 * torch.randn(n, generator: g);
+        var angle = arm * (2 * Math.PI / arms) + 0.25 * torch.exp(radial);
+        var (cos, sin) = (torch.cos(angle), torch.sin(angle));
+        return torch.stack([radial * cos - across * sin, radial * sin + across * cos], 1) * 2;
     }
 
     private static Tensor Mixture(double[,] centers, double std, int n, Generator g)

@@ -39,6 +39,30 @@ public class DataTests
     }
 
     [Fact]
+    public void PinwheelPointsLieOnTheirArms()
+    {
+        // Undo the construction: radius ≈ the radial coordinate (the 0.05 across it changes it by ~1e-3), so the
+        // angle less 0.25·e^radius is a multiple of 2π/5 up to the across offset, whose distance from the arm's axis
+        // is N(0, 0.05²): beyond 0.2 (4 sd) only for the few points of negative radial coordinate (0.04 %).
+        var (g, seed) = Fresh();
+        var p = ToArray(ToyDatasets.Sample("pinwheel", 4000, g));
+        var radii = new List<double>();
+        var off = 0;
+        for (var i = 0; i < p.GetLength(0); i++)
+        {
+            var (x, y) = (p[i, 0] / 2, p[i, 1] / 2);
+            var r = Math.Sqrt(x * x + y * y);
+            radii.Add(r);
+            var residual = Math.IEEERemainder(Math.Atan2(y, x) - 0.25 * Math.Exp(r), 2 * Math.PI / 5);
+            if (Math.Abs(r * Math.Sin(residual)) > 0.2) off++;
+        }
+        var mean = radii.Average();
+        var std = Math.Sqrt(radii.Sum(r => (r - mean) * (r - mean)) / (radii.Count - 1));
+        Assert.True(off < 10, $"seed {seed}: {off} of 4000 points off their arms");
+        Assert.True(Math.Abs(mean - 1) < 0.03 && Math.Abs(std - 0.3) < 0.03, $"seed {seed}: radius {mean} ± {std}, want 1 ± 0.3");
+    }
+
+    [Fact]
     public void MixturePointsStayNearTheirCentres()
     {
         var (g, seed) = Fresh();

@@ -2,9 +2,9 @@ using Drift.Train;
 using Drift.Train.Training;
 using Microsoft.Extensions.Logging.Abstractions;
 using TorchSharp;
-using static TorchSharp.torch;
 using Drift.Train.RunFolders;
 using Drift.Train.Training.Points;
+using static TorchSharp.torch;
 
 namespace Drift.Tests;
 

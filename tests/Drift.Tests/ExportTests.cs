@@ -8,9 +8,9 @@ using Drift.Train.Training.Images;
 using Microsoft.Extensions.Logging.Abstractions;
 using TorchSharp;
 using TorchSharp.PyBridge;
-using static TorchSharp.torch;
 using Drift.Train.RunFolders;
 using Drift.Train.Training.Points;
+using static TorchSharp.torch;
 
 namespace Drift.Tests;
 

@@ -8,6 +8,45 @@ namespace Drift.Tests;
 
 public class LowDimMetricsTests
 {
+    [Theory]
+    [InlineData(30, 30, 2)]
+    [InlineData(17, 40, 5)]
+    public void NearestNeighbourAccuracyMatchesAnExplicitLoop(int n, int m, int d)
+    {
+        var (g, seed) = Fresh();
+        var x = Randn(g, n, d);
+        var y = Randn(g, m, d) + 0.4;
+        var (xa, ya) = (ToArray(x), ToArray(y));
+        var correct = 0;
+        for (var i = 0; i < n + m; i++)
+        {
+            var qi = i < n ? Reference.Row(xa, i) : Reference.Row(ya, i - n);
+            var (best, bestFromX) = (double.PositiveInfinity, false);
+            for (var j = 0; j < n + m; j++)
+            {
+                if (j == i) continue;
+                var dist = j < n ? Reference.Distance2(xa, j, qi) : Reference.Distance2(ya, j - n, qi);
+                if (dist < best) (best, bestFromX) = (dist, j < n);
+            }
+            if (bestFromX == i < n) correct++;
+        }
+        var got = NearestNeighbourTest.Accuracy(x, y);
+        Assert.True(got == (double)correct / (n + m), $"seed {seed}: {got}, loop {(double)correct / (n + m)}");
+    }
+
+    [Fact]
+    public void NearestNeighbourAccuracyIsAHalfForOneDistributionOneForSeparatedSamplesAndZeroForACopy()
+    {
+        var (g, seed) = Fresh();
+        var x = Randn(g, 1500, 2);
+        var accuracy = NearestNeighbourTest.Accuracy(x, Randn(g, 1500, 2));
+        // Under the null each point's neighbour is from its own sample with probability about 1/2 (sd ≈ 0.013 here).
+        Assert.True(Math.Abs(accuracy - 0.5) < 0.06, $"seed {seed}: {accuracy} for two draws of one distribution");
+        Assert.Equal(1.0, NearestNeighbourTest.Accuracy(x, Randn(g, 200, 2) + 100));
+        // A copy of the other sample (memorised data): every point's nearest other point is its twin, on the other side.
+        Assert.Equal(0.0, NearestNeighbourTest.Accuracy(x, x.clone()));
+    }
+
     [Fact]
     public void MmdMatchesExplicitPairLoop()
     {

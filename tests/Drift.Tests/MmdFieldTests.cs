@@ -1,9 +1,9 @@
 using Drift.Loss;
 using TorchSharp;
-using static Drift.Tests.Tensors;
-using static TorchSharp.torch;
 using Drift.Train.RunFolders;
 using Drift.Train.Training.Points;
+using static Drift.Tests.Tensors;
+using static TorchSharp.torch;
 
 namespace Drift.Tests;
 

@@ -1,8 +1,8 @@
 using Drift.Loss;
 using Microsoft.Extensions.Logging.Abstractions;
-using static Drift.Tests.Tensors;
 using Drift.Train.RunFolders;
 using Drift.Train.Training.Points;
+using static Drift.Tests.Tensors;
 
 namespace Drift.Tests;
 

@@ -3,8 +3,8 @@ using Drift.Data.Images;
 using Drift.Train.Training;
 using Drift.Train.Training.Images;
 using TorchSharp;
-using static TorchSharp.torch;
 using Drift.Train.Training.Points;
+using static TorchSharp.torch;
 
 namespace Drift.Train.Bench;
 

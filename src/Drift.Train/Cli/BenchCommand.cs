@@ -7,8 +7,8 @@ using Drift.Train.Bench;
 using Drift.Train.Training;
 using Drift.Train.Training.Images;
 using TorchSharp;
-using static TorchSharp.torch;
 using Drift.Train.RunFolders;
+using static TorchSharp.torch;
 
 namespace Drift.Train.Cli;
 

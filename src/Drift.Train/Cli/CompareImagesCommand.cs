@@ -6,8 +6,8 @@ using Drift.Train.Training;
 using Drift.Train.Training.Images;
 using Microsoft.Extensions.Logging;
 using TorchSharp;
-using static TorchSharp.torch;
 using Drift.Train.RunFolders;
+using static TorchSharp.torch;
 
 namespace Drift.Train.Cli;
 

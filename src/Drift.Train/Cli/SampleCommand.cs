@@ -5,9 +5,9 @@ using Drift.Train.Output;
 using Drift.Train.Training;
 using Drift.Train.Training.Images;
 using TorchSharp;
-using static TorchSharp.torch;
 using Drift.Train.RunFolders;
 using Drift.Train.Training.Points;
+using static TorchSharp.torch;
 
 namespace Drift.Train.Cli;
 

@@ -1,8 +1,8 @@
 using System.Text;
 using StbImageWriteSharp;
 using TorchSharp;
-using static TorchSharp.torch;
 using Drift.Train.RunFolders;
+using static TorchSharp.torch;
 
 namespace Drift.Train.Output;
 

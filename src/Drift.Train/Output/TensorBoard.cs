@@ -2,8 +2,8 @@ using Drift.Data;
 using StbImageSharp;
 using TorchSharp;
 using TorchSharp.Modules;
-using static TorchSharp.torch;
 using Drift.Train.RunFolders;
+using static TorchSharp.torch;
 
 namespace Drift.Train.Output;
 

@@ -3,8 +3,8 @@ using Drift.Models;
 using Drift.Data.Images;
 using Microsoft.Extensions.Logging;
 using TorchSharp;
-using static TorchSharp.torch;
 using Drift.Train.RunFolders;
+using static TorchSharp.torch;
 
 namespace Drift.Train.Training.Images;
 

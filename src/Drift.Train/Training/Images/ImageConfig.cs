@@ -1,7 +1,7 @@
 using Drift.Loss;
 using System.Text.Json.Serialization;
-using static Drift.Train.RunFolders.ConfigJson;
 using Drift.Train.RunFolders;
+using static Drift.Train.RunFolders.ConfigJson;
 
 namespace Drift.Train.Training.Images;
 

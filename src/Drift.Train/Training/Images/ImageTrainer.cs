@@ -7,8 +7,8 @@ using Drift.Train.Output;
 using Microsoft.Extensions.Logging;
 using TorchSharp;
 using TorchSharp.Modules;
-using static TorchSharp.torch;
 using Drift.Train.RunFolders;
+using static TorchSharp.torch;
 
 namespace Drift.Train.Training.Images;
 

@@ -1,8 +1,8 @@
 using Drift.Metrics;
 using Drift.Data;
 using TorchSharp;
-using static TorchSharp.torch;
 using Drift.Train.RunFolders;
+using static TorchSharp.torch;
 
 namespace Drift.Train.Training.Points;
 
@@ -25,7 +25,7 @@ public static class PointEvaluation
     }
 
     /// <summary>Energy distance, unbiased MMD² (Gaussian kernels at 0.2, 0.5 and 1 times the held-out median
-    /// distance), sliced W2² over 200 directions and, for the toy mixtures, mode coverage.</summary>
+    /// distance), sliced W2² over 200 directions, the 1-NN two-sample accuracy and, for the toy mixtures, mode coverage.</summary>
     public static IReadOnlyList<EvaluatedMetric> LowDimensional(float[,] generated, PointData data, long seed)
     {
         using var scope = torch.NewDisposeScope();
@@ -45,6 +45,7 @@ public static class PointEvaluation
             new("energy distance", EnergyDistance.Compute(x, heldOut), EnergyDistance.Compute(reference, heldOut)),
             new("MMD² (unbiased)", Mmd.Compute(x, heldOut, sigmas), Mmd.Compute(reference, heldOut, sigmas)),
             new("sliced W2²", SlicedWasserstein.Compute(x, heldOut, 200, rng), SlicedWasserstein.Compute(reference, heldOut, 200, rng)),
+            new("1-NN two-sample accuracy", NearestNeighbourTest.Accuracy(x, heldOut), NearestNeighbourTest.Accuracy(reference, heldOut)),
         };
         if (ToyDatasets.Centers(data.Name) is { } centers)
         {
