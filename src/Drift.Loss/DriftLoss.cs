@@ -14,14 +14,26 @@ public sealed record DriftLossResult(Tensor Loss, Tensor ScaleRms, Tensor Veloci
 /// </summary>
 public static class DriftLoss
 {
+    /// <param name="shard">Where x sits in the step's batch when processes share it: the field is computed over the
+    /// gathered batch and x regresses onto its own rows. Null: x is the whole batch.</param>
     public static DriftLossResult Compute(IDriftField field, Tensor x, Tensor positives, double eta, Tensor? negatives = null,
-        GuidanceNegatives? guidance = null)
+        GuidanceNegatives? guidance = null, IBatchShard? shard = null)
+    {
+        shard ??= WholeBatch.Instance;
+        return Compute(field, x, shard.Gather(x), positives, eta, negatives, guidance, shard);
+    }
+
+    /// <param name="x">This process's samples, with gradient.</param>
+    /// <param name="batch">The step's whole batch as <paramref name="shard"/> gathered it (x itself in one process).</param>
+    internal static DriftLossResult Compute(IDriftField field, Tensor x, Tensor batch, Tensor positives, double eta, Tensor? negatives,
+        GuidanceNegatives? guidance, IBatchShard shard)
     {
         if (!(eta > 0) || double.IsInfinity(eta)) throw new ArgumentException($"eta must be positive and finite, got {eta}");
-        var f = field.Compute(x, positives, negatives, guidance);
+        var f = field.Compute(batch, positives, negatives, guidance);
         Tensor target;
         using (torch.no_grad())
-            target = x.detach() + eta * f.Velocity;
+            target = x.detach() + eta * shard.Mine(f.Velocity);
+        // The mean over this process's rows: averaging the K processes' gradients gives the whole batch's.
         var loss = (x - target).pow(2).sum(-1).mean();
         return new DriftLossResult(loss, f.ScaleRms, FieldMath.Rms(f.Velocity));
     }

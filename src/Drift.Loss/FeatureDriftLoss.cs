@@ -19,11 +19,14 @@ public static class FeatureDriftLoss
     /// <param name="data">[G·P, C, H, W] data images (positives).</param>
     /// <param name="unconditional">[G·U, C, H, W] data of any class, mixed into each group's negatives
     /// with weight <paramref name="gammas"/>[g] (classifier-free guidance); null: none.</param>
+    /// <param name="shard">Where <paramref name="generated"/> sits in each group's batch when processes share the
+    /// step (its rows of every group); null: it is the whole batch. Feature scales and fields see the whole batch.</param>
     /// <returns>The loss summed over feature spaces (each the per-dimension drift loss, averaged over groups), the
     /// raw field RMS per space and scale [F, S], and the RMS of the combined field averaged over spaces.</returns>
     public static DriftLossResult Compute(IDriftField field, IReadOnlyList<Func<Tensor, Tensor>> spaces, int groups,
-        Tensor generated, Tensor data, double eta, Tensor? unconditional = null, double[]? gammas = null)
+        Tensor generated, Tensor data, double eta, Tensor? unconditional = null, double[]? gammas = null, IBatchShard? shard = null)
     {
+        shard ??= WholeBatch.Instance;
         if (spaces.Count == 0 || groups < 1) throw new ArgumentException("need at least one feature space and one group");
         if (generated.shape[0] % groups != 0 || data.shape[0] % groups != 0 || (unconditional is not null && unconditional.shape[0] % groups != 0))
             throw new ArgumentException($"image counts ({generated.shape[0]}, {data.shape[0]}) are not multiples of the {groups} groups");
@@ -35,17 +38,20 @@ public static class FeatureDriftLoss
         foreach (var space in spaces)
         {
             var x = Features(space, generated, groups);
+            var batch = shard.Gather(x);
             var dim = x.shape[2];
             Tensor y, scale;
             GuidanceNegatives? guidance = null;
             using (torch.no_grad())
             {
                 y = Features(space, data, groups);
-                scale = FieldMath.SquaredDistances(x.detach(), y).sqrt_().mean([-2, -1], keepdim: true).div_(Math.Sqrt(dim)).clamp_min_(1e-12);
+                scale = FieldMath.SquaredDistances(batch.detach(), y).sqrt_().mean([-2, -1], keepdim: true).div_(Math.Sqrt(dim)).clamp_min_(1e-12);
                 if (unconditional is not null)
                     guidance = new GuidanceNegatives(Features(space, unconditional, groups) / scale, gammas!);
             }
-            var drift = DriftLoss.Compute(field.Scaled(Math.Sqrt(dim)), x / scale, y / scale, eta, guidance: guidance);
+            var scaled = x / scale;
+            var drift = DriftLoss.Compute(field.Scaled(Math.Sqrt(dim)), scaled, ReferenceEquals(batch, x) ? scaled : batch / scale, y / scale, eta,
+                null, guidance, shard);
             loss = loss + drift.Loss / dim;
             velocityRms = velocityRms + drift.VelocityRms / spaces.Count;
             scaleRms.Add(drift.ScaleRms);

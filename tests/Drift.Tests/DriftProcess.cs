@@ -11,11 +11,15 @@ internal static class DriftProcess
     /// --default-signal=INT</c>, which execs in place (same pid): a test run started in the background by a
     /// non-interactive shell inherits SIGINT as ignored, as Unix has background jobs do, and drift would then
     /// never see the tests' Ctrl+C.</summary>
-    public static Process Start(IEnumerable<string> args, string? workingDirectory = null)
+    /// <param name="processes">More than 1: as that many processes of one run, under MPICH's mpiexec.</param>
+    public static Process Start(IEnumerable<string> args, string? workingDirectory = null, int processes = 1)
     {
         var start = new ProcessStartInfo("env") { RedirectStandardOutput = true, RedirectStandardError = true };
         if (workingDirectory is not null) start.WorkingDirectory = workingDirectory;
         start.ArgumentList.Add("--default-signal=INT");
+        if (processes > 1)
+            foreach (var a in new[] { "mpiexec", "-n", processes.ToString() })
+                start.ArgumentList.Add(a);
         start.ArgumentList.Add("dotnet");
         start.ArgumentList.Add(Dll);
         foreach (var a in args) start.ArgumentList.Add(a);
@@ -25,9 +29,10 @@ internal static class DriftProcess
 
     /// <summary>Runs drift to the end: exit code, stdout, stderr. A process still running after <paramref name="timeout"/>
     /// (default ten minutes) is killed and reported as a hang, exit code -1.</summary>
-    public static (int Code, string Out, string Err) Run(IEnumerable<string> args, string? workingDirectory = null, TimeSpan? timeout = null)
+    public static (int Code, string Out, string Err) Run(IEnumerable<string> args, string? workingDirectory = null, TimeSpan? timeout = null,
+        int processes = 1)
     {
-        using var p = Start(args, workingDirectory);
+        using var p = Start(args, workingDirectory, processes);
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
         if (!p.WaitForExit(timeout ?? TimeSpan.FromMinutes(10)))

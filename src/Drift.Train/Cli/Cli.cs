@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Spectre.Console;
+using Drift.Train.Distributed;
 using Drift.Train.Training;
 
 namespace Drift.Train.Cli;
@@ -28,11 +29,27 @@ public static class Cli
     });
 
     /// <summary>Runs a command body; any failure becomes one line on stderr and a non-zero exit.
-    /// DRIFT_DEBUG=1 shows the stack trace of unexpected errors.</summary>
-    public static int Run(Func<int> body)
+    /// DRIFT_DEBUG=1 shows the stack trace of unexpected errors. Only the training commands run as several processes
+    /// (<see cref="RunParallel"/>): any other started by mpiexec -n K would write its outputs K times.</summary>
+    public static int Run(Func<int> body) => Run(body, parallel: false);
+
+    /// <summary><see cref="Run"/> for a command that trains as one of the processes mpiexec started (or alone): it
+    /// joins them first, and leaves them (MPI_Finalize) when every one has finished. A process that fails ends the
+    /// others (MPI_Abort, <see cref="Fail"/>), which would otherwise wait for it in their next collective.</summary>
+    public static int RunParallel(Func<DataParallel, int> body) => Run(() =>
+    {
+        var parallel = DataParallel.Start();
+        var code = body(parallel);
+        parallel.Dispose();
+        return code;
+    }, parallel: true);
+
+    private static int Run(Func<int> body, bool parallel)
     {
         try
         {
+            if (!parallel && DataParallel.LaunchedSize() > 1)
+                throw new UserError("only drift train and drift train-images run as several processes (mpiexec -n K); start this command alone");
             return body();
         }
         catch (Exception e) when (e is UserError or Drift.Data.DataError)
@@ -101,7 +118,9 @@ public static class Cli
 
     public static int Fail(string message, int code)
     {
-        Console.Error.WriteLine($"drift: error: {message}");
+        var parallel = DataParallel.Current;
+        Console.Error.WriteLine(parallel.Size > 1 ? $"drift (process {parallel.Rank} of {parallel.Size}): error: {message}" : $"drift: error: {message}");
+        parallel.Abort(code);
         return code;
     }
 }

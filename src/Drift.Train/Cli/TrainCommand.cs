@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Drift.Train.RunFolders;
 using Drift.Train.Training.Points;
 
@@ -14,14 +15,19 @@ public static class TrainCommand
         var binder = ConfigOptions.Points(command);
         var options = RunFolder.AddOptions(command);
 
-        command.SetAction(parse => Cli.Run(() =>
+        command.SetAction(parse => Cli.RunParallel(parallel =>
         {
             var cancel = StopSignal.Graceful();
-            var (config, dir, checkpoint, runLock) = RunFolder.Prepare<TrainConfig>(parse, options, c => binder.Apply(parse, c), c => c.Resolved());
+            if (!parallel.IsWriter)
+            {
+                var (followed, resume) = RunFolder.Follow<TrainConfig>(parse, options, c => binder.Apply(parse, c), c => c.Resolved(), parallel.Size);
+                return PointsTrainer.Run(followed, "", resume, NullLogger.Instance, _ => { }, cancel, parallel).Interrupted ? 130 : 0;
+            }
+            var (config, dir, checkpoint, runLock) = RunFolder.Prepare<TrainConfig>(parse, options, c => binder.Apply(parse, c), c => c.Resolved(), parallel.Size);
             using var held = runLock;
             using var loggers = Cli.Loggers();
             var log = loggers.CreateLogger("drift");
-            var result = Cli.WithProgress(config.Steps, checkpoint?.Step ?? 0, log, onStep => PointsTrainer.Run(config, dir, checkpoint, log, onStep, cancel));
+            var result = Cli.WithProgress(config.Steps, checkpoint?.Step ?? 0, log, onStep => PointsTrainer.Run(config, dir, checkpoint, log, onStep, cancel, parallel));
             if (result.Interrupted) return Cli.Interrupted(log, result.Step, "train", dir);
 
             log.LogInformation("{Steps} steps in {Seconds:F1} s; energy distance to held-out {Energy:g3} (data vs held-out: {Floor:g3})",

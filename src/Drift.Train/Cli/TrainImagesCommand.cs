@@ -2,6 +2,7 @@ using System.CommandLine;
 using Drift.Train.Output;
 using Drift.Train.Training.Images;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Drift.Train.RunFolders;
 
 namespace Drift.Train.Cli;
@@ -15,14 +16,19 @@ public static class TrainImagesCommand
         var binder = ConfigOptions.Images(command);
         var options = RunFolder.AddOptions(command);
 
-        command.SetAction(parse => Cli.Run(() =>
+        command.SetAction(parse => Cli.RunParallel(parallel =>
         {
             var cancel = StopSignal.Graceful();
-            var (config, dir, checkpoint, runLock) = RunFolder.Prepare<ImageConfig>(parse, options, c => binder.Apply(parse, c), c => c);
+            if (!parallel.IsWriter)
+            {
+                var (followed, resume) = RunFolder.Follow<ImageConfig>(parse, options, c => binder.Apply(parse, c), c => c, parallel.Size);
+                return ImageTrainer.Run(followed, "", resume, NullLogger.Instance, _ => { }, cancel, parallel).Interrupted ? 130 : 0;
+            }
+            var (config, dir, checkpoint, runLock) = RunFolder.Prepare<ImageConfig>(parse, options, c => binder.Apply(parse, c), c => c, parallel.Size);
             using var held = runLock;
             using var loggers = Cli.Loggers();
             var log = loggers.CreateLogger("drift");
-            var result = Cli.WithProgress(config.Steps, checkpoint?.Step ?? 0, log, onStep => ImageTrainer.Run(config, dir, checkpoint, log, onStep, cancel), "fd");
+            var result = Cli.WithProgress(config.Steps, checkpoint?.Step ?? 0, log, onStep => ImageTrainer.Run(config, dir, checkpoint, log, onStep, cancel, parallel), "fd");
             if (result.Interrupted) return Cli.Interrupted(log, result.Step, "train-images", dir);
 
             log.LogInformation("{Steps} steps in {Seconds:F1} s: {Rate:F0} generated images/s, {Step:F3} s/step; peak memory {Peak:F2} GB",

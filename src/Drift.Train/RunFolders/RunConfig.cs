@@ -21,4 +21,8 @@ public interface IRunConfig
 
     /// <summary>Throws a <see cref="UserError"/> naming the first bad value.</summary>
     void Validate();
+
+    /// <summary>Throws a <see cref="UserError"/> when the run cannot be shared by this many processes (each must
+    /// generate an equal share of every step's batch).</summary>
+    void ValidateProcesses(int processes);
 }

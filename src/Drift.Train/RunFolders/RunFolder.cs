@@ -26,13 +26,14 @@ public static class RunFolder
     /// (config from --config or the defaults, then the options, then <paramref name="complete"/>) in a new folder,
     /// or the run in --resume with its own config. Nothing in a folder is changed before the run is accepted.</summary>
     /// <param name="given">The options given on the command line, applied to a starting config.</param>
+    /// <param name="processes">How many processes train the run together (mpiexec -n K).</param>
     public static (T Config, string Dir, Checkpoint? Resume, RunLock Lock) Prepare<T>(ParseResult parse, Options options, Func<T, T> given,
-        Func<T, T> complete) where T : class, IRunConfig, new()
+        Func<T, T> complete, int processes = 1) where T : class, IRunConfig, new()
     {
         var fromFile = parse.GetValue(options.Config) is { } path ? ConfigJson.Load<T>(path) : null;
         if (parse.GetValue(options.Resume) is not { } dir)
         {
-            var config = Accepted(complete(given(fromFile ?? new T())));
+            var config = Accepted(complete(given(fromFile ?? new T())), processes);
             var (newDir, held) = New(parse.GetValue(options.Out), config.Data, config.Field.Name);
             return (config, newDir, null, held);
         }
@@ -46,7 +47,7 @@ public static class RunFolder
             // A run killed before its first checkpoint left its config only: it starts again from step 0, the same run.
             var saved = checkpoint?.Config<T>() ?? (File.Exists(configPath) ? ConfigJson.Load<T>(configPath)
                 : throw NoRun(dir));
-            var config = Accepted(complete(given(fromFile ?? saved)));
+            var config = Accepted(complete(given(fromFile ?? saved)), processes);
             CheckResumable(saved, checkpoint?.Step ?? 0, config, dir, parse.GetValue(options.Out));
             return (config, dir, checkpoint, runLock);
         }
@@ -57,13 +58,28 @@ public static class RunFolder
         }
     }
 
+    /// <summary>The config and checkpoint a process other than rank 0 of a data-parallel run trains with: rank 0's, read
+    /// without touching the folder (rank 0 checks, locks and writes it; it waits for this process before it writes).</summary>
+    public static (T Config, Checkpoint? Resume) Follow<T>(ParseResult parse, Options options, Func<T, T> given,
+        Func<T, T> complete, int processes) where T : class, IRunConfig, new()
+    {
+        var fromFile = parse.GetValue(options.Config) is { } path ? ConfigJson.Load<T>(path) : null;
+        if (parse.GetValue(options.Resume) is not { } dir)
+            return (Accepted(complete(given(fromFile ?? new T())), processes), null);
+        var checkpoint = Checkpoint.Exists(dir) ? Checkpoint.Load(dir) : null;
+        var saved = checkpoint?.Config<T>() ?? ConfigJson.Load<T>(Path.Combine(dir, RunFiles.Config));
+        return (Accepted(complete(given(fromFile ?? saved)), processes), checkpoint);
+    }
+
     private static UserError NoRun(string dir) =>
         new($"{dir} holds no run to resume (no {RunFiles.Checkpoint} or {RunFiles.Config}); start one there with --out {dir}");
 
-    /// <summary>A config a run may start with: valid, and within the machine's memory.</summary>
-    public static T Accepted<T>(T config) where T : IRunConfig
+    /// <summary>A config a run may start with: valid, its batch shared evenly by the <paramref name="processes"/>, and
+    /// within the machine's memory.</summary>
+    public static T Accepted<T>(T config, int processes = 1) where T : IRunConfig
     {
         config.Validate();
+        config.ValidateProcesses(processes);
         MemoryBudget.Check(config);
         return config;
     }

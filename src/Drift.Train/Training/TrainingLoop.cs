@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Drift.Loss;
+using Drift.Train.Distributed;
 using Drift.Data;
 using Drift.Train.Output;
 using Microsoft.Extensions.Logging;
@@ -72,10 +73,13 @@ public sealed class TrainingLoop(ITrainingTask task, nn.Module model, OptimizerH
     public double EmaDecay { get; init; }
     /// <summary>Gradient norm clip; 0: none.</summary>
     public double ClipGrad { get; init; }
+    /// <summary>The processes training this run together; their gradients are averaged before each optimizer step.</summary>
+    public DataParallel Parallel { get; init; } = DataParallel.Alone;
     /// <summary>Steps taken so far (set by resume).</summary>
     public long Step { get; private set; }
 
-    /// <summary>One optimizer step, the one <c>drift bench</c> times. Returns the step's loss and field diagnostics.</summary>
+    /// <summary>One optimizer step, the one <c>drift bench</c> times. Returns the step's loss (over the whole batch,
+    /// however many processes share it) and field diagnostics.</summary>
     public DriftLossResult TakeStep()
     {
         var drift = task.Loss(Step, rng);
@@ -83,6 +87,7 @@ public sealed class TrainingLoop(ITrainingTask task, nn.Module model, OptimizerH
             group.LearningRate = learningRate(Step);
         optimizer.zero_grad();
         drift.Loss.backward();
+        drift = drift with { Loss = Parallel.AverageGradients(model.parameters(), drift.Loss) };
         NonFiniteGuard.Check(Step, drift.Loss, drift.VelocityRms, NonFiniteGuard.GradientNorm(model.parameters()), lastSaved);
         if (ClipGrad > 0)
             nn.utils.clip_grad_norm_(model.parameters(), ClipGrad);
@@ -93,22 +98,54 @@ public sealed class TrainingLoop(ITrainingTask task, nn.Module model, OptimizerH
         return drift;
     }
 
+    private nn.Module[] Modules => Ema is null ? [model] : [model, Ema];
+
+    /// <summary>Weights, optimizer, generator and step from a checkpoint of this run (its data unchanged).</summary>
+    private void Restore(Checkpoint resume, RunRecord run)
+    {
+        if (resume.DataFingerprint is { } saved && saved != run.DataFingerprint)
+            throw new UserError($"the data of {run.Dir} changed since its checkpoint (fingerprint {saved}, now {run.DataFingerprint}); "
+                + "a resumed run trains on the same data: restore it, or start a new run");
+        var modules = Modules;
+        for (var i = 0; i < modules.Length; i++)
+            resume.LoadWeights(modules[i], i);
+        resume.LoadOptimizer(optimizer);
+        resume.LoadRng(rng);
+        Step = resume.Step;
+        lastSaved = resume.Step;
+    }
+
+    /// <summary>A process other than rank 0 of a data-parallel run: the same steps in lockstep with rank 0 (whose
+    /// collectives it meets in each step), stopping when any process is asked to, writing nothing.</summary>
+    public LoopResult Follow(RunRecord run, long steps, Checkpoint? resume, CancellationToken cancel)
+    {
+        if (resume is not null) Restore(resume, run);
+        var startStep = Step;
+        var timer = Stopwatch.StartNew();
+        var interrupted = false;
+        while (Step < steps)
+        {
+            if (Parallel.AnyStop(cancel.IsCancellationRequested)) { interrupted = true; break; }
+            using (var scope = torch.NewDisposeScope())
+                TakeStep();
+            if (Step % 10 == 0)
+            {
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+            }
+        }
+        var seconds = timer.Elapsed.TotalSeconds;
+        return new LoopResult(Step, interrupted, seconds, seconds, Step - startStep, double.NaN, []);
+    }
+
     public LoopResult Run(RunRecord run, LoopSchedule schedule, Checkpoint? resume, ILogger log, Action<StepReport> onStep, CancellationToken cancel)
     {
-        nn.Module[] modules = Ema is null ? [model] : [model, Ema];
+        var modules = Modules;
         var wallBefore = 0.0;
         if (resume is not null)
         {
-            if (resume.DataFingerprint is { } saved && saved != run.DataFingerprint)
-                throw new UserError($"the data of {run.Dir} changed since its checkpoint (fingerprint {saved}, now {run.DataFingerprint}); "
-                    + "a resumed run trains on the same data: restore it, or start a new run");
-            for (var i = 0; i < modules.Length; i++)
-                resume.LoadWeights(modules[i], i);
-            resume.LoadOptimizer(optimizer);
-            resume.LoadRng(rng);
-            Step = resume.Step;
+            Restore(resume, run);
             wallBefore = resume.ElapsedSeconds;
-            lastSaved = resume.Step;
             log.LogInformation("resuming {Dir} at step {Step}", run.Dir, Step);
         }
         // A new run marks its folder and writes its config first: killed at any moment after, its folder can be resumed
@@ -147,7 +184,7 @@ public sealed class TrainingLoop(ITrainingTask task, nn.Module model, OptimizerH
             Step + 1, stepClock.Elapsed.TotalSeconds, double.IsNaN(lastStepSeconds) ? "" : $", a step takes about {lastStepSeconds:F0} s"));
         while (Step < schedule.Steps)
         {
-            if (cancel.IsCancellationRequested) { interrupted = true; break; }
+            if (Parallel.AnyStop(cancel.IsCancellationRequested)) { interrupted = true; break; }
             stepClock.Restart();
             using (var scope = torch.NewDisposeScope())
             {

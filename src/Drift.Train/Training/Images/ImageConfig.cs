@@ -105,6 +105,12 @@ public sealed record ImageConfig() : FieldConfig(images: true), IRunConfig
         return 4 * (generated * (perImage + 2 * Features.Length * pixels) + data * Features.Length * pixels);
     }
 
+    public void ValidateProcesses(int processes)
+    {
+        if (ClassBatch % processes != 0)
+            Fail($"--class-batch {ClassBatch} must divide by the {processes} processes, each of which generates an equal share of every class");
+    }
+
     public void Validate()
     {
         ValidateField();

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Drift.Loss;
+using Drift.Train.Distributed;
 using Drift.Models;
 using Drift.Data;
 using Drift.Data.Images;
@@ -43,12 +44,16 @@ public sealed class ImageTrainer : ITrainingTask, IDisposable
     private readonly Tensor gridNoise, gridLabels;
     private readonly Device device;
     private readonly string outDir;
+    private readonly DataParallel parallel;
 
     /// <summary>The generator and its EMA copy (weights from <see cref="ImageConfig.Seed"/>), optimizer, field and
     /// feature spaces of a config whose shape matches <paramref name="data"/>, and the loop that trains them.</summary>
-    public ImageTrainer(ImageConfig config, ImageData data, Device device, string outDir)
+    /// <param name="parallel">The processes sharing each step's batch; null: this one alone.</param>
+    public ImageTrainer(ImageConfig config, ImageData data, Device device, string outDir, DataParallel? parallel = null)
     {
         this.config = config;
+        this.parallel = parallel ?? DataParallel.Alone;
+        config.ValidateProcesses(this.parallel.Size);
         this.device = device;
         this.outDir = outDir;
         torch.manual_seed(config.Seed);
@@ -69,9 +74,10 @@ public sealed class ImageTrainer : ITrainingTask, IDisposable
         PerGroup = config.Conditional ? config.ClassBatch : config.ClassBatch * data.Classes;
         Positives = config.Conditional ? config.PositiveCount : config.PositiveCount * data.Classes;
         trainPixels = data.Train.Pixels.to(device);
-        probe = config.Classifier is { } classifierDir ? new FdProbe(classifierDir, config, data, config.EvalSamples, device) : null;
+        probe = config.Classifier is { } classifierDir && this.parallel.IsWriter ? new FdProbe(classifierDir, config, data, config.EvalSamples, device) : null;
         (gridNoise, gridLabels) = GridInputs(config, data.Classes, device);
-        Loop = new TrainingLoop(this, model, optimizer, rng, config.LearningRateAt) { Ema = ema, EmaDecay = config.Ema, ClipGrad = config.ClipGrad };
+        Loop = new TrainingLoop(this, model, optimizer, rng, config.LearningRateAt)
+            { Ema = ema, EmaDecay = config.Ema, ClipGrad = config.ClipGrad, Parallel = this.parallel };
     }
 
     public TrainingLoop Loop { get; }
@@ -88,13 +94,15 @@ public sealed class ImageTrainer : ITrainingTask, IDisposable
         var labels = torch.tensor(classes.SelectMany(c => Enumerable.Repeat((long)(c ?? pools.Classes), PerGroup)).ToArray()).to(device);
         var guidance = torch.tensor(alphas.SelectMany(a => Enumerable.Repeat(a, PerGroup)).ToArray()).to(device);
         var noise = torch.randn([labels.shape[0], config.NoiseDim], generator: rng).to(device);
-        var x = model.forward(noise, labels, guidance);
+        // Drawn for the whole batch in every process alike; this process generates its share of each group.
+        var groups = classes.Length;
+        var x = model.forward(parallel.Split(noise, groups), parallel.Split(labels, groups), parallel.Split(guidance, groups));
         Tensor Images(IEnumerable<int?> cs, int n) =>
             ImageSet.ToUnit(trainPixels.index_select(0, torch.tensor(cs.SelectMany(c => pools.Draw(c, n, rng)).ToArray()).to(device)));
         var guided = config.GuidanceMax > 1;
         return FeatureDriftLoss.Compute(field, featureMaps, classes.Length, x, Images(classes, Positives), config.Eta,
             guided ? Images(classes.Select(_ => (int?)null), config.UnconditionalNegatives) : null,
-            guided ? alphas.Select(a => GuidanceNegatives.GammaFor(a)).ToArray() : null);
+            guided ? alphas.Select(a => GuidanceNegatives.GammaFor(a)).ToArray() : null, parallel);
     }
 
     public double[]? Evaluate() => probe?.Measure(ema);
@@ -122,9 +130,11 @@ public sealed class ImageTrainer : ITrainingTask, IDisposable
             d?.Dispose();
     }
 
+    /// <param name="parallel">The processes training this run together (rank 0 writes <paramref name="outDir"/>); null: this one alone.</param>
     public static ImageTrainResult Run(ImageConfig config, string outDir, Checkpoint? resume, ILogger log,
-        Action<StepReport> onStep, CancellationToken cancel)
+        Action<StepReport> onStep, CancellationToken cancel, DataParallel? parallel = null)
     {
+        parallel ??= DataParallel.Alone;
         config.Validate();
         var device = Components.Device(config.Device);
         if (device.type == DeviceType.CUDA)
@@ -141,14 +151,17 @@ public sealed class ImageTrainer : ITrainingTask, IDisposable
         log.LogInformation("data {Name}: {Train} train / {Test} test images of {Shape}, {K} classes, loaded in {Ms} ms",
             data.Name, data.Train.Count, data.Test.Count, $"{data.Channels}×{data.Size}×{data.Size}", data.Classes, (long)data.LoadTime.TotalMilliseconds);
 
-        using var trainer = new ImageTrainer(config, data, device, outDir);
+        using var trainer = new ImageTrainer(config, data, device, outDir, parallel);
         log.LogInformation("{Field} field, scales {Scales} in {Features}; per step {Groups} group(s) of {Gen} generated and {Pos} data images; "
             + "generator {Params:N0} parameters, device {Device}", config.Field.Name, string.Join(",", config.Scales), string.Join(",", config.Features),
             trainer.Groups, trainer.PerGroup, trainer.Positives, trainer.Parameters, device.type);
         var scaleNames = config.Features.SelectMany(f => config.Scales.Select(s => $"{f}_{s:g3}")).ToArray();
-        var result = trainer.Loop.Run(new RunRecord(outDir, ImageConfig.Kind, config.ToJson(), data.Fingerprint(), Standardizer.Identity(0), scaleNames, FdProbe.Metrics,
-            trainer.field.DiagnosticNames(config.Scales.Select(s => $"{s:g3}"))),
-            new LoopSchedule(config.Steps, config.LogEvery, config.EvalEvery, config.CheckpointEvery), resume, log, onStep, cancel);
+        var record = new RunRecord(outDir, ImageConfig.Kind, config.ToJson(), data.Fingerprint(), Standardizer.Identity(0), scaleNames, FdProbe.Metrics,
+            trainer.field.DiagnosticNames(config.Scales.Select(s => $"{s:g3}")));
+        var result = parallel.IsWriter
+            ? trainer.Loop.Run(record, new LoopSchedule(config.Steps, config.LogEvery, config.EvalEvery, config.CheckpointEvery), resume, log, onStep, cancel)
+            : trainer.Loop.Follow(record, config.Steps, resume, cancel);
+        if (parallel.Size > 1) log.LogInformation("{Communication}", parallel.Summary(result.SessionSteps, result.SessionSeconds));
         var seconds = result.SessionSeconds;
         var images = result.SessionSteps * trainer.Groups * trainer.PerGroup;
         return new ImageTrainResult(outDir, result.Step, result.Interrupted, result.WallSeconds, images / Math.Max(seconds, 1e-9),

@@ -1,4 +1,5 @@
 using Drift.Loss;
+using Drift.Train.Distributed;
 using Drift.Metrics;
 using Drift.Models;
 using Drift.Data;
@@ -32,14 +33,18 @@ public sealed class PointsTrainer : ITrainingTask, IDisposable
     private readonly Device device;
     private readonly Tensor evalNoise;
     private readonly string outDir;
+    private readonly DataParallel parallel;
     private float[,]? samples;
 
     /// <summary>The generator (weights from <see cref="TrainConfig.Seed"/>), its optimizer and the field of a
     /// validated, resolved config, and the loop that trains them.</summary>
     /// <param name="scale">The data standardisation: the data's own, or a resumed checkpoint's.</param>
-    public PointsTrainer(TrainConfig config, PointData data, Standardizer scale, Device device, string outDir)
+    /// <param name="parallel">The processes sharing each step's batch; null: this one alone.</param>
+    public PointsTrainer(TrainConfig config, PointData data, Standardizer scale, Device device, string outDir, DataParallel? parallel = null)
     {
         this.config = config;
+        this.parallel = parallel ?? DataParallel.Alone;
+        config.ValidateProcesses(this.parallel.Size);
         this.data = data;
         this.scale = scale;
         this.device = device;
@@ -53,7 +58,7 @@ public sealed class PointsTrainer : ITrainingTask, IDisposable
         using var evalRng = new Generator(EvalNoiseSeed);
         evalNoise = torch.randn([data.HeldOut.shape[0], config.NoiseDim], generator: evalRng);
         Floor = EnergyDistance.Compute(data.Reference, data.HeldOut);
-        Loop = new TrainingLoop(this, model, optimizer, rng, config.LearningRateAt);
+        Loop = new TrainingLoop(this, model, optimizer, rng, config.LearningRateAt) { Parallel = this.parallel };
     }
 
     public TrainingLoop Loop { get; }
@@ -63,13 +68,14 @@ public sealed class PointsTrainer : ITrainingTask, IDisposable
 
     public DriftLossResult Loss(long step, Generator rng)
     {
-        var noise = torch.randn([config.Batch, config.NoiseDim], generator: rng).to(device);
+        // The whole batch's noise and positives, drawn alike in every process; this process generates its share.
+        var noise = parallel.Split(torch.randn([config.Batch, config.NoiseDim], generator: rng)).to(device);
         var positives = data.Sample(config.PositiveCount, rng).to(device);
         var x = model.forward(noise);
         var annealed = field.Scaled(config.ScaleAt((double)step / config.Steps));
         return config.ThroughField
             ? config.Field.ThroughFieldLoss!(annealed, x, positives, config.Eta)
-            : DriftLoss.Compute(annealed, x, positives, config.Eta);
+            : DriftLoss.Compute(annealed, x, positives, config.Eta, shard: parallel);
     }
 
     public double[]? Evaluate()
@@ -100,8 +106,11 @@ public sealed class PointsTrainer : ITrainingTask, IDisposable
         evalNoise.Dispose();
     }
 
-    public static TrainResult Run(TrainConfig config, string outDir, Checkpoint? resume, ILogger log, Action<StepReport> onStep, CancellationToken cancel)
+    /// <param name="parallel">The processes training this run together (rank 0 writes <paramref name="outDir"/>); null: this one alone.</param>
+    public static TrainResult Run(TrainConfig config, string outDir, Checkpoint? resume, ILogger log, Action<StepReport> onStep, CancellationToken cancel,
+        DataParallel? parallel = null)
     {
+        parallel ??= DataParallel.Alone;
         config = config.Resolved();
         config.Validate();
         var device = Components.Device(config.Device);
@@ -113,13 +122,16 @@ public sealed class PointsTrainer : ITrainingTask, IDisposable
         log.LogInformation("data {Name}: d={Dim}, {Held} held-out points, loaded in {Ms} ms", data.Name, data.Dim,
             data.HeldOut.shape[0], loadTimer.ElapsedMilliseconds);
 
-        using var trainer = new PointsTrainer(config, data, scale, device, outDir);
+        using var trainer = new PointsTrainer(config, data, scale, device, outDir, parallel);
         log.LogInformation("{Field} field, scales {Scales}, generator MLP {Width}x{Depth} ({Params:N0} parameters), device {Device}",
             config.Field.Name, string.Join(",", config.FieldScales), config.Width, config.Depth, trainer.model.parameters().Sum(p => p.numel()), device.type);
         var scaleNames = config.FieldScales.Select(s => s.ToString("R", System.Globalization.CultureInfo.InvariantCulture)).ToArray();
-        var result = trainer.Loop.Run(new RunRecord(outDir, TrainConfig.Kind, config.ToJson(), data.Fingerprint, scale, scaleNames, ["energy"],
-            trainer.field.DiagnosticNames(scaleNames)),
-            new LoopSchedule(config.Steps, config.LogEvery, config.EvalEvery, config.CheckpointEvery), resume, log, onStep, cancel);
+        var record = new RunRecord(outDir, TrainConfig.Kind, config.ToJson(), data.Fingerprint, scale, scaleNames, ["energy"],
+            trainer.field.DiagnosticNames(scaleNames));
+        var result = parallel.IsWriter
+            ? trainer.Loop.Run(record, new LoopSchedule(config.Steps, config.LogEvery, config.EvalEvery, config.CheckpointEvery), resume, log, onStep, cancel)
+            : trainer.Loop.Follow(record, config.Steps, resume, cancel);
+        if (parallel.Size > 1) log.LogInformation("{Communication}", parallel.Summary(result.SessionSteps, result.SessionSeconds));
         return new TrainResult(outDir, result.Step, result.Interrupted, result.Metric, trainer.Floor, result.WallSeconds, result.Rows);
     }
 

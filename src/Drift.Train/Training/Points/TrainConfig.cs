@@ -65,6 +65,14 @@ public sealed record TrainConfig() : FieldConfig(images: false), IRunConfig
         return 4 * (activations + kernels + (double)Width * Width * Depth * 4);
     }
 
+    public void ValidateProcesses(int processes)
+    {
+        if (Batch % processes != 0)
+            Fail($"--batch {Batch} must divide by the {processes} processes, each of which generates an equal share");
+        if (ThroughField && processes > 1)
+            Fail("--through-field backpropagates through the whole batch's field: it runs as one process, not under mpiexec");
+    }
+
     public void Validate()
     {
         if (Drift.Data.Images.ImageData.IsImageData(Data))

@@ -1,0 +1,137 @@
+using System.Diagnostics;
+using Drift.Loss;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Drift.Train.Distributed;
+
+/// <summary>
+/// K processes training one run as one process would with the whole batch (data parallelism, started by MPICH's
+/// <c>mpiexec -n K drift train …</c>). Every process draws the step's noise, labels and positives from the run's
+/// generator, which all share (same seed, same draws); each generates its share of the samples (<see cref="Split"/>),
+/// gathers everyone's detached samples so that feature scales, the field and its per-scale RMS are computed over the
+/// whole batch (<see cref="IBatchShard"/>), and regresses its own samples onto their rows of the field. Gradients and the
+/// loss are averaged before the optimizer step, so the weights stay the same in every process; rank 0 alone writes the
+/// run folder. A run is thus a function of its config and seed, whatever K: a checkpoint resumes at any K. One process
+/// (<see cref="Alone"/>) touches no MPI.
+/// </summary>
+public sealed class DataParallel : IBatchShard, IDisposable
+{
+    private readonly ICollectives? collectives;
+    private readonly Stopwatch communicating = new();
+
+    private DataParallel(ICollectives? collectives) => this.collectives = collectives;
+
+    public static DataParallel Alone { get; } = new(null);
+
+    /// <summary>The processes this one belongs to, once started: a failing process ends the others through it.</summary>
+    public static DataParallel Current { get; private set; } = Alone;
+
+    public int Rank => collectives?.Rank ?? 0;
+    public int Size => collectives?.Size ?? 1;
+    /// <summary>Rank 0 checks, locks and writes the run folder, evaluates and logs; the others only train.</summary>
+    public bool IsWriter => Rank == 0;
+    /// <summary>Bytes of other processes' samples this one received, and of gradients it summed with the others.</summary>
+    public long GatheredBytes { get; private set; }
+    public long ReducedBytes { get; private set; }
+    /// <summary>Time spent in collectives (waiting for the slowest process included).</summary>
+    public TimeSpan CommunicationTime => communicating.Elapsed;
+
+    /// <summary>How many processes the launcher started: MPICH's mpiexec sets PMI_SIZE; 1 without a launcher.</summary>
+    public static int LaunchedSize()
+    {
+        if (Environment.GetEnvironmentVariable("OMPI_COMM_WORLD_SIZE") is { } openMpi && openMpi != "1")
+            throw new UserError("drift was started by Open MPI's mpirun; its MPI binding (MPI.NET) speaks the ABI MPICH shares with "
+                + "Microsoft MPI: start it with MPICH's mpiexec (Debian: apt-get install mpich)");
+        return int.TryParse(Environment.GetEnvironmentVariable("PMI_SIZE"), out var size) && size > 1 ? size : 1;
+    }
+
+    /// <summary>Joins the processes mpiexec started, or returns <see cref="Alone"/> when it started one (or none).</summary>
+    public static DataParallel Start()
+    {
+        if (LaunchedSize() == 1) return Alone;
+        Current = new DataParallel(MpiCollectives.Start());
+        return Current;
+    }
+
+    /// <summary>This process's share of per-step inputs [groups·n, …] drawn for the whole batch: within each group,
+    /// rows [rank·n/K, (rank + 1)·n/K).</summary>
+    public Tensor Split(Tensor whole, long groups = 1)
+    {
+        if (collectives is null) return whole;
+        var n = whole.shape[0] / groups;
+        var b = n / Size;
+        var rest = whole.shape[1..];
+        return whole.view([groups, n, .. rest]).narrow(1, Rank * b, b).reshape([groups * b, .. rest]);
+    }
+
+    public Tensor Gather(Tensor mine)
+    {
+        if (collectives is null) return mine;
+        if (mine.dtype != ScalarType.Float32) throw new ArgumentException($"data-parallel training gathers float32 samples, got {mine.dtype}");
+        var values = mine.detach().cpu().contiguous().data<float>().ToArray();
+        communicating.Start();
+        var all = collectives.AllGather(values);
+        communicating.Stop();
+        GatheredBytes += (long)(all.Length - values.Length) * sizeof(float);
+        // [K, …, b, d] in rank order → […, K·b, d]: each process's rows where one process would hold them.
+        var shape = mine.shape;
+        var n = shape.Length;
+        var order = Enumerable.Range(1, n - 2).Append(0).Concat([n - 1, n]).Select(i => (long)i).ToArray();
+        return torch.tensor(all).view([Size, .. shape]).permute(order).reshape([.. shape[..^2], Size * shape[^2], shape[^1]]).to(mine.device);
+    }
+
+    public Tensor Mine(Tensor whole) =>
+        collectives is null ? whole : whole.narrow(-2, Rank * (whole.shape[^2] / Size), whole.shape[^2] / Size);
+
+    /// <summary>Averages every parameter's gradient, and the loss, over the processes (each computed over its own
+    /// share of the batch); returns the averaged loss.</summary>
+    public Tensor AverageGradients(IEnumerable<Tensor> parameters, Tensor loss)
+    {
+        if (collectives is null) return loss;
+        var grads = parameters.Select(p => p.grad).Where(g => g is not null).Select(g => g!).ToArray();
+        float[] buffer;
+        using (var noGrad = torch.no_grad())
+            buffer = torch.cat([.. grads.Select(g => g.detach().flatten().to(float32).cpu()), loss.detach().reshape(1).to(float32).cpu()])
+                .data<float>().ToArray();
+        communicating.Start();
+        collectives.Sum(buffer);
+        communicating.Stop();
+        ReducedBytes += (long)buffer.Length * sizeof(float);
+        var offset = 0;
+        using (var noGrad = torch.no_grad())
+            foreach (var g in grads)
+            {
+                var count = (int)g.numel();
+                g.copy_(torch.tensor(buffer.AsSpan(offset, count).ToArray()).view(g.shape).div_(Size).to(g.dtype, g.device));
+                offset += count;
+            }
+        return torch.tensor(buffer[^1] / Size);
+    }
+
+    /// <summary>Whether any process was asked to stop: all stop after the same step.</summary>
+    public bool AnyStop(bool stop)
+    {
+        if (collectives is null) return stop;
+        var flag = new[] { stop ? 1f : 0f };
+        communicating.Start();
+        collectives.Sum(flag);
+        communicating.Stop();
+        return flag[0] > 0;
+    }
+
+    /// <summary>What the processes spent communicating over a session of <paramref name="steps"/> steps in
+    /// <paramref name="seconds"/>, for the log (docs/distributed.md measures it).</summary>
+    public string Summary(long steps, double seconds)
+    {
+        steps = Math.Max(1, steps);
+        var ms = CommunicationTime.TotalMilliseconds / steps;
+        return $"{Size} processes, per step and process: {GatheredBytes / 1e6 / steps:F3} MB of samples gathered, {ReducedBytes / 1e6 / steps:F3} MB "
+            + $"of gradients summed, {ms:F1} ms in collectives ({100 * ms / Math.Max(1e-9, 1000 * seconds / steps):F0} % of the step, waiting included)";
+    }
+
+    /// <summary>Ends every process: this one failed, and the others would wait for it in their next collective.</summary>
+    public void Abort(int code) => collectives?.Abort(code);
+
+    public void Dispose() => collectives?.Dispose();
+}

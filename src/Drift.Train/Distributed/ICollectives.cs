@@ -1,0 +1,17 @@
+namespace Drift.Train.Distributed;
+
+/// <summary>The collective operations data-parallel training needs, over whatever joins the processes (MPI).</summary>
+internal interface ICollectives : IDisposable
+{
+    int Rank { get; }
+    int Size { get; }
+
+    /// <summary>Every process's values, concatenated in rank order; all processes give the same length.</summary>
+    float[] AllGather(float[] mine);
+
+    /// <summary>The element-wise sum over processes, into <paramref name="values"/>.</summary>
+    void Sum(float[] values);
+
+    /// <summary>Ends every process with <paramref name="code"/>: one process failed, and the others must not wait for it.</summary>
+    void Abort(int code);
+}

@@ -1,0 +1,101 @@
+using Drift.Loss;
+using TorchSharp;
+using static Drift.Tests.Tensors;
+using static TorchSharp.torch;
+
+namespace Drift.Tests;
+
+/// <summary>
+/// The drift loss when K processes share a batch, simulated in one process: each "process" holds its rows of the
+/// batch, the field is computed over the gathered batch, and the K gradients averaged equal the whole batch's. A
+/// shard that does not gather (each process's field over its own samples only) must give a measurably different
+/// gradient: that is what sharing the samples buys.
+/// </summary>
+public class ShardedLossTests
+{
+    /// <summary>Process <paramref name="rank"/> of <paramref name="size"/> over a known whole batch.</summary>
+    private sealed class Simulated(Tensor whole, int rank, int size, bool gathers) : IBatchShard
+    {
+        private long Rows => whole.shape[^2] / size;
+        public Tensor Gather(Tensor mine) => gathers ? whole.detach() : mine;
+        public Tensor Mine(Tensor all) => gathers ? all.narrow(-2, rank * Rows, Rows) : all;
+    }
+
+    public static TheoryData<string> Fields => new(FieldKind.All.Select(f => f.Name));
+
+    [Theory]
+    [MemberData(nameof(Fields))]
+    public void AveragedGradientsOfTheSharesAreTheWholeBatchsAndOnlyIfTheyShareTheirSamples(string name)
+    {
+        var (g, seed) = Fresh();
+        const int size = 2, b = 16, d = 3;
+        var field = FieldKind.Named(name).Create(new FieldParameters(FieldKind.Named(name).Scale.Typical.Select(s => s * 2).ToArray()));
+        var x = Randn(g, b, d);
+        var pos = Randn(g, 24, d) + 0.5;
+
+        var whole = x.detach().requires_grad_();
+        var reference = DriftLoss.Compute(field, whole, pos, 0.7);
+        reference.Loss.backward();
+
+        Tensor Averaged(bool gathers)
+        {
+            var sum = torch.zeros_like(x);
+            for (var rank = 0; rank < size; rank++)
+            {
+                var mine = x.narrow(0, rank * (b / size), b / size).detach().requires_grad_();
+                DriftLoss.Compute(field, mine, pos, 0.7, shard: new Simulated(x, rank, size, gathers)).Loss.backward();
+                sum.narrow(0, rank * (b / size), b / size).add_(mine.grad!);
+            }
+            return sum / size;
+        }
+
+        var shared = Averaged(gathers: true);
+        var scale = MaxAbs(whole.grad!);
+        Assert.True(MaxAbs(shared - whole.grad!) < 1e-12 * scale, $"seed {seed}, {name}: shared shards off by {MaxAbs(shared - whole.grad!)}");
+        var local = Averaged(gathers: false);
+        Assert.True(MaxAbs(local - whole.grad!) > 1e-2 * scale, $"seed {seed}, {name}: fields over local samples only should differ, off by {MaxAbs(local - whole.grad!)}");
+    }
+
+    [Fact]
+    public void FeatureLossOfTheSharesIsTheWholeBatchsPerGroup()
+    {
+        // Two groups of 6 generated images, each process holding 3 of each: scales and fields see the whole groups.
+        var (g, seed) = Fresh();
+        const int groups = 2, perGroup = 6, size = 3;
+        var images = torch.rand([groups * perGroup, 1, 8, 8], dtype: float64, generator: g);
+        var data = torch.rand([groups * 10, 1, 8, 8], dtype: float64, generator: g);
+        Func<Tensor, Tensor>[] spaces = [i => ImageFeatures.Apply("pixels", i), i => ImageFeatures.Apply("mean2", i)];
+        var field = FieldKind.Conservative.Create(new FieldParameters([0.1, 0.3]));
+
+        var whole = images.detach().requires_grad_();
+        var reference = FeatureDriftLoss.Compute(field, spaces, groups, whole, data, 1.0);
+        reference.Loss.backward();
+
+        var averaged = torch.zeros_like(images);
+        for (var rank = 0; rank < size; rank++)
+        {
+            var rows = torch.tensor(Enumerable.Range(0, groups).SelectMany(k => Enumerable.Range(k * perGroup + rank * 2, 2)).Select(i => (long)i).ToArray());
+            var mine = images.index_select(0, rows).detach().requires_grad_();
+            var shard = new GroupShard(images, spaces, groups, rank, size);
+            FeatureDriftLoss.Compute(field, spaces, groups, mine, data, 1.0, shard: shard).Loss.backward();
+            averaged.index_add_(0, rows, mine.grad!, 1.0 / size);
+        }
+        var error = MaxAbs(averaged - whole.grad!) / MaxAbs(whole.grad!);
+        Assert.True(error < 1e-10, $"seed {seed}: shares' averaged gradient off by {error} relative");
+    }
+
+    /// <summary>A process's share of each group's features: it knows the whole batch's images, so it gathers by
+    /// recomputing every feature space on them (the order FeatureDriftLoss visits the spaces in).</summary>
+    private sealed class GroupShard(Tensor images, Func<Tensor, Tensor>[] spaces, int groups, int rank, int size) : IBatchShard
+    {
+        private int next;
+
+        public Tensor Gather(Tensor mine)
+        {
+            var all = spaces[next++ % spaces.Length](images).view(groups, images.shape[0] / groups, -1);
+            return all.detach();
+        }
+
+        public Tensor Mine(Tensor all) => all.narrow(-2, rank * (all.shape[^2] / size), all.shape[^2] / size);
+    }
+}
