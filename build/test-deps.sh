@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 need=()
 /usr/bin/python3 -c 'import torch, onnx, numpy' 2>/dev/null || need+=(python3-torch python3-onnx python3-numpy)
 command -v chromium >/dev/null || need+=(chromium)
-{ command -v mpiexec.hydra >/dev/null && [ -e /usr/lib/x86_64-linux-gnu/libmpich.so.12 ]; } || need+=(mpich)
+{ command -v mpiexec.mpich >/dev/null && [ -e /usr/lib/x86_64-linux-gnu/libmpich.so.12 ]; } || need+=(mpich)
 if ((${#need[@]})); then
   sudo=""
   [ "$(id -u)" = 0 ] || sudo=sudo

@@ -155,6 +155,23 @@ public class DistributedTests
         Assert.Equal(saved + 5, Checkpoint.Load(dir).Step);
     }
 
+    [Fact]
+    public void AnUnevenShareIsOneLineAndWritesNothingAndOtherCommandsRunAlone()
+    {
+        var dir = NewDir();
+        var (code, _, err) = DriftProcess.Run(["train", "--data", "moons", "--batch", "63", "--steps", "3", "--out", dir], timeout: TimeSpan.FromMinutes(2), processes: 2);
+        Assert.Equal(2, code);
+        Assert.Contains("--batch 63 must divide by the 2 processes", err);
+        Assert.False(Directory.Exists(dir), "a refused run made its folder");
+        (code, _, err) = DriftProcess.Run(["train-images", "--class-batch", "5", "--steps", "2", "--out", dir], timeout: TimeSpan.FromMinutes(2), processes: 2);
+        Assert.Equal(2, code);
+        Assert.Contains("--class-batch 5 must divide by the 2 processes", err);
+        (code, _, err) = DriftProcess.Run(["particles", "--n", "16", "--out", dir], timeout: TimeSpan.FromMinutes(2), processes: 2);
+        Assert.Equal(2, code);
+        Assert.Contains("only drift train and drift train-images run as several processes", err);
+        Assert.False(Directory.Exists(dir));
+    }
+
     /// <summary>The drift processes training into <paramref name="dir"/> under mpiexec, with their PMI_RANK.</summary>
     private static (int Pid, string Rank)[] Ranks(string dir)
     {

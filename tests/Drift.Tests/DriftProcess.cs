@@ -11,14 +11,14 @@ internal static class DriftProcess
     /// --default-signal=INT</c>, which execs in place (same pid): a test run started in the background by a
     /// non-interactive shell inherits SIGINT as ignored, as Unix has background jobs do, and drift would then
     /// never see the tests' Ctrl+C.</summary>
-    /// <param name="processes">More than 1: as that many processes of one run, under MPICH's mpiexec.</param>
+    /// <param name="processes">More than 1: as that many processes of one run, under MPICH's mpiexec (mpiexec.mpich: plain mpiexec may be Open MPI's).</param>
     public static Process Start(IEnumerable<string> args, string? workingDirectory = null, int processes = 1)
     {
         var start = new ProcessStartInfo("env") { RedirectStandardOutput = true, RedirectStandardError = true };
         if (workingDirectory is not null) start.WorkingDirectory = workingDirectory;
         start.ArgumentList.Add("--default-signal=INT");
         if (processes > 1)
-            foreach (var a in new[] { "mpiexec", "-n", processes.ToString() })
+            foreach (var a in new[] { "mpiexec.mpich", "-n", processes.ToString() })
                 start.ArgumentList.Add(a);
         start.ArgumentList.Add("dotnet");
         start.ArgumentList.Add(Dll);
