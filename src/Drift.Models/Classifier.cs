@@ -5,10 +5,21 @@ using static TorchSharp.torch.nn;
 
 namespace Drift.Models;
 
+/// <summary>The networks a metric classifier can be: two, so that image metrics can be read in two feature spaces
+/// that share no architecture (and no seed), as an outside judge's network shares neither.</summary>
+public enum ClassifierArchitecture
+{
+    /// <summary>Two stages of two 3×3 convolutions and a 2×2 max-pool, flattened into a 128-d feature layer.</summary>
+    Conv,
+    /// <summary>Three stages of 5×5 convolutions with group norm, wider (48, 96, 192 channels), global average pooling
+    /// and a 128-d projection: position-free features where <see cref="Conv"/>'s are tied to positions.</summary>
+    Pooled,
+}
+
 /// <summary>
-/// A small CNN the project trains on each image dataset for its own metrics: two stages of two 3×3
-/// convolutions and a 2×2 max-pool, a 128-d feature layer, and a linear head. Its features stand in for
-/// Inception's in a Fréchet distance ("FD-&lt;dataset&gt;"), its predictions for class coverage.
+/// A small CNN the project trains on each image dataset for its own metrics (<see cref="ClassifierArchitecture"/>),
+/// a 128-d feature layer and a linear head. Its features stand in for Inception's in a Fréchet distance
+/// ("FD-&lt;dataset&gt;"), its predictions for class coverage.
 /// </summary>
 public sealed class Classifier : Module<Tensor, Tensor>
 {
@@ -16,16 +27,35 @@ public sealed class Classifier : Module<Tensor, Tensor>
     private readonly Sequential body;
     private readonly Linear head;
 
-    public Classifier(int channels, int imageSize, int classes) : base(nameof(Classifier))
+    public Classifier(int channels, int imageSize, int classes, ClassifierArchitecture architecture = ClassifierArchitecture.Conv) : base(nameof(Classifier))
     {
         if (imageSize % 4 != 0 || classes < 2 || channels < 1)
             throw new ArgumentException($"classifier needs an image size divisible by 4 and at least 2 classes (size {imageSize}, classes {classes})");
-        body = Sequential(
-            new SafeConv2d(channels, 32), SiLU(), new SafeConv2d(32, 32), SiLU(), MaxPool2d(2),
-            new SafeConv2d(32, 64), SiLU(), new SafeConv2d(64, 64), SiLU(), MaxPool2d(2),
-            Flatten(), Linear(64 * (imageSize / 4) * (imageSize / 4), FeatureDim), SiLU());
+        body = architecture switch
+        {
+            ClassifierArchitecture.Pooled => Sequential(
+                new SafeConv2d(channels, 48, 5), Norm(48), SiLU(), MaxPool2d(2),
+                new SafeConv2d(48, 96, 5), Norm(96), SiLU(), MaxPool2d(2),
+                new SafeConv2d(96, 192), Norm(192), SiLU(),
+                AdaptiveAvgPool2d(1), Flatten(), Linear(192, FeatureDim), SiLU()),
+            _ => Sequential(
+                new SafeConv2d(channels, 32), SiLU(), new SafeConv2d(32, 32), SiLU(), MaxPool2d(2),
+                new SafeConv2d(32, 64), SiLU(), new SafeConv2d(64, 64), SiLU(), MaxPool2d(2),
+                Flatten(), Linear(64 * (imageSize / 4) * (imageSize / 4), FeatureDim), SiLU()),
+        };
         head = Linear(FeatureDim, classes);
         RegisterComponents();
+    }
+
+    /// <summary>A group norm of 8 groups with its affine weights set as PyTorch sets them: TorchSharp 0.107 leaves them
+    /// uninitialised (see ConvGenerator), and a classifier trained from garbage there stays at chance.</summary>
+    private static GroupNorm Norm(int channels)
+    {
+        var norm = GroupNorm(8, channels);
+        using var noGrad = torch.no_grad();
+        norm.weight!.fill_(1);
+        norm.bias!.zero_();
+        return norm;
     }
 
     /// <summary>Images in [−1, 1] → the 128-d features.</summary>

@@ -162,6 +162,32 @@ public sealed class ImageRunTests : IDisposable
             Assert.Contains(metric, output);
         Assert.True(File.Exists(Path.Combine(run, "eval.json")));
 
+        // A second metric network of another architecture and seed: every metric in both feature spaces, and in pixels.
+        var pooled = Path.Combine(root, "pooled");
+        (code, _, err) = CliTests.Run("classifier", "--data", config.Data, "--epochs", "2", "--batch", "16", "--architecture", "pooled", "--seed", "1", "--out", pooled);
+        Assert.True(code == 0, err);
+        var (pooledInfo, pooledModel) = ClassifierFile.Load(pooled);
+        pooledModel.Dispose();
+        Assert.Equal(Drift.Models.ClassifierArchitecture.Pooled, pooledInfo.Architecture);
+        (code, output, err) = CliTests.Run("eval", "--checkpoint", run, "--classifier", classifier, pooled, "--n", "20", "--out", Path.Combine(root, "two.json"));
+        Assert.True(code == 0, err);
+        foreach (var metric in new[] { "| FD-tiny [classifier] |", "| FD-tiny [pooled] |", "| recall (k=5) [pooled] |", "| FD in pixels |", "| recall (k=5) in pixels |" })
+            Assert.Contains(metric, output);
+
+        // A classifier.bin from before there were two architectures (no "architecture" key) loads as the conv network.
+        var old = Path.Combine(root, "old-classifier");
+        Directory.CreateDirectory(old);
+        var (convInfo, convModel) = ClassifierFile.Load(classifier);
+        using (convModel)
+        using (var w = new BinaryWriter(File.Create(Path.Combine(old, ClassifierFile.FileName)), System.Text.Encoding.UTF8))
+        {
+            w.Write("DRIFT-CLASSIFIER-1");
+            w.Write(System.Text.RegularExpressions.Regex.Replace(Drift.Train.RunFolders.ConfigJson.Write(convInfo), @",\s*""architecture"": ""conv""", ""));
+            convModel.save(w);
+        }
+        Assert.DoesNotContain("architecture", File.ReadAllText(Path.Combine(old, ClassifierFile.FileName), System.Text.Encoding.Latin1));
+        Assert.Equal(Drift.Models.ClassifierArchitecture.Conv, ClassifierFile.Load(old).Info.Architecture);
+
         var encoder = Path.Combine(root, "encoder");
         (code, _, err) = CliTests.Run("encoder", "--data", config.Data, "--epochs", "1", "--batch", "16", "--out", encoder);
         Assert.True(code == 0, err);

@@ -52,6 +52,11 @@ public static class BenchCommand
             report.AppendLine($"device {dev.type}, {Environment.ProcessorCount} CPU threads, torch threads {torch.get_num_threads()}, "
                 + (dev.type == DeviceType.CUDA && parse.GetValue(tf32) ? "TF32 matmuls allowed" : "float32 unless noted"));
             report.AppendLine();
+            var limit = $"this device's limit with this libtorch, measured now: matmul 2048³ {PeakRate.MatmulGflops(dev, n):F1} GFLOP/s, "
+                + $"3×3 convolution 64→64 channels on 64×28² {PeakRate.ConvolutionGflops(dev, n):F1} GFLOP/s (float32)";
+            report.AppendLine(limit);
+            Console.WriteLine(limit);
+            report.AppendLine();
             report.AppendLine($"{scales} scale(s) per field; peak device memory as NVML sees the whole device, the caching allocator's reserve included");
             report.AppendLine();
             report.AppendLine("| field | N | M | d | path | median ms | effective GFLOP/s | max error vs float64 (relative) | peak device GiB |");

@@ -26,7 +26,10 @@ public static class ClassifierCommand
         var seed = new Option<long>("--seed") { Description = $"Seed. Default {defaultSeed}.", DefaultValueFactory = _ => defaultSeed };
         var device = new Option<string>("--device") { Description = "cpu (default) or cuda.", DefaultValueFactory = _ => "cpu" };
         var outDir = new Option<string>("--out") { Description = $"Folder for classifier.bin. Default checkpoints/{folder}-<data>." };
-        var command = new Command(name, description) { data, imageSize, epochs, batch, seed, device, outDir };
+        var architecture = ChoiceOption.Create<Drift.Models.ClassifierArchitecture>("--architecture", "architecture",
+            "conv (default: stages of 3x3 convolutions, flattened) or pooled (wider 5x5 convolutions with group norm, global average pooling): "
+            + "a second metric network that shares no architecture with the first (drift eval --classifier A B).");
+        var command = new Command(name, description) { data, imageSize, epochs, batch, seed, device, outDir, architecture };
         command.SetAction(parse => Cli.Run(() =>
         {
             var spec = parse.GetValue(data)!;
@@ -39,7 +42,8 @@ public static class ClassifierCommand
             var dev = Components.Device(parse.GetValue(device)!);
             using var loggers = Cli.Loggers();
             var log = loggers.CreateLogger("drift");
-            var info = ClassifierTrainer.Run(spec, parse.GetValue(imageSize), parse.GetValue(epochs), parse.GetValue(batch), parse.GetValue(seed), dir, dev, log);
+            var info = ClassifierTrainer.Run(spec, parse.GetValue(imageSize), parse.GetValue(epochs), parse.GetValue(batch), parse.GetValue(seed), dir, dev, log,
+                parse.GetValue(architecture));
             log.LogInformation("wrote {Path}: test accuracy {Accuracy:P2}", Path.Combine(dir, ClassifierFile.FileName), info.TestAccuracy);
             return 0;
         }));

@@ -23,7 +23,12 @@ public static class EvalCommand
         var count = new Option<int?>("--n") { Description = "Generated and held-out samples (capped by the held-out set). Default 2000 for points, 5000 for images." };
         var seed = new Option<long>("--seed") { Description = "Noise and projection seed. Default 0." };
         var output = new Option<string>("--out") { Description = "JSON file. Default <checkpoint>/eval.json." };
-        var classifier = new Option<string>("--classifier") { Description = "Images: folder of the metric classifier (drift classifier). Default checkpoints/classifier-<data>." };
+        var classifier = new Option<string[]>("--classifier")
+        {
+            Description = "Images: folders of metric classifiers (drift classifier); with several, every metric is given in each one's features, "
+                + "besides the raw pixels. Default checkpoints/classifier-<data>.",
+            AllowMultipleArgumentsPerToken = true,
+        };
         var device = new Option<string>("--device") { Description = "Images: cpu (default) or cuda.", DefaultValueFactory = _ => "cpu" };
         var guidance = new Option<double>("--guidance") { Description = "Images: guidance scale to sample at. Default 1 (none).", DefaultValueFactory = _ => 1.0 };
         var command = new Command("eval", "Evaluate a checkpoint: energy distance, MMD², sliced W2², modes (points); FD-<dataset>, precision/recall, class coverage (images).")
@@ -81,24 +86,42 @@ public static class EvalCommand
         return (config.Data, config.Field.Name, size, PointEvaluation.LowDimensional(PointEvaluation.Generate(checkpoint, size, seed), data, seed));
     }
 
+    /// <summary>The image metrics in each classifier's features (named by its folder when there are several), then
+    /// in raw pixels: metrics whose spaces disagree about two runs rank neither (docs/judges.md).</summary>
     private static (string Data, string Field, int Size, IReadOnlyList<EvaluatedMetric> Rows) EvaluateImages(Checkpoint checkpoint, int n, long seed,
-        string? classifierDir, string deviceName, double guidance)
+        string[]? classifierDirs, string deviceName, double guidance)
     {
         var config = checkpoint.Config<ImageConfig>();
         var device = Components.Device(deviceName);
-        var (info, classifier) = ClassifierFile.Load(classifierDir ?? ClassifierFile.DefaultDir(config.Data));
-        using (classifier)
+        var dirs = classifierDirs is { Length: > 0 } ? classifierDirs : [ClassifierFile.DefaultDir(config.Data)];
+        var classifiers = dirs.Select(d => (Dir: d, Loaded: ClassifierFile.Load(d))).ToArray();
+        try
         {
-            if ((info.ImageSize, info.Channels, info.Classes) != (config.ImageSize, config.Channels, config.Classes))
-                throw new UserError($"the classifier was trained on {info.Channels}×{info.ImageSize}² images of {info.Classes} classes, the run makes "
-                    + $"{config.Channels}×{config.ImageSize}² of {config.Classes}");
-            classifier.to(device);
+            foreach (var (dir, (info, _)) in classifiers)
+                if ((info.ImageSize, info.Channels, info.Classes) != (config.ImageSize, config.Channels, config.Classes))
+                    throw new UserError($"the classifier in {dir} was trained on {info.Channels}×{info.ImageSize}² images of {info.Classes} classes, the run makes "
+                        + $"{config.Channels}×{config.ImageSize}² of {config.Classes}");
             using var data = ImageData.Load(config.Data, config.ImageSize);
             RefuseChangedData(checkpoint, config.Data, data.Fingerprint());
             var size = Math.Min(n, Math.Min(data.Test.Count, data.Train.Count));
             var (images, labels) = ImageSampling.Generate(checkpoint, size, null, guidance, seed, device);
             using (images)
-                return (config.Data, guidance > 1 ? $"{config.Field.Name}, guidance {guidance:g3}" : config.Field.Name, size, ImageEvaluation.Compute(images, labels, data, info, classifier, device));
+            {
+                var rows = new List<EvaluatedMetric>();
+                foreach (var (dir, (info, classifier)) in classifiers)
+                {
+                    classifier.to(device);
+                    var named = Path.GetFileName(Path.TrimEndingDirectorySeparator(dir));
+                    rows.AddRange(ImageEvaluation.Compute(images, labels, data, info, classifier, device)
+                        .Select(r => classifiers.Length > 1 ? r with { Name = $"{r.Name} [{named}]" } : r));
+                }
+                rows.AddRange(ImageEvaluation.Pixels(images, data));
+                return (config.Data, guidance > 1 ? $"{config.Field.Name}, guidance {guidance:g3}" : config.Field.Name, size, rows);
+            }
+        }
+        finally
+        {
+            foreach (var (_, (_, classifier)) in classifiers) classifier.Dispose();
         }
     }
 }

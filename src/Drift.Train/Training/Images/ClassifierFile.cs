@@ -6,8 +6,10 @@ using Drift.Train.RunFolders;
 
 namespace Drift.Train.Training.Images;
 
-/// <summary>What a trained metric classifier is: its dataset, image shape, and the test accuracy it reached.</summary>
-public sealed record ClassifierInfo(string Data, int ImageSize, int Channels, int Classes, int Epochs, long Seed, double TestAccuracy);
+/// <summary>What a trained metric classifier is: its dataset, image shape, network, and the test accuracy it reached.</summary>
+/// <param name="Architecture">Absent from classifiers written before there were two: those are <c>conv</c>.</param>
+public sealed record ClassifierInfo(string Data, int ImageSize, int Channels, int Classes, int Epochs, long Seed, double TestAccuracy,
+    ClassifierArchitecture Architecture = ClassifierArchitecture.Conv);
 
 /// <summary><c>classifier.bin</c>: a magic, the <see cref="ClassifierInfo"/> as JSON, the weights. Written atomically.</summary>
 public static class ClassifierFile
@@ -43,7 +45,7 @@ public static class ClassifierFile
             using var r = new BinaryReader(File.OpenRead(path), Encoding.UTF8);
             if (r.ReadString() != Magic) throw new InvalidDataException("not a drift classifier");
             var info = ConfigJson.Read<ClassifierInfo>(r.ReadString(), path);
-            var model = new Classifier(info.Channels, info.ImageSize, info.Classes);
+            var model = new Classifier(info.Channels, info.ImageSize, info.Classes, info.Architecture);
             model.load(r);
             model.eval();
             return (info, model);

@@ -11,11 +11,12 @@ namespace Drift.Train.Training.Images;
 /// <summary>Trains the metric classifier: Adam, cross-entropy, shuffled mini-batches, test accuracy after each epoch.</summary>
 public static class ClassifierTrainer
 {
-    public static ClassifierInfo Run(string dataSpec, int imageSize, int epochs, int batch, long seed, string outDir, Device device, ILogger log)
+    public static ClassifierInfo Run(string dataSpec, int imageSize, int epochs, int batch, long seed, string outDir, Device device, ILogger log,
+        ClassifierArchitecture architecture = ClassifierArchitecture.Conv)
     {
         using var data = ImageData.Load(dataSpec, imageSize);
         torch.manual_seed(seed);
-        using var model = new Classifier(data.Channels, data.Size, data.Classes);
+        using var model = new Classifier(data.Channels, data.Size, data.Classes, architecture);
         model.to(device);
         using var optimizer = torch.optim.Adam(model.parameters(), 1e-3);
         using var rng = new Generator((ulong)seed);
@@ -43,7 +44,7 @@ public static class ClassifierTrainer
             GC.Collect();
             GC.WaitForPendingFinalizers();
         }
-        var info = new ClassifierInfo(dataSpec, data.Size, data.Channels, data.Classes, epochs, seed, accuracy);
+        var info = new ClassifierInfo(dataSpec, data.Size, data.Channels, data.Classes, epochs, seed, accuracy, architecture);
         OwnedFolder.Mark(outDir, FolderKind.Classifier);
         model.cpu();
         ClassifierFile.Save(outDir, info, model);

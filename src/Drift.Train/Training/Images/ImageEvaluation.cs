@@ -23,12 +23,8 @@ public static class ImageEvaluation
     public static IReadOnlyList<EvaluatedMetric> Compute(Tensor generated, long[] intended, ImageData data, ClassifierInfo info,
         Drift.Models.Classifier classifier, Device device)
     {
-        var n = (int)Math.Min(generated.shape[0], Math.Min(data.Test.Count, data.Train.Count));
-        if (n < 10) throw new UserError($"image metrics need at least 10 images a side, have {n}");
+        var (n, testIdx, trainIdx) = References(generated, data);
         using var scope = torch.NewDisposeScope();
-        using var rng = new Generator(ReferenceSeed);
-        var testIdx = torch.randperm(data.Test.Count, generator: rng).narrow(0, 0, n).data<long>().ToArray();
-        var trainIdx = torch.randperm(data.Train.Count, generator: rng).narrow(0, 0, n).data<long>().ToArray();
 
         var (genF, genP) = ClassifierTrainer.Embed(classifier, generated.narrow(0, 0, n), device);
         var (testF, testP) = ClassifierTrainer.Embed(classifier, data.Test.Batch(testIdx), device);
@@ -57,6 +53,41 @@ public static class ImageEvaluation
             rows.Add(new("classified as drawn class", g.Accuracy, f.Accuracy));
         rows.AddRange(genPerClass.Select((r, c) => new EvaluatedMetric($"recall of class {c}", r, floorPerClass[c])));
         return rows;
+    }
+
+    /// <summary>
+    /// The feature space no network chose: Fréchet distance and k-NN precision and recall of the raw pixels,
+    /// against the same test and training images as <see cref="Compute"/>. Blind to what a network finds salient,
+    /// but trained by no one, so a third opinion beside two classifiers'.
+    /// </summary>
+    public static IReadOnlyList<EvaluatedMetric> Pixels(Tensor generated, ImageData data)
+    {
+        var (n, testIdx, trainIdx) = References(generated, data);
+        using var scope = torch.NewDisposeScope();
+        Tensor Flat(Tensor images) => images.to(ScalarType.Float32).cpu().reshape(images.shape[0], -1);
+        var gen = Flat(generated.narrow(0, 0, n));
+        var test = Flat(data.Test.Batch(testIdx));
+        var train = Flat(data.Train.Batch(trainIdx));
+        var (gp, gr) = PrecisionRecall.Compute(test, gen, K);
+        var (fp, fr) = PrecisionRecall.Compute(test, train, K);
+        return
+        [
+            new("FD in pixels", FrechetDistance.Compute(gen, test), FrechetDistance.Compute(train, test)),
+            new($"precision (k={K}) in pixels", gp, fp),
+            new($"recall (k={K}) in pixels", gr, fr),
+        ];
+    }
+
+    /// <summary>The n test and n training images every space compares against: one fixed draw, so that metrics in
+    /// different spaces judge the same images.</summary>
+    private static (int N, long[] Test, long[] Train) References(Tensor generated, ImageData data)
+    {
+        var n = (int)Math.Min(generated.shape[0], Math.Min(data.Test.Count, data.Train.Count));
+        if (n < 10) throw new UserError($"image metrics need at least 10 images a side, have {n}");
+        using var rng = new Generator(ReferenceSeed);
+        var test = torch.randperm(data.Test.Count, generator: rng).narrow(0, 0, n).data<long>().ToArray();
+        var train = torch.randperm(data.Train.Count, generator: rng).narrow(0, 0, n).data<long>().ToArray();
+        return (n, test, train);
     }
 
     /// <summary>Over the classes with a defined recall (NaN when none has).</summary>
