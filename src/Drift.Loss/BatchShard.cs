@@ -16,6 +16,33 @@ public interface IBatchShard
 
     /// <summary>This process's rows (along dimension −2) of a tensor over the whole batch.</summary>
     Tensor Mine(Tensor whole);
+
+    /// <summary>How many processes share the batch.</summary>
+    int Count { get; }
+
+    /// <summary>Where this process's share of <paramref name="rows"/> rows starts in the gathered batch.</summary>
+    long FirstRow(long rows);
+
+    /// <summary>The element-wise sum over the processes of a small tensor (per-scale statistics).</summary>
+    Tensor SumOver(Tensor local);
+
+    /// <summary>The element-wise maximum over the processes.</summary>
+    Tensor MaxOver(Tensor local);
+}
+
+/// <summary>
+/// A field whose every row depends on the batch only through that row's own sums over the positives and the batch
+/// (the conservative and MMD fields): a process can compute just its rows against the gathered batch, with the
+/// batch-wide statistics (each scale's RMS, the MMD field's kernel shift) reduced across the processes, so the
+/// field's cost splits across them. The Laplace field's column normalisation and the Sinkhorn field's plans need
+/// every row, and compute the whole batch in every process instead.
+/// </summary>
+public interface IRowwiseField : IDriftField
+{
+    /// <param name="rows">This process's samples [.., b, d], rows <see cref="IBatchShard.FirstRow"/> on of
+    /// <paramref name="batch"/>, which is the generated batch (the negatives, self pairs as the field says).</param>
+    /// <returns>The field at <paramref name="rows"/>, and each scale's RMS over the whole batch.</returns>
+    FieldOutput ComputeRows(Tensor rows, Tensor positives, Tensor batch, IBatchShard shard);
 }
 
 /// <summary>One process: its samples are the whole batch.</summary>
@@ -28,4 +55,12 @@ public sealed class WholeBatch : IBatchShard
     public Tensor Gather(Tensor mine) => mine;
 
     public Tensor Mine(Tensor whole) => whole;
+
+    public int Count => 1;
+
+    public long FirstRow(long rows) => 0;
+
+    public Tensor SumOver(Tensor local) => local;
+
+    public Tensor MaxOver(Tensor local) => local;
 }

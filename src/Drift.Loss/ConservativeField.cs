@@ -9,7 +9,7 @@ namespace Drift.Loss;
 /// mean of negatives), with weights softmax_j(−‖x − y_j‖²/2h²): the gradient of a scalar, so curl-free.
 /// Several bandwidths add up (each optionally scaled to unit RMS, which keeps each term a gradient).
 /// </summary>
-public sealed class ConservativeField : IDriftField
+public sealed class ConservativeField : IRowwiseField
 {
     private readonly double[] bandwidths;
 
@@ -58,6 +58,29 @@ public sealed class ConservativeField : IDriftField
                 perScale[s].narrow(0, r0, rows.shape[0]).copy_(drift[s]);
         }
         return FieldMath.Combine(perScale, NormalizeScales);
+    }
+
+    public FieldOutput ComputeRows(Tensor rows, Tensor positives, Tensor batch, IBatchShard shard)
+    {
+        using var noGrad = torch.no_grad();
+        (rows, var pos, var neg) = FieldMath.Detached(rows, positives, batch);
+        (rows, pos, neg, _) = FieldMath.Centred(rows, pos, neg, null);
+        // Each row's own pair sits at its global index in the batch.
+        long? first = SelfTerm == SelfTerm.Exclude ? shard.FirstRow(rows.shape[^2]) : null;
+        if (rows.dim() == 3)
+            return FieldMath.Combine(Drift(KernelMeans(rows, pos, bandwidths, null, null), KernelMeans(rows, neg, bandwidths, null, first)), NormalizeScales, shard);
+        var chunks = Chunking ?? FieldChunking.For(pos.shape[0] + neg.shape[0], rows.device_type, rows.ElementSize);
+        var b = rows.shape[0];
+        var perScale = bandwidths.Select(_ => torch.empty_like(rows)).ToArray();
+        for (long r0 = 0; r0 < b; r0 += chunks.Rows)
+        {
+            using var scope = torch.NewDisposeScope();
+            var chunk = rows.narrow(0, r0, Math.Min(chunks.Rows, b - r0));
+            var drift = Drift(StreamingKernelMeans(chunk, pos, chunks.Columns, null, null), StreamingKernelMeans(chunk, neg, chunks.Columns, null, first + r0));
+            for (var s = 0; s < bandwidths.Length; s++)
+                perScale[s].narrow(0, r0, chunk.shape[0]).copy_(drift[s]);
+        }
+        return FieldMath.Combine(perScale, NormalizeScales, shard);
     }
 
     /// <summary>Per bandwidth: the −x of each score cancels, so V = (mean-shift towards data − mean-shift towards model)/h².</summary>

@@ -29,12 +29,27 @@ public static class DriftLoss
         GuidanceNegatives? guidance, IBatchShard shard)
     {
         if (!(eta > 0) || double.IsInfinity(eta)) throw new ArgumentException($"eta must be positive and finite, got {eta}");
-        var f = field.Compute(batch, positives, negatives, guidance);
+        FieldOutput f;
+        Tensor mine, velocityRms;
+        if (shard.Count > 1 && field is IRowwiseField rowwise && negatives is null && guidance is null)
+        {
+            // Only this process's rows, against the gathered batch: the field's cost splits across the processes.
+            f = rowwise.ComputeRows(x, positives, batch, shard);
+            mine = f.Velocity;
+            using (torch.no_grad())
+                velocityRms = shard.SumOver(mine.pow(2).sum()).div(mine.numel() * (double)shard.Count).sqrt();
+        }
+        else
+        {
+            f = field.Compute(batch, positives, negatives, guidance);
+            mine = shard.Mine(f.Velocity);
+            velocityRms = FieldMath.Rms(f.Velocity);
+        }
         Tensor target;
         using (torch.no_grad())
-            target = x.detach() + eta * shard.Mine(f.Velocity);
+            target = x.detach() + eta * mine;
         // The mean over this process's rows: averaging the K processes' gradients gives the whole batch's.
         var loss = (x - target).pow(2).sum(-1).mean();
-        return new DriftLossResult(loss, f.ScaleRms, FieldMath.Rms(f.Velocity));
+        return new DriftLossResult(loss, f.ScaleRms, velocityRms);
     }
 }

@@ -15,7 +15,7 @@ namespace Drift.Loss;
 /// group), so that narrow kernels in high dimension do not underflow before unit-RMS normalisation divides the
 /// factor out again; it returns in the raw scale RMS and, without normalisation, in the field. Dense only.
 /// </summary>
-public sealed class MmdField : IDriftField
+public sealed class MmdField : IRowwiseField
 {
     private readonly double[] bandwidths;
 
@@ -39,11 +39,27 @@ public sealed class MmdField : IDriftField
         using var noGrad = torch.no_grad();
         (x, var pos, var neg) = FieldMath.Detached(x, positives, negatives);
         (x, pos, neg, _) = FieldMath.Centred(x, pos, neg, null);
-        var excludeSelf = negatives is null && SelfTerm == SelfTerm.Exclude;
+        return Field(x, pos, neg, negatives is null && SelfTerm == SelfTerm.Exclude ? 0 : null, WholeBatch.Instance);
+    }
+
+    public FieldOutput ComputeRows(Tensor rows, Tensor positives, Tensor batch, IBatchShard shard)
+    {
+        using var noGrad = torch.no_grad();
+        (rows, var pos, var neg) = FieldMath.Detached(rows, positives, batch);
+        (rows, pos, neg, _) = FieldMath.Centred(rows, pos, neg, null);
+        return Field(rows, pos, neg, SelfTerm == SelfTerm.Exclude ? shard.FirstRow(rows.shape[^2]) : null, shard);
+    }
+
+    /// <param name="x">The rows computed: the whole batch, or one process's share of it (then <paramref name="shard"/>
+    /// reduces the kernel shift and the RMS over the processes).</param>
+    /// <param name="excludedFrom">Leave out each row's own pair in <paramref name="neg"/>, row i at column i + this; null: keep it.</param>
+    private FieldOutput Field(Tensor x, Tensor pos, Tensor neg, long? excludedFrom, IBatchShard shard)
+    {
         var toData = FieldMath.SquaredDistances(x, pos);
         var toModel = FieldMath.SquaredDistances(x, neg);
-        if (excludeSelf) FieldMath.SetSelfPairs(toModel, double.PositiveInfinity);
-        var modelCount = excludeSelf ? neg.shape[^2] - 1 : neg.shape[^2];
+        if (excludedFrom is { } offset) FieldMath.SetSelfPairs(toModel, double.PositiveInfinity, offset);
+        var modelCount = excludedFrom is null ? neg.shape[^2] : neg.shape[^2] - 1;
+        var rows = x.shape[^2] * x.shape[^1] * (double)shard.Count;
         var rms = new Tensor[bandwidths.Length];
         var velocity = torch.zeros_like(x);
         for (var s = 0; s < bandwidths.Length; s++)
@@ -51,11 +67,11 @@ public sealed class MmdField : IDriftField
             var h2 = bandwidths[s] * bandwidths[s];
             var dataLogits = toData * (-0.5 / h2);
             var modelLogits = toModel * (-0.5 / h2);
-            // log of the largest kernel entry, per group: every kernel is computed relative to it.
-            var shift = torch.maximum(dataLogits.amax([-2, -1], keepdim: true), modelLogits.amax([-2, -1], keepdim: true));
+            // log of the largest kernel entry, per group (over every process's rows): every kernel is computed relative to it.
+            var shift = shard.MaxOver(torch.maximum(dataLogits.amax([-2, -1], keepdim: true), modelLogits.amax([-2, -1], keepdim: true)));
             var field = Towards(dataLogits.sub_(shift).exp_(), pos, x).div_(pos.shape[^2])
                 .sub_(Towards(modelLogits.sub_(shift).exp_(), neg, x).div_(modelCount)).div_(h2);
-            var relativeRms = field.pow(2).mean([-2, -1], keepdim: true).sqrt();
+            var relativeRms = shard.SumOver(field.pow(2).sum([-2, -1], keepdim: true)).div(rows).sqrt();
             var factor = shift.exp();
             rms[s] = (relativeRms * factor).mean();
             velocity.add_(NormalizeScales ? field / (relativeRms + 1e-12) : field * factor);

@@ -13,12 +13,90 @@ namespace Drift.Tests;
 /// </summary>
 public class ShardedLossTests
 {
-    /// <summary>Process <paramref name="rank"/> of <paramref name="size"/> over a known whole batch.</summary>
+    /// <summary>Process <paramref name="rank"/> of <paramref name="size"/> over a known whole batch, computing the field
+    /// over all of it (the path of the fields that need every row).</summary>
     private sealed class Simulated(Tensor whole, int rank, int size, bool gathers) : IBatchShard
     {
         private long Rows => whole.shape[^2] / size;
         public Tensor Gather(Tensor mine) => gathers ? whole.detach() : mine;
         public Tensor Mine(Tensor all) => gathers ? all.narrow(-2, rank * Rows, Rows) : all;
+        public int Count => 1;
+        public long FirstRow(long rows) => 0;
+        public Tensor SumOver(Tensor local) => local;
+        public Tensor MaxOver(Tensor local) => local;
+    }
+
+    /// <summary>Process <paramref name="rank"/> of a group of threads, which meet in <paramref name="meeting"/> for
+    /// each reduction: the row-wise fields' path, where a process computes only its rows.</summary>
+    private sealed class Threaded(Tensor whole, int rank, Meeting meeting) : IBatchShard
+    {
+        private long Rows => whole.shape[^2] / meeting.Size;
+        public Tensor Gather(Tensor mine) => whole.detach();
+        public Tensor Mine(Tensor all) => all.narrow(-2, rank * Rows, Rows);
+        public int Count => meeting.Size;
+        public long FirstRow(long rows) => rank * rows;
+        public Tensor SumOver(Tensor local) => meeting.Reduce(rank, local, (a, b) => a + b);
+        public Tensor MaxOver(Tensor local) => meeting.Reduce(rank, local, torch.maximum);
+    }
+
+    private sealed class Meeting(int size)
+    {
+        private readonly Barrier barrier = new(size);
+        private readonly Tensor[] slots = new Tensor[size];
+        public int Size => size;
+
+        public Tensor Reduce(int rank, Tensor local, Func<Tensor, Tensor, Tensor> op)
+        {
+            slots[rank] = local.detach().clone();
+            barrier.SignalAndWait();
+            var result = slots.Skip(1).Aggregate(slots[0], op);
+            barrier.SignalAndWait();
+            return result;
+        }
+    }
+
+    [Theory]
+    [InlineData("conservative", SelfTerm.Exclude)]
+    [InlineData("conservative", SelfTerm.Include)]
+    [InlineData("mmd", SelfTerm.Exclude)]
+    [InlineData("mmd", SelfTerm.Include)]
+    public void RowwiseFieldsComputeOnlyTheirRowsAndStillMatchTheWholeBatch(string name, SelfTerm self)
+    {
+        var (g, seed) = Fresh();
+        const int size = 3, b = 12, d = 4;
+        var kind = FieldKind.Named(name);
+        var field = kind.Create(new FieldParameters([0.8, 2.5]) { SelfTerm = self });
+        Assert.IsAssignableFrom<IRowwiseField>(field);
+        foreach (var grouped in new[] { false, true })
+        {
+            var x = grouped ? torch.randn([2, b, d], dtype: float64, generator: g) : Randn(g, b, d);
+            var pos = grouped ? torch.randn([2, 15, d], dtype: float64, generator: g) + 0.3 : Randn(g, 15, d) + 0.3;
+            var whole = x.detach().requires_grad_();
+            var reference = DriftLoss.Compute(field, whole, pos, 0.5);
+            reference.Loss.backward();
+
+            var meeting = new Meeting(size);
+            var results = new (Tensor Grad, double Loss, Tensor ScaleRms, double VelocityRms)[size];
+            var threads = Enumerable.Range(0, size).Select(rank => new Thread(() =>
+            {
+                var mine = x.narrow(-2, rank * (b / size), b / size).detach().requires_grad_();
+                var r = DriftLoss.Compute(field, mine, pos, 0.5, shard: new Threaded(x, rank, meeting));
+                r.Loss.backward();
+                results[rank] = (mine.grad!, r.Loss.item<double>(), r.ScaleRms, r.VelocityRms.item<double>());
+            })).ToArray();
+            foreach (var t in threads) t.Start();
+            foreach (var t in threads) t.Join();
+
+            var averaged = torch.cat(results.Select(r => r.Grad / size).ToArray(), -2);
+            var scale = MaxAbs(whole.grad!);
+            Assert.True(MaxAbs(averaged - whole.grad!) < 1e-10 * scale, $"seed {seed}, {name}, grouped {grouped}: gradient off by {MaxAbs(averaged - whole.grad!)}");
+            Assert.True(Math.Abs(results.Average(r => r.Loss) - reference.Loss.item<double>()) < 1e-10 * reference.Loss.item<double>(), $"seed {seed}: loss");
+            foreach (var r in results)
+            {
+                Assert.True(MaxAbs(r.ScaleRms - reference.ScaleRms) < 1e-10 * MaxAbs(reference.ScaleRms), $"seed {seed}, {name}: scale RMS");
+                Assert.True(Math.Abs(r.VelocityRms - reference.VelocityRms.item<double>()) < 1e-10, $"seed {seed}, {name}: velocity RMS");
+            }
+        }
     }
 
     public static TheoryData<string> Fields => new(FieldKind.All.Select(f => f.Name));
@@ -97,5 +175,11 @@ public class ShardedLossTests
         }
 
         public Tensor Mine(Tensor all) => all.narrow(-2, rank * (all.shape[^2] / size), all.shape[^2] / size);
+
+        // The field over the whole gathered batch (as a field that needs every row computes it): no reductions.
+        public int Count => 1;
+        public long FirstRow(long rows) => 0;
+        public Tensor SumOver(Tensor local) => local;
+        public Tensor MaxOver(Tensor local) => local;
     }
 }

@@ -84,6 +84,25 @@ public sealed class DataParallel : IBatchShard, IDisposable
     public Tensor Mine(Tensor whole) =>
         collectives is null ? whole : whole.narrow(-2, Rank * (whole.shape[^2] / Size), whole.shape[^2] / Size);
 
+    public int Count => Size;
+
+    public long FirstRow(long rows) => Rank * rows;
+
+    public Tensor SumOver(Tensor local) => Reduce(local, collectives is null ? null : collectives.Sum);
+
+    public Tensor MaxOver(Tensor local) => Reduce(local, collectives is null ? null : collectives.Max);
+
+    /// <summary>A small tensor through a collective, back on its device and in its type.</summary>
+    private Tensor Reduce(Tensor local, Action<float[]>? collective)
+    {
+        if (collective is null) return local;
+        var values = local.detach().to(ScalarType.Float32).cpu().contiguous().data<float>().ToArray();
+        communicating.Start();
+        collective(values);
+        communicating.Stop();
+        return torch.tensor(values).view(local.shape).to(local.dtype, local.device);
+    }
+
     /// <summary>Averages every parameter's gradient, and the loss, over the processes (each computed over its own
     /// share of the batch); returns the averaged loss.</summary>
     public Tensor AverageGradients(IEnumerable<Tensor> parameters, Tensor loss)

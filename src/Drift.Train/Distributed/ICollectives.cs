@@ -12,6 +12,9 @@ internal interface ICollectives : IDisposable
     /// <summary>The element-wise sum over processes, into <paramref name="values"/>.</summary>
     void Sum(float[] values);
 
+    /// <summary>The element-wise maximum over processes, into <paramref name="values"/>.</summary>
+    void Max(float[] values);
+
     /// <summary>Ends every process with <paramref name="code"/>: one process failed, and the others must not wait for it.</summary>
     void Abort(int code);
 }

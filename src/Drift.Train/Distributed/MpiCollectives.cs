@@ -56,6 +56,13 @@ internal sealed class MpiCollectives : ICollectives
         sum.CopyTo(values, 0);
     }
 
+    public void Max(float[] values)
+    {
+        var max = new float[values.Length];
+        world.Allreduce(values, MPI.Operation<float>.Max, ref max);
+        max.CopyTo(values, 0);
+    }
+
     public void Abort(int code)
     {
         Console.Out.Flush();
