@@ -41,9 +41,26 @@ public sealed class ConservativeField : IRowwiseField
         (x, pos, generated, guidance) = FieldMath.Centred(x, pos, generated, guidance);
         var excludeSelf = negatives is null && SelfTerm == SelfTerm.Exclude;
         var (neg, logWeights) = FieldMath.WithGuidance(generated, guidance, excludeSelf ? generated.shape[^2] - 1 : generated.shape[^2]);
+        return Field(x, pos, neg, logWeights, excludeSelf ? 0 : null, null);
+    }
+
+    public FieldOutput ComputeRows(Tensor rows, Tensor positives, Tensor batch, IBatchShard shard)
+    {
+        using var noGrad = torch.no_grad();
+        (rows, var pos, var neg) = FieldMath.Detached(rows, positives, batch);
+        (rows, pos, neg, _) = FieldMath.Centred(rows, pos, neg, null);
+        // Each row's own pair sits at its global index in the batch.
+        return Field(rows, pos, neg, null, SelfTerm == SelfTerm.Exclude ? shard.FirstRow(rows.shape[^2]) : null, shard);
+    }
+
+    /// <summary>The field at the rows of x (centred, detached), dense for groups, in row chunks otherwise.</summary>
+    /// <param name="excludedFrom">Leave out each row's own pair in <paramref name="neg"/>, row i at column i + this; null: keep it.</param>
+    /// <param name="shard">When x is one process's share of the batch: each scale's RMS is reduced over the processes.</param>
+    private FieldOutput Field(Tensor x, Tensor pos, Tensor neg, Tensor? logWeights, long? excludedFrom, IBatchShard? shard)
+    {
         if (x.dim() == 3)
-            return FieldMath.Combine(Drift(KernelMeans(x, pos, bandwidths, null, null), KernelMeans(x, neg, bandwidths, logWeights, excludeSelf ? 0 : null)),
-                NormalizeScales);
+            return FieldMath.Combine(Drift(KernelMeans(x, pos, bandwidths, null, null), KernelMeans(x, neg, bandwidths, logWeights, excludedFrom)),
+                NormalizeScales, shard);
 
         var chunks = Chunking ?? FieldChunking.For(pos.shape[0] + neg.shape[0], x.device_type, x.ElementSize);
         var b = x.shape[0];
@@ -53,32 +70,9 @@ public sealed class ConservativeField : IRowwiseField
             using var scope = torch.NewDisposeScope();
             var rows = x.narrow(0, r0, Math.Min(chunks.Rows, b - r0));
             var drift = Drift(StreamingKernelMeans(rows, pos, chunks.Columns, null, null),
-                StreamingKernelMeans(rows, neg, chunks.Columns, logWeights, excludeSelf ? r0 : null));
+                StreamingKernelMeans(rows, neg, chunks.Columns, logWeights, excludedFrom + r0));
             for (var s = 0; s < bandwidths.Length; s++)
                 perScale[s].narrow(0, r0, rows.shape[0]).copy_(drift[s]);
-        }
-        return FieldMath.Combine(perScale, NormalizeScales);
-    }
-
-    public FieldOutput ComputeRows(Tensor rows, Tensor positives, Tensor batch, IBatchShard shard)
-    {
-        using var noGrad = torch.no_grad();
-        (rows, var pos, var neg) = FieldMath.Detached(rows, positives, batch);
-        (rows, pos, neg, _) = FieldMath.Centred(rows, pos, neg, null);
-        // Each row's own pair sits at its global index in the batch.
-        long? first = SelfTerm == SelfTerm.Exclude ? shard.FirstRow(rows.shape[^2]) : null;
-        if (rows.dim() == 3)
-            return FieldMath.Combine(Drift(KernelMeans(rows, pos, bandwidths, null, null), KernelMeans(rows, neg, bandwidths, null, first)), NormalizeScales, shard);
-        var chunks = Chunking ?? FieldChunking.For(pos.shape[0] + neg.shape[0], rows.device_type, rows.ElementSize);
-        var b = rows.shape[0];
-        var perScale = bandwidths.Select(_ => torch.empty_like(rows)).ToArray();
-        for (long r0 = 0; r0 < b; r0 += chunks.Rows)
-        {
-            using var scope = torch.NewDisposeScope();
-            var chunk = rows.narrow(0, r0, Math.Min(chunks.Rows, b - r0));
-            var drift = Drift(StreamingKernelMeans(chunk, pos, chunks.Columns, null, null), StreamingKernelMeans(chunk, neg, chunks.Columns, null, first + r0));
-            for (var s = 0; s < bandwidths.Length; s++)
-                perScale[s].narrow(0, r0, chunk.shape[0]).copy_(drift[s]);
         }
         return FieldMath.Combine(perScale, NormalizeScales, shard);
     }
