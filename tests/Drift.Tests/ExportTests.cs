@@ -103,6 +103,31 @@ public sealed class ExportTests : IDisposable
         var card = GeneratorCard.FromJson(File.ReadAllText(Path.Combine(export, GeneratorCard.FileName)));
         Assert.Equal(checkpoint.Scale.Mean, card.DataMean);
         Assert.Equal(20, card.Source.Step);
+
+        // bench/pytorch/step_bench.py, the PyTorch mirror of the 2-D step: the same loss and field on the same inputs.
+        using var positives = torch.randn([90, 2], generator: noiseRng) * 0.8 + 0.2;
+        using var batch = noise.narrow(0, 0, 120);
+        WriteRaw(Path.Combine(inputs, "noise.f32"), batch);
+        WriteRaw(Path.Combine(inputs, "positives.f32"), positives);
+        double[] bandwidths = [0.4, 0.8, 1.6, 3.2];
+        using var model = PointComponents.Generator(checkpoint.Config<TrainConfig>(), 2);
+        checkpoint.LoadWeights(model);
+        var drift = DriftLoss.Compute(FieldKind.Conservative.Create(new FieldParameters(bandwidths)), model.forward(batch), positives, 0.7);
+        var script = Path.Combine(AppContext.BaseDirectory, "Export", "step_bench.py");
+        using (var p = Process.Start(new ProcessStartInfo(Python, [script, "--export", export, "--check", inputs, "--eta", "0.7", "--bandwidths", .. bandwidths.Select(b => b.ToString(System.Globalization.CultureInfo.InvariantCulture))])
+            { RedirectStandardOutput = true, RedirectStandardError = true })!)
+        {
+            var stdout = p.StandardOutput.ReadToEndAsync();
+            var stderr = p.StandardError.ReadToEnd();
+            p.WaitForExit();
+            Assert.True(p.ExitCode == 0, $"{script}: exit {p.ExitCode}\n{stdout.Result}{stderr}");
+        }
+        using var step = ReadRaw(Path.Combine(inputs, "step.f32"), [1 + 120 * 2]);
+        var loss = drift.Loss.item<float>();
+        Assert.True(Math.Abs(step[0].item<float>() - loss) <= 1e-5 * loss, $"loss: PyTorch {step[0].item<float>()}, Drift {loss}");
+        using var velocity = step.narrow(0, 1, 240).view(120, 2);
+        using var driftVelocity = FieldKind.Conservative.Create(new FieldParameters(bandwidths)).Compute(model.forward(batch).detach(), positives).Velocity;
+        Assert.True((velocity - driftVelocity).abs().max().item<float>() <= 1e-4 * driftVelocity.abs().max().item<float>(), "field: PyTorch against Drift");
     }
 
     /// <summary>A trained conditional image run with guidance, exported: ONNX Runtime and PyTorch give <c>drift sample</c>'s
