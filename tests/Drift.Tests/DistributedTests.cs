@@ -115,7 +115,10 @@ public class DistributedTests
             kill.WaitForExit();
         Assert.True(p.WaitForExit(60_000), "mpiexec did not end within a minute of SIGINT");
         p.WaitForExit();
-        Assert.True(p.ExitCode == 130, $"exit {p.ExitCode}:\n{stdout.Result}\n{stderr.Result}");
+        // Every process exits 130; MPICH's mpiexec, having forwarded the Ctrl+C itself, mostly passes that on, but was
+        // seen to exit 0 once in CI: the processes' own word is the log line and the checkpoint.
+        Assert.True(p.ExitCode is 130 or 0, $"exit {p.ExitCode}:\n{stdout.Result}\n{stderr.Result}");
+        Assert.Contains("checkpoint saved, continue with: drift train --resume", stdout.Result + stderr.Result);
         var step = Checkpoint.Load(stopped).Step;
         Assert.InRange(step, 30, 299);
         Assert.Equal(step, (long)Metrics(stopped)[^1][0]);
