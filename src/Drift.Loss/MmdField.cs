@@ -59,7 +59,7 @@ public sealed class MmdField : IRowwiseField
         var toModel = FieldMath.SquaredDistances(x, neg);
         if (excludedFrom is { } offset) FieldMath.SetSelfPairs(toModel, double.PositiveInfinity, offset);
         var modelCount = excludedFrom is null ? neg.shape[^2] : neg.shape[^2] - 1;
-        var rows = x.shape[^2] * x.shape[^1] * (double)shard.Count;
+        var entries = x.shape[^2] * x.shape[^1] * (double)shard.Count;
         var rms = new Tensor[bandwidths.Length];
         var velocity = torch.zeros_like(x);
         for (var s = 0; s < bandwidths.Length; s++)
@@ -71,7 +71,7 @@ public sealed class MmdField : IRowwiseField
             var shift = shard.MaxOver(torch.maximum(dataLogits.amax([-2, -1], keepdim: true), modelLogits.amax([-2, -1], keepdim: true)));
             var field = Towards(dataLogits.sub_(shift).exp_(), pos, x).div_(pos.shape[^2])
                 .sub_(Towards(modelLogits.sub_(shift).exp_(), neg, x).div_(modelCount)).div_(h2);
-            var relativeRms = shard.SumOver(field.pow(2).sum([-2, -1], keepdim: true)).div(rows).sqrt();
+            var relativeRms = shard.SumOver(field.pow(2).sum([-2, -1], keepdim: true)).div(entries).sqrt();
             var factor = shift.exp();
             rms[s] = (relativeRms * factor).mean();
             velocity.add_(NormalizeScales ? field / (relativeRms + 1e-12) : field * factor);

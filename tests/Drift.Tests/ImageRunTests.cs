@@ -186,7 +186,9 @@ public sealed class ImageRunTests : IDisposable
             convModel.save(w);
         }
         Assert.DoesNotContain("architecture", File.ReadAllText(Path.Combine(old, ClassifierFile.FileName), System.Text.Encoding.Latin1));
-        Assert.Equal(Drift.Models.ClassifierArchitecture.Conv, ClassifierFile.Load(old).Info.Architecture);
+        var (oldInfo, oldModel) = ClassifierFile.Load(old);
+        oldModel.Dispose();
+        Assert.Equal(Drift.Models.ClassifierArchitecture.Conv, oldInfo.Architecture);
 
         var encoder = Path.Combine(root, "encoder");
         (code, _, err) = CliTests.Run("encoder", "--data", config.Data, "--epochs", "1", "--batch", "16", "--out", encoder);

@@ -132,11 +132,9 @@ public sealed class DataParallel : IBatchShard, IDisposable
     public bool AnyStop(bool stop)
     {
         if (collectives is null) return stop;
-        var flag = new[] { stop ? 1f : 0f };
-        communicating.Start();
-        collectives.Sum(flag);
-        communicating.Stop();
-        return flag[0] > 0;
+        using var flag = torch.tensor(stop ? 1f : 0f);
+        using var any = SumOver(flag);
+        return any.item<float>() > 0;
     }
 
     /// <summary>What the processes spent communicating over a session of <paramref name="steps"/> steps in
