@@ -54,6 +54,21 @@ public sealed class ConvGenerator : Module<Tensor, Tensor, Tensor, Tensor>
     public int NoiseDim { get; }
     public int Classes { get; }
 
+    /// <summary>Multiplies and adds of a forward pass over <paramref name="images"/> images: 2 per weight of each
+    /// linear map and per weight and output pixel of each convolution as computed (<see cref="SafeConv2d.ForwardFlops"/>;
+    /// norms, activations and biases, a few operations per value, not counted).</summary>
+    public double ForwardFlops(long images)
+    {
+        static double Linear(Linear l, long n) => 2.0 * n * l.weight!.numel();
+        var size = stemShape[2];
+        var flops = Linear(guidance, images) + Linear(stem, images);
+        foreach (var block in gridBlocks)
+            flops += block.ForwardFlops(images, size);
+        foreach (var block in blocks)
+            flops += block.ForwardFlops(images, size *= 2);
+        return flops + output.ForwardFlops(images, size);
+    }
+
     /// <param name="labels">int64 [B]; <see cref="Classes"/> (or any label of an unconditional generator) means none.</param>
     /// <param name="guidanceScale">float [B], the classifier-free guidance scale α the sample is drawn for (1: none).</param>
     public override Tensor forward(Tensor noise, Tensor labels, Tensor guidanceScale)
@@ -96,7 +111,7 @@ public sealed class ConvGenerator : Module<Tensor, Tensor, Tensor, Tensor>
         {
             if (!upsample && inChannels != outChannels) throw new ArgumentException("a residual block keeps its channels");
             this.upsample = upsample;
-            conv1 = new SafeConv2d(inChannels, outChannels);
+            conv1 = new SafeConv2d(inChannels, outChannels, upsample: upsample);
             conv2 = new SafeConv2d(outChannels, outChannels);
             norm1 = Norm(outChannels);
             norm2 = Norm(outChannels);
@@ -121,9 +136,13 @@ public sealed class ConvGenerator : Module<Tensor, Tensor, Tensor, Tensor>
             return norm;
         }
 
+        /// <summary>See <see cref="ConvGenerator.ForwardFlops"/>; <paramref name="size"/> is the block's output grid.</summary>
+        public double ForwardFlops(long images, long size) =>
+            conv1.ForwardFlops(images, upsample ? size / 2 : size) + conv2.ForwardFlops(images, size) + 2.0 * images * film.weight!.numel();
+
         public override Tensor forward(Tensor x, Tensor cond)
         {
-            var h = conv1.call(upsample ? functional.interpolate(x, scale_factor: [2, 2], mode: InterpolationMode.Nearest) : x);
+            var h = conv1.call(x);
             var scaleShift = film.call(cond).unsqueeze(-1).unsqueeze(-1).chunk(2, 1);
             h = functional.silu(norm1.call(h) * (scaleShift[0] + 1) + scaleShift[1]);
             h = functional.silu(norm2.call(conv2.call(h)));

@@ -30,6 +30,11 @@ public sealed class MlpGenerator : Module<Tensor, Tensor>
 
     public int NoiseDim { get; }
 
+    /// <summary>Multiplies and adds of a forward pass over <paramref name="batch"/> samples, 2 per weight and sample
+    /// (the biases and activations, a few per unit, not counted).</summary>
+    public double ForwardFlops(long batch) =>
+        2.0 * batch * net.children().OfType<Linear>().Sum(l => (double)l.weight!.numel());
+
     public override Tensor forward(Tensor noise) => net.forward(noise);
 
     protected override void Dispose(bool disposing)

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Drift.Train;
 using Drift.Train.Cli;
 
 #if EXTERNAL_LIBTORCH
@@ -7,6 +8,7 @@ using Drift.Train.Cli;
 Environment.SetEnvironmentVariable("NUGET_PACKAGES", Path.Combine(AppContext.BaseDirectory, "no-nuget-fallback"));
 #endif
 
+NativeHeap.KeepFreedMemory();
 var root = new RootCommand("drift: train one-step generators with drifting fields.")
 {
     TrainCommand.Create(),

@@ -53,6 +53,53 @@ public class ConvGeneratorTests
         Assert.True(torch.allclose(passed, plain.forward(noise, labels, torch.ones(6)), 1e-6, 1e-6), $"seed {seed}: a zero branch is not the identity");
     }
 
+    [Theory]
+    [InlineData(3, 5, 5, 7)]
+    [InlineData(16, 4, 1, 1)]
+    [InlineData(2, 32, 4, 3)]
+    public void TheUpsamplingConvolutionIsNearestUpsamplingThenTheConvolution(int inChannels, int outChannels, int height, int width)
+    {
+        // Float64 on both sides: the reference upsamples and convolves as the generator did before the four-phase form.
+        var (g, seed) = Fresh();
+        torch.manual_seed(seed);
+        using var conv = new SafeConv2d(inChannels, outChannels, upsample: true);
+        conv.to(float64);
+        var x = torch.randn([3, inChannels, height, width], dtype: float64, generator: g).requires_grad_();
+        var y = conv.call(x);
+        var upstream = torch.randn(y.shape, dtype: float64, generator: g);
+        y.backward([upstream]);
+        var (weight, bias) = (conv.get_parameter("weight")!, conv.get_parameter("bias")!);
+        var xRef = x.detach().requires_grad_();
+        var wRef = weight.detach().clone().requires_grad_();
+        var bRef = bias.detach().clone().requires_grad_();
+        var yRef = nn.functional.conv2d(nn.functional.interpolate(xRef, scale_factor: [2, 2], mode: InterpolationMode.Nearest), wRef, bRef, padding: [1, 1]);
+        yRef.backward([upstream]);
+        Assert.Equal(new long[] { 3, outChannels, 2 * height, 2 * width }, y.shape);
+        foreach (var (name, actual, reference) in new[] { ("output", y, yRef), ("input gradient", x.grad!, xRef.grad!),
+                     ("weight gradient", weight.grad!, wRef.grad!), ("bias gradient", bias.grad!, bRef.grad!) })
+        {
+            var error = MaxAbs(actual.detach() - reference.detach()) / MaxAbs(reference.detach());
+            Assert.True(error < 1e-12, $"seed {seed}: {name} off by {error:E2} (relative)");
+        }
+    }
+
+    [Fact]
+    public void ForwardFlopsCountEveryLinearMapAndConvolutionAsComputed()
+    {
+        using var model = new ConvGenerator(64, 28, 1, 10, 32);
+        const double images = 320;
+        // Two per multiply-add: guidance 1→128, stem (64 + 128)→128·7²; block 1: the four-phase 2×2 kernels
+        // (128→4·64) on 7 + 1 rows and columns, 3×3 64→64 on 14², FiLM 128→2·64; block 2 likewise from 14 to 28;
+        // the output convolution 32→1 on 28².
+        var perImage = 2.0 * (128 + 192 * 128 * 49
+            + 8 * 8 * 4 * 128 * 64 * 4 + 14 * 14 * 9 * 64 * 64 + 128 * 128
+            + 15 * 15 * 4 * 64 * 32 * 4 + 28 * 28 * 9 * 32 * 32 + 128 * 64
+            + 28 * 28 * 9 * 32);
+        Assert.Equal(images * perImage, model.ForwardFlops((long)images), 6);
+        using var mlp = new MlpGenerator(2, 256, 3, 2);
+        Assert.Equal(2.0 * 1024 * (2 * 256 + 256 * 256 * 2 + 256 * 2), mlp.ForwardFlops(1024), 6);
+    }
+
     [Fact]
     public void RejectsSizesItCannotReach() =>
         Assert.Throws<ArgumentException>(() => new ConvGenerator(16, 30, 1, 0, 8));

@@ -92,10 +92,11 @@ public class CpuConvolutionOracleTests
 
             var x64 = x.detach().requires_grad_();
             var w64 = weight.detach().to(float64).requires_grad_();
-            var y64 = ReferenceConv(x64, w64, bias.detach().to(float64));
+            var seen = conv.Upsample ? nn.functional.interpolate(x64, scale_factor: [2, 2], mode: InterpolationMode.Nearest) : x64;
+            var y64 = ReferenceConv(seen, w64, bias.detach().to(float64));
             y64.backward([upstream]);
 
-            var what = $"seed {seed}, {network}, conv {conv.InChannels}->{conv.OutChannels} on [{string.Join(",", inputShape)}], call {repeat + 1}";
+            var what = $"seed {seed}, {network}, conv {conv.InChannels}->{conv.OutChannels}{(conv.Upsample ? " upsampling" : "")} on [{string.Join(",", inputShape)}], call {repeat + 1}";
             AssertClose(y32, y64, ConvTolerance, what + ": output");
             AssertClose(x32.grad!, x64.grad!, ConvTolerance, what + ": input gradient");
             AssertClose(weight.grad!, w64.grad!, ConvTolerance, what + ": weight gradient");

@@ -22,7 +22,7 @@ public static class BenchCommand
         var sizes = new Option<string>("--sizes") { Description = "Comma-separated NxMxd (generated x data x dimension). Default 1024x1024x2,4096x4096x2,2048x2048x784.", DefaultValueFactory = _ => "1024x1024x2,4096x4096x2,2048x2048x784" };
         var repeats = new Option<int>("--repeats") { Description = "Timed repetitions (the median is reported). Default 5.", DefaultValueFactory = _ => 5 };
         var steps = new Option<string>("--step-batches") { Description = "Batch sizes for whole 2-D training steps. Default 512,1024.", DefaultValueFactory = _ => "512,1024" };
-        var imageSteps = new Option<string>("--image-steps") { Description = "Image training steps to time, as WIDTHxCLASS_BATCH (28×28, 10 classes, pixels+mean2+mean4, both fields); 'none' skips. Default 64x64 (the train-images default).", DefaultValueFactory = _ => "64x64" };
+        var imageSteps = new Option<string>("--image-steps") { Description = "Image training steps to time, as WIDTHxCLASS_BATCH (28×28, 10 classes, every field, train-images' other defaults); 'none' skips. Default 64x64 (the train-images default).", DefaultValueFactory = _ => "64x64" };
         var device = new Option<string>("--device") { Description = "cpu (default) or cuda.", DefaultValueFactory = _ => "cpu" };
         var scaleCount = new Option<int>("--scales") { Description = "Bandwidths (temperatures) per field, 1 to 3: h = √d·(1, 0.5, 2), τ = √d·(0.2, 0.05, 0.5). Default 1.", DefaultValueFactory = _ => 1 };
         var tf32 = new Option<bool>("--tf32") { Description = "CUDA: allow TF32 matmuls and convolutions. Default false (full float32)." };
@@ -52,8 +52,9 @@ public static class BenchCommand
             report.AppendLine($"device {dev.type}, {Environment.ProcessorCount} CPU threads, torch threads {torch.get_num_threads()}, "
                 + (dev.type == DeviceType.CUDA && parse.GetValue(tf32) ? "TF32 matmuls allowed" : "float32 unless noted"));
             report.AppendLine();
-            var limit = $"this device's limit with this libtorch, measured now: matmul 2048³ {PeakRate.MatmulGflops(dev, n):F1} GFLOP/s, "
-                + $"3×3 convolution 64→64 channels on 64×28² {PeakRate.ConvolutionGflops(dev, n):F1} GFLOP/s (float32)";
+            var (matmulPeak, convPeak) = (PeakRate.MatmulGflops(dev, n), PeakRate.ConvolutionGflops(dev, n));
+            var limit = $"this device's limit with this libtorch, measured now: matmul 2048³ {matmulPeak:F1} GFLOP/s, "
+                + $"3×3 convolution 64→64 channels on 64×28² {convPeak:F1} GFLOP/s (float32)";
             report.AppendLine(limit);
             Console.WriteLine(limit);
             report.AppendLine();
@@ -76,23 +77,33 @@ public static class BenchCommand
             report.AppendLine();
             report.AppendLine("| training step (2-D default: MLP 256x3, conservative, 4 bandwidths) | batch | median ms |");
             report.AppendLine("|---|---|---|");
+            var profiles = new List<(string Step, StepProfile Profile, double Peak)>();
             foreach (var batch in stepBatches)
             {
-                var line = $"| step | {batch} | {StepBench.PointsMs(batch, dev, n):F1} |";
+                var profile = StepBench.Points(batch, dev, n);
+                profiles.Add(($"2-D, batch {batch}", profile, matmulPeak));
+                var line = $"| step | {batch} | {profile.Ms:F1} |";
                 report.AppendLine(line);
                 Console.WriteLine(line);
             }
             if (imageConfigs.Length > 0)
             {
                 report.AppendLine();
-                report.AppendLine("| image training step (28×28, 10 classes, pixels+mean2+mean4) | width | per class | parameters | median ms | generated images/s |");
+                report.AppendLine("| image training step (28×28, 10 classes, train-images' other defaults) | width | per class | parameters | median ms | generated images/s |");
                 report.AppendLine("|---|---|---|---|---|---|");
             }
             foreach (var (width, classBatch) in imageConfigs)
             foreach (var field in FieldKind.All)
             {
-                var (ms, parameters) = StepBench.ImageMs(new ImageConfig { Field = field, Width = width, ClassBatch = classBatch, ClassPositives = classBatch }, dev, n);
-                var line = $"| {field.Name} | {width} | {classBatch} | {parameters:N0} | {ms:F1} | {10 * classBatch / (ms / 1000):F0} |";
+                var profile = StepBench.Image(new ImageConfig { Field = field, Width = width, ClassBatch = classBatch }, dev, n);
+                profiles.Add(($"image {field.Name}, width {width}, {classBatch} per class", profile, convPeak));
+                var line = $"| {field.Name} | {width} | {classBatch} | {profile.Parameters:N0} | {profile.Ms:F1} | {10 * classBatch / (profile.Ms / 1000):F0} |";
+                report.AppendLine(line);
+                Console.WriteLine(line);
+            }
+            report.AppendLine();
+            foreach (var line in PhaseRows(profiles))
+            {
                 report.AppendLine(line);
                 Console.WriteLine(line);
             }
@@ -105,6 +116,24 @@ public static class BenchCommand
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>Each step's phases: the generator's forward pass counted at its forward FLOPs, the backward pass at
+    /// twice them (input and weight gradients), against the matching peak (matmul for the MLP, convolution for the
+    /// image generator); the other phases have no FLOP count that would mean much.</summary>
+    private static IEnumerable<string> PhaseRows(List<(string Step, StepProfile Profile, double Peak)> profiles)
+    {
+        if (profiles.Count == 0) yield break;
+        yield return "| step | phase | median ms | share of the step | GFLOP | GFLOP/s | of the peak |";
+        yield return "|---|---|---|---|---|---|---|";
+        foreach (var (step, profile, peak) in profiles)
+        foreach (var (phase, ms) in profile.Phases)
+        {
+            var flops = phase switch { StepPhases.Generate => profile.GeneratorFlops, StepPhases.Backward => 2 * profile.GeneratorFlops, _ => 0 };
+            var rate = flops / ms / 1e6;
+            yield return $"| {step} | {phase} | {ms:F1} | {ms / profile.Ms:P0} | "
+                + (flops > 0 ? $"{flops / 1e9:F2} | {rate:F1} | {rate / peak:F2} |" : "| | |");
+        }
     }
 
     private static IEnumerable<(int, int, int)> ParseSizes(string text) => text.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(s =>

@@ -75,6 +75,8 @@ public sealed class TrainingLoop(ITrainingTask task, nn.Module model, OptimizerH
     public double ClipGrad { get; init; }
     /// <summary>The processes training this run together; their gradients are averaged before each optimizer step.</summary>
     public DataParallel Parallel { get; init; } = DataParallel.Alone;
+    /// <summary>When set, each step's phases are timed into it (<c>drift bench</c>); null in training.</summary>
+    public StepPhases? Phases { get; set; }
     /// <summary>Steps taken so far (set by resume).</summary>
     public long Step { get; private set; }
 
@@ -82,18 +84,25 @@ public sealed class TrainingLoop(ITrainingTask task, nn.Module model, OptimizerH
     /// however many processes share it) and field diagnostics.</summary>
     public DriftLossResult TakeStep()
     {
+        Phases?.Start();
         var drift = task.Loss(Step, rng);
+        Phases?.Lap(StepPhases.Loss);
         foreach (var group in optimizer.ParamGroups)
             group.LearningRate = learningRate(Step);
         optimizer.zero_grad();
         drift.Loss.backward();
+        Phases?.Lap(StepPhases.Backward);
         drift = drift with { Loss = Parallel.AverageGradients(model.parameters(), drift.Loss) };
         NonFiniteGuard.Check(Step, drift.Loss, drift.VelocityRms, NonFiniteGuard.GradientNorm(model.parameters()), lastSaved);
         if (ClipGrad > 0)
             nn.utils.clip_grad_norm_(model.parameters(), ClipGrad);
         optimizer.step();
+        Phases?.Lap(StepPhases.Optimizer);
         if (Ema is not null)
+        {
             UpdateEma(Ema, model, EmaDecay, Step);
+            Phases?.Lap(StepPhases.Ema);
+        }
         Step++;
         return drift;
     }

@@ -86,6 +86,8 @@ public sealed class ImageTrainer : ITrainingTask, IDisposable
     public int PerGroup { get; }
     public int Positives { get; }
     public long Parameters => model.parameters().Sum(p => p.numel());
+    /// <summary>Floating-point operations of one step's generator forward pass over the whole batch.</summary>
+    public double GeneratorFlops => model.ForwardFlops(Groups * PerGroup);
 
     public DriftLossResult Loss(long step, Generator rng)
     {
@@ -97,6 +99,7 @@ public sealed class ImageTrainer : ITrainingTask, IDisposable
         // Drawn for the whole batch in every process alike; this process generates its share of each group.
         var groups = classes.Length;
         var x = model.forward(parallel.Split(noise, groups), parallel.Split(labels, groups), parallel.Split(guidance, groups));
+        Loop.Phases?.Lap(StepPhases.Generate);
         Tensor Images(IEnumerable<int?> cs, int n) =>
             ImageSet.ToUnit(trainPixels.index_select(0, torch.tensor(cs.SelectMany(c => pools.Draw(c, n, rng)).ToArray()).to(device)));
         var guided = config.GuidanceMax > 1;

@@ -62,6 +62,9 @@ public sealed class PointsTrainer : ITrainingTask, IDisposable
     }
 
     public TrainingLoop Loop { get; }
+    public long Parameters => model.parameters().Sum(p => p.numel());
+    /// <summary>Floating-point operations of one step's generator forward pass over the whole batch.</summary>
+    public double GeneratorFlops => model.ForwardFlops(config.Batch);
 
     /// <summary>Energy distance of an independent draw of data to the held-out points.</summary>
     public double Floor { get; }
@@ -72,6 +75,7 @@ public sealed class PointsTrainer : ITrainingTask, IDisposable
         var noise = parallel.Split(torch.randn([config.Batch, config.NoiseDim], generator: rng)).to(device);
         var positives = data.Sample(config.PositiveCount, rng).to(device);
         var x = model.forward(noise);
+        Loop.Phases?.Lap(StepPhases.Generate);
         var annealed = field.Scaled(config.ScaleAt((double)step / config.Steps));
         return config.ThroughField
             ? config.Field.ThroughFieldLoss!(annealed, x, positives, config.Eta)
