@@ -130,6 +130,48 @@ public sealed class ExportTests : IDisposable
         Assert.True((velocity - driftVelocity).abs().max().item<float>() <= 1e-4 * driftVelocity.abs().max().item<float>(), "field: PyTorch against Drift");
     }
 
+    /// <summary>bench/pytorch/image_step_bench.py, the PyTorch mirror of the image step: Drift's loss on the same weights
+    /// and inputs, both fields, four feature spaces, two class groups.</summary>
+    [Theory]
+    [InlineData("conservative")]
+    [InlineData("laplace")]
+    public void ThePyTorchImageStepComputesDriftsLoss(string fieldName)
+    {
+        var (rng, seed) = Tensors.Fresh();
+        var run = Path.Combine(root, "images");
+        var config = new ImageConfig
+        {
+            Data = TinyImages(), Steps = 2, ClassBatch = 6, ClassPositives = 10, Width = 8, NoiseDim = 4, Warmup = 1, Seed = seed,
+            Field = FieldKind.Named(fieldName), Features = ["pixels", "mean2", "mean4", "std4"],
+        };
+        ImageTrainer.Run(config, run, null, NullLogger.Instance, _ => { }, CancellationToken.None);
+        var export = Export(run, "safetensors");
+        using var model = new ConvGenerator(config.NoiseDim, 8, 1, 2, config.Width);
+        model.load_safetensors(Path.Combine(export, "generator.safetensors"));
+        const int groups = 2, perGroup = 6, positives = 10;
+        using var noise = torch.randn([groups * perGroup, config.NoiseDim], generator: rng);
+        using var labels = torch.arange(groups, dtype: int64).repeat_interleave(perGroup);
+        using var images = torch.rand([groups * positives, 1, 8, 8], generator: rng) * 2 - 1;
+        var inputs = Directory.CreateDirectory(Path.Combine(root, "image-step")).FullName;
+        WriteRaw(Path.Combine(inputs, "noise.f32"), noise);
+        WriteRaw(Path.Combine(inputs, "labels.i64"), labels);
+        WriteRaw(Path.Combine(inputs, "positives.f32"), images);
+        var loss = FeatureDriftLoss.Compute(config.BuildField(), ImageComponents.FeatureMaps(config, null), groups,
+            model.forward(noise, labels, torch.ones(groups * perGroup)), images, 0.7).Loss.item<float>();
+        var script = Path.Combine(AppContext.BaseDirectory, "Export", "image_step_bench.py");
+        string[] arguments = [script, "--export", export, "--check", inputs, "--field", fieldName, "--groups", $"{groups}", "--eta", "0.7",
+            "--features", .. config.Features, "--scales", .. config.FieldScales.Select(s => s.ToString("R", System.Globalization.CultureInfo.InvariantCulture))];
+        using (var p = Process.Start(new ProcessStartInfo(Python, arguments) { RedirectStandardOutput = true, RedirectStandardError = true })!)
+        {
+            var stdout = p.StandardOutput.ReadToEndAsync();
+            var stderr = p.StandardError.ReadToEnd();
+            p.WaitForExit();
+            Assert.True(p.ExitCode == 0, $"{script}: exit {p.ExitCode}\n{stdout.Result}{stderr}");
+        }
+        using var pytorch = ReadRaw(Path.Combine(inputs, "loss.f32"), [1]);
+        Assert.True(Math.Abs(pytorch.item<float>() - loss) <= 1e-4 * loss, $"seed {seed}, {fieldName}: loss PyTorch {pytorch.item<float>()}, Drift {loss}");
+    }
+
     /// <summary>A trained conditional image run with guidance, exported: ONNX Runtime and PyTorch give <c>drift sample</c>'s
     /// EMA images (as [0, 1]) at α = 2, and the page, in headless Chromium, draws ONNX Runtime's pixels.</summary>
     [Fact]
