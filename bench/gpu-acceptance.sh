@@ -5,7 +5,9 @@
 #   2. drift bench: fields at 16384x16384x784 and 65536x65536x784, TF32, beside the PyTorch mirror on the same device
 #   3. drift bench: the image training step at the documented sizes (width 32 and 64)
 #   4. a 150-second Fashion-MNIST run per field (steps chosen from step 3's time), 5,000 EMA samples each (uint8 + labels)
-#   5. summary.md: every table and what each run reached
+#   5. the PyTorch mirrors of the training steps on the same device (bench/pytorch/step_bench.py, image_step_bench.py),
+#      on a short 2-D run's and the conservative run's exported generators, beside steps 2 and 3's rows
+#   6. summary.md: every table and what each run reached
 #
 # usage: bench/gpu-acceptance.sh [--out DIR] [--dry-run]
 #   --dry-run: on the CPU at tiny sizes, on a tiny image set the script writes, with 10-second runs: proves every step
@@ -85,6 +87,8 @@ for split, n in (("train", 200), ("t10k", 50)):
         f.write(struct.pack(">BBBBi", 0, 0, 8, 1, n) + bytes(labels))
 PY
   run_args=(--data "$data" --width 4 --class-batch 4 --class-positives 8 --features pixels mean2)
+  mirror_args=(--class-batch 4 --positives 8 --features pixels mean2 --repeats 1)
+  points_batch=64
 else
   device=cuda
   sizes=16384x16384x784,65536x65536x784
@@ -95,6 +99,8 @@ else
   data=fashion-mnist
   [ -d "$here/../data/fashion-mnist" ] && data="$here/../data/fashion-mnist"
   run_args=(--data "$data" --width 64 --class-batch 64 --class-positives 256)
+  mirror_args=(--class-batch 64 --positives 256 --repeats 5)
+  points_batch=1024
 fi
 log "drift: ${drift_cmd[*]}; device $device; python with torch: ${python:-none}; out $out"
 
@@ -129,12 +135,28 @@ for field in conservative laplace; do
   step "samples-$field" drift sample --checkpoint "$run" --device "$device" --n "$samples" --out "$out/samples/fashion-mnist-$field.npy"
 done
 
+# The training steps in PyTorch on the same device: the image step on the conservative run's generator (width 64, as
+# bench-images' 64x64 row, full float32 as it is), the 2-D step on a two-step run's MLP (bench-fields' step row).
+if [ -n "$python" ] && [ -f "$out/runs/conservative/checkpoint.bin" ]; then
+  step export-image drift export --checkpoint "$out/runs/conservative" --format safetensors --out "$out/export-image"
+  for field in conservative laplace; do
+    step "bench-pytorch-image-$field" "$python" "$here/pytorch/image_step_bench.py" --export "$out/export-image" --device "$device" \
+      --field "$field" "${mirror_args[@]}"
+  done
+  step train-points drift train --device "$device" --steps 2 --batch "$points_batch" --out "$out/runs/points"
+  step export-points drift export --checkpoint "$out/runs/points" --format safetensors --out "$out/export-points"
+  step bench-pytorch-points "$python" "$here/pytorch/step_bench.py" --export "$out/export-points" --device "$device" --batch "$points_batch" --repeats 5
+else
+  log "bench-pytorch-steps: skipped, no python3 with torch or no conservative run"
+  failures+=(bench-pytorch-steps)
+fi
+
 {
   echo "# GPU acceptance ($( ((dry)) && echo 'dry run on the CPU: no measurement' || echo "device $device"))"
   echo
   echo "drift: ${drift_cmd[*]}; $(date -u +%Y-%m-%dT%H:%MZ)"
   command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | sed 's/^/GPU: /'
-  for part in check bench-fields bench-pytorch bench-images; do
+  for part in check bench-fields bench-pytorch bench-images bench-pytorch-image-conservative bench-pytorch-image-laplace bench-pytorch-points; do
     echo; echo "## $part"; echo
     if [ -f "$out/$part.md" ]; then cat "$out/$part.md"; elif [ -f "$out/$part.txt" ]; then grep '^|\|PyTorch' "$out/$part.txt" || tail -5 "$out/$part.txt"; fi
   done

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# The README's Fashion-MNIST CPU results: the metric classifier, both fields side by side (seed 0, 700 steps,
+# The README's Fashion-MNIST CPU results: the metric classifier, both fields side by side (seed 0, 1200 steps,
 # width 32, 32 generated and 256 data images per class and step, the default feature spaces pixels mean2 mean4
-# std4: about 10 minutes a field on 2 CPU cores at the usual speed, 24-28 when the VM ran 2.5x slower),
-# 5,000 EMA samples per field (500 per class) as uint8 .npy for independent judging, and the grids.
-# About 30 minutes on 2 CPU cores (the classifier 5 of them), 60 on a slow day.
+# std4: about 11 minutes a field on 2 CPU cores with its probes, inside the 15-minute budget at this VM's usual
+# speed), 5,000 EMA samples per field (500 per class) as uint8 .npy for independent judging, and the grids.
+# About 27 minutes on 2 CPU cores (the classifier 5 of them).
 # Needs: sudo apt-get install -y dataset-fashion-mnist
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,7 +12,7 @@ classifier=checkpoints/classifier-fashion-mnist
 [ -f "$classifier/classifier.bin" ] || drift classifier --data fashion-mnist --out "$classifier"
 out=docs/compare/fashion-mnist-cpu
 rm -rf "$out"
-drift compare-images --data fashion-mnist --seeds 1 --steps 700 --width 32 --class-batch 32 --class-positives 256 \
+drift compare-images --data fashion-mnist --seeds 1 --steps 1200 --width 32 --class-batch 32 --class-positives 256 \
   --classifier "$classifier" --eval-every 100 --eval-samples 1000 --eval-n 5000 --grid-every 100 --out "$out"
 mkdir -p docs/samples
 for field in conservative laplace; do

@@ -79,7 +79,7 @@ DEFAULT_SCALES = {"conservative": [0.1, 0.2, 0.4], "laplace": [0.02, 0.05, 0.2]}
 
 def step_loss(network, noise, labels, positives, groups, field, scales, spaces, eta):
     """The loss of one step: generated images of each group drift towards that group's positives."""
-    generated = network(noise, labels, torch.ones(noise.shape[0]))
+    generated = network(noise, labels, torch.ones(noise.shape[0], device=noise.device))
     loss = 0
     for space in spaces:
         f = features(space, generated)
@@ -94,6 +94,11 @@ def step_loss(network, noise, labels, positives, groups, field, scales, spaces, 
             target = xs + eta * velocity
         loss = loss + (x / scale - target).pow(2).sum(-1).mean() / dim
     return loss
+
+
+def sync(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize()
 
 
 def read(path, dtype, shape):
@@ -116,7 +121,9 @@ def main():
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=os.cpu_count(), help="CPU threads (Debian's build starts with one)")
     parser.add_argument("--device", default="cpu", help="cpu or cuda (PyTorch 2.x on the GPU machine)")
+    parser.add_argument("--tf32", action="store_true", help="CUDA: TF32 matmuls and convolutions (default: full float32, as drift bench)")
     args = parser.parse_args()
+    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = args.tf32
     torch.set_num_threads(args.threads)
     sys.path.insert(0, args.export)
     from drift_generator import load  # noqa: E402  (the module drift export copies beside the weights)
@@ -143,8 +150,7 @@ def main():
     labels = torch.arange(args.groups, device=device).repeat_interleave(args.class_batch)
     times = []
     for i in range(args.repeats + 2):
-        if device.type == "cuda":
-            torch.cuda.synchronize()
+        sync(device)
         start = time.perf_counter()
         noise = torch.randn(labels.shape[0], generator.noise_dim, device=device)
         positives = torch.rand([args.groups * args.positives] + shape, device=device) * 2 - 1
@@ -156,12 +162,12 @@ def main():
         with torch.no_grad():
             for e, p in zip(ema, network.parameters()):
                 e.lerp_(p, 1 - 0.999)
-        if device.type == "cuda":
-            torch.cuda.synchronize()
+        sync(device)
         if i >= 2:
             times.append((time.perf_counter() - start) * 1000)
     print(f"pytorch {torch.__version__}, {device.type}, {torch.get_num_threads()} threads: image step, {args.field}, "
-          f"{args.groups} x {args.class_batch} generated, {args.positives} data images per class, {arch}: "
+          f"{args.groups} x {args.class_batch} generated, {args.positives} data images per class, {arch}"
+          f"{', TF32' if args.tf32 else ''}: "
           f"median {statistics.median(times):.1f} ms")
 
 

@@ -3,7 +3,7 @@ conservative field over the batch (Gaussian-kernel softmax means of the positive
 self pairs left out, each bandwidth's field at unit RMS), the drift loss mean |x - stopgrad(x + eta V)|^2 = eta^2 mean |V|^2,
 backward and Adam: the same shapes and the same math as Drift's step, timed as `drift bench --step-batches` times its own.
 
-  python3 bench/pytorch/step_bench.py --export DIR [--batch 1024] [--repeats 20]
+  python3 bench/pytorch/step_bench.py --export DIR [--batch 1024] [--repeats 20] [--device cuda]
       DIR: `drift export --checkpoint RUN --format safetensors` of a points run (the default MLP 256x3 for the
       README's comparison); times the step and prints its median.
   python3 bench/pytorch/step_bench.py --export DIR --check INPUTS --bandwidths 0.4 0.8 1.6 3.2 --eta 1
@@ -41,6 +41,11 @@ def step_loss(network, noise, positives, bandwidths, eta):
     return (x - target).pow(2).sum(1).mean(), (target - x.detach()) / eta
 
 
+def sync(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
 def read(path, columns):
     return torch.from_file(path, dtype=torch.float32, size=os.path.getsize(path) // 4).reshape(-1, columns)
 
@@ -55,6 +60,7 @@ def main():
     parser.add_argument("--eta", type=float, default=1.0)
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--threads", type=int, default=os.cpu_count(), help="CPU threads (Debian's build starts with one)")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda (PyTorch 2.x on the GPU machine)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     sys.path.insert(0, args.export)
@@ -71,20 +77,24 @@ def main():
         torch.cat([loss.detach().reshape(1), velocity.flatten()]).numpy().tofile(os.path.join(args.check, "step.f32"))
         print(f"pytorch {torch.__version__}: loss {loss.item():.6g}")
         return
+    device = torch.device(args.device)
+    network.to(device)
     torch.manual_seed(0)
     optimizer = torch.optim.Adam(network.parameters(), args.lr)
     times = []
     for i in range(args.repeats + 2):
+        sync(device)
         start = time.perf_counter()
-        noise = torch.randn(args.batch, generator.noise_dim)
-        positives = torch.randn(args.batch, dim)
+        noise = torch.randn(args.batch, generator.noise_dim, device=device)
+        positives = torch.randn(args.batch, dim, device=device)
         loss, _ = step_loss(network, noise, positives, args.bandwidths, args.eta)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
+        sync(device)
         if i >= 2:
             times.append((time.perf_counter() - start) * 1000)
-    print(f"pytorch {torch.__version__}, {torch.get_num_threads()} threads: 2-D step, batch {args.batch}, "
+    print(f"pytorch {torch.__version__}, {device.type}, {torch.get_num_threads()} threads: 2-D step, batch {args.batch}, "
           f"MLP {generator.card['architecture']['arguments']}: median {statistics.median(times):.1f} ms")
 
 

@@ -23,7 +23,7 @@ public class GpuAcceptanceTests
         var summary = Path.Combine(outDir, "summary.md");
         Assert.True(p.ExitCode == 0, $"exit {p.ExitCode}\n{stdout.Result}{stderr.Result}\n{(File.Exists(summary) ? File.ReadAllText(summary) : "")}");
         var text = File.ReadAllText(summary);
-        foreach (var part in new[] { "## check", "## bench-fields", "## bench-pytorch", "## bench-images", "## runs", "failed steps: none" })
+        foreach (var part in new[] { "## check", "## bench-fields", "## bench-pytorch", "## bench-images", "## bench-pytorch-image-laplace", "## bench-pytorch-points", "## runs", "failed steps: none" })
             Assert.Contains(part, text);
         Assert.DoesNotContain("FAILED", File.ReadAllText(Path.Combine(outDir, "check.md")));
         foreach (var field in new[] { "conservative", "laplace" })
