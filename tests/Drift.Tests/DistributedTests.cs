@@ -50,7 +50,11 @@ public class DistributedTests
     /// Not the image generator's convolution biases that feed a group norm: the norm removes their shift within each
     /// channel group, so their exact gradient is zero along it and what float32 leaves there is rounding noise, which
     /// Adam(W) scales to steps of the learning rate in a direction set by the order of float sums (measured: up to 3 %
-    /// of such a bias, where every other weight agrees to 1e-5). The outputs show that they change nothing.
+    /// of such a bias, where every other weight agrees to 1e-5). The outputs show that they change nothing. The stem's
+    /// weights are held to 1e-3: the columns fed by the class embedding get, per class, a sum over the class's samples
+    /// that mostly cancels, so their float32 rounding is large against it and Adam(W) amplifies it the same way
+    /// (measured over 15 runs: up to 2.1e-4, with the upsampling convolutions in either form, while the stem's bias
+    /// agreed to 4e-7 and the outputs to 1.6e-6).
     /// </summary>
     private static void AssertSameWeights(string expected, string actual, bool images)
     {
@@ -66,7 +70,8 @@ public class DistributedTests
         {
             if (images && System.Text.RegularExpressions.Regex.IsMatch(name, @"conv[12]\.bias$")) continue;
             var error = (p - q).abs().max().item<float>() / Math.Max(p.abs().max().item<float>(), 1e-3f);
-            Assert.True(error <= Tolerance, $"{name}: off by {error} relative");
+            var tolerance = images && name == "stem.weight" ? 10 * Tolerance : Tolerance;
+            Assert.True(error <= tolerance, $"{name}: off by {error} relative");
         }
         using var g = new torch.Generator(7);
         var noise = torch.randn([20, images ? 8 : 4], generator: g);
