@@ -81,8 +81,8 @@ public sealed class SinkhornField : IDriftField
     /// row scaled to sum 1, a scale that a absorbs and b never sees, so no row of K underflows, and b stays within
     /// float range however small h is against the distances. (A softmax rather than exp after subtracting each row's
     /// maximum: libtorch's exp went through MKL's slow path for every underflowing entry, 37 % of a step at small h;
-    /// the softmax's own exp does not.) A column whose sum still underflows (a positive beyond every sample's reach) is floored, and
-    /// receives no mass instead of making b infinite. T normalises each row, so a's scale never matters.
+    /// the softmax's own exp does not.) A column whose sum still underflows (a positive beyond every sample's reach)
+    /// is floored, and receives no mass instead of making b infinite. T normalises each row, so a's scale never matters.
     /// After each absorption the rows' marginal error decides whether to go on (columns are exact after a b update);
     /// groups go on together until the worst one has converged.
     /// </remarks>

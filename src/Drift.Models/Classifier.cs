@@ -34,9 +34,9 @@ public sealed class Classifier : Module<Tensor, Tensor>
         body = architecture switch
         {
             ClassifierArchitecture.Pooled => Sequential(
-                new SafeConv2d(channels, 48, 5), Norm(48), SiLU(), MaxPool2d(2),
-                new SafeConv2d(48, 96, 5), Norm(96), SiLU(), MaxPool2d(2),
-                new SafeConv2d(96, 192), Norm(192), SiLU(),
+                new SafeConv2d(channels, 48, 5), GroupNorms.Create(8, 48), SiLU(), MaxPool2d(2),
+                new SafeConv2d(48, 96, 5), GroupNorms.Create(8, 96), SiLU(), MaxPool2d(2),
+                new SafeConv2d(96, 192), GroupNorms.Create(8, 192), SiLU(),
                 AdaptiveAvgPool2d(1), Flatten(), Linear(192, FeatureDim), SiLU()),
             _ => Sequential(
                 new SafeConv2d(channels, 32), SiLU(), new SafeConv2d(32, 32), SiLU(), MaxPool2d(2),
@@ -45,17 +45,6 @@ public sealed class Classifier : Module<Tensor, Tensor>
         };
         head = Linear(FeatureDim, classes);
         RegisterComponents();
-    }
-
-    /// <summary>A group norm of 8 groups with its affine weights set as PyTorch sets them: TorchSharp 0.107 leaves them
-    /// uninitialised (see ConvGenerator), and a classifier trained from garbage there stays at chance.</summary>
-    private static GroupNorm Norm(int channels)
-    {
-        var norm = GroupNorm(8, channels);
-        using var noGrad = torch.no_grad();
-        norm.weight!.fill_(1);
-        norm.bias!.zero_();
-        return norm;
     }
 
     /// <summary>Images in [−1, 1] → the 128-d features.</summary>

@@ -113,8 +113,8 @@ public sealed class ConvGenerator : Module<Tensor, Tensor, Tensor, Tensor>
             this.upsample = upsample;
             conv1 = new SafeConv2d(inChannels, outChannels, upsample: upsample);
             conv2 = new SafeConv2d(outChannels, outChannels);
-            norm1 = Norm(outChannels);
-            norm2 = Norm(outChannels);
+            norm1 = GroupNorms.Create(Groups(outChannels), outChannels, NormEpsilon);
+            norm2 = GroupNorms.Create(Groups(outChannels), outChannels, NormEpsilon);
             film = Linear(condDim, 2 * outChannels);
             RegisterComponents();
         }
@@ -124,17 +124,6 @@ public sealed class ConvGenerator : Module<Tensor, Tensor, Tensor, Tensor>
 
         /// <summary>The group norm's ε, PyTorch's default.</summary>
         public const double NormEpsilon = 1e-5;
-
-        /// <summary>TorchSharp 0.107's GroupNorm leaves its affine weights uninitialised (garbage, often
-        /// NaN or 1e27 at the first forward pass); set them as PyTorch does.</summary>
-        private static GroupNorm Norm(int channels)
-        {
-            var norm = GroupNorm(Groups(channels), channels, NormEpsilon);
-            using var noGrad = torch.no_grad();
-            norm.weight!.fill_(1);
-            norm.bias!.zero_();
-            return norm;
-        }
 
         /// <summary>See <see cref="ConvGenerator.ForwardFlops"/>; <paramref name="size"/> is the block's output grid.</summary>
         public double ForwardFlops(long images, long size) =>

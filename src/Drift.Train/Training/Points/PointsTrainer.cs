@@ -128,7 +128,7 @@ public sealed class PointsTrainer : ITrainingTask, IDisposable
 
         using var trainer = new PointsTrainer(config, data, scale, device, outDir, parallel);
         log.LogInformation("{Field} field, scales {Scales}, generator MLP {Width}x{Depth} ({Params:N0} parameters), device {Device}",
-            config.Field.Name, string.Join(",", config.FieldScales), config.Width, config.Depth, trainer.model.parameters().Sum(p => p.numel()), device.type);
+            config.Field.Name, string.Join(",", config.FieldScales), config.Width, config.Depth, trainer.Parameters, device.type);
         var scaleNames = config.FieldScales.Select(s => s.ToString("R", System.Globalization.CultureInfo.InvariantCulture)).ToArray();
         var record = new RunRecord(outDir, TrainConfig.Kind, config.ToJson(), data.Fingerprint, scale, scaleNames, ["energy"],
             trainer.field.DiagnosticNames(scaleNames));
