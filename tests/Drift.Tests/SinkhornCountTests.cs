@@ -17,13 +17,13 @@ public class SinkhornCountTests
         var x = Randn(g, 60, 2);
         var pos = Randn(g, 70, 2) + 0.3;
         var state = new SinkhornState();
-        // A wide bandwidth converges within the cap; a narrow one with a cap of 20 cannot, for the plan to the data at least
-        // (each scale has two plans; the batch's plan to itself is near the identity at a narrow bandwidth, and may converge).
+        // A wide bandwidth converges within the cap; a narrow one with a cap of 20 cannot, for the plan to the data (each
+        // scale has two plans; the batch's plan to itself takes the symmetric updates, which converge within a few).
         new SinkhornField([3.0, 0.02], iterations: 20, state: state).Compute(x, pos);
         var counts = state.TakeCounts(2);
         Assert.True(counts[0] is > 0 and < 20, $"seed {seed}: the wide plan took {counts[0]} iterations");
         Assert.Equal(20, counts[1]);
-        Assert.True(counts[2] is 1 or 2, $"seed {seed}: {counts[2]} unconverged plans");
+        Assert.Equal(1, counts[2]);
         Assert.Equal([0.0, 0.0, 0.0], state.TakeCounts(2));
 
         // A plan that needs several blocks: capped at what it reports, it converges; one block (10 iterations) less, not.

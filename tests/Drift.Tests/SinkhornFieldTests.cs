@@ -76,12 +76,51 @@ public class SinkhornFieldTests
     [Fact]
     public void VanishesWhenTheDataIsTheBatchInAnotherOrder()
     {
-        // The two plans solve the same transport problem, up to the order of the columns.
+        // The two plans solve the same transport problem, up to the order of the columns (one as a symmetric problem).
         var (g, seed) = Fresh();
         var x = Randn(g, 12, 3);
         var shuffled = x.index_select(0, torch.randperm(12, generator: g));
-        var v = new SinkhornField([0.6, 2.0], iterations: 200, tolerance: 0).Compute(x, shuffled).Velocity;
+        var v = new SinkhornField([1.0, 2.0], iterations: Converged, tolerance: 0).Compute(x, shuffled).Velocity;
         Assert.True(MaxAbs(v) < 1e-9, $"seed {seed}: max |V| = {MaxAbs(v)}");
+    }
+
+    [Fact]
+    public void TheBatchsPlanToItselfIsSolvedAsASymmetricProblem()
+    {
+        // Negatives passed as a copy of the batch take the alternating updates; left to the batch, the symmetric ones.
+        var (g, seed) = Fresh();
+        var x = Randn(g, 40, 2);
+        var pos = Randn(g, 50, 2) + 0.2;
+        var symmetric = new SinkhornField([1.0, 2.0], iterations: Converged, tolerance: 0).Compute(x, pos).Velocity;
+        var alternating = new SinkhornField([1.0, 2.0], iterations: Converged, tolerance: 0).Compute(x, pos, x.clone()).Velocity;
+        Assert.True(MaxAbs(symmetric - alternating) < 1e-9 * MaxAbs(alternating), $"seed {seed}: off by {MaxAbs(symmetric - alternating)}");
+
+        // At a narrow bandwidth the symmetric updates meet the tolerance within a few iterations; on the same problem
+        // (the batch against a copy of itself) the alternating ones do not.
+        var many = Randn(g, 300, 2);
+        var state = new SinkhornState();
+        var few = new SinkhornField([0.15], iterations: 15, state: state);
+        few.Compute(many, many.clone());
+        Assert.Equal(1.0, state.TakeCounts(1)[1]);
+        few.Compute(many, many.clone(), many.clone());
+        Assert.Equal(2.0, state.TakeCounts(1)[1]);
+    }
+
+    [Fact]
+    public void OverRelaxationMeetsTheToleranceInAFractionOfThePlainIterations()
+    {
+        // A narrow bandwidth, where the plain updates (counted by the float64 reference, with the field's stopping rule)
+        // take hundreds of iterations.
+        var (g, seed) = Fresh();
+        var x = Randn(g, 100, 2);
+        var pos = Randn(g, 120, 2) * 0.8 + 0.3;
+        const double h = 0.15;
+        var plain = ExactTransport.PlainIterations(ToArray(x), ToArray(pos), h, SinkhornField.DefaultTolerance);
+        var state = new SinkhornState();
+        new SinkhornField([h], iterations: 5000, state: state).Compute(x, pos);
+        var counts = state.TakeCounts(1);
+        Assert.Equal(0.0, counts[1]);
+        Assert.True(plain >= 100 && counts[0] < plain / 3.0, $"seed {seed}: {counts[0]} iterations relaxed, {plain} plain");
     }
 
     [Fact]
@@ -110,7 +149,7 @@ public class SinkhornFieldTests
     /// log-domain dual iterations of Peyré and Cuturi (Computational Optimal Transport, §4.4), in double loops.</summary>
     private static class ExactTransport
     {
-        private static (double[] F, double[] G, double[,] C) Potentials(double[,] x, double[,] y, double eps)
+        private static (double[] F, double[] G, double[,] C) Potentials(double[,] x, double[,] y, double eps, int iterations = 20000)
         {
             int n = x.GetLength(0), m = y.GetLength(0), d = x.GetLength(1);
             var c = new double[n, m];
@@ -123,7 +162,7 @@ public class SinkhornFieldTests
             }
             var f = new double[n];
             var g = new double[m];
-            for (var iteration = 0; iteration < 20000; iteration++)
+            for (var iteration = 0; iteration < iterations; iteration++)
             {
                 for (var i = 0; i < n; i++)
                     f[i] = -eps * LogSumExp(m, j => g[j] / eps - c[i, j] / eps - Math.Log(m));
@@ -139,6 +178,29 @@ public class SinkhornFieldTests
             for (var i = 0; i < n; i++)
                 f[i] = -eps * LogSumExp(m, j => g[j] / eps - c[i, j] / eps - Math.Log(m));
             return (f, g, c);
+        }
+
+        /// <summary>The plain alternating updates' iterations until the rows' relative marginal error, checked after each
+        /// column update as the field checks it, is below <paramref name="tolerance"/> (at most 20,000).</summary>
+        public static int PlainIterations(double[,] x, double[,] y, double h, double tolerance)
+        {
+            var eps = h * h;
+            var (_, _, c) = Potentials(x, y, eps, 0);
+            int n = x.GetLength(0), m = y.GetLength(0);
+            var f = new double[n];
+            var g = new double[m];
+            for (var iteration = 1; iteration <= 20000; iteration++)
+            {
+                for (var i = 0; i < n; i++)
+                    f[i] = -eps * LogSumExp(m, j => g[j] / eps - c[i, j] / eps - Math.Log(m));
+                for (var j = 0; j < m; j++)
+                    g[j] = -eps * LogSumExp(n, i => f[i] / eps - c[i, j] / eps - Math.Log(n));
+                var error = 0.0;
+                for (var i = 0; i < n; i++)
+                    error = Math.Max(error, Math.Abs(Math.Exp(f[i] / eps + LogSumExp(m, j => g[j] / eps - c[i, j] / eps - Math.Log(m))) - 1));
+                if (error < tolerance) return iteration;
+            }
+            return 20000;
         }
 
         /// <summary>OT_ε = Σ a_i f_i + Σ b_j g_j at the optimum (the dual's exponential term is then zero).</summary>
