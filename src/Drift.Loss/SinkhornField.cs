@@ -147,6 +147,7 @@ public sealed class SinkhornField : IDriftField
         var omega = torch.ones_like(g.select(-1, 0)).unsqueeze(-1);
         var relax = torch.ones_like(omega, dtype: ScalarType.Bool);
         var best = torch.full_like(omega, double.PositiveInfinity);
+        var relaxing = false;
         for (var done = 0; done < cap; done += AbsorbEvery)
         {
             using var scope = torch.NewDisposeScope();
@@ -156,8 +157,8 @@ public sealed class SinkhornField : IDriftField
             var block = Math.Min(AbsorbEvery, cap - done);
             for (var k = 0; k < block; k++)
             {
-                if (k > 0) a = Relaxed(a, kernel.matmul(b).reciprocal_(), omega);
-                b = Relaxed(b, kernel.transpose(-2, -1).matmul(a).clamp_min_(1e-30).reciprocal_().mul_(ratio), omega);
+                if (k > 0) a = Relaxed(a, kernel.matmul(b).reciprocal_(), relaxing ? omega : null);
+                b = Relaxed(b, kernel.transpose(-2, -1).matmul(a).clamp_min_(1e-30).reciprocal_().mul_(ratio), relaxing ? omega : null);
             }
             var error = (kernel.matmul(b) * a - 1).abs_().amax([-2, -1], keepdim: true);
             var undo = (omega > 1).logical_and_(error.le(best * 10).logical_not_());
@@ -166,14 +167,15 @@ public sealed class SinkhornField : IDriftField
             best.copy_(torch.where(undo, best, best.minimum(error)));
             omega.copy_(torch.where(relax, Overrelaxation, 1.0));
             if (tolerance > 0 && torch.where(undo, best, error).max().to(float64).item<double>() < tolerance) return (g, done + block, true);
+            relaxing = relax.any().item<bool>();
         }
         return (g, cap, false);
     }
 
     /// <summary>Scalings moved ω (per group) of the way from <paramref name="old"/> to their Sinkhorn update, in log
-    /// space (kept within e^±80 of 1, which float32 holds).</summary>
-    private static Tensor Relaxed(Tensor old, Tensor update, Tensor omega) =>
-        old.log().mul_(1 - omega).add_(update.log_().mul_(omega)).clamp_(-80, 80).exp_();
+    /// space (kept within e^±80 of 1, which float32 holds); null ω: the plain update itself, with no logs to take.</summary>
+    private static Tensor Relaxed(Tensor old, Tensor update, Tensor? omega) =>
+        omega is null ? update : torch.lerp(old.log(), update.log_(), omega).clamp_(-80, 80).exp_();
 
     /// <summary>ω of the relaxed updates: Thibault et al. find the best ω near 2 at small ε; 1.8 converged in every
     /// trial (docs/bench.md), where 1.9 and above oscillated at the narrowest bandwidths.</summary>
