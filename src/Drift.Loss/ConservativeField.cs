@@ -112,7 +112,7 @@ public sealed class ConservativeField : IRowwiseField
                 var keep = torch.exp(max[s] - shift);
                 var w = torch.exp(logits - shift.unsqueeze(1));
                 Replace(ref sum[s], sum[s] * keep + w.sum(1));
-                Replace(ref acc[s], acc[s] * keep.unsqueeze(1) + w.mm(cols));
+                Replace(ref acc[s], acc[s] * keep.unsqueeze(1) + FieldMath.WeightedSum(w, cols));
                 Replace(ref max[s], newMax);
             }
         }
@@ -145,7 +145,7 @@ public sealed class ConservativeField : IRowwiseField
         for (var s = 0; s < bandwidths.Length; s++)
         {
             if (s > 0) logits.mul_(bandwidths[s - 1] * bandwidths[s - 1] / (bandwidths[s] * bandwidths[s]));
-            means[s] = torch.softmax(logWeights is null ? logits : logits + logWeights, -1).matmul(y);
+            means[s] = FieldMath.WeightedSum(torch.softmax(logWeights is null ? logits : logits + logWeights, -1), y);
         }
         return means;
     }

@@ -39,8 +39,10 @@ public sealed class FieldKind
     };
 
     public static readonly FieldKind Sinkhorn = new("sinkhorn", "Sinkhorn-divergence drift", FieldScale.Bandwidth,
-        p => new SinkhornField(p.Scales, p.NormalizeScales, state: p.CountIterations ? new SinkhornState() : null))
+        p => new SinkhornField(p.Scales, p.NormalizeScales, p.SinkhornIterations ?? SinkhornField.DefaultIterations,
+            state: p.CountIterations ? new SinkhornState() : null))
     {
+        Knobs = [FieldKnob.SinkhornIterations],
         DefaultAnneal = Math.Log(8),
         // Its time goes to the iterations' log-sum-exps, which no GEMM count describes.
         Flops = null,
@@ -146,6 +148,8 @@ public enum FieldKnob
     GaussianKernel,
     /// <summary><see cref="LaplaceField.RowsOnly"/>.</summary>
     RowsOnly,
+    /// <summary><see cref="SinkhornField.Iterations"/>.</summary>
+    SinkhornIterations,
 }
 
 /// <summary>How a field can walk its kernel matrices (<see cref="FieldChunking"/>).</summary>
@@ -169,6 +173,8 @@ public sealed record FieldParameters(IReadOnlyList<double> Scales)
     public FieldChunking? Chunking { get; init; }
     public bool GaussianKernel { get; init; }
     public bool RowsOnly { get; init; }
+    /// <summary>The cap on each Sinkhorn plan's iterations; null: <see cref="SinkhornField.DefaultIterations"/>.</summary>
+    public int? SinkhornIterations { get; init; }
     /// <summary>Count iterations where a field iterates (<see cref="IDriftField.DiagnosticNames"/>); a run's field does.</summary>
     public bool CountIterations { get; init; }
 }

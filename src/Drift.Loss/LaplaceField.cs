@@ -128,12 +128,12 @@ public sealed class LaplaceField : IDriftField
         var q = neg.shape[^2];
         if (logWeights is not null) logits = logits + logWeights;
         if (columnLse is null)
-            return torch.softmax(logits.narrow(-1, q, pos.shape[^2]), -1).matmul(pos)
-                .sub_(torch.softmax(logits.narrow(-1, 0, q), -1).matmul(neg));
+            return FieldMath.WeightedSum(torch.softmax(logits.narrow(-1, q, pos.shape[^2]), -1), pos)
+                .sub_(FieldMath.WeightedSum(torch.softmax(logits.narrow(-1, 0, q), -1), neg));
         var a = logits.sub_((torch.logsumexp(logits, -1, keepdim: true) + columnLse).mul_(0.5)).exp_();
         var aNeg = a.narrow(-1, 0, q);
         var aPos = a.narrow(-1, q, pos.shape[^2]);
         // The cross weights are per row, so they scale the products instead of the B×N matrices.
-        return aPos.matmul(pos).mul_(aNeg.sum(-1, keepdim: true)).sub_(aNeg.matmul(neg).mul_(aPos.sum(-1, keepdim: true)));
+        return FieldMath.WeightedSum(aPos, pos).mul_(aNeg.sum(-1, keepdim: true)).sub_(FieldMath.WeightedSum(aNeg, neg).mul_(aPos.sum(-1, keepdim: true)));
     }
 }

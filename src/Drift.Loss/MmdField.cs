@@ -80,5 +80,5 @@ public sealed class MmdField : IRowwiseField
     }
 
     /// <summary>Σⱼ kᵢⱼ (yⱼ − xᵢ) for each row i: kernel-weighted sum of y minus the kernel mass times x.</summary>
-    private static Tensor Towards(Tensor kernel, Tensor y, Tensor x) => kernel.matmul(y).sub_(kernel.sum(-1, keepdim: true) * x);
+    private static Tensor Towards(Tensor kernel, Tensor y, Tensor x) => FieldMath.WeightedSum(kernel, y).sub_(kernel.sum(-1, keepdim: true) * x);
 }

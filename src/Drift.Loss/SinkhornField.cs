@@ -96,7 +96,7 @@ public sealed class SinkhornField : IDriftField
         var epsilon = h * h;
         var (g, iterations, converged) = Iterate(squaredDistances, torch.zeros_like(squaredDistances.select(-2, 0)).unsqueeze(-2), epsilon, Iterations, Tolerance);
         if (Iterations > 0) State?.Count(scale, iterations, converged || Tolerance == 0);
-        return torch.softmax(squaredDistances / (-2 * epsilon) + g, -1).matmul(y);
+        return FieldMath.WeightedSum(torch.softmax(squaredDistances / (-2 * epsilon) + g, -1), y);
     }
 
     /// <summary>T(x_i) = Σ_j P_ij x_j / Σ_j P_ij for the entropic plan of the batch with itself (uniform weights on both
@@ -108,11 +108,13 @@ public sealed class SinkhornField : IDriftField
     /// plan's row sums, whose eigenvalues lie in [0, ½] because a Gaussian kernel is positive semi-definite: it at least
     /// halves every iteration, where the alternating updates need hundreds of iterations at small h. One
     /// matrix–vector product an iteration, which is also the convergence check. No rebuilds: K_ii = 1 keeps every row
-    /// sum ≥ 1, and u stays within [1/N, 1].
+    /// sum ≥ 1, and u stays within [1/N, 1]. The logits are floored at −80 before the exponential: below it MKL's exp
+    /// takes its slow path for underflowing results (13 % of a step at small h), and entries of e^−80 next to row sums
+    /// of at least 1 change nothing float32 holds.
     /// </remarks>
     private Tensor SymmetricProjection(Tensor squaredDistances, Tensor x, double h, int scale)
     {
-        var kernel = (squaredDistances / (-2 * h * h)).exp_();
+        var kernel = (squaredDistances / (-2 * h * h)).clamp_min_(-80).exp_();
         var u = torch.ones_like(kernel.select(-1, 0)).unsqueeze(-1);
         var ku = kernel.matmul(u);
         bool Converged() => Tolerance > 0 && (u * ku - 1).abs_().max().to(float64).item<double>() < Tolerance;
@@ -127,7 +129,7 @@ public sealed class SinkhornField : IDriftField
             converged = Converged();
         }
         if (Iterations > 0) State?.Count(scale, iterations, converged || Tolerance == 0);
-        return kernel.matmul(u * x).div_(ku);
+        return FieldMath.WeightedSum(kernel, u * x).div_(ku);
     }
 
     /// <summary>Up to <paramref name="cap"/> Sinkhorn iterations at <paramref name="epsilon"/> from the column log-scalings

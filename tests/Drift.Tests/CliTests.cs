@@ -42,6 +42,8 @@ public class CliTests
     [InlineData("--through-field is an ablation of the conservative field", "train", "--field", "laplace", "--through-field")]
     [InlineData("--gaussian-kernel is a variant of the laplace field, not of conservative", "train", "--gaussian-kernel")]
     [InlineData("--rows-only is a variant of the laplace field, not of sinkhorn", "train-images", "--field", "sinkhorn", "--rows-only")]
+    [InlineData("--sinkhorn-iterations caps the sinkhorn field's plans, not the laplace field's", "train-images", "--field", "laplace", "--sinkhorn-iterations", "10")]
+    [InlineData("--sinkhorn-iterations must be between 0 and 100000", "train", "--field", "sinkhorn", "--sinkhorn-iterations", "-1")]
     [InlineData("--steps must be at least 1", "train", "--steps", "0")]
     [InlineData("--batch must be between 2 and 4194304", "train", "--batch", "0")]
     [InlineData("--batch must be between 2 and 4194304", "train", "--batch", "100000000")]

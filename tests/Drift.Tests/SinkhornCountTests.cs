@@ -54,6 +54,19 @@ public class SinkhornCountTests
             var counts = row.Split(',')[^3..].Select(double.Parse).ToArray();
             Assert.True(counts[0] is >= 10 and <= SinkhornField.DefaultIterations && counts[1] is >= 10 and <= SinkhornField.DefaultIterations, row);
         }
+        // The cap is the run's to set (--sinkhorn-iterations); config.json keeps it, and leaves it out when not set.
+        Assert.DoesNotContain("sinkhornIterations", File.ReadAllText(Path.Combine(dir, RunFiles.Config)));
+        var capped = dir + "-capped";
+        PointsTrainer.Run(config with { SinkhornIterations = 5, Bandwidths = [0.05, 2.0] }, capped, null, NullLogger.Instance, _ => { }, CancellationToken.None);
+        Assert.Contains("\"sinkhornIterations\": 5", File.ReadAllText(Path.Combine(capped, RunFiles.Config)));
+        foreach (var row in File.ReadAllLines(Path.Combine(capped, RunFiles.Metrics)).Skip(1))
+        {
+            var counts = row.Split(',')[^3..].Select(double.Parse).ToArray();
+            // The narrow plan to the data cannot converge in 5 iterations, and never takes more.
+            Assert.True(counts[0] == 5 && counts[1] <= 5 && counts[2] >= 2, row);
+        }
+        Directory.Delete(capped, recursive: true);
+
         // A run of another field logs no such columns.
         var other = dir + "-conservative";
         PointsTrainer.Run(config with { Field = FieldKind.Conservative }, other, null, NullLogger.Instance, _ => { }, CancellationToken.None);

@@ -31,6 +31,9 @@ public static class FieldOptions
             (c, v) => With(c, f => f with { GaussianKernel = v }));
         b.Bind(new Option<bool>("--rows-only") { Description = $"{Fields(FieldKnob.RowsOnly)}: normalise each side's kernel over its own row (no column normalisation, no cross weights); with --gaussian-kernel this is the conservative field. Default false." },
             (c, v) => With(c, f => f with { RowsOnly = v }));
+        b.Bind(new Option<int>("--sinkhorn-iterations") { Description = $"{Fields(FieldKnob.SinkhornIterations)}: at most this many iterations per plan "
+            + $"(fewer: faster, further from the plan at small bandwidths; 0: each row's softmax). Default {SinkhornField.DefaultIterations}." },
+            (c, v) => With(c, f => f with { SinkhornIterations = v }));
     }
 
     private static Option<double[]> ScaleOption(FieldScale scale, string units, double[] defaults) => new(scale.Option)

@@ -35,6 +35,10 @@ public abstract record FieldConfig
     /// weights. With <see cref="GaussianKernel"/>, τ² times the conservative field (exactly it with normalised scales).</summary>
     [JsonPropertyOrder(-1), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public bool RowsOnly { get; init; }
+    /// <summary>Sinkhorn field: the cap on each plan's iterations, the field's cost against its accuracy at small
+    /// bandwidths (docs/bench.md). Null (left out of config.json): <see cref="SinkhornField.DefaultIterations"/>.</summary>
+    [JsonPropertyOrder(-1)]
+    public int? SinkhornIterations { get; init; }
 
     /// <summary>The scales of the chosen field: its bandwidths or temperatures.</summary>
     [JsonIgnore]
@@ -44,7 +48,8 @@ public abstract record FieldConfig
     /// (<see cref="IDriftField.DiagnosticNames"/>).</summary>
     public IDriftField BuildField() => Field.Create(new FieldParameters(FieldScales)
     {
-        SelfTerm = SelfTerm, NormalizeScales = NormalizeScales, GaussianKernel = GaussianKernel, RowsOnly = RowsOnly, CountIterations = true,
+        SelfTerm = SelfTerm, NormalizeScales = NormalizeScales, GaussianKernel = GaussianKernel, RowsOnly = RowsOnly,
+        SinkhornIterations = SinkhornIterations, CountIterations = true,
     });
 
     /// <summary>Throws a <see cref="UserError"/> naming the first bad value.</summary>
@@ -54,6 +59,12 @@ public abstract record FieldConfig
         foreach (var (knob, name, set) in new[] { (FieldKnob.GaussianKernel, "--gaussian-kernel", GaussianKernel), (FieldKnob.RowsOnly, "--rows-only", RowsOnly) })
             if (set && !Field.Takes(knob))
                 Fail($"{name} is a variant of the {FieldKind.Names(f => f.Takes(knob))} field, not of {Field.Name}: use --field {FieldKind.All.First(f => f.Takes(knob)).Name}");
+        if (SinkhornIterations is { } cap)
+        {
+            if (!Field.Takes(FieldKnob.SinkhornIterations))
+                Fail($"--sinkhorn-iterations caps the sinkhorn field's plans, not the {Field.Name} field's: use --field sinkhorn");
+            Within("--sinkhorn-iterations", cap, 0, 100_000);
+        }
         var option = Field.Scale.Option;
         if (FieldScales.Count == 0) Fail($"{option} needs at least one value");
         if (FieldScales.Count > 32) Fail($"{option} takes at most 32 values, got {FieldScales.Count}");
