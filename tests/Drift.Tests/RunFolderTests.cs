@@ -76,6 +76,24 @@ public class RunFolderTests
     }
 
     [Fact]
+    public void AFolderBeingMarkedByAnotherWriterIsNotTakenForAUsersFolder()
+    {
+        // What a second writer can see while the first holds the lock and writes the marker: the lock, its owner, and
+        // the marker's and the owner's temporary files (by AtomicFile's names), and nothing of a user's.
+        var dir = NewDir();
+        Directory.CreateDirectory(dir);
+        foreach (var name in new[] { RunFiles.Lock, RunFiles.LockOwner, "..4242.drift-partial.drift-folder", "..lock.4242.drift-partial.owner" })
+            File.WriteAllText(Path.Combine(dir, name), "");
+        Assert.True(OwnedFolder.IsEmpty(dir));
+        Assert.Null(OwnedFolder.Refusal(dir, FolderKind.Run));
+
+        // A user's file beside them is named in the refusal, and only it.
+        File.WriteAllText(Path.Combine(dir, "notes.txt"), "mine");
+        Assert.Equal($"{dir} holds files Drift did not write (notes.txt); choose a new or empty folder", OwnedFolder.Refusal(dir, FolderKind.Run));
+        Directory.Delete(dir, recursive: true);
+    }
+
+    [Fact]
     public void TwoRunsStartedTogetherNeverShareAFolder()
     {
         var dir = NewDir();

@@ -56,11 +56,15 @@ public static partial class AtomicFile
     public static void RemoveLeftovers(string dir)
     {
         foreach (var path in Directory.EnumerateFiles(dir, $".*.{PartialTag}*", SearchOption.AllDirectories))
-            if (Partial().IsMatch(Path.GetFileName(path)))
+            if (IsPartial(Path.GetFileName(path)))
                 File.Delete(path);
     }
 
-    [GeneratedRegex(@"^\..+\.[0-9]+\.drift-partial(\.[^.]+)?$")]
+    /// <summary>Whether a file name is one of <see cref="Write"/>'s temporary files: a file in flight, or a dead writer's leftover.</summary>
+    public static bool IsPartial(string name) => Partial().IsMatch(name);
+
+    // NAME may be empty: a dotfile's name is all extension (.drift-folder is written as "..PID.drift-partial.drift-folder").
+    [GeneratedRegex(@"^\..*\.[0-9]+\.drift-partial(\.[^.]+)?$")]
     private static partial Regex Partial();
 
     public static void WriteText(string path, string text) => Write(path, tmp => File.WriteAllText(tmp, text));

@@ -13,8 +13,12 @@ public static class OwnedFolder
 {
     public const string Marker = ".drift-folder";
 
-    /// <summary>What a folder holds that is not content: the marker and what a run's lock leaves.</summary>
+    /// <summary>Names in a folder that are not content: the marker and what a run's lock leaves.</summary>
     private static readonly string[] Housekeeping = [Marker, RunFiles.Lock, RunFiles.LockOwner];
+
+    /// <summary>Housekeeping, or a Drift writer's temporary file: a second writer that looks while the first is marking
+    /// the folder sees the marker's temporary file, and must take the folder for the first writer's, not a user's.</summary>
+    private static bool IsHousekeeping(string name) => Housekeeping.Contains(name) || AtomicFile.IsPartial(name);
 
     /// <summary>The kind of Drift folder <paramref name="dir"/> is, or null: not a folder, or not one Drift made.</summary>
     public static FolderKind? KindOf(string dir)
@@ -30,9 +34,9 @@ public static class OwnedFolder
         return Exists(dir, FolderKind.ClassifierFile) ? FolderKind.Classifier : null;
     }
 
-    /// <summary>Whether <paramref name="dir"/> holds nothing but a marker and what a lock leaves.</summary>
+    /// <summary>Whether <paramref name="dir"/> holds nothing but a marker, what a lock leaves and Drift's files in flight.</summary>
     public static bool IsEmpty(string dir) =>
-        Directory.EnumerateFileSystemEntries(dir).All(e => Housekeeping.Contains(Path.GetFileName(e)));
+        Directory.EnumerateFileSystemEntries(dir).All(e => IsHousekeeping(Path.GetFileName(e)));
 
     /// <summary>Why <paramref name="kind"/>'s command may not write at <paramref name="dir"/>, or null when it may:
     /// nothing is there, an empty folder, or a folder of the same kind. Changes nothing.</summary>
@@ -48,7 +52,7 @@ public static class OwnedFolder
         var found = KindOf(dir);
         if (found == kind) return null;
         if (found is not null) return $"{dir} holds {found.What}, not {kind.What}; choose a new or empty folder";
-        var names = Directory.EnumerateFileSystemEntries(dir).Select(Path.GetFileName).Where(n => !Housekeeping.Contains(n)).Order().Take(3);
+        var names = Directory.EnumerateFileSystemEntries(dir).Select(Path.GetFileName).Where(n => !IsHousekeeping(n!)).Order().Take(3);
         return $"{dir} holds files Drift did not write ({string.Join(", ", names)}); choose a new or empty folder";
     }
 
