@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Issue #29 item 4, the suspects besides the temperatures (docs/quality.md): the laplace field's image run with its
-# scales summed unnormalised (--normalize-scales false) and with twice the positives per class (--class-positives
-# 512), against the default, 300 steps at the README's CPU size, seeds 0 and 1, each run judged in the three feature
-# spaces of docs/judges.md (5,000 EMA samples). About 4 minutes a run on 2 CPU cores. Results: docs/quality.md.
-# Needs both metric classifiers (docs/judges.sh trains them). STUDY_DIR: where the runs go (new folders); VARIANTS:
-# name=options pairs separated by commas (default: all three).
+# Issue #29 item 4: the laplace field's image run in variants, each given as extra train-images options, 300 steps at
+# the README's CPU size, seeds 0 and 1, each run judged in the three feature spaces of docs/judges.md (5,000 EMA
+# samples). About 4 minutes a run on 2 CPU cores. Results: docs/quality.md. Needs both metric classifiers
+# (docs/judges.sh trains them). STUDY_DIR: where the runs go (new folders); VARIANTS: name=options pairs separated by
+# commas; default: the suspects besides the temperatures (laplace-temperatures.sh), scales summed unnormalised and
+# twice the positives per class, against the default.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source docs/drift-cli.sh

@@ -44,7 +44,7 @@ public sealed class FieldKind
     {
         Knobs = [FieldKnob.SinkhornIterations],
         DefaultAnneal = Math.Log(8),
-        // Its time goes to the iterations' log-sum-exps, which no GEMM count describes.
+        // Its time goes to the iterations' matrix–vector products, as many as the plans take, which no GEMM count describes.
         Flops = null,
     };
 
