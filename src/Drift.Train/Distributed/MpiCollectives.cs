@@ -67,8 +67,13 @@ internal sealed class MpiCollectives : ICollectives
     {
         Console.Out.Flush();
         Console.Error.Flush();
+        // MPI_Abort has mpiexec kill every process at once, and it could do so before it had passed on the error line
+        // just written (a CI run once got the exit code and an empty stderr); a moment lets it forward the line first.
+        Thread.Sleep(ForwardingGrace);
         MPI.Environment.Abort(code);
     }
+
+    private static readonly TimeSpan ForwardingGrace = TimeSpan.FromMilliseconds(200);
 
     /// <summary>MPI_Finalize, with stderr closed: MPICH's datatype engine warns there about the three datatypes MPI.NET
     /// creates at start and never frees ("[WARNING] yaksa: 3 leaked handle pool objects"), once per process.</summary>
