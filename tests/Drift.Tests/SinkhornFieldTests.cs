@@ -15,13 +15,15 @@ public class SinkhornFieldTests
     /// <summary>Iterations that converge these small, well-spread problems to float64 precision.</summary>
     private const int Converged = 3000;
 
-    [Fact]
-    public void MatchesAnExplicitFloat64EntropicTransport()
+    /// <summary>At h = 0.25 the farthest pairs' logits lie below −80, where the batch's kernel to itself is floored.</summary>
+    [Theory]
+    [InlineData(0.9)]
+    [InlineData(0.25)]
+    public void MatchesAnExplicitFloat64EntropicTransport(double h)
     {
         var (g, seed) = Fresh();
         var x = Randn(g, 9, 3);
         var pos = Randn(g, 13, 3) + 0.5;
-        const double h = 0.9;
         var v = ToArray(new SinkhornField([h], iterations: Converged, tolerance: 0).Compute(x, pos).Velocity);
 
         var (xa, ya) = (ToArray(x), ToArray(pos));
@@ -31,7 +33,9 @@ public class SinkhornFieldTests
         for (var k = 0; k < 3; k++)
         {
             var expected = (towardsData[i, k] - towardsModel[i, k]) / (h * h);
-            Assert.True(Math.Abs(v[i, k] - expected) < 1e-9, $"seed {seed}: V[{i},{k}] = {v[i, k]}, reference {expected}");
+            // At h = 0.25 both iterations stop ~1e-7 (relative) short of the plan; the floor itself is worth e^−80.
+            var tolerance = h < 0.5 ? 1e-5 * (1 + Math.Abs(expected)) : 1e-9;
+            Assert.True(Math.Abs(v[i, k] - expected) < tolerance, $"seed {seed}: V[{i},{k}] = {v[i, k]}, reference {expected}");
         }
     }
 
@@ -91,8 +95,9 @@ public class SinkhornFieldTests
         var (g, seed) = Fresh();
         var x = Randn(g, 40, 2);
         var pos = Randn(g, 50, 2) + 0.2;
-        var symmetric = new SinkhornField([1.0, 2.0], iterations: Converged, tolerance: 0).Compute(x, pos).Velocity;
-        var alternating = new SinkhornField([1.0, 2.0], iterations: Converged, tolerance: 0).Compute(x, pos, x.clone()).Velocity;
+        double[] bandwidths = [1.0, 2.0];
+        var symmetric = new SinkhornField(bandwidths, iterations: Converged, tolerance: 0).Compute(x, pos).Velocity;
+        var alternating = new SinkhornField(bandwidths, iterations: Converged, tolerance: 0).Compute(x, pos, x.clone()).Velocity;
         Assert.True(MaxAbs(symmetric - alternating) < 1e-9 * MaxAbs(alternating), $"seed {seed}: off by {MaxAbs(symmetric - alternating)}");
 
         // At a narrow bandwidth the symmetric updates meet the tolerance within a few iterations; on the same problem
