@@ -13,23 +13,23 @@ namespace Drift.Loss;
 public static class FeatureDriftLoss
 {
     /// <param name="field">The field with relative scales; each space uses it scaled by its √D.</param>
-    /// <param name="spaces">Differentiable maps of images [n, C, H, W] to features [n, D] (see <see cref="ImageFeatures"/>).</param>
+    /// <param name="spaces">The feature spaces (<see cref="FeatureSpace"/>; their maps, <see cref="ImageFeatures"/>).</param>
     /// <param name="groups">G: the image tensors hold G equal blocks of rows, block g for group g.</param>
     /// <param name="generated">[G·B, C, H, W] generated images, with gradient.</param>
-    /// <param name="data">[G·P, C, H, W] data images (positives).</param>
-    /// <param name="unconditional">[G·U, C, H, W] data of any class, mixed into each group's negatives
+    /// <param name="data">[G·P, C, H, W] data images (positives), with their rows where drawn from a space's table.</param>
+    /// <param name="unconditional">[G·U, C, H, W] data images of any class, mixed into each group's negatives
     /// with weight <paramref name="gammas"/>[g] (classifier-free guidance); null: none.</param>
     /// <param name="shard">Where <paramref name="generated"/> sits in each group's batch when processes share the
     /// step (its rows of every group); null: it is the whole batch. Feature scales and fields see the whole batch.</param>
     /// <returns>The loss summed over feature spaces (each the per-dimension drift loss, averaged over groups), the
     /// raw field RMS per space and scale [F, S], and the RMS of the combined field averaged over spaces.</returns>
-    public static DriftLossResult Compute(IDriftField field, IReadOnlyList<Func<Tensor, Tensor>> spaces, int groups,
-        Tensor generated, Tensor data, double eta, Tensor? unconditional = null, double[]? gammas = null, IBatchShard? shard = null)
+    public static DriftLossResult Compute(IDriftField field, IReadOnlyList<FeatureSpace> spaces, int groups,
+        Tensor generated, DataImages data, double eta, DataImages? unconditional = null, double[]? gammas = null, IBatchShard? shard = null)
     {
         shard ??= WholeBatch.Instance;
         if (spaces.Count == 0 || groups < 1) throw new ArgumentException("need at least one feature space and one group");
-        if (generated.shape[0] % groups != 0 || data.shape[0] % groups != 0 || (unconditional is not null && unconditional.shape[0] % groups != 0))
-            throw new ArgumentException($"image counts ({generated.shape[0]}, {data.shape[0]}) are not multiples of the {groups} groups");
+        if (generated.shape[0] % groups != 0 || data.Images.shape[0] % groups != 0 || (unconditional is not null && unconditional.Images.shape[0] % groups != 0))
+            throw new ArgumentException($"image counts ({generated.shape[0]}, {data.Images.shape[0]}) are not multiples of the {groups} groups");
         if (unconditional is not null && gammas?.Length != groups)
             throw new ArgumentException("unconditional negatives need one guidance weight per group");
         var loss = torch.zeros(1, device: generated.device).squeeze();
@@ -37,17 +37,17 @@ public static class FeatureDriftLoss
         var scaleRms = new List<Tensor>();
         foreach (var space in spaces)
         {
-            var x = Features(space, generated, groups);
+            var x = Grouped(space.Map(generated), groups);
             var batch = shard.Gather(x);
             var dim = x.shape[2];
             Tensor y, scale;
             GuidanceNegatives? guidance = null;
             using (torch.no_grad())
             {
-                y = Features(space, data, groups);
+                y = Grouped(space.OfData(data), groups);
                 scale = FieldMath.SquaredDistances(batch.detach(), y).sqrt_().mean([-2, -1], keepdim: true).div_(Math.Sqrt(dim)).clamp_min_(1e-12);
                 if (unconditional is not null)
-                    guidance = new GuidanceNegatives(Features(space, unconditional, groups) / scale, gammas!);
+                    guidance = new GuidanceNegatives(Grouped(space.OfData(unconditional), groups) / scale, gammas!);
             }
             var scaled = x / scale;
             var drift = DriftLoss.Compute(field.Scaled(Math.Sqrt(dim)), scaled, ReferenceEquals(batch, x) ? scaled : batch / scale, y / scale, eta,
@@ -59,6 +59,5 @@ public static class FeatureDriftLoss
         return new DriftLossResult(loss, torch.stack(scaleRms), velocityRms);
     }
 
-    private static Tensor Features(Func<Tensor, Tensor> space, Tensor images, int groups) =>
-        space(images).view(groups, images.shape[0] / groups, -1);
+    private static Tensor Grouped(Tensor features, int groups) => features.view(groups, features.shape[0] / groups, -1);
 }

@@ -62,8 +62,8 @@ public class ImageFeatureTests
         var generated = torch.randn([groups * b, 1, 4, 4], dtype: float64, generator: g).requires_grad_(true);
         var data = torch.randn([groups * p, 1, 4, 4], dtype: float64, generator: g) + 0.5;
         var unconditional = torch.randn([groups * u, 1, 4, 4], dtype: float64, generator: g) - 0.3;
-        var result = FeatureDriftLoss.Compute(new LaplaceField(temps), [ImageFeatures.Map("pixels")], groups, generated, data, eta,
-            guided ? unconditional : null, guided ? gammas : null);
+        var result = FeatureDriftLoss.Compute(new LaplaceField(temps), [FeatureSpace.Of(ImageFeatures.Map("pixels"))], groups, generated, new DataImages(data), eta,
+            guided ? new DataImages(unconditional) : null, guided ? gammas : null);
         result.Loss.backward();
 
         var expectedLoss = 0.0;

@@ -142,11 +142,11 @@ public class ShardedLossTests
         const int groups = 2, perGroup = 6, size = 3;
         var images = torch.rand([groups * perGroup, 1, 8, 8], dtype: float64, generator: g);
         var data = torch.rand([groups * 10, 1, 8, 8], dtype: float64, generator: g);
-        Func<Tensor, Tensor>[] spaces = [i => ImageFeatures.Apply("pixels", i), i => ImageFeatures.Apply("mean2", i)];
+        FeatureSpace[] spaces = [FeatureSpace.Of(i => ImageFeatures.Apply("pixels", i)), FeatureSpace.Of(i => ImageFeatures.Apply("mean2", i))];
         var field = FieldKind.Conservative.Create(new FieldParameters([0.1, 0.3]));
 
         var whole = images.detach().requires_grad_();
-        var reference = FeatureDriftLoss.Compute(field, spaces, groups, whole, data, 1.0);
+        var reference = FeatureDriftLoss.Compute(field, spaces, groups, whole, new DataImages(data), 1.0);
         reference.Loss.backward();
 
         var averaged = torch.zeros_like(images);
@@ -155,7 +155,7 @@ public class ShardedLossTests
             var rows = torch.tensor(Enumerable.Range(0, groups).SelectMany(k => Enumerable.Range(k * perGroup + rank * 2, 2)).Select(i => (long)i).ToArray());
             var mine = images.index_select(0, rows).detach().requires_grad_();
             var shard = new GroupShard(images, spaces, groups, rank, size);
-            FeatureDriftLoss.Compute(field, spaces, groups, mine, data, 1.0, shard: shard).Loss.backward();
+            FeatureDriftLoss.Compute(field, spaces, groups, mine, new DataImages(data), 1.0, shard: shard).Loss.backward();
             averaged.index_add_(0, rows, mine.grad!, 1.0 / size);
         }
         var error = MaxAbs(averaged - whole.grad!) / MaxAbs(whole.grad!);
@@ -164,13 +164,13 @@ public class ShardedLossTests
 
     /// <summary>A process's share of each group's features: it knows the whole batch's images, so it gathers by
     /// recomputing every feature space on them (the order FeatureDriftLoss visits the spaces in).</summary>
-    private sealed class GroupShard(Tensor images, Func<Tensor, Tensor>[] spaces, int groups, int rank, int size) : IBatchShard
+    private sealed class GroupShard(Tensor images, FeatureSpace[] spaces, int groups, int rank, int size) : IBatchShard
     {
         private int next;
 
         public Tensor Gather(Tensor mine)
         {
-            var all = spaces[next++ % spaces.Length](images).view(groups, images.shape[0] / groups, -1);
+            var all = spaces[next++ % spaces.Length].Map(images).view(groups, images.shape[0] / groups, -1);
             return all.detach();
         }
 

@@ -36,7 +36,7 @@ public sealed class ImageTrainer : ITrainingTask, IDisposable
     private readonly Generator rng;
     private readonly IDriftField field;
     private readonly Classifier? encoder;
-    private readonly IReadOnlyList<Func<Tensor, Tensor>> featureMaps;
+    private readonly IReadOnlyList<FeatureSpace> featureSpaces;
     private readonly ClassPools pools;
     private readonly int[] stepClasses;
     private readonly Tensor trainPixels;
@@ -67,13 +67,15 @@ public sealed class ImageTrainer : ITrainingTask, IDisposable
         rng = new Generator((ulong)config.Seed);
         field = config.BuildField();
         encoder = ImageComponents.Encoder(config, device);
-        featureMaps = ImageComponents.FeatureMaps(config, encoder);
+        trainPixels = data.Train.Pixels.to(device);
+        var tabulating = Stopwatch.StartNew();
+        featureSpaces = ImageComponents.FeatureSpaces(config, encoder, trainPixels);
+        TableSeconds = featureSpaces.Any(s => s.HasTable) ? tabulating.Elapsed.TotalSeconds : null;
         pools = new ClassPools(data.Train.Labels, data.Classes);
         stepClasses = config.Conditional ? pools.Present : [];
         Groups = config.Conditional ? Math.Min(config.ClassesPerStep > 0 ? config.ClassesPerStep : stepClasses.Length, stepClasses.Length) : 1;
         PerGroup = config.Conditional ? config.ClassBatch : config.ClassBatch * data.Classes;
         Positives = config.Conditional ? config.PositiveCount : config.PositiveCount * data.Classes;
-        trainPixels = data.Train.Pixels.to(device);
         probe = config.Classifier is { } classifierDir && this.parallel.IsWriter ? new FdProbe(classifierDir, config, data, config.EvalSamples, device) : null;
         (gridNoise, gridLabels) = GridInputs(config, data.Classes, device);
         Loop = new TrainingLoop(this, model, optimizer, rng, config.LearningRateAt)
@@ -86,6 +88,8 @@ public sealed class ImageTrainer : ITrainingTask, IDisposable
     public int PerGroup { get; }
     public int Positives { get; }
     public long Parameters => model.parameters().Sum(p => p.numel());
+    /// <summary>Seconds spent computing the encoder's features of the training images; null: no encoder space.</summary>
+    public double? TableSeconds { get; }
     /// <summary>Floating-point operations of one step's generator forward pass over the whole batch.</summary>
     public double GeneratorFlops => model.ForwardFlops(Groups * PerGroup);
 
@@ -100,10 +104,13 @@ public sealed class ImageTrainer : ITrainingTask, IDisposable
         var groups = classes.Length;
         var x = model.forward(parallel.Split(noise, groups), parallel.Split(labels, groups), parallel.Split(guidance, groups));
         Loop.Phases?.Lap(StepPhases.Generate);
-        Tensor Images(IEnumerable<int?> cs, int n) =>
-            ImageSet.ToUnit(trainPixels.index_select(0, torch.tensor(cs.SelectMany(c => pools.Draw(c, n, rng)).ToArray()).to(device)));
+        DataImages Images(IEnumerable<int?> cs, int n)
+        {
+            var rows = torch.tensor(cs.SelectMany(c => pools.Draw(c, n, rng)).ToArray()).to(device);
+            return new DataImages(ImageSet.ToUnit(trainPixels.index_select(0, rows)), rows);
+        }
         var guided = config.GuidanceMax > 1;
-        return FeatureDriftLoss.Compute(field, featureMaps, classes.Length, x, Images(classes, Positives), config.Eta,
+        return FeatureDriftLoss.Compute(field, featureSpaces, classes.Length, x, Images(classes, Positives), config.Eta,
             guided ? Images(classes.Select(_ => (int?)null), config.UnconditionalNegatives) : null,
             guided ? alphas.Select(a => GuidanceNegatives.GammaFor(a)).ToArray() : null, parallel);
     }
@@ -129,7 +136,7 @@ public sealed class ImageTrainer : ITrainingTask, IDisposable
 
     public void Dispose()
     {
-        foreach (var d in new IDisposable?[] { model, ema, optimizer, rng, encoder, trainPixels, probe, gridNoise, gridLabels })
+        foreach (var d in new IDisposable?[] { model, ema, optimizer, rng, encoder, trainPixels, probe, gridNoise, gridLabels }.Concat(featureSpaces))
             d?.Dispose();
     }
 
@@ -158,6 +165,8 @@ public sealed class ImageTrainer : ITrainingTask, IDisposable
         log.LogInformation("{Field} field, scales {Scales} in {Features}; per step {Groups} group(s) of {Gen} generated and {Pos} data images; "
             + "generator {Params:N0} parameters, device {Device}", config.Field.Name, string.Join(",", config.Scales), string.Join(",", config.Features),
             trainer.Groups, trainer.PerGroup, trainer.Positives, trainer.Parameters, device.type);
+        if (trainer.TableSeconds is { } tableSeconds)
+            log.LogInformation("encoder features of the {Count} training images computed once, in {Seconds:F1} s", data.Train.Count, tableSeconds);
         var scaleNames = config.Features.SelectMany(f => config.Scales.Select(s => $"{f}_{s:g3}")).ToArray();
         var record = new RunRecord(outDir, ImageConfig.Kind, config.ToJson(), data.Fingerprint(), Standardizer.Identity(0), scaleNames, FdProbe.Metrics,
             trainer.field.DiagnosticNames(config.Scales.Select(s => $"{s:g3}")));

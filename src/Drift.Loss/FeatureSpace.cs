@@ -1,0 +1,66 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Drift.Loss;
+
+/// <summary>
+/// One space an image field is computed in (<see cref="FeatureDriftLoss"/>): a differentiable map of images
+/// [n, C, H, W] to features [n, D] and, optionally, the map's values on every image of the fixed set the data
+/// images are drawn from. Data drawn by row is then looked up, not mapped again: for a frozen encoder that pass
+/// over the positives (256 a class) cost more than the rest of the step, and the encoder's values on the same image
+/// never change.
+/// </summary>
+public sealed class FeatureSpace : IDisposable
+{
+    private readonly Func<Tensor, Tensor> map;
+    private readonly Tensor? table;
+
+    /// <param name="table">[N, D]: the map's values on the N images that <see cref="DataImages.Rows"/> index; null: none.</param>
+    public FeatureSpace(Func<Tensor, Tensor> map, Tensor? table = null)
+    {
+        if (table is not null && table.dim() != 2) throw new ArgumentException($"a feature table is [N, D], got [{string.Join(", ", table.shape)}]");
+        this.map = map;
+        this.table = table;
+    }
+
+    /// <summary>The map alone, no table: for spaces that cost next to nothing (<see cref="ImageFeatures"/>).</summary>
+    public static FeatureSpace Of(Func<Tensor, Tensor> map) => new(map);
+
+    /// <summary>A space whose values on the <paramref name="count"/> images of a set are computed now, without
+    /// gradient, <paramref name="chunk"/> images at a time: <paramref name="images"/>(start, n) gives images start … start + n − 1.</summary>
+    public static FeatureSpace Tabulated(Func<Tensor, Tensor> map, long count, Func<long, long, Tensor> images, int chunk = 500)
+    {
+        if (count < 1 || chunk < 1) throw new ArgumentException($"a feature table needs at least one image and a positive chunk, got {count} and {chunk}");
+        using var noGrad = torch.no_grad();
+        var parts = new List<Tensor>();
+        try
+        {
+            for (long start = 0; start < count; start += chunk)
+            {
+                using var scope = torch.NewDisposeScope();
+                parts.Add(map(images(start, Math.Min(chunk, count - start))).MoveToOuterDisposeScope());
+            }
+            return new FeatureSpace(map, torch.cat(parts));
+        }
+        finally
+        {
+            foreach (var p in parts) p.Dispose();
+        }
+    }
+
+    /// <summary>Whether data with rows is looked up rather than mapped.</summary>
+    public bool HasTable => table is not null;
+
+    /// <summary>The features of images, differentiably (the generated side).</summary>
+    public Tensor Map(Tensor images) => map(images);
+
+    /// <summary>The features of drawn data: looked up by row where there is a table and the rows are known, else mapped.</summary>
+    public Tensor OfData(DataImages data) =>
+        table is not null && data.Rows is not null ? table.index_select(0, data.Rows.to(table.device)) : map(data.Images);
+
+    public void Dispose() => table?.Dispose();
+}
+
+/// <summary>Data images for <see cref="FeatureDriftLoss"/>: the images, and where they were drawn from a fixed set,
+/// their rows in it (int64 [n]), by which a <see cref="FeatureSpace"/> with a table looks up their features.</summary>
+public sealed record DataImages(Tensor Images, Tensor? Rows = null);

@@ -1,0 +1,76 @@
+using Drift.Loss;
+using Drift.Models;
+using TorchSharp;
+using static Drift.Tests.Tensors;
+using static TorchSharp.torch;
+
+namespace Drift.Tests;
+
+/// <summary>A feature space's table (an encoder's values on the training set, computed once) against the encoder itself.</summary>
+public class FeatureSpaceTests
+{
+    [Fact]
+    public void ATablesRowsAreTheEncodersFeaturesOfThoseImages()
+    {
+        // Fresh encoder weights and images; the table is built in chunks of 7 (the last one short) and read at rows
+        // drawn with repeats, as class pools draw them. Float64, so only the indexing can differ.
+        var (g, seed) = Fresh();
+        torch.manual_seed(seed);
+        using var encoder = new Classifier(1, 8, 3);
+        encoder.to(float64);
+        var images = torch.rand([30, 1, 8, 8], dtype: float64, generator: g) * 2 - 1;
+        using var space = FeatureSpace.Tabulated(encoder.Features, images.shape[0], (start, n) => images.narrow(0, start, n), chunk: 7);
+        var rows = torch.randint(0, images.shape[0], [45], generator: g);
+
+        // Images that are not those rows' prove the rows are what is read.
+        var looked = space.OfData(new DataImages(torch.zeros([rows.shape[0], 1, 8, 8], dtype: float64), rows));
+        using var noGrad = torch.no_grad();
+        var mapped = encoder.Features(images.index_select(0, rows));
+        Assert.True(space.HasTable);
+        Assert.Equal(mapped.shape, looked.shape);
+        Assert.True(MaxAbs(looked - mapped) < 1e-12 * MaxAbs(mapped), $"seed {seed}: table off by {MaxAbs(looked - mapped)}");
+        // Without rows the images are mapped.
+        Assert.True(MaxAbs(space.OfData(new DataImages(images.narrow(0, 0, 5))) - encoder.Features(images.narrow(0, 0, 5))) == 0);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void ALossWithATableIsTheLossWithoutIt(bool guided)
+    {
+        // The same step with the encoder's features of the positives (and guidance negatives) looked up and mapped:
+        // the same loss and the same gradient in the generated images.
+        var (g, seed) = Fresh();
+        torch.manual_seed(seed);
+        using var encoder = new Classifier(1, 8, 3);
+        encoder.to(float64);
+        foreach (var p in encoder.parameters()) p.requires_grad_(false);
+        const int groups = 2, perGroup = 5, positives = 6, negatives = 3;
+        var train = torch.rand([40, 1, 8, 8], dtype: float64, generator: g) * 2 - 1;
+        var rows = torch.randint(0, train.shape[0], [groups * positives], generator: g);
+        var unconditionalRows = torch.randint(0, train.shape[0], [groups * negatives], generator: g);
+        var generated = torch.rand([groups * perGroup, 1, 8, 8], dtype: float64, generator: g) * 2 - 1;
+        var field = FieldKind.Conservative.Create(new FieldParameters([0.2, 0.5]));
+        double[] gammas = [0.3, 0.6];
+
+        (double Loss, Tensor Grad) Step(FeatureSpace encoded, bool withRows)
+        {
+            DataImages Data(Tensor r) => new(train.index_select(0, r), withRows ? r : null);
+            var x = generated.detach().requires_grad_();
+            var loss = FeatureDriftLoss.Compute(field, [FeatureSpace.Of(ImageFeatures.Map("mean2")), encoded], groups, x, Data(rows), 0.8,
+                guided ? Data(unconditionalRows) : null, guided ? gammas : null).Loss;
+            loss.backward();
+            return (loss.item<double>(), x.grad!);
+        }
+
+        var encoded = 0L;
+        Tensor Counted(Tensor images) { encoded += images.shape[0]; return encoder.Features(images); }
+        using var table = FeatureSpace.Tabulated(Counted, train.shape[0], (start, n) => train.narrow(0, start, n), chunk: 16);
+        encoded = 0;
+        var (lookedLoss, lookedGrad) = Step(table, withRows: true);
+        Assert.Equal(groups * perGroup, encoded);   // only the generated images went through the encoder
+        var (mappedLoss, mappedGrad) = Step(FeatureSpace.Of(encoder.Features), withRows: false);
+        Assert.True(Math.Abs(lookedLoss - mappedLoss) < 1e-12 * Math.Abs(mappedLoss), $"seed {seed}: loss {lookedLoss} against {mappedLoss}");
+        Assert.True(MaxAbs(lookedGrad - mappedGrad) < 1e-12 * MaxAbs(mappedGrad), $"seed {seed}: gradient off by {MaxAbs(lookedGrad - mappedGrad)}");
+    }
+}
