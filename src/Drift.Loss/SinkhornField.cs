@@ -93,10 +93,9 @@ public sealed class SinkhornField : IDriftField
     /// </remarks>
     private Tensor BarycentricProjection(Tensor squaredDistances, Tensor y, double h, int scale)
     {
-        var epsilon = h * h;
-        var (g, iterations, converged) = Iterate(squaredDistances, torch.zeros_like(squaredDistances.select(-2, 0)).unsqueeze(-2), epsilon, Iterations, Tolerance);
+        var (kernel, b, iterations, converged) = Iterate(squaredDistances, h * h, Iterations, Tolerance);
         if (Iterations > 0) State?.Count(scale, iterations, converged || Tolerance == 0);
-        return FieldMath.WeightedSum(torch.softmax(squaredDistances / (-2 * epsilon) + g, -1), y);
+        return FieldMath.WeightedSum(kernel, b * y).div_(kernel.matmul(b));
     }
 
     /// <summary>T(x_i) = Σ_j P_ij x_j / Σ_j P_ij for the entropic plan of the batch with itself (uniform weights on both
@@ -132,8 +131,10 @@ public sealed class SinkhornField : IDriftField
         return FieldMath.WeightedSum(kernel, u * x).div_(ku);
     }
 
-    /// <summary>Up to <paramref name="cap"/> Sinkhorn iterations at <paramref name="epsilon"/> from the column log-scalings
-    /// <paramref name="g"/> [.., 1, M]: the new g, the iterations taken, and whether the rows' marginals met the tolerance.</summary>
+    /// <summary>Up to <paramref name="cap"/> Sinkhorn iterations at <paramref name="epsilon"/> from zero column log-potentials:
+    /// the plan's rows as the last rebuilt kernel K (row-softmax) and the column scalings b [.., M, 1] that follow it (the
+    /// plan's row i is K_ij·b_j up to its scale, so T = K(b ⊙ y) / K b costs two products where another softmax cost a pass
+    /// of exponentials), the iterations taken, and whether the rows' marginals met the tolerance.</summary>
     /// <remarks>A plan not converged after the first block is over-relaxed: each scaling moves ω = <see cref="Overrelaxation"/>
     /// of the way in log space, a ← a^(1−ω)·(1/(K b))^ω and b likewise (Thibault et al. 2021, "Overrelaxed Sinkhorn–Knopp
     /// algorithm for regularized optimal transport"): the same fixed point, reached in a fraction of the iterations where
@@ -141,9 +142,12 @@ public sealed class SinkhornField : IDriftField
     /// 375; docs/bench.md). The plain updates converge from anywhere and the relaxed ones only near the solution, so a
     /// block whose marginal error grew tenfold over the group's best (or is not a number) is undone, and that group runs plain
     /// from then on.</remarks>
-    private static (Tensor G, int Iterations, bool Converged) Iterate(Tensor squaredDistances, Tensor g, double epsilon, int cap, double tolerance)
+    private static (Tensor Kernel, Tensor B, int Iterations, bool Converged) Iterate(Tensor squaredDistances, double epsilon, int cap, double tolerance)
     {
         var logits = squaredDistances / (-2 * epsilon);
+        if (cap == 0) return (torch.softmax(logits, -1), torch.ones_like(logits.select(-2, 0)).unsqueeze(-1), 0, false);
+        var g = torch.zeros_like(logits.select(-2, 0)).unsqueeze(-2);
+        Tensor? lastKernel = null, lastB = null;
         var ratio = (double)logits.shape[^2] / logits.shape[^1];
         // Per group (each its own problem): ω, whether it may still relax, and the smallest marginal error of its blocks.
         var omega = torch.ones_like(g.select(-1, 0)).unsqueeze(-1);
@@ -164,14 +168,19 @@ public sealed class SinkhornField : IDriftField
             }
             var error = (kernel.matmul(b) * a - 1).abs_().amax([-2, -1], keepdim: true);
             var undo = (omega > 1).logical_and_(error.le(best * 10).logical_not_());
-            g = (g + b.log_().transpose(-2, -1).masked_fill_(undo, 0)).MoveToOuterDisposeScope();
+            b.masked_fill_(undo, 1);   // an undone block leaves the group's plan as the block found it
+            g = (g + b.log().transpose(-2, -1)).MoveToOuterDisposeScope();
+            lastKernel?.Dispose();
+            lastB?.Dispose();
+            lastKernel = kernel.MoveToOuterDisposeScope();
+            lastB = b.MoveToOuterDisposeScope();
             relax.logical_and_(undo.logical_not());
             best.copy_(torch.where(undo, best, best.minimum(error)));
             omega.copy_(torch.where(relax, Overrelaxation, 1.0));
-            if (tolerance > 0 && torch.where(undo, best, error).max().to(float64).item<double>() < tolerance) return (g, done + block, true);
+            if (tolerance > 0 && torch.where(undo, best, error).max().to(float64).item<double>() < tolerance) return (lastKernel, lastB, done + block, true);
             relaxing = relax.any().item<bool>();
         }
-        return (g, cap, false);
+        return (lastKernel!, lastB!, cap, false);
     }
 
     /// <summary>Scalings moved ω (per group) of the way from <paramref name="old"/> to their Sinkhorn update, in log
