@@ -6,9 +6,15 @@ namespace Drift.Loss;
 /// <summary>Pieces both fields share.</summary>
 internal static class FieldMath
 {
-    /// <summary>‖x_i − y_j‖² [B,N] (or [G,B,N] for groups), clamped at zero against cancellation.</summary>
+    /// <summary>‖x_i − y_j‖² [B,N] (or [G,B,N] for groups). With few coordinates, from the differences themselves:
+    /// the expansion ‖x‖² + ‖y‖² − 2x·y loses a near pair to cancellation in float32 (a pair 0.0009 apart came out
+    /// 0.003 apart, a tenth of the Laplace field's narrowest τ), and in two or three dimensions such pairs are common. In
+    /// high dimension the expansion's matrix product is what makes the distances affordable; there it is clamped at
+    /// zero against the same cancellation.</summary>
     public static Tensor SquaredDistances(Tensor x, Tensor y)
     {
+        if (x.shape[^1] <= FewColumns)
+            return torch.cdist(x, y, compute_mode: compute_mode.donot_use_mm_for_euclid_dist).pow_(2);
         var xx = x.pow(2).sum(-1, keepdim: true);
         var yy = y.pow(2).sum(-1).unsqueeze(-2);
         return (x.dim() == 2 ? torch.addmm(xx + yy, x, y.t(), beta: 1, alpha: -2) : x.bmm(y.transpose(1, 2)).mul_(-2).add_(xx + yy))

@@ -59,7 +59,9 @@ public class ChunkedFieldTests
     [Fact]
     public void LargeBatchesChunkThemselvesAndStayWithinFloat32Tolerance()
     {
-        // 4500 × (4500 + 4500) entries pass the dense limit, so Auto chunks; float32 against a float64 dense run.
+        // 4500 × (4500 + 4500) entries pass the dense limit, so Auto chunks; float32 against a float64 dense run. Among
+        // 4500 points some pairs lie within 1e-3 of each other: distances from the expansion ‖x‖² + ‖y‖² − 2x·y put
+        // the Laplace field off by up to 1.2e-3 (seed 649550912); from the differences, 1e-5–2e-5.
         var (g, seed) = Fresh();
         var x = torch.randn([4500, 2], generator: g);
         var pos = torch.randn([4500, 2], generator: g) + 0.3;
@@ -69,7 +71,7 @@ public class ChunkedFieldTests
             var reference = field.Compute(x.to(float64), pos.to(float64)).Velocity;
             var fast = field.Compute(x, pos).Velocity;
             var err = MaxAbs(reference - fast.to(float64)) / MaxAbs(reference);
-            Assert.True(err < 1e-3, $"seed {seed}: {field.GetType().Name} relative error {err}");
+            Assert.True(err < 1e-4, $"seed {seed}: {field.GetType().Name} relative error {err}");
         }
     }
 
@@ -107,7 +109,7 @@ public class ChunkedFieldTests
             var reference = field.Compute(x, pos).Velocity;
             var fast = field.Compute(x.to(float32), pos.to(float32)).Velocity.to(float64);
             var err = MaxAbs(reference - fast) / MaxAbs(reference);
-            Assert.True(err < 1e-3, $"seed {seed}: {field.GetType().Name} relative error {err}");
+            Assert.True(err < 1e-4, $"seed {seed}: {field.GetType().Name} relative error {err}");
         }
     }
 }
