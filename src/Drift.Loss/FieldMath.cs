@@ -14,7 +14,7 @@ internal static class FieldMath
     public static Tensor SquaredDistances(Tensor x, Tensor y)
     {
         if (x.shape[^1] <= FewColumns)
-            return torch.cdist(x, y, compute_mode: compute_mode.donot_use_mm_for_euclid_dist).pow_(2);
+            return torch.cdist(x, y, compute_mode: compute_mode.donot_use_mm_for_euclid_dist).square();
         var xx = x.pow(2).sum(-1, keepdim: true);
         var yy = y.pow(2).sum(-1).unsqueeze(-2);
         return (x.dim() == 2 ? torch.addmm(xx + yy, x, y.t(), beta: 1, alpha: -2) : x.bmm(y.transpose(1, 2)).mul_(-2).add_(xx + yy))
