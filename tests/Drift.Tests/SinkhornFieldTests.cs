@@ -115,17 +115,25 @@ public class SinkhornFieldTests
     public void OverRelaxationMeetsTheToleranceInAFractionOfThePlainIterations()
     {
         // A narrow bandwidth, where the plain updates (counted by the float64 reference, with the field's stopping rule)
-        // take hundreds of iterations.
+        // take hundreds of iterations. Five draws: every plan converges, and most in under a third of the plain count.
+        // Not every one: when a relaxed block is undone the group finishes with plain updates, and on one draw in about
+        // a hundred that cost more than relaxing saved (seed 1751936785: 350 relaxed against 334 plain).
         var (g, seed) = Fresh();
-        var x = Randn(g, 100, 2);
-        var pos = Randn(g, 120, 2) * 0.8 + 0.3;
-        const double h = 0.15;
-        var plain = ExactTransport.PlainIterations(ToArray(x), ToArray(pos), h, SinkhornField.DefaultTolerance);
-        var state = new SinkhornState();
-        new SinkhornField([h], iterations: 5000, state: state).Compute(x, pos);
-        var counts = state.TakeCounts(1);
-        Assert.Equal(0.0, counts[1]);
-        Assert.True(plain >= 100 && counts[0] < plain / 3.0, $"seed {seed}: {counts[0]} iterations relaxed, {plain} plain");
+        var fractions = new List<double>();
+        for (var draw = 0; draw < 5; draw++)
+        {
+            var x = Randn(g, 100, 2);
+            var pos = Randn(g, 120, 2) * 0.8 + 0.3;
+            const double h = 0.15;
+            var plain = ExactTransport.PlainIterations(ToArray(x), ToArray(pos), h, SinkhornField.DefaultTolerance);
+            var state = new SinkhornState();
+            new SinkhornField([h], iterations: 5000, state: state).Compute(x, pos);
+            var counts = state.TakeCounts(1);
+            Assert.True(counts[1] == 0, $"seed {seed}, draw {draw}: not converged in 5000 iterations");
+            Assert.True(plain >= 100, $"seed {seed}, draw {draw}: only {plain} plain iterations, not a narrow case");
+            fractions.Add(counts[0] / plain);
+        }
+        Assert.True(fractions.Count(f => f < 1 / 3.0) >= 4, $"seed {seed}: relaxed over plain iterations {string.Join(", ", fractions.Select(f => f.ToString("F2")))}");
     }
 
     [Fact]
