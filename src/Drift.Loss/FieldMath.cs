@@ -8,9 +8,9 @@ internal static class FieldMath
 {
     /// <summary>‖x_i − y_j‖² [B,N] (or [G,B,N] for groups). With few coordinates, from the differences themselves:
     /// the expansion ‖x‖² + ‖y‖² − 2x·y loses a near pair to cancellation in float32 (a pair 0.0009 apart came out
-    /// 0.003 apart, a tenth of the Laplace field's narrowest τ), and in two or three dimensions such pairs are common. In
-    /// high dimension the expansion's matrix product is what makes the distances affordable; there it is clamped at
-    /// zero against the same cancellation.</summary>
+    /// 0.0029 apart, which the Laplace kernel exp(−‖x − y‖/τ) at τ = 0.05 feels), and in two or three dimensions such
+    /// pairs are common. In high dimension the expansion's matrix product is what makes the distances affordable;
+    /// there it is clamped at zero against the same cancellation.</summary>
     public static Tensor SquaredDistances(Tensor x, Tensor y)
     {
         if (x.shape[^1] <= FewColumns)
