@@ -16,15 +16,14 @@ public sealed class FeatureSpace : IDisposable
     private readonly Tensor? table;
 
     /// <param name="table">[N, D]: the map's values on the N images that <see cref="DataImages.Rows"/> index; null: none.</param>
-    public FeatureSpace(Func<Tensor, Tensor> map, Tensor? table = null)
+    private FeatureSpace(Func<Tensor, Tensor> map, Tensor? table)
     {
-        if (table is not null && table.dim() != 2) throw new ArgumentException($"a feature table is [N, D], got [{string.Join(", ", table.shape)}]");
         this.map = map;
         this.table = table;
     }
 
     /// <summary>The map alone, no table: for spaces that cost next to nothing (<see cref="ImageFeatures"/>).</summary>
-    public static FeatureSpace Of(Func<Tensor, Tensor> map) => new(map);
+    public static FeatureSpace Of(Func<Tensor, Tensor> map) => new(map, null);
 
     /// <summary>A space whose values on the <paramref name="count"/> images of a set are computed now, without
     /// gradient, <paramref name="chunk"/> images at a time: <paramref name="images"/>(start, n) gives images start … start + n − 1.</summary>
