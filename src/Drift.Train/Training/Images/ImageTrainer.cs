@@ -161,7 +161,15 @@ public sealed class ImageTrainer : ITrainingTask, IDisposable
         log.LogInformation("data {Name}: {Train} train / {Test} test images of {Shape}, {K} classes, loaded in {Ms} ms",
             data.Name, data.Train.Count, data.Test.Count, $"{data.Channels}×{data.Size}×{data.Size}", data.Classes, (long)data.LoadTime.TotalMilliseconds);
 
-        using var trainer = new ImageTrainer(config, data, device, outDir, parallel);
+        ImageTrainer Build()
+        {
+            // Computing an encoder's features of the training set takes a while before the loop can answer a signal.
+            using var announce = config.Features.Contains(ImageConfig.EncoderSpace)
+                ? cancel.Register(() => log.LogWarning("stopping once the encoder's features of the training set are computed, then saving"))
+                : default;
+            return new ImageTrainer(config, data, device, outDir, parallel);
+        }
+        using var trainer = Build();
         log.LogInformation("{Field} field, scales {Scales} in {Features}; per step {Groups} group(s) of {Gen} generated and {Pos} data images; "
             + "generator {Params:N0} parameters, device {Device}", config.Field.Name, string.Join(",", config.Scales), string.Join(",", config.Features),
             trainer.Groups, trainer.PerGroup, trainer.Positives, trainer.Parameters, device.type);
