@@ -27,19 +27,35 @@ public sealed class FeatureSpace : IDisposable
 
     /// <summary>A space whose values on the <paramref name="count"/> images of a set are computed now, without
     /// gradient, <paramref name="chunk"/> images at a time: <paramref name="images"/>(start, n) gives images start … start + n − 1.</summary>
-    public static FeatureSpace Tabulated(Func<Tensor, Tensor> map, long count, Func<long, long, Tensor> images, int chunk = 500)
+    /// <param name="shard">Where several processes train as one: each computes its share of the rows (process order) and
+    /// every one gathers the whole table, so that its start-up time splits across them. Every process must call this.</param>
+    public static FeatureSpace Tabulated(Func<Tensor, Tensor> map, long count, Func<long, long, Tensor> images, int chunk = 500,
+        IBatchShard? shard = null)
     {
         if (count < 1 || chunk < 1) throw new ArgumentException($"a feature table needs at least one image and a positive chunk, got {count} and {chunk}");
+        shard ??= WholeBatch.Instance;
         using var noGrad = torch.no_grad();
+        // Equal shares, as the gather asks; the last process's is short (or empty) and padded.
+        var share = (count + shard.Count - 1) / shard.Count;
+        var first = shard.FirstRow(share);
+        var rows = Math.Clamp(count - first, 0, share);
         var parts = new List<Tensor>();
         try
         {
-            for (long start = 0; start < count; start += chunk)
+            for (long start = first; start < first + rows; start += chunk)
             {
                 using var scope = torch.NewDisposeScope();
-                parts.Add(map(images(start, Math.Min(chunk, count - start))).MoveToOuterDisposeScope());
+                parts.Add(map(images(start, Math.Min(chunk, first + rows - start))).MoveToOuterDisposeScope());
             }
-            return new FeatureSpace(map, torch.cat(parts));
+            if (rows < share)
+            {
+                using var scope = torch.NewDisposeScope();
+                var shape = parts.Count > 0 ? parts[0] : map(images(0, 1));
+                parts.Add(torch.zeros([share - rows, shape.shape[1]], shape.dtype, shape.device).MoveToOuterDisposeScope());
+            }
+            using var mine = torch.cat(parts);
+            using var all = shard.Gather(mine);   // one process: mine itself (a tensor's Dispose is idempotent)
+            return new FeatureSpace(map, all.narrow(0, 0, count).clone());
         }
         finally
         {

@@ -159,7 +159,7 @@ public sealed class ExportTests : IDisposable
         WriteRaw(Path.Combine(inputs, "labels.i64"), labels);
         WriteRaw(Path.Combine(inputs, "positives.f32"), images);
         // The default spaces (no encoder) read no training set, so an empty one stands in.
-        var loss = FeatureDriftLoss.Compute(config.BuildField(), ImageComponents.FeatureSpaces(config, null, torch.empty(0, 1, 8, 8, dtype: torch.uint8)), groups,
+        var loss = FeatureDriftLoss.Compute(config.BuildField(), ImageComponents.FeatureSpaces(config, null, torch.empty(0, 1, 8, 8, dtype: torch.uint8), WholeBatch.Instance), groups,
             model.forward(noise, labels, torch.ones(groups * perGroup)), new DataImages(images), 0.7).Loss.item<float>();
         var script = Path.Combine(AppContext.BaseDirectory, "Export", "image_step_bench.py");
         string[] arguments = [script, "--export", export, "--check", inputs, "--field", fieldName, "--groups", $"{groups}", "--eta", "0.7",

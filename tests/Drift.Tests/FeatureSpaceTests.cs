@@ -34,6 +34,87 @@ public class FeatureSpaceTests
     }
 
     [Theory]
+    [InlineData(30, 2)]
+    [InlineData(30, 4)]
+    [InlineData(5, 4)]
+    public void ProcessesEachComputeTheirShareAndAllHoldTheWholeTable(int count, int processes)
+    {
+        // Threads stand in for processes and meet in the gather. Shares of ceil(count / processes) rows: with 30 images
+        // and 4 processes the last one maps 6, with 5 and 4 it maps none and only pads. Every process must end with
+        // the one-process table (float64: only the chunks' float sums differ), having mapped only its own rows.
+        var (g, seed) = Fresh();
+        torch.manual_seed(seed);
+        using var encoder = new Classifier(1, 8, 3);
+        encoder.to(float64);
+        var images = torch.rand([count, 1, 8, 8], dtype: float64, generator: g) * 2 - 1;
+        using var alone = FeatureSpace.Tabulated(encoder.Features, count, (start, n) => images.narrow(0, start, n), chunk: 3);
+        var all = torch.arange(count);
+        using var expected = alone.OfData(new DataImages(images, all));
+
+        var meeting = new Gathering(processes);
+        var share = (count + processes - 1) / processes;
+        var mapped = new long[processes];
+        var tables = new Tensor[processes];
+        var failures = new Exception?[processes];
+        var threads = Enumerable.Range(0, processes).Select(rank => new Thread(() =>
+        {
+            try
+            {
+                Tensor Counted(Tensor x) { mapped[rank] += x.shape[0]; return encoder.Features(x); }
+                using var space = FeatureSpace.Tabulated(Counted, count, (start, n) => images.narrow(0, start, n), chunk: 3, shard: new Gathered(rank, meeting));
+                tables[rank] = space.OfData(new DataImages(images, all)).DetachFromDisposeScope();
+            }
+            catch (Exception e)
+            {
+                failures[rank] = e;
+            }
+        })).ToArray();
+        foreach (var t in threads) t.Start();
+        foreach (var t in threads) t.Join();
+        for (var rank = 0; rank < processes; rank++)
+        {
+            Assert.Null(failures[rank]);
+            var mine = Math.Clamp(count - rank * share, 0, share);
+            Assert.Equal(mine == 0 ? 1 : mine, mapped[rank]);   // an empty share maps one image, for the features' width
+            Assert.True(tables[rank].shape.SequenceEqual(expected.shape) && MaxAbs(tables[rank] - expected) < 1e-12 * MaxAbs(expected),
+                $"seed {seed}: process {rank} of {processes} holds another table");
+        }
+    }
+
+    /// <summary>Process <paramref name="rank"/> of threads that gather through <paramref name="meeting"/>.</summary>
+    private sealed class Gathered(int rank, Gathering meeting) : IBatchShard
+    {
+        public Tensor Gather(Tensor mine) => meeting.Gather(rank, mine);
+        public Tensor Mine(Tensor whole) => throw new NotSupportedException();
+        public int Count => meeting.Size;
+        public long FirstRow(long rows) => rank * rows;
+        public Tensor SumOver(Tensor local) => throw new NotSupportedException();
+        public Tensor MaxOver(Tensor local) => throw new NotSupportedException();
+    }
+
+    private sealed class Gathering(int size)
+    {
+        private readonly Barrier barrier = new(size);
+        private readonly Tensor[] slots = new Tensor[size];
+        public int Size => size;
+
+        public Tensor Gather(int rank, Tensor mine)
+        {
+            slots[rank] = mine.detach().clone().DetachFromDisposeScope();
+            Meet();
+            var all = torch.cat(slots, -2);
+            Meet();
+            return all;
+        }
+
+        /// <summary>A process that failed before the gather would leave the others waiting for ever.</summary>
+        private void Meet()
+        {
+            if (!barrier.SignalAndWait(TimeSpan.FromMinutes(1))) throw new TimeoutException("a process never reached the gather");
+        }
+    }
+
+    [Theory]
     [InlineData(false)]
     [InlineData(true)]
     public void ALossWithATableIsTheLossWithoutIt(bool guided)

@@ -23,11 +23,12 @@ public static class ImageComponents
     }
 
     /// <summary>The config's feature spaces; <c>encoder</c> runs the frozen encoder, differentiably in its input, and
-    /// looks up its features of the data, computed once for every image of <paramref name="train"/> (uint8 pixels).</summary>
-    public static IReadOnlyList<FeatureSpace> FeatureSpaces(ImageConfig c, Classifier? encoder, Tensor train) =>
+    /// looks up its features of the data, computed once for every image of <paramref name="train"/> (uint8 pixels),
+    /// each of the run's processes computing its share.</summary>
+    public static IReadOnlyList<FeatureSpace> FeatureSpaces(ImageConfig c, Classifier? encoder, Tensor train, IBatchShard processes) =>
         c.Features.Select(f => f != ImageConfig.EncoderSpace ? FeatureSpace.Of(ImageFeatures.Map(f))
             : encoder is null ? throw new UserError("--features encoder needs --encoder DIR")
-            : FeatureSpace.Tabulated(encoder.Features, train.shape[0], (start, n) => ImageSet.ToUnit(train.narrow(0, start, n)))).ToArray();
+            : FeatureSpace.Tabulated(encoder.Features, train.shape[0], (start, n) => ImageSet.ToUnit(train.narrow(0, start, n)), shard: processes)).ToArray();
 
     /// <summary>The frozen encoder of <c>--encoder DIR</c>, checked against the run's image shape.</summary>
     public static Classifier? Encoder(ImageConfig c, Device device)

@@ -69,7 +69,7 @@ public sealed class ImageTrainer : ITrainingTask, IDisposable
         encoder = ImageComponents.Encoder(config, device);
         trainPixels = data.Train.Pixels.to(device);
         var tabulating = Stopwatch.StartNew();
-        featureSpaces = ImageComponents.FeatureSpaces(config, encoder, trainPixels);
+        featureSpaces = ImageComponents.FeatureSpaces(config, encoder, trainPixels, this.parallel);
         TableSeconds = featureSpaces.Any(s => s.HasTable) ? tabulating.Elapsed.TotalSeconds : null;
         pools = new ClassPools(data.Train.Labels, data.Classes);
         stepClasses = config.Conditional ? pools.Present : [];
