@@ -51,7 +51,7 @@ public class FeatureSpaceTests
         var all = torch.arange(count);
         using var expected = alone.OfData(new DataImages(images, all));
 
-        var meeting = new Gathering(processes);
+        var meeting = new Meeting(processes);
         var share = (count + processes - 1) / processes;
         var mapped = new long[processes];
         var tables = new Tensor[processes];
@@ -82,7 +82,7 @@ public class FeatureSpaceTests
     }
 
     /// <summary>Process <paramref name="rank"/> of threads that gather through <paramref name="meeting"/>.</summary>
-    private sealed class Gathered(int rank, Gathering meeting) : IBatchShard
+    private sealed class Gathered(int rank, Meeting meeting) : IBatchShard
     {
         public Tensor Gather(Tensor mine) => meeting.Gather(rank, mine);
         public Tensor Mine(Tensor whole) => throw new NotSupportedException();
@@ -90,28 +90,6 @@ public class FeatureSpaceTests
         public long FirstRow(long rows) => rank * rows;
         public Tensor SumOver(Tensor local) => throw new NotSupportedException();
         public Tensor MaxOver(Tensor local) => throw new NotSupportedException();
-    }
-
-    private sealed class Gathering(int size)
-    {
-        private readonly Barrier barrier = new(size);
-        private readonly Tensor[] slots = new Tensor[size];
-        public int Size => size;
-
-        public Tensor Gather(int rank, Tensor mine)
-        {
-            slots[rank] = mine.detach().clone().DetachFromDisposeScope();
-            Meet();
-            var all = torch.cat(slots, -2);
-            Meet();
-            return all;
-        }
-
-        /// <summary>A process that failed before the gather would leave the others waiting for ever.</summary>
-        private void Meet()
-        {
-            if (!barrier.SignalAndWait(TimeSpan.FromMinutes(1))) throw new TimeoutException("a process never reached the gather");
-        }
     }
 
     [Theory]

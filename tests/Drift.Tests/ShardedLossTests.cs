@@ -39,22 +39,6 @@ public class ShardedLossTests
         public Tensor MaxOver(Tensor local) => meeting.Reduce(rank, local, torch.maximum);
     }
 
-    private sealed class Meeting(int size)
-    {
-        private readonly Barrier barrier = new(size);
-        private readonly Tensor[] slots = new Tensor[size];
-        public int Size => size;
-
-        public Tensor Reduce(int rank, Tensor local, Func<Tensor, Tensor, Tensor> op)
-        {
-            slots[rank] = local.detach().clone();
-            barrier.SignalAndWait();
-            var result = slots.Skip(1).Aggregate(slots[0], op);
-            barrier.SignalAndWait();
-            return result;
-        }
-    }
-
     [Theory]
     [InlineData("conservative", SelfTerm.Exclude)]
     [InlineData("conservative", SelfTerm.Include)]
