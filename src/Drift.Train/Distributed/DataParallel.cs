@@ -137,6 +137,15 @@ public sealed class DataParallel : IBatchShard, IDisposable
         return any.item<float>() > 0;
     }
 
+    /// <summary>Starts the accounting of <see cref="Summary"/> afresh, so that what a run's set-up exchanged (an encoder's
+    /// table of features, gathered once) is not reported as a step's traffic.</summary>
+    public void StartCounting()
+    {
+        GatheredBytes = 0;
+        ReducedBytes = 0;
+        communicating.Reset();
+    }
+
     /// <summary>What the processes spent communicating over a session of <paramref name="steps"/> steps in
     /// <paramref name="seconds"/>, for the log (docs/distributed.md measures it).</summary>
     public string Summary(long steps, double seconds)

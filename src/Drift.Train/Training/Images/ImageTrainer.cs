@@ -71,6 +71,7 @@ public sealed class ImageTrainer : ITrainingTask, IDisposable
         var tabulating = Stopwatch.StartNew();
         featureSpaces = ImageComponents.FeatureSpaces(config, encoder, trainPixels, this.parallel);
         TableSeconds = featureSpaces.Any(s => s.HasTable) ? tabulating.Elapsed.TotalSeconds : null;
+        this.parallel.StartCounting();
         pools = new ClassPools(data.Train.Labels, data.Classes);
         stepClasses = config.Conditional ? pools.Present : [];
         Groups = config.Conditional ? Math.Min(config.ClassesPerStep > 0 ? config.ClassesPerStep : stepClasses.Length, stepClasses.Length) : 1;
