@@ -100,6 +100,26 @@ public class DistributedTests
     }
 
     [Fact]
+    public void TwoProcessesShareTheEncoderTableAndTrainAsOne()
+    {
+        // The encoder space's features of the training set are computed in shares and gathered (FeatureSpaceTests holds
+        // the shares to the one-process table); here the real collective, through a whole run.
+        var root = NewDir();
+        var data = TinyImages.Write(Path.Combine(root, "tiny"));
+        var encoder = Path.Combine(root, "encoder");
+        Train(["encoder", "--data", data, "--epochs", "1", "--batch", "16", "--out", encoder], 1);
+        var (one, two) = (Path.Combine(root, "one"), Path.Combine(root, "two"));
+        string[] args = ["train-images", "--data", data, "--features", "pixels", "encoder", "--encoder", encoder, "--class-batch", "4",
+            "--class-positives", "8", "--width", "4", "--noise-dim", "8", "--log-every", "1", "--grid-every", "100", "--warmup", "2",
+            "--steps", "6", "--seed", Random.Shared.Next(1000).ToString()];
+        Train([.. args, "--out", one], 1);
+        Train([.. args, "--out", two], 2);
+        Assert.Contains("rms_encoder_", File.ReadLines(Path.Combine(one, RunFiles.Metrics)).First());
+        AssertSameMetrics(one, two);
+        Directory.Delete(root, recursive: true);
+    }
+
+    [Fact]
     public void ASignalStopsEveryProcessAfterOneStepAndTheRunResumesAtOtherCounts()
     {
         var (whole, stopped) = (NewDir(), NewDir());

@@ -1,6 +1,5 @@
 using Drift.Train.Output;
 using Drift.Loss;
-using Drift.Data.Images;
 using Drift.Train.Training.Images;
 using Microsoft.Extensions.Logging.Abstractions;
 using TorchSharp;
@@ -17,26 +16,9 @@ public sealed class ImageRunTests : IDisposable
 
     public void Dispose() => Directory.Delete(root, recursive: true);
 
-    /// <summary>Two classes of 8×8 images: a bright left half or a bright top half, with noise.</summary>
-    private string TinyDataset()
-    {
-        var dir = Path.Combine(root, "tiny");
-        Directory.CreateDirectory(dir);
-        var random = new Random(Random.Shared.Next());
-        foreach (var (split, n) in new[] { ("train", 60), ("t10k", 20) })
-        {
-            var labels = Enumerable.Range(0, n).Select(i => (byte)(i % 2)).ToArray();
-            var pixels = labels.SelectMany(l => Enumerable.Range(0, 64).Select(p =>
-                (byte)Math.Clamp((l == 0 ? p % 8 < 4 : p / 8 < 4) ? 200 + random.Next(-40, 40) : random.Next(0, 50), 0, 255))).ToArray();
-            IdxFile.Write(Path.Combine(dir, $"{split}-images-idx3-ubyte"), [n, 8, 8], pixels);
-            IdxFile.Write(Path.Combine(dir, $"{split}-labels-idx1-ubyte"), [n], labels);
-        }
-        return dir;
-    }
-
     private ImageConfig Small(string field) => new()
     {
-        Data = TinyDataset(), Field = FieldKind.Named(field), Steps = 12, ClassBatch = 6, ClassPositives = 10, Width = 4, NoiseDim = 4, Features = ["pixels", "mean2"],
+        Data = TinyImages.Write(Path.Combine(root, "tiny")), Field = FieldKind.Named(field), Steps = 12, ClassBatch = 6, ClassPositives = 10, Width = 4, NoiseDim = 4, Features = ["pixels", "mean2"],
         Warmup = 3, LogEvery = 2, GridEvery = 5, CheckpointEvery = 5, Seed = Random.Shared.Next(),
     };
 
