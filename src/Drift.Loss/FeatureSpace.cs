@@ -50,12 +50,14 @@ public sealed class FeatureSpace : IDisposable
             if (rows < share)
             {
                 using var scope = torch.NewDisposeScope();
-                var shape = parts.Count > 0 ? parts[0] : map(images(0, 1));
-                parts.Add(torch.zeros([share - rows, shape.shape[1]], shape.dtype, shape.device).MoveToOuterDisposeScope());
+                var sample = parts.Count > 0 ? parts[0] : map(images(0, 1));
+                parts.Add(torch.zeros([share - rows, sample.shape[1]], sample.dtype, sample.device).MoveToOuterDisposeScope());
             }
+            // The table is a view of the gathered rows, which it keeps alive; for one process the gather returns mine
+            // itself, and disposing a tensor twice releases it once.
             using var mine = torch.cat(parts);
-            using var all = shard.Gather(mine);   // one process: mine itself (a tensor's Dispose is idempotent)
-            return new FeatureSpace(map, all.narrow(0, 0, count).clone());
+            using var all = shard.Gather(mine);
+            return new FeatureSpace(map, all.narrow(0, 0, count));
         }
         finally
         {
