@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The README's Fashion-MNIST CPU results: the metric classifier, both fields side by side (seed 0, 1200 steps,
-# width 32, 32 generated and 256 data images per class and step, the default feature spaces pixels mean2 mean4
-# std4: about 11 minutes a field on 2 CPU cores with its probes, inside the 15-minute budget at this VM's usual
-# speed), 5,000 EMA samples per field (500 per class) as uint8 .npy for independent judging, and the grids.
+# width 32, 32 generated and 256 data images per class and step, each field at its default learning rate (1e-3;
+# laplace 2e-3), the default feature spaces pixels mean2 mean4 std4: about 11 minutes a field on 2 CPU cores with its
+# probes, inside the 15-minute budget at this VM's usual speed), 5,000 EMA samples per field (500 per class) as uint8 .npy for independent judging, and the grids.
 # About 27 minutes on 2 CPU cores (the classifier 5 of them).
 # Needs: sudo apt-get install -y dataset-fashion-mnist
 set -euo pipefail

@@ -32,6 +32,7 @@ public sealed class FieldKind
         Knobs = [FieldKnob.GaussianKernel, FieldKnob.RowsOnly],
         // Its column normalisation already makes every data point pull on its nearest samples.
         DefaultAnneal = 0,
+        ImageLr = 2e-3,
         TakesGuidance = true,
         Paths = FieldPaths.RowChunks,
         Flops = GemmFlops,
@@ -79,6 +80,10 @@ public sealed class FieldKind
     /// <summary>A training run's default annealing rate r (scales shrink as e^(−r·step/steps)): ln 8 for the Gaussian
     /// fields, whose wide kernels first reach distant modes that a row-normalised narrow kernel never sees.</summary>
     public double DefaultAnneal { get; private init; }
+    /// <summary>An image run's default peak learning rate. The laplace field's is 2e-3: at 300 steps (two seeds) and at the
+    /// documented 1200 (two seeds) its FD and recall improved in all three metric spaces over 1e-3; for the conservative
+    /// field 2e-3 gained recall but lost FD and precision at 1200 steps, so the others keep 1e-3 (docs/quality.md).</summary>
+    public double ImageLr { get; private init; } = 1e-3;
     /// <summary>Takes classifier-free guidance negatives (<see cref="GuidanceNegatives"/>).</summary>
     public bool TakesGuidance { get; private init; }
     public FieldPaths Paths { get; private init; }
@@ -106,6 +111,10 @@ public sealed class FieldKind
         var names = All.Where(where ?? (_ => true)).Select(f => f.Name).ToArray();
         return names.Length < 2 ? string.Join("", names) : $"{string.Join(", ", names[..^1])} {conjunction} {names[^1]}";
     }
+
+    /// <summary>A per-field default for help text, the fields grouped by its value: "0.002 for laplace, 0.001 for conservative, sinkhorn and mmd".</summary>
+    public static string DefaultsByField(Func<FieldKind, double> value, string format) =>
+        string.Join(", ", All.GroupBy(value).Select(g => $"{g.Key.ToString(format, System.Globalization.CultureInfo.InvariantCulture)} for {Names(f => value(f) == g.Key, "and")}"));
 
     public static FieldKind? Find(string name) => All.FirstOrDefault(f => string.Equals(f.Name, name, StringComparison.OrdinalIgnoreCase));
 

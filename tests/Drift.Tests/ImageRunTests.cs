@@ -113,6 +113,28 @@ public sealed class ImageRunTests : IDisposable
         Assert.Contains("holds a run of images", Assert.Throws<Drift.Train.UserError>(() => Checkpoint.Load(dir).Config<TrainConfig>()).Message);
     }
 
+    /// <summary>No --lr: the field's own default trains the run and is written into its config, so that a rerun from
+    /// the config or a resume keeps it whatever the defaults become.</summary>
+    [Theory]
+    [InlineData("conservative", 1e-3, 2e-3)]
+    [InlineData("laplace", 2e-3, 1e-3)]
+    public void WithoutALearningRateTheFieldsDefaultTrainsTheRunAndIsSaved(string field, double fieldDefault, double other)
+    {
+        var config = Small(field) with { Steps = 6 };
+        Assert.Null(config.Lr);
+        string Train(string name, ImageConfig c)
+        {
+            var dir = Path.Combine(root, name);
+            ImageTrainer.Run(c, dir, null, NullLogger.Instance, _ => { }, CancellationToken.None);
+            return dir;
+        }
+        var byDefault = Train("default", config);
+        Assert.Equal(fieldDefault, Checkpoint.Load(byDefault).Config<ImageConfig>().Lr);
+        Assert.Contains($"\"lr\": {fieldDefault:R}", File.ReadAllText(Path.Combine(byDefault, RunFiles.Config)));
+        Assert.Equal(Metrics(byDefault), Metrics(Train("explicit", config with { Lr = fieldDefault })));
+        Assert.NotEqual(Metrics(byDefault), Metrics(Train("other", config with { Lr = other })));
+    }
+
     [Fact]
     public void SampleClassifierAndEvalCommandsWorkOnAnImageRun()
     {

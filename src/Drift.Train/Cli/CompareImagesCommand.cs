@@ -34,7 +34,7 @@ public static class CompareImagesCommand
             if (n < 10) throw new UserError($"--eval-n must be at least 10, got {n}");
             var dataName = ImageEvaluation.DatasetName(baseConfig.Data);
             var plan = ComparePlan.Make(parse, options, baseConfig.Seed, dataName);
-            var configs = plan.Runs.Select(r => baseConfig with { Field = r.Field, Seed = r.Seed }).ToArray();
+            var configs = plan.Runs.Select(r => (baseConfig with { Field = r.Field, Seed = r.Seed }).Resolved()).ToArray();
             foreach (var c in configs) RunFolder.Accepted(c);
             using var held = plan.Claim();
             var (info, classifier) = ClassifierFile.Load(baseConfig.Classifier);
@@ -46,7 +46,8 @@ public static class CompareImagesCommand
             var log = loggers.CreateLogger("drift");
             var samples = new List<Tensor>();
             var setup = $"{plan.Seeds} seed(s) per field from seed {baseConfig.Seed}, {baseConfig.Steps} steps, {baseConfig.ClassBatch} generated images per class per step, "
-                + $"generator width {baseConfig.Width}, features {string.Join("+", baseConfig.Features)}, lr {baseConfig.Lr:g3}; each field with its own default scales unless given. "
+                + $"generator width {baseConfig.Width}, features {string.Join("+", baseConfig.Features)}, "
+                + $"lr {string.Join(", ", configs.GroupBy(c => c.PeakLr).Select(g => $"{g.Key:g3} ({string.Join(", ", g.Select(c => c.Field.Name).Distinct())})"))}; each field with its own default scales unless given. "
                 + $"FD-{dataName} and the rest in the features/predictions of the project's classifier (test accuracy {info.TestAccuracy:P1}), {n} images a side.";
             var report = plan.TrainAndReport(log, i => ImageTrainer.Run(configs[i], plan.Runs[i].Dir, null, log, _ => { }, cancel), i =>
             {

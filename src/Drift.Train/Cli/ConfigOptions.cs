@@ -19,8 +19,8 @@ public static class ConfigOptions
         FieldOptions.Bind(binder, "at the start of the run, in standardised data units");
         binder.Bind(new Option<bool>("--standardize") { Description = "Train in per-dimension standardised coordinates (default true); samples are always in data units." },
             (c, v) => c with { Standardize = v });
-        binder.Bind(new Option<double>("--anneal") { Description = "Bandwidths/temperatures shrink as exp(-r*step/steps) over the run. Default: " + string.Join(", ",
-            FieldKind.All.GroupBy(f => f.DefaultAnneal).Select(g => $"{g.Key:0.###} for {FieldKind.Names(f => f.DefaultAnneal == g.Key, "and")}")) + "." },
+        binder.Bind(new Option<double>("--anneal") { Description = "Bandwidths/temperatures shrink as exp(-r*step/steps) over the run. Default: "
+            + FieldKind.DefaultsByField(f => f.DefaultAnneal, "0.###") + "." },
             (c, v) => c with { Anneal = v });
         binder.Bind(new Option<double>("--eta") { Description = "Drift size: the loss regresses x onto x + eta*V. Default 1." }, (c, v) => c with { Eta = v });
         binder.Bind(new Option<bool>("--through-field") { Description = $"Ablation: no stop-gradient, backpropagate through the field (loss eta^2*|V(x)|^2); the {FieldKind.Names(f => f.ThroughFieldLoss is not null)} field. Default false." },
@@ -64,7 +64,7 @@ public static class ConfigOptions
         b.Bind(new Option<int>("--class-batch") { Description = "Generated images per class per step. Default 64." }, (c, v) => c with { ClassBatch = v });
         b.Bind(new Option<int>("--class-positives") { Description = "Data images per class per step. Default 256; 0: as many as --class-batch." }, (c, v) => c with { ClassPositives = v });
         b.Bind(new Option<int>("--classes-per-step") { Description = "Classes drawn each step. Default: all." }, (c, v) => c with { ClassesPerStep = v });
-        b.Bind(new Option<double>("--lr") { Description = "AdamW peak learning rate. Default 1e-3." }, (c, v) => c with { Lr = v });
+        b.Bind(new Option<double>("--lr") { Description = "AdamW peak learning rate. Default: " + FieldKind.DefaultsByField(f => f.ImageLr, "0e0") + "." }, (c, v) => c with { Lr = v });
         b.Bind(new Option<string>("--lr-schedule") { Description = "cosine (default) or constant, after the warm-up." }, (c, v) => c with { LrSchedule = v });
         b.Bind(new Option<int>("--warmup") { Description = "Linear learning-rate warm-up steps. Default 100." }, (c, v) => c with { Warmup = v });
         b.Bind(new Option<double>("--weight-decay") { Description = "AdamW weight decay. Default 0.01." }, (c, v) => c with { WeightDecay = v });

@@ -21,10 +21,10 @@ public static class TrainImagesCommand
             var cancel = StopSignal.Graceful();
             if (!parallel.IsWriter)
             {
-                var (followed, resume) = RunFolder.Follow<ImageConfig>(parse, options, c => binder.Apply(parse, c), c => c, parallel.Size);
+                var (followed, resume) = RunFolder.Follow<ImageConfig>(parse, options, c => binder.Apply(parse, c), c => c.Resolved(), parallel.Size);
                 return ImageTrainer.Run(followed, "", resume, NullLogger.Instance, _ => { }, cancel, parallel).Interrupted ? 130 : 0;
             }
-            var (config, dir, checkpoint, runLock) = RunFolder.Prepare<ImageConfig>(parse, options, c => binder.Apply(parse, c), c => c, parallel.Size);
+            var (config, dir, checkpoint, runLock) = RunFolder.Prepare<ImageConfig>(parse, options, c => binder.Apply(parse, c), c => c.Resolved(), parallel.Size);
             using var held = runLock;
             using var loggers = Cli.Loggers();
             var log = loggers.CreateLogger("drift");

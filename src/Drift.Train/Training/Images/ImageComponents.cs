@@ -46,5 +46,5 @@ public static class ImageComponents
     }
 
     public static TorchSharp.Modules.AdamW Optimizer(ImageConfig c, ConvGenerator model) =>
-        torch.optim.AdamW(model.parameters(), c.Lr, beta1: 0.9, beta2: 0.99, weight_decay: c.WeightDecay);
+        torch.optim.AdamW(model.parameters(), c.PeakLr, beta1: 0.9, beta2: 0.99, weight_decay: c.WeightDecay);
 }

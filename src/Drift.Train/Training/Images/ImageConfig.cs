@@ -41,7 +41,8 @@ public sealed record ImageConfig() : FieldConfig(images: true), IRunConfig
     public int ClassPositives { get; init; } = 256;
     /// <summary>Classes drawn per step; 0: all of them.</summary>
     public int ClassesPerStep { get; init; }
-    public double Lr { get; init; } = 1e-3;
+    /// <summary>Peak learning rate; null: the field's <see cref="FieldKind.ImageLr"/>.</summary>
+    public double? Lr { get; init; }
     public string LrSchedule { get; init; } = "cosine";
     public int Warmup { get; init; } = 100;
     public double WeightDecay { get; init; } = 0.01;
@@ -80,13 +81,19 @@ public sealed record ImageConfig() : FieldConfig(images: true), IRunConfig
 
     public string ToJson() => ConfigJson.Write(this);
 
+    /// <summary>This config with the field-dependent defaults written out, as it is saved.</summary>
+    public ImageConfig Resolved() => this with { Lr = PeakLr };
+
+    /// <summary>The peak learning rate: <see cref="Lr"/>, or the field's default.</summary>
+    [JsonIgnore] public double PeakLr => Lr ?? Field.ImageLr;
+
     /// <summary>Linear warm-up to --lr, then cosine decay to zero at the last step (or constant).</summary>
     public double LearningRateAt(long step)
     {
-        if (step < Warmup) return Lr * (step + 1) / Warmup;
-        if (LrSchedule == "constant") return Lr;
+        if (step < Warmup) return PeakLr * (step + 1) / Warmup;
+        if (LrSchedule == "constant") return PeakLr;
         var progress = (double)(step - Warmup) / Math.Max(1, Steps - Warmup);
-        return Lr * 0.5 * (1 + Math.Cos(Math.PI * Math.Min(1, progress)));
+        return PeakLr * 0.5 * (1 + Math.Cos(Math.PI * Math.Min(1, progress)));
     }
 
     /// <summary>A floor on the bytes a step holds, for the check against the machine's memory: the generator's
@@ -117,7 +124,7 @@ public sealed record ImageConfig() : FieldConfig(images: true), IRunConfig
         if (LrSchedule is not ("cosine" or "constant")) Fail($"unknown learning-rate schedule '{LrSchedule}': use cosine or constant");
         if (Device is not ("cpu" or "cuda")) Fail($"unknown device '{Device}': use cpu or cuda");
         Positive("--eta", Eta, 1e6);
-        Positive("--lr", Lr, 1e30);
+        Positive("--lr", PeakLr, 1e30);
         if (!(GuidanceMax is >= 1 and <= 100)) Fail($"--guidance-max must be between 1 and 100, got {GuidanceMax}");
         if (GuidanceMax > 1 && !Conditional) Fail("--guidance-max needs a conditional generator (--conditional true)");
         if (GuidanceMax > 1 && !Field.TakesGuidance)

@@ -146,6 +146,7 @@ public sealed class ImageTrainer : ITrainingTask, IDisposable
         Action<StepReport> onStep, CancellationToken cancel, DataParallel? parallel = null)
     {
         parallel ??= DataParallel.Alone;
+        config = config.Resolved();
         config.Validate();
         var device = Components.Device(config.Device);
         if (device.type == DeviceType.CUDA)
