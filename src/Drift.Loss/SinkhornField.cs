@@ -33,7 +33,7 @@ public sealed class SinkhornField : IDriftField
 
     /// <param name="iterations">At most this many iterations per plan; 0 gives the conservative field's row softmax.</param>
     /// <param name="tolerance">Stop earlier once the rows' relative marginal error is below this (checked every
-    /// <see cref="AbsorbEvery"/> iterations); 0 runs all of them.</param>
+    /// <see cref="CheckEvery"/> iterations); 0 runs all of them.</param>
     /// <param name="state">Where plans count their iterations; null: not counted.</param>
     public SinkhornField(IEnumerable<double> bandwidths, bool normalizeScales = false, int iterations = DefaultIterations,
         double tolerance = DefaultTolerance, SinkhornState? state = null)
@@ -81,15 +81,17 @@ public sealed class SinkhornField : IDriftField
     /// <remarks>
     /// The plan is diag(a)·K·diag(b) with K_ij = exp(−‖x_i − y_j‖²/2h²); Sinkhorn alternates a = 1/(K b) (rows sum
     /// to 1) and b = (B/M)/(Kᵀ a) (columns to B/M, the same total). Matrix–vector products on K cost a fraction of
-    /// log-domain updates, which need an exponential per entry and iteration. Every <see cref="AbsorbEvery"/>
-    /// iterations b moves into the log-potential g and K is rebuilt from the logits plus g as a row softmax: each
-    /// row scaled to sum 1, a scale that a absorbs and b never sees, so no row of K underflows, and b stays within
-    /// float range however small h is against the distances. (A softmax rather than exp after subtracting each row's
-    /// maximum: libtorch's exp went through MKL's slow path for every underflowing entry, 37 % of a step at small h;
-    /// the softmax's own exp does not.) A column whose sum still underflows (a positive beyond every sample's reach)
-    /// is floored, and receives no mass instead of making b infinite. T normalises each row, so a's scale never matters.
-    /// After each absorption the rows' marginal error decides whether to go on (columns are exact after a b update);
-    /// groups go on together until the worst one has converged.
+    /// log-domain updates, which need an exponential per entry and iteration. Once b strays beyond e^±<see cref="AbsorbBeyond"/>
+    /// (checked every <see cref="CheckEvery"/> iterations), it moves into the log-potential g and K is rebuilt from the logits plus g
+    /// as a row softmax: each row scaled to sum 1, a scale that a absorbs and b never sees, so no row of K underflows, and b
+    /// stays within float range however small h is against the distances. (A softmax rather than exp after subtracting each
+    /// row's maximum: libtorch's exp went through MKL's slow path for every underflowing entry, 37 % of a step at small h;
+    /// the softmax's own exp does not.) Rebuilding only then rather than at every check took a capped plan from ten kernel builds
+    /// to two or three, each a pass of exponentials over K that cost as much as ten iterations (docs/bench.md). A column whose
+    /// sum still underflows (a positive beyond every sample's reach) is floored, and receives no mass instead of making b
+    /// infinite; its b then passes the bound and the next rebuild brings the column within reach. T normalises each row, so
+    /// a's scale never matters. Every check the rows' marginal error decides whether to go on (columns are exact after a b
+    /// update); groups go on together until the worst one has converged.
     /// </remarks>
     private Tensor BarycentricProjection(Tensor squaredDistances, Tensor y, double h, int scale)
     {
@@ -145,22 +147,22 @@ public sealed class SinkhornField : IDriftField
     private static (Tensor Kernel, Tensor B, int Iterations, bool Converged) Iterate(Tensor squaredDistances, double epsilon, int cap, double tolerance)
     {
         var logits = squaredDistances / (-2 * epsilon);
-        if (cap == 0) return (torch.softmax(logits, -1), torch.ones_like(logits.select(-2, 0)).unsqueeze(-1), 0, false);
-        var g = torch.zeros_like(logits.select(-2, 0)).unsqueeze(-2);
-        Tensor? lastKernel = null, lastB = null;
+        var kernel = torch.softmax(logits, -1);
+        var b = torch.ones_like(logits.select(-2, 0)).unsqueeze(-1);
+        if (cap == 0) return (kernel, b, 0, false);
+        var g = torch.zeros_like(b).transpose(-2, -1);
         var ratio = (double)logits.shape[^2] / logits.shape[^1];
         // Per group (each its own problem): ω, whether it may still relax, and the smallest marginal error of its blocks.
-        var omega = torch.ones_like(g.select(-1, 0)).unsqueeze(-1);
+        var omega = torch.ones_like(b.select(-2, 0)).unsqueeze(-1);
         var relax = torch.ones_like(omega, dtype: ScalarType.Bool);
         var best = torch.full_like(omega, double.PositiveInfinity);
         var relaxing = false;
-        for (var done = 0; done < cap; done += AbsorbEvery)
+        for (var done = 0; done < cap; done += CheckEvery)
         {
             using var scope = torch.NewDisposeScope();
-            var kernel = torch.softmax(logits + g, -1);
-            var b = torch.ones_like(g).transpose(-2, -1);
+            var start = b;
             var a = kernel.matmul(b).reciprocal_();
-            var block = Math.Min(AbsorbEvery, cap - done);
+            var block = Math.Min(CheckEvery, cap - done);
             for (var k = 0; k < block; k++)
             {
                 if (k > 0) a = Relaxed(a, kernel.matmul(b).reciprocal_(), relaxing ? omega : null);
@@ -168,19 +170,23 @@ public sealed class SinkhornField : IDriftField
             }
             var error = (kernel.matmul(b) * a - 1).abs_().amax([-2, -1], keepdim: true);
             var undo = (omega > 1).logical_and_(error.le(best * 10).logical_not_());
-            b.masked_fill_(undo, 1);   // an undone block leaves the group's plan as the block found it
-            g = (g + b.log().transpose(-2, -1)).MoveToOuterDisposeScope();
-            lastKernel?.Dispose();
-            lastB?.Dispose();
-            lastKernel = kernel.MoveToOuterDisposeScope();
-            lastB = b.MoveToOuterDisposeScope();
+            b = torch.where(undo, start, b);   // an undone block leaves the group's plan as the block found it
             relax.logical_and_(undo.logical_not());
             best.copy_(torch.where(undo, best, best.minimum(error)));
             omega.copy_(torch.where(relax, Overrelaxation, 1.0));
-            if (tolerance > 0 && torch.where(undo, best, error).max().to(float64).item<double>() < tolerance) return (lastKernel, lastB, done + block, true);
             relaxing = relax.any().item<bool>();
+            var converged = tolerance > 0 && torch.where(undo, best, error).max().to(float64).item<double>() < tolerance;
+            if (!converged && done + block < cap && b.log().abs_().max().to(float64).item<double>() > AbsorbBeyond)
+            {
+                g = (g + b.log().transpose(-2, -1)).MoveToOuterDisposeScope();
+                kernel.Dispose();
+                kernel = torch.softmax(logits + g, -1).MoveToOuterDisposeScope();
+                b = torch.ones_like(b);
+            }
+            b = b.MoveToOuterDisposeScope();
+            if (converged) return (kernel, b, done + block, true);
         }
-        return (lastKernel!, lastB!, cap, false);
+        return (kernel, b, cap, false);
     }
 
     /// <summary>Scalings moved ω (per group) of the way from <paramref name="old"/> to their Sinkhorn update, in log
@@ -192,7 +198,11 @@ public sealed class SinkhornField : IDriftField
     /// trial (docs/bench.md), where 1.9 and above oscillated at the narrowest bandwidths.</summary>
     private const double Overrelaxation = 1.8;
 
-    /// <summary>Scaling iterations between two absorptions of b into the log-potential (and two convergence
-    /// checks): b can grow by up to 1e30 in one, which float32 holds.</summary>
-    private const int AbsorbEvery = 10;
+    /// <summary>Iterations between two checks of the marginals (and of the scalings' range).</summary>
+    private const int CheckEvery = 10;
+
+    /// <summary>|log b| beyond which b moves into the log-potential and K is rebuilt. Below it the plan K·diag(b) reweighs K's
+    /// columns by at most e^±30, which float32 holds with room to spare; a column that needs more (its kernel entries
+    /// rounded to zero, so its b hit the floor's 1e30) is the sign that K no longer represents the plan.</summary>
+    private const double AbsorbBeyond = 30;
 }
