@@ -55,25 +55,14 @@ public class FeatureSpaceTests
         var share = (count + processes - 1) / processes;
         var mapped = new long[processes];
         var tables = new Tensor[processes];
-        var failures = new Exception?[processes];
-        var threads = Enumerable.Range(0, processes).Select(rank => new Thread(() =>
+        meeting.Run(rank =>
         {
-            try
-            {
-                Tensor Counted(Tensor x) { mapped[rank] += x.shape[0]; return encoder.Features(x); }
-                using var space = FeatureSpace.Tabulated(Counted, count, (start, n) => images.narrow(0, start, n), chunk: 3, shard: new Gathered(rank, meeting));
-                tables[rank] = space.OfData(new DataImages(images, all)).DetachFromDisposeScope();
-            }
-            catch (Exception e)
-            {
-                failures[rank] = e;
-            }
-        })).ToArray();
-        foreach (var t in threads) t.Start();
-        foreach (var t in threads) t.Join();
+            Tensor Counted(Tensor x) { mapped[rank] += x.shape[0]; return encoder.Features(x); }
+            using var space = FeatureSpace.Tabulated(Counted, count, (start, n) => images.narrow(0, start, n), chunk: 3, shard: new Gathered(rank, meeting));
+            tables[rank] = space.OfData(new DataImages(images, all)).DetachFromDisposeScope();
+        });
         for (var rank = 0; rank < processes; rank++)
         {
-            Assert.Null(failures[rank]);
             var mine = Math.Clamp(count - rank * share, 0, share);
             Assert.Equal(mine == 0 ? 1 : mine, mapped[rank]);   // an empty share maps one image, for the features' width
             Assert.True(tables[rank].shape.SequenceEqual(expected.shape) && MaxAbs(tables[rank] - expected) < 1e-12 * MaxAbs(expected),

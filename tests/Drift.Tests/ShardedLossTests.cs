@@ -61,15 +61,13 @@ public class ShardedLossTests
 
             var meeting = new Meeting(size);
             var results = new (Tensor Grad, double Loss, Tensor ScaleRms, double VelocityRms)[size];
-            var threads = Enumerable.Range(0, size).Select(rank => new Thread(() =>
+            meeting.Run(rank =>
             {
                 var mine = x.narrow(-2, rank * (b / size), b / size).detach().requires_grad_();
                 var r = DriftLoss.Compute(field, mine, pos, 0.5, shard: new Threaded(x, rank, meeting));
                 r.Loss.backward();
                 results[rank] = (mine.grad!, r.Loss.item<double>(), r.ScaleRms, r.VelocityRms.item<double>());
-            })).ToArray();
-            foreach (var t in threads) t.Start();
-            foreach (var t in threads) t.Join();
+            });
 
             var averaged = torch.cat(results.Select(r => r.Grad / size).ToArray(), -2);
             var scale = MaxAbs(whole.grad!);
