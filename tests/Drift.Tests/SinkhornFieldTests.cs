@@ -8,23 +8,34 @@ namespace Drift.Tests;
 /// <summary>
 /// The Sinkhorn field against an explicit float64 entropic OT (dual potentials iterated to convergence in plain
 /// loops), against finite differences of the Sinkhorn divergence that reference computes, and against the
-/// conservative field it reduces to without iterations.
+/// conservative field it reduces to without iterations. On the CPU the plans iterate in one pass over the kernel
+/// (<see cref="SinkhornCpuIterations"/>); elsewhere, as on a GPU, by tensor operations. Tests taking
+/// <c>tensorIterations</c> hold both paths to the same references.
 /// </summary>
 public class SinkhornFieldTests
 {
     /// <summary>Iterations that converge these small, well-spread problems to float64 precision.</summary>
     private const int Converged = 3000;
 
+    private static SinkhornField Field(bool tensorIterations, double[] bandwidths, int iterations = SinkhornField.DefaultIterations,
+        double tolerance = SinkhornField.DefaultTolerance, SinkhornState? state = null, bool normalizeScales = false)
+    {
+        var field = new SinkhornField(bandwidths, normalizeScales, iterations, tolerance, state);
+        return tensorIterations ? field.WithTensorIterations() : field;
+    }
+
     /// <summary>At h = 0.25 the farthest pairs' logits lie below −80, where the batch's kernel to itself is floored.</summary>
     [Theory]
-    [InlineData(0.9)]
-    [InlineData(0.25)]
-    public void MatchesAnExplicitFloat64EntropicTransport(double h)
+    [InlineData(0.9, false)]
+    [InlineData(0.25, false)]
+    [InlineData(0.9, true)]
+    [InlineData(0.25, true)]
+    public void MatchesAnExplicitFloat64EntropicTransport(double h, bool tensorIterations)
     {
         var (g, seed) = Fresh();
         var x = Randn(g, 9, 3);
         var pos = Randn(g, 13, 3) + 0.5;
-        var v = ToArray(new SinkhornField([h], iterations: Converged, tolerance: 0).Compute(x, pos).Velocity);
+        var v = ToArray(Field(tensorIterations, [h], Converged, tolerance: 0).Compute(x, pos).Velocity);
 
         var (xa, ya) = (ToArray(x), ToArray(pos));
         var towardsData = ExactTransport.Projection(xa, ya, h);
@@ -42,8 +53,10 @@ public class SinkhornFieldTests
     /// <summary>In float32 at a narrow bandwidth two positives far from every sample have kernel columns that round to
     /// zero: the plan still gives them their mass, through a kernel rebuilt around the column potentials (the rebuild
     /// waits until the scalings leave e^±30, so this is the case that needs it). Against the float64 reference.</summary>
-    [Fact]
-    public void InFloat32ColumnsBeyondEverySamplesReachStillReceiveTheirMass()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void InFloat32ColumnsBeyondEverySamplesReachStillReceiveTheirMass(bool tensorIterations)
     {
         var (g, seed) = Fresh();
         const double h = 0.2;
@@ -52,7 +65,7 @@ public class SinkhornFieldTests
         var (xa, ya) = (ToArray(x), ToArray(pos));
         var towardsData = ExactTransport.Projection(xa, ya, h);
         var towardsModel = ExactTransport.Projection(xa, xa, h);
-        var v = ToArray(new SinkhornField([h], iterations: Converged, tolerance: 1e-5).Compute(x.to(float32), pos.to(float32)).Velocity.to(float64));
+        var v = ToArray(Field(tensorIterations, [h], Converged, tolerance: 1e-5).Compute(x.to(float32), pos.to(float32)).Velocity.to(float64));
         double worst = 0, largest = 0;
         for (var i = 0; i < 16; i++)
         for (var k = 0; k < 2; k++)
@@ -64,8 +77,10 @@ public class SinkhornFieldTests
         Assert.True(worst < 1e-3 * largest, $"seed {seed}: float32 field off the float64 one by {worst} (largest entry {largest})");
     }
 
-    [Fact]
-    public void IsTheDescentDirectionOfTheSinkhornDivergence()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void IsTheDescentDirectionOfTheSinkhornDivergence(bool tensorIterations)
     {
         // S_ε(μ, ν) = OT_ε(μ, ν) − ½OT_ε(μ, μ) − ½OT_ε(ν, ν) with cost ‖x − y‖²/2 and ε = h², μ uniform on the B
         // samples: ∂S/∂x_i = (T_μμ(x_i) − T_μν(x_i))/B, so V(x_i) = −(B/h²) ∂S/∂x_i.
@@ -74,7 +89,7 @@ public class SinkhornFieldTests
         const double h = 0.8, step = 1e-5;
         var x = Randn(g, b, d);
         var pos = Randn(g, 10, d) - 0.3;
-        var v = ToArray(new SinkhornField([h], iterations: Converged, tolerance: 0).Compute(x, pos).Velocity);
+        var v = ToArray(Field(tensorIterations, [h], Converged, tolerance: 0).Compute(x, pos).Velocity);
         var ya = ToArray(pos);
         double Divergence(double[,] xs) => ExactTransport.Cost(xs, ya, h) - 0.5 * ExactTransport.Cost(xs, xs, h) - 0.5 * ExactTransport.Cost(ya, ya, h);
         for (var i = 0; i < b; i++)
@@ -136,8 +151,10 @@ public class SinkhornFieldTests
         Assert.Equal(2.0, state.TakeCounts(1)[1]);
     }
 
-    [Fact]
-    public void OverRelaxationMeetsTheToleranceInAFractionOfThePlainIterations()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void OverRelaxationMeetsTheToleranceInAFractionOfThePlainIterations(bool tensorIterations)
     {
         // A narrow bandwidth, where the plain updates (counted by the float64 reference, with the field's stopping rule)
         // take hundreds of iterations. Five draws: every plan converges, and most in under a third of the plain count.
@@ -152,7 +169,7 @@ public class SinkhornFieldTests
             const double h = 0.15;
             var plain = ExactTransport.PlainIterations(ToArray(x), ToArray(pos), h, SinkhornField.DefaultTolerance);
             var state = new SinkhornState();
-            new SinkhornField([h], iterations: 5000, state: state).Compute(x, pos);
+            Field(tensorIterations, [h], 5000, state: state).Compute(x, pos);
             var counts = state.TakeCounts(1);
             Assert.True(counts[1] == 0, $"seed {seed}, draw {draw}: not converged in 5000 iterations");
             Assert.True(plain >= 100, $"seed {seed}, draw {draw}: only {plain} plain iterations, not a narrow case");
@@ -172,6 +189,26 @@ public class SinkhornFieldTests
         var early = new SinkhornField(bandwidths, iterations: Converged).Compute(x, pos).Velocity;
         var relative = MaxAbs(early - converged) / MaxAbs(converged);
         Assert.True(relative < 1e-2, $"seed {seed}: stopped at tolerance {SinkhornField.DefaultTolerance}, off by {relative} of the field");
+    }
+
+    /// <summary>The two ways to iterate, on grouped float32 plans (as image runs solve one a class) at a narrow bandwidth,
+    /// where the groups over-relax, some blocks are undone and kernels are rebuilt: the same plans, iteration for
+    /// iteration, to float32 rounding, and the same counts.</summary>
+    [Fact]
+    public void OnePassAnIterationOnTheCpuGivesTheTensorIterationsPlans()
+    {
+        var (g, seed) = Fresh();
+        var x = (Randn(g, 3 * 100, 2).reshape(3, 100, 2) * torch.tensor(new[] { 1.0, 0.6, 1.4 }).reshape(3, 1, 1)).to(float32);
+        var pos = (Randn(g, 3 * 120, 2).reshape(3, 120, 2) * 0.9 + 0.2).to(float32);
+        foreach (var iterations in new[] { 1, 7, 35, 100 })
+        {
+            var (onePass, tensor) = (new SinkhornState(), new SinkhornState());
+            var v = Field(false, [0.08, 0.3], iterations, state: onePass).Compute(x, pos).Velocity.to(float64);
+            var expected = Field(true, [0.08, 0.3], iterations, state: tensor).Compute(x, pos).Velocity.to(float64);
+            var off = MaxAbs(v - expected) / MaxAbs(expected);
+            Assert.True(off < 1e-4, $"seed {seed}, {iterations} iterations: off by {off} of the field");
+            Assert.Equal(tensor.TakeCounts(2), onePass.TakeCounts(2));
+        }
     }
 
     [Fact]
