@@ -13,7 +13,10 @@ namespace Drift.Loss;
 /// it from memory. But a row of K, once read for (K b)_i, gives a_i and with it the row's share a_i K_i of Kᵀ a while it
 /// is still in cache: the same updates, in the same order, from one pass. It also spares the dozen small tensor operations
 /// of an iteration (each a dispatch and an allocation, together as much time as the products). On these 2 cores an
-/// iteration took 100–150 µs where the tensor updates took 200–230 (docs/bench.md).
+/// iteration took 100–150 µs where the tensor updates took 200–230 (docs/bench.md). It runs on the calling thread: rows or
+/// groups shared among .NET threads were slower, not faster, beside libtorch's OpenMP threads, which keep spinning on the
+/// other cores after each tensor operation (1024 rows on two threads 105–175 µs an iteration against 90–115 on one; ten
+/// image-sized groups 47 µs against 17).
 /// </summary>
 internal static class SinkhornCpuIterations
 {
@@ -42,12 +45,12 @@ internal static class SinkhornCpuIterations
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (rows, columns) = ((int)kernel.shape[^2], (int)kernel.shape[^1]);
-        // The groups are independent problems, so they run in parallel, each over its slices of the tensors' memory.
-        Parallel.For(0, omega.Length, g => Group(
-            MemoryMarshal.Cast<byte, T>(kernel.bytes).Slice(g * rows * columns, rows * columns),
-            MemoryMarshal.Cast<byte, T>(a.bytes).Slice(g * rows, rows),
-            MemoryMarshal.Cast<byte, T>(b.bytes).Slice(g * columns, columns),
-            T.CreateChecked(omega[g]), iterations, T.CreateChecked(ratio)));
+        var k = Span<T>(kernel);
+        var aa = Span<T>(a);
+        var bb = Span<T>(b);
+        for (var g = 0; g < omega.Length; g++)
+            Group(k.Slice(g * rows * columns, rows * columns), aa.Slice(g * rows, rows), bb.Slice(g * columns, columns),
+                T.CreateChecked(omega[g]), iterations, T.CreateChecked(ratio));
     }
 
     /// <summary>One group's updates; K row-major [rows, columns].</summary>
@@ -57,7 +60,6 @@ internal static class SinkhornCpuIterations
         var (rows, columns) = (a.Length, b.Length);
         var transposed = new T[columns];   // Kᵀ a, summed row by row
         var scratch = new T[Math.Max(Tile, columns)];
-        var (low, high, floor) = (T.CreateChecked(-80), T.CreateChecked(80), T.CreateChecked(1e-30));
         for (var iteration = 0; iteration < iterations; iteration++)
         {
             Array.Clear(transposed);
@@ -70,30 +72,29 @@ internal static class SinkhornCpuIterations
                 Primitives.Reciprocal<T>(update, update);
                 var tile = a.Slice(first, n);
                 if (iteration == 0 || omega == T.One) update.CopyTo(tile);
-                else Relax(tile, update, omega, low, high);
-                for (var i = 0; i < n; i++)
-                {
-                    var row = kernel.Slice((first + i) * columns, columns);
-                    Primitives.MultiplyAdd<T>(row, tile[i], transposed, transposed);
-                }
+                else Relax(tile, update, omega);
+                for (var i = 0; i < n; i++) Primitives.MultiplyAdd<T>(kernel.Slice((first + i) * columns, columns), tile[i], transposed, transposed);
             }
             var column = scratch.AsSpan(0, columns);
-            Primitives.Max<T>(transposed, floor, column);
+            Primitives.Max<T>(transposed, T.CreateChecked(1e-30), column);
             Primitives.Divide<T>(ratio, column, column);
             if (omega == T.One) column.CopyTo(b);
-            else Relax(b, column, omega, low, high);
+            else Relax(b, column, omega);
         }
     }
 
     /// <summary>old ← exp(clamp(lerp(log old, log update, ω), −80, 80)); <paramref name="update"/> is overwritten.</summary>
-    private static void Relax<T>(Span<T> old, Span<T> update, T omega, T low, T high) where T : unmanaged, IFloatingPointIeee754<T>
+    private static void Relax<T>(Span<T> old, Span<T> update, T omega) where T : unmanaged, IFloatingPointIeee754<T>
     {
         Primitives.Log<T>(old, old);
         Primitives.Log<T>(update, update);
         Primitives.Lerp<T>(old, update, omega, old);
-        Primitives.Clamp<T>(old, low, high, old);
+        Primitives.Clamp<T>(old, T.CreateChecked(-80), T.CreateChecked(80), old);
         Primitives.Exp<T>(old, old);
     }
+
+    /// <summary>A contiguous CPU tensor's own memory, as elements.</summary>
+    private static Span<T> Span<T>(Tensor t) where T : unmanaged => MemoryMarshal.Cast<byte, T>(t.bytes);
 
     /// <summary>Rows of K per tile: 64 rows of 1024 float32 are 256 KB, within a core's 1–2 MB of cache with room to
     /// spare; 16 and 128 were slower on these 2 cores.</summary>
