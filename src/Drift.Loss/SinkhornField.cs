@@ -53,9 +53,9 @@ public sealed class SinkhornField : IDriftField
         this.tensorIterations = tensorIterations;
     }
 
-    /// <summary>Iterations by tensor operations wherever the kernel is (the path of a GPU), never by
-    /// <see cref="SinkhornCpuIterations"/>: for tests, which hold the two paths to the same references.</summary>
-    internal SinkhornField WithTensorIterations() => new(bandwidths, NormalizeScales, Iterations, Tolerance, State, true);
+    /// <summary>The same field iterating by tensor operations wherever the kernel is (the path of a GPU), never in one
+    /// pass on the CPU: for the tests, which hold the two paths to the same references, and the bench, which times both.</summary>
+    public SinkhornField WithTensorIterations() => new(bandwidths, NormalizeScales, Iterations, Tolerance, State, true);
 
     private readonly bool tensorIterations;
 

@@ -14,7 +14,8 @@ namespace Drift.Train.Cli;
 
 /// <summary><c>drift bench</c>: times each field on each path (dense, chunked, automatic) over a grid of
 /// sizes, with warm-up, device synchronisation and medians, and checks each against float64 (<see cref="FieldBench"/>);
-/// then whole training steps of the 2-D default and of the image default (<see cref="StepBench"/>).</summary>
+/// then what a Sinkhorn iteration costs on each path (<see cref="SinkhornBench"/>), and whole training steps of the 2-D
+/// default and of the image default (<see cref="StepBench"/>).</summary>
 public static class BenchCommand
 {
     public static Command Create()
@@ -70,6 +71,17 @@ public static class BenchCommand
             foreach (var (rows, cols, dim) in benchSizes)
             foreach (var field in FieldKind.All)
                 foreach (var line in FieldBench.Rows(field, rows, cols, dim, scales, dev, n))
+                {
+                    report.AppendLine(line);
+                    Console.WriteLine(line);
+                }
+            report.AppendLine();
+            report.AppendLine("Sinkhorn iterations: two plans of 100 at h = 0.5·√d with no tolerance, less the call without iterations");
+            report.AppendLine();
+            report.AppendLine("| N | M | d | path | µs an iteration |");
+            report.AppendLine("|---|---|---|---|---|");
+            foreach (var (rows, cols, dim) in benchSizes)
+                foreach (var line in SinkhornBench.Rows(rows, cols, dim, dev, n))
                 {
                     report.AppendLine(line);
                     Console.WriteLine(line);
