@@ -129,7 +129,7 @@ public class DistributedTests
     }
 
     [Fact]
-    public void ASignalStopsEveryProcessAfterOneStepAndTheRunResumesAtOtherCounts()
+    public async Task ASignalStopsEveryProcessAfterOneStepAndTheRunResumesAtOtherCounts()
     {
         var (whole, stopped) = (NewDir(), NewDir());
         // Steps of ~20 ms, so that the signal lands mid-run.
@@ -144,15 +144,15 @@ public class DistributedTests
         var waited = Stopwatch.StartNew();
         while (!(File.Exists(metrics) && File.ReadLines(metrics).Count() > 30) && waited.Elapsed < TimeSpan.FromSeconds(90) && !p.HasExited)
             Thread.Sleep(50);
-        if (p.HasExited) Assert.Fail($"the run ended before the signal:\n{stdout.Result}\n{stderr.Result}");
+        if (p.HasExited) Assert.Fail($"the run ended before the signal:\n{(await stdout)}\n{(await stderr)}");
         using (var kill = Process.Start("kill", $"-INT {p.Id}")!)
             kill.WaitForExit();
         Assert.True(p.WaitForExit(60_000), "mpiexec did not end within a minute of SIGINT");
         p.WaitForExit();
         // Every process exits 130; MPICH's mpiexec, having forwarded the Ctrl+C itself, mostly passes that on, but was
         // seen to exit 0 once in CI: the processes' own word is the log line and the checkpoint.
-        Assert.True(p.ExitCode is 130 or 0, $"exit {p.ExitCode}:\n{stdout.Result}\n{stderr.Result}");
-        Assert.Contains("checkpoint saved, continue with: drift train --resume", stdout.Result + stderr.Result);
+        Assert.True(p.ExitCode is 130 or 0, $"exit {p.ExitCode}:\n{(await stdout)}\n{(await stderr)}");
+        Assert.Contains("checkpoint saved, continue with: drift train --resume", (await stdout) + (await stderr));
         var step = Checkpoint.Load(stopped).Step;
         Assert.InRange(step, 30, 299);
         Assert.Equal(step, (long)Metrics(stopped)[^1][0]);
@@ -169,7 +169,7 @@ public class DistributedTests
     }
 
     [Fact]
-    public void KillingOneProcessEndsTheOthersAndTheFolderResumes()
+    public async Task KillingOneProcessEndsTheOthersAndTheFolderResumes()
     {
         var dir = NewDir();
         using var p = DriftProcess.Start([.. Points, "--steps", "1000000", "--checkpoint-every", "20", "--eval-every", "1000000", "--out", dir], processes: 2);
@@ -178,7 +178,7 @@ public class DistributedTests
         var waited = Stopwatch.StartNew();
         while (!(Checkpoint.Exists(dir) && File.ReadLines(Path.Combine(dir, RunFiles.Metrics)).Count() > 50) && waited.Elapsed < TimeSpan.FromSeconds(90) && !p.HasExited)
             Thread.Sleep(50);
-        if (p.HasExited) Assert.Fail($"the run ended before the kill:\n{stdout.Result}\n{stderr.Result}");
+        if (p.HasExited) Assert.Fail($"the run ended before the kill:\n{(await stdout)}\n{(await stderr)}");
         using (var kill = Process.Start("kill", $"-KILL {Ranks(dir).Single(r => r.Rank == "1").Pid}")!)
             kill.WaitForExit();
         var ended = Stopwatch.StartNew();

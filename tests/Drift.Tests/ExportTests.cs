@@ -82,7 +82,7 @@ public sealed class ExportTests : IDisposable
 
     /// <summary>A trained points run through <c>drift export</c>: ONNX Runtime and PyTorch give what <c>drift sample</c> gives.</summary>
     [Fact]
-    public void AnExportedPointsRunSamplesAsDriftDoes()
+    public async Task AnExportedPointsRunSamplesAsDriftDoes()
     {
         var run = Path.Combine(root, "points");
         var config = new TrainConfig { Data = "moons", Steps = 20, Batch = 64, Width = 32, Depth = 2, EvalSamples = 100, EvalEvery = 100, Seed = Tensors.Seed() };
@@ -122,7 +122,7 @@ public sealed class ExportTests : IDisposable
             var stdout = p.StandardOutput.ReadToEndAsync();
             var stderr = p.StandardError.ReadToEnd();
             p.WaitForExit();
-            Assert.True(p.ExitCode == 0, $"{script}: exit {p.ExitCode}\n{stdout.Result}{stderr}");
+            Assert.True(p.ExitCode == 0, $"{script}: exit {p.ExitCode}\n{(await stdout)}{stderr}");
         }
         using var step = ReadRaw(Path.Combine(inputs, "step.f32"), [1 + 120 * 2]);
         var loss = drift.Loss.item<float>();
@@ -137,7 +137,7 @@ public sealed class ExportTests : IDisposable
     [Theory]
     [InlineData("conservative")]
     [InlineData("laplace")]
-    public void ThePyTorchImageStepComputesDriftsLoss(string fieldName)
+    public async Task ThePyTorchImageStepComputesDriftsLoss(string fieldName)
     {
         var (rng, seed) = Tensors.Fresh();
         var run = Path.Combine(root, "images");
@@ -169,7 +169,7 @@ public sealed class ExportTests : IDisposable
             var stdout = p.StandardOutput.ReadToEndAsync();
             var stderr = p.StandardError.ReadToEnd();
             p.WaitForExit();
-            Assert.True(p.ExitCode == 0, $"{script}: exit {p.ExitCode}\n{stdout.Result}{stderr}");
+            Assert.True(p.ExitCode == 0, $"{script}: exit {p.ExitCode}\n{(await stdout)}{stderr}");
         }
         using var pytorch = ReadRaw(Path.Combine(inputs, "loss.f32"), [1]);
         Assert.True(Math.Abs(pytorch.item<float>() - loss) <= 1e-4 * loss, $"seed {seed}, {fieldName}: loss PyTorch {pytorch.item<float>()}, Drift {loss}");

@@ -8,7 +8,7 @@ namespace Drift.Tests;
 public class GpuAcceptanceTests
 {
     [Fact]
-    public void TheAcceptanceScriptRunsEveryStepDryOnTheCpu()
+    public async Task TheAcceptanceScriptRunsEveryStepDryOnTheCpu()
     {
         var repo = Repository();
         var outDir = Path.Combine(Path.GetTempPath(), $"drift-gpu-acceptance-{Guid.NewGuid():N}");
@@ -21,7 +21,7 @@ public class GpuAcceptanceTests
         var stderr = p.StandardError.ReadToEndAsync();
         Assert.True(p.WaitForExit(600_000), "the dry run took over ten minutes");
         var summary = Path.Combine(outDir, "summary.md");
-        Assert.True(p.ExitCode == 0, $"exit {p.ExitCode}\n{stdout.Result}{stderr.Result}\n{(File.Exists(summary) ? File.ReadAllText(summary) : "")}");
+        Assert.True(p.ExitCode == 0, $"exit {p.ExitCode}\n{(await stdout)}{(await stderr)}\n{(File.Exists(summary) ? File.ReadAllText(summary) : "")}");
         var text = File.ReadAllText(summary);
         foreach (var part in new[] { "## check", "## bench-fields", "## bench-pytorch", "## bench-images", "## bench-pytorch-image-laplace", "## bench-pytorch-points", "## runs", "failed steps: none" })
             Assert.Contains(part, text);

@@ -14,7 +14,7 @@ public class SignalTests
     [Theory]
     [InlineData("INT")]
     [InlineData("TERM")]
-    public void ASignalledRunSavesTheStepItReached(string signal)
+    public async Task ASignalledRunSavesTheStepItReached(string signal)
     {
         var dir = Path.Combine(Path.GetTempPath(), $"drift-signal-{Guid.NewGuid():N}");
         var metrics = Path.Combine(dir, RunFiles.Metrics);
@@ -27,14 +27,14 @@ public class SignalTests
             var waited = Stopwatch.StartNew();
             while (!(File.Exists(metrics) && File.ReadLines(metrics).Take(30).Count() > 20) && waited.Elapsed < TimeSpan.FromSeconds(60) && !p.HasExited)
                 Thread.Sleep(100);
-            if (p.HasExited) Assert.Fail($"drift exited before the signal: {stderr.Result}");
+            if (p.HasExited) Assert.Fail($"drift exited before the signal: {(await stderr)}");
             using (var kill = Process.Start("kill", $"-{signal} {p.Id}")!)
                 kill.WaitForExit();
             if (!p.WaitForExit(120_000))
             {
                 p.Kill();
                 p.WaitForExit();
-                Assert.Fail($"drift did not stop within two minutes of SIG{signal}; it said:\n{stdout.Result}{stderr.Result}");
+                Assert.Fail($"drift did not stop within two minutes of SIG{signal}; it said:\n{(await stdout)}{(await stderr)}");
             }
         }
         finally
@@ -42,7 +42,7 @@ public class SignalTests
             if (!p.HasExited) p.Kill();
         }
 
-        var output = stdout.Result + stderr.Result;
+        var output = (await stdout) + (await stderr);
         Assert.Equal(130, p.ExitCode);
         var said = Regex.Match(output, @"interrupted at step (\d+); checkpoint saved, continue with: drift train --resume ");
         Assert.True(said.Success, output);
