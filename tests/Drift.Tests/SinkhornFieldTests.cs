@@ -18,9 +18,9 @@ public class SinkhornFieldTests
     private const int Converged = 3000;
 
     private static SinkhornField Field(bool tensorIterations, double[] bandwidths, int iterations = SinkhornField.DefaultIterations,
-        double tolerance = SinkhornField.DefaultTolerance, SinkhornState? state = null, bool normalizeScales = false)
+        double tolerance = SinkhornField.DefaultTolerance, SinkhornState? state = null)
     {
-        var field = new SinkhornField(bandwidths, normalizeScales, iterations, tolerance, state);
+        var field = new SinkhornField(bandwidths, iterations: iterations, tolerance: tolerance, state: state);
         return tensorIterations ? field.WithTensorIterations() : field;
     }
 
