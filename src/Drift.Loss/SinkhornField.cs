@@ -19,8 +19,9 @@ namespace Drift.Loss;
 ///
 /// The batch's plan to itself (negatives left to the batch) is symmetric and takes the symmetric updates, which
 /// converge in a few iterations at any bandwidth; the plan to the data takes Sinkhorn's alternating updates.
-/// Small ε is where those slow down: as bandwidths anneal, plans that took ten iterations hit the cap. With a
-/// <see cref="SinkhornState"/> the field counts them, and a run logs the counts (metrics.csv, TensorBoard).
+/// Small ε is where those slow down: as bandwidths anneal, plans that took ten iterations hit the cap; each plan
+/// therefore starts from the potentials of the plan one scale wider. With a <see cref="SinkhornState"/> the field counts
+/// the iterations, and a run logs the counts (metrics.csv, TensorBoard).
 /// </summary>
 public sealed class SinkhornField : IDriftField
 {
@@ -83,13 +84,13 @@ public sealed class SinkhornField : IDriftField
         var selfPlan = ReferenceEquals(neg, x);
         var towardsModel = FieldMath.SquaredDistances(x, neg);
         if (selfPlan) FieldMath.SetSelfPairs(towardsModel, 0);
-        var perScale = bandwidths.Select((h, s) => (BarycentricProjection(towardsData, pos, h, s)
-            - (selfPlan ? SymmetricProjection(towardsModel, x, h, s) : BarycentricProjection(towardsModel, neg, h, s))).div_(h * h)).ToArray();
-        return FieldMath.Combine(perScale, NormalizeScales);
+        var towards = Projections(towardsData, pos);
+        var away = selfPlan ? bandwidths.Select((h, s) => SymmetricProjection(towardsModel, x, h, s)).ToArray() : Projections(towardsModel, neg);
+        return FieldMath.Combine(bandwidths.Select((h, s) => towards[s].sub_(away[s]).div_(h * h)).ToArray(), NormalizeScales);
     }
 
-    /// <summary>T(x_i) = Σ_j P_ij y_j / Σ_j P_ij for the entropic plan between uniform weights on the rows and on the
-    /// columns of <paramref name="squaredDistances"/> [B, M] (or [G, B, M]).</summary>
+    /// <summary>T(x_i) = Σ_j P_ij y_j / Σ_j P_ij for every scale's entropic plan between uniform weights on the rows and on
+    /// the columns of <paramref name="squaredDistances"/> [B, M] (or [G, B, M]), in the order of the scales.</summary>
     /// <remarks>
     /// The plan is diag(a)·K·diag(b) with K_ij = exp(−‖x_i − y_j‖²/2h²); Sinkhorn alternates a = 1/(K b) (rows sum
     /// to 1) and b = (B/M)/(Kᵀ a) (columns to B/M, the same total). Matrix–vector products on K cost a fraction of
@@ -104,12 +105,30 @@ public sealed class SinkhornField : IDriftField
     /// infinite; its b then passes the bound and the next rebuild brings the column within reach. T normalises each row, so
     /// a's scale never matters. Every check the rows' marginal error decides whether to go on (columns are exact after a b
     /// update); groups go on together until the worst one has converged.
+    ///
+    /// The plans are solved widest scale first, the widest from zero potentials and each narrower one from the column
+    /// potentials of the one before (ε-scaling, with the field's own scales as its stages; the fixed point is the same).
+    /// At small ε the plain updates crawl because mass crosses between groups of points that the narrow kernel barely
+    /// links; the wider plan has already moved it. At the end of an anneal (h = 0.05 … 0.4, 1024 pinwheel points a side)
+    /// the field of plans started so was within 2 % of the converged one after 20 iterations a plan, where cold starts were
+    /// 36–55 % off after 100 (docs/bench.md). A field of one scale starts cold: stages of its own at 2h, 4h, … were tried,
+    /// and at a narrow fixed bandwidth they cost time and trained no better.
     /// </remarks>
-    private Tensor BarycentricProjection(Tensor squaredDistances, Tensor y, double h, int scale)
+    private Tensor[] Projections(Tensor squaredDistances, Tensor y)
     {
-        var (kernel, b, iterations, converged) = Iterate(squaredDistances, h * h, Iterations, Tolerance, tensorIterations);
-        if (Iterations > 0) State?.Count(scale, iterations, converged || Tolerance == 0);
-        return FieldMath.WeightedSum(kernel, b * y).div_(kernel.matmul(b));
+        var projections = new Tensor[bandwidths.Length];
+        var widestFirst = Enumerable.Range(0, bandwidths.Length).OrderByDescending(s => bandwidths[s]).ToArray();
+        (Tensor? Potentials, double Epsilon) start = (null, 0);
+        foreach (var s in widestFirst)
+        {
+            var h = bandwidths[s];
+            // Potentials carry over between ε in units of the cost: log b at ε is ψ/ε, so the wider plan's g·ε'/ε starts this one.
+            var plan = Iterate(squaredDistances, h * h, Iterations, Tolerance, tensorIterations, start.Potentials?.mul(start.Epsilon / (h * h)));
+            if (Iterations > 0) State?.Count(s, plan.Iterations, plan.Converged || Tolerance == 0);
+            start = (plan.Potentials, h * h);
+            projections[s] = FieldMath.WeightedSum(plan.Kernel, plan.B * y).div_(plan.Kernel.matmul(plan.B));
+        }
+        return projections;
     }
 
     /// <summary>T(x_i) = Σ_j P_ij x_j / Σ_j P_ij for the entropic plan of the batch with itself (uniform weights on both
@@ -145,26 +164,33 @@ public sealed class SinkhornField : IDriftField
         return FieldMath.WeightedSum(kernel, u * x).div_(ku);
     }
 
-    /// <summary>Up to <paramref name="cap"/> Sinkhorn iterations at <paramref name="epsilon"/> from zero column log-potentials:
-    /// the plan's rows as the last rebuilt kernel K (row-softmax) and the column scalings b [.., M, 1] that follow it (the
-    /// plan's row i is K_ij·b_j up to its scale, so T = K(b ⊙ y) / K b costs two products where another softmax cost a pass
-    /// of exponentials), the iterations taken, and whether the rows' marginals met the tolerance.</summary>
-    /// <remarks>A plan not converged after the first block is over-relaxed: each scaling moves ω = <see cref="Overrelaxation"/>
+    /// <summary>Up to <paramref name="cap"/> Sinkhorn iterations at <paramref name="epsilon"/> from the column log-potentials
+    /// <paramref name="potentials"/> [.., 1, M] (null: zero): the plan's rows as the last rebuilt kernel K (row-softmax) and
+    /// the column scalings b [.., M, 1] that follow it (the plan's row i is K_ij·b_j up to its scale, so T = K(b ⊙ y) / K b
+    /// costs two products where another softmax cost a pass of exponentials), the column log-potentials g + log b that K
+    /// and b stand for, the iterations taken, and whether the rows' marginals met the tolerance. With no iterations, K is the
+    /// logits' row softmax whatever the potentials.</summary>
+    /// <remarks>A plan not converged after its first block is over-relaxed: each scaling moves ω = <see cref="Overrelaxation"/>
     /// of the way in log space, a ← a^(1−ω)·(1/(K b))^ω and b likewise (Thibault et al. 2021, "Overrelaxed Sinkhorn–Knopp
     /// algorithm for regularized optimal transport"): the same fixed point, reached in a fraction of the iterations where
     /// small ε makes the plain updates crawl (at h = 0.2 on 512 pinwheel points, 40 iterations to the tolerance against
     /// 375; docs/bench.md). The plain updates converge from anywhere and the relaxed ones only near the solution, so a
-    /// block whose marginal error grew tenfold over the group's best (or is not a number) is undone, and that group runs plain
-    /// from then on. A block's iterations run in one pass over K each where K is in CPU memory (<see cref="SinkhornCpuIterations"/>:
+    /// block whose marginal error grew tenfold over the group's best (or is not a number) is undone, and that group runs
+    /// plain from then on. The first block stays plain even from a warm start: at wide bandwidths relaxing it slowed plans
+    /// that converge within it (a 3,000-step annealed run left 3 of 8 plans a step unconverged at a cap of 20 from its
+    /// first steps on, docs/bench.md). A block's iterations run in one pass over K each where K is in CPU memory (<see cref="SinkhornCpuIterations"/>:
     /// the same updates, 1.5–2× faster on 2 cores), elsewhere, as on a GPU, as tensor operations with two products each.</remarks>
-    private static (Tensor Kernel, Tensor B, int Iterations, bool Converged) Iterate(Tensor squaredDistances, double epsilon, int cap,
-        double tolerance, bool tensorIterations)
+    private static (Tensor Kernel, Tensor B, Tensor Potentials, int Iterations, bool Converged) Iterate(Tensor squaredDistances,
+        double epsilon, int cap, double tolerance, bool tensorIterations, Tensor? potentials)
     {
-        var logits = squaredDistances / (-2 * epsilon);
+        // A warm start's logits include the potentials it starts from, and g counts from there.
+        var warm = cap > 0 && potentials is not null;
+        var logits = warm ? potentials!.add(squaredDistances, -1 / (2 * epsilon)) : squaredDistances / (-2 * epsilon);
         var kernel = torch.softmax(logits, -1);
         var b = torch.ones_like(logits.select(-2, 0)).unsqueeze(-1);
-        if (cap == 0) return (kernel, b, 0, false);
         var g = torch.zeros_like(b).transpose(-2, -1);
+        Tensor Potentials() => (warm ? potentials! + g : g) + b.log().transpose(-2, -1);
+        if (cap == 0) return (kernel, b, g, 0, false);
         var ratio = (double)logits.shape[^2] / logits.shape[^1];
         // Per group (each its own problem): ω, whether it may still relax, and the smallest marginal error of its blocks.
         var omega = torch.ones_like(b.select(-2, 0)).unsqueeze(-1);
@@ -208,9 +234,9 @@ public sealed class SinkhornField : IDriftField
                 b = torch.ones_like(b);
             }
             b = b.MoveToOuterDisposeScope();
-            if (converged) return (kernel, b, done + block, true);
+            if (converged) return (kernel, b, Potentials().MoveToOuterDisposeScope(), done + block, true);
         }
-        return (kernel, b, cap, false);
+        return (kernel, b, Potentials(), cap, false);
     }
 
     /// <summary>Scalings moved ω (per group) of the way from <paramref name="old"/> to their Sinkhorn update, in log

@@ -14,7 +14,9 @@ public class SharedFieldTests
     {
         "conservative" => new ConservativeField(scales ?? [0.3, 1.0], normalizeScales: normalize),
         "laplace" => new LaplaceField(scales ?? [0.3, 1.0], normalize),
-        _ => new SinkhornField(scales ?? [0.3, 1.0], normalize),
+        // Converged: each plan then is the same whatever the other scales (a narrower plan starts from a wider one's
+        // potentials, which moves only where iterations stop short of the fixed point).
+        _ => new SinkhornField(scales ?? [0.3, 1.0], normalize, iterations: 3000, tolerance: 0),
     };
 
     [Theory]
@@ -71,7 +73,11 @@ public class SharedFieldTests
         {
             var alone = Make(name, scales: [scales[s]]).Compute(x, pos).Velocity;
             var rms = alone.pow(2).mean().sqrt().item<double>();
-            Assert.True(Math.Abs(both.ScaleRms[s].item<double>() - rms) < 1e-12, $"seed {seed}: scale {s}");
+            // A Sinkhorn plan's end depends on its start until it has converged, which on these far-apart points takes
+            // long (after 3000 iterations up to 1.6e-6 of the RMS apart, after 30000 up to 2e-7); a scale's RMS put in the
+            // wrong place would be off by the whole of it. SinkhornFieldTests holds the starts to 1e-9 on an easier problem.
+            var tolerance = name == "sinkhorn" ? 1e-5 * rms : 1e-12;
+            Assert.True(Math.Abs(both.ScaleRms[s].item<double>() - rms) < tolerance, $"seed {seed}: scale {s}: {both.ScaleRms[s].item<double>()} against {rms}");
         }
         // Normalised scales each contribute unit RMS, so the sum has RMS at most 2.
         Assert.True(both.Velocity.pow(2).mean().sqrt().item<double>() <= 2 + 1e-9, $"seed {seed}");
