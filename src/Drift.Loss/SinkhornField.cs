@@ -178,8 +178,9 @@ public sealed class SinkhornField : IDriftField
     /// block whose marginal error grew tenfold over the group's best (or is not a number) is undone, and that group runs
     /// plain from then on. The first block stays plain even from a warm start: at wide bandwidths relaxing it slowed plans
     /// that converge within it (a 3,000-step annealed run left 3 of 8 plans a step unconverged at a cap of 20 from its
-    /// first steps on, docs/bench.md). A block's iterations run in one pass over K each where K is in CPU memory (<see cref="SinkhornCpuIterations"/>:
-    /// the same updates, 1.5–2× faster on 2 cores), elsewhere, as on a GPU, as tensor operations with two products each.</remarks>
+    /// first steps on, docs/bench.md). A block's iterations run in one pass over K each where K is in CPU memory
+    /// (<see cref="SinkhornCpuIterations"/>: the same updates, 1.5–2× faster on 2 cores), elsewhere, as on a GPU, as tensor
+    /// operations with two products each.</remarks>
     private static (Tensor Kernel, Tensor B, Tensor Potentials, int Iterations, bool Converged) Iterate(Tensor squaredDistances,
         double epsilon, int cap, double tolerance, bool tensorIterations, Tensor? potentials)
     {
