@@ -40,7 +40,7 @@ public sealed class FieldKind
     };
 
     public static readonly FieldKind Sinkhorn = new("sinkhorn", "Sinkhorn-divergence drift", FieldScale.Bandwidth,
-        p => new SinkhornField(p.Scales, p.NormalizeScales, p.SinkhornIterations ?? SinkhornField.DefaultIterations,
+        p => new SinkhornField(p.Scales, p.NormalizeScales, p.SinkhornIterations,
             state: p.CountIterations ? new SinkhornState() : null))
     {
         Knobs = [FieldKnob.SinkhornIterations],
@@ -182,7 +182,8 @@ public sealed record FieldParameters(IReadOnlyList<double> Scales)
     public FieldChunking? Chunking { get; init; }
     public bool GaussianKernel { get; init; }
     public bool RowsOnly { get; init; }
-    /// <summary>The cap on each Sinkhorn plan's iterations; null: <see cref="SinkhornField.DefaultIterations"/>.</summary>
+    /// <summary>The cap on each Sinkhorn plan's iterations; null: <see cref="SinkhornField.DefaultIterations"/> for a plan that
+    /// starts cold, <see cref="SinkhornField.DefaultWarmIterations"/> for one that starts warm.</summary>
     public int? SinkhornIterations { get; init; }
     /// <summary>Count iterations where a field iterates (<see cref="IDriftField.DiagnosticNames"/>); a run's field does.</summary>
     public bool CountIterations { get; init; }

@@ -17,7 +17,7 @@ public class SinkhornFieldTests
     /// <summary>Iterations that converge these small, well-spread problems to float64 precision.</summary>
     private const int Converged = 3000;
 
-    private static SinkhornField Field(bool tensorIterations, double[] bandwidths, int iterations = SinkhornField.DefaultIterations,
+    private static SinkhornField Field(bool tensorIterations, double[] bandwidths, int? iterations = SinkhornField.DefaultIterations,
         double tolerance = SinkhornField.DefaultTolerance, SinkhornState? state = null)
     {
         var field = new SinkhornField(bandwidths, iterations: iterations, tolerance: tolerance, state: state);
@@ -223,6 +223,39 @@ public class SinkhornFieldTests
         var warm = Off(V(x, pos, [narrow, wide], 30) - V(x, pos, [wide], 30));
         var cold = Off(V(x, pos, [narrow], 30));
         Assert.True(warm < cold / 2, $"seed {seed}: after 30 iterations, warm-started off by {warm} of the field, cold {cold}");
+    }
+
+    /// <summary>Left to its defaults, a plan that starts cold (a field of one scale, or the widest scale's) may take
+    /// <see cref="SinkhornField.DefaultIterations"/>, and one that starts from the plan a scale wider
+    /// <see cref="SinkhornField.DefaultWarmIterations"/>: the default field is, plan for plan, the field capped at each. On
+    /// pinwheel arms a narrow plan needs more than either cap, so the caps show in the counts and in the field.</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void ByDefaultAPlanStartedFromAWiderOneHasTheSmallerCap(bool tensorIterations)
+    {
+        var (g, seed) = Fresh();
+        var pos = Pinwheel(g, 300);
+        var x = Pinwheel(g, 300) * 1.05 + Randn(g, 300, 2) * 0.05;
+        (Tensor V, double[] Counts) Run(double[] bandwidths, int? iterations)
+        {
+            var state = new SinkhornState();
+            var v = Field(tensorIterations, bandwidths, iterations, state: state).Compute(x, pos).Velocity;
+            return (v, state.TakeCounts(bandwidths.Length));
+        }
+        const double narrow = 0.05, wide = 1.0;
+
+        var (alone, aloneCounts) = Run([narrow], null);
+        Assert.Equal(0, MaxAbs(alone - Run([narrow], SinkhornField.DefaultIterations).V));
+        Assert.True(aloneCounts[0] == SinkhornField.DefaultIterations, $"seed {seed}: alone, the narrow plan took {aloneCounts[0]} iterations");
+
+        // The wide plan (and the batch's plans to itself) converge within the smaller cap, so only the narrow plan meets it.
+        var (together, counts) = Run([narrow, wide], null);
+        Assert.True(counts[0] == SinkhornField.DefaultWarmIterations && counts[1] < SinkhornField.DefaultWarmIterations && counts[2] >= 1,
+            $"seed {seed}: beside the wide scale, counts {string.Join(' ', counts)}");
+        Assert.Equal(0, MaxAbs(together - Run([narrow, wide], SinkhornField.DefaultWarmIterations).V));
+        var further = MaxAbs(together - Run([narrow, wide], SinkhornField.DefaultIterations).V) / MaxAbs(together);
+        Assert.True(further > 1e-6, $"seed {seed}: the cap of a warm plan changed the field by only {further}");
     }
 
     /// <summary>The toy "pinwheel" (five curved arms; <c>ToyDatasets</c>), about unit spread.</summary>

@@ -32,9 +32,9 @@ public static class FieldOptions
         b.Bind(new Option<bool>("--rows-only") { Description = $"{Fields(FieldKnob.RowsOnly)}: normalise each side's kernel over its own row (no column normalisation, no cross weights); with --gaussian-kernel this is the conservative field. Default false." },
             (c, v) => With(c, f => f with { RowsOnly = v }));
         b.Bind(new Option<int>("--sinkhorn-iterations") { Description = $"{Fields(FieldKnob.SinkhornIterations)}: at most this many iterations per plan "
-            + "(fewer: faster, further from the plan at small bandwidths; 0: each row's softmax). A plan starts from the one a scale wider, "
-            + "so with several annealed scales 20 gave the default's results at about 2x the conservative field's time; a single narrow "
-            + $"scale starts cold and needs the default. Default {SinkhornField.DefaultIterations}." },
+            + "(fewer: faster, further from the plan at small bandwidths; 0: each row's softmax). Default: "
+            + $"{SinkhornField.DefaultIterations} for a plan that starts cold (a single scale, the widest of several), "
+            + $"{SinkhornField.DefaultWarmIterations} for one that starts from the plan a scale wider." },
             (c, v) => With(c, f => f with { SinkhornIterations = v }));
     }
 

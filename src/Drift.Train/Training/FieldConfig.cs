@@ -36,7 +36,8 @@ public abstract record FieldConfig
     [JsonPropertyOrder(-1), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public bool RowsOnly { get; init; }
     /// <summary>Sinkhorn field: the cap on each plan's iterations, the field's cost against its accuracy at small
-    /// bandwidths (docs/bench.md). Null (left out of config.json): <see cref="SinkhornField.DefaultIterations"/>.</summary>
+    /// bandwidths (docs/bench.md). Null (left out of config.json): <see cref="SinkhornField.DefaultIterations"/> for a plan
+    /// that starts cold, <see cref="SinkhornField.DefaultWarmIterations"/> for one that starts from the plan a scale wider.</summary>
     [JsonPropertyOrder(-1)]
     public int? SinkhornIterations { get; init; }
 
