@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The three fields on the toy sets (docs/particles.md §9): 3 seeds each at batch 512 and 1000 steps (the Sinkhorn
-# field costs several times the others per step on CPU), at the default scales and at one narrow fixed
-# bandwidth, where the Sinkhorn-drifting paper reports one-sided normalisation losing modes. About 15 minutes
+# field costs about twice the others per step on CPU), at the default scales and at one narrow fixed
+# bandwidth, where the Sinkhorn-drifting paper reports one-sided normalisation losing modes. About 5 minutes
 # on 2 CPU cores. DRIFT_BIN: see docs/drift-cli.sh.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
