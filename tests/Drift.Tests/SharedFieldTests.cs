@@ -74,9 +74,10 @@ public class SharedFieldTests
             var alone = Make(name, scales: [scales[s]]).Compute(x, pos).Velocity;
             var rms = alone.pow(2).mean().sqrt().item<double>();
             // A Sinkhorn plan's end depends on its start until it has converged, which on these far-apart points takes
-            // long (after 3000 iterations up to 1.6e-6 of the RMS apart, after 30000 up to 2e-7); a scale's RMS put in the
-            // wrong place would be off by the whole of it. SinkhornFieldTests holds the starts to 1e-9 on an easier problem.
-            var tolerance = name == "sinkhorn" ? 1e-5 * rms : 1e-12;
+            // long (after 3000 iterations mostly within 2e-6 of the RMS, but one draw in a few dozen 4e-5 apart); a scale's
+            // RMS put in the wrong place would be off by the whole of it (the two scales' RMS are about tenfold apart).
+            // SinkhornFieldTests holds the starts to 1e-9 on an easier problem.
+            var tolerance = name == "sinkhorn" ? 1e-3 * rms : 1e-12;
             Assert.True(Math.Abs(both.ScaleRms[s].item<double>() - rms) < tolerance, $"seed {seed}: scale {s}: {both.ScaleRms[s].item<double>()} against {rms}");
         }
         // Normalised scales each contribute unit RMS, so the sum has RMS at most 2.
