@@ -74,7 +74,7 @@ public class SharedFieldTests
             var alone = Make(name, scales: [scales[s]]).Compute(x, pos).Velocity;
             var rms = alone.pow(2).mean().sqrt().item<double>();
             // A Sinkhorn plan's end depends on its start until it has converged, which on these far-apart points takes
-            // long (after 3000 iterations mostly within 2e-6 of the RMS, but one draw in a few dozen 4e-5 apart); a scale's
+            // long (after 3000 iterations mostly within 2e-6 of the RMS, but about one draw in eight up to 4e-5); a scale's
             // RMS put in the wrong place would be off by the whole of it (the two scales' RMS are about tenfold apart).
             // SinkhornFieldTests holds the starts to 1e-9 on an easier problem.
             var tolerance = name == "sinkhorn" ? 1e-3 * rms : 1e-12;
