@@ -22,11 +22,17 @@ namespace Drift.Models;
 /// checkpoints written with <c>nn.Conv2d</c> load and a fixed seed draws the same weights.
 /// <para>
 /// With <c>upsample</c>, the convolution is of its input upsampled ×2 by nearest neighbour (the generator's
-/// blocks), computed on the input's own grid: output pixel (2i+a, 2j+b) sees input rows i−1+a and i+a with the
-/// kernel's rows combined as (w₀, w₁+w₂) for a = 0 and (w₀+w₁, w₂) for a = 1, and likewise for columns, so four
-/// 2×2 kernels, one per phase (a, b), give the same sums with 16 multiplies per channel pair and input pixel
-/// where the upsampled 3×3 form spends 36, and the upsampled input is never stored. The same function, rounded
-/// differently: the combined weights are summed before they multiply.
+/// blocks), computed as one transposed convolution of the input itself, stride 2, 4×4 kernel, padding 1: output row
+/// 2i+a sees input rows i−1+a and i+a, with the 3×3 kernel's rows combined as (w₀, w₁+w₂) for a = 0 and (w₀+w₁, w₂)
+/// for a = 1, which a 4×4 kernel with rows (w₂, w₁+w₂, w₀+w₁, w₀) holds for both phases at once (likewise for
+/// columns). The same sums with 16 multiplies per channel pair and input pixel where the upsampled 3×3 form spends
+/// 36, and the upsampled input is never stored. The same function, rounded differently: the combined weights are
+/// summed before they multiply. (An earlier form ran four 2×2 kernels as one convolution and interleaved their
+/// outputs; oneDNN's transposed convolution does the interleaving itself, and its backward pass was 1.5–2× faster.)
+/// It is padded to whole channel blocks as the others are: oneDNN runs a transposed convolution on its convolution
+/// kernels (its forward pass on a convolution's backward-data kernel), the ones that fail on partial blocks. The CPU
+/// this was written on does not show the fault with or without padding, so that reason is oneDNN's design, not a
+/// measurement; the float64 oracle tests check it wherever they run.
 /// </para>
 /// </summary>
 public sealed class SafeConv2d : Module<Tensor, Tensor>
@@ -38,8 +44,8 @@ public sealed class SafeConv2d : Module<Tensor, Tensor>
     private readonly TorchSharp.Modules.Parameter bias;
     private readonly long padding;
 
-    /// <summary>Each upsampling phase's 2 taps as sums of the 3×3 kernel's 3 rows (or columns): [phase, tap, row].</summary>
-    private static readonly double[] PhaseTaps = [1, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 1];
+    /// <summary>The upsampling form's 4 taps per axis as sums of the 3×3 kernel's 3 rows (or columns): [tap, row].</summary>
+    private static readonly double[] UpsampleTaps = [0, 0, 1, 0, 1, 1, 1, 1, 0, 1, 0, 0];
 
     public SafeConv2d(long inChannels, long outChannels, long kernelSize = 3, bool upsample = false) : base(nameof(SafeConv2d))
     {
@@ -63,36 +69,38 @@ public sealed class SafeConv2d : Module<Tensor, Tensor>
     public bool Upsample { get; }
 
     /// <summary>Multiplies and adds of the convolution as computed, over <paramref name="images"/> input images of
-    /// size² pixels: 2 per weight and output pixel, the upsampling form's four 2×2 kernels on its (size+1)² grid
-    /// (the padding's zero channels and the bias not counted).</summary>
+    /// size² pixels: 2 per weight and output pixel, or for the upsampling form 2 per weight of its 4×4 kernel and
+    /// input pixel (the padding's zero channels and the bias not counted).</summary>
     public double ForwardFlops(long images, long size) => Upsample
-        ? 2.0 * images * (size + 1) * (size + 1) * 16 * InChannels * OutChannels
+        ? 2.0 * images * size * size * 16 * InChannels * OutChannels
         : 2.0 * images * size * size * weight.numel();
 
     public override Tensor forward(Tensor x)
     {
-        if (!Upsample) return Convolve(x, weight, bias, padding);
-        var (n, h, w) = (x.shape[0], x.shape[2], x.shape[3]);
-        using var taps = torch.tensor(PhaseTaps, [2, 2, 3], dtype: weight.dtype, device: weight.device);
-        var kernels = torch.einsum("aty,ocyx,bsx->abocts", taps, weight, taps).reshape(4 * OutChannels, InChannels, 2, 2);
-        // Padded by one on every side, a 2×2 kernel's output (r, c) covers input rows r−1, r and columns c−1, c:
-        // phase (a, b) of output pixel (i, j) is at (i + a, j + b).
-        var z = Convolve(x, kernels, bias.repeat(4), 1).view(n, 2, 2, OutChannels, h + 1, w + 1);
-        Tensor Phase(int a, int b) => z.select(1, a).select(1, b).narrow(2, a, h).narrow(3, b, w);
-        return torch.stack([torch.stack([Phase(0, 0), Phase(0, 1)], -1), torch.stack([Phase(1, 0), Phase(1, 1)], -1)], 3)
-            .reshape(n, OutChannels, 2 * h, 2 * w);
+        if (!Upsample) return Convolve(x, weight, bias, padding, transposed: false);
+        using var taps = torch.tensor(UpsampleTaps, [4, 3], dtype: weight.dtype, device: weight.device);
+        // A transposed convolution's kernel is [in, out, rows, columns].
+        var kernel = torch.einsum("ky,ocyx,lx->cokl", taps, weight, taps);
+        return Convolve(x, kernel, bias, 1, transposed: true);
     }
 
-    private static Tensor Convolve(Tensor x, Tensor weight, Tensor bias, long padding)
+    /// <summary>A convolution, or with <paramref name="transposed"/> a transposed one of stride 2, each with
+    /// <paramref name="padding"/> rows and columns; on the CPU padded to whole channel blocks (see the class summary).</summary>
+    private static Tensor Convolve(Tensor x, Tensor weight, Tensor bias, long padding, bool transposed)
     {
-        var (outChannels, inChannels) = (weight.shape[0], weight.shape[1]);
+        var (outChannels, inChannels) = transposed ? (weight.shape[1], weight.shape[0]) : (weight.shape[0], weight.shape[1]);
         var (inSpare, outSpare) = (Spare(inChannels), Spare(outChannels));
+        Tensor Run(Tensor x, Tensor w, Tensor b) => transposed
+            ? functional.conv_transpose2d(x, w, b, strides: [2, 2], padding: [padding, padding])
+            : functional.conv2d(x, w, b, padding: [padding, padding]);
         if (x.device_type != DeviceType.CPU || (inSpare, outSpare) == (0, 0))
-            return functional.conv2d(x, weight, bias, padding: [padding, padding]);
-        // pad takes (before, after) pairs from the last dimension backwards: here channels, then filters.
-        var w = functional.pad(weight, [0, 0, 0, 0, 0, inSpare, 0, outSpare]);
+            return Run(x, weight, bias);
+        // pad takes (before, after) pairs from the last dimension backwards: here the weight's second, then first.
+        var w = transposed
+            ? functional.pad(weight, [0, 0, 0, 0, 0, outSpare, 0, inSpare])
+            : functional.pad(weight, [0, 0, 0, 0, 0, inSpare, 0, outSpare]);
         var b = functional.pad(bias, [0, outSpare]);
-        var y = functional.conv2d(functional.pad(x, [0, 0, 0, 0, 0, inSpare]), w, b, padding: [padding, padding]);
+        var y = Run(functional.pad(x, [0, 0, 0, 0, 0, inSpare]), w, b);
         return outSpare == 0 ? y : y.narrow(1, 0, outChannels);
     }
 

@@ -59,7 +59,7 @@ public class ConvGeneratorTests
     [InlineData(2, 32, 4, 3)]
     public void TheUpsamplingConvolutionIsNearestUpsamplingThenTheConvolution(int inChannels, int outChannels, int height, int width)
     {
-        // Float64 on both sides: the reference upsamples and convolves as the generator did before the four-phase form.
+        // Float64 on both sides: the reference upsamples and convolves as the generator did before the transposed form.
         var (g, seed) = Fresh();
         torch.manual_seed(seed);
         using var conv = new SafeConv2d(inChannels, outChannels, upsample: true);
@@ -88,12 +88,12 @@ public class ConvGeneratorTests
     {
         using var model = new ConvGenerator(64, 28, 1, 10, 32);
         const double images = 320;
-        // Two per multiply-add: guidance 1→128, stem (64 + 128)→128·7²; block 1: the four-phase 2×2 kernels
-        // (128→4·64) on 7 + 1 rows and columns, 3×3 64→64 on 14², FiLM 128→2·64; block 2 likewise from 14 to 28;
+        // Two per multiply-add: guidance 1→128, stem (64 + 128)→128·7²; block 1: the transposed 4×4 kernel
+        // (128→64) on the 7² input pixels, 3×3 64→64 on 14², FiLM 128→2·64; block 2 likewise from 14 to 28;
         // the output convolution 32→1 on 28².
         var perImage = 2.0 * (128 + 192 * 128 * 49
-            + 8 * 8 * 4 * 128 * 64 * 4 + 14 * 14 * 9 * 64 * 64 + 128 * 128
-            + 15 * 15 * 4 * 64 * 32 * 4 + 28 * 28 * 9 * 32 * 32 + 128 * 64
+            + 7 * 7 * 16 * 128 * 64 + 14 * 14 * 9 * 64 * 64 + 128 * 128
+            + 14 * 14 * 16 * 64 * 32 + 28 * 28 * 9 * 32 * 32 + 128 * 64
             + 28 * 28 * 9 * 32);
         Assert.Equal(images * perImage, model.ForwardFlops((long)images), 6);
         using var mlp = new MlpGenerator(2, 256, 3, 2);

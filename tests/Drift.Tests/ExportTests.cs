@@ -74,7 +74,7 @@ public sealed class ExportTests : IDisposable
         using var actual = ReadRaw(Path.Combine(inputs, "pytorch.f32"), expected.shape);
         var scale = Math.Max(1, expected.abs().max().item<float>());
         var diff = (actual - expected).abs().max().item<float>();
-        // Float32 both, summed in other orders (Drift's four-phase convolutions against upsampling then 3×3): one seed in
+        // Float32 both, summed in other orders (Drift's transposed upsampling convolutions against upsampling then 3×3): one seed in
         // many reached 1.05e-5; a wrong weight or layer is off by orders of magnitude more.
         Assert.True(diff <= 3e-5 * scale, $"seed {seed}: max |PyTorch − TorchSharp| = {diff:g3} (scale {scale:g3})");
         expected.Dispose();
