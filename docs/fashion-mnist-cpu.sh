@@ -1,19 +1,23 @@
 #!/usr/bin/env bash
-# The README's Fashion-MNIST CPU results: the metric classifier, both fields side by side (seed 0, 1200 steps,
-# width 32, 32 generated and 256 data images per class and step, each field at its default learning rate (1e-3;
-# laplace 2e-3), the default feature spaces pixels mean2 mean4 std4: about 11 minutes a field on 2 CPU cores with its
-# probes, inside the 15-minute budget at this VM's usual speed), 5,000 EMA samples per field (500 per class) as uint8 .npy for independent judging, and the grids.
-# About 27 minutes on 2 CPU cores (the classifier 5 of them).
+# The README's Fashion-MNIST CPU results: the metric classifier and the feature encoder, both fields side by side
+# (seed 0, 1200 steps, width 32, 32 generated and 256 data images per class and step, each field at its default
+# learning rate (1e-3; laplace 2e-3), feature spaces pixels mean2 mean4 std4 and the encoder's (since 2026-12-05; the
+# encoder's features of the training set computed once a run): about 10 minutes a field on 2 CPU cores with its probes
+# at this VM's speed on 2026-12-05, plus 2–4 minutes once for `drift encoder`), 5,000 EMA samples per field (500 per
+# class) as uint8 .npy for independent judging, and the grids.
+# About 30 minutes on 2 CPU cores (the classifier 5 of them, the encoder 2–4).
 # Needs: sudo apt-get install -y dataset-fashion-mnist
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source docs/drift-cli.sh  # DRIFT_BIN: a copy of the build output, so the tree can be rebuilt while this runs.
 classifier=checkpoints/classifier-fashion-mnist
+encoder=checkpoints/encoder-fashion-mnist
 [ -f "$classifier/classifier.bin" ] || drift classifier --data fashion-mnist --out "$classifier"
+[ -f "$encoder/classifier.bin" ] || drift encoder --data fashion-mnist --out "$encoder"
 out=docs/compare/fashion-mnist-cpu
 rm -rf "$out"
 drift compare-images --data fashion-mnist --seeds 1 --steps 1200 --width 32 --class-batch 32 --class-positives 256 \
-  --classifier "$classifier" --eval-every 100 --eval-samples 1000 --eval-n 5000 --grid-every 100 --out "$out"
+  --features pixels mean2 mean4 std4 encoder --encoder "$encoder" --classifier "$classifier" --eval-every 100 --eval-samples 1000 --eval-n 5000 --grid-every 100 --out "$out"
 mkdir -p docs/samples
 for field in conservative laplace; do
   run="$out/runs/$field-seed0"
