@@ -5,6 +5,7 @@ using static TorchSharp.torch;
 
 namespace Drift.Tests;
 
+[Collection(SeededWeights.Name)]
 public class ConvGeneratorTests
 {
     [Theory]

@@ -6,6 +6,7 @@ namespace Drift.Tests;
 
 /// <summary>The theory's field variants as whole training runs: the options reach the field, and the runs
 /// relate as the identities say.</summary>
+[Collection(SeededWeights.Name)]
 public class FieldVariantRunTests
 {
     private static TrainConfig Small() => new()

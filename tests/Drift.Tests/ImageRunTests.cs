@@ -10,6 +10,7 @@ namespace Drift.Tests;
 
 /// <summary>Image runs end to end on a tiny MNIST-format set the test writes itself: resume exactness,
 /// what a run leaves behind, and the sample/classifier/eval commands on it.</summary>
+[Collection(SeededWeights.Name)]
 public sealed class ImageRunTests : IDisposable
 {
     private readonly string root = Directory.CreateTempSubdirectory("drift-image-run-").FullName;

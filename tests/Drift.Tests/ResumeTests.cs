@@ -7,6 +7,7 @@ using Drift.Train.Training.Points;
 namespace Drift.Tests;
 
 /// <summary>A run that stops and resumes must end exactly where the uninterrupted run ends.</summary>
+[Collection(SeededWeights.Name)]
 public class ResumeTests
 {
     private static TrainConfig Small(string field) => new()
