@@ -3,9 +3,9 @@
 # (seed 0, 1200 steps, width 32, 32 generated and 256 data images per class and step, each field at its default
 # learning rate (1e-3; laplace 2e-3), feature spaces pixels mean2 mean4 std4 and the encoder's (since 2026-12-05; the
 # encoder's features of the training set computed once a run): about 10 minutes a field on 2 CPU cores with its probes
-# at this VM's speed on 2026-12-05, plus 2–4 minutes once for `drift encoder`), 5,000 EMA samples per field (500 per
+# at this VM's speed on 2026-12-05, plus 1.4 minutes once for `drift encoder`), 5,000 EMA samples per field (500 per
 # class) as uint8 .npy for independent judging, and the grids.
-# About 30 minutes on 2 CPU cores (the classifier 5 of them, the encoder 2–4).
+# About 27 minutes on 2 CPU cores (the two fields 20.7 of them on 2026-12-05, the classifier 5, the encoder 1.4).
 # Needs: sudo apt-get install -y dataset-fashion-mnist
 set -euo pipefail
 cd "$(dirname "$0")/.."
