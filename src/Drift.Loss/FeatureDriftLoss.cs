@@ -35,9 +35,10 @@ public static class FeatureDriftLoss
         var loss = torch.zeros(1, device: generated.device).squeeze();
         var velocityRms = torch.zeros_like(loss);
         var scaleRms = new List<Tensor>();
-        foreach (var space in spaces)
+        var generatedFeatures = FeatureSpace.MapAll(spaces, generated);
+        foreach (var (space, features) in spaces.Zip(generatedFeatures))
         {
-            var x = Grouped(space.Map(generated), groups);
+            var x = Grouped(features, groups);
             var batch = shard.Gather(x);
             var dim = x.shape[2];
             Tensor y, scale;

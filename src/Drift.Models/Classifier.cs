@@ -50,6 +50,26 @@ public sealed class Classifier : Module<Tensor, Tensor>
     /// <summary>Images in [−1, 1] → the 128-d features.</summary>
     public Tensor Features(Tensor images) => body.forward(images);
 
+    /// <summary>How many maps <see cref="MapsAndFeatures"/> returns before the features: the body's max-pools.</summary>
+    public int MapCount => body.children().Count(layer => layer is MaxPool2d);
+
+    /// <summary>Images in [−1, 1] → in one pass, the map after each max-pool ([n, C, h, w]; for
+    /// <see cref="ClassifierArchitecture.Conv"/> at 28 px, 32×14×14 and 64×7×7), then the 128-d features: the strokes
+    /// and shapes the features are read from, before the projection that keeps only what tells classes apart.</summary>
+    public Tensor[] MapsAndFeatures(Tensor images)
+    {
+        var readouts = new List<Tensor>();
+        var x = images;
+        // The body stays one Sequential, so that saved classifiers keep their parameter names.
+        foreach (var layer in body.children())
+        {
+            x = ((Module<Tensor, Tensor>)layer).forward(x);
+            if (layer is MaxPool2d) readouts.Add(x);
+        }
+        readouts.Add(x);
+        return [.. readouts];
+    }
+
     /// <summary>Features → class logits.</summary>
     public Tensor Classify(Tensor features) => head.forward(features);
 

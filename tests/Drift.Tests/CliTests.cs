@@ -77,6 +77,7 @@ public class CliTests
     [InlineData("image data folder not found", "train-images", "--data", "/nonexistent/images")]
     [InlineData("is image data: train on it with drift train-images", "train", "--data", "/tmp")]
     [InlineData("unknown feature space 'median2'", "train-images", "--features", "pixels", "median2")]
+    [InlineData("--features encoder-map2 needs --encoder DIR", "train-images", "--features", "pixels", "encoder-map2")]
     [InlineData("--guidance-max must be between 1 and 100", "train-images", "--guidance-max", "0.5")]
     [InlineData("--ema must be in [0, 1)", "train-images", "--ema", "1")]
     [InlineData("--class-batch must be between 2 and 65536", "train-images", "--class-batch", "1")]

@@ -6,9 +6,88 @@ using static TorchSharp.torch;
 
 namespace Drift.Tests;
 
-/// <summary>A feature space's table (an encoder's values on the training set, computed once) against the encoder itself.</summary>
+/// <summary>A feature space's table (an encoder's values on the training set, computed once) against the encoder itself,
+/// and spaces that share an encoder's convolutions against each computed alone.</summary>
 public class FeatureSpaceTests
 {
+    [Theory]
+    [InlineData(ClassifierArchitecture.Conv, 8, new long[] { 32, 4, 4 }, new long[] { 64, 2, 2 })]
+    [InlineData(ClassifierArchitecture.Pooled, 12, new long[] { 48, 6, 6 }, new long[] { 96, 3, 3 })]
+    public void OnePassGivesTheMapAfterEachPoolAndTheFeatures(ClassifierArchitecture architecture, int size, long[] map1, long[] map2)
+    {
+        // The pass against the network's own forward (Sequential's, not this loop) and the maps' shapes against the
+        // architecture's, on fresh weights and images in float64.
+        var (g, seed) = Fresh();
+        torch.manual_seed(seed);
+        using var encoder = new Classifier(1, size, 3, architecture);
+        encoder.to(float64);
+        var images = torch.rand([6, 1, size, size], dtype: float64, generator: g) * 2 - 1;
+        var outputs = encoder.MapsAndFeatures(images);
+        var whole = encoder.Features(images);
+        Assert.Equal(2, encoder.MapCount);
+        Assert.Equal(3, outputs.Length);
+        Assert.Equal([6, .. map1], outputs[0].shape);
+        Assert.Equal([6, .. map2], outputs[1].shape);
+        Assert.True(MaxAbs(outputs[2] - whole) < 1e-12 * MaxAbs(whole), $"seed {seed}: the pass's features off by {MaxAbs(outputs[2] - whole)}");
+    }
+
+    [Fact]
+    public void SpacesThatShareATrunkRunItOnceAndLoseNothing()
+    {
+        // An encoder's features and its two pooled maps as three spaces of one trunk, beside a cheap space: the trunk
+        // runs once a step where each space alone would run the encoder, its tables come from one pass over the set, and
+        // the loss and gradient equal those of the spaces mapped alone.
+        var (g, seed) = Fresh();
+        torch.manual_seed(seed);
+        using var encoder = new Classifier(1, 8, 3);
+        encoder.to(float64);
+        foreach (var p in encoder.parameters()) p.requires_grad_(false);
+        const int groups = 2, perGroup = 5, positives = 6;
+        var train = torch.rand([30, 1, 8, 8], dtype: float64, generator: g) * 2 - 1;
+        var rows = torch.randint(0, train.shape[0], [groups * positives], generator: g);
+        var generated = torch.rand([groups * perGroup, 1, 8, 8], dtype: float64, generator: g) * 2 - 1;
+        var field = FieldKind.Laplace.Create(new FieldParameters([0.1, 0.4]));
+
+        var passes = 0;
+        Func<Tensor, Tensor[]> trunk = images => { passes++; return encoder.MapsAndFeatures(images); };
+        var tables = FeatureSpace.Tabulated([o => o[2], o => o[1].flatten(1), o => o[0].flatten(1)], trunk, train.shape[0],
+            (start, n) => train.narrow(0, start, n), chunk: 8);
+        Assert.Equal(4, passes);   // 30 images, 8 at a time
+        FeatureSpace[] shared = [FeatureSpace.Of(ImageFeatures.Map("mean2")), .. tables];
+        FeatureSpace[] alone = [FeatureSpace.Of(ImageFeatures.Map("mean2")), FeatureSpace.Of(encoder.Features),
+            FeatureSpace.Of(i => Independent(i, 2)), FeatureSpace.Of(i => Independent(i, 1))];
+
+        // A map as the layers alone compute it: convolutions, SiLU and pooling of the Conv architecture, stage by stage.
+        Tensor Independent(Tensor images, int stage)
+        {
+            var x = images;
+            var convs = encoder.parameters().Where(p => p.dim() == 4).ToArray();
+            var biases = encoder.parameters().Where(p => p.dim() == 1).ToArray();
+            for (var s = 0; s < stage; s++)
+            {
+                for (var c = 2 * s; c < 2 * s + 2; c++) x = nn.functional.silu(nn.functional.conv2d(x, convs[c], biases[c], padding: [1, 1]));
+                x = nn.functional.max_pool2d(x, [2, 2]);
+            }
+            return x.flatten(1);
+        }
+
+        (double Loss, Tensor Grad) Step(FeatureSpace[] spaces)
+        {
+            var x = generated.detach().requires_grad_();
+            var loss = FeatureDriftLoss.Compute(field, spaces, groups, x, new DataImages(train.index_select(0, rows), rows), 0.7).Loss;
+            loss.backward();
+            return (loss.item<double>(), x.grad!);
+        }
+
+        passes = 0;
+        var (sharedLoss, sharedGrad) = Step(shared);
+        Assert.Equal(1, passes);
+        var (aloneLoss, aloneGrad) = Step(alone);
+        Assert.True(Math.Abs(sharedLoss - aloneLoss) < 1e-12 * Math.Abs(aloneLoss), $"seed {seed}: loss {sharedLoss} against {aloneLoss}");
+        Assert.True(MaxAbs(sharedGrad - aloneGrad) < 1e-12 * MaxAbs(aloneGrad), $"seed {seed}: gradient off by {MaxAbs(sharedGrad - aloneGrad)}");
+        foreach (var t in tables) t.Dispose();
+    }
+
     [Fact]
     public void ATablesRowsAreTheEncodersFeaturesOfThoseImages()
     {

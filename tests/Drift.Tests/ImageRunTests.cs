@@ -199,12 +199,19 @@ public sealed class ImageRunTests : IDisposable
         (code, _, err) = CliTests.Run("encoder", "--data", config.Data, "--epochs", "1", "--batch", "16", "--out", encoder);
         Assert.True(code == 0, err);
         var encoded = Path.Combine(root, "encoded-run");
-        (code, _, err) = CliTests.Run("train-images", "--data", config.Data, "--features", "pixels", "encoder", "--encoder", encoder, "--steps", "3",
-            "--class-batch", "6", "--class-positives", "6", "--width", "4", "--noise-dim", "4", "--out", encoded);
+        (code, _, err) = CliTests.Run("train-images", "--data", config.Data, "--features", "pixels", "encoder", "encoder-map1", "encoder-map2",
+            "--encoder", encoder, "--steps", "3", "--class-batch", "6", "--class-positives", "6", "--width", "4", "--noise-dim", "4", "--out", encoded);
         Assert.True(code == 0, err);
-        Assert.Contains("rms_encoder_0.1", File.ReadLines(Path.Combine(encoded, RunFiles.Metrics)).First());
+        var header = File.ReadLines(Path.Combine(encoded, RunFiles.Metrics)).First();
+        Assert.Contains("rms_encoder_0.1", header);
+        Assert.Contains("rms_encoder-map1_0.1", header);
+        Assert.Contains("rms_encoder-map2_0.1", header);
         Assert.DoesNotContain("NaN", File.ReadAllText(Path.Combine(encoded, RunFiles.Metrics)));
         Assert.Contains("needs --encoder", CliTests.Run("train-images", "--data", config.Data, "--features", "encoder").Err);
+        var tooDeep = CliTests.Run("train-images", "--data", config.Data, "--features", "encoder-map3", "--encoder", encoder, "--steps", "1",
+            "--out", Path.Combine(root, "too-deep"));
+        Assert.True(tooDeep.Code != 0 && tooDeep.Err.Contains("--features encoder-map3: the encoder has 2 maps"), tooDeep.Err);
+        Assert.False(Directory.Exists(Path.Combine(root, "too-deep")));
 
         var report = Path.Combine(root, "compare");
         (code, output, err) = CliTests.Run("compare-images", "--data", config.Data, "--classifier", classifier, "--seeds", "2", "--steps", "6",

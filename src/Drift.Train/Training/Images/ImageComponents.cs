@@ -22,18 +22,31 @@ public static class ImageComponents
         }
     }
 
-    /// <summary>The config's feature spaces; <c>encoder</c> runs the frozen encoder, differentiably in its input, and
-    /// looks up its features of the data, computed once for every image of <paramref name="train"/> (uint8 pixels),
-    /// each of the run's processes computing its share.</summary>
-    public static IReadOnlyList<FeatureSpace> FeatureSpaces(ImageConfig c, Classifier? encoder, Tensor train, IBatchShard processes) =>
-        c.Features.Select(f => f != ImageConfig.EncoderSpace ? FeatureSpace.Of(ImageFeatures.Map(f))
-            : encoder is null ? throw new UserError("--features encoder needs --encoder DIR")
-            : FeatureSpace.Tabulated(encoder.Features, train.shape[0], (start, n) => ImageSet.ToUnit(train.narrow(0, start, n)), shard: processes)).ToArray();
+    /// <summary>The config's feature spaces; <c>encoder</c> and <c>encoder-mapk</c> run the frozen encoder, differentiably
+    /// in its input, one pass a step for all of them, and look up its values on the data, computed in one pass over every
+    /// image of <paramref name="train"/> (uint8 pixels), each of the run's processes computing its share.</summary>
+    public static IReadOnlyList<FeatureSpace> FeatureSpaces(ImageConfig c, Classifier? encoder, Tensor train, IBatchShard processes)
+    {
+        var encoderSpaces = c.Features.Where(ImageConfig.IsEncoderSpace).Distinct().ToArray();
+        if (encoderSpaces.Length == 0) return c.Features.Select(f => FeatureSpace.Of(ImageFeatures.Map(f))).ToArray();
+        if (encoder is null) throw new UserError($"--features {encoderSpaces[0]} needs --encoder DIR");
+        var tabulated = FeatureSpace.Tabulated(encoderSpaces.Select(f => Readout(encoder, f)).ToArray(), encoder.MapsAndFeatures,
+            train.shape[0], (start, n) => ImageSet.ToUnit(train.narrow(0, start, n)), shard: processes);
+        return c.Features.Select(f => ImageConfig.IsEncoderSpace(f) ? tabulated[Array.IndexOf(encoderSpaces, f)] : FeatureSpace.Of(ImageFeatures.Map(f))).ToArray();
+    }
+
+    /// <summary>A space's features read from the encoder's <see cref="Classifier.MapsAndFeatures"/>.</summary>
+    private static Func<Tensor[], Tensor> Readout(Classifier encoder, string space)
+    {
+        var k = ImageConfig.EncoderMap(space);
+        if (k > encoder.MapCount) throw new UserError($"--features {space}: the encoder has {encoder.MapCount} maps");
+        return k == 0 ? outputs => outputs[^1] : outputs => outputs[k - 1].flatten(1);
+    }
 
     /// <summary>The frozen encoder of <c>--encoder DIR</c>, checked against the run's image shape.</summary>
     public static Classifier? Encoder(ImageConfig c, Device device)
     {
-        if (c.Encoder is null || !c.Features.Contains(ImageConfig.EncoderSpace)) return null;
+        if (c.Encoder is null || !c.Features.Any(ImageConfig.IsEncoderSpace)) return null;
         var (info, model) = ClassifierFile.Load(c.Encoder);
         if ((info.ImageSize, info.Channels) != (c.ImageSize, c.Channels))
         {

@@ -18,11 +18,11 @@ public sealed record ImageConfig() : FieldConfig(images: true), IRunConfig
     [JsonPropertyOrder(-2)] public int Channels { get; init; }
     /// <summary>Set from the data when a run starts, like <see cref="Channels"/>.</summary>
     [JsonPropertyOrder(-2)] public int Classes { get; init; }
-    /// <summary>Spaces the field is computed in (see <see cref="ImageFeatures"/>, and <c>encoder</c>): each adds its own loss.
+    /// <summary>Spaces the field is computed in (see <see cref="ImageFeatures"/>, <c>encoder</c> and <c>encoder-mapK</c>): each adds its own loss.
     /// The 4×4 patch standard deviations joined the default after docs/quality.md: at 300 steps they lowered FD
     /// from 32 to 21 (conservative) and 35 to 25 (laplace) and raised recall and precision with it.</summary>
     public string[] Features { get; init; } = ["pixels", "mean2", "mean4", "std4"];
-    /// <summary>Folder of a frozen feature encoder (drift encoder), for the <c>encoder</c> feature space.</summary>
+    /// <summary>Folder of a frozen feature encoder (drift encoder), for the <c>encoder</c> and <c>encoder-mapK</c> feature spaces.</summary>
     public string? Encoder { get; init; }
     /// <summary>One generator per class label with per-class positives and negatives; false: one pool.</summary>
     public bool Conditional { get; init; } = true;
@@ -72,6 +72,17 @@ public sealed record ImageConfig() : FieldConfig(images: true), IRunConfig
 
     /// <summary>The feature space of the frozen encoder's 128-d features.</summary>
     public const string EncoderSpace = "encoder";
+
+    /// <summary>The feature spaces of the frozen encoder's maps after its first, second, … max-pool are this and the
+    /// map's number (<see cref="Classifier.MapsAndFeatures"/>): encoder-map1, encoder-map2.</summary>
+    public const string EncoderMapSpace = "encoder-map";
+
+    /// <summary>Whether a feature space is read from the encoder.</summary>
+    public static bool IsEncoderSpace(string f) => f == EncoderSpace || EncoderMap(f) > 0;
+
+    /// <summary>The number k of an encoder-mapk space; 0: not one.</summary>
+    public static int EncoderMap(string f) =>
+        f.StartsWith(EncoderMapSpace, StringComparison.Ordinal) && int.TryParse(f.AsSpan(EncoderMapSpace.Length), out var k) && k is >= 1 and <= 9 ? k : 0;
 
     public int PositiveCount => ClassPositives > 0 ? ClassPositives : ClassBatch;
 
@@ -133,12 +144,13 @@ public sealed record ImageConfig() : FieldConfig(images: true), IRunConfig
         if (!(ClipGrad is >= 0 and <= 1e6)) Fail($"--clip-grad must be between 0 and 1e6, got {ClipGrad}");
         if (!(Ema is >= 0 and < 1)) Fail($"--ema must be in [0, 1), got {Ema}");
         if (Features.Length == 0) Fail("--features needs at least one feature space");
-        foreach (var f in Features.Where(f => f != EncoderSpace))
+        foreach (var f in Features.Where(f => !IsEncoderSpace(f)))
         {
             try { ImageFeatures.Check(f, ImageSize); }
             catch (ArgumentException e) { Fail("--features: " + e.Message); }
         }
-        if (Features.Contains(EncoderSpace) && Encoder is null) Fail("--features encoder needs --encoder DIR (train one with drift encoder)");
+        if (Features.FirstOrDefault(IsEncoderSpace) is { } encoderSpace && Encoder is null)
+            Fail($"--features {encoderSpace} needs --encoder DIR (train one with drift encoder)");
         if (ImageSize != 0) Within("--image-size", ImageSize, 8, 512);
         AtLeast("--steps", Steps, 1);
         Within("--class-batch", ClassBatch, 2, 1 << 16);

@@ -152,7 +152,7 @@ public sealed class ImageTrainer : ITrainingTask, IDisposable
         if (device.type == DeviceType.CUDA)
             torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = config.Tf32;
         using var data = ImageData.Load(config.Data, config.ImageSize);
-        foreach (var f in config.Features.Where(f => f != ImageConfig.EncoderSpace))
+        foreach (var f in config.Features.Where(f => !ImageConfig.IsEncoderSpace(f)))
         {
             try { ImageFeatures.Check(f, data.Size); }
             catch (ArgumentException e) { throw new UserError("--features: " + e.Message); }
@@ -166,7 +166,7 @@ public sealed class ImageTrainer : ITrainingTask, IDisposable
         ImageTrainer Build()
         {
             // Computing an encoder's features of the training set takes a while before the loop can answer a signal.
-            using var announce = config.Features.Contains(ImageConfig.EncoderSpace)
+            using var announce = config.Features.Any(ImageConfig.IsEncoderSpace)
                 ? cancel.Register(() => log.LogWarning("stopping once the encoder's features of the training set are computed, then saving"))
                 : default;
             return new ImageTrainer(config, data, device, outDir, parallel);
