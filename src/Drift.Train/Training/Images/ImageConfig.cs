@@ -146,6 +146,7 @@ public sealed record ImageConfig() : FieldConfig(images: true), IRunConfig
         if (Features.Length == 0) Fail("--features needs at least one feature space");
         foreach (var f in Features.Where(f => !IsEncoderSpace(f)))
         {
+            if (f.StartsWith(EncoderSpace, StringComparison.Ordinal)) Fail($"--features: unknown encoder space '{f}': use encoder or encoder-mapK (K = 1, 2, …)");
             try { ImageFeatures.Check(f, ImageSize); }
             catch (ArgumentException e) { Fail("--features: " + e.Message); }
         }
