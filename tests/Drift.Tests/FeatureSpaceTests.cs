@@ -1,5 +1,6 @@
 using Drift.Loss;
 using Drift.Models;
+using Drift.Train.Training.Images;
 using TorchSharp;
 using static Drift.Tests.Tensors;
 using static TorchSharp.torch;
@@ -85,6 +86,24 @@ public class FeatureSpaceTests
         var (aloneLoss, aloneGrad) = Step(alone);
         Assert.True(Math.Abs(sharedLoss - aloneLoss) < 1e-12 * Math.Abs(aloneLoss), $"seed {seed}: loss {sharedLoss} against {aloneLoss}");
         Assert.True(MaxAbs(sharedGrad - aloneGrad) < 1e-12 * MaxAbs(aloneGrad), $"seed {seed}: gradient off by {MaxAbs(sharedGrad - aloneGrad)}");
+        foreach (var t in tables) t.Dispose();
+    }
+
+    [Fact]
+    public void TheEncoderTablesSizeIsTheirWidthsTimesTheImages()
+    {
+        // The memory a run's encoder tables will hold, against the closed form of the conv architecture at 28 px
+        // (128 features, 32×14×14 and 64×7×7 maps) and against the tables themselves, float32.
+        torch.manual_seed(Fresh().Seed);
+        using var encoder = new Classifier(1, 28, 10);
+        foreach (var p in encoder.parameters()) p.requires_grad_(false);
+        var train = torch.randint(0, 256, [37, 1, 28, 28], dtype: ScalarType.Byte);
+        var reads = new[] { "encoder", "encoder-map1", "encoder-map2" }.Select(f => ImageComponents.Readout(encoder, f)).ToArray();
+        var bytes = ImageComponents.TableBytes(encoder, reads, train);
+        Assert.Equal(4.0 * 37 * (128 + 32 * 14 * 14 + 64 * 7 * 7), bytes);
+        var tables = FeatureSpace.Tabulated(reads, encoder.MapsAndFeatures, 37, (start, n) => Drift.Data.Images.ImageSet.ToUnit(train.narrow(0, start, n)), chunk: 10);
+        var all = new DataImages(torch.zeros([37, 1, 28, 28]), torch.arange(37));
+        Assert.Equal(bytes, tables.Sum(t => (double)t.OfData(all).numel() * t.OfData(all).element_size()));
         foreach (var t in tables) t.Dispose();
     }
 

@@ -1,6 +1,7 @@
 using Drift.Data.Images;
 using Drift.Loss;
 using Drift.Models;
+using Drift.Train.RunFolders;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -28,15 +29,33 @@ public static class ImageComponents
     public static IReadOnlyList<FeatureSpace> FeatureSpaces(ImageConfig c, Classifier? encoder, Tensor train, IBatchShard processes)
     {
         var encoderSpaces = c.Features.Where(ImageConfig.IsEncoderSpace).Distinct().ToArray();
-        if (encoderSpaces.Length == 0) return c.Features.Select(f => FeatureSpace.Of(ImageFeatures.Map(f))).ToArray();
-        if (encoder is null) throw new UserError($"--features {encoderSpaces[0]} needs --encoder DIR");
-        var tabulated = FeatureSpace.Tabulated(encoderSpaces.Select(f => Readout(encoder, f)).ToArray(), encoder.MapsAndFeatures,
-            train.shape[0], (start, n) => ImageSet.ToUnit(train.narrow(0, start, n)), shard: processes);
+        FeatureSpace[] tabulated = [];
+        if (encoderSpaces.Length > 0)
+        {
+            if (encoder is null) throw new UserError($"--features {encoderSpaces[0]} needs --encoder DIR");
+            var reads = encoderSpaces.Select(f => Readout(encoder, f)).ToArray();
+            // Every process holds the whole table: refused here rather than killed by the kernel part-way through it.
+            if (c.Device == "cpu")
+                MemoryBudget.Check(TableBytes(encoder, reads, train), $"the table of the encoder spaces over the {train.shape[0]} training images",
+                    "use fewer encoder spaces (encoder-map1 holds the most)");
+            tabulated = FeatureSpace.Tabulated(reads, encoder.MapsAndFeatures, train.shape[0],
+                (start, n) => ImageSet.ToUnit(train.narrow(0, start, n)), shard: processes);
+        }
         return c.Features.Select(f => ImageConfig.IsEncoderSpace(f) ? tabulated[Array.IndexOf(encoderSpaces, f)] : FeatureSpace.Of(ImageFeatures.Map(f))).ToArray();
     }
 
+    /// <summary>The bytes of the tables of <paramref name="reads"/> over every image of <paramref name="train"/>: their
+    /// widths, read from the encoder's pass over one image, in float32.</summary>
+    public static double TableBytes(Classifier encoder, IReadOnlyList<Func<Tensor[], Tensor>> reads, Tensor train)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        var outputs = encoder.MapsAndFeatures(ImageSet.ToUnit(train.narrow(0, 0, 1)));
+        return 4.0 * train.shape[0] * reads.Sum(read => read(outputs).shape[1]);
+    }
+
     /// <summary>A space's features read from the encoder's <see cref="Classifier.MapsAndFeatures"/>.</summary>
-    private static Func<Tensor[], Tensor> Readout(Classifier encoder, string space)
+    public static Func<Tensor[], Tensor> Readout(Classifier encoder, string space)
     {
         var k = ImageConfig.EncoderMap(space);
         if (k > encoder.MapCount) throw new UserError($"--features {space}: the encoder has {encoder.MapCount} maps");
