@@ -120,7 +120,9 @@ step bench-images drift bench --device "$device" --sizes 64x64x2 --repeats 3 --s
 # spare for evaluation and grids; the run is stopped by SIGTERM at the time limit regardless (it saves and exits 130).
 width=${image_steps##*,}; width=${width%x*}
 for field in conservative laplace; do
-  ms=$(awk -F'|' -v f="$field" -v w="$width" '$2 ~ f && $3+0 == w { gsub(/ /, "", $6); print $6; exit }' "$out/bench-images.md" 2>/dev/null || true)
+  # The "median ms" column of the image-step table, found by its header.
+  ms=$(awk -F'|' -v f="$field" -v w="$width" '/^\| image training step/ { for (i = 1; i <= NF; i++) if ($i ~ /median ms/) c = i; next }
+    c && $2 ~ "^ " f "," && $3+0 == w { gsub(/ /, "", $c); print $c; exit }' "$out/bench-images.md" 2>/dev/null || true)
   steps=$(awk -v s="$run_seconds" -v ms="${ms:-0}" 'BEGIN { n = ms > 0 ? int(0.9 * s * 1000 / ms) : 100; print (n < 10 ? 10 : n) }')
   run="$out/runs/$field"
   log "run-$field: $steps steps (bench: ${ms:-?} ms a step), stopped at $run_seconds s at the latest"

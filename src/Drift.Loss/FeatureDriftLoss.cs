@@ -24,18 +24,25 @@ public static class FeatureDriftLoss
     /// <returns>The loss summed over feature spaces (each the per-dimension drift loss, averaged over groups), the
     /// raw field RMS per space and scale [F, S], and the RMS of the combined field averaged over spaces.</returns>
     public static DriftLossResult Compute(IDriftField field, IReadOnlyList<FeatureSpace> spaces, int groups,
-        Tensor generated, DataImages data, double eta, DataImages? unconditional = null, double[]? gammas = null, IBatchShard? shard = null)
+        Tensor generated, DataImages data, double eta, DataImages? unconditional = null, double[]? gammas = null, IBatchShard? shard = null) =>
+        Compute(field, spaces, groups, FeatureSpace.MapAll(spaces, generated), data, eta, unconditional, gammas, shard);
+
+    /// <summary>As above, from the generated images' features already mapped (<see cref="FeatureSpace.MapAll"/>, one
+    /// [G·B, D] tensor a space, with gradient), so that a caller can time the mapping apart from the field.</summary>
+    public static DriftLossResult Compute(IDriftField field, IReadOnlyList<FeatureSpace> spaces, int groups,
+        IReadOnlyList<Tensor> generatedFeatures, DataImages data, double eta, DataImages? unconditional = null, double[]? gammas = null, IBatchShard? shard = null)
     {
         shard ??= WholeBatch.Instance;
         if (spaces.Count == 0 || groups < 1) throw new ArgumentException("need at least one feature space and one group");
-        if (generated.shape[0] % groups != 0 || data.Images.shape[0] % groups != 0 || (unconditional is not null && unconditional.Images.shape[0] % groups != 0))
-            throw new ArgumentException($"image counts ({generated.shape[0]}, {data.Images.shape[0]}) are not multiples of the {groups} groups");
+        if (generatedFeatures.Count != spaces.Count) throw new ArgumentException($"{generatedFeatures.Count} feature maps for {spaces.Count} spaces");
+        var generatedCount = generatedFeatures[0].shape[0];
+        if (generatedCount % groups != 0 || data.Images.shape[0] % groups != 0 || (unconditional is not null && unconditional.Images.shape[0] % groups != 0))
+            throw new ArgumentException($"image counts ({generatedCount}, {data.Images.shape[0]}) are not multiples of the {groups} groups");
         if (unconditional is not null && gammas?.Length != groups)
             throw new ArgumentException("unconditional negatives need one guidance weight per group");
-        var loss = torch.zeros(1, device: generated.device).squeeze();
+        var loss = torch.zeros(1, device: generatedFeatures[0].device).squeeze();
         var velocityRms = torch.zeros_like(loss);
         var scaleRms = new List<Tensor>();
-        var generatedFeatures = FeatureSpace.MapAll(spaces, generated);
         foreach (var (space, features) in spaces.Zip(generatedFeatures))
         {
             var x = Grouped(features, groups);

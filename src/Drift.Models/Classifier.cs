@@ -26,6 +26,7 @@ public sealed class Classifier : Module<Tensor, Tensor>
     public const int FeatureDim = 128;
     private readonly Sequential body;
     private readonly Linear head;
+    private readonly int imageSize;
 
     public Classifier(int channels, int imageSize, int classes, ClassifierArchitecture architecture = ClassifierArchitecture.Conv) : base(nameof(Classifier))
     {
@@ -44,6 +45,7 @@ public sealed class Classifier : Module<Tensor, Tensor>
                 Flatten(), Linear(64 * (imageSize / 4) * (imageSize / 4), FeatureDim), SiLU()),
         };
         head = Linear(FeatureDim, classes);
+        this.imageSize = imageSize;
         RegisterComponents();
     }
 
@@ -68,6 +70,23 @@ public sealed class Classifier : Module<Tensor, Tensor>
         }
         readouts.Add(x);
         return [.. readouts];
+    }
+
+    /// <summary>Multiplies and adds of <see cref="Features"/> over <paramref name="images"/> images: 2 per weight of each
+    /// linear map and per weight and output pixel of each convolution as computed (<see cref="SafeConv2d.ForwardFlops"/>;
+    /// norms, activations and pooling not counted).</summary>
+    public double ForwardFlops(long images)
+    {
+        var (flops, size) = (0.0, (long)imageSize);
+        foreach (var layer in body.children())
+            switch (layer)
+            {
+                case SafeConv2d conv: flops += conv.ForwardFlops(images, size); break;
+                case TorchSharp.Modules.MaxPool2d: size /= 2; break;
+                case TorchSharp.Modules.AdaptiveAvgPool2d: size = 1; break;
+                case Linear linear: flops += 2.0 * images * linear.weight!.numel(); break;
+            }
+        return flops;
     }
 
     /// <summary>Features → class logits.</summary>

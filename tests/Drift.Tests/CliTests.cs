@@ -87,6 +87,7 @@ public class CliTests
     [InlineData("--image-size must be between 8 and 512", "train-images", "--image-size", "0")]
     [InlineData("--image-size must be between 8 and 512", "classifier", "--image-size", "0")]
     [InlineData("--image-steps takes WIDTHxCLASS_BATCH pairs", "bench", "--image-steps", "64")]
+    [InlineData("config file not found: /nonexistent", "bench", "--image-steps", "none", "--image-config", "/nonexistent")]
     [InlineData("--epochs must be between 1 and 1000", "classifier", "--epochs", "0")]
     public void BadInputIsOneLineAndNonZero(string expected, params string[] args) => AssertOneLineError(args, expected);
 
@@ -235,8 +236,8 @@ public class CliTests
         foreach (var row in text.Split('\n').Where(l => l.StartsWith("| conservative | 40 |") || l.StartsWith("| laplace | 40 |") || l.StartsWith("| sinkhorn | 40 |")))
             Assert.True(double.Parse(row.Split('|')[8], CultureInfo.InvariantCulture) < 1e-4, row);
         Assert.Contains("| step | 16 |", text);
-        Assert.Contains("| laplace | 8 | 2 |", text);
-        Assert.Contains("| sinkhorn | 8 | 2 |", text);
+        Assert.Contains("| laplace, width 8, 2 per class | 8 | 2 | all | pixels mean2 mean4 std4 |", text);
+        Assert.Contains("| sinkhorn, width 8, 2 per class | 8 | 2 | all | pixels mean2 mean4 std4 |", text);
     }
 
     [Fact]

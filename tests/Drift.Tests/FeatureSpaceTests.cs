@@ -33,6 +33,21 @@ public class FeatureSpaceTests
     }
 
     [Fact]
+    public void EncoderFlopsCountEveryConvolutionAndLinearMapOfTheFeatures()
+    {
+        // Two per multiply-add, the head left out (the feature spaces stop at the features). Conv at 28 px, 3 channels:
+        // 3→32 and 32→32 on 28², 32→64 and 64→64 on 14², 64·7²→128. Pooled at 12 px: 5×5 1→48 on 12², 48→96 on 6²,
+        // 3×3 96→192 on 3², 192→128.
+        const double images = 320;
+        using var conv = new Classifier(3, 28, 10, ClassifierArchitecture.Conv);
+        var convPerImage = 2.0 * (28 * 28 * 9 * (3 * 32 + 32 * 32) + 14 * 14 * 9 * (32 * 64 + 64 * 64) + 64 * 49 * 128);
+        Assert.Equal(images * convPerImage, conv.ForwardFlops((long)images), 6);
+        using var pooled = new Classifier(1, 12, 10, ClassifierArchitecture.Pooled);
+        var pooledPerImage = 2.0 * (12 * 12 * 25 * 48 + 6 * 6 * 25 * 48 * 96 + 3 * 3 * 9 * 96 * 192 + 192 * 128);
+        Assert.Equal(images * pooledPerImage, pooled.ForwardFlops((long)images), 6);
+    }
+
+    [Fact]
     public void SpacesThatShareATrunkRunItOnceAndLoseNothing()
     {
         // An encoder's features and its two pooled maps as three spaces of one trunk, beside a cheap space: the trunk

@@ -207,6 +207,15 @@ public sealed class ImageRunTests : IDisposable
         Assert.Contains("rms_encoder-map1_0.1", header);
         Assert.Contains("rms_encoder-map2_0.1", header);
         Assert.DoesNotContain("NaN", File.ReadAllText(Path.Combine(encoded, RunFiles.Metrics)));
+        // drift bench times that run's step from its folder, the encoder's pass over the generated images a phase of its own.
+        var table = Path.Combine(root, "bench.md");
+        (code, _, err) = CliTests.Run("bench", "--sizes", "8x8x2", "--repeats", "1", "--step-batches", "8", "--image-steps", "none",
+            "--image-config", encoded, "--out", table);
+        Assert.True(code == 0, err);
+        var bench = File.ReadAllText(table);
+        Assert.Contains($"| conservative, {encoded} | 4 | 6 | all | pixels encoder encoder-map1 encoder-map2 |", bench);
+        foreach (var phase in new[] { "draw noise, generate", "features of the generated", "positives, field, loss", "backward" })
+            Assert.Matches($@"\| image conservative, {System.Text.RegularExpressions.Regex.Escape(encoded)} \| {phase} \| [0-9.]+ \|", bench);
         Assert.Contains("needs --encoder", CliTests.Run("train-images", "--data", config.Data, "--features", "encoder").Err);
         var tooDeep = CliTests.Run("train-images", "--data", config.Data, "--features", "encoder-map3", "--encoder", encoder, "--steps", "1",
             "--out", Path.Combine(root, "too-deep"));

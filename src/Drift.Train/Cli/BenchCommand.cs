@@ -24,11 +24,17 @@ public static class BenchCommand
         var repeats = new Option<int>("--repeats") { Description = "Timed repetitions (the median is reported). Default 5.", DefaultValueFactory = _ => 5 };
         var steps = new Option<string>("--step-batches") { Description = "Batch sizes for whole 2-D training steps. Default 512,1024.", DefaultValueFactory = _ => "512,1024" };
         var imageSteps = new Option<string>("--image-steps") { Description = "Image training steps to time, as WIDTHxCLASS_BATCH (28×28, 10 classes, every field, train-images' other defaults); 'none' skips. Default 64x64 (the train-images default).", DefaultValueFactory = _ => "64x64" };
+        var imageConfigs = new Option<string[]>("--image-config")
+        {
+            Description = "Also time the image training step of these runs' config.json files (a run folder or the file): its field, sizes, "
+                + "feature spaces and encoder, on random images of its size.",
+            AllowMultipleArgumentsPerToken = true,
+        };
         var device = new Option<string>("--device") { Description = "cpu (default) or cuda.", DefaultValueFactory = _ => "cpu" };
         var scaleCount = new Option<int>("--scales") { Description = "Bandwidths (temperatures) per field, 1 to 3: h = √d·(1, 0.5, 2), τ = √d·(0.2, 0.05, 0.5). Default 1.", DefaultValueFactory = _ => 1 };
         var tf32 = new Option<bool>("--tf32") { Description = "CUDA: allow TF32 matmuls and convolutions. Default false (full float32)." };
         var output = new Option<string>("--out") { Description = "Also write the markdown table to this file." };
-        var command = new Command("bench", "Time the drifting fields and training steps.") { sizes, repeats, scaleCount, steps, imageSteps, device, tf32, output };
+        var command = new Command("bench", "Time the drifting fields and training steps.") { sizes, repeats, scaleCount, steps, imageSteps, imageConfigs, device, tf32, output };
 
         command.SetAction(parse => Cli.Run(() =>
         {
@@ -41,12 +47,13 @@ public static class BenchCommand
             if (n is < 1 or > 1000) throw new UserError($"--repeats must be between 1 and 1000, got {n}");
             var scales = parse.GetValue(scaleCount);
             if (scales is < 1 or > 3) throw new UserError($"--scales must be 1, 2 or 3, got {scales}");
-            var imageConfigs = parse.GetValue(imageSteps) == "none" ? [] : parse.GetValue(imageSteps)!.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(s =>
+            var imageSizes = parse.GetValue(imageSteps) == "none" ? [] : parse.GetValue(imageSteps)!.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(s =>
             {
                 var parts = s.Split('x');
                 return parts.Length == 2 ? (Width: ParseInt(parts[0], "--image-steps", 1 << 12), Batch: ParseInt(parts[1], "--image-steps", 1 << 16))
                     : throw new UserError($"--image-steps takes WIDTHxCLASS_BATCH pairs, got '{s}'");
             }).ToArray();
+            var runSteps = (parse.GetValue(imageConfigs) ?? []).Select(path => (Path: path, Config: RunStep(path))).ToArray();
             if (dev.type == DeviceType.CUDA)
                 torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = parse.GetValue(tf32);
             var report = new StringBuilder();
@@ -98,18 +105,21 @@ public static class BenchCommand
                 report.AppendLine(line);
                 Console.WriteLine(line);
             }
-            if (imageConfigs.Length > 0)
+            var images = imageSizes.SelectMany(size => FieldKind.All.Select(field =>
+                    (Name: $"{field.Name}, width {size.Width}, {size.Batch} per class", Config: new ImageConfig { Field = field, Width = size.Width, ClassBatch = size.Batch })))
+                .Concat(runSteps.Select(run => (Name: $"{run.Config.Field.Name}, {run.Path}", run.Config))).ToArray();
+            if (images.Length > 0)
             {
                 report.AppendLine();
-                report.AppendLine("| image training step (28×28, 10 classes, train-images' other defaults) | width | per class | parameters | median ms | generated images/s |");
-                report.AppendLine("|---|---|---|---|---|---|");
+                report.AppendLine("| image training step (random images; --image-steps: 28×28, 10 classes, train-images' other defaults) | width | per class | classes a step | feature spaces | parameters | median ms | generated images/s |");
+                report.AppendLine("|---|---|---|---|---|---|---|---|");
             }
-            foreach (var (width, classBatch) in imageConfigs)
-            foreach (var field in FieldKind.All)
+            foreach (var (name, config) in images)
             {
-                var profile = StepBench.Image(new ImageConfig { Field = field, Width = width, ClassBatch = classBatch }, dev, n);
-                profiles.Add(($"image {field.Name}, width {width}, {classBatch} per class", profile, convPeak));
-                var line = $"| {field.Name} | {width} | {classBatch} | {profile.Parameters:N0} | {profile.Ms:F1} | {10 * classBatch / (profile.Ms / 1000):F0} |";
+                var profile = StepBench.Image(config, dev, n);
+                profiles.Add(($"image {name}", profile, convPeak));
+                var line = $"| {name} | {config.Width} | {config.ClassBatch} | {(config.ClassesPerStep > 0 ? config.ClassesPerStep : "all")} | "
+                    + $"{string.Join(" ", config.Features)} | {profile.Parameters:N0} | {profile.Ms:F1} | {profile.Generated / (profile.Ms / 1000):F0} |";
                 report.AppendLine(line);
                 Console.WriteLine(line);
             }
@@ -130,9 +140,22 @@ public static class BenchCommand
         return command;
     }
 
+    /// <summary>The image step of a run's config: <paramref name="path"/> is its config.json or the folder holding it.
+    /// Without its FD probe, which runs between steps, not in them. Its encoder is loaded once here, so that a missing
+    /// one is reported before the field timings rather than after them.</summary>
+    private static ImageConfig RunStep(string path)
+    {
+        var file = Directory.Exists(path) ? Path.Combine(path, RunFiles.Config) : path;
+        var config = RunFolder.Accepted(ConfigJson.Load<ImageConfig>(file).Resolved()) with { Classifier = null };
+        ImageComponents.Encoder(config, CPU)?.Dispose();
+        return config;
+    }
+
     /// <summary>Each step's phases: the generator's forward pass counted at its forward FLOPs, the backward pass at
-    /// twice them (input and weight gradients), against the matching peak (matmul for the MLP, convolution for the
-    /// image generator); the other phases have no FLOP count that would mean much.</summary>
+    /// twice them (input and weight gradients), the encoder's forward pass over the generated images at its FLOPs and
+    /// its share of the backward pass at as many again (a frozen network: input gradients only), against the matching
+    /// peak (matmul for the MLP, convolution for the image networks); the other phases have no FLOP count that would
+    /// mean much.</summary>
     private static IEnumerable<string> PhaseRows(List<(string Step, StepProfile Profile, double Peak)> profiles)
     {
         if (profiles.Count == 0) yield break;
@@ -141,7 +164,13 @@ public static class BenchCommand
         foreach (var (step, profile, peak) in profiles)
         foreach (var (phase, ms) in profile.Phases)
         {
-            var flops = phase switch { StepPhases.Generate => profile.GeneratorFlops, StepPhases.Backward => 2 * profile.GeneratorFlops, _ => 0 };
+            var flops = phase switch
+            {
+                StepPhases.Generate => profile.GeneratorFlops,
+                StepPhases.Features => profile.EncoderFlops,
+                StepPhases.Backward => 2 * profile.GeneratorFlops + profile.EncoderFlops,
+                _ => 0,
+            };
             var rate = flops / ms / 1e6;
             yield return $"| {step} | {phase} | {ms:F1} | {ms / profile.Ms:P0} | "
                 + (flops > 0 ? $"{flops / 1e9:F2} | {rate:F1} | {rate / peak:F2} |" : "| | |");

@@ -11,9 +11,10 @@ namespace Drift.Train.Training;
 /// </summary>
 public sealed class StepPhases(Device device)
 {
-    /// <summary>The phases <see cref="TrainingLoop.TakeStep"/> marks; tasks mark <see cref="Generate"/> inside their loss.</summary>
-    public const string Generate = "draw noise, generate", Loss = "positives, features, field, loss", Backward = "backward",
-        Optimizer = "guard, clip, optimizer", Ema = "EMA";
+    /// <summary>The phases <see cref="TrainingLoop.TakeStep"/> marks; tasks mark <see cref="Generate"/> (and image
+    /// tasks <see cref="Features"/>, the feature spaces' maps of the generated images) inside their loss.</summary>
+    public const string Generate = "draw noise, generate", Features = "features of the generated", Loss = "positives, field, loss",
+        Backward = "backward", Optimizer = "guard, clip, optimizer", Ema = "EMA";
 
     private readonly Stopwatch clock = new();
     private readonly List<(string Phase, List<double> Ms)> phases = [];

@@ -93,6 +93,9 @@ public sealed class ImageTrainer : ITrainingTask, IDisposable
     public double? TableSeconds { get; }
     /// <summary>Floating-point operations of one step's generator forward pass over the whole batch.</summary>
     public double GeneratorFlops => model.ForwardFlops(Groups * PerGroup);
+    /// <summary>Floating-point operations of one step's encoder forward pass over the generated images (the other
+    /// feature spaces are poolings, not counted); 0 without an encoder space.</summary>
+    public double EncoderFlops => encoder?.ForwardFlops(Groups * PerGroup) ?? 0;
 
     public DriftLossResult Loss(long step, Generator rng)
     {
@@ -110,8 +113,10 @@ public sealed class ImageTrainer : ITrainingTask, IDisposable
             var rows = torch.tensor(cs.SelectMany(c => pools.Draw(c, n, rng)).ToArray()).to(device);
             return new DataImages(ImageSet.ToUnit(trainPixels.index_select(0, rows)), rows);
         }
+        var features = FeatureSpace.MapAll(featureSpaces, x);
+        Loop.Phases?.Lap(StepPhases.Features);
         var guided = config.GuidanceMax > 1;
-        return FeatureDriftLoss.Compute(field, featureSpaces, classes.Length, x, Images(classes, Positives), config.Eta,
+        return FeatureDriftLoss.Compute(field, featureSpaces, classes.Length, features, Images(classes, Positives), config.Eta,
             guided ? Images(classes.Select(_ => (int?)null), config.UnconditionalNegatives) : null,
             guided ? alphas.Select(a => GuidanceNegatives.GammaFor(a)).ToArray() : null, parallel);
     }
