@@ -166,6 +166,13 @@ public sealed class ImageRunTests : IDisposable
                      "recall of class 1", "classes covered (of 2)", "classified as drawn class" })
             Assert.Contains(metric, output);
         Assert.True(File.Exists(Path.Combine(run, "eval.json")));
+        // The trained weights instead of the EMA copy: named so, and other images (after 12 steps the two differ).
+        (code, output, err) = CliTests.Run("eval", "--checkpoint", run, "--classifier", classifier, "--n", "20", "--ema", "false", "--out", Path.Combine(root, "trained.json"));
+        Assert.True(code == 0, err);
+        Assert.Contains("trained weights (no EMA)", output);
+        static double PixelFd(string json) => System.Text.Json.JsonDocument.Parse(File.ReadAllText(json)).RootElement.GetProperty("metrics").EnumerateArray()
+            .Single(m => m.GetProperty("metric").GetString() == "FD in pixels").GetProperty("generated").GetDouble();
+        Assert.NotEqual(PixelFd(Path.Combine(run, "eval.json")), PixelFd(Path.Combine(root, "trained.json")));
 
         // A second metric network of another architecture and seed: every metric in both feature spaces, and in pixels.
         var pooled = Path.Combine(root, "pooled");

@@ -31,8 +31,9 @@ public static class EvalCommand
         };
         var device = new Option<string>("--device") { Description = "Images: cpu (default) or cuda.", DefaultValueFactory = _ => "cpu" };
         var guidance = new Option<double>("--guidance") { Description = "Images: guidance scale to sample at. Default 1 (none).", DefaultValueFactory = _ => 1.0 };
+        var ema = new Option<bool>("--ema") { Description = "Images: evaluate the EMA weights (default true) or the trained ones.", DefaultValueFactory = _ => true };
         var command = new Command("eval", "Evaluate a checkpoint: energy distance, MMD², sliced W2², modes (points); FD-<dataset>, precision/recall, class coverage (images).")
-            { checkpointDir, count, seed, output, classifier, device, guidance };
+            { checkpointDir, count, seed, output, classifier, device, guidance, ema };
 
         command.SetAction(parse => Cli.Run(() =>
         {
@@ -46,7 +47,7 @@ public static class EvalCommand
             var evaluated = !string.IsNullOrWhiteSpace(path) && Path.GetDirectoryName(Path.GetFullPath(path)) == Path.GetFullPath(dir);
             OutputDir.CheckFile(path, "--out", own: evaluated ? RunFiles.Eval : null);
             var (data, field, size, rows) = checkpoint.Holds<ImageConfig>()
-                ? EvaluateImages(checkpoint, n, parse.GetValue(seed), parse.GetValue(classifier), parse.GetValue(device)!, parse.GetValue(guidance))
+                ? EvaluateImages(checkpoint, n, parse.GetValue(seed), parse.GetValue(classifier), parse.GetValue(device)!, parse.GetValue(guidance), parse.GetValue(ema))
                 : EvaluatePoints(checkpoint, n, parse.GetValue(seed));
 
             var table = new StringBuilder($"{data}, {field}, step {checkpoint.Step}, {size} samples\n\n");
@@ -89,7 +90,7 @@ public static class EvalCommand
     /// <summary>The image metrics in each classifier's features (named by its folder when there are several), then
     /// in raw pixels: metrics whose spaces disagree about two runs rank neither (docs/judges.md).</summary>
     private static (string Data, string Field, int Size, IReadOnlyList<EvaluatedMetric> Rows) EvaluateImages(Checkpoint checkpoint, int n, long seed,
-        string[]? classifierDirs, string deviceName, double guidance)
+        string[]? classifierDirs, string deviceName, double guidance, bool ema)
     {
         var config = checkpoint.Config<ImageConfig>();
         var device = Components.Device(deviceName);
@@ -104,7 +105,7 @@ public static class EvalCommand
             using var data = ImageData.Load(config.Data, config.ImageSize);
             RefuseChangedData(checkpoint, config.Data, data.Fingerprint());
             var size = Math.Min(n, Math.Min(data.Test.Count, data.Train.Count));
-            var (images, labels) = ImageSampling.Generate(checkpoint, size, null, guidance, seed, device);
+            var (images, labels) = ImageSampling.Generate(checkpoint, size, null, guidance, seed, device, ema);
             using (images)
             {
                 var rows = new List<EvaluatedMetric>();
@@ -116,7 +117,8 @@ public static class EvalCommand
                         .Select(r => classifiers.Length > 1 ? r with { Name = $"{r.Name} [{named}]" } : r));
                 }
                 rows.AddRange(ImageEvaluation.Pixels(images, data));
-                return (config.Data, guidance > 1 ? $"{config.Field.Name}, guidance {guidance:g3}" : config.Field.Name, size, rows);
+                var field = config.Field.Name + (guidance > 1 ? $", guidance {guidance:g3}" : "") + (ema ? "" : ", trained weights (no EMA)");
+                return (config.Data, field, size, rows);
             }
         }
         finally
