@@ -39,11 +39,17 @@ public static class ImageFeatures
         if (imageSize > 0 && imageSize % k != 0) throw new ArgumentException($"feature {space}: {k}×{k} patches do not tile {imageSize}-pixel images");
     }
 
-    private static (string Kind, int K) Parse(string space)
+    /// <summary>Whether <paramref name="space"/> is a patch statistic, meanK or stdK (K ≥ 2).</summary>
+    public static bool IsPatchStatistic(string space) => TryParse(space) is not null;
+
+    private static (string Kind, int K) Parse(string space) =>
+        TryParse(space) ?? throw new ArgumentException($"unknown feature space '{space}': use pixels, meanK or stdK (K ≥ 2, e.g. mean2, std4)");
+
+    private static (string Kind, int K)? TryParse(string space)
     {
         foreach (var kind in new[] { "mean", "std" })
             if (space.StartsWith(kind, StringComparison.Ordinal) && int.TryParse(space.AsSpan(kind.Length), out var k) && k >= 2)
                 return (kind, k);
-        throw new ArgumentException($"unknown feature space '{space}': use pixels, meanK or stdK (K ≥ 2, e.g. mean2, std4)");
+        return null;
     }
 }

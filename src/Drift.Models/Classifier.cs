@@ -26,7 +26,6 @@ public sealed class Classifier : Module<Tensor, Tensor>
     public const int FeatureDim = 128;
     private readonly Sequential body;
     private readonly Linear head;
-    private readonly int imageSize;
 
     public Classifier(int channels, int imageSize, int classes, ClassifierArchitecture architecture = ClassifierArchitecture.Conv) : base(nameof(Classifier))
     {
@@ -45,12 +44,15 @@ public sealed class Classifier : Module<Tensor, Tensor>
                 Flatten(), Linear(64 * (imageSize / 4) * (imageSize / 4), FeatureDim), SiLU()),
         };
         head = Linear(FeatureDim, classes);
-        this.imageSize = imageSize;
+        ImageSize = imageSize;
         RegisterComponents();
     }
 
     /// <summary>Images in [−1, 1] → the 128-d features.</summary>
     public Tensor Features(Tensor images) => body.forward(images);
+
+    /// <summary>The side of the images it takes, in pixels.</summary>
+    public int ImageSize { get; }
 
     /// <summary>How many maps <see cref="MapsAndFeatures"/> returns before the features: the body's max-pools.</summary>
     public int MapCount => body.children().Count(layer => layer is MaxPool2d);
@@ -77,7 +79,7 @@ public sealed class Classifier : Module<Tensor, Tensor>
     /// norms, activations and pooling not counted).</summary>
     public double ForwardFlops(long images)
     {
-        var (flops, size) = (0.0, (long)imageSize);
+        var (flops, size) = (0.0, (long)ImageSize);
         foreach (var layer in body.children())
             switch (layer)
             {

@@ -79,6 +79,7 @@ public class CliTests
     [InlineData("unknown feature space 'median2'", "train-images", "--features", "pixels", "median2")]
     [InlineData("--features encoder-map2 needs --encoder DIR", "train-images", "--features", "pixels", "encoder-map2")]
     [InlineData("unknown encoder space 'encoder-map0': use encoder or encoder-mapK", "train-images", "--features", "encoder-map0")]
+    [InlineData("unknown encoder space 'encoder-map1-median2'", "train-images", "--features", "encoder-map1-median2")]
     [InlineData("--guidance-max must be between 1 and 100", "train-images", "--guidance-max", "0.5")]
     [InlineData("--ema must be in [0, 1)", "train-images", "--ema", "1")]
     [InlineData("--class-batch must be between 2 and 65536", "train-images", "--class-batch", "1")]

@@ -1,5 +1,6 @@
 using Drift.Loss;
 using Drift.Models;
+using Drift.Train;
 using Drift.Train.Training.Images;
 using TorchSharp;
 using static Drift.Tests.Tensors;
@@ -120,6 +121,51 @@ public class FeatureSpaceTests
         var all = new DataImages(torch.zeros([37, 1, 28, 28]), torch.arange(37));
         Assert.Equal(bytes, tables.Sum(t => (double)t.OfData(all).numel() * t.OfData(all).element_size()));
         foreach (var t in tables) t.Dispose();
+    }
+
+    [Theory]
+    [InlineData("encoder-map1-std2", 1, 2, true)]
+    [InlineData("encoder-map2-mean3", 2, 3, false)]
+    [InlineData("encoder-map1-mean6", 1, 6, false)]
+    public void AMapsPatchStatisticIsThatStatisticOfEachChannelsPatches(string space, int map, int k, bool std)
+    {
+        // Against explicit loops over channels and k×k patches of the map the network's own pass returns, in float64,
+        // fresh weights and images; 24 px conv encoder: map 1 is 32×12×12, map 2 64×6×6.
+        var (g, seed) = Fresh();
+        torch.manual_seed(seed);
+        using var encoder = new Classifier(1, 24, 3);
+        encoder.to(float64);
+        var images = torch.rand([3, 1, 24, 24], dtype: float64, generator: g) * 2 - 1;
+        using var noGrad = torch.no_grad();
+        var outputs = encoder.MapsAndFeatures(images);
+        var read = ImageComponents.Readout(encoder, space)(outputs);
+        var maps = outputs[map - 1].data<double>().ToArray();
+        var (channels, side) = ((int)outputs[map - 1].shape[1], (int)outputs[map - 1].shape[2]);
+        var cells = side / k;
+        Assert.Equal(new long[] { 3, channels * cells * cells }, read.shape);
+        var got = read.data<double>().ToArray();
+        var worst = 0.0;
+        for (var n = 0; n < 3; n++)
+        for (var c = 0; c < channels; c++)
+        for (var i = 0; i < cells; i++)
+        for (var j = 0; j < cells; j++)
+        {
+            double sum = 0, squares = 0;
+            for (var a = 0; a < k; a++)
+            for (var b = 0; b < k; b++)
+            {
+                var v = maps[((n * channels + c) * side + i * k + a) * side + j * k + b];
+                sum += v;
+                squares += v * v;
+            }
+            var mean = sum / (k * k);
+            // The statistic's floor (1e-4 under the root) keeps its gradient finite on flat patches.
+            var expected = std ? Math.Sqrt(Math.Max(squares / (k * k) - mean * mean, 0) + 1e-4) : mean;
+            worst = Math.Max(worst, Math.Abs(got[n * channels * cells * cells + (c * cells + i) * cells + j] - expected));
+        }
+        Assert.True(worst < 1e-12, $"seed {seed}: {space} off by {worst}");
+        var tooWide = Assert.Throws<UserError>(() => ImageComponents.Readout(encoder, $"encoder-map{map}-mean5"));
+        Assert.Contains($"do not tile map {map}, a {side}×{side} grid", tooWide.Message);
     }
 
     [Fact]

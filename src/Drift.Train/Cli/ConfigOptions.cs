@@ -51,7 +51,7 @@ public static class ConfigOptions
             (c, v) => c with { Data = v });
         b.Bind(new Option<int>("--image-size") { Description = "Bring images to this side in pixels. Default: the dataset's own (32 for an image folder)." }, (c, v) => v is >= 8 and <= 512 ? c with { ImageSize = v } : throw new UserError($"--image-size must be between 8 and 512, got {v}"));
         FieldOptions.Bind(b, "relative to each feature space's mean distance √D");
-        b.Bind(new Option<string[]>("--features") { Description = "Feature spaces of the field: pixels, meanK (K×K patch means), stdK (patch stds), encoder (the encoder's 128-d features, with --encoder), encoder-mapK (its map after the K-th max-pool: 32×14×14 and 64×7×7 at 28 px). Default pixels mean2 mean4 std4.", AllowMultipleArgumentsPerToken = true },
+        b.Bind(new Option<string[]>("--features") { Description = "Feature spaces of the field: pixels, meanK (K×K patch means), stdK (patch stds), encoder (the encoder's 128-d features, with --encoder), encoder-mapK (its map after the K-th max-pool: 32×14×14 and 64×7×7 at 28 px), encoder-mapK-meanJ / -stdJ (that map's J×J patch means or stds, per channel). Default pixels mean2 mean4 std4.", AllowMultipleArgumentsPerToken = true },
             (c, v) => c with { Features = v });
         b.Bind(new Option<string>("--encoder") { Description = "Folder of a frozen feature encoder (drift encoder) for the 'encoder' and 'encoder-mapK' feature spaces." }, (c, v) => c with { Encoder = v });
         b.Bind(new Option<bool>("--conditional") { Description = "Class-conditional generator with per-class positives and negatives. Default true." }, (c, v) => c with { Conditional = v });

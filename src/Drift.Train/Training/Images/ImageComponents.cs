@@ -57,9 +57,15 @@ public static class ImageComponents
     /// <summary>A space's features read from the encoder's <see cref="Classifier.MapsAndFeatures"/>.</summary>
     public static Func<Tensor[], Tensor> Readout(Classifier encoder, string space)
     {
-        var k = ImageConfig.EncoderMap(space);
+        var (k, statistic) = ImageConfig.EncoderMap(space);
         if (k > encoder.MapCount) throw new UserError($"--features {space}: the encoder has {encoder.MapCount} maps");
-        return k == 0 ? outputs => outputs[^1] : outputs => outputs[k - 1].flatten(1);
+        if (k == 0) return outputs => outputs[^1];
+        if (statistic is null) return outputs => outputs[k - 1].flatten(1);
+        // Both architectures halve the grid at each max-pool.
+        var side = encoder.ImageSize >> k;
+        try { ImageFeatures.Check(statistic, side); }
+        catch (ArgumentException) { throw new UserError($"--features {space}: its patches do not tile map {k}, a {side}×{side} grid"); }
+        return outputs => ImageFeatures.Apply(statistic, outputs[k - 1]);
     }
 
     /// <summary>The frozen encoder of <c>--encoder DIR</c>, checked against the run's image shape.</summary>

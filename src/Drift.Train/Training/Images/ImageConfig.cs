@@ -18,7 +18,7 @@ public sealed record ImageConfig() : FieldConfig(images: true), IRunConfig
     [JsonPropertyOrder(-2)] public int Channels { get; init; }
     /// <summary>Set from the data when a run starts, like <see cref="Channels"/>.</summary>
     [JsonPropertyOrder(-2)] public int Classes { get; init; }
-    /// <summary>Spaces the field is computed in (see <see cref="ImageFeatures"/>, <c>encoder</c> and <c>encoder-mapK</c>): each adds its own loss.
+    /// <summary>Spaces the field is computed in (see <see cref="ImageFeatures"/>, <c>encoder</c> and <c>encoder-mapK[-statistic]</c>): each adds its own loss.
     /// The 4×4 patch standard deviations joined the default after docs/quality.md: at 300 steps they lowered FD
     /// from 32 to 21 (conservative) and 35 to 25 (laplace) and raised recall and precision with it.</summary>
     public string[] Features { get; init; } = ["pixels", "mean2", "mean4", "std4"];
@@ -74,15 +74,22 @@ public sealed record ImageConfig() : FieldConfig(images: true), IRunConfig
     public const string EncoderSpace = "encoder";
 
     /// <summary>The feature spaces of the frozen encoder's maps after its first, second, … max-pool are this and the
-    /// map's number (<see cref="Classifier.MapsAndFeatures"/>): encoder-map1, encoder-map2.</summary>
+    /// map's number (<see cref="Classifier.MapsAndFeatures"/>): encoder-map1, encoder-map2; with a patch statistic
+    /// after a dash (<see cref="ImageFeatures"/>), that statistic of the map, channel by channel: encoder-map1-std2.</summary>
     public const string EncoderMapSpace = "encoder-map";
 
     /// <summary>Whether a feature space is read from the encoder.</summary>
-    public static bool IsEncoderSpace(string f) => f == EncoderSpace || EncoderMap(f) > 0;
+    public static bool IsEncoderSpace(string f) => f == EncoderSpace || EncoderMap(f).Map > 0;
 
-    /// <summary>The number k of an encoder-mapk space; 0: not one.</summary>
-    public static int EncoderMap(string f) =>
-        f.StartsWith(EncoderMapSpace, StringComparison.Ordinal) && int.TryParse(f.AsSpan(EncoderMapSpace.Length), out var k) && k is >= 1 and <= 9 ? k : 0;
+    /// <summary>The number k of an encoder-mapk[-statistic] space and its statistic (null: the map itself); k = 0: not one.</summary>
+    public static (int Map, string? Statistic) EncoderMap(string f)
+    {
+        if (!f.StartsWith(EncoderMapSpace, StringComparison.Ordinal)) return (0, null);
+        var rest = f[EncoderMapSpace.Length..];
+        var (number, statistic) = rest.IndexOf('-') is var dash and >= 0 ? (rest[..dash], rest[(dash + 1)..]) : (rest, null);
+        return int.TryParse(number, out var k) && k is >= 1 and <= 9 && (statistic is null || ImageFeatures.IsPatchStatistic(statistic))
+            ? (k, statistic) : (0, null);
+    }
 
     public int PositiveCount => ClassPositives > 0 ? ClassPositives : ClassBatch;
 
@@ -146,7 +153,7 @@ public sealed record ImageConfig() : FieldConfig(images: true), IRunConfig
         if (Features.Length == 0) Fail("--features needs at least one feature space");
         foreach (var f in Features.Where(f => !IsEncoderSpace(f)))
         {
-            if (f.StartsWith(EncoderSpace, StringComparison.Ordinal)) Fail($"--features: unknown encoder space '{f}': use encoder or encoder-mapK (K = 1, 2, …)");
+            if (f.StartsWith(EncoderSpace, StringComparison.Ordinal)) Fail($"--features: unknown encoder space '{f}': use encoder or encoder-mapK (K = 1, 2, …), or encoder-mapK-meanJ / -stdJ for its J×J patch statistics");
             try { ImageFeatures.Check(f, ImageSize); }
             catch (ArgumentException e) { Fail("--features: " + e.Message); }
         }
