@@ -223,6 +223,12 @@ public sealed class ImageRunTests : IDisposable
         Assert.Contains($"| conservative, {encoded} | 4 | 6 | all | pixels encoder encoder-map1 encoder-map2 |", bench);
         foreach (var phase in new[] { "draw noise, generate", "features of the generated", "positives, field, loss", "backward" })
             Assert.Matches($@"\| image conservative, {System.Text.RegularExpressions.Regex.Escape(encoded)} \| {phase} \| [0-9.]+ \|", bench);
+        // A config whose encoder space its encoder cannot give (8 px: map 1 is 4×4) is refused before anything is timed.
+        var untiled = Path.Combine(root, "untiled.json");
+        File.WriteAllText(untiled, File.ReadAllText(Path.Combine(encoded, RunFiles.Config)).Replace("\"encoder-map2\"", "\"encoder-map1-std3\""));
+        var refused = CliTests.Run("bench", "--image-steps", "none", "--image-config", untiled);
+        Assert.True(refused.Code != 0 && refused.Err.Contains("--features encoder-map1-std3: its patches do not tile map 1, a 4×4 grid"), refused.Err);
+        Assert.DoesNotContain("GFLOP/s", refused.Out);
         Assert.Contains("needs --encoder", CliTests.Run("train-images", "--data", config.Data, "--features", "encoder").Err);
         var tooDeep = CliTests.Run("train-images", "--data", config.Data, "--features", "encoder-map3", "--encoder", encoder, "--steps", "1",
             "--out", Path.Combine(root, "too-deep"));

@@ -141,13 +141,15 @@ public static class BenchCommand
     }
 
     /// <summary>The image step of a run's config: <paramref name="path"/> is its config.json or the folder holding it.
-    /// Without its FD probe, which runs between steps, not in them. Its encoder is loaded once here, so that a missing
-    /// one is reported before the field timings rather than after them.</summary>
+    /// Without its FD probe, which runs between steps, not in them. Its encoder and encoder spaces are checked here, so
+    /// that a missing encoder or a map it lacks is reported before the field timings rather than after them.</summary>
     private static ImageConfig RunStep(string path)
     {
         var file = Directory.Exists(path) ? Path.Combine(path, RunFiles.Config) : path;
         var config = RunFolder.Accepted(ConfigJson.Load<ImageConfig>(file).Resolved()) with { Classifier = null };
-        ImageComponents.Encoder(config, CPU)?.Dispose();
+        using var encoder = ImageComponents.Encoder(config, CPU);
+        if (encoder is not null)
+            foreach (var space in config.Features.Where(ImageConfig.IsEncoderSpace)) ImageComponents.Readout(encoder, space);
         return config;
     }
 
