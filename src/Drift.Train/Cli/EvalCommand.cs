@@ -12,17 +12,23 @@ using Drift.Train.Training.Points;
 
 namespace Drift.Train.Cli;
 
-/// <summary><c>drift eval</c>: a checkpoint's samples against held-out data, each metric next to its
-/// data-vs-data floor at the same sample size: low-dimensional metrics for points, classifier-feature
+/// <summary><c>drift eval</c>: a checkpoint's samples, or images from a .npy file, against held-out data, each metric
+/// next to its data-vs-data floor at the same sample size: low-dimensional metrics for points, classifier-feature
 /// metrics for images.</summary>
 public static class EvalCommand
 {
     public static Command Create()
     {
-        var checkpointDir = new Option<string>("--checkpoint") { Description = "Run folder holding checkpoint.bin.", Required = true };
-        var count = new Option<int?>("--n") { Description = "Generated and held-out samples (capped by the held-out set). Default 2000 for points, 5000 for images." };
+        var checkpointDir = new Option<string>("--checkpoint") { Description = "Run folder holding checkpoint.bin (or --images)." };
+        var imagesFile = new Option<string>("--images")
+        {
+            Description = "Images from elsewhere instead of a run: a .npy of uint8 N×H×W or N×H×W×C (as drift sample writes), "
+                + "with integer labels in NAME.labels.npy beside it if the images were drawn per class. Judged as they are (no --seed, --guidance, --ema).",
+        };
+        var dataOption = new Option<string>("--data") { Description = "With --images: the image data to judge them against, as for train-images. Default fashion-mnist." };
+        var count = new Option<int?>("--n") { Description = "Generated and held-out samples (capped by the held-out set). Default 2000 for points, 5000 for images (with --images: all of them, so capped)." };
         var seed = new Option<long>("--seed") { Description = "Noise and projection seed. Default 0." };
-        var output = new Option<string>("--out") { Description = "JSON file. Default <checkpoint>/eval.json." };
+        var output = new Option<string>("--out") { Description = "JSON file. Default <checkpoint>/eval.json; with --images none unless given." };
         var classifier = new Option<string[]>("--classifier")
         {
             Description = "Images: folders of metric classifiers (drift classifier); with several, every metric is given in each one's features, "
@@ -32,39 +38,59 @@ public static class EvalCommand
         var device = new Option<string>("--device") { Description = "Images: cpu (default) or cuda.", DefaultValueFactory = _ => "cpu" };
         var guidance = new Option<double>("--guidance") { Description = "Images: guidance scale to sample at. Default 1 (none).", DefaultValueFactory = _ => 1.0 };
         var ema = new Option<bool>("--ema") { Description = "Images: evaluate the EMA weights (default true) or the trained ones.", DefaultValueFactory = _ => true };
-        var command = new Command("eval", "Evaluate a checkpoint: energy distance, MMD², sliced W2², modes (points); FD-<dataset>, precision/recall, class coverage (images).")
-            { checkpointDir, count, seed, output, classifier, device, guidance, ema };
+        var command = new Command("eval", "Evaluate a checkpoint or a .npy of images: energy distance, MMD², sliced W2², modes (points); FD-<dataset>, precision/recall, class coverage (images).")
+            { checkpointDir, imagesFile, dataOption, count, seed, output, classifier, device, guidance, ema };
 
         command.SetAction(parse => Cli.Run(() =>
         {
             if (parse.GetValue(count) is < 2 or > 1 << 20) throw new UserError($"--n must be between 2 and {1 << 20}, got {parse.GetValue(count)}");
-            var dir = parse.GetValue(checkpointDir)!;
-            Components.Device(parse.GetValue(device)!);
-            var checkpoint = Checkpoint.Load(dir);
-            var n = parse.GetValue(count) ?? (checkpoint.Holds<ImageConfig>() ? 5000 : 2000);
-            var path = parse.GetValue(output) ?? Path.Combine(dir, RunFiles.Eval);
-            // eval.json is eval's own only in the run it evaluates: another run's is not this command's to write.
-            var evaluated = !string.IsNullOrWhiteSpace(path) && Path.GetDirectoryName(Path.GetFullPath(path)) == Path.GetFullPath(dir);
-            OutputDir.CheckFile(path, "--out", own: evaluated ? RunFiles.Eval : null);
-            var (data, field, size, rows) = checkpoint.Holds<ImageConfig>()
-                ? EvaluateImages(checkpoint, n, parse.GetValue(seed), parse.GetValue(classifier), parse.GetValue(device)!, parse.GetValue(guidance), parse.GetValue(ema))
-                : EvaluatePoints(checkpoint, n, parse.GetValue(seed));
-
-            var table = new StringBuilder($"{data}, {field}, step {checkpoint.Step}, {size} samples\n\n");
-            table.AppendLine("| metric | generated vs held-out | data vs held-out (floor) |");
-            table.AppendLine("|---|---|---|");
-            foreach (var r in rows) table.AppendLine($"| {r.Name} | {r.Generated:g4} | {r.Floor:g4} |");
-            Console.Write(table);
-
-            AtomicFile.WriteJson(path, new
+            var (dir, file) = (parse.GetValue(checkpointDir), parse.GetValue(imagesFile));
+            if ((dir is null) == (file is null)) throw new UserError("give either --checkpoint RUN or --images FILE.npy");
+            var deviceName = parse.GetValue(device)!;
+            Components.Device(deviceName);
+            if (file is not null)
             {
-                checkpoint = dir, step = checkpoint.Step, data, field, samples = size,
-                metrics = rows.Select(r => new { metric = r.Name, generated = r.Generated, floor = r.Floor }),
-            });
-            Console.WriteLine($"wrote {path}");
+                foreach (var sampling in new Option[] { seed, guidance, ema })
+                    if (parse.GetResult(sampling) is { Implicit: false })
+                        throw new UserError($"{sampling.Name}: only with --checkpoint (images from a file are judged as they are)");
+                var fileOut = parse.GetValue(output);
+                if (fileOut is not null) OutputDir.CheckFile(fileOut, "--out");
+                var data = parse.GetValue(dataOption) ?? ImageData.FashionMnist;
+                var (size, rows) = EvaluateFile(file, data, parse.GetValue(count), parse.GetValue(classifier), deviceName);
+                Report($"{data}, images of {file}, {size} samples", rows, fileOut, new() { ["images"] = file, ["data"] = data, ["samples"] = size });
+                return 0;
+            }
+            if (parse.GetResult(dataOption) is not null) throw new UserError("--data: only with --images (a run is judged against the data it trained on)");
+
+            var checkpoint = Checkpoint.Load(dir!);
+            var n = parse.GetValue(count) ?? (checkpoint.Holds<ImageConfig>() ? 5000 : 2000);
+            var path = parse.GetValue(output) ?? Path.Combine(dir!, RunFiles.Eval);
+            // eval.json is eval's own only in the run it evaluates: another run's is not this command's to write.
+            var evaluated = !string.IsNullOrWhiteSpace(path) && Path.GetDirectoryName(Path.GetFullPath(path)) == Path.GetFullPath(dir!);
+            OutputDir.CheckFile(path, "--out", own: evaluated ? RunFiles.Eval : null);
+            var (dataName, field, samples, metrics) = checkpoint.Holds<ImageConfig>()
+                ? EvaluateRunImages(checkpoint, n, parse.GetValue(seed), parse.GetValue(classifier), deviceName, parse.GetValue(guidance), parse.GetValue(ema))
+                : EvaluatePoints(checkpoint, n, parse.GetValue(seed));
+            Report($"{dataName}, {field}, step {checkpoint.Step}, {samples} samples", metrics, path,
+                new() { ["checkpoint"] = dir, ["step"] = checkpoint.Step, ["data"] = dataName, ["field"] = field, ["samples"] = samples });
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>The table on stdout and, where <paramref name="path"/> is given, as JSON: <paramref name="about"/>'s
+    /// fields, then the metrics.</summary>
+    private static void Report(string title, IReadOnlyList<EvaluatedMetric> rows, string? path, Dictionary<string, object?> about)
+    {
+        var table = new StringBuilder($"{title}\n\n");
+        table.AppendLine("| metric | generated vs held-out | data vs held-out (floor) |");
+        table.AppendLine("|---|---|---|");
+        foreach (var r in rows) table.AppendLine($"| {r.Name} | {r.Generated:g4} | {r.Floor:g4} |");
+        Console.Write(table);
+        if (path is null) return;
+        about["metrics"] = rows.Select(r => new { metric = r.Name, generated = r.Generated, floor = r.Floor });
+        AtomicFile.WriteJson(path, about);
+        Console.WriteLine($"wrote {path}");
     }
 
     /// <summary>Metrics against data the run never saw would be silently wrong: refused, as a resume on changed data is.</summary>
@@ -87,43 +113,50 @@ public static class EvalCommand
         return (config.Data, config.Field.Name, size, PointEvaluation.LowDimensional(PointEvaluation.Generate(checkpoint, size, seed), data, seed));
     }
 
-    /// <summary>The image metrics in each classifier's features (named by its folder when there are several), then
-    /// in raw pixels: metrics whose spaces disagree about two runs rank neither (docs/judges.md).</summary>
-    private static (string Data, string Field, int Size, IReadOnlyList<EvaluatedMetric> Rows) EvaluateImages(Checkpoint checkpoint, int n, long seed,
+    private static (string Data, string Field, int Size, IReadOnlyList<EvaluatedMetric> Rows) EvaluateRunImages(Checkpoint checkpoint, int n, long seed,
         string[]? classifierDirs, string deviceName, double guidance, bool ema)
     {
         var config = checkpoint.Config<ImageConfig>();
         var device = Components.Device(deviceName);
-        var dirs = classifierDirs is { Length: > 0 } ? classifierDirs : [ClassifierFile.DefaultDir(config.Data)];
-        var classifiers = dirs.Select(d => (Dir: d, Loaded: ClassifierFile.Load(d))).ToArray();
-        try
+        var classifiers = MetricClassifiers.Load(classifierDirs, config.Data, config.Channels, config.ImageSize, config.Classes, "the run makes");
+        using (classifiers)
         {
-            foreach (var (dir, (info, _)) in classifiers)
-                if ((info.ImageSize, info.Channels, info.Classes) != (config.ImageSize, config.Channels, config.Classes))
-                    throw new UserError($"the classifier in {dir} was trained on {info.Channels}×{info.ImageSize}² images of {info.Classes} classes, the run makes "
-                        + $"{config.Channels}×{config.ImageSize}² of {config.Classes}");
             using var data = ImageData.Load(config.Data, config.ImageSize);
             RefuseChangedData(checkpoint, config.Data, data.Fingerprint());
             var size = Math.Min(n, Math.Min(data.Test.Count, data.Train.Count));
             var (images, labels) = ImageSampling.Generate(checkpoint, size, null, guidance, seed, device, ema);
             using (images)
             {
-                var rows = new List<EvaluatedMetric>();
-                foreach (var (dir, (info, classifier)) in classifiers)
-                {
-                    classifier.to(device);
-                    var named = Path.GetFileName(Path.TrimEndingDirectorySeparator(dir));
-                    rows.AddRange(ImageEvaluation.Compute(images, labels, data, info, classifier, device)
-                        .Select(r => classifiers.Length > 1 ? r with { Name = $"{r.Name} [{named}]" } : r));
-                }
-                rows.AddRange(ImageEvaluation.Pixels(images, data));
                 var field = config.Field.Name + (guidance > 1 ? $", guidance {guidance:g3}" : "") + (ema ? "" : ", trained weights (no EMA)");
-                return (config.Data, field, size, rows);
+                return (config.Data, field, size, classifiers.Evaluate(images, labels, data, device));
             }
         }
-        finally
+    }
+
+    /// <summary>Images made elsewhere (or by <c>drift sample</c>), judged as they are: the same metrics, reference
+    /// images and floors as a run's samples get, so a PyTorch trainer's samples rank beside Drift's.</summary>
+    private static (int Size, IReadOnlyList<EvaluatedMetric> Rows) EvaluateFile(string file, string dataSpec, int? n, string[]? classifierDirs, string deviceName)
+    {
+        var device = Components.Device(deviceName);
+        var (pixels, labels) = NpyImages.Read(file);
+        using (pixels)
         {
-            foreach (var (_, (_, classifier)) in classifiers) classifier.Dispose();
+            var (count, channels, height, width) = ((int)pixels.shape[0], (int)pixels.shape[1], (int)pixels.shape[2], (int)pixels.shape[3]);
+            if (height != width) throw new UserError($"{file}: images of {height}×{width}; the metrics take square images");
+            using var data = ImageData.Load(dataSpec, height);
+            if (data.Channels != channels)
+                throw new UserError($"{file}: images of {channels} channel(s), {dataSpec} has {data.Channels}");
+            if (labels?.FirstOrDefault(l => l < 0 || l >= data.Classes, -1) is { } bad and not -1)
+                throw new UserError($"{NpyImages.LabelsPath(file)}: label {bad} is outside {dataSpec}'s classes 0..{data.Classes - 1}");
+            var classifiers = MetricClassifiers.Load(classifierDirs, dataSpec, channels, height, data.Classes, "the images are");
+            using (classifiers)
+            {
+                var size = Math.Min(n ?? count, count);
+                using var images = ImageSet.ToUnit(pixels.narrow(0, 0, size));
+                var intended = labels?[..size] ?? Enumerable.Repeat(-1L, size).ToArray();
+                var rows = classifiers.Evaluate(images, intended, data, device);
+                return (Math.Min(size, Math.Min(data.Test.Count, data.Train.Count)), rows);
+            }
         }
     }
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Drift.Loss;
 using Drift.Data;
+using Drift.Data.Images;
 using Drift.Train.Output;
 using Drift.Train.Training;
 using Drift.Train.Training.Images;
@@ -34,7 +35,7 @@ public static class SampleCommand
             if (format is not (".csv" or ".png" or ".npy")) throw new UserError($"--out {path}: use a .csv, .png or .npy file");
             var checkpoint = Checkpoint.Load(parse.GetValue(checkpointDir)!);
             OutputDir.CheckFile(path, "--out");
-            if (format == ".npy") OutputDir.CheckFile(ImageFiles.LabelsPath(path), "--out (its labels)");
+            if (format == ".npy") OutputDir.CheckFile(NpyImages.LabelsPath(path), "--out (its labels)");
             var images = checkpoint.Holds<ImageConfig>();
             var n = parse.GetValue(count) ?? (images ? 64 : 10_000);
             var most = images ? 1 << 17 : 1 << 24;
@@ -71,7 +72,7 @@ public static class SampleCommand
             else
             {
                 ImageFiles.Npy(path, images);
-                ImageFiles.NpyLabels(ImageFiles.LabelsPath(path), labels);
+                ImageFiles.NpyLabels(NpyImages.LabelsPath(path), labels);
             }
         }
         Console.WriteLine($"wrote {n} images to {path}");

@@ -51,7 +51,7 @@ public sealed class FdProbe : IDisposable
     {
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        var images = generator.forward(noise, labels, torch.ones(labels.shape[0], device: device));
+        var images = ImageSet.AsStored(generator.forward(noise, labels, torch.ones(labels.shape[0], device: device)));
         var features = ClassifierTrainer.Embed(classifier, images, device).Features;
         return [FrechetDistance.Compute(features, testFeatures), PrecisionRecall.Compute(testFeatures, features, ImageEvaluation.K).Recall];
     }

@@ -12,6 +12,7 @@ namespace Drift.Train.Training.Images;
 /// drawn for. Each against n test images, next to n training images against the same test images (the floor).
 /// Per-class recall is the diversity check: a generator that draws a few typical images of every class
 /// covers the classes and can keep a fair overall recall, but not the recall inside each class.
+/// Generated images are judged as a file keeps them (<see cref="ImageSet.AsStored"/>), as an outside judge sees them.
 /// </summary>
 public static class ImageEvaluation
 {
@@ -26,7 +27,7 @@ public static class ImageEvaluation
         var (n, testIdx, trainIdx) = References(generated, data);
         using var scope = torch.NewDisposeScope();
 
-        var (genF, genP) = ClassifierTrainer.Embed(classifier, generated.narrow(0, 0, n), device);
+        var (genF, genP) = ClassifierTrainer.Embed(classifier, ImageSet.AsStored(generated.narrow(0, 0, n)), device);
         var (testF, testP) = ClassifierTrainer.Embed(classifier, data.Test.Batch(testIdx), device);
         var (trainF, trainP) = ClassifierTrainer.Embed(classifier, data.Train.Batch(trainIdx), device);
         var (gp, gr) = PrecisionRecall.Compute(testF, genF, K);
@@ -65,7 +66,7 @@ public static class ImageEvaluation
         var (n, testIdx, trainIdx) = References(generated, data);
         using var scope = torch.NewDisposeScope();
         Tensor Flat(Tensor images) => images.to(ScalarType.Float32).cpu().reshape(images.shape[0], -1);
-        var gen = Flat(generated.narrow(0, 0, n));
+        var gen = Flat(ImageSet.AsStored(generated.narrow(0, 0, n)));
         var test = Flat(data.Test.Batch(testIdx));
         var train = Flat(data.Train.Batch(trainIdx));
         var (gp, gr) = PrecisionRecall.Compute(test, gen, K);

@@ -133,7 +133,7 @@ public sealed class ImageTrainer : ITrainingTask, IDisposable
         ImageFiles.Grid(Path.Combine(outDir, RunFiles.GridAt(step)), images, GridColumns);
         ImageFiles.Grid(Path.Combine(outDir, RunFiles.Grid), images, GridColumns);
         var strip = images.narrow(0, 0, Math.Min(GridColumns, images.shape[0]));
-        board.add_img("samples", ImageFiles.ToBytes(strip.permute(1, 2, 0, 3).reshape(strip.shape[1], strip.shape[2], -1)), (int)step);
+        board.add_img("samples", ImageSet.ToBytes(strip.permute(1, 2, 0, 3).reshape(strip.shape[1], strip.shape[2], -1)), (int)step);
     }
 
     public void AfterCheckpoint(long step, IReadOnlyList<LoggedStep> rows, SummaryWriter board) { }

@@ -1,0 +1,64 @@
+using Drift.Data.Images;
+using Drift.Metrics;
+using Drift.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Drift.Train.Training.Images;
+
+/// <summary>
+/// The networks whose features judge images, loaded and checked against the images before any work: every image
+/// metric is read in each one's features (named by its folder when there are several), then in raw pixels. Metrics
+/// whose spaces disagree about two runs rank neither (docs/judges.md).
+/// </summary>
+public sealed class MetricClassifiers : IDisposable
+{
+    private readonly (string Dir, ClassifierInfo Info, Classifier Model)[] _loaded;
+
+    private MetricClassifiers((string, ClassifierInfo, Classifier)[] loaded) => _loaded = loaded;
+
+    /// <param name="dirs">Classifier folders; none: the data's default classifier.</param>
+    /// <param name="theImages">How the message names what must match: "the run makes", "the images are".</param>
+    public static MetricClassifiers Load(string[]? dirs, string data, int channels, int imageSize, int classes, string theImages)
+    {
+        var loaded = new List<(string, ClassifierInfo, Classifier)>();
+        try
+        {
+            foreach (var dir in dirs is { Length: > 0 } ? dirs : [ClassifierFile.DefaultDir(data)])
+            {
+                var (info, model) = ClassifierFile.Load(dir);
+                loaded.Add((dir, info, model));
+                if ((info.ImageSize, info.Channels, info.Classes) != (imageSize, channels, classes))
+                    throw new UserError($"the classifier in {dir} was trained on {info.Channels}×{info.ImageSize}² images of {info.Classes} classes, {theImages} "
+                        + $"{channels}×{imageSize}² of {classes}");
+            }
+            return new MetricClassifiers([.. loaded]);
+        }
+        catch
+        {
+            foreach (var (_, _, model) in loaded) model.Dispose();
+            throw;
+        }
+    }
+
+    /// <param name="images">Float images [N, C, H, W] in [−1, 1].</param>
+    /// <param name="labels">The class each image was drawn for, −1 where none (the classifier's call stands in).</param>
+    public IReadOnlyList<EvaluatedMetric> Evaluate(Tensor images, long[] labels, ImageData data, Device device)
+    {
+        var rows = new List<EvaluatedMetric>();
+        foreach (var (dir, info, model) in _loaded)
+        {
+            model.to(device);
+            var named = Path.GetFileName(Path.TrimEndingDirectorySeparator(dir));
+            rows.AddRange(ImageEvaluation.Compute(images, labels, data, info, model, device)
+                .Select(r => _loaded.Length > 1 ? r with { Name = $"{r.Name} [{named}]" } : r));
+        }
+        rows.AddRange(ImageEvaluation.Pixels(images, data));
+        return rows;
+    }
+
+    public void Dispose()
+    {
+        foreach (var (_, _, model) in _loaded) model.Dispose();
+    }
+}

@@ -1,0 +1,148 @@
+using System.Diagnostics;
+using Drift.Data;
+using Drift.Data.Images;
+using Drift.Train.Output;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Drift.Tests;
+
+/// <summary>.npy images against NumPy itself (Debian's python3-numpy, which python3-torch brings): files NumPy writes
+/// load with every byte where NumPy put it, files Drift writes load in NumPy as written, and what NumPy can hold but
+/// Drift cannot judge is refused in one line naming the file.</summary>
+public sealed class NpyImagesTests : IDisposable
+{
+    private const string Python = "/usr/bin/python3";
+    private readonly string dir = Directory.CreateTempSubdirectory("drift-npy-").FullName;
+    private readonly int seed = Random.Shared.Next();
+    private readonly Random random;
+
+    public NpyImagesTests() => random = new Random(seed);
+
+    public void Dispose() => Directory.Delete(dir, recursive: true);
+
+    /// <summary>Runs <paramref name="code"/> in NumPy with <c>d</c> = the test's folder.</summary>
+    private void Numpy(string code)
+    {
+        var script = Path.Combine(dir, "script.py");
+        File.WriteAllText(script, $"import numpy as np\nd = {System.Text.Json.JsonSerializer.Serialize(dir)}\n{code}\n");
+        using var p = Process.Start(new ProcessStartInfo(Python, [script]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        Assert.True(p.ExitCode == 0, $"{Python}: exit {p.ExitCode}\n{stdout.Result}{stderr}");
+    }
+
+    [Theory]
+    [InlineData(3, false, "int64")]
+    [InlineData(3, true, "uint8")]
+    [InlineData(4, false, "int32")]
+    [InlineData(4, true, "int64")]
+    public void ImagesNumpyWritesLoadByteForByte(int dims, bool fortranOrder, string labelType)
+    {
+        var (n, h, w, c) = (random.Next(1, 7), random.Next(1, 9), random.Next(1, 9), dims == 3 ? 1 : 3);
+        var pixels = new byte[n * h * w * c];
+        random.NextBytes(pixels);
+        var labels = Enumerable.Range(0, n).Select(_ => (long)random.Next(0, 10)).ToArray();
+        File.WriteAllBytes(Path.Combine(dir, "pixels.raw"), pixels);
+        var shape = dims == 3 ? $"({n}, {h}, {w})" : $"({n}, {h}, {w}, {c})";
+        Numpy($"""
+            a = np.fromfile(d + '/pixels.raw', dtype=np.uint8).reshape({shape})
+            np.save(d + '/x.npy', np.asfortranarray(a) if {(fortranOrder ? "True" : "False")} else a)
+            np.save(d + '/x.labels.npy', np.array([{string.Join(", ", labels)}], dtype=np.{labelType}))
+            """);
+
+        var (read, readLabels) = NpyImages.Read(Path.Combine(dir, "x.npy"));
+        using (read)
+        {
+            Assert.Equal(new long[] { n, c, h, w }, read.shape);
+            var got = read.data<byte>().ToArray();
+            // NumPy's C order is [n, h, w, c]; Drift's [n, c, h, w].
+            for (var i = 0; i < n; i++)
+            for (var y = 0; y < h; y++)
+            for (var x = 0; x < w; x++)
+            for (var k = 0; k < c; k++)
+                Assert.True(pixels[((i * h + y) * w + x) * c + k] == got[((i * c + k) * h + y) * w + x], $"image {i} ({y}, {x}, {k}), seed {seed}");
+        }
+        Assert.Equal(labels, readLabels);
+    }
+
+    [Fact]
+    public void WithoutALabelsFileTheImagesLoadUnlabelled()
+    {
+        Numpy("np.save(d + '/x.npy', np.zeros((2, 3, 3), dtype=np.uint8))");
+        var (read, labels) = NpyImages.Read(Path.Combine(dir, "x.npy"));
+        read.Dispose();
+        Assert.Null(labels);
+    }
+
+    [Fact]
+    public void ImagesDriftWritesLoadInNumpyAsWritten()
+    {
+        var (n, c, h, w) = (random.Next(1, 6), random.Next(2) == 0 ? 1 : 3, random.Next(1, 9), random.Next(1, 9));
+        // Past ±1 too: the file keeps what ToBytes makes of them, clamped.
+        using var images = torch.rand([n, c, h, w], generator: new Generator((ulong)seed)).mul_(2.4).sub_(1.2);
+        var labels = Enumerable.Range(0, n).Select(_ => (long)random.Next(0, 10)).ToArray();
+        ImageFiles.Npy(Path.Combine(dir, "x.npy"), images);
+        ImageFiles.NpyLabels(NpyImages.LabelsPath(Path.Combine(dir, "x.npy")), labels);
+        Numpy("""
+            a = np.load(d + '/x.npy'); l = np.load(d + '/x.labels.npy')
+            assert a.dtype == np.uint8 and l.dtype == np.int64 and l.shape == (a.shape[0],), (a.dtype, a.shape, l.dtype, l.shape)
+            np.ascontiguousarray(a).tofile(d + '/pixels.raw'); l.tofile(d + '/labels.raw')
+            open(d + '/shape.txt', 'w').write(' '.join(map(str, a.shape)))
+            """);
+
+        Assert.Equal(c == 1 ? $"{n} {h} {w}" : $"{n} {h} {w} {c}", File.ReadAllText(Path.Combine(dir, "shape.txt")));
+        var inNumpy = File.ReadAllBytes(Path.Combine(dir, "pixels.raw"));
+        var values = images.data<float>().ToArray();
+        for (var i = 0; i < n; i++)
+        for (var k = 0; k < c; k++)
+        for (var y = 0; y < h; y++)
+        for (var x = 0; x < w; x++)
+        {
+            var v = values[((i * c + k) * h + y) * w + x];
+            var expected = (byte)Math.Clamp(Math.Round((v + 1.0) * 127.5, MidpointRounding.ToEven), 0, 255);
+            var stored = inNumpy[((i * h + y) * w + x) * c + k];
+            // float32 arithmetic may round a value within 1e-4 of a half-step the other way.
+            Assert.True(stored == expected || (Math.Abs(stored - expected) == 1 && Math.Abs((v + 1.0) * 127.5 % 1 - 0.5) < 1e-4),
+                $"image {i} ({k}, {y}, {x}): {v} stored as {stored}, expected {expected}, seed {seed}");
+        }
+        var inNumpyLabels = File.ReadAllBytes(Path.Combine(dir, "labels.raw"));
+        Assert.Equal(labels, Enumerable.Range(0, n).Select(i => BitConverter.ToInt64(inNumpyLabels, 8 * i)));
+    }
+
+    [Fact]
+    public void AsStoredIsTheUint8GridClampedToPlusMinusOne()
+    {
+        using var x = torch.randn([4096], generator: new Generator((ulong)seed)).mul_(1.5);
+        using var stored = ImageSet.AsStored(x);
+        var (v, s) = (x.data<float>().ToArray(), stored.data<float>().ToArray());
+        for (var i = 0; i < v.Length; i++)
+        {
+            var step = (s[i] + 1.0) * 127.5;
+            Assert.True(Math.Abs(step - Math.Round(step)) < 1e-3 && s[i] is >= -1 and <= 1, $"{v[i]} stored as {s[i]}, off the grid, seed {seed}");
+            Assert.True(Math.Abs(s[i] - Math.Clamp(v[i], -1f, 1f)) <= 1 / 255.0 + 1e-6, $"{v[i]} stored as {s[i]}, seed {seed}");
+        }
+        using var again = ImageSet.AsStored(stored);
+        Assert.Equal(s, again.data<float>().ToArray());
+    }
+
+    [Theory]
+    [InlineData("np.save(d + '/x.npy', np.zeros((2, 4, 4), dtype=np.float32))", "expected uint8 images of shape (N, H, W) or (N, H, W, C), found float32 of shape (2, 4, 4)")]
+    [InlineData("np.save(d + '/x.npy', np.zeros((4, 4), dtype=np.uint8))", "found uint8 of shape (4, 4)")]
+    [InlineData("np.save(d + '/x.npy', np.zeros((2, 4, 4, 2), dtype=np.uint8))", "with 1 or 3 channels, found uint8 of shape (2, 4, 4, 2)")]
+    [InlineData("np.save(d + '/x.npy', np.zeros((0, 4, 4), dtype=np.uint8))", "found uint8 of shape (0, 4, 4)")]
+    [InlineData("np.save(d + '/x.npy', np.array([{'a': 1}], dtype=object), allow_pickle=True)", "is not a readable .npy file")]
+    [InlineData("open(d + '/x.npy', 'wb').write(b'not numpy at all')", "is not a readable .npy file")]
+    [InlineData("np.save(d + '/x.npy', np.zeros((3, 4, 4), dtype=np.uint8)); b = open(d + '/x.npy', 'rb').read(); open(d + '/x.npy', 'wb').write(b[:-5])", "is not a readable .npy file")]
+    [InlineData("np.save(d + '/x.npy', np.zeros((3, 4, 4), dtype=np.uint8)); np.save(d + '/x.labels.npy', np.zeros(2, dtype=np.int64))", "x.labels.npy: expected 3 integer labels of shape (3,), found int64 of shape (2,)")]
+    [InlineData("np.save(d + '/x.npy', np.zeros((3, 4, 4), dtype=np.uint8)); np.save(d + '/x.labels.npy', np.zeros(3, dtype=np.float64))", "found float64 of shape (3,)")]
+    public void WhatDriftCannotJudgeIsRefusedNamingTheFile(string numpy, string message)
+    {
+        Numpy(numpy);
+        var e = Assert.Throws<DataError>(() => NpyImages.Read(Path.Combine(dir, "x.npy")));
+        Assert.Contains(message, e.Message);
+        Assert.Contains(dir, e.Message);
+        Assert.DoesNotContain("\n", e.Message);
+    }
+}
