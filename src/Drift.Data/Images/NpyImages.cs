@@ -24,19 +24,18 @@ public static class NpyImages
         var shape = array.shape.Select(d => (long)d).ToArray();
         if (shape[0] < 1 || shape[1] < 1 || shape[2] < 1 || (shape.Length == 4 && shape[3] is not (1 or 3)))
             throw new DataError($"{path}: expected uint8 images of shape (N, H, W) or (N, H, W, C) with 1 or 3 channels, found {Describe(array)}");
+        var labelsPath = LabelsPath(path);
+        long[]? labels = null;
+        if (File.Exists(labelsPath))
+        {
+            var read = Load(labelsPath, "labels file");
+            if (read.ndim != 1 || read.size != shape[0] || read.typecode is not (NPTypeCode.Byte or NPTypeCode.Int16 or NPTypeCode.UInt16 or NPTypeCode.Int32 or NPTypeCode.UInt32 or NPTypeCode.Int64))
+                throw new DataError($"{labelsPath}: expected {shape[0]} integer labels of shape ({shape[0]},), found {Describe(read)}");
+            labels = read.astype(typeof(long)).ToArray<long>();
+        }
         // ToArray gives C order whatever order the file keeps.
         using var hwc = torch.tensor(array.ToArray<byte>(), shape.Length == 3 ? [.. shape, 1] : shape, ScalarType.Byte);
-        var pixels = hwc.permute(0, 3, 1, 2).contiguous();
-
-        var labelsPath = LabelsPath(path);
-        if (!File.Exists(labelsPath)) return (pixels, null);
-        var labels = Load(labelsPath, "labels file");
-        if (labels.ndim != 1 || labels.size != shape[0] || labels.typecode is not (NPTypeCode.Byte or NPTypeCode.Int16 or NPTypeCode.UInt16 or NPTypeCode.Int32 or NPTypeCode.UInt32 or NPTypeCode.Int64))
-        {
-            pixels.Dispose();
-            throw new DataError($"{labelsPath}: expected {shape[0]} integer labels of shape ({shape[0]},), found {Describe(labels)}");
-        }
-        return (pixels, labels.astype(typeof(long)).ToArray<long>());
+        return (hwc.permute(0, 3, 1, 2).contiguous(), labels);
     }
 
     private static NDArray Load(string path, string what)

@@ -7,8 +7,9 @@ using static TorchSharp.torch;
 namespace Drift.Train.Training.Images;
 
 /// <summary>FD-&lt;dataset&gt; and recall during training: the EMA generator's images from fixed noise (classes in
-/// turn) against a fixed set of test images, in the metric classifier's features. FD alone reads a narrow
-/// generator kindly; recall (k = 5, the share of test images inside the generated images' manifold) shows it.
+/// turn), as stored (<see cref="ImageSet.AsStored"/>), against a fixed set of test images, in the metric classifier's
+/// features. FD alone reads a narrow generator kindly; recall (k = 5, the share of test images inside the generated
+/// images' manifold) shows it.
 /// The floor is as many training images against the same test images.</summary>
 public sealed class FdProbe : IDisposable
 {
