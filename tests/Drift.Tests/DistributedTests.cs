@@ -98,7 +98,11 @@ public class DistributedTests
     {
         var (one, two) = (NewDir(), NewDir());
         var seed = Seed();
-        string[] args = [.. kind == "points" ? [.. Points, "--eval-every", "10"] : Images, "--field", field, "--steps", "12",
+        // The laplace field's image lr is held at 2e-3, where the weight tolerances were measured (190 seeds): its default
+        // became 4e-3, and Adam(W)'s steps on rounding noise grow with the lr (at 4e-3 one stem entry of 43 seeds was
+        // 1.5e-3 of the largest off, the tensor 1.4e-5 as a whole). What is tested, K processes against one, is the same.
+        string[] lr = kind == "images" && field == "laplace" ? ["--lr", "2e-3"] : [];
+        string[] args = [.. kind == "points" ? [.. Points, "--eval-every", "10"] : Images, "--field", field, "--steps", "12", .. lr,
             "--seed", seed.ToString(CultureInfo.InvariantCulture)];
         Train([.. args, "--out", one], 1);
         Train([.. args, "--out", two], 2);
