@@ -37,8 +37,8 @@ public static class CompareImagesCommand
             var configs = plan.Runs.Select(r => (baseConfig with { Field = r.Field, Seed = r.Seed }).Resolved()).ToArray();
             foreach (var c in configs) RunFolder.Accepted(c);
             using var held = plan.Claim();
-            var (info, classifier) = ClassifierFile.Load(baseConfig.Classifier);
             using var data = ImageData.Load(baseConfig.Data, baseConfig.ImageSize);
+            var (info, classifier) = ClassifierFile.LoadFor(baseConfig.Classifier, data.Channels, data.Size, data.Classes, "the runs make");
             var device = Components.Device(baseConfig.Device);
             classifier.to(device);
 

@@ -34,6 +34,18 @@ public static class ClassifierFile
         });
     }
 
+    /// <summary>The classifier in <paramref name="dir"/>, refused in one line unless it takes the images it is to judge:
+    /// <paramref name="channels"/>×<paramref name="imageSize"/>² of <paramref name="classes"/> classes.</summary>
+    /// <param name="theImages">How the message names those images: "the run makes", "the images are".</param>
+    public static (ClassifierInfo Info, Classifier Model) LoadFor(string dir, int channels, int imageSize, int classes, string theImages)
+    {
+        var (info, model) = Load(dir);
+        if ((info.ImageSize, info.Channels, info.Classes) == (imageSize, channels, classes)) return (info, model);
+        model.Dispose();
+        throw new UserError($"the classifier in {dir} was trained on {info.Channels}×{info.ImageSize}² images of {info.Classes} classes, {theImages} "
+            + $"{channels}×{imageSize}² of {classes}");
+    }
+
     /// <summary>The classifier in <paramref name="dir"/>, on the CPU, in eval mode.</summary>
     public static (ClassifierInfo Info, Classifier Model) Load(string dir)
     {

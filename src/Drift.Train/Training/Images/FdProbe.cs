@@ -24,14 +24,7 @@ public sealed class FdProbe : IDisposable
 
     public FdProbe(string classifierDir, ImageConfig config, ImageData data, int n, Device device)
     {
-        var (info, model) = ClassifierFile.Load(classifierDir);
-        if ((info.ImageSize, info.Channels, info.Classes) != (config.ImageSize, config.Channels, config.Classes))
-        {
-            model.Dispose();
-            throw new UserError($"--classifier {classifierDir} judges {info.Channels}×{info.ImageSize}² images of {info.Classes} classes, the run makes "
-                + $"{config.Channels}×{config.ImageSize}² of {config.Classes}");
-        }
-        classifier = model;
+        classifier = ClassifierFile.LoadFor(classifierDir, config.Channels, config.ImageSize, config.Classes, "the run makes").Model;
         classifier.to(device);
         this.device = device;
         n = Math.Min(n, Math.Min(data.Test.Count, data.Train.Count));

@@ -18,7 +18,7 @@ public sealed class MetricClassifiers : IDisposable
     private MetricClassifiers((string, ClassifierInfo, Classifier)[] loaded) => _loaded = loaded;
 
     /// <param name="dirs">Classifier folders; none: the data's default classifier.</param>
-    /// <param name="theImages">How the message names what must match: "the run makes", "the images are".</param>
+    /// <param name="theImages">How a mismatch names the images (<see cref="ClassifierFile.LoadFor"/>).</param>
     public static MetricClassifiers Load(string[]? dirs, string data, int channels, int imageSize, int classes, string theImages)
     {
         var loaded = new List<(string, ClassifierInfo, Classifier)>();
@@ -26,11 +26,8 @@ public sealed class MetricClassifiers : IDisposable
         {
             foreach (var dir in dirs is { Length: > 0 } ? dirs : [ClassifierFile.DefaultDir(data)])
             {
-                var (info, model) = ClassifierFile.Load(dir);
+                var (info, model) = ClassifierFile.LoadFor(dir, channels, imageSize, classes, theImages);
                 loaded.Add((dir, info, model));
-                if ((info.ImageSize, info.Channels, info.Classes) != (imageSize, channels, classes))
-                    throw new UserError($"the classifier in {dir} was trained on {info.Channels}×{info.ImageSize}² images of {info.Classes} classes, {theImages} "
-                        + $"{channels}×{imageSize}² of {classes}");
             }
             return new MetricClassifiers([.. loaded]);
         }
