@@ -25,8 +25,16 @@ case ${LENGTH:-screen} in
     judges+=(checkpoints/classifier-e10-fashion-mnist) ;;
   *) echo "LENGTH must be screen or documented" >&2; exit 2 ;;
 esac
-mkdir -p "$root"
 IFS=, read -r -a variants <<<"${VARIANTS:-default=,raw-scales=--normalize-scales false,positives-512=--class-positives 512}"
+# Every run's folder and reports are new: the log's redirection would truncate an earlier study's before drift refused.
+for variant in "${variants[@]}"; do
+  for seed in ${SEEDS:-0 1}; do
+    for path in "$root/${variant%%=*}-seed$seed"{,.log,.json,.md}; do
+      [[ ! -e $path ]] || { echo "$path exists: give STUDY_DIR a new folder" >&2; exit 2; }
+    done
+  done
+done
+mkdir -p "$root"
 for variant in "${variants[@]}"; do
   name=${variant%%=*}
   read -r -a options <<<"${variant#*=}"
