@@ -8,7 +8,7 @@
 #   three metric classifiers (docs/judges.sh trains them). 300-step screens find what speeds up the start; only this
 #   length says what the judge will see.
 # Results: docs/quality.md. STUDY_DIR: where the runs go (new folders); SEEDS: default "0 1"; VARIANTS: name=options
-# pairs separated by commas, whose options may not repeat the length's own; default: the suspects besides the
+# pairs separated by commas, whose options replace the length's own of the same name; default: the suspects besides the
 # temperatures (laplace-temperatures.sh), scales summed unnormalised and twice the positives per class, against the
 # default. FIELD: the field (default laplace; the encoder screen of docs/quality.md ran the conservative field this way).
 set -euo pipefail
@@ -38,9 +38,15 @@ mkdir -p "$root"
 for variant in "${variants[@]}"; do
   name=${variant%%=*}
   read -r -a options <<<"${variant#*=}"
+  # drift refuses an option given twice, so the variant's options replace the setting's, each with its values.
+  base=() skip=0
+  for word in "${setting[@]}"; do
+    [[ $word != --* ]] || { skip=0; for option in "${options[@]}"; do [[ $word != "$option" ]] || skip=1; done; }
+    (( skip )) || base+=("$word")
+  done
   for seed in ${SEEDS:-0 1}; do
     run="$root/$name-seed$seed"
-    drift train-images --field "$field" "${setting[@]}" "${options[@]}" --seed "$seed" --out "$run" > "$run.log" 2>&1
+    drift train-images --field "$field" "${base[@]}" "${options[@]}" --seed "$seed" --out "$run" > "$run.log" 2>&1
     drift eval --checkpoint "$run" --n 5000 --seed 0 --classifier "${judges[@]}" --out "$run.json" > "$run.md"
   done
 done
