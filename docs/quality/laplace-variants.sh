@@ -16,6 +16,7 @@ cd "$(dirname "$0")/../.."
 source docs/drift-cli.sh
 root=${STUDY_DIR:-runs/laplace-variants}
 field=${FIELD:-laplace}
+seeds=${SEEDS:-0 1}
 judges=(checkpoints/classifier-fashion-mnist checkpoints/classifier-pooled-fashion-mnist)
 case ${LENGTH:-screen} in
   screen) setting=(--steps 300 --width 32 --class-batch 32 --grid-every 100) ;;
@@ -28,7 +29,7 @@ esac
 IFS=, read -r -a variants <<<"${VARIANTS:-default=,raw-scales=--normalize-scales false,positives-512=--class-positives 512}"
 # Every run's folder and reports are new: the log's redirection would truncate an earlier study's before drift refused.
 for variant in "${variants[@]}"; do
-  for seed in ${SEEDS:-0 1}; do
+  for seed in $seeds; do
     for path in "$root/${variant%%=*}-seed$seed"{,.log,.json,.md}; do
       [[ ! -e $path ]] || { echo "$path exists: give STUDY_DIR a new folder" >&2; exit 2; }
     done
@@ -44,7 +45,7 @@ for variant in "${variants[@]}"; do
     [[ $word != --* ]] || { skip=0; for option in "${options[@]}"; do [[ $word != "$option" ]] || skip=1; done; }
     (( skip )) || base+=("$word")
   done
-  for seed in ${SEEDS:-0 1}; do
+  for seed in $seeds; do
     run="$root/$name-seed$seed"
     drift train-images --field "$field" "${base[@]}" "${options[@]}" --seed "$seed" --out "$run" > "$run.log" 2>&1
     drift eval --checkpoint "$run" --n 5000 --seed 0 --classifier "${judges[@]}" --out "$run.json" > "$run.md"
