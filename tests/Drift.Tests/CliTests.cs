@@ -57,6 +57,8 @@ public class CliTests
     [InlineData("run folder not found", "train", "--resume", "/nonexistent/run")]
     [InlineData("use a .csv, .png or .npy file", "sample", "--checkpoint", "/nonexistent/run", "--out", "/tmp/x.txt")]
     [InlineData("checkpoint folder not found", "eval", "--checkpoint", "/nonexistent/run")]
+    [InlineData("--noise-scale must be positive and at most 10", "sample", "--checkpoint", "/nonexistent/run", "--out", "/tmp/x.csv", "--noise-scale", "-1")]
+    [InlineData("--noise-scale must be positive and at most 10", "eval", "--checkpoint", "/nonexistent/run", "--noise-scale", "11")]
     [InlineData("unknown field 'curl'", "particles", "--field", "curl")]
     [InlineData("--n must be between 2 and 65536", "particles", "--n", "1")]
     [InlineData("--n must be between 2 and 65536", "particles", "--n", "10000000")]

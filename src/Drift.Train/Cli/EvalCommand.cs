@@ -23,7 +23,7 @@ public static class EvalCommand
         var imagesFile = new Option<string>("--images")
         {
             Description = "Images from elsewhere instead of a run: a .npy of uint8 N×H×W or N×H×W×C (as drift sample writes), "
-                + "with integer labels in NAME.labels.npy beside it if the images were drawn per class. Judged as they are (no --seed, --guidance, --ema).",
+                + "with integer labels in NAME.labels.npy beside it if the images were drawn per class. Judged as they are (no --seed, --guidance, --ema, --noise-scale).",
         };
         var dataOption = new Option<string>("--data") { Description = "With --images: the image data to judge them against, as for train-images. Default fashion-mnist." };
         var count = new Option<int?>("--n") { Description = "Generated and held-out samples (capped by the held-out set). Default 2000 for points, 5000 for images (with --images: all of them, so capped)." };
@@ -38,8 +38,9 @@ public static class EvalCommand
         var device = new Option<string>("--device") { Description = "Images: cpu (default) or cuda.", DefaultValueFactory = _ => "cpu" };
         var guidance = new Option<double>("--guidance") { Description = "Images: guidance scale to sample at. Default 1 (none).", DefaultValueFactory = _ => 1.0 };
         var ema = new Option<bool>("--ema") { Description = "Images: evaluate the EMA weights (default true) or the trained ones.", DefaultValueFactory = _ => true };
+        var noiseScale = NoiseScaleOption.Create();
         var command = new Command("eval", "Evaluate a checkpoint or a .npy of images: energy distance, MMD², sliced W2², modes (points); FD-<dataset>, precision/recall, class coverage (images).")
-            { checkpointDir, imagesFile, dataOption, count, seed, output, classifier, device, guidance, ema };
+            { checkpointDir, imagesFile, dataOption, count, seed, output, classifier, device, guidance, ema, noiseScale };
 
         command.SetAction(parse => Cli.Run(() =>
         {
@@ -50,7 +51,7 @@ public static class EvalCommand
             Components.Device(deviceName);
             if (file is not null)
             {
-                foreach (var sampling in new Option[] { seed, guidance, ema })
+                foreach (var sampling in new Option[] { seed, guidance, ema, noiseScale })
                     if (parse.GetResult(sampling) is { Implicit: false })
                         throw new UserError($"{sampling.Name}: only with --checkpoint (images from a file are judged as they are)");
                 var fileOut = parse.GetValue(output);
@@ -62,6 +63,7 @@ public static class EvalCommand
             }
             if (parse.GetResult(dataOption) is not null) throw new UserError("--data: only with --images (a run is judged against the data it trained on)");
 
+            var scale = NoiseScaleOption.Value(parse, noiseScale);
             var checkpoint = Checkpoint.Load(dir!);
             var n = parse.GetValue(count) ?? (checkpoint.Holds<ImageConfig>() ? 5000 : 2000);
             var path = parse.GetValue(output) ?? Path.Combine(dir!, RunFiles.Eval);
@@ -69,10 +71,10 @@ public static class EvalCommand
             var evaluated = !string.IsNullOrWhiteSpace(path) && Path.GetDirectoryName(Path.GetFullPath(path)) == Path.GetFullPath(dir!);
             OutputDir.CheckFile(path, "--out", own: evaluated ? RunFiles.Eval : null);
             var (dataName, field, samples, metrics) = checkpoint.Holds<ImageConfig>()
-                ? EvaluateRunImages(checkpoint, n, parse.GetValue(seed), parse.GetValue(classifier), deviceName, parse.GetValue(guidance), parse.GetValue(ema))
-                : EvaluatePoints(checkpoint, n, parse.GetValue(seed));
-            Report($"{dataName}, {field}, step {checkpoint.Step}, {samples} samples", metrics, path,
-                new() { ["checkpoint"] = dir, ["step"] = checkpoint.Step, ["data"] = dataName, ["field"] = field, ["samples"] = samples });
+                ? EvaluateRunImages(checkpoint, n, parse.GetValue(seed), parse.GetValue(classifier), deviceName, parse.GetValue(guidance), parse.GetValue(ema), scale)
+                : EvaluatePoints(checkpoint, n, parse.GetValue(seed), scale);
+            Report($"{dataName}, {field}{SamplingNoise.Note(scale)}, step {checkpoint.Step}, {samples} samples", metrics, path,
+                new() { ["checkpoint"] = dir, ["step"] = checkpoint.Step, ["data"] = dataName, ["field"] = field, ["noiseScale"] = scale, ["samples"] = samples });
             return 0;
         }));
         return command;
@@ -101,7 +103,7 @@ public static class EvalCommand
                 + "evaluate against the data it trained on");
     }
 
-    private static (string Data, string Field, int Size, IReadOnlyList<EvaluatedMetric> Rows) EvaluatePoints(Checkpoint checkpoint, int n, long seed)
+    private static (string Data, string Field, int Size, IReadOnlyList<EvaluatedMetric> Rows) EvaluatePoints(Checkpoint checkpoint, int n, long seed, double noiseScale)
     {
         var config = checkpoint.Config<TrainConfig>();
         // The median distance and MMD² hold n×n float64 matrices: measured peak RSS 1.4 GB at n = 2000, 4.9 GB at 4000 (290 B a pair).
@@ -110,11 +112,11 @@ public static class EvalCommand
         // A toy set's fingerprint is of its held-out draw, which --n sizes; a toy set cannot change anyway.
         if (!ToyDatasets.Contains(config.Data)) RefuseChangedData(checkpoint, config.Data, data.Fingerprint);
         var size = (int)data.HeldOut.shape[0];
-        return (config.Data, config.Field.Name, size, PointEvaluation.LowDimensional(PointEvaluation.Generate(checkpoint, size, seed), data, seed));
+        return (config.Data, config.Field.Name, size, PointEvaluation.LowDimensional(PointEvaluation.Generate(checkpoint, size, seed, noiseScale: noiseScale), data, seed));
     }
 
     private static (string Data, string Field, int Size, IReadOnlyList<EvaluatedMetric> Rows) EvaluateRunImages(Checkpoint checkpoint, int n, long seed,
-        string[]? classifierDirs, string deviceName, double guidance, bool ema)
+        string[]? classifierDirs, string deviceName, double guidance, bool ema, double noiseScale)
     {
         var config = checkpoint.Config<ImageConfig>();
         var device = Components.Device(deviceName);
@@ -124,7 +126,7 @@ public static class EvalCommand
             using var data = ImageData.Load(config.Data, config.ImageSize);
             RefuseChangedData(checkpoint, config.Data, data.Fingerprint());
             var size = Math.Min(n, Math.Min(data.Test.Count, data.Train.Count));
-            var (images, labels) = ImageSampling.Generate(checkpoint, size, null, guidance, seed, device, ema);
+            var (images, labels) = ImageSampling.Generate(checkpoint, size, null, guidance, seed, device, ema, noiseScale);
             using (images)
             {
                 var field = config.Field.Name + (guidance > 1 ? $", guidance {guidance:g3}" : "") + (ema ? "" : ", trained weights (no EMA)");

@@ -26,13 +26,15 @@ public static class SampleCommand
         var ema = new Option<bool>("--ema") { Description = "Images: sample the EMA weights (default true) or the trained ones.", DefaultValueFactory = _ => true };
         var seed = new Option<long>("--seed") { Description = "Noise seed. Default 0." };
         var device = new Option<string>("--device") { Description = "cpu (default) or cuda.", DefaultValueFactory = _ => "cpu" };
-        var command = new Command("sample", "Sample from a trained generator.") { checkpointDir, count, output, seed, device, classLabel, guidance, ema };
+        var noiseScale = NoiseScaleOption.Create();
+        var command = new Command("sample", "Sample from a trained generator.") { checkpointDir, count, output, seed, device, classLabel, guidance, ema, noiseScale };
 
         command.SetAction(parse => Cli.Run(() =>
         {
             var path = parse.GetValue(output)!;
             var format = Path.GetExtension(path).ToLowerInvariant();
             if (format is not (".csv" or ".png" or ".npy")) throw new UserError($"--out {path}: use a .csv, .png or .npy file");
+            var scale = NoiseScaleOption.Value(parse, noiseScale);
             var checkpoint = Checkpoint.Load(parse.GetValue(checkpointDir)!);
             OutputDir.CheckFile(path, "--out");
             if (format == ".npy") OutputDir.CheckFile(NpyImages.LabelsPath(path), "--out (its labels)");
@@ -46,24 +48,25 @@ public static class SampleCommand
             if (!images && (parse.GetResult(classLabel) is { Implicit: false } || parse.GetResult(guidance) is { Implicit: false }))
                 throw new UserError("--class and --guidance are for image runs; this checkpoint holds a run of points");
             if (images)
-                return SampleImages(checkpoint, n, path, parse.GetValue(classLabel), parse.GetValue(guidance), parse.GetValue(seed), dev, parse.GetValue(ema));
+                return SampleImages(checkpoint, n, path, parse.GetValue(classLabel), parse.GetValue(guidance), parse.GetValue(seed), dev, parse.GetValue(ema), scale);
             var config = checkpoint.Config<TrainConfig>();
-            var points = PointEvaluation.Generate(checkpoint, n, parse.GetValue(seed), dev);
+            var points = PointEvaluation.Generate(checkpoint, n, parse.GetValue(seed), dev, scale);
 
             if (format == ".csv")
                 PointFiles.Csv(path, points);
             else
                 Plots.Samples(path, ReferenceOrEmpty(config, points.GetLength(1)), points,
-                    $"{config.Data}, {config.Field.Name}, step {checkpoint.Step}, {n} samples");
+                    $"{config.Data}, {config.Field.Name}, step {checkpoint.Step}, {n} samples{SamplingNoise.Note(scale)}");
             Console.WriteLine($"wrote {n} samples to {path}");
             return 0;
         }));
         return command;
     }
 
-    private static int SampleImages(Checkpoint checkpoint, int n, string path, int? classLabel, double guidance, long seed, Device device, bool ema)
+    private static int SampleImages(Checkpoint checkpoint, int n, string path, int? classLabel, double guidance, long seed, Device device, bool ema,
+        double noiseScale)
     {
-        var (images, labels) = ImageSampling.Generate(checkpoint, n, classLabel, guidance, seed, device, ema);
+        var (images, labels) = ImageSampling.Generate(checkpoint, n, classLabel, guidance, seed, device, ema, noiseScale);
         using (images)
         {
             if (Path.GetExtension(path).Equals(".png", StringComparison.OrdinalIgnoreCase))

@@ -8,9 +8,10 @@ namespace Drift.Train.Training.Images;
 public static class ImageSampling
 {
     /// <param name="classLabel">Every image of this class; null: classes in turn (a conditional generator) or none.</param>
+    /// <param name="noiseScale">The noise's scale (<see cref="SamplingNoise"/>): 1 samples the distribution the generator trained on.</param>
     /// <returns>Float images [n, C, H, W] in [−1, 1] on the CPU, and the class each was drawn for (−1: none).</returns>
     public static (Tensor Images, long[] Labels) Generate(Checkpoint checkpoint, int n, int? classLabel, double guidance, long seed,
-        Device device, bool useEma = true, int batch = 1000)
+        Device device, bool useEma = true, double noiseScale = 1, int batch = 1000)
     {
         var config = checkpoint.Config<ImageConfig>();
         if (classLabel is { } c && (!config.Conditional || c < 0 || c >= config.Classes))
@@ -30,7 +31,7 @@ public static class ImageSampling
             using var scope = torch.NewDisposeScope();
             using var noGrad = torch.no_grad();
             var count = Math.Min(batch, n - start);
-            var noise = torch.randn([count, config.NoiseDim], generator: rng).to(device);
+            var noise = SamplingNoise.Draw(count, config.NoiseDim, rng, noiseScale).to(device);
             var inputLabels = torch.tensor(labels[start..(start + count)].Select(l => l < 0 ? config.Classes : l).ToArray()).to(device);
             var images = model.forward(noise, inputLabels, torch.full(count, guidance, device: device));
             parts.Add(images.cpu().MoveToOuterDisposeScope());

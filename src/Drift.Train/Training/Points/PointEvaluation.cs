@@ -9,15 +9,16 @@ namespace Drift.Train.Training.Points;
 /// <summary>The low-dimensional evaluation shared by <c>drift eval</c> and <c>drift compare</c>.</summary>
 public static class PointEvaluation
 {
-    /// <summary>n samples in data units from a checkpoint's generator, computed on <paramref name="device"/> (default the CPU).</summary>
-    public static float[,] Generate(Checkpoint checkpoint, int n, long seed, Device? device = null)
+    /// <summary>n samples in data units from a checkpoint's generator, computed on <paramref name="device"/> (default the CPU),
+    /// from noise of scale <paramref name="noiseScale"/> (<see cref="SamplingNoise"/>; 1: the distribution it trained on).</summary>
+    public static float[,] Generate(Checkpoint checkpoint, int n, long seed, Device? device = null, double noiseScale = 1)
     {
         var config = checkpoint.Config<TrainConfig>();
         using var model = PointComponents.Generator(config, checkpoint.Scale.Mean.Length);
         checkpoint.LoadWeights(model);
         model.to(device ?? CPU);
         using var rng = new Generator((ulong)seed);
-        using var noise = torch.randn([n, config.NoiseDim], generator: rng);
+        using var noise = SamplingNoise.Draw(n, config.NoiseDim, rng, noiseScale);
         var samples = PointsTrainer.Generate(model, checkpoint.Scale, noise, device ?? CPU);
         using (var check = torch.tensor(samples))
             NonFiniteGuard.CheckSamples(check, checkpoint.FilePath);
