@@ -82,4 +82,28 @@ public class ImageFeatureTests
         Assert.True(Math.Abs(result.Loss.item<double>() - expectedLoss) < 1e-10 * expectedLoss, $"seed {seed}: loss {result.Loss.item<double>()} vs {expectedLoss}");
         Assert.Equal(new long[] { 1, 2 }, result.ScaleRms.shape);
     }
+
+    /// <summary>A space named twice in --features is a weight: computed twice, its loss and gradient count twice
+    /// (README; docs/quality.md, "The pixel space counted twice").</summary>
+    [Fact]
+    public void ASpaceNamedTwiceCountsTwice()
+    {
+        var (g, seed) = Fresh();
+        const int groups = 2, b = 5, p = 7;
+        var data = new DataImages(torch.randn([groups * p, 1, 4, 4], dtype: float64, generator: g));
+        var x = torch.randn([groups * b, 1, 4, 4], dtype: float64, generator: g);
+        (double Loss, Tensor Grad) LossAndGradient(params string[] names)
+        {
+            var generated = x.clone().requires_grad_(true);
+            var loss = FeatureDriftLoss.Compute(new LaplaceField([0.05, 0.2]), names.Select(n => FeatureSpace.Of(ImageFeatures.Map(n))).ToList(), groups,
+                generated, data, 0.9).Loss;
+            loss.backward();
+            return (loss.item<double>(), generated.grad!);
+        }
+        var (once, onceGrad) = LossAndGradient("pixels", "mean2");
+        var (pixels, pixelsGrad) = LossAndGradient("pixels");
+        var (twice, twiceGrad) = LossAndGradient("pixels", "pixels", "mean2");
+        Assert.True(Math.Abs(twice - (once + pixels)) < 1e-12 * twice, $"seed {seed}: loss {twice} vs {once} + {pixels}");
+        Assert.True(MaxAbs(twiceGrad - (onceGrad + pixelsGrad)) < 1e-12 * MaxAbs(twiceGrad), $"seed {seed}: gradients differ");
+    }
 }
