@@ -141,9 +141,10 @@ done
 # bench-images' 64x64 row, full float32 as it is), the 2-D step on a two-step run's MLP (bench-fields' step row).
 if [ -n "$python" ] && [ -f "$out/runs/conservative/checkpoint.bin" ]; then
   step export-image drift export --checkpoint "$out/runs/conservative" --format safetensors --out "$out/export-image"
+  # Each field as drift train-images trains it by default: the laplace field over rows only.
   for field in conservative laplace; do
     step "bench-pytorch-image-$field" "$python" "$here/pytorch/image_step_bench.py" --export "$out/export-image" --device "$device" \
-      --field "$field" "${mirror_args[@]}"
+      --field "$field" $( [ "$field" = laplace ] && echo --rows-only ) "${mirror_args[@]}"
   done
   step train-points drift train --device "$device" --steps 2 --batch "$points_batch" --out "$out/runs/points"
   step export-points drift export --checkpoint "$out/runs/points" --format safetensors --out "$out/export-points"

@@ -10,16 +10,18 @@ Fields, per class group (negatives: the group's generated images, each one's pai
                 softmax_j(-|x - y_j|^2 / 2h^2), each bandwidth's field at unit RMS, summed.
   laplace:      per temperature t, logits -|x - y|/t against negatives and positives together, normalised by the
                 geometric mean of row and column sums, cross-weighted: V = A+ y+ sum(A-) - A- y- sum(A+); unit RMS, summed.
+                With --rows-only (Drift's image default for it): V = softmax(logits+) y+ - softmax(logits-) y-.
 
-  python3 bench/pytorch/image_step_bench.py --export DIR [--field conservative] [--class-batch 32] [--positives 256]
+  python3 bench/pytorch/image_step_bench.py --export DIR [--field conservative] [--rows-only] [--class-batch 32] [--positives 256]
       DIR: `drift export --format safetensors` of an image run (28x28, 10 classes for the documented size);
       times the step on random images and prints its median.
-  python3 bench/pytorch/image_step_bench.py --export DIR --check INPUTS --field laplace --scales 0.02 0.05 0.2 \
+  python3 bench/pytorch/image_step_bench.py --export DIR --check INPUTS --field laplace --rows-only --scales 0.02 0.05 0.2 \
           --features pixels mean2 mean4 std4 --groups G --eta 1
       INPUTS: noise.f32 [G*B, noise_dim], labels.i64 [G*B] and positives.f32 [G*P, C, H, W] (images in [-1, 1]);
       writes INPUTS/loss.f32 (the loss) for the caller to compare with Drift's (ExportTests).
 """
 import argparse
+import functools
 import math
 import os
 import statistics
@@ -59,7 +61,7 @@ def conservative(x, pos, bandwidths):
                          for h in bandwidths])
 
 
-def laplace(x, pos, temperatures):
+def laplace(x, pos, temperatures, rows_only=False):
     q = x.shape[1]
     targets = torch.cat([x, pos], 1)
     distance = squared_distances(x, targets).sqrt()
@@ -67,6 +69,9 @@ def laplace(x, pos, temperatures):
     fields = []
     for t in temperatures:
         logits = -distance / t
+        if rows_only:
+            fields.append(torch.softmax(logits[..., q:], -1) @ pos - torch.softmax(logits[..., :q], -1) @ x)
+            continue
         a = (logits - (torch.logsumexp(logits, -1, keepdim=True) + torch.logsumexp(logits, -2, keepdim=True)) / 2).exp()
         a_neg, a_pos = a[..., :q], a[..., q:]
         fields.append(a_pos @ pos * a_neg.sum(-1, keepdim=True) - a_neg @ x * a_pos.sum(-1, keepdim=True))
@@ -90,7 +95,7 @@ def step_loss(network, noise, labels, positives, groups, field, scales, spaces, 
             scale = squared_distances(x.detach(), y).sqrt().mean((-2, -1), keepdim=True).div(math.sqrt(dim)).clamp_min(1e-12)
             xs, ys = x.detach() / scale, y / scale
             centre = ys.mean(-2, keepdim=True)
-            velocity = FIELDS[field](xs - centre, ys - centre, [s * math.sqrt(dim) for s in scales])
+            velocity = field(xs - centre, ys - centre, [s * math.sqrt(dim) for s in scales])
             target = xs + eta * velocity
         loss = loss + (x / scale - target).pow(2).sum(-1).mean() / dim
     return loss
@@ -111,6 +116,7 @@ def main():
     parser.add_argument("--export", required=True)
     parser.add_argument("--check")
     parser.add_argument("--field", choices=sorted(FIELDS), default="conservative")
+    parser.add_argument("--rows-only", action="store_true", help="laplace: normalise over rows only, as Drift's image runs do by default")
     parser.add_argument("--scales", type=float, nargs="+", help="relative scales (default: the field's image defaults)")
     parser.add_argument("--features", nargs="+", default=["pixels", "mean2", "mean4", "std4"])
     parser.add_argument("--groups", type=int, default=10)
@@ -130,6 +136,9 @@ def main():
     generator = load(args.export)
     if generator.card["kind"] != "images":
         sys.exit("image_step_bench.py: the image step needs an image run's export")
+    if args.rows_only and args.field != "laplace":
+        sys.exit("image_step_bench.py: --rows-only is a variant of the laplace field")
+    field = functools.partial(laplace, rows_only=True) if args.rows_only else FIELDS[args.field]
     network = generator.network  # raw images in [-1, 1], as the step trains them
     scales = args.scales or DEFAULT_SCALES[args.field]
     arch = generator.card["architecture"]["arguments"]
@@ -138,7 +147,7 @@ def main():
         noise = read(os.path.join(args.check, "noise.f32"), torch.float32, [-1, generator.noise_dim])
         labels = read(os.path.join(args.check, "labels.i64"), torch.int64, [-1])
         positives = read(os.path.join(args.check, "positives.f32"), torch.float32, [-1] + shape)
-        loss = step_loss(network, noise, labels, positives, args.groups, args.field, scales, args.features, args.eta)
+        loss = step_loss(network, noise, labels, positives, args.groups, field, scales, args.features, args.eta)
         loss.detach().reshape(1).numpy().tofile(os.path.join(args.check, "loss.f32"))
         print(f"pytorch {torch.__version__}: loss {loss.item():.6g}")
         return
@@ -154,7 +163,7 @@ def main():
         start = time.perf_counter()
         noise = torch.randn(labels.shape[0], generator.noise_dim, device=device)
         positives = torch.rand([args.groups * args.positives] + shape, device=device) * 2 - 1
-        loss = step_loss(network, noise, labels, positives, args.groups, args.field, scales, args.features, args.eta)
+        loss = step_loss(network, noise, labels, positives, args.groups, field, scales, args.features, args.eta)
         optimizer.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(network.parameters(), 1.0)
@@ -165,7 +174,7 @@ def main():
         sync(device)
         if i >= 2:
             times.append((time.perf_counter() - start) * 1000)
-    print(f"pytorch {torch.__version__}, {device.type}, {torch.get_num_threads()} threads: image step, {args.field}, "
+    print(f"pytorch {torch.__version__}, {device.type}, {torch.get_num_threads()} threads: image step, {args.field}{' over rows only' if args.rows_only else ''}, "
           f"{args.groups} x {args.class_batch} generated, {args.positives} data images per class, {arch}"
           f"{', TF32' if args.tf32 else ''}: "
           f"median {statistics.median(times):.1f} ms")

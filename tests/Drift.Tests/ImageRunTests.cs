@@ -123,17 +123,64 @@ public sealed class ImageRunTests : IDisposable
     {
         var config = Small(field) with { Steps = 6 };
         Assert.Null(config.Lr);
-        string Train(string name, ImageConfig c)
-        {
-            var dir = Path.Combine(root, name);
-            ImageTrainer.Run(c, dir, null, NullLogger.Instance, _ => { }, CancellationToken.None);
-            return dir;
-        }
         var byDefault = Train("default", config);
         Assert.Equal(fieldDefault, Checkpoint.Load(byDefault).Config<ImageConfig>().Lr);
         Assert.Contains($"\"lr\": {fieldDefault:R}", File.ReadAllText(Path.Combine(byDefault, RunFiles.Config)));
         Assert.Equal(Metrics(byDefault), Metrics(Train("explicit", config with { Lr = fieldDefault })));
         Assert.NotEqual(Metrics(byDefault), Metrics(Train("other", config with { Lr = other })));
+    }
+
+    /// <summary>No --rows-only: a laplace image run normalises over rows only, the run with the option given, and says so
+    /// in its config; with it off the run is another one and its config has no key, which reads back as off (so a
+    /// config.json from before the default stays the run it was). Other fields write no key.</summary>
+    [Fact]
+    public void WithoutRowsOnlyALaplaceImageRunNormalisesOverRowsAndSavesIt()
+    {
+        var config = Small("laplace") with { Steps = 6 };
+        Assert.Null(config.RowsOnly);
+        var byDefault = Train("default", config);
+        Assert.True(Checkpoint.Load(byDefault).Config<ImageConfig>().RowsOnly);
+        Assert.Contains("\"rowsOnly\": true", File.ReadAllText(Path.Combine(byDefault, RunFiles.Config)));
+        Assert.Equal(Metrics(byDefault), Metrics(Train("explicit", config with { RowsOnly = true })));
+
+        var bothAxes = Train("both-axes", config with { RowsOnly = false });
+        Assert.NotEqual(Metrics(byDefault), Metrics(bothAxes));
+        var saved = File.ReadAllText(Path.Combine(bothAxes, RunFiles.Config));
+        Assert.DoesNotContain("rowsOnly", saved);
+        var read = ConfigJson.Read<ImageConfig>(saved, RunFiles.Config);
+        Assert.Equal((false, false), (read.RowsOnly, read.Resolved().RowsOnly));
+        Assert.False(Checkpoint.Load(bothAxes).Config<ImageConfig>().RowsOnly);
+
+        var conservative = Train("conservative", Small("conservative") with { Steps = 2 });
+        Assert.DoesNotContain("rowsOnly", File.ReadAllText(Path.Combine(conservative, RunFiles.Config)));
+    }
+
+    /// <summary>The same through the command line: --rows-only false turns the default off, and a run started from a
+    /// config.json without the key (--config) keeps it off unless the option is given.</summary>
+    [Fact]
+    public void RowsOnlyFromTheCommandLineAndFromAConfigFile()
+    {
+        string[] run = ["train-images", "--data", Small("laplace").Data, "--field", "laplace", "--steps", "1", "--class-batch", "2",
+            "--class-positives", "4", "--width", "4", "--noise-dim", "4", "--features", "pixels"];
+        string Config(string name, params string[] more)
+        {
+            var dir = Path.Combine(root, name);
+            var (code, _, err) = CliTests.Run([.. run, .. more, "--out", dir]);
+            Assert.True(code == 0, err);
+            return File.ReadAllText(Path.Combine(dir, RunFiles.Config));
+        }
+        Assert.Contains("\"rowsOnly\": true", Config("default"));
+        Assert.DoesNotContain("rowsOnly", Config("off", "--rows-only", "false"));
+        var file = Path.Combine(root, "off", RunFiles.Config);
+        Assert.DoesNotContain("rowsOnly", Config("from-file", "--config", file));
+        Assert.Contains("\"rowsOnly\": true", Config("from-file-on", "--config", file, "--rows-only"));
+    }
+
+    private string Train(string name, ImageConfig config)
+    {
+        var dir = Path.Combine(root, name);
+        ImageTrainer.Run(config, dir, null, NullLogger.Instance, _ => { }, CancellationToken.None);
+        return dir;
     }
 
     [Fact]

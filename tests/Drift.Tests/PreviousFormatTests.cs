@@ -35,6 +35,8 @@ public class PreviousFormatTests
         var config = ConfigJson.Load<ImageConfig>(path);
         Assert.Equal(FieldKind.Laplace, config.Field);
         Assert.Equal(config.Temperatures, config.Scales);
+        // Written before the laplace field's image runs normalised over rows only by default: it keeps both axes.
+        Assert.Equal((false, false), (config.RowsOnly, config.Resolved().RowsOnly));
         Assert.Equal(File.ReadAllText(path), config.ToJson());
     }
 

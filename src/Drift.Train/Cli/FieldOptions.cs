@@ -29,7 +29,9 @@ public static class FieldOptions
             (c, v) => With(c, f => f with { NormalizeScales = v }));
         b.Bind(new Option<bool>("--gaussian-kernel") { Description = $"{Fields(FieldKnob.GaussianKernel)}: Gaussian kernel exp(-|x-y|^2/2tau^2) instead of exp(-|x-y|/tau). Default false." },
             (c, v) => With(c, f => f with { GaussianKernel = v }));
-        b.Bind(new Option<bool>("--rows-only") { Description = $"{Fields(FieldKnob.RowsOnly)}: normalise each side's kernel over its own row (no column normalisation, no cross weights); with --gaussian-kernel this is the conservative field. Default false." },
+        var rowsOnly = (defaults with { Field = FieldKind.All.First(f => f.Takes(FieldKnob.RowsOnly)) }).RowsOnlyInForce;
+        b.Bind(new Option<bool>("--rows-only") { Description = $"{Fields(FieldKnob.RowsOnly)}: normalise each side's kernel over its own row (no column normalisation, no cross weights); with --gaussian-kernel this is the conservative field. "
+            + (rowsOnly ? "Default true (--rows-only false: the paper's normalisation over both axes); a config.json without the key reads as false, as every one did before this default." : "Default false.") },
             (c, v) => With(c, f => f with { RowsOnly = v }));
         b.Bind(new Option<int>("--sinkhorn-iterations") { Description = $"{Fields(FieldKnob.SinkhornIterations)}: at most this many iterations per plan "
             + "(fewer: faster, further from the plan at small bandwidths; 0: each row's softmax). Default: "

@@ -9,8 +9,10 @@ namespace Drift.Train.Training;
 /// and the knobs of every field, each read only by the fields that take it. A base record, so that config.json keeps
 /// its flat keys in their old place: after the keys a run config writes first (order −2), before the rest (0).
 /// </summary>
-public abstract record FieldConfig
+public abstract record FieldConfig : IJsonOnDeserialized
 {
+    private bool? rowsOnly;
+
     /// <param name="images">Image runs take <see cref="FieldScale.ImageDefaults"/>, points runs <see cref="FieldScale.PointDefaults"/>.</param>
     protected FieldConfig(bool images)
     {
@@ -28,13 +30,29 @@ public abstract record FieldConfig
     /// scale has a say (unscaled, the conservative field's 1/h² lets the smallest bandwidth drown the rest).</summary>
     [JsonPropertyOrder(-1)] public bool NormalizeScales { get; init; } = true;
     /// <summary>Laplace field: the Gaussian kernel exp(−‖x − y‖²/2τ²) instead of exp(−‖x − y‖/τ). Left out of
-    /// config.json when off, like <see cref="RowsOnly"/>, so that configs from before them read and write back unchanged.</summary>
+    /// config.json when off, like <see cref="RowsOnly"/>, so that configs from before it read and write back unchanged.</summary>
     [JsonPropertyOrder(-1), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public bool GaussianKernel { get; init; }
     /// <summary>Laplace field: each side's kernel normalised over its own row, no column normalisation or cross
-    /// weights. With <see cref="GaussianKernel"/>, τ² times the conservative field (exactly it with normalised scales).</summary>
-    [JsonPropertyOrder(-1), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
-    public bool RowsOnly { get; init; }
+    /// weights. With <see cref="GaussianKernel"/>, τ² times the conservative field (exactly it with normalised scales).
+    /// Null: the run's default (<see cref="DefaultRowsOnly"/>), written out when the run starts.</summary>
+    [JsonIgnore]
+    public bool? RowsOnly { get => rowsOnly; init => rowsOnly = value; }
+
+    /// <summary><see cref="RowsOnly"/> as config.json holds it: only when on, so that configs from before it read and
+    /// write back unchanged. A file without it reads as off (<see cref="IJsonOnDeserialized.OnDeserialized"/>): every
+    /// file was written so before the image runs' default came, and a saved run must stay the run it was.</summary>
+    [JsonInclude, JsonPropertyName("rowsOnly"), JsonPropertyOrder(-1), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    private bool RowsOnlyInFile { get => rowsOnly == true; init => rowsOnly = value; }
+
+    void IJsonOnDeserialized.OnDeserialized() => rowsOnly ??= false;
+
+    /// <summary>The field's <see cref="RowsOnly"/> default for this kind of run.</summary>
+    protected abstract bool DefaultRowsOnly { get; }
+
+    /// <summary><see cref="RowsOnly"/>, or the run's default where it is not set.</summary>
+    [JsonIgnore]
+    public bool RowsOnlyInForce => RowsOnly ?? DefaultRowsOnly;
     /// <summary>Sinkhorn field: the cap on each plan's iterations, the field's cost against its accuracy at small
     /// bandwidths (docs/bench.md). Null (left out of config.json): <see cref="SinkhornField.DefaultIterations"/> for a plan
     /// that starts cold, <see cref="SinkhornField.DefaultWarmIterations"/> for one that starts from the plan a scale wider.</summary>
@@ -49,7 +67,7 @@ public abstract record FieldConfig
     /// (<see cref="IDriftField.DiagnosticNames"/>).</summary>
     public IDriftField BuildField() => Field.Create(new FieldParameters(FieldScales)
     {
-        SelfTerm = SelfTerm, NormalizeScales = NormalizeScales, GaussianKernel = GaussianKernel, RowsOnly = RowsOnly,
+        SelfTerm = SelfTerm, NormalizeScales = NormalizeScales, GaussianKernel = GaussianKernel, RowsOnly = RowsOnlyInForce,
         SinkhornIterations = SinkhornIterations, CountIterations = true,
     });
 
@@ -57,7 +75,7 @@ public abstract record FieldConfig
     protected void ValidateField()
     {
         if (!Enum.IsDefined(SelfTerm)) Fail($"unknown self term {(int)SelfTerm}: use exclude or include");
-        foreach (var (knob, name, set) in new[] { (FieldKnob.GaussianKernel, "--gaussian-kernel", GaussianKernel), (FieldKnob.RowsOnly, "--rows-only", RowsOnly) })
+        foreach (var (knob, name, set) in new[] { (FieldKnob.GaussianKernel, "--gaussian-kernel", GaussianKernel), (FieldKnob.RowsOnly, "--rows-only", RowsOnly == true) })
             if (set && !Field.Takes(knob))
                 Fail($"{name} is a variant of the {FieldKind.Names(f => f.Takes(knob))} field, not of {Field.Name}: use --field {FieldKind.All.First(f => f.Takes(knob)).Name}");
         if (SinkhornIterations is { } cap)

@@ -100,7 +100,9 @@ public sealed record ImageConfig() : FieldConfig(images: true), IRunConfig
     public string ToJson() => ConfigJson.Write(this);
 
     /// <summary>This config with the field-dependent defaults written out, as it is saved.</summary>
-    public ImageConfig Resolved() => this with { Lr = PeakLr };
+    public ImageConfig Resolved() => this with { Lr = PeakLr, RowsOnly = RowsOnlyInForce };
+
+    protected override bool DefaultRowsOnly => Field.ImageRowsOnly;
 
     /// <summary>The peak learning rate: <see cref="Lr"/>, or the field's default.</summary>
     [JsonIgnore] public double PeakLr => Lr ?? Field.ImageLr;

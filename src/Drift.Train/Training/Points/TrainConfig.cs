@@ -19,7 +19,10 @@ public sealed record TrainConfig() : FieldConfig(images: false), IRunConfig
     public double? Anneal { get; init; }
 
     /// <summary>This config with the field-dependent defaults written out, as it is saved.</summary>
-    public TrainConfig Resolved() => this with { Anneal = Anneal ?? Field.DefaultAnneal };
+    public TrainConfig Resolved() => this with { Anneal = Anneal ?? Field.DefaultAnneal, RowsOnly = RowsOnlyInForce };
+
+    /// <summary>Off for every field: the laplace field's rows-only default was measured on images only.</summary>
+    protected override bool DefaultRowsOnly => false;
 
     public double ScaleAt(double progress) => Math.Exp(-(Anneal ?? 0) * progress);
     public double Eta { get; init; } = 1.0;
