@@ -156,24 +156,36 @@ public sealed class ImageRunTests : IDisposable
     }
 
     /// <summary>The same through the command line: --rows-only false turns the default off, and a run started from a
-    /// config.json without the key (--config) keeps it off unless the option is given.</summary>
+    /// config.json without the key (--config) keeps it off unless the option is given. A laplace run's config used for
+    /// another field has its rowsOnly refused by name, with the way out.</summary>
     [Fact]
     public void RowsOnlyFromTheCommandLineAndFromAConfigFile()
     {
-        string[] run = ["train-images", "--data", Small("laplace").Data, "--field", "laplace", "--steps", "1", "--class-batch", "2",
+        string[] run = ["train-images", "--data", Small("laplace").Data, "--steps", "1", "--class-batch", "2",
             "--class-positives", "4", "--width", "4", "--noise-dim", "4", "--features", "pixels"];
-        string Config(string name, params string[] more)
+        (int Code, string Err, string Dir) Start(string name, string[] more)
         {
             var dir = Path.Combine(root, name);
             var (code, _, err) = CliTests.Run([.. run, .. more, "--out", dir]);
+            return (code, err, dir);
+        }
+        string Config(string name, params string[] more)
+        {
+            var (code, err, dir) = Start(name, more);
             Assert.True(code == 0, err);
             return File.ReadAllText(Path.Combine(dir, RunFiles.Config));
         }
-        Assert.Contains("\"rowsOnly\": true", Config("default"));
-        Assert.DoesNotContain("rowsOnly", Config("off", "--rows-only", "false"));
-        var file = Path.Combine(root, "off", RunFiles.Config);
-        Assert.DoesNotContain("rowsOnly", Config("from-file", "--config", file));
-        Assert.Contains("\"rowsOnly\": true", Config("from-file-on", "--config", file, "--rows-only"));
+        Assert.Contains("\"rowsOnly\": true", Config("default", "--field", "laplace"));
+        Assert.DoesNotContain("rowsOnly", Config("off", "--field", "laplace", "--rows-only", "false"));
+        var off = Path.Combine(root, "off", RunFiles.Config);
+        Assert.DoesNotContain("rowsOnly", Config("from-file", "--config", off));
+        Assert.Contains("\"rowsOnly\": true", Config("from-file-on", "--config", off, "--rows-only"));
+
+        var on = Path.Combine(root, "default", RunFiles.Config);
+        var (refused, why, _) = Start("refused", ["--config", on, "--field", "conservative"]);
+        Assert.Equal(2, refused);
+        Assert.Contains("use --field laplace or --rows-only false", Assert.Single(why.Trim().Split('\n')));
+        Assert.DoesNotContain("rowsOnly", Config("conservative", "--config", on, "--field", "conservative", "--rows-only", "false"));
     }
 
     private string Train(string name, ImageConfig config)
