@@ -138,6 +138,10 @@ public sealed class ImageRunTests : IDisposable
     {
         var config = Small("laplace") with { Steps = 6 };
         Assert.Null(config.RowsOnly);
+        // The run's log names the variant in force; a points run keeps both axes.
+        Assert.Equal(("laplace field over rows only", "laplace field", "conservative field", "laplace field"),
+            (config.FieldDescription, (config with { RowsOnly = false }).FieldDescription, Small("conservative").FieldDescription,
+             new TrainConfig { Field = FieldKind.Laplace }.FieldDescription));
         var byDefault = Train("default", config);
         Assert.True(Checkpoint.Load(byDefault).Config<ImageConfig>().RowsOnly);
         Assert.Contains("\"rowsOnly\": true", File.ReadAllText(Path.Combine(byDefault, RunFiles.Config)));

@@ -53,6 +53,11 @@ public abstract record FieldConfig : IJsonOnDeserialized
     /// <summary><see cref="RowsOnly"/>, or the run's default where it is not set.</summary>
     [JsonIgnore]
     public bool RowsOnlyInForce => RowsOnly ?? DefaultRowsOnly;
+
+    /// <summary>The field with the variants in force, as logs and reports name it: "laplace field over rows only". A
+    /// default that is not the paper's field is said where the run starts.</summary>
+    [JsonIgnore]
+    public string FieldDescription => $"{Field.Name} field" + (GaussianKernel ? " with the Gaussian kernel" : "") + (RowsOnlyInForce ? " over rows only" : "");
     /// <summary>Sinkhorn field: the cap on each plan's iterations, the field's cost against its accuracy at small
     /// bandwidths (docs/bench.md). Null (left out of config.json): <see cref="SinkhornField.DefaultIterations"/> for a plan
     /// that starts cold, <see cref="SinkhornField.DefaultWarmIterations"/> for one that starts from the plan a scale wider.</summary>

@@ -177,8 +177,8 @@ public sealed class ImageTrainer : ITrainingTask, IDisposable
             return new ImageTrainer(config, data, device, outDir, parallel);
         }
         using var trainer = Build();
-        log.LogInformation("{Field} field, scales {Scales} in {Features}; per step {Groups} group(s) of {Gen} generated and {Pos} data images; "
-            + "generator {Params:N0} parameters, device {Device}", config.Field.Name, string.Join(",", config.Scales), string.Join(",", config.Features),
+        log.LogInformation("{Field}, scales {Scales} in {Features}; per step {Groups} group(s) of {Gen} generated and {Pos} data images; "
+            + "generator {Params:N0} parameters, device {Device}", config.FieldDescription, string.Join(",", config.Scales), string.Join(",", config.Features),
             trainer.Groups, trainer.PerGroup, trainer.Positives, trainer.Parameters, device.type);
         if (trainer.TableSeconds is { } tableSeconds)
             log.LogInformation("encoder features of the {Count} training images computed once, in {Seconds:F1} s", data.Train.Count, tableSeconds);

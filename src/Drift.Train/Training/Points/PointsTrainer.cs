@@ -127,8 +127,8 @@ public sealed class PointsTrainer : ITrainingTask, IDisposable
             data.HeldOut.shape[0], loadTimer.ElapsedMilliseconds);
 
         using var trainer = new PointsTrainer(config, data, scale, device, outDir, parallel);
-        log.LogInformation("{Field} field, scales {Scales}, generator MLP {Width}x{Depth} ({Params:N0} parameters), device {Device}",
-            config.Field.Name, string.Join(",", config.FieldScales), config.Width, config.Depth, trainer.Parameters, device.type);
+        log.LogInformation("{Field}, scales {Scales}, generator MLP {Width}x{Depth} ({Params:N0} parameters), device {Device}",
+            config.FieldDescription, string.Join(",", config.FieldScales), config.Width, config.Depth, trainer.Parameters, device.type);
         var scaleNames = config.FieldScales.Select(s => s.ToString("R", System.Globalization.CultureInfo.InvariantCulture)).ToArray();
         var record = new RunRecord(outDir, TrainConfig.Kind, config.ToJson(), data.Fingerprint, scale, scaleNames, ["energy"],
             trainer.field.DiagnosticNames(scaleNames));
