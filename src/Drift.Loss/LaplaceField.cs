@@ -9,12 +9,13 @@ namespace Drift.Loss;
 /// (softmax over both axes), then cross-weighted: W+ = A+·ΣA−, W− = A−·ΣA+, V = W+·y+ − W−·y−. It is not
 /// a gradient field. Computed in the log domain, so small τ does not underflow to 0/0.
 ///
-/// Two variants serve the theory, not training: a Gaussian kernel exp(−‖x − y‖²/(2τ²)), and the normalisation
-/// by rows alone, each side on its own (V = softmax-weighted mean of y+ − that of y−). With both, the field is
-/// τ²·(∇log ν_τ − ∇log μ_τ): the drifting field is then the score difference of the two kernel density
-/// estimates, the conservative field times τ² (LaplaceFieldTests checks the identity).
+/// Two variants: a Gaussian kernel exp(−‖x − y‖²/(2τ²)), and the normalisation by rows alone, each side on its own
+/// (V = softmax-weighted mean of y+ − that of y−). With both, the field is τ²·(∇log ν_τ − ∇log μ_τ): the drifting
+/// field is then the score difference of the two kernel density estimates, the conservative field times τ²
+/// (LaplaceFieldTests checks the identity). The normalisation by rows alone, with the Laplace kernel, is also the image
+/// runs' default (FieldKind.ImageRowsOnly: it covered Fashion-MNIST better), and it splits its rows across processes.
 /// </summary>
-public sealed class LaplaceField : IDriftField
+public sealed class LaplaceField : IRowwiseField
 {
     private readonly double[] temperatures;
 
@@ -40,6 +41,9 @@ public sealed class LaplaceField : IDriftField
     public bool Gaussian { get; }
     /// <summary>Each side's kernel row normalised on its own, no column normalisation and no cross weights.</summary>
     public bool RowsOnly { get; }
+
+    /// <summary>Over rows only each row needs nothing of the other rows; over both axes the column sums need them all.</summary>
+    public bool SplitsRows => RowsOnly;
 
     public IDriftField Scaled(double multiplier) =>
         multiplier == 1 ? this : new LaplaceField(temperatures.Select(t => t * multiplier), NormalizeScales, Chunking, Gaussian, RowsOnly);
@@ -67,17 +71,37 @@ public sealed class LaplaceField : IDriftField
         var targets = torch.cat([neg, pos], -2);
         var logWeights = negWeights is null ? null
             : torch.cat([negWeights, torch.zeros([.. negWeights.shape[..^1], pos.shape[^2]], dtype: x.dtype, device: x.device)], -1);
+        return Field(x, pos, neg, targets, logWeights, negatives is null ? 0 : null, null);
+    }
+
+    /// <summary>Over rows only: this process's rows against the gathered batch, each row's own pair at its global index,
+    /// each scale's RMS reduced across the processes (<see cref="IRowwiseField"/>).</summary>
+    public FieldOutput ComputeRows(Tensor rows, Tensor positives, Tensor batch, IBatchShard shard)
+    {
+        if (!RowsOnly) throw new InvalidOperationException("the laplace field over both axes needs every row: compute it on the whole batch");
+        using var noGrad = torch.no_grad();
+        (rows, var pos, var neg) = FieldMath.Detached(rows, positives, batch);
+        (rows, pos, neg, _) = FieldMath.Centred(rows, pos, neg, null);
+        return Field(rows, pos, neg, torch.cat([neg, pos], -2), null, shard.FirstRow(rows.shape[^2]), shard);
+    }
+
+    /// <summary>The field at the rows of x (centred, detached) against targets = [negatives, positives], dense or in
+    /// row chunks.</summary>
+    /// <param name="selfFrom">Leave out each row's own pair, row i at column i + this; null: the negatives are not x.</param>
+    /// <param name="shard">When x is one process's share of the batch: each scale's RMS is reduced over the processes.</param>
+    private FieldOutput Field(Tensor x, Tensor pos, Tensor neg, Tensor targets, Tensor? logWeights, long? selfFrom, IBatchShard? shard)
+    {
         if (FieldMath.ChunkingFor(Chunking, x, targets.shape[^2]) is { } chunks && chunks.Rows < x.shape[0])
-            return ComputeChunked(x, pos, neg, targets, logWeights, negatives is null, chunks.Rows);
+            return ComputeChunked(x, pos, neg, targets, logWeights, selfFrom, chunks.Rows, shard);
         var distance = Distances(x, targets);
-        if (negatives is null)
-            FieldMath.SetSelfPairs(distance, double.PositiveInfinity);
+        if (selfFrom is { } offset)
+            FieldMath.SetSelfPairs(distance, double.PositiveInfinity, offset);
 
         return FieldMath.Combine(temperatures.Select(tau =>
         {
             var logits = Logits(distance, tau);
             return Weighted(logits, RowsOnly ? null : torch.logsumexp(logits, -2, keepdim: true), pos, neg, logWeights);
-        }).ToArray(), NormalizeScales);
+        }).ToArray(), NormalizeScales, shard);
     }
 
     /// <summary>
@@ -85,13 +109,14 @@ public sealed class LaplaceField : IDriftField
     /// log-sum-exp over all rows, so a first pass accumulates those, and a second recomputes each chunk's
     /// distances and finishes its rows. Memory grows with chunk×N, never B×N.
     /// </summary>
-    private FieldOutput ComputeChunked(Tensor x, Tensor pos, Tensor neg, Tensor targets, Tensor? logWeights, bool selfPairs, int rowChunk)
+    private FieldOutput ComputeChunked(Tensor x, Tensor pos, Tensor neg, Tensor targets, Tensor? logWeights, long? selfFrom, int rowChunk,
+        IBatchShard? shard)
     {
         var b = x.shape[0];
         Tensor ChunkDistances(long r0, long count)
         {
             var d = Distances(x.narrow(0, r0, count), targets);
-            if (selfPairs) FieldMath.SetSelfPairs(d, double.PositiveInfinity, r0);
+            if (selfFrom is { } offset) FieldMath.SetSelfPairs(d, double.PositiveInfinity, offset + r0);
             return d;
         }
 
@@ -115,7 +140,7 @@ public sealed class LaplaceField : IDriftField
                 perScale[t].narrow(0, r0, count).copy_(Weighted(Logits(distance, temperatures[t]), columnLse[t], pos, neg, logWeights));
         }
 
-        return FieldMath.Combine(perScale, NormalizeScales);
+        return FieldMath.Combine(perScale, NormalizeScales, shard);
     }
 
     /// <summary>V rows from logits [rows, Q+P] or [G, rows, Q+P] (negatives first) and the columns' log-sum-exp over all rows:

@@ -39,18 +39,23 @@ public class ShardedLossTests
         public Tensor MaxOver(Tensor local) => meeting.Reduce(rank, local, torch.maximum);
     }
 
+    /// <summary>The laplace field's rows split over rows only (in row chunks too, each chunk's self pairs at their global
+    /// index); over both axes it computes the whole batch in every process, and matches as well.</summary>
     [Theory]
-    [InlineData("conservative", SelfTerm.Exclude)]
-    [InlineData("conservative", SelfTerm.Include)]
-    [InlineData("mmd", SelfTerm.Exclude)]
-    [InlineData("mmd", SelfTerm.Include)]
-    public void RowwiseFieldsComputeOnlyTheirRowsAndStillMatchTheWholeBatch(string name, SelfTerm self)
+    [InlineData("conservative", SelfTerm.Exclude, false, false)]
+    [InlineData("conservative", SelfTerm.Include, false, false)]
+    [InlineData("mmd", SelfTerm.Exclude, false, false)]
+    [InlineData("mmd", SelfTerm.Include, false, false)]
+    [InlineData("laplace", SelfTerm.Exclude, true, false)]
+    [InlineData("laplace", SelfTerm.Exclude, true, true)]
+    [InlineData("laplace", SelfTerm.Exclude, false, false)]
+    public void RowwiseFieldsComputeOnlyTheirRowsAndStillMatchTheWholeBatch(string name, SelfTerm self, bool rowsOnly, bool chunked)
     {
         var (g, seed) = Fresh();
         const int size = 3, b = 12, d = 4;
         var kind = FieldKind.Named(name);
-        var field = kind.Create(new FieldParameters([0.8, 2.5]) { SelfTerm = self });
-        Assert.IsAssignableFrom<IRowwiseField>(field);
+        var field = kind.Create(new FieldParameters([0.8, 2.5]) { SelfTerm = self, RowsOnly = rowsOnly, Chunking = chunked ? new FieldChunking(3, 5) : null });
+        Assert.Equal(kind != FieldKind.Laplace || rowsOnly, Assert.IsAssignableFrom<IRowwiseField>(field).SplitsRows);
         foreach (var grouped in new[] { false, true })
         {
             var x = grouped ? torch.randn([2, b, d], dtype: float64, generator: g) : Randn(g, b, d);
