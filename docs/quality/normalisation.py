@@ -7,7 +7,9 @@ neither field's; seed SEED) and 256 training images a class. Prints, averaged ov
   - attraction per sample, as a spread: the coefficient of variation over the 32 samples of each sample's total
     attraction weight (rows only: 1 per temperature, so 0);
   - field against isolation: the Spearman correlation over the samples of |V| with the distance to the nearest other sample.
-Usage: /usr/bin/python3 docs/quality/normalisation.py [SEED]   (Debian's python3-torch; about a minute)"""
+The field itself is checked against bench/pytorch/image_step_bench.py's laplace field (which ExportTests holds to
+Drift's loss) to 1e-9 on every batch, so the weights counted are the field's.
+Usage: /usr/bin/python3 docs/quality/normalisation.py [SEED]   (Debian's python3-torch; a few seconds)"""
 import gzip
 import math
 import os
@@ -18,7 +20,9 @@ import torch
 
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(here, "..", "export", "fashion-mnist-conservative"))
+sys.path.insert(0, os.path.join(here, "..", "..", "bench", "pytorch"))
 from drift_generator import load  # noqa: E402
+from image_step_bench import laplace  # noqa: E402
 
 seed = int(sys.argv[1]) if len(sys.argv) > 1 else 0
 torch.manual_seed(seed)
@@ -66,6 +70,8 @@ for c in range(10):
             v = w_pos @ y - w_neg @ x
             velocity = velocity + v / v.pow(2).mean().sqrt()
             pull += w_pos / w_pos.sum()
+        mirror = laplace(x[None], y[None], [t * math.sqrt(dim) for t in temperatures], rows_only=name == "rows only")[0]
+        assert (mirror - velocity).abs().max() <= 1e-9 * velocity.abs().max(), f"class {c}, {name}: not the mirror's field"
         share = pull.sum(0) / pull.sum()
         per_sample = pull.sum(1)
         rows[name].append((float(torch.exp(-(share * share.clamp_min(1e-300).log()).sum())),
