@@ -317,6 +317,7 @@ public sealed class ImageRunTests : IDisposable
             "--eval-n", "20", "--out", report);
         Assert.True(code == 0, err);
         Assert.Contains("| FD-tiny |", output);
+        Assert.Contains("; conservative field, laplace field over rows only, each with its own default scales", output);
         foreach (var file in new[] { "report.md", "report.json", "curves.png", "samples.png", "runs/laplace-seed1/checkpoint.bin" })
             Assert.True(File.Exists(Path.Combine(report, file)), $"{file} missing");
         Assert.EndsWith(",fd,recall", File.ReadLines(Path.Combine(report, "runs/conservative-seed0", RunFiles.Metrics)).First());

@@ -48,8 +48,7 @@ public static class CompareImagesCommand
             var setup = $"{plan.Seeds} seed(s) per field from seed {baseConfig.Seed}, {baseConfig.Steps} steps, {baseConfig.ClassBatch} generated images per class per step, "
                 + $"generator width {baseConfig.Width}, features {string.Join("+", baseConfig.Features)}, "
                 + $"lr {string.Join(", ", configs.GroupBy(c => c.PeakLr).Select(g => $"{g.Key:g3} ({string.Join(", ", g.Select(c => c.Field.Name).Distinct())})"))}"
-                + string.Concat(configs.Where(c => c.RowsOnly == true).Select(c => c.Field.Name).Distinct().Select(f => $", {f} normalised over rows only"))
-                + "; each field with its own default scales unless given. "
+                + $"; {string.Join(", ", configs.Select(c => c.FieldDescription).Distinct())}, each with its own default scales unless given. "
                 + $"FD-{dataName} and the rest in the features/predictions of the project's classifier (test accuracy {info.TestAccuracy:P1}), {n} images a side.";
             var report = plan.TrainAndReport(log, i => ImageTrainer.Run(configs[i], plan.Runs[i].Dir, null, log, _ => { }, cancel), i =>
             {
