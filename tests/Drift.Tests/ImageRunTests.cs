@@ -188,7 +188,7 @@ public sealed class ImageRunTests : IDisposable
         var on = Path.Combine(root, "default", RunFiles.Config);
         var (refused, why, _) = Start("refused", ["--config", on, "--field", "conservative"]);
         Assert.Equal(2, refused);
-        Assert.Contains("use --field laplace or --rows-only false", Assert.Single(why.Trim().Split('\n')));
+        Assert.Contains("use it with the laplace field, or give --rows-only false", Assert.Single(why.Trim().Split('\n')));
         Assert.DoesNotContain("rowsOnly", Config("conservative", "--config", on, "--field", "conservative", "--rows-only", "false"));
     }
 

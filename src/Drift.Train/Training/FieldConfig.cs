@@ -82,8 +82,9 @@ public abstract record FieldConfig : IJsonOnDeserialized
         if (!Enum.IsDefined(SelfTerm)) Fail($"unknown self term {(int)SelfTerm}: use exclude or include");
         foreach (var (knob, name, set) in new[] { (FieldKnob.GaussianKernel, "--gaussian-kernel", GaussianKernel), (FieldKnob.RowsOnly, "--rows-only", RowsOnly == true) })
             if (set && !Field.Takes(knob))
-                // "or … false": the value may come from a --config file written by a run of the other field.
-                Fail($"{name} is a variant of the {FieldKind.Names(f => f.Takes(knob))} field, not of {Field.Name}: use --field {FieldKind.All.First(f => f.Takes(knob)).Name} or {name} false");
+                // No option named for the field (train has --field, compare --fields); "or … false": the value may come
+                // from a --config file written by a run of the other field.
+                Fail($"{name} is a variant of the {FieldKind.Names(f => f.Takes(knob))} field, not of {Field.Name}: use it with the {FieldKind.All.First(f => f.Takes(knob)).Name} field, or give {name} false");
         if (SinkhornIterations is { } cap)
         {
             if (!Field.Takes(FieldKnob.SinkhornIterations))
