@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Data-parallel training on one machine (docs/distributed.md): steps per second of the 2-D default run and of the
-# documented image run at K = 1 (libtorch's threads: all cores) and K = 2 (one thread each, OMP_NUM_THREADS=1),
-# and what each process spent communicating (drift's own log line). Needs MPICH (apt-get install mpich).
+# documented image run (the conservative field, and the laplace field over rows only, which splits its rows, and over
+# both axes, which every process computes whole) at K = 1 (libtorch's threads: all cores) and K = 2 (one thread each,
+# OMP_NUM_THREADS=1), and what each process spent communicating (drift's own log line). Needs MPICH (apt-get install
+# mpich).
 #   bash bench/distributed.sh [points-steps] [image-steps]      # defaults 300 and 30
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,3 +33,5 @@ points=(train --steps "$points_steps" --eval-every 100000 --log-every 50)
 images=(train-images --width 32 --class-batch 32 --steps "$image_steps" --eval-every 100000 --grid-every 100000 --log-every 10)
 for k in 1 2; do run points "$k" "${points[@]}"; done
 for k in 1 2; do run images "$k" "${images[@]}"; done
+for k in 1 2; do run images-laplace-rows "$k" "${images[@]}" --field laplace; done
+for k in 1 2; do run images-laplace-both "$k" "${images[@]}" --field laplace --rows-only false; done

@@ -1,14 +1,17 @@
-"""docs/quality.md, "Where the two normalisations differ": the laplace field over both axes and over rows only on the same
-batches, in pixel space, as an image run computes them (features centred on the positives and divided by the mean
-generated-to-data distance over sqrt(D), temperatures 0.02 0.05 0.2 times sqrt(D), each temperature's field at unit RMS
-within its class group, summed). The batches: 32 samples a class of the committed conservative generator (docs/export,
-neither field's; seed SEED) and 256 training images a class. Prints, averaged over the 10 classes, per normalisation:
+"""docs/quality.md, "Where the two normalisations differ": the laplace field over both axes, over both axes without its
+cross weights (each side's entries normalised over their own row: the column correction kept, every sample's attraction
+and repulsion mass equal) and over rows only on the same batches, in pixel space, as an image run computes them
+(features centred on the positives and divided by the mean generated-to-data distance over sqrt(D), temperatures
+0.02 0.05 0.2 times sqrt(D), each temperature's field at unit RMS within its class group, summed). The batches: 32
+samples a class of the committed conservative generator (docs/export, neither field's; seed SEED) and 256 training
+images a class. Prints, averaged over the 10 classes, per normalisation:
   - positives reached: exp(entropy) of the positives' shares of all attraction weight in the group (of 256);
   - attraction per sample, as a spread: the coefficient of variation over the 32 samples of each sample's total
     attraction weight (rows only: 1 per temperature, so 0);
   - field against isolation: the Spearman correlation over the samples of |V| with the distance to the nearest other sample.
 The field itself is checked against bench/pytorch/image_step_bench.py's laplace field (which ExportTests holds to
-Drift's loss) to 1e-9 on every batch, so the weights counted are the field's.
+Drift's loss) to 1e-9 on every batch, so the weights counted are the field's; the variant without cross weights, which
+the mirror lacks, against the both-axes entries divided by their row sum on each side.
 Usage: /usr/bin/python3 docs/quality/normalisation.py [SEED]   (Debian's python3-torch; a few seconds)"""
 import gzip
 import math
@@ -44,7 +47,7 @@ def spearman(a, b):
     return float((ra * rb).sum() / (ra.norm() * rb.norm()))
 
 
-rows = {"both axes": [], "rows only": []}
+rows = {"both axes": [], "both axes, no cross weights": [], "rows only": []}
 for c in range(10):
     with torch.no_grad():
         x = generator.network(torch.randn(32, generator.noise_dim), torch.full((32,), c), torch.ones(32)).reshape(32, -1).double()
@@ -64,14 +67,23 @@ for c in range(10):
             logits = -distance / (t * math.sqrt(dim))
             if name == "rows only":
                 w_pos, w_neg = torch.softmax(logits[:, 32:], 1), torch.softmax(logits[:, :32], 1)
+            elif name == "both axes, no cross weights":
+                # Each side's weights normalised over its own row after the column correction: the same as the
+                # both-axes entries divided by their row sum on each side (checked), without the other side's mass.
+                corrected = logits - torch.logsumexp(logits, 0, keepdim=True) / 2
+                w_pos, w_neg = torch.softmax(corrected[:, 32:], 1), torch.softmax(corrected[:, :32], 1)
+                a = (logits - (torch.logsumexp(logits, 1, keepdim=True) + torch.logsumexp(logits, 0, keepdim=True)) / 2).exp()
+                for w, side in ((w_pos, a[:, 32:]), (w_neg, a[:, :32])):
+                    assert (w - side / side.sum(1, keepdim=True)).abs().max() <= 1e-12, f"class {c}: not the entries over their row"
             else:
                 a = (logits - (torch.logsumexp(logits, 1, keepdim=True) + torch.logsumexp(logits, 0, keepdim=True)) / 2).exp()
                 w_pos, w_neg = a[:, 32:] * a[:, :32].sum(1, keepdim=True), a[:, :32] * a[:, 32:].sum(1, keepdim=True)
             v = w_pos @ y - w_neg @ x
             velocity = velocity + v / v.pow(2).mean().sqrt()
             pull += w_pos / w_pos.sum()
-        mirror = laplace(x[None], y[None], [t * math.sqrt(dim) for t in temperatures], rows_only=name == "rows only")[0]
-        assert (mirror - velocity).abs().max() <= 1e-9 * velocity.abs().max(), f"class {c}, {name}: not the mirror's field"
+        if name != "both axes, no cross weights":  # the mirror has no such variant: its weights are checked above
+            mirror = laplace(x[None], y[None], [t * math.sqrt(dim) for t in temperatures], rows_only=name == "rows only")[0]
+            assert (mirror - velocity).abs().max() <= 1e-9 * velocity.abs().max(), f"class {c}, {name}: not the mirror's field"
         share = pull.sum(0) / pull.sum()
         per_sample = pull.sum(1)
         rows[name].append((float(torch.exp(-(share * share.clamp_min(1e-300).log()).sum())),

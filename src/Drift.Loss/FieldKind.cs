@@ -27,9 +27,9 @@ public sealed class FieldKind
     };
 
     public static readonly FieldKind Laplace = new("laplace", "displacement", FieldScale.Temperature,
-        p => new LaplaceField(p.Scales, p.NormalizeScales, p.Chunking, p.GaussianKernel, p.RowsOnly))
+        p => new LaplaceField(p.Scales, p.NormalizeScales, p.Chunking, p.GaussianKernel, p.RowsOnly, p.CrossWeights))
     {
-        Knobs = [FieldKnob.GaussianKernel, FieldKnob.RowsOnly],
+        Knobs = [FieldKnob.GaussianKernel, FieldKnob.RowsOnly, FieldKnob.CrossWeights],
         // Its column normalisation already makes every data point pull on its nearest samples.
         DefaultAnneal = 0,
         ImageLr = 4e-3,
@@ -164,6 +164,8 @@ public enum FieldKnob
     GaussianKernel,
     /// <summary><see cref="LaplaceField.RowsOnly"/>.</summary>
     RowsOnly,
+    /// <summary><see cref="LaplaceField.CrossWeights"/>.</summary>
+    CrossWeights,
     /// <summary><see cref="SinkhornField.Iterations"/>.</summary>
     SinkhornIterations,
 }
@@ -189,6 +191,7 @@ public sealed record FieldParameters(IReadOnlyList<double> Scales)
     public FieldChunking? Chunking { get; init; }
     public bool GaussianKernel { get; init; }
     public bool RowsOnly { get; init; }
+    public bool CrossWeights { get; init; } = true;
     /// <summary>The cap on each Sinkhorn plan's iterations; null: <see cref="SinkhornField.DefaultIterations"/> for a plan that
     /// starts cold, <see cref="SinkhornField.DefaultWarmIterations"/> for one that starts warm.</summary>
     public int? SinkhornIterations { get; init; }

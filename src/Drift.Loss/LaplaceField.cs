@@ -9,11 +9,14 @@ namespace Drift.Loss;
 /// (softmax over both axes), then cross-weighted: W+ = A+·ΣA−, W− = A−·ΣA+, V = W+·y+ − W−·y−. It is not
 /// a gradient field. Computed in the log domain, so small τ does not underflow to 0/0.
 ///
-/// Two variants: a Gaussian kernel exp(−‖x − y‖²/(2τ²)), and the normalisation by rows alone, each side on its own
-/// (V = softmax-weighted mean of y+ − that of y−). With both, the field is τ²·(∇log ν_τ − ∇log μ_τ): the drifting
-/// field is then the score difference of the two kernel density estimates, the conservative field times τ²
-/// (LaplaceFieldTests checks the identity). The normalisation by rows alone, with the Laplace kernel, is also the image
-/// runs' default (FieldKind.ImageRowsOnly: it covered Fashion-MNIST better), and it splits its rows across processes.
+/// Three variants: a Gaussian kernel exp(−‖x − y‖²/(2τ²)); the normalisation by rows alone, each side on its own
+/// (V = softmax-weighted mean of y+ − that of y−); and both axes without the cross weights, each side's entries A
+/// divided by their own row sum, so that every sample gets the same attraction and repulsion mass and only the column
+/// normalisation tells this field from the one by rows alone. With the first two, the field is
+/// τ²·(∇log ν_τ − ∇log μ_τ): the drifting field is then the score difference of the two kernel density estimates, the
+/// conservative field times τ² (LaplaceFieldTests checks the identity). The normalisation by rows alone, with the
+/// Laplace kernel, is also the image runs' default (FieldKind.ImageRowsOnly: it covered Fashion-MNIST better), and it
+/// splits its rows across processes; what its recall owed was the cross weights' absence (docs/quality.md).
 /// </summary>
 public sealed class LaplaceField : IRowwiseField
 {
@@ -23,15 +26,19 @@ public sealed class LaplaceField : IRowwiseField
     /// Only its row size matters (each row needs its whole row of logits); a chunk of all rows is the dense pass.</param>
     /// <param name="gaussian">See <see cref="Gaussian"/>.</param>
     /// <param name="rowsOnly">See <see cref="RowsOnly"/>.</param>
+    /// <param name="crossWeights">See <see cref="CrossWeights"/>.</param>
     public LaplaceField(IEnumerable<double> temperatures, bool normalizeScales = true, FieldChunking? chunking = null,
-        bool gaussian = false, bool rowsOnly = false)
+        bool gaussian = false, bool rowsOnly = false, bool crossWeights = true)
     {
+        if (rowsOnly && !crossWeights)
+            throw new ArgumentException("over rows only the laplace field has no cross weights to leave out", nameof(crossWeights));
         this.temperatures = FieldMath.CheckScales(temperatures, "temperature");
         chunking?.Validate();
         NormalizeScales = normalizeScales;
         Chunking = chunking;
         Gaussian = gaussian;
         RowsOnly = rowsOnly;
+        CrossWeights = crossWeights;
     }
 
     public IReadOnlyList<double> Scales => temperatures;
@@ -41,12 +48,15 @@ public sealed class LaplaceField : IRowwiseField
     public bool Gaussian { get; }
     /// <summary>Each side's kernel row normalised on its own, no column normalisation and no cross weights.</summary>
     public bool RowsOnly { get; }
+    /// <summary>Over both axes: W+ = A+·ΣA−, W− = A−·ΣA+ (the paper's). Without: W± = A±/ΣA±, each side normalised over its
+    /// own row after the column normalisation.</summary>
+    public bool CrossWeights { get; }
 
     /// <summary>Over rows only each row needs nothing of the other rows; over both axes the column sums need them all.</summary>
     public bool SplitsRows => RowsOnly;
 
     public IDriftField Scaled(double multiplier) =>
-        multiplier == 1 ? this : new LaplaceField(temperatures.Select(t => t * multiplier), NormalizeScales, Chunking, Gaussian, RowsOnly);
+        multiplier == 1 ? this : new LaplaceField(temperatures.Select(t => t * multiplier), NormalizeScales, Chunking, Gaussian, RowsOnly, CrossWeights);
 
     /// <summary>The kernel's log: −d/τ, or −d²/(2τ²) for the Gaussian, from the distances <see cref="Distances"/> returns.</summary>
     private Tensor Logits(Tensor distance, double tau) => distance * (Gaussian ? -0.5 / (tau * tau) : -1.0 / tau);
@@ -145,13 +155,16 @@ public sealed class LaplaceField : IRowwiseField
 
     /// <summary>V rows from logits [rows, Q+P] or [G, rows, Q+P] (negatives first) and the columns' log-sum-exp over all rows:
     /// A = exp(logits − (row LSE + column LSE)/2), W+ = A+·ΣA−, W− = A−·ΣA+, V = W+·y+ − W−·y−. Without column
-    /// sums (rows only): V = softmax(logits+)·y+ − softmax(logits−)·y−.</summary>
+    /// sums (rows only): V = softmax(logits+)·y+ − softmax(logits−)·y−. Without cross weights, A±/ΣA±: the row LSE
+    /// cancels within a side, so each side is the softmax of logits − column LSE/2.</summary>
     /// <param name="logWeights">[1, Q+P] column log-weights (guidance), or null. They weight each entry and enter
     /// the row normalisation, not the column one, so weight 0 removes a column exactly.</param>
-    private static Tensor Weighted(Tensor logits, Tensor? columnLse, Tensor pos, Tensor neg, Tensor? logWeights)
+    private Tensor Weighted(Tensor logits, Tensor? columnLse, Tensor pos, Tensor neg, Tensor? logWeights)
     {
         var q = neg.shape[^2];
         if (logWeights is not null) logits = logits + logWeights;
+        if (columnLse is not null && !CrossWeights)
+            (logits, columnLse) = (logits - columnLse.mul(0.5), null);  // then each side a row softmax, as over rows only
         if (columnLse is null)
             return FieldMath.WeightedSum(torch.softmax(logits.narrow(-1, q, pos.shape[^2]), -1), pos)
                 .sub_(FieldMath.WeightedSum(torch.softmax(logits.narrow(-1, 0, q), -1), neg));

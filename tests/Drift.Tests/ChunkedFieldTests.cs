@@ -46,13 +46,16 @@ public class ChunkedFieldTests
         var pos = Randn(g, 19, 3) + 0.5;
         var neg = selfPairs ? null : Randn(g, 17, 3, 1.3);
         double[] temps = [0.05, 0.3, 1.0];
-        // The paper's field, and the Gaussian-kernel, rows-only variant of the score-matching identity.
-        foreach (var (gaussian, rowsOnly) in new[] { (false, false), (true, true) })
+        // The paper's field, the Gaussian-kernel, rows-only variant of the score-matching identity, and both axes without
+        // cross weights (whose column sums the chunks must still gather over every row).
+        foreach (var (gaussian, rowsOnly, crossWeights) in new[] { (false, false, true), (true, true, true), (false, false, false) })
         {
-            var dense = new LaplaceField(temps, gaussian: gaussian, rowsOnly: rowsOnly).Compute(x, pos, neg);
-            var chunked = new LaplaceField(temps, chunking: new FieldChunking(rows, 1), gaussian: gaussian, rowsOnly: rowsOnly).Compute(x, pos, neg);
-            Assert.True(MaxAbs(dense.Velocity - chunked.Velocity) < 1e-10, $"seed {seed}, gaussian {gaussian}: {MaxAbs(dense.Velocity - chunked.Velocity)}");
-            Assert.True(MaxAbs(dense.ScaleRms - chunked.ScaleRms) < 1e-10, $"seed {seed}, gaussian {gaussian}: RMS");
+            var dense = new LaplaceField(temps, gaussian: gaussian, rowsOnly: rowsOnly, crossWeights: crossWeights).Compute(x, pos, neg);
+            var chunked = new LaplaceField(temps, chunking: new FieldChunking(rows, 1), gaussian: gaussian, rowsOnly: rowsOnly, crossWeights: crossWeights)
+                .Compute(x, pos, neg);
+            var variant = $"gaussian {gaussian}, rows only {rowsOnly}, cross weights {crossWeights}";
+            Assert.True(MaxAbs(dense.Velocity - chunked.Velocity) < 1e-10, $"seed {seed}, {variant}: {MaxAbs(dense.Velocity - chunked.Velocity)}");
+            Assert.True(MaxAbs(dense.ScaleRms - chunked.ScaleRms) < 1e-10, $"seed {seed}, {variant}: RMS");
         }
     }
 

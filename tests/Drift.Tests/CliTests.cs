@@ -42,6 +42,8 @@ public class CliTests
     [InlineData("--through-field is an ablation of the conservative field", "train", "--field", "laplace", "--through-field")]
     [InlineData("--gaussian-kernel is a variant of the laplace field, not of conservative", "train", "--gaussian-kernel")]
     [InlineData("--rows-only is a variant of the laplace field, not of sinkhorn", "train-images", "--field", "sinkhorn", "--rows-only")]
+    [InlineData("--cross-weights false is a variant of the laplace field, not of mmd", "train", "--field", "mmd", "--cross-weights", "false")]
+    [InlineData("over rows only it has no cross weights: give --rows-only false with it", "train-images", "--field", "laplace", "--cross-weights", "false")]
     [InlineData("--sinkhorn-iterations caps the sinkhorn field's plans, not the laplace field's", "train-images", "--field", "laplace", "--sinkhorn-iterations", "10")]
     [InlineData("--sinkhorn-iterations must be between 0 and 100000", "train", "--field", "sinkhorn", "--sinkhorn-iterations", "-1")]
     [InlineData("--steps must be at least 1", "train", "--steps", "0")]

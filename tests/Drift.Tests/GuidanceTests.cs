@@ -50,9 +50,13 @@ public class GuidanceTests
     }
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void LaplaceFieldWeightsTheNormalisedEntriesOfTheExtraNegatives(bool chunked)
+    [InlineData(false, false, true)]
+    [InlineData(true, false, true)]
+    [InlineData(false, true, true)]
+    [InlineData(true, true, true)]
+    [InlineData(false, false, false)]
+    [InlineData(true, false, false)]
+    public void LaplaceFieldWeightsTheNormalisedEntriesOfTheExtraNegatives(bool chunked, bool rowsOnly, bool crossWeights)
     {
         var (g, seed) = Fresh();
         var x = Randn(g, 10, 4);
@@ -60,9 +64,9 @@ public class GuidanceTests
         var extra = Randn(g, 6, 4, 1.4);
         var gamma = 0.1 + 0.8 * new Random(seed).NextDouble();
         double[] temps = [0.5, 2.0];
-        var field = new LaplaceField(temps, normalizeScales: true, chunked ? new FieldChunking(3, 3) : null);
+        var field = new LaplaceField(temps, normalizeScales: true, chunked ? new FieldChunking(3, 3) : null, rowsOnly: rowsOnly, crossWeights: crossWeights);
         var v = ToArray(field.Compute(x, pos, null, new GuidanceNegatives(extra, gamma)).Velocity);
-        var expected = Reference.Laplace(ToArray(x), ToArray(pos), null, temps, normalize: true, ToArray(extra), gamma);
+        var expected = Reference.Laplace(ToArray(x), ToArray(pos), null, temps, normalize: true, ToArray(extra), gamma, rowsOnly, crossWeights);
         Assert.True(MaxAbsDiff(v, expected) < 1e-9, $"seed {seed}: off by {MaxAbsDiff(v, expected)}");
     }
 

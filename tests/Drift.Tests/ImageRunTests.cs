@@ -192,6 +192,41 @@ public sealed class ImageRunTests : IDisposable
         Assert.DoesNotContain("rowsOnly", Config("conservative", "--config", on, "--field", "conservative", "--rows-only", "false"));
     }
 
+    /// <summary>--cross-weights false: a laplace run over both axes trains with the field that drops the cross weights
+    /// (another run than the paper's), says so in its log's words and in its config.json, whose key a --config rerun
+    /// keeps; a config without the key reads as the paper's field. Refused over rows only (the image default), with the
+    /// way out.</summary>
+    [Fact]
+    public void CrossWeightsOffFromTheCommandLineAndFromAConfigFile()
+    {
+        string[] run = ["train-images", "--data", Small("laplace").Data, "--steps", "4", "--class-batch", "2",
+            "--class-positives", "4", "--width", "4", "--noise-dim", "4", "--features", "pixels", "--field", "laplace"];
+        string Start(string name, params string[] more)
+        {
+            var dir = Path.Combine(root, name);
+            var (code, _, err) = CliTests.Run([.. run, .. more, "--out", dir]);
+            Assert.True(code == 0, err);
+            return dir;
+        }
+        string Saved(string dir) => File.ReadAllText(Path.Combine(dir, RunFiles.Config));
+
+        var without = Start("without", "--rows-only", "false", "--cross-weights", "false");
+        Assert.Contains("\"crossWeights\": false", Saved(without));
+        var config = Checkpoint.Load(without).Config<ImageConfig>();
+        Assert.Equal((false, false), (config.CrossWeights, config.RowsOnly));
+        Assert.Equal("laplace field without cross weights", config.FieldDescription);
+        var paper = Start("paper", "--rows-only", "false");
+        Assert.DoesNotContain("crossWeights", Saved(paper));
+        Assert.True(Checkpoint.Load(paper).Config<ImageConfig>().CrossWeights);
+        Assert.NotEqual(Metrics(without), Metrics(paper));
+        Assert.Equal(Metrics(without), Metrics(Start("rerun", "--config", Path.Combine(without, RunFiles.Config))));
+
+        var (refused, _, why) = CliTests.Run([.. run, "--cross-weights", "false", "--out", Path.Combine(root, "refused")]);
+        Assert.Equal(2, refused);
+        Assert.Contains("over rows only it has no cross weights: give --rows-only false with it", Assert.Single(why.Trim().Split('\n')));
+        Assert.False(Directory.Exists(Path.Combine(root, "refused")));
+    }
+
     private string Train(string name, ImageConfig config)
     {
         var dir = Path.Combine(root, name);

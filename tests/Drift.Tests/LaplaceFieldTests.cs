@@ -8,19 +8,24 @@ namespace Drift.Tests;
 public class LaplaceFieldTests
 {
     [Theory]
-    [InlineData(2, false, false)]
-    [InlineData(3, true, false)]
-    [InlineData(8, true, true)]
-    [InlineData(1, false, true)]
-    public void MatchesPlainLoopImplementation(int d, bool explicitNegatives, bool normalize)
+    [InlineData(2, false, false, false, true)]
+    [InlineData(3, true, false, false, true)]
+    [InlineData(8, true, true, false, true)]
+    [InlineData(1, false, true, false, true)]
+    [InlineData(3, false, true, true, true)]
+    [InlineData(5, true, false, true, true)]
+    [InlineData(3, false, true, false, false)]
+    [InlineData(5, true, false, false, false)]
+    public void MatchesPlainLoopImplementation(int d, bool explicitNegatives, bool normalize, bool rowsOnly, bool crossWeights)
     {
         var (g, seed) = Fresh();
         var x = Randn(g, 9, d);
         var pos = Randn(g, 13, d) + 0.4;
         var neg = explicitNegatives ? Randn(g, 6, d, 1.2) : null;
         double[] temps = [0.3, 1.0, 2.5];
-        var v = ToArray(new LaplaceField(temps, normalize).Compute(x, pos, neg).Velocity);
-        var expected = Reference.Laplace(ToArray(x), ToArray(pos), neg is null ? null : ToArray(neg), temps, normalize);
+        var v = ToArray(new LaplaceField(temps, normalize, rowsOnly: rowsOnly, crossWeights: crossWeights).Compute(x, pos, neg).Velocity);
+        var expected = Reference.Laplace(ToArray(x), ToArray(pos), neg is null ? null : ToArray(neg), temps, normalize,
+            rowsOnly: rowsOnly, crossWeights: crossWeights);
         // Relative to the field's size: unit-RMS scales at d = 1 reach |V| ≈ 5, and over 3000 seeds the
         // largest relative deviation was 3.3e-11 (absolute 1.5e-10, which an absolute 1e-10 bound failed).
         var err = MaxAbsDiff(v, expected) / expected.Cast<double>().Max(Math.Abs);

@@ -27,8 +27,10 @@ internal static class Reference
     /// <param name="extra">Guidance negatives appended to the negatives; each entry of a model negative is then
     /// weighted 1 − γ and of an extra one γ·m/U (m: model negatives that count), the weights entering the
     /// row normalisation but not the column one.</param>
+    /// <param name="rowsOnly">No column normalisation: each side's weighted kernel entries over their own row sum.</param>
+    /// <param name="crossWeights">Off: the entries normalised over both axes, each side then over its own row sum.</param>
     public static double[,] Laplace(double[,] x, double[,] pos, double[,]? neg, double[] temps, bool normalize,
-        double[,]? extra = null, double gamma = 0)
+        double[,]? extra = null, double gamma = 0, bool rowsOnly = false, bool crossWeights = true)
     {
         int b = x.GetLength(0), d = x.GetLength(1), p = pos.GetLength(0);
         var model = neg ?? x;
@@ -58,12 +60,15 @@ internal static class Reference
                 var a = new double[q + p];
                 for (var j = 0; j < q + p; j++)
                 {
-                    a[j] = Math.Exp(logits[i, j] - 0.5 * (rowLse[i] + colLse[j])) * Weight(j);
+                    a[j] = Math.Exp(logits[i, j] - (rowsOnly ? rowLse[i] : 0.5 * (rowLse[i] + colLse[j]))) * Weight(j);
                     if (j < q) sumNeg += a[j]; else sumPos += a[j];
                 }
+                // The paper's cross weights: a side's entries times the other side's row sum; without them (and over
+                // rows only), each side's entries over its own row sum.
+                var (negFactor, posFactor) = crossWeights && !rowsOnly ? (sumPos, sumNeg) : (1 / sumNeg, 1 / sumPos);
                 for (var j = 0; j < q + p; j++)
                 for (var k = 0; k < d; k++)
-                    v[i, k] += j < q ? -a[j] * sumPos * negs[j, k] : a[j] * sumNeg * pos[j - q, k];
+                    v[i, k] += j < q ? -a[j] * negFactor * negs[j, k] : a[j] * posFactor * pos[j - q, k];
             }
             var rms = Math.Sqrt(v.Cast<double>().Sum(t => t * t) / (b * d));
             for (var i = 0; i < b; i++)

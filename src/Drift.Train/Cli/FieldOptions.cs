@@ -33,6 +33,9 @@ public static class FieldOptions
         b.Bind(new Option<bool>("--rows-only") { Description = $"{Fields(FieldKnob.RowsOnly)}: normalise each side's kernel over its own row (no column normalisation, no cross weights); with --gaussian-kernel this is the conservative field. "
             + (rowsOnly ? "Default true (--rows-only false: the paper's normalisation over both axes); a config.json without the key reads as false, as every one did before this default." : "Default false.") },
             (c, v) => With(c, f => f with { RowsOnly = v }));
+        b.Bind(new Option<bool>("--cross-weights") { Description = $"{Fields(FieldKnob.CrossWeights)} over both axes: weight each side's pull by the other side's kernel mass, as the paper does. "
+            + "Default true; false divides each side's entries by their own row sum, so that every sample gets the same attraction and repulsion (give --rows-only false with it)." },
+            (c, v) => With(c, f => f with { CrossWeights = v }));
         b.Bind(new Option<int>("--sinkhorn-iterations") { Description = $"{Fields(FieldKnob.SinkhornIterations)}: at most this many iterations per plan "
             + "(fewer: faster, further from the plan at small bandwidths; 0: each row's softmax). Default: "
             + $"{SinkhornField.DefaultIterations} for a plan that starts cold (a single scale, the widest of several), "

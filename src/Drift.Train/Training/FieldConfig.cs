@@ -47,6 +47,17 @@ public abstract record FieldConfig : IJsonOnDeserialized
 
     void IJsonOnDeserialized.OnDeserialized() => rowsOnly ??= false;
 
+    /// <summary>Laplace field over both axes: the paper's cross weights (W+ = A+·ΣA−, W− = A−·ΣA+). Off, each side's entries
+    /// are divided by their own row sum, so that only the column normalisation tells the field from the one over rows
+    /// only (docs/quality.md, "Without the cross weights").</summary>
+    [JsonIgnore]
+    public bool CrossWeights { get; init; } = true;
+
+    /// <summary><see cref="CrossWeights"/> as config.json holds it: only when off, so that configs from before it read and
+    /// write back unchanged, and a file without it reads as on, as every one was.</summary>
+    [JsonInclude, JsonPropertyName("crossWeights"), JsonPropertyOrder(-1), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    private bool? CrossWeightsInFile { get => CrossWeights ? null : false; init => CrossWeights = value ?? true; }
+
     /// <summary>The field's <see cref="RowsOnly"/> default for this kind of run.</summary>
     protected abstract bool DefaultRowsOnly { get; }
 
@@ -57,7 +68,8 @@ public abstract record FieldConfig : IJsonOnDeserialized
     /// <summary>The field with the variants in force, as logs and reports name it: "laplace field over rows only". A
     /// default that is not the paper's field is said where the run starts.</summary>
     [JsonIgnore]
-    public string FieldDescription => $"{Field.Name} field" + (GaussianKernel ? " with the Gaussian kernel" : "") + (RowsOnlyInForce ? " over rows only" : "");
+    public string FieldDescription => $"{Field.Name} field" + (GaussianKernel ? " with the Gaussian kernel" : "")
+        + (RowsOnlyInForce ? " over rows only" : "") + (CrossWeights ? "" : " without cross weights");
     /// <summary>Sinkhorn field: the cap on each plan's iterations, the field's cost against its accuracy at small
     /// bandwidths (docs/bench.md). Null (left out of config.json): <see cref="SinkhornField.DefaultIterations"/> for a plan
     /// that starts cold, <see cref="SinkhornField.DefaultWarmIterations"/> for one that starts from the plan a scale wider.</summary>
@@ -73,6 +85,7 @@ public abstract record FieldConfig : IJsonOnDeserialized
     public IDriftField BuildField() => Field.Create(new FieldParameters(FieldScales)
     {
         SelfTerm = SelfTerm, NormalizeScales = NormalizeScales, GaussianKernel = GaussianKernel, RowsOnly = RowsOnlyInForce,
+        CrossWeights = CrossWeights,
         SinkhornIterations = SinkhornIterations, CountIterations = true,
     });
 
@@ -80,11 +93,18 @@ public abstract record FieldConfig : IJsonOnDeserialized
     protected void ValidateField()
     {
         if (!Enum.IsDefined(SelfTerm)) Fail($"unknown self term {(int)SelfTerm}: use exclude or include");
-        foreach (var (knob, name, set) in new[] { (FieldKnob.GaussianKernel, "--gaussian-kernel", GaussianKernel), (FieldKnob.RowsOnly, "--rows-only", RowsOnly == true) })
+        foreach (var (knob, name, set, unset) in new[]
+                 {
+                     (FieldKnob.GaussianKernel, "--gaussian-kernel", GaussianKernel, "--gaussian-kernel false"),
+                     (FieldKnob.RowsOnly, "--rows-only", RowsOnly == true, "--rows-only false"),
+                     (FieldKnob.CrossWeights, "--cross-weights false", !CrossWeights, "--cross-weights true"),
+                 })
             if (set && !Field.Takes(knob))
-                // No option named for the field (train has --field, compare --fields); "or … false": the value may come
+                // No option named for the field (train has --field, compare --fields); "or give …": the value may come
                 // from a --config file written by a run of the other field.
-                Fail($"{name} is a variant of the {FieldKind.Names(f => f.Takes(knob))} field, not of {Field.Name}: use it with the {FieldKind.All.First(f => f.Takes(knob)).Name} field, or give {name} false");
+                Fail($"{name} is a variant of the {FieldKind.Names(f => f.Takes(knob))} field, not of {Field.Name}: use it with the {FieldKind.All.First(f => f.Takes(knob)).Name} field, or give {unset}");
+        if (!CrossWeights && Field.Takes(FieldKnob.CrossWeights) && RowsOnlyInForce)
+            Fail("--cross-weights false is a variant of the laplace field over both axes; over rows only it has no cross weights: give --rows-only false with it");
         if (SinkhornIterations is { } cap)
         {
             if (!Field.Takes(FieldKnob.SinkhornIterations))
