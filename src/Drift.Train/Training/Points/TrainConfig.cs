@@ -21,7 +21,8 @@ public sealed record TrainConfig() : FieldConfig(images: false), IRunConfig
     /// <summary>This config with the field-dependent defaults written out, as it is saved.</summary>
     public TrainConfig Resolved() => this with { Anneal = Anneal ?? Field.DefaultAnneal, RowsOnly = RowsOnlyInForce };
 
-    /// <summary>Off for every field: the laplace field's rows-only default was measured on images only.</summary>
+    /// <summary>Off for every field: on 2-D data the laplace field over rows only dropped a distant mode that its column
+    /// normalisation finds (docs/ablation/laplace-normalisation.sh), so points runs keep the paper's field.</summary>
     protected override bool DefaultRowsOnly => false;
 
     public double ScaleAt(double progress) => Math.Exp(-(Anneal ?? 0) * progress);
