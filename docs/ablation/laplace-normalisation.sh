@@ -22,7 +22,8 @@ for data in checkerboard 25gaussians docs/unseen/blobs.csv; do
     done
   done
 done
-python3 - "$out" > docs/ablation/laplace-normalisation.md <<'PY'
+# The table goes into the run folder first, so that a failure leaves the committed one whole.
+python3 - "$out" > "$out/table.md" <<'PY'
 import json, statistics, sys
 out = sys.argv[1]
 names = {"paper": "both axes, cross-weighted (the paper's; the points default)", "no-cross": "both axes, no cross weights",
@@ -44,4 +45,5 @@ for data in ("checkerboard", "25gaussians", "blobs"):
         print(f"| {data} | {label} | " + " | ".join(cells) + " |")
     print(f"| {data} | data vs held-out (floor) | " + " | ".join(floors) + " |")
 PY
+mv "$out/table.md" docs/ablation/laplace-normalisation.md
 cat docs/ablation/laplace-normalisation.md
