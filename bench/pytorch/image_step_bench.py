@@ -123,7 +123,7 @@ def main():
     parser.add_argument("--class-batch", type=int, default=32)
     parser.add_argument("--positives", type=int, default=256, help="data images per class and step")
     parser.add_argument("--eta", type=float, default=1.0)
-    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--lr", type=float, default=4e-3, help="both fields' image default")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=os.cpu_count(), help="CPU threads (Debian's build starts with one)")
     parser.add_argument("--device", default="cpu", help="cpu or cuda (PyTorch 2.x on the GPU machine)")
