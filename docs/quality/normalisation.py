@@ -12,7 +12,11 @@ images a class. Prints, averaged over the 10 classes, per normalisation:
 The field itself is checked against bench/pytorch/image_step_bench.py's laplace field (which ExportTests holds to
 Drift's loss) to 1e-9 on every batch, so the weights counted are the field's; the variant without cross weights, which
 the mirror lacks, against the both-axes entries divided by their row sum on each side.
-Usage: /usr/bin/python3 docs/quality/normalisation.py [SEED]   (Debian's python3-torch; a few seconds)"""
+Usage: /usr/bin/python3 docs/quality/normalisation.py [SEED [EXPORT]]   (Debian's python3-torch; a few seconds)
+EXPORT: the generator's export folder (default docs/export/fashion-mnist-conservative). The numbers in docs/quality.md
+came from the conservative export at lr 1e-3, which that folder held until commit b481ab3:
+  mkdir -p /tmp/old && git archive b481ab3 docs/export/fashion-mnist-conservative | tar -x -C /tmp/old
+  /usr/bin/python3 docs/quality/normalisation.py 0 /tmp/old/docs/export/fashion-mnist-conservative"""
 import gzip
 import math
 import os
@@ -22,7 +26,8 @@ import numpy as np
 import torch
 
 here = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(here, "..", "export", "fashion-mnist-conservative"))
+export = sys.argv[2] if len(sys.argv) > 2 else os.path.join(here, "..", "export", "fashion-mnist-conservative")
+sys.path.insert(0, export)
 sys.path.insert(0, os.path.join(here, "..", "..", "bench", "pytorch"))
 from drift_generator import load  # noqa: E402
 from image_step_bench import laplace  # noqa: E402
@@ -34,7 +39,7 @@ with gzip.open(os.path.join(data, "train-images-idx3-ubyte.gz")) as f:
     train = torch.from_numpy(np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 784).copy())
 with gzip.open(os.path.join(data, "train-labels-idx1-ubyte.gz")) as f:
     train_labels = torch.from_numpy(np.frombuffer(f.read(), np.uint8, offset=8).copy()).long()
-generator = load(os.path.join(here, "..", "export", "fashion-mnist-conservative"))
+generator = load(export)
 temperatures = [0.02, 0.05, 0.2]
 
 
