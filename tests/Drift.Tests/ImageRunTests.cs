@@ -114,6 +114,40 @@ public sealed class ImageRunTests : IDisposable
         Assert.Contains("holds a run of images", Assert.Throws<Drift.Train.UserError>(() => Checkpoint.Load(dir).Config<TrainConfig>()).Message);
     }
 
+
+    /// <summary>An unconditional generator has one row of labels, "no class" (label 0): training with its FD probe and grids,
+    /// and sampling, feed it that label (until 2026-12-06 they fed the class count, past its embedding, and every
+    /// --conditional false run failed at its first step). Sampled images against the rebuilt generator run by hand on label 0.</summary>
+    [Fact]
+    public void AnUnconditionalRunTrainsProbesAndSamplesItsOneLabel()
+    {
+        var classifier = Path.Combine(root, "classifier");
+        var config = Small("laplace") with { Conditional = false, Steps = 4, Classifier = classifier, EvalEvery = 2, EvalSamples = 10, GridEvery = 2 };
+        var (code, _, err) = CliTests.Run("classifier", "--data", config.Data, "--epochs", "1", "--batch", "16", "--out", classifier);
+        Assert.True(code == 0, err);
+        var dir = Path.Combine(root, "unconditional");
+        var result = ImageTrainer.Run(config, dir, null, NullLogger.Instance, _ => { }, CancellationToken.None);
+        Assert.Equal(4, result.Step);
+        Assert.True(double.IsFinite(result.Fd), $"FD probe {result.Fd}");
+        Assert.True(File.Exists(Path.Combine(dir, "grids/step-000004.png")));
+
+        var checkpoint = Checkpoint.Load(dir);
+        const int n = 12;
+        var seed = Random.Shared.Next();
+        var (images, labels) = ImageSampling.Generate(checkpoint, n, null, 1, seed, torch.CPU);
+        Assert.All(labels, l => Assert.Equal(-1, l));
+        using var model = ImageComponents.Generator(checkpoint.Config<ImageConfig>());
+        checkpoint.LoadWeights(model, 1);
+        model.eval();
+        using var rng = new torch.Generator((ulong)seed);
+        using var noGrad = torch.no_grad();
+        using var expected = model.forward(torch.randn([n, config.NoiseDim], generator: rng), torch.zeros(n, torch.int64),
+            torch.ones(n));
+        Assert.True(images.equal(expected).all().item<bool>(), $"max difference {(images - expected).abs().max().item<float>():g3}");
+        images.Dispose();
+        Assert.Equal(0, CliTests.Run("sample", "--checkpoint", dir, "--n", "9", "--out", Path.Combine(root, "unconditional.png")).Code);
+    }
+
     /// <summary>No --lr: the field's own default trains the run and is written into its config, so that a rerun from
     /// the config or a resume keeps it whatever the defaults become.</summary>
     [Theory]

@@ -35,7 +35,7 @@ public sealed class FdProbe : IDisposable
         using var trainFeatures = ClassifierTrainer.Embed(classifier, data.Train.Batch(trainIdx), device).Features;
         Floor = FrechetDistance.Compute(trainFeatures, testFeatures);
         noise = torch.randn([n, config.NoiseDim], generator: rng).to(device);
-        labels = torch.tensor(Enumerable.Range(0, n).Select(i => config.Conditional ? (long)(i % config.Classes) : config.Classes).ToArray()).to(device);
+        labels = torch.tensor(Enumerable.Range(0, n).Select(i => config.Conditional ? (long)(i % config.Classes) : config.GeneratorClasses).ToArray()).to(device);
     }
 
     public double Floor { get; }

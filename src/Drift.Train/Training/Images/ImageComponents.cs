@@ -15,7 +15,7 @@ public static class ImageComponents
     {
         try
         {
-            return new ConvGenerator(c.NoiseDim, c.ImageSize, c.Channels, c.Conditional ? c.Classes : 0, c.Width, c.GridBlocks);
+            return new ConvGenerator(c.NoiseDim, c.ImageSize, c.Channels, c.GeneratorClasses, c.Width, c.GridBlocks);
         }
         catch (ArgumentException e)
         {

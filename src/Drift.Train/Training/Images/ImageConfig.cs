@@ -104,6 +104,10 @@ public sealed record ImageConfig() : FieldConfig(images: true), IRunConfig
 
     protected override bool DefaultRowsOnly => Field.ImageRowsOnly;
 
+    /// <summary>The generator's class count (<see cref="Drift.Models.ConvGenerator.Classes"/>; 0: unconditional), which is also its label
+    /// for "no class", the last row of its label embedding: an unconditional generator has that row alone.</summary>
+    [JsonIgnore] public int GeneratorClasses => Conditional ? Classes : 0;
+
     /// <summary>The peak learning rate: <see cref="Lr"/>, or the field's default.</summary>
     [JsonIgnore] public double PeakLr => Lr ?? Field.ImageLr;
 

@@ -32,7 +32,7 @@ public static class ImageSampling
             using var noGrad = torch.no_grad();
             var count = Math.Min(batch, n - start);
             var noise = SamplingNoise.Draw(count, config.NoiseDim, rng, noiseScale).to(device);
-            var inputLabels = torch.tensor(labels[start..(start + count)].Select(l => l < 0 ? config.Classes : l).ToArray()).to(device);
+            var inputLabels = torch.tensor(labels[start..(start + count)].Select(l => l < 0 ? config.GeneratorClasses : l).ToArray()).to(device);
             var images = model.forward(noise, inputLabels, torch.full(count, guidance, device: device));
             parts.Add(images.cpu().MoveToOuterDisposeScope());
         }

@@ -101,7 +101,7 @@ public sealed class ImageTrainer : ITrainingTask, IDisposable
     {
         var classes = config.Conditional ? DrawClasses(stepClasses, Groups, rng) : [null];
         var alphas = torch.rand(classes.Length, generator: rng).mul_(config.GuidanceMax - 1).add_(1).data<float>().ToArray();
-        var labels = torch.tensor(classes.SelectMany(c => Enumerable.Repeat((long)(c ?? pools.Classes), PerGroup)).ToArray()).to(device);
+        var labels = torch.tensor(classes.SelectMany(c => Enumerable.Repeat((long)(c ?? config.GeneratorClasses), PerGroup)).ToArray()).to(device);
         var guidance = torch.tensor(alphas.SelectMany(a => Enumerable.Repeat(a, PerGroup)).ToArray()).to(device);
         var noise = torch.randn([labels.shape[0], config.NoiseDim], generator: rng).to(device);
         // Drawn for the whole batch in every process alike; this process generates its share of each group.
@@ -210,7 +210,7 @@ public sealed class ImageTrainer : ITrainingTask, IDisposable
         using var g = new Generator(GridNoiseSeed);
         var noise = torch.randn([rows * GridColumns, config.NoiseDim], generator: g).to(device);
         var labels = torch.tensor(Enumerable.Range(0, rows * GridColumns)
-            .Select(i => config.Conditional ? (long)(i / GridColumns) : classes).ToArray()).to(device);
+            .Select(i => config.Conditional ? (long)(i / GridColumns) : config.GeneratorClasses).ToArray()).to(device);
         return (noise, labels);
     }
 }
