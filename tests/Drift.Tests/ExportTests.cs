@@ -99,9 +99,16 @@ public sealed class ExportTests : IDisposable
         Assert.True((onnx - expected).abs().max().item<float>() <= 1e-4 * Math.Max(1, expected.abs().max().item<float>()));
         var inputs = Directory.CreateDirectory(Path.Combine(root, "points-inputs")).FullName;
         WriteRaw(Path.Combine(inputs, "noise.f32"), noise);
+        // The module's sample() draws drift sample's noise: the same seed and noise scale give drift's points.
+        var scale = NoiseScale();
+        File.WriteAllText(Path.Combine(inputs, "sample.json"), JsonSerializer.Serialize(new { n, seed, noise_scale = scale }));
         RunPython(export, inputs);
         using var pytorch = ReadRaw(Path.Combine(inputs, "pytorch.f32"), expected.shape);
         Assert.True((pytorch - expected).abs().max().item<float>() <= 1e-5 * Math.Max(1, expected.abs().max().item<float>()));
+        using var scaled = torch.tensor(PointEvaluation.Generate(checkpoint, n, seed, noiseScale: scale));
+        using var sampled = ReadRaw(Path.Combine(inputs, "sample.f32"), scaled.shape);
+        Assert.True((sampled - scaled).abs().max().item<float>() <= 1e-5 * Math.Max(1, scaled.abs().max().item<float>()),
+            $"sample(seed={seed}, noise_scale={scale}) against drift sample: {(sampled - scaled).abs().max().item<float>():g3}");
         var card = GeneratorCard.FromJson(File.ReadAllText(Path.Combine(export, GeneratorCard.FileName)));
         Assert.Equal(checkpoint.Scale.Mean, card.DataMean);
         Assert.Equal(20, card.Source.Step);
@@ -207,17 +214,31 @@ public sealed class ExportTests : IDisposable
         WriteRaw(Path.Combine(inputs, "noise.f32"), noise);
         WriteRaw(Path.Combine(inputs, "labels.i64"), labels);
         WriteRaw(Path.Combine(inputs, "guidance.f32"), alpha);
+        // sample() against drift sample at a noise scale, past the 1000 images drift draws noise for at a time.
+        const int many = 1100;
+        var scale = NoiseScale();
+        File.WriteAllText(Path.Combine(inputs, "sample.json"), JsonSerializer.Serialize(new { n = many, seed, noise_scale = scale, guidance = 2.0 }));
         RunPython(export, inputs);
         using var pytorch = ReadRaw(Path.Combine(inputs, "pytorch.f32"), expected.shape);
         Assert.True((pytorch - expected).abs().max().item<float>() <= 1e-5, $"PyTorch vs drift sample: {(pytorch - expected).abs().max().item<float>():g3}");
+        var (manyRaw, _) = ImageSampling.Generate(checkpoint, many, null, 2.0, seed, CPU, noiseScale: scale);
+        using var manyExpected = manyRaw.add(1).mul(0.5).clamp(0, 1);
+        manyRaw.Dispose();
+        using var sampled = ReadRaw(Path.Combine(inputs, "sample.f32"), manyExpected.shape);
+        Assert.True((sampled - manyExpected).abs().max().item<float>() <= 1e-5,
+            $"sample(seed={seed}, noise_scale={scale}) against drift sample: {(sampled - manyExpected).abs().max().item<float>():g3}");
 
-        // The page on the same inputs: its canvas, tile by tile, against ONNX Runtime's output rounded to bytes.
+        // The page on the same inputs at that noise scale: its canvas, tile by tile, against ONNX Runtime's output on the
+        // scaled noise rounded to bytes.
         var web = Path.Combine(export, "web");
         File.WriteAllText(Path.Combine(web, "test-noise.json"), JsonSerializer.Serialize(new
         {
             n, noise = noise.data<float>().ToArray(), labels = labelArray, guidance = alpha.data<float>().ToArray(),
         }));
-        var page = PageResult(web, "test-noise.json");
+        var page = PageResult(web, $"noise=test-noise.json&scale={scale.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+        using var onnxScaled = OnnxExportTests.Run(File.ReadAllBytes(Path.Combine(export, "generator.onnx")),
+            (OnnxGenerators.Noise, noise * scale), (OnnxGenerators.Labels, labels), (OnnxGenerators.Guidance, alpha));
+        Assert.True((onnxScaled - onnx).abs().max().item<float>() > 2.0 / 255, $"the noise scale {scale} changed no pixel the page could show: {(onnxScaled - onnx).abs().max().item<float>() * 255:g3}/255");
         var (width, height) = (page.GetProperty("width").GetInt32(), page.GetProperty("height").GetInt32());
         var rgba = Convert.FromBase64String(page.GetProperty("rgba").GetString()!);
         const int columns = 10, size = 8;
@@ -228,10 +249,13 @@ public sealed class ExportTests : IDisposable
         for (var x = 0; x < size; x++)
         {
             var drawn = rgba[4 * ((k / columns * size + y) * width + k % columns * size + x)];
-            worst = Math.Max(worst, Math.Abs(drawn - 255.0 * onnx[k, 0, y, x].item<float>()));
+            worst = Math.Max(worst, Math.Abs(drawn - 255.0 * onnxScaled[k, 0, y, x].item<float>()));
         }
         Assert.True(worst <= 1.0, $"the page's pixels differ from ONNX Runtime's by up to {worst:F2}/255");
     }
+
+    /// <summary>A noise scale on the page's slider and far enough from 1 to move a tiny generator's pixels: 0.5–0.7 or 1.3–1.5.</summary>
+    private static double NoiseScale() => (Random.Shared.Next(2) == 0 ? 0.5 : 1.3) + 0.2 * Random.Shared.NextDouble();
 
     /// <summary>Runs <c>drift export</c> as a process; the export folder.</summary>
     private string Export(string run, string formats)
@@ -243,8 +267,8 @@ public sealed class ExportTests : IDisposable
         return export;
     }
 
-    /// <summary>The page's result (its canvas as RGBA), from Chromium's DOM after the page drew, served by a static file server.</summary>
-    private static JsonElement PageResult(string web, string noiseFile)
+    /// <summary>The page's result (its canvas as RGBA) at index.html?<paramref name="query"/>, from Chromium's DOM after the page drew, served by a static file server.</summary>
+    private static JsonElement PageResult(string web, string query)
     {
         using var server = new Process { StartInfo = new ProcessStartInfo(Python, ["-u", "-m", "http.server", "--bind", "127.0.0.1", "0", "-d", web])
             { RedirectStandardOutput = true, RedirectStandardError = true } };
@@ -258,7 +282,7 @@ public sealed class ExportTests : IDisposable
             var profile = Directory.CreateTempSubdirectory("drift-chromium-").FullName;
             var start = new ProcessStartInfo("chromium", ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync", $"--user-data-dir={profile}",
-                "--virtual-time-budget=60000", "--dump-dom", $"http://127.0.0.1:{port}/index.html?noise={noiseFile}"])
+                "--virtual-time-budget=60000", "--dump-dom", $"http://127.0.0.1:{port}/index.html?{query}"])
                 { RedirectStandardOutput = true, RedirectStandardError = true };
             using var chromium = Process.Start(start)!;
             var dom = chromium.StandardOutput.ReadToEndAsync();

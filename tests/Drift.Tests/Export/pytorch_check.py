@@ -2,8 +2,10 @@
 and writes its output; also runs the ONNX checker on generator.onnx when there is one.
 
 usage: pytorch_check.py EXPORT_DIR INPUT_DIR   (noise.f32, and labels.i64 / guidance.f32 where the model takes them;
-raw little-endian arrays) -> INPUT_DIR/pytorch.f32
+raw little-endian arrays) -> INPUT_DIR/pytorch.f32; with INPUT_DIR/sample.json ({"n", "seed", "noise_scale", and
+"guidance" for images}) also INPUT_DIR/sample.f32, the module's own sample() with those arguments
 """
+import json
 import os
 import sys
 
@@ -29,6 +31,9 @@ with torch.no_grad():
     else:
         out = generator(noise, optional("labels.i64", torch.int64, 8), optional("guidance.f32", torch.float32, 4))
 out.contiguous().numpy().tofile(os.path.join(inputs, "pytorch.f32"))
+sample_args = os.path.join(inputs, "sample.json")
+if os.path.exists(sample_args):
+    generator.sample(**json.load(open(sample_args))).contiguous().numpy().tofile(os.path.join(inputs, "sample.f32"))
 
 onnx_path = os.path.join(export, "generator.onnx")
 if os.path.exists(onnx_path):
