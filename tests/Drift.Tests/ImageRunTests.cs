@@ -148,6 +148,28 @@ public sealed class ImageRunTests : IDisposable
         Assert.Equal(0, CliTests.Run("sample", "--checkpoint", dir, "--n", "9", "--out", Path.Combine(root, "unconditional.png")).Code);
     }
 
+    /// <summary>A generator is conditioned on the guidance scales it trained at, from 1 to --guidance-max: sample and eval
+    /// refuse a scale past them, in one line, rather than draw from an input the generator never fitted.</summary>
+    [Fact]
+    public void SamplingPastTheTrainedGuidanceScalesIsRefused()
+    {
+        var guided = Path.Combine(root, "guided");
+        ImageTrainer.Run(Small("laplace") with { Steps = 2, GuidanceMax = 2, UnconditionalNegatives = 4 }, guided, null, NullLogger.Instance, _ => { }, CancellationToken.None);
+        Assert.Equal(0, CliTests.Run("sample", "--checkpoint", guided, "--n", "4", "--guidance", "2", "--out", Path.Combine(root, "g2.npy")).Code);
+        var (code, _, err) = CliTests.Run("sample", "--checkpoint", guided, "--n", "4", "--guidance", "2.5", "--out", Path.Combine(root, "g25.npy"));
+        Assert.Equal(2, code);
+        Assert.Equal("drift: error: --guidance 2.5: this run trained at scales from 1 to 2 (--guidance-max)", err.Trim());
+        Assert.False(File.Exists(Path.Combine(root, "g25.npy")));
+        var plain = Path.Combine(root, "plain");
+        var config = Small("conservative") with { Steps = 2 };
+        ImageTrainer.Run(config, plain, null, NullLogger.Instance, _ => { }, CancellationToken.None);
+        var classifier = Path.Combine(root, "classifier");
+        Assert.Equal(0, CliTests.Run("classifier", "--data", config.Data, "--epochs", "1", "--batch", "16", "--out", classifier).Code);
+        (code, _, err) = CliTests.Run("eval", "--checkpoint", plain, "--n", "20", "--guidance", "1.5", "--classifier", classifier);
+        Assert.Equal(2, code);
+        Assert.Contains("--guidance 1.5: this run trained without guidance", err);
+    }
+
     /// <summary>No --lr: the field's own default trains the run and is written into its config, so that a rerun from
     /// the config or a resume keeps it whatever the defaults become.</summary>
     [Theory]

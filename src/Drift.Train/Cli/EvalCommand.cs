@@ -36,7 +36,7 @@ public static class EvalCommand
             AllowMultipleArgumentsPerToken = true,
         };
         var device = new Option<string>("--device") { Description = "Images: cpu (default) or cuda.", DefaultValueFactory = _ => "cpu" };
-        var guidance = new Option<double>("--guidance") { Description = "Images: guidance scale to sample at. Default 1 (none).", DefaultValueFactory = _ => 1.0 };
+        var guidance = new Option<double>("--guidance") { Description = "Images: guidance scale to sample at, from 1 to the run's --guidance-max. Default 1 (none).", DefaultValueFactory = _ => 1.0 };
         var ema = new Option<bool>("--ema") { Description = "Images: evaluate the EMA weights (default true) or the trained ones.", DefaultValueFactory = _ => true };
         var noiseScale = NoiseScaleOption.Create();
         var command = new Command("eval", "Evaluate a checkpoint or a .npy of images: energy distance, MMD², sliced W2², modes (points); FD-<dataset>, precision/recall, class coverage (images).")

@@ -22,7 +22,7 @@ public static class SampleCommand
         var count = new Option<int?>("--n") { Description = "Number of samples. Default 10000 points or 64 images." };
         var output = new Option<string>("--out") { Description = "Points: .csv (data units) or .png (scatter). Images: .png (grid) or .npy (uint8 N×H×W[×C], labels in <name>.labels.npy).", Required = true };
         var classLabel = new Option<int?>("--class") { Description = "Images: draw only this class (conditional runs). Default: classes in turn." };
-        var guidance = new Option<double>("--guidance") { Description = "Images: guidance scale the generator is conditioned on. Default 1 (none).", DefaultValueFactory = _ => 1.0 };
+        var guidance = new Option<double>("--guidance") { Description = "Images: guidance scale the generator is conditioned on, from 1 to the run's --guidance-max. Default 1 (none).", DefaultValueFactory = _ => 1.0 };
         var ema = new Option<bool>("--ema") { Description = "Images: sample the EMA weights (default true) or the trained ones.", DefaultValueFactory = _ => true };
         var seed = new Option<long>("--seed") { Description = "Noise seed. Default 0." };
         var device = new Option<string>("--device") { Description = "cpu (default) or cuda.", DefaultValueFactory = _ => "cpu" };

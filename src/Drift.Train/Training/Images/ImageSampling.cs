@@ -18,6 +18,10 @@ public static class ImageSampling
             throw new UserError(config.Conditional ? $"--class {c}: the run has classes 0 to {config.Classes - 1}"
                 : "--class: this run's generator is unconditional");
         if (!(guidance >= 1) || double.IsInfinity(guidance)) throw new UserError($"--guidance must be at least 1, got {guidance}");
+        // Past the scales it trained at, the generator's guidance input was never fitted: its images there mean nothing.
+        if (guidance > config.GuidanceMax)
+            throw new UserError(config.GuidanceMax > 1 ? $"--guidance {guidance:g}: this run trained at scales from 1 to {config.GuidanceMax:g} (--guidance-max)"
+                : $"--guidance {guidance:g}: this run trained without guidance (--guidance-max 1), so its only scale is 1");
         using var model = ImageComponents.Generator(config);
         checkpoint.LoadWeights(model, useEma ? 1 : 0);
         model.to(device);
