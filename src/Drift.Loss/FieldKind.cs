@@ -86,8 +86,9 @@ public sealed class FieldKind
     /// over 1e-3 in all three metric spaces (two seeds, 300 and 1200 steps), and 4e-3 its FD and recall over 2e-3 in the
     /// spaces that agreed with the outside judge (two seeds at 1200 steps, images judged as stored). The conservative
     /// field's is 4e-3 since 2026-12-06: with the encoder's spaces it improved FD and recall over 1e-3 in all four metric
-    /// spaces on two seeds at 1200 steps (without them, 2e-3 had traded FD for recall). The others, never screened at that
-    /// length, keep 1e-3 (docs/quality.md, "The conservative field at 4e-3").</summary>
+    /// spaces on two seeds at 1200 steps (without them, 2e-3 had traded FD for recall). The others keep 1e-3: the MMD
+    /// field's 4e-3, better in every space at 300 steps, split the spaces at 1200, and the sinkhorn field collapses on
+    /// images at either rate (docs/quality.md, "The conservative field at 4e-3", "The sinkhorn and MMD fields at 4e-3").</summary>
     public double ImageLr { get; private init; } = 1e-3;
     /// <summary>An image run's default for <see cref="FieldKnob.RowsOnly"/> (a points run's is off). The laplace field's
     /// is on since 2026-12-06: at the documented 1200 steps it raised recall in all four metric spaces on two seeds (stored

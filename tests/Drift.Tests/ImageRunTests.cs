@@ -114,7 +114,6 @@ public sealed class ImageRunTests : IDisposable
         Assert.Contains("holds a run of images", Assert.Throws<Drift.Train.UserError>(() => Checkpoint.Load(dir).Config<TrainConfig>()).Message);
     }
 
-
     /// <summary>An unconditional generator has one row of labels, "no class" (label 0): training with its FD probe and grids,
     /// and sampling, feed it that label (until 2026-12-06 they fed the class count, past its embedding, and every
     /// --conditional false run failed at its first step). Sampled images against the rebuilt generator run by hand on label 0.</summary>
