@@ -9,7 +9,7 @@ namespace Drift.Tests;
 public sealed class ImageDataTests : IDisposable
 {
     private readonly string dir = Directory.CreateTempSubdirectory("drift-images-").FullName;
-    private readonly int seed = Random.Shared.Next();
+    private readonly int seed = Tensors.Seed();
     private readonly Random random;
 
     public ImageDataTests() => random = new Random(seed);
@@ -127,25 +127,89 @@ public sealed class ImageDataTests : IDisposable
         new ImageWriter().WritePng(pixels, width, height, components, stream);
     }
 
-    [Fact]
-    public void ImageFolderTakesClassesFromSubfoldersCropsAndResizes()
+    /// <summary>Every image of a folder against an explicit loop over its file's pixels: the centre square (offsets
+    /// (h − side)/2 and (w − side)/2), then the mean over each output pixel's box [⌊i·side/size⌋, ⌈(i+1)·side/size⌉)
+    /// when it shrinks, bilinear interpolation at (i + ½)·side/size − ½ (clamped at 0) when it grows, rounded. Random
+    /// pixels and sizes, smaller and larger than the target and equal to it; grey files among RGB ones are RGB with
+    /// equal channels, a folder of grey files alone is one channel. Classes are the subfolders; every tenth image is
+    /// the test split.</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void ImageFolderImagesAreTheirFilesCentreCroppedAndResized(bool allGrey)
     {
-        // Flat-coloured images keep their colour through crop and resize; a 12×8 image is cropped to 8×8.
-        var colours = new Dictionary<string, byte[]> { ["cat"] = [200, 10, 30], ["dog"] = [5, 90, 250] };
-        foreach (var (name, rgb) in colours)
-            for (var i = 0; i < 10; i++)
-                WritePng(Path.Combine(dir, name, $"{i}.png"), 12, 8, Enumerable.Repeat(rgb, 12 * 8).SelectMany(c => c).ToArray(), ColorComponents.RedGreenBlue);
-        using var data = ImageData.Load(dir, 4);
+        var size = random.Next(6, 14);
+        var files = new List<(int H, int W, byte[] Rgb, long Label)>();
+        foreach (var (name, label) in new[] { ("cat", 0L), ("dog", 1L) })
+            for (var i = 0; i < 11; i++)
+            {
+                var (h, w) = i switch { 0 => (size, size), 1 => (size + 3, size), _ => (random.Next(3, 3 * size), random.Next(3, 3 * size)) };
+                var grey = allGrey || random.Next(3) == 0;
+                var pixels = Bytes(h * w * (grey ? 1 : 3));
+                WritePng(Path.Combine(dir, name, $"{i:D2}.png"), w, h, pixels, grey ? ColorComponents.Grey : ColorComponents.RedGreenBlue);
+                files.Add((h, w, grey ? pixels.SelectMany(p => new[] { p, p, p }).ToArray() : pixels, label));
+            }
+        using var data = ImageData.Load(dir, size);
+        var channels = allGrey ? 1 : 3;
         Assert.Equal(["cat", "dog"], data.ClassNames);
-        Assert.Equal(new long[] { 18, 3, 4, 4 }, data.Train.Pixels.shape);
-        Assert.Equal(2, data.Test.Count);
-        for (var i = 0; i < data.Train.Count; i++)
+        Assert.Equal(new long[] { 20, channels, size, size }, data.Train.Pixels.shape);
+        Assert.Equal(new long[] { 2, channels, size, size }, data.Test.Pixels.shape);
+        var train = Enumerable.Range(0, files.Count).Where(i => i % 10 != 9).ToArray();
+        var test = Enumerable.Range(0, files.Count).Where(i => i % 10 == 9).ToArray();
+        foreach (var (set, indices) in new[] { (data.Train, train), (data.Test, test) })
+            for (var k = 0; k < indices.Length; k++)
+            {
+                var f = files[indices[k]];
+                Assert.Equal(f.Label, set.Labels[k]);
+                var loaded = set.Pixels[k].data<byte>().ToArray();
+                var expected = CropAndResize(f.Rgb, f.H, f.W, channels, size);
+                for (var j = 0; j < loaded.Length; j++)
+                    Assert.True(Math.Abs(loaded[j] - expected[j]) <= 0.51,
+                        $"seed {seed}: file {indices[k]} ({f.H}×{f.W} → {size}), value {j}: loaded {loaded[j]}, expected {expected[j]:F3}");
+            }
+    }
+
+    /// <summary>The reference of <see cref="ImageFolderImagesAreTheirFilesCentreCroppedAndResized"/>: [C, size, size] in float64, unrounded.</summary>
+    private static double[] CropAndResize(byte[] rgb, int h, int w, int channels, int size)
+    {
+        var side = Math.Min(h, w);
+        var (top, left) = ((h - side) / 2, (w - side) / 2);
+        double Pixel(int c, int y, int x) => rgb[((top + y) * w + left + x) * 3 + c];
+        var scale = (double)side / size;
+        (int Low, int High, double Weight) Source(int i)
         {
-            var rgb = colours[data.ClassNames[data.Train.Labels[i]]];
-            var image = data.Train.Pixels[i];
-            for (var c = 0; c < 3; c++)
-                Assert.True(image[c].eq(rgb[c]).all().item<bool>(), $"image {i} channel {c} changed colour");
+            var at = Math.Max(0, scale * (i + 0.5) - 0.5);
+            var low = (int)at;
+            return (low, Math.Min(low + 1, side - 1), at - low);
         }
+        var result = new double[channels * size * size];
+        for (var c = 0; c < channels; c++)
+            for (var i = 0; i < size; i++)
+                for (var j = 0; j < size; j++)
+                {
+                    double value;
+                    if (side == size)
+                        value = Pixel(c, i, j);
+                    else if (side > size)
+                    {
+                        int y0 = i * side / size, y1 = ((i + 1) * side + size - 1) / size;
+                        int x0 = j * side / size, x1 = ((j + 1) * side + size - 1) / size;
+                        var sum = 0.0;
+                        for (var y = y0; y < y1; y++)
+                            for (var x = x0; x < x1; x++)
+                                sum += Pixel(c, y, x);
+                        value = sum / ((y1 - y0) * (x1 - x0));
+                    }
+                    else
+                    {
+                        var (ya, yb, wy) = Source(i);
+                        var (xa, xb, wx) = Source(j);
+                        value = (1 - wy) * ((1 - wx) * Pixel(c, ya, xa) + wx * Pixel(c, ya, xb))
+                            + wy * ((1 - wx) * Pixel(c, yb, xa) + wx * Pixel(c, yb, xb));
+                    }
+                    result[(c * size + i) * size + j] = value;
+                }
+        return result;
     }
 
     [Fact]
