@@ -137,6 +137,9 @@ public sealed class NpyImagesTests : IDisposable
     [InlineData("np.save(d + '/x.npy', np.zeros((3, 4, 4), dtype=np.uint8)); b = open(d + '/x.npy', 'rb').read(); open(d + '/x.npy', 'wb').write(b[:-5])", "is not a readable .npy file")]
     [InlineData("np.save(d + '/x.npy', np.zeros((3, 4, 4), dtype=np.uint8)); np.save(d + '/x.labels.npy', np.zeros(2, dtype=np.int64))", "x.labels.npy: expected 3 integer labels of shape (3,), found int64 of shape (2,)")]
     [InlineData("np.save(d + '/x.npy', np.zeros((3, 4, 4), dtype=np.uint8)); np.save(d + '/x.labels.npy', np.zeros(3, dtype=np.float64))", "found float64 of shape (3,)")]
+    // A header that describes 10^15 bytes (past any machine's address space) over a 100-byte body.
+    [InlineData("h = b\"{'descr': '|u1', 'fortran_order': False, 'shape': (1000000000000, 1000, 1), }\"; h += b' ' * (63 - (10 + len(h)) % 64) + b'\\n'; "
+        + "open(d + '/x.npy', 'wb').write(b'\\x93NUMPY\\x01\\x00' + len(h).to_bytes(2, 'little') + h + bytes(100))", "its header asks for more memory than this machine has")]
     public void WhatDriftCannotJudgeIsRefusedNamingTheFile(string numpy, string message)
     {
         Numpy(numpy);

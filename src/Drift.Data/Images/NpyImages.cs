@@ -49,6 +49,12 @@ public static class NpyImages
         {
             throw new DataError($"{path} is not a readable .npy file: {e.Message.Split('\n')[0].Trim()}", e);
         }
+        // NumSharp allocates the array its header describes before it reads the data, so a header that describes more
+        // than memory holds fails here, not as a short read: the file's own size says which of the two is wrong.
+        catch (OutOfMemoryException e)
+        {
+            throw new DataError($"{path}: its header asks for more memory than this machine has ({e.Message.Split('\n')[0].Trim()}); the file holds {bytes.Length:N0} bytes", e);
+        }
     }
 
     private static string Describe(NDArray a) => $"{a.dtype} of shape ({string.Join(", ", a.shape)}{(a.ndim == 1 ? "," : "")})";
