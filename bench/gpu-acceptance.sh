@@ -89,6 +89,7 @@ PY
   run_args=(--data "$data" --width 4 --class-batch 4 --class-positives 8 --features pixels mean2)
   mirror_args=(--class-batch 4 --positives 8 --features pixels mean2 --repeats 1)
   points_batch=64
+  points_device=cpu
 else
   device=cuda
   sizes=16384x16384x784,65536x65536x784
@@ -101,6 +102,7 @@ else
   run_args=(--data "$data" --width 64 --class-batch 64 --class-positives 256)
   mirror_args=(--class-batch 64 --positives 256 --repeats 5)
   points_batch=1024
+  points_device=cuda:0  # the one step on an explicitly numbered GPU (--device cuda:N)
 fi
 log "drift: ${drift_cmd[*]}; device $device; python with torch: ${python:-none}; out $out"
 
@@ -146,7 +148,7 @@ if [ -n "$python" ] && [ -f "$out/runs/conservative/checkpoint.bin" ]; then
     step "bench-pytorch-image-$field" "$python" "$here/pytorch/image_step_bench.py" --export "$out/export-image" --device "$device" \
       --field "$field" $( [ "$field" = laplace ] && echo --rows-only ) "${mirror_args[@]}"
   done
-  step train-points drift train --device "$device" --steps 2 --batch "$points_batch" --out "$out/runs/points"
+  step train-points drift train --device "$points_device" --steps 2 --batch "$points_batch" --out "$out/runs/points"
   step export-points drift export --checkpoint "$out/runs/points" --format safetensors --out "$out/export-points"
   step bench-pytorch-points "$python" "$here/pytorch/step_bench.py" --export "$out/export-points" --device "$device" --batch "$points_batch" --repeats 5
 else

@@ -15,7 +15,7 @@ public static class Timing
             using var scope = torch.NewDisposeScope();
             var timer = Stopwatch.StartNew();
             work();
-            if (dev.type == DeviceType.CUDA) torch.cuda.synchronize();
+            if (dev.type == DeviceType.CUDA) torch.cuda.synchronize(dev);
             if (i >= 2) times.Add(timer.Elapsed.TotalMilliseconds);
             GC.Collect();
             GC.WaitForPendingFinalizers();

@@ -30,7 +30,7 @@ public static class BenchCommand
                 + "feature spaces and encoder, on random images of its size.",
             AllowMultipleArgumentsPerToken = true,
         };
-        var device = new Option<string>("--device") { Description = "cpu (default) or cuda.", DefaultValueFactory = _ => "cpu" };
+        var device = DeviceOption.Create();
         var scaleCount = new Option<int>("--scales") { Description = "Bandwidths (temperatures) per field, 1 to 3: h = √d·(1, 0.5, 2), τ = √d·(0.2, 0.05, 0.5). Default 1.", DefaultValueFactory = _ => 1 };
         var tf32 = new Option<bool>("--tf32") { Description = "CUDA: allow TF32 matmuls and convolutions. Default false (full float32)." };
         var output = new Option<string>("--out") { Description = "Also write the markdown table to this file." };

@@ -11,7 +11,7 @@ public static class CheckCommand
 {
     public static Command Create()
     {
-        var device = new Option<string>("--device") { Description = "cpu (default) or cuda.", DefaultValueFactory = _ => "cpu" };
+        var device = DeviceOption.Create();
         var tf32 = new Option<bool>("--tf32") { Description = "CUDA: also check the fields with TF32 on (looser bound)." };
         var seed = new Option<long>("--seed") { Description = "Seed of the random inputs and weights. Default 0." };
         var output = new Option<string>("--out") { Description = "Also write the table to this markdown file." };

@@ -24,7 +24,7 @@ public static class ClassifierCommand
         var epochs = new Option<int>("--epochs") { Description = "Passes over the training set. Default 2.", DefaultValueFactory = _ => 2 };
         var batch = new Option<int>("--batch") { Description = "Mini-batch size. Default 128.", DefaultValueFactory = _ => 128 };
         var seed = new Option<long>("--seed") { Description = $"Seed. Default {defaultSeed}.", DefaultValueFactory = _ => defaultSeed };
-        var device = new Option<string>("--device") { Description = "cpu (default) or cuda.", DefaultValueFactory = _ => "cpu" };
+        var device = DeviceOption.Create();
         var outDir = new Option<string>("--out") { Description = $"Folder for classifier.bin. Default checkpoints/{folder}-<data>." };
         var architecture = ChoiceOption.Create<Drift.Models.ClassifierArchitecture>("--architecture", "architecture",
             "conv (default: stages of 3x3 convolutions, flattened) or pooled (wider 5x5 convolutions with group norm, global average pooling): "

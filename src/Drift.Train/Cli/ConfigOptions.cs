@@ -32,7 +32,7 @@ public static class ConfigOptions
         binder.Bind(new Option<string>("--lr-schedule") { Description = "cosine (default: decays to zero at the last step) or constant." },
             (c, v) => c with { LrSchedule = v });
         binder.Bind(new Option<long>("--seed") { Description = "Seed of the weights, noise and data draws. Default 0." }, (c, v) => c with { Seed = v });
-        binder.Bind(new Option<string>("--device") { Description = "cpu (default) or cuda." }, (c, v) => c with { Device = v });
+        binder.Bind(new Option<string>("--device") { Description = DeviceOption.ForRuns }, (c, v) => c with { Device = v });
         binder.Bind(new Option<int>("--noise-dim") { Description = "Noise dimension. Default 8." }, (c, v) => c with { NoiseDim = v });
         binder.Bind(new Option<int>("--width") { Description = "Generator MLP width. Default 256." }, (c, v) => c with { Width = v });
         binder.Bind(new Option<int>("--depth") { Description = "Generator MLP hidden layers. Default 3." }, (c, v) => c with { Depth = v });
@@ -75,7 +75,7 @@ public static class ConfigOptions
         b.Bind(new Option<int>("--grid-blocks") { Description = "Residual blocks on the generator's coarsest grid (7×7 at 28 px), at 4× --width channels. Default 0." },
             (c, v) => c with { GridBlocks = v });
         b.Bind(new Option<long>("--seed") { Description = "Seed of the weights, noise and data draws. Default 0." }, (c, v) => c with { Seed = v });
-        b.Bind(new Option<string>("--device") { Description = "cpu (default) or cuda." }, (c, v) => c with { Device = v });
+        b.Bind(new Option<string>("--device") { Description = DeviceOption.ForRuns }, (c, v) => c with { Device = v });
         b.Bind(new Option<bool>("--tf32") { Description = "TF32 matmuls and convolutions on CUDA. Default true." }, (c, v) => c with { Tf32 = v });
         b.Bind(new Option<string>("--classifier") { Description = "Folder of a metric classifier (drift classifier): log FD-<dataset> of the EMA generator every --eval-every steps. Default: none." },
             (c, v) => c with { Classifier = v });

@@ -35,7 +35,7 @@ public static class EvalCommand
                 + "besides the raw pixels. Default checkpoints/classifier-<data>.",
             AllowMultipleArgumentsPerToken = true,
         };
-        var device = new Option<string>("--device") { Description = "Images: cpu (default) or cuda.", DefaultValueFactory = _ => "cpu" };
+        var device = DeviceOption.Create("Images");
         var guidance = new Option<double>("--guidance") { Description = "Images: guidance scale to sample at, from 1 to the run's --guidance-max. Default 1 (none).", DefaultValueFactory = _ => 1.0 };
         var ema = new Option<bool>("--ema") { Description = "Images: evaluate the EMA weights (default true) or the trained ones.", DefaultValueFactory = _ => true };
         var noiseScale = NoiseScaleOption.Create();

@@ -25,7 +25,7 @@ public static class SampleCommand
         var guidance = new Option<double>("--guidance") { Description = "Images: guidance scale the generator is conditioned on, from 1 to the run's --guidance-max. Default 1 (none).", DefaultValueFactory = _ => 1.0 };
         var ema = new Option<bool>("--ema") { Description = "Images: sample the EMA weights (default true) or the trained ones.", DefaultValueFactory = _ => true };
         var seed = new Option<long>("--seed") { Description = "Noise seed. Default 0." };
-        var device = new Option<string>("--device") { Description = "cpu (default) or cuda.", DefaultValueFactory = _ => "cpu" };
+        var device = DeviceOption.Create();
         var noiseScale = NoiseScaleOption.Create();
         var command = new Command("sample", "Sample from a trained generator.") { checkpointDir, count, output, seed, device, classLabel, guidance, ema, noiseScale };
 

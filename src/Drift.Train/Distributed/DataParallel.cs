@@ -29,6 +29,12 @@ public sealed class DataParallel : IBatchShard, IDisposable
 
     public int Rank => collectives?.Rank ?? 0;
     public int Size => collectives?.Size ?? 1;
+    /// <summary>This process's rank among those on its machine (MPICH's mpiexec sets MPI_LOCALRANKID; without it, the
+    /// rank), which picks its GPU; null for a process alone.</summary>
+    public int? LocalRank => collectives is null ? null : LocalRankOf(Environment.GetEnvironmentVariable("MPI_LOCALRANKID"), Rank);
+
+    public static int LocalRankOf(string? localRankId, int rank) => int.TryParse(localRankId, out var local) && local >= 0 ? local : rank;
+
     /// <summary>Rank 0 checks, locks and writes the run folder, evaluates and logs; the others only train.</summary>
     public bool IsWriter => Rank == 0;
     /// <summary>Bytes of other processes' samples this one received, and of gradients it summed with the others.</summary>

@@ -1,3 +1,4 @@
+using System.Globalization;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -6,12 +7,23 @@ namespace Drift.Train.Training;
 /// <summary>Loads the device a config or command names.</summary>
 public static class Components
 {
+    /// <summary>The device names every --device takes, for messages and help.</summary>
+    public const string DeviceNames = "cpu, cuda or cuda:N";
+
+    public static bool IsDeviceName(string name) => name is "cpu" or "cuda" || CudaOrdinal(name) is not null;
+
+    /// <summary>N of cuda:N (digits only), or null.</summary>
+    private static int? CudaOrdinal(string name) =>
+        name.StartsWith("cuda:", StringComparison.Ordinal) && int.TryParse(name.AsSpan(5), NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : null;
+
     /// <summary>Loads libtorch for the named device, turning TorchSharp's loader failures (whose message
     /// blames a missing package reference) into one line that says what to do.</summary>
-    public static Device Device(string name)
+    /// <param name="localRank">This process's rank among the processes of a data-parallel run on its machine; null
+    /// for a process alone (see <see cref="CudaIndex"/>).</param>
+    public static Device Device(string name, int? localRank = null)
     {
-        if (name is not ("cpu" or "cuda")) throw new UserError($"unknown device '{name}': use cpu or cuda");
-        var cuda = name == "cuda";
+        if (!IsDeviceName(name)) throw new UserError($"unknown device '{name}': use {DeviceNames}");
+        var cuda = name != "cpu";
         var stdout = Console.Out;
         try
         {
@@ -22,7 +34,7 @@ public static class Components
         catch (Exception e) when (e is NotSupportedException or TypeInitializationException or DllNotFoundException or InvalidOperationException)
         {
             throw new UserError(cuda
-                ? "--device cuda: no CUDA libtorch could be loaded (the default build bundles the CPU libtorch; build with "
+                ? $"--device {name}: no CUDA libtorch could be loaded (the default build bundles the CPU libtorch; build with "
                   + "-p:TorchBackend=external and put a CUDA libtorch, e.g. PyTorch's torch/lib, on LD_LIBRARY_PATH)"
                 : "libtorch could not be loaded (a -p:TorchBackend=external build needs a libtorch, e.g. PyTorch's torch/lib, "
                   + "on LD_LIBRARY_PATH; DRIFT_DEBUG=1 shows TorchSharp's trace)", e);
@@ -31,7 +43,18 @@ public static class Components
         {
             Console.SetOut(stdout);
         }
-        if (cuda && !torch.cuda.is_available()) throw new UserError("--device cuda: libtorch loaded but sees no CUDA device");
-        return cuda ? CUDA : CPU;
+        if (!cuda) return CPU;
+        if (!torch.cuda.is_available()) throw new UserError($"--device {name}: libtorch loaded but sees no CUDA device");
+        return CudaIndex(name, localRank, torch.cuda.device_count()) is { } index ? torch.device(DeviceType.CUDA, index) : CUDA;
+    }
+
+    /// <summary>The GPU a process takes of the <paramref name="count"/> it sees: cuda:N names one; plain cuda gives a
+    /// process alone the current device (null: CUDA_VISIBLE_DEVICES' first) and the processes of a data-parallel run one
+    /// GPU each on their machine, in turn (local rank mod count), where all would otherwise share the first.</summary>
+    public static int? CudaIndex(string name, int? localRank, int count)
+    {
+        if (CudaOrdinal(name) is { } n)
+            return n < count ? n : throw new UserError($"--device {name}: libtorch sees {count} CUDA device(s), cuda:0 to cuda:{count - 1}");
+        return localRank % count;
     }
 }

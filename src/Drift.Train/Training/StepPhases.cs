@@ -40,6 +40,6 @@ public sealed class StepPhases(Device device)
 
     private void Sync()
     {
-        if (device.type == DeviceType.CUDA) torch.cuda.synchronize();
+        if (device.type == DeviceType.CUDA) torch.cuda.synchronize(device);
     }
 }

@@ -146,7 +146,7 @@ public sealed record ImageConfig() : FieldConfig(images: true), IRunConfig
     {
         ValidateField();
         if (LrSchedule is not ("cosine" or "constant")) Fail($"unknown learning-rate schedule '{LrSchedule}': use cosine or constant");
-        if (Device is not ("cpu" or "cuda")) Fail($"unknown device '{Device}': use cpu or cuda");
+        if (!Components.IsDeviceName(Device)) Fail($"unknown device '{Device}': use {Components.DeviceNames}");
         Positive("--eta", Eta, 1e6);
         Positive("--lr", PeakLr, 1e30);
         if (!(GuidanceMax is >= 1 and <= 100)) Fail($"--guidance-max must be between 1 and 100, got {GuidanceMax}");

@@ -153,7 +153,7 @@ public sealed class ImageTrainer : ITrainingTask, IDisposable
         parallel ??= DataParallel.Alone;
         config = config.Resolved();
         config.Validate();
-        var device = Components.Device(config.Device);
+        var device = Components.Device(config.Device, parallel.LocalRank);
         if (device.type == DeviceType.CUDA)
             torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = config.Tf32;
         using var data = ImageData.Load(config.Data, config.ImageSize);

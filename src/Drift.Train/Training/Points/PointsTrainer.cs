@@ -117,7 +117,7 @@ public sealed class PointsTrainer : ITrainingTask, IDisposable
         parallel ??= DataParallel.Alone;
         config = config.Resolved();
         config.Validate();
-        var device = Components.Device(config.Device);
+        var device = Components.Device(config.Device, parallel.LocalRank);
         var loadTimer = System.Diagnostics.Stopwatch.StartNew();
         var data = PointData.Load(config.Data, config.EvalSamples, config.Standardize);
         var scale = resume?.Scale ?? data.Scale;

@@ -85,7 +85,7 @@ public sealed record TrainConfig() : FieldConfig(images: false), IRunConfig
         if (ThroughField && Field.ThroughFieldLoss is null)
             Fail($"--through-field is an ablation of the {FieldKind.Names(f => f.ThroughFieldLoss is not null)} field, not of {Field.Name}");
         if (LrSchedule is not ("cosine" or "constant")) Fail($"unknown learning-rate schedule '{LrSchedule}': use cosine or constant");
-        if (Device is not ("cpu" or "cuda")) Fail($"unknown device '{Device}': use cpu or cuda");
+        if (!Components.IsDeviceName(Device)) Fail($"unknown device '{Device}': use {Components.DeviceNames}");
         Positive("--eta", Eta, 1e6);
         Positive("--lr", Lr, 1e30);
         if (Anneal is { } r && !(r is >= 0 and <= 100)) Fail($"--anneal must be between 0 and 100, got {r}");

@@ -1,0 +1,64 @@
+using Drift.Train;
+using Drift.Train.Distributed;
+using Drift.Train.Training;
+using Drift.Train.Training.Images;
+using Drift.Train.Training.Points;
+
+namespace Drift.Tests;
+
+/// <summary>Which device --device names, and which GPU each process of a data-parallel run takes. No GPU is needed:
+/// the choice is a function of the name, the local rank and the device count.</summary>
+public class DeviceNameTests
+{
+    [Theory]
+    [InlineData("cpu", true)]
+    [InlineData("cuda", true)]
+    [InlineData("cuda:0", true)]
+    [InlineData("cuda:12", true)]
+    [InlineData("cuda:", false)]
+    [InlineData("cuda:-1", false)]
+    [InlineData("cuda:+1", false)]
+    [InlineData("cuda: 1", false)]
+    [InlineData("cuda:1 ", false)]
+    [InlineData("cuda:x", false)]
+    [InlineData("CUDA", false)]
+    [InlineData("gpu", false)]
+    public void DeviceNamesAreCpuCudaOrCudaN(string name, bool valid)
+    {
+        Assert.Equal(valid, Components.IsDeviceName(name));
+        var points = Record.Exception(() => new TrainConfig { Device = name }.Resolved().Validate());
+        var images = Record.Exception(() => new ImageConfig { Device = name }.Resolved().Validate());
+        foreach (var e in new[] { points, images })
+            if (valid) Assert.Null(e);
+            else Assert.Equal($"unknown device '{name}': use cpu, cuda or cuda:N", Assert.IsType<UserError>(e).Message);
+    }
+
+    [Fact]
+    public void CudaNNamesItsGpuWhateverTheRank()
+    {
+        Assert.Equal(2, Components.CudaIndex("cuda:2", null, 3));
+        Assert.Equal(2, Components.CudaIndex("cuda:2", 5, 3));
+        Assert.Equal("--device cuda:3: libtorch sees 3 CUDA device(s), cuda:0 to cuda:2",
+            Assert.Throws<UserError>(() => Components.CudaIndex("cuda:3", null, 3)).Message);
+    }
+
+    /// <summary>Alone, plain cuda is libtorch's current device; the processes of a data-parallel run on one machine take
+    /// its GPUs in turn, so that eight processes on eight GPUs do not all train on the first.</summary>
+    [Fact]
+    public void PlainCudaGivesEachLocalRankAGpuInTurn()
+    {
+        Assert.Null(Components.CudaIndex("cuda", null, 4));
+        Assert.Equal([0, 1, 2, 3, 0, 1], Enumerable.Range(0, 6).Select(r => Components.CudaIndex("cuda", r, 4)!.Value));
+        Assert.Equal([0, 0, 0], Enumerable.Range(0, 3).Select(r => Components.CudaIndex("cuda", r, 1)!.Value));
+    }
+
+    [Theory]
+    [InlineData("3", 7, 3)]
+    [InlineData("0", 9, 0)]
+    [InlineData(null, 7, 7)]
+    [InlineData("", 2, 2)]
+    [InlineData("x", 2, 2)]
+    [InlineData("-1", 2, 2)]
+    public void TheLocalRankIsMpichsOrElseTheRank(string? localRankId, int rank, int expected) =>
+        Assert.Equal(expected, DataParallel.LocalRankOf(localRankId, rank));
+}
