@@ -28,6 +28,6 @@ StrictNumbers.Apply(root);
 using var signals = StopSignal.Install();
 var parse = root.Parse(args);
 if (parse.Errors.Count > 0)
-    return Cli.Fail(parse.Errors[0].Message + " (see drift --help)", Cli.UsageError);
+    return Cli.Fail(ParseErrors.Message(parse) + " (see drift --help)", Cli.UsageError);
 // Signals are StopSignal's: the runtime's own handling would end the process under a running step.
 return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
