@@ -1,9 +1,12 @@
 using System.Globalization;
+using nietras.SeparatedValues;
 
 namespace Drift.Data;
 
-/// <summary>Reads a CSV of points: one row of numbers per line, comma-separated, an optional header line,
-/// any dimension ≥ 1. Every problem is a <see cref="DataError"/> naming the file and line.</summary>
+/// <summary>Reads a CSV of points: one row of numbers per line, any dimension ≥ 1, an optional header line, blank lines
+/// ignored, values quoted or not. Sep reads the file and infers the separator (',', ';', tab or '|') from its first line;
+/// a first line with none of them but spaces is read as space-separated, as NumPy's savetxt writes by default. Every
+/// problem is a <see cref="DataError"/> naming the file and line.</summary>
 public static class CsvPoints
 {
     /// <summary>Largest magnitude accepted: squared distances of a few such coordinates still fit float32 (3.4e38).</summary>
@@ -13,30 +16,39 @@ public static class CsvPoints
 
     public static float[,] Read(string path)
     {
-        var lines = InputFile.ReadAllText(path, "data file", MaxBytes).Split('\n');
+        var text = InputFile.ReadAllText(path, "data file", MaxBytes);
+        using var reader = Sep.Reader(o => o with
+        {
+            Sep = SpaceSeparated(text) ? Sep.New(' ') : null,
+            HasHeader = false,
+            DisableColCountCheck = true,
+            Unescape = true,
+            Trim = SepTrim.All,
+        }).FromText(text);
 
         var rows = new List<float[]>();
-        for (var i = 0; i < lines.Length; i++)
+        var first = true;
+        foreach (var row in reader)
         {
-            var line = lines[i].Trim();
-            if (line.Length == 0) continue;
-            var cells = line.Split(',');
-            var row = new float[cells.Length];
+            if (row.Span.IsWhiteSpace()) continue;
+            // Sep 0.18 gives the first row the lines [2, 2): it is line 1.
+            var line = row.RowIndex == 0 ? 1 : row.LineNumberFrom;
+            var values = new float[row.ColCount];
             var numeric = true;
-            for (var j = 0; j < cells.Length && numeric; j++)
-                numeric = float.TryParse(cells[j].Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out row[j]);
+            for (var j = 0; j < values.Length && numeric; j++)
+                numeric = float.TryParse(row[j].Span, NumberStyles.Float, CultureInfo.InvariantCulture, out values[j]) || IsInfinity(row[j].Span, out values[j]);
+            // Only the first line may be a header.
+            if (!numeric && first) { first = false; continue; }
+            first = false;
             if (!numeric)
-            {
-                if (rows.Count == 0 && i == FirstNonEmpty(lines)) continue; // a header
-                throw new DataError($"{path}:{i + 1}: not a row of numbers: '{Shorten(line)}'");
-            }
-            if (row.Any(v => !float.IsFinite(v)))
-                throw new DataError($"{path}:{i + 1}: non-finite value in '{Shorten(line)}'");
-            if (row.Any(v => Math.Abs(v) > MaxMagnitude))
-                throw new DataError($"{path}:{i + 1}: a value beyond ±{MaxMagnitude:g0} in '{Shorten(line)}'; rescale the data (squared distances would overflow float32)");
-            if (rows.Count > 0 && row.Length != rows[0].Length)
-                throw new DataError($"{path}:{i + 1}: {row.Length} columns where earlier rows have {rows[0].Length}");
-            rows.Add(row);
+                throw new DataError($"{path}:{line}: not a row of numbers: '{Shorten(row.Span)}'");
+            if (values.Any(v => !float.IsFinite(v)))
+                throw new DataError($"{path}:{line}: non-finite value in '{Shorten(row.Span)}'");
+            if (values.Any(v => Math.Abs(v) > MaxMagnitude))
+                throw new DataError($"{path}:{line}: a value beyond ±{MaxMagnitude:g0} in '{Shorten(row.Span)}'; rescale the data (squared distances would overflow float32)");
+            if (rows.Count > 0 && values.Length != rows[0].Length)
+                throw new DataError($"{path}:{line}: {values.Length} columns where earlier rows have {rows[0].Length}");
+            rows.Add(values);
         }
         if (rows.Count == 0) throw new DataError($"{path}: no rows of numbers");
 
@@ -47,7 +59,23 @@ public static class CsvPoints
         return points;
     }
 
-    private static int FirstNonEmpty(string[] lines) => Array.FindIndex(lines, l => l.Trim().Length > 0);
+    /// <summary>Whether the first non-blank line has spaces between values and none of the separators Sep infers.</summary>
+    private static bool SpaceSeparated(string text)
+    {
+        var first = text.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.Length > 0) ?? "";
+        return first.IndexOfAny([',', ';', '\t', '|']) < 0 && first.Contains(' ');
+    }
 
-    private static string Shorten(string s) => s.Length <= 60 ? s : s[..57] + "...";
+    /// <summary>"inf" and "-inf", as NumPy writes infinities (.NET reads only "Infinity" and "∞").</summary>
+    private static bool IsInfinity(ReadOnlySpan<char> cell, out float value)
+    {
+        value = cell is ['-', ..] ? float.NegativeInfinity : float.PositiveInfinity;
+        return (cell is ['+' or '-', ..] ? cell[1..] : cell).Equals("inf", StringComparison.OrdinalIgnoreCase);
+    }
+
+    private static string Shorten(ReadOnlySpan<char> row)
+    {
+        var s = row.Trim().ToString();
+        return s.Length <= 60 ? s : s[..57] + "...";
+    }
 }

@@ -102,12 +102,46 @@ public class DataTests
         Assert.Equal(points, CsvPoints.Read(path));
     }
 
+    /// <summary>Files other tools write: semicolons, tabs, pipes or single spaces (NumPy's savetxt default) between the
+    /// values, quoted values (spreadsheets), Windows line ends; each with and without a header. Random values written
+    /// as .NET writes floats back exactly ("R").</summary>
+    [Theory]
+    [InlineData(";", false, "\n")]
+    [InlineData("\t", true, "\n")]
+    [InlineData("|", true, "\r\n")]
+    [InlineData(" ", false, "\n")]
+    [InlineData(" ", true, "\r\n")]
+    [InlineData(",", true, "\r\n")]
+    public void CsvReadsOtherSeparatorsAndQuotedValues(string separator, bool quoted, string lineEnd)
+    {
+        var seed = Seed();
+        var random = new Random(seed);
+        var (n, d) = (random.Next(1, 30), random.Next(1, 5));
+        var points = new float[n, d];
+        for (var i = 0; i < n; i++)
+            for (var j = 0; j < d; j++)
+                points[i, j] = (float)((random.NextDouble() - 0.5) * Math.Pow(10, random.Next(-6, 7)));
+        string Cell(string v) => quoted ? $"\"{v}\"" : v;
+        foreach (var header in new[] { false, true })
+        {
+            var lines = Enumerable.Range(0, n).Select(i => string.Join(separator,
+                Enumerable.Range(0, d).Select(j => Cell(points[i, j].ToString("R", System.Globalization.CultureInfo.InvariantCulture)))));
+            if (header) lines = lines.Prepend(string.Join(separator, Enumerable.Range(0, d).Select(j => Cell($"x{j}"))));
+            Assert.True(points.Cast<float>().SequenceEqual(CsvPoints.Read(TempFile(string.Join(lineEnd, lines) + lineEnd)).Cast<float>()),
+                $"seed {seed}: separator '{separator}', quoted {quoted}, header {header}");
+        }
+    }
+
     [Theory]
     [InlineData("1,2\n3,x\n", ":2: not a row of numbers")]
     [InlineData("1,2\n3,4,5\n", ":2: 3 columns where earlier rows have 2")]
     [InlineData("x,y\n", "no rows of numbers")]
     [InlineData("", "no rows of numbers")]
     [InlineData("1,2\nNaN,4\n", ":2: non-finite value")]
+    [InlineData("NaN,4\n1,2\n", ":1: non-finite value")]
+    [InlineData("1,2\n3,inf\n", ":2: non-finite value")]
+    [InlineData("x y\n1 2\n-inf 3\n", ":3: non-finite value")]
+    [InlineData("1 2\n3  4\n", ":2: not a row of numbers")]
     [InlineData("a,b\nc,d\n", ":2: not a row of numbers")]
     public void CsvProblemsNameTheFileAndLine(string text, string message)
     {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Drift.Train.RunFolders;
+using nietras.SeparatedValues;
 
 namespace Drift.Train.Output;
 
@@ -9,13 +10,16 @@ public static class PointFiles
 {
     public static void Csv(string path, float[,] points)
     {
-        var d = points.GetLength(1);
+        var names = Enumerable.Range(0, points.GetLength(1)).Select(j => $"x{j}").ToArray();
         AtomicFile.Write(path, tmp =>
         {
-            using var w = new StreamWriter(tmp);
-            w.WriteLine(string.Join(',', Enumerable.Range(0, d).Select(j => $"x{j}")));
+            using var writer = Sep.New(',').Writer(o => o with { CultureInfo = CultureInfo.InvariantCulture }).ToFile(tmp);
             for (var i = 0; i < points.GetLength(0); i++)
-                w.WriteLine(string.Join(',', Enumerable.Range(0, d).Select(j => points[i, j].ToString("R", CultureInfo.InvariantCulture))));
+            {
+                using var row = writer.NewRow();
+                for (var j = 0; j < names.Length; j++)
+                    row[names[j]].Format(points[i, j]);
+            }
         });
     }
 }
