@@ -4,9 +4,9 @@ using nietras.SeparatedValues;
 namespace Drift.Data;
 
 /// <summary>Reads a CSV of points: one row of numbers per line, any dimension ≥ 1, an optional header line, blank lines
-/// ignored, values quoted or not. Sep reads the file and infers the separator (',', ';', tab or '|') from its first line;
-/// a first line with none of them but spaces is read as space-separated, as NumPy's savetxt writes by default. Every
-/// problem is a <see cref="DataError"/> naming the file and line.</summary>
+/// ignored, values quoted or not. Sep reads the file, separated as its first non-blank line is: by ',', ';', tab or '|'
+/// (Sep infers which), or by single spaces (NumPy's savetxt default). Every problem is a <see cref="DataError"/> naming
+/// the file and line.</summary>
 public static class CsvPoints
 {
     /// <summary>Largest magnitude accepted: squared distances of a few such coordinates still fit float32 (3.4e38).</summary>
@@ -19,7 +19,7 @@ public static class CsvPoints
         var text = InputFile.ReadAllText(path, "data file", MaxBytes);
         using var reader = Sep.Reader(o => o with
         {
-            Sep = SpaceSeparated(text) ? Sep.New(' ') : null,
+            Sep = Separator(text),
             HasHeader = false,
             DisableColCountCheck = true,
             Unescape = true,
@@ -59,11 +59,17 @@ public static class CsvPoints
         return points;
     }
 
-    /// <summary>Whether the first non-blank line has spaces between values and none of the separators Sep infers.</summary>
-    private static bool SpaceSeparated(string text)
+    /// <summary>The separator Sep infers from the first non-blank line (it would look at the first line only, and a file may
+    /// start blank); where that line holds none of the separators Sep infers but has spaces between values, a space, as
+    /// NumPy's savetxt writes by default.</summary>
+    private static Sep Separator(string text)
     {
-        var first = text.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.Length > 0) ?? "";
-        return first.IndexOfAny([',', ';', '\t', '|']) < 0 && first.Contains(' ');
+        using var lines = new StringReader(text);
+        var first = "";
+        while (lines.ReadLine() is { } line && (first = line.Trim()).Length == 0) { }
+        using var probe = Sep.Reader(o => o with { HasHeader = false }).FromText(first);
+        var inferred = probe.Spec.Sep;
+        return !first.Contains(inferred.Separator) && first.Contains(' ') ? Sep.New(' ') : inferred;
     }
 
     /// <summary>"inf" and "-inf", as NumPy writes infinities (.NET reads only "Infinity" and "∞").</summary>

@@ -142,6 +142,7 @@ public class DataTests
     [InlineData("1,2\n3,inf\n", ":2: non-finite value")]
     [InlineData("x y\n1 2\n-inf 3\n", ":3: non-finite value")]
     [InlineData("1 2\n3  4\n", ":2: not a row of numbers")]
+    [InlineData("\n\n1;2\n3;x\n", ":4: not a row of numbers")]
     [InlineData("a,b\nc,d\n", ":2: not a row of numbers")]
     public void CsvProblemsNameTheFileAndLine(string text, string message)
     {
