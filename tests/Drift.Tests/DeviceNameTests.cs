@@ -33,6 +33,15 @@ public class DeviceNameTests
             else Assert.Equal($"unknown device '{name}': use cpu, cuda or cuda:N", Assert.IsType<UserError>(e).Message);
     }
 
+    /// <summary>The log names the device as --device does (no GPU needed to build a device value).</summary>
+    [Fact]
+    public void DevicesAreNamedAsTheOptionNamesThem()
+    {
+        Assert.Equal("cpu", Components.Name(TorchSharp.torch.CPU));
+        Assert.Equal("cuda", Components.Name(new TorchSharp.torch.Device(TorchSharp.DeviceType.CUDA)));
+        Assert.Equal("cuda:3", Components.Name(new TorchSharp.torch.Device(TorchSharp.DeviceType.CUDA, 3)));
+    }
+
     [Fact]
     public void CudaNNamesItsGpuWhateverTheRank()
     {

@@ -48,6 +48,10 @@ public static class Components
         return CudaIndex(name, localRank, torch.cuda.device_count()) is { } index ? torch.device(DeviceType.CUDA, index) : CUDA;
     }
 
+    /// <summary>The device as --device names it: cpu, cuda (the current device) or cuda:N.</summary>
+    public static string Name(Device device) =>
+        device.type == DeviceType.CPU ? "cpu" : device.index < 0 ? "cuda" : $"cuda:{device.index}";
+
     /// <summary>The GPU a process takes of the <paramref name="count"/> it sees: cuda:N names one; plain cuda gives a
     /// process alone the current device (null: CUDA_VISIBLE_DEVICES' first) and the processes of a data-parallel run one
     /// GPU each on their machine, in turn (local rank mod count), where all would otherwise share the first.</summary>

@@ -179,7 +179,7 @@ public sealed class ImageTrainer : ITrainingTask, IDisposable
         using var trainer = Build();
         log.LogInformation("{Field}, scales {Scales} in {Features}; per step {Groups} group(s) of {Gen} generated and {Pos} data images; "
             + "generator {Params:N0} parameters, device {Device}", config.FieldDescription, string.Join(",", config.Scales), string.Join(",", config.Features),
-            trainer.Groups, trainer.PerGroup, trainer.Positives, trainer.Parameters, device.type);
+            trainer.Groups, trainer.PerGroup, trainer.Positives, trainer.Parameters, Components.Name(device));
         if (trainer.TableSeconds is { } tableSeconds)
             log.LogInformation("encoder features of the {Count} training images computed once, in {Seconds:F1} s", data.Train.Count, tableSeconds);
         var scaleNames = config.Features.SelectMany(f => config.Scales.Select(s => $"{f}_{s:g3}")).ToArray();

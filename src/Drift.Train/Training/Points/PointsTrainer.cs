@@ -128,7 +128,7 @@ public sealed class PointsTrainer : ITrainingTask, IDisposable
 
         using var trainer = new PointsTrainer(config, data, scale, device, outDir, parallel);
         log.LogInformation("{Field}, scales {Scales}, generator MLP {Width}x{Depth} ({Params:N0} parameters), device {Device}",
-            config.FieldDescription, string.Join(",", config.FieldScales), config.Width, config.Depth, trainer.Parameters, device.type);
+            config.FieldDescription, string.Join(",", config.FieldScales), config.Width, config.Depth, trainer.Parameters, Components.Name(device));
         var scaleNames = config.FieldScales.Select(s => s.ToString("R", System.Globalization.CultureInfo.InvariantCulture)).ToArray();
         var record = new RunRecord(outDir, TrainConfig.Kind, config.ToJson(), data.Fingerprint, scale, scaleNames, ["energy"],
             trainer.field.DiagnosticNames(scaleNames));
