@@ -7,13 +7,6 @@ using TorchSharp;
 
 namespace Drift.Tests;
 
-/// <summary>The count of tensors alive in the process is process-wide: tests that read it run alone, after the others.</summary>
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class ProcessTensorCount
-{
-    public const string Name = "process-wide tensor count";
-}
-
 /// <summary>A long run must not grow: whatever a step, an evaluation, a grid or a checkpoint makes is gone by the same
 /// point of a later step. Read at steps 13, 33, 53, ... (never a log, evaluation, grid or checkpoint step, so each
 /// reading sees the same kind of step), after a full collection, so that only tensors something still holds count.</summary>
