@@ -49,7 +49,7 @@ public sealed class TensorCountTests : IDisposable
         var config = new TrainConfig
         {
             Data = "moons", Field = FieldKind.Named(field), Steps = 120, Batch = 64, Width = 32, Depth = 2, NoiseDim = 4,
-            LogEvery = 2, EvalEvery = 20, EvalSamples = 200, CheckpointEvery = 20, Seed = Random.Shared.Next(),
+            LogEvery = 2, EvalEvery = 20, EvalSamples = 200, CheckpointEvery = 20, Seed = Tensors.Seed(),
         };
         PointsTrainer.Run(config, Path.Combine(root, field), null, NullLogger.Instance, Read, CancellationToken.None);
         AssertFlat($"{field}, seed {config.Seed}");
@@ -67,7 +67,7 @@ public sealed class TensorCountTests : IDisposable
         {
             Data = data, Field = FieldKind.Laplace, Steps = 120, ClassBatch = 6, ClassPositives = 10, Width = 4, NoiseDim = 4,
             Features = ["pixels", "mean2"], GuidanceMax = 2, UnconditionalNegatives = 4, Warmup = 3, LogEvery = 2,
-            Classifier = classifier, EvalEvery = 20, EvalSamples = 10, GridEvery = 20, CheckpointEvery = 20, Seed = Random.Shared.Next(),
+            Classifier = classifier, EvalEvery = 20, EvalSamples = 10, GridEvery = 20, CheckpointEvery = 20, Seed = Tensors.Seed(),
         };
         ImageTrainer.Run(config, Path.Combine(root, "images"), null, NullLogger.Instance, Read, CancellationToken.None);
         AssertFlat($"image run, seed {config.Seed}");
