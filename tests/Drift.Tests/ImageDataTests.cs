@@ -223,6 +223,10 @@ public sealed class ImageDataTests : IDisposable
             Assert.Equal(new long[] { 1, 6, 6 }, data.Train.Pixels.shape[1..]);
             Assert.Equal(pixels, data.Train.Pixels[0].flatten().data<byte>().ToArray());
         }
+        // Images beside a class folder as well as in it: refused, not one layout silently left out.
+        WritePng(Path.Combine(dir, "more", "0.png"), 6, 6, pixels, ColorComponents.Grey);
+        AssertFails("holds images both at its top and in class folders (more)", dir);
+        Directory.Delete(Path.Combine(dir, "more"), recursive: true);
         var broken = Path.Combine(dir, "broken.png");
         File.WriteAllBytes(broken, Bytes(100));
         AssertFails("not a readable image", broken);

@@ -20,6 +20,10 @@ public static class ImageFolder
     public static (ImageSet Train, ImageSet Test, string[] ClassNames) Load(string dir, int size)
     {
         var classDirs = Directory.GetDirectories(dir).Where(sub => Images(sub).Any()).Order(StringComparer.Ordinal).ToArray();
+        // Either layout alone is clear; both at once would leave one of them out without a word.
+        if (classDirs.Length > 0 && Images(dir).Any())
+            throw new DataError($"{dir}: holds images both at its top and in class folders ({string.Join(", ", classDirs.Take(3).Select(Path.GetFileName))}"
+                + $"{(classDirs.Length > 3 ? ", ..." : "")}): put every image in a class folder, or none in one");
         var files = classDirs.Length > 0
             ? classDirs.SelectMany((sub, c) => Images(sub).Order(StringComparer.Ordinal).Select(f => (File: f, Label: (long)c))).ToArray()
             : Images(dir).Order(StringComparer.Ordinal).Select(f => (File: f, Label: 0L)).ToArray();
