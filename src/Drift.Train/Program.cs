@@ -27,7 +27,7 @@ var root = new RootCommand("drift: train one-step generators with drifting field
 StrictNumbers.Apply(root);
 using var signals = StopSignal.Install();
 var parse = root.Parse(args);
-if (parse.Errors.Count > 0)
-    return Cli.Fail(ParseErrors.Message(parse) + " (see drift --help)", Cli.UsageError);
+if (ParseErrors.Find(parse) is { } error)
+    return Cli.Fail(error + " (see drift --help)", Cli.UsageError);
 // Signals are StopSignal's: the runtime's own handling would end the process under a running step.
 return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });

@@ -57,6 +57,8 @@ public class CliTests
     [InlineData("--temperature needs a value before --steps", "train", "--field", "laplace", "--temperature", "--steps", "2")]
     [InlineData("--steps needs a value before --bandwidth", "train", "--steps", "--bandwidth", "1")]
     [InlineData("--out needs a value before --n", "sample", "--checkpoint", "/nonexistent/run", "--out", "--n", "3")]
+    [InlineData("--classifier needs a value before --n", "eval", "--classifier", "--n", "10", "--checkpoint", "/nonexistent/run")]
+    [InlineData("--features needs a value before --steps", "train-images", "--features", "--steps", "1")]
     [InlineData("unknown device 'cuda:x'", "train", "--device", "cuda:x")]
     [InlineData("--device cuda:1: no CUDA libtorch could be loaded", "train", "--device", "cuda:1")]
     [InlineData("config file not found", "train", "--config", "/nonexistent/run.json")]

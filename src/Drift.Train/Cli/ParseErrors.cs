@@ -6,11 +6,11 @@ namespace Drift.Train.Cli;
 /// <summary>The one line a command line that does not parse gets.</summary>
 public static class ParseErrors
 {
-    /// <summary>The first error, except where an option was left without its value: System.CommandLine then takes the next
-    /// option's name for that value ("--temperature --steps 2" gives --temperature the value "--steps") and its error
-    /// names the wrong thing ("'--steps' is not a number", or "unrecognized argument '2'"), so that case is named for
-    /// what it is.</summary>
-    public static string Message(ParseResult parse)
+    /// <summary>The first error, or null when there is none. An option left without its value comes first: System.CommandLine
+    /// then takes the next option's name for that value ("--temperature --steps 2" gives --temperature the value "--steps";
+    /// "--classifier --n 10" reads a classifier from a folder "--n"), and either blames the wrong thing ("'--steps' is not a
+    /// number") or finds no error at all, so that case is named for what it is.</summary>
+    public static string? Find(ParseResult parse)
     {
         var names = parse.CommandResult.Command.Options.SelectMany(o => o.Aliases.Prepend(o.Name)).ToHashSet();
         Token? option = null;
@@ -20,6 +20,6 @@ public static class ParseErrors
             else if (token.Type == TokenType.Argument && option is not null && names.Contains(token.Value))
                 return $"{option.Value} needs a value before {token.Value}";
         }
-        return parse.Errors[0].Message;
+        return parse.Errors.Count > 0 ? parse.Errors[0].Message : null;
     }
 }
