@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Drift.Train.Distributed;
 using Drift.Train.RunFolders;
 using Drift.Train.Training.Images;
 using Drift.Train.Training.Points;
@@ -188,7 +189,8 @@ public class DistributedTests
         while (!(Checkpoint.Exists(dir) && File.ReadLines(Path.Combine(dir, RunFiles.Metrics)).Count() > 50) && waited.Elapsed < TimeSpan.FromSeconds(90) && !p.HasExited)
             Thread.Sleep(50);
         if (p.HasExited) Assert.Fail($"the run ended before the kill:\n{(await stdout)}\n{(await stderr)}");
-        using (var kill = Process.Start("kill", $"-KILL {Ranks(dir).Single(r => r.Rank == "1").Pid}")!)
+        var running = Ranks(dir);
+        using (var kill = Process.Start("kill", $"-KILL {running.Single(r => r.Rank == "1").Pid}")!)
             kill.WaitForExit();
         var ended = Stopwatch.StartNew();
         Assert.True(p.WaitForExit(30_000), "the other process did not end within 30 s of the kill");
@@ -196,6 +198,8 @@ public class DistributedTests
         Assert.True(ended.Elapsed < TimeSpan.FromSeconds(10), $"the others took {ended.Elapsed.TotalSeconds:F0} s to end");
         Assert.NotEqual(0, p.ExitCode);
         Assert.Empty(Ranks(dir));
+        // On one machine MPICH numbers the processes 0 and 1 there too: the local rank that gives each its own GPU.
+        Assert.Equal([0, 1], running.Select(r => DataParallel.LocalRankOf(r.Local, -1)).Order());
         var saved = Checkpoint.Load(dir).Step;
         Train(["train", "--resume", dir, "--steps", (saved + 5).ToString()], 1);
         Assert.Equal(saved + 5, Checkpoint.Load(dir).Step);
@@ -218,10 +222,11 @@ public class DistributedTests
         Assert.False(Directory.Exists(dir));
     }
 
-    /// <summary>The drift processes training into <paramref name="dir"/> under mpiexec, with their PMI_RANK.</summary>
-    private static (int Pid, string Rank)[] Ranks(string dir)
+    /// <summary>The drift processes training into <paramref name="dir"/> under mpiexec, with their PMI_RANK and
+    /// MPI_LOCALRANKID (null where unset).</summary>
+    private static (int Pid, string Rank, string? Local)[] Ranks(string dir)
     {
-        var found = new List<(int, string)>();
+        var found = new List<(int, string, string?)>();
         foreach (var proc in Directory.GetDirectories("/proc"))
         {
             if (!int.TryParse(Path.GetFileName(proc), out var pid)) continue;
@@ -229,8 +234,10 @@ public class DistributedTests
             {
                 var cmdline = File.ReadAllText($"{proc}/cmdline").Split('\0');
                 if (!cmdline.Contains(dir) || !cmdline.Any(a => a.EndsWith("drift.dll"))) continue;
-                if (File.ReadAllText($"{proc}/environ").Split('\0').FirstOrDefault(e => e.StartsWith("PMI_RANK=")) is { } rank)
-                    found.Add((pid, rank["PMI_RANK=".Length..]));
+                var environment = File.ReadAllText($"{proc}/environ").Split('\0');
+                string? Variable(string name) => environment.FirstOrDefault(e => e.StartsWith(name + "="))?[(name.Length + 1)..];
+                if (Variable("PMI_RANK") is { } rank)
+                    found.Add((pid, rank, Variable("MPI_LOCALRANKID")));
             }
             catch (IOException) { }
             catch (UnauthorizedAccessException) { }
