@@ -7,7 +7,7 @@ namespace Drift.Train.Training;
 /// <summary>Loads the device a config or command names.</summary>
 public static class Components
 {
-    /// <summary>The device names every --device takes, for messages and help.</summary>
+    /// <summary>The device names every --device takes, for the messages that refuse another.</summary>
     public const string DeviceNames = "cpu, cuda or cuda:N";
 
     public static bool IsDeviceName(string name) => name is "cpu" or "cuda" || CudaOrdinal(name) is not null;
