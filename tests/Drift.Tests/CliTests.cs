@@ -8,8 +8,12 @@ namespace Drift.Tests;
 
 /// <summary>The drift program as a user meets it: bad input gives one line on stderr, a non-zero exit,
 /// and leaves what was saved untouched.</summary>
-public class CliTests
+public class CliTests : IDisposable
 {
+    private readonly string root = Directory.CreateTempSubdirectory("drift-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(root, recursive: true);
+
     internal static (int Code, string Out, string Err) Run(params string[] args) => DriftProcess.Run(args);
 
     private static void AssertOneLineError(string[] args, string expected)
@@ -23,12 +27,7 @@ public class CliTests
         Assert.DoesNotContain("   at ", stdout + stderr);
     }
 
-    private static string TempDir()
-    {
-        var dir = Path.Combine(Path.GetTempPath(), $"drift-cli-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(dir);
-        return dir;
-    }
+    private string TempDir() => Directory.CreateDirectory(Path.Combine(root, Guid.NewGuid().ToString("N"))).FullName;
 
     [Theory]
     [InlineData("unknown dataset 'spiral'", "train", "--data", "spiral")]

@@ -6,8 +6,12 @@ using static TorchSharp.torch;
 
 namespace Drift.Tests;
 
-public class DataTests
+public class DataTests : IDisposable
 {
+    private readonly string scratch = Directory.CreateTempSubdirectory("drift-data-").FullName;
+
+    public void Dispose() => Directory.Delete(scratch, recursive: true);
+
     [Theory]
     [MemberData(nameof(ToyNames))]
     public void ToySetsAreSeededAndTwoDimensional(string name)
@@ -97,7 +101,7 @@ public class DataTests
     {
         var (g, _) = Fresh();
         var points = Drift.Data.PointData.ToArray(torch.randn([20, 3], generator: g));
-        var path = Path.Combine(Path.GetTempPath(), $"drift-{Guid.NewGuid():N}.csv");
+        var path = Path.Combine(scratch, $"{Guid.NewGuid():N}.csv");
         PointFiles.Csv(path, points);
         Assert.Equal(points, CsvPoints.Read(path));
     }
@@ -165,7 +169,7 @@ public class DataTests
     {
         var (g, seed) = Fresh();
         var raw = Drift.Data.PointData.ToArray(torch.randn([100, 3], generator: g) * 5 + 10);
-        var path = Path.Combine(Path.GetTempPath(), $"drift-{Guid.NewGuid():N}.csv");
+        var path = Path.Combine(scratch, $"{Guid.NewGuid():N}.csv");
         PointFiles.Csv(path, raw);
         var data = PointData.Load(path, 1000, standardize: true);
         Assert.Equal(3, data.Dim);
@@ -195,9 +199,9 @@ public class DataTests
         Assert.True((s.Denormalize(s.Normalize(x)) - x).abs().max().item<float>() < 1e-5, $"seed {seed}");
     }
 
-    private static string TempFile(string text)
+    private string TempFile(string text)
     {
-        var path = Path.Combine(Path.GetTempPath(), $"drift-{Guid.NewGuid():N}.csv");
+        var path = Path.Combine(scratch, $"{Guid.NewGuid():N}.csv");
         File.WriteAllText(path, text);
         return path;
     }

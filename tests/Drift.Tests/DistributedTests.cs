@@ -16,15 +16,19 @@ namespace Drift.Tests;
 /// half batches, the loss averaged over processes) are the only difference, well under the 1e-4 asked.
 /// </summary>
 [Collection(RealProcesses.Name)]
-public class DistributedTests
+public class DistributedTests : IDisposable
 {
+    private readonly string scratch = Directory.CreateTempSubdirectory("drift-mpi-").FullName;
+
+    public void Dispose() => Directory.Delete(scratch, recursive: true);
+
     private const double Tolerance = 1e-4;
     private static readonly string[] Points = ["train", "--data", "moons", "--batch", "64", "--width", "32", "--depth", "2", "--noise-dim", "4",
         "--log-every", "1", "--eval-samples", "200"];
     private static readonly string[] Images = ["train-images", "--class-batch", "4", "--class-positives", "8", "--width", "4", "--noise-dim", "8",
         "--features", "pixels", "mean2", "std4", "--log-every", "1", "--grid-every", "100", "--warmup", "2"];
 
-    private static string NewDir() => Path.Combine(Path.GetTempPath(), $"drift-mpi-{Guid.NewGuid():N}");
+    private string NewDir() => Path.Combine(scratch, Guid.NewGuid().ToString("N"));
 
     private static void Train(IEnumerable<string> args, int processes, int expected = 0)
     {
@@ -135,7 +139,6 @@ public class DistributedTests
         Train([.. args, "--out", two], 2);
         Assert.Contains("rms_encoder_", File.ReadLines(Path.Combine(one, RunFiles.Metrics)).First());
         AssertSameMetrics(one, two, $"seed {seed}: ");
-        Directory.Delete(root, recursive: true);
     }
 
     [Fact]

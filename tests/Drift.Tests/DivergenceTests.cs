@@ -10,9 +10,13 @@ namespace Drift.Tests;
 
 /// <summary>A run that stops being finite stops at once with one line, and no NaN reaches a checkpoint;
 /// a checkpoint whose weights are not finite is refused with one line wherever it is loaded.</summary>
-public class DivergenceTests
+public class DivergenceTests : IDisposable
 {
-    private static string NewDir() => Path.Combine(Path.GetTempPath(), $"drift-diverge-{Guid.NewGuid():N}");
+    private readonly string scratch = Directory.CreateTempSubdirectory("drift-diverge-").FullName;
+
+    public void Dispose() => Directory.Delete(scratch, recursive: true);
+
+    private string NewDir() => Path.Combine(scratch, Guid.NewGuid().ToString("N"));
 
     [Fact]
     public void ADivergingPointsRunStopsWithOneLineAndKeepsAFiniteCheckpoint()

@@ -24,6 +24,9 @@ internal static class DriftProcess
         start.ArgumentList.Add(Dll);
         foreach (var a in args) start.ArgumentList.Add(a);
         start.Environment["CI"] = "1";
+        // The runtime's debugger pipes and diagnostics socket in /tmp outlive a process the tests kill; without them a
+        // killed drift leaves nothing behind.
+        start.Environment["DOTNET_EnableDiagnostics"] = "0";
         return Process.Start(start)!;
     }
 

@@ -7,16 +7,20 @@ namespace Drift.Tests;
 /// <summary>The theory's field variants as whole training runs: the options reach the field, and the runs
 /// relate as the identities say.</summary>
 [Collection(SeededWeights.Name)]
-public class FieldVariantRunTests
+public class FieldVariantRunTests : IDisposable
 {
+    private readonly string scratch = Directory.CreateTempSubdirectory("drift-variant-").FullName;
+
+    public void Dispose() => Directory.Delete(scratch, recursive: true);
+
     private static TrainConfig Small() => new()
     {
         Data = "moons", Steps = 12, Batch = 64, Width = 32, Depth = 2, NoiseDim = 4, LogEvery = 1, EvalEvery = 12,
         EvalSamples = 200, Seed = Random.Shared.Next(), Bandwidths = [0.3, 0.6, 1.2],
     };
 
-    private static TrainResult Train(TrainConfig config) =>
-        PointsTrainer.Run(config, Path.Combine(Path.GetTempPath(), $"drift-run-{Guid.NewGuid():N}"), null, NullLogger.Instance, _ => { }, CancellationToken.None);
+    private TrainResult Train(TrainConfig config) =>
+        PointsTrainer.Run(config, Path.Combine(scratch, Guid.NewGuid().ToString("N")), null, NullLogger.Instance, _ => { }, CancellationToken.None);
 
     /// <summary>Gaussian kernel and rows alone: the Laplace-style field is τ²·(∇log ν_τ − ∇log μ_τ), and with each
     /// scale at unit RMS the τ² drops out, so the run is the conservative run (self pairs left out in both).</summary>

@@ -8,15 +8,19 @@ namespace Drift.Tests;
 
 /// <summary>A run that stops and resumes must end exactly where the uninterrupted run ends.</summary>
 [Collection(SeededWeights.Name)]
-public class ResumeTests
+public class ResumeTests : IDisposable
 {
+    private readonly string scratch = Directory.CreateTempSubdirectory("drift-resume-").FullName;
+
+    public void Dispose() => Directory.Delete(scratch, recursive: true);
+
     private static TrainConfig Small(string field) => new()
     {
         Data = "moons", Field = FieldKind.Named(field), Steps = 30, Batch = 64, Width = 32, Depth = 2, NoiseDim = 4,
         LogEvery = 5, EvalEvery = 10, EvalSamples = 200, CheckpointEvery = 7, Seed = Random.Shared.Next(),
     };
 
-    private static string NewDir() => Path.Combine(Path.GetTempPath(), $"drift-run-{Guid.NewGuid():N}");
+    private string NewDir() => Path.Combine(scratch, Guid.NewGuid().ToString("N"));
 
     /// <summary>Every metric column but wall time.</summary>
     private static string[] Metrics(string dir) => File.ReadAllLines(Path.Combine(dir, RunFiles.Metrics))
@@ -81,7 +85,7 @@ public class ResumeTests
         Assert.Contains("is damaged", Assert.Throws<UserError>(() => Checkpoint.Load(dir)).Message);
         File.WriteAllBytes(path, "not a checkpoint at all"u8.ToArray());
         Assert.Contains("corrupt or incomplete", Assert.Throws<UserError>(() => Checkpoint.Load(dir)).Message);
-        Assert.Contains("no checkpoint", Assert.Throws<UserError>(() => Checkpoint.Load(Path.GetTempPath())).Message);
+        Assert.Contains("no checkpoint", Assert.Throws<UserError>(() => Checkpoint.Load(scratch)).Message);
     }
 
     [Fact]
@@ -118,7 +122,7 @@ public class ResumeTests
     }
 
     /// <summary>A run that dies at step 17 without saving: its checkpoint is from step 14, metrics.csv has rows past it.</summary>
-    private static string CrashedAtStep17(TrainConfig config)
+    private string CrashedAtStep17(TrainConfig config)
     {
         var dir = NewDir();
         Assert.Throws<InvalidOperationException>(() => PointsTrainer.Run(config, dir, null, NullLogger.Instance,

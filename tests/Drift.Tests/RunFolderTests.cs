@@ -11,11 +11,15 @@ namespace Drift.Tests;
 /// <summary>A run folder has one writer, survives a kill at any moment, and refuses what would make it lie:
 /// damaged checkpoints, changed data, duplicated TensorBoard steps.</summary>
 [Collection(RealProcesses.Name)]
-public class RunFolderTests
+public class RunFolderTests : IDisposable
 {
+    private readonly string scratch = Directory.CreateTempSubdirectory("drift-folder-").FullName;
+
+    public void Dispose() => Directory.Delete(scratch, recursive: true);
+
     private static readonly string[] Tiny = ["--data", "moons", "--batch", "64", "--width", "16", "--depth", "1", "--eval-samples", "100"];
 
-    private static string NewDir() => Path.Combine(Path.GetTempPath(), $"drift-folder-{Guid.NewGuid():N}");
+    private string NewDir() => Path.Combine(scratch, Guid.NewGuid().ToString("N"));
 
     /// <summary>A drift process training into <paramref name="dir"/>, returned once it has logged a few rows.</summary>
     internal static Process StartLongRun(string dir, params string[] extra)
@@ -90,7 +94,6 @@ public class RunFolderTests
         // A user's file beside them is named in the refusal, and only it.
         File.WriteAllText(Path.Combine(dir, "notes.txt"), "mine");
         Assert.Equal($"{dir} holds files Drift did not write (notes.txt); choose a new or empty folder", OwnedFolder.Refusal(dir, FolderKind.Run));
-        Directory.Delete(dir, recursive: true);
     }
 
     [Fact]
@@ -123,7 +126,6 @@ public class RunFolderTests
         Assert.Equal(System.Text.Json.JsonValueKind.Null, root.GetProperty("inf").ValueKind);
         Assert.Equal(value, root.GetProperty("value").GetDouble());
         Assert.Equal(System.Text.Json.JsonValueKind.Null, root.GetProperty("list")[1].ValueKind);
-        File.Delete(path);
     }
 
     [Fact]
