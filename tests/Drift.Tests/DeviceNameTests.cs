@@ -61,13 +61,19 @@ public class DeviceNameTests
         Assert.Equal([0, 0, 0], Enumerable.Range(0, 3).Select(r => Components.CudaIndex("cuda", r, 1)!.Value));
     }
 
-    [Theory]
-    [InlineData("3", 7, 3)]
-    [InlineData("0", 9, 0)]
-    [InlineData(null, 7, 7)]
-    [InlineData("", 2, 2)]
-    [InlineData("x", 2, 2)]
-    [InlineData("-1", 2, 2)]
-    public void TheLocalRankIsMpichsOrElseTheRank(string? localRankId, int rank, int expected) =>
-        Assert.Equal(expected, DataParallel.LocalRankOf(localRankId, rank));
+    /// <summary>M machines of P processes each, placed as launchers place them: in blocks (ranks 0..P-1 on the first
+    /// machine; local rank = rank mod P) or round-robin (rank r on machine r mod M; local rank = r div M).</summary>
+    [Fact]
+    public void TheLocalRankCountsTheLowerRanksOnTheSameMachine()
+    {
+        var (m, p) = (Random.Shared.Next(1, 6), Random.Shared.Next(1, 9));
+        var ranks = Enumerable.Range(0, m * p).ToArray();
+        string[] blocks = [.. ranks.Select(r => $"node{r / p}")];
+        string[] roundRobin = [.. ranks.Select(r => $"node{r % m}")];
+        Assert.Equal(ranks.Select(r => r % p), ranks.Select(r => DataParallel.LocalRankOf(blocks, r)));
+        Assert.Equal(ranks.Select(r => r / m), ranks.Select(r => DataParallel.LocalRankOf(roundRobin, r)));
+        var expected = $"{m * p} processes on {m} machine{(m == 1 ? "" : "s")}: " + string.Join(", ", Enumerable.Range(0, m).Select(k => $"node{k} ×{p}"));
+        Assert.Equal(expected, DataParallel.PlacementOf(blocks));
+        Assert.Equal(expected, DataParallel.PlacementOf(roundRobin));
+    }
 }

@@ -20,7 +20,14 @@ public sealed class DataParallel : IBatchShard, IDisposable
     private readonly ICollectives? collectives;
     private readonly Stopwatch communicating = new();
 
-    private DataParallel(ICollectives? collectives) => this.collectives = collectives;
+    private DataParallel(ICollectives? collectives)
+    {
+        this.collectives = collectives;
+        if (collectives is null) return;
+        var machines = collectives.MachineNames();
+        LocalRank = LocalRankOf(machines, collectives.Rank);
+        Placement = PlacementOf(machines);
+    }
 
     public static DataParallel Alone { get; } = new(null);
 
@@ -29,11 +36,24 @@ public sealed class DataParallel : IBatchShard, IDisposable
 
     public int Rank => collectives?.Rank ?? 0;
     public int Size => collectives?.Size ?? 1;
-    /// <summary>This process's rank among those on its machine (MPICH's mpiexec sets MPI_LOCALRANKID; without it, the
-    /// rank), which picks its GPU; null for a process alone.</summary>
-    public int? LocalRank => collectives is null ? null : LocalRankOf(Environment.GetEnvironmentVariable("MPI_LOCALRANKID"), Rank);
+    /// <summary>This process's rank among those on its machine, which picks its GPU; null for a process alone.</summary>
+    public int? LocalRank { get; }
 
-    public static int LocalRankOf(string? localRankId, int rank) => int.TryParse(localRankId, out var local) && local >= 0 ? local : rank;
+    /// <summary>How many processes of lower rank run on the machine <paramref name="rank"/> runs on. From the machines'
+    /// names rather than a launcher's variable (MPICH's hydra sets MPI_LOCALRANKID, SLURM's srun SLURM_LOCALID), so
+    /// that it holds however the processes were started and placed (in blocks or round-robin).</summary>
+    public static int LocalRankOf(IReadOnlyList<string> machineNames, int rank) =>
+        machineNames.Take(rank).Count(name => name == machineNames[rank]);
+
+    /// <summary>Where the processes run, for the log: "16 processes on 2 machines: node1 ×8, node2 ×8".</summary>
+    public string Placement { get; } = "1 process";
+
+    public static string PlacementOf(IReadOnlyList<string> machineNames)
+    {
+        var machines = machineNames.CountBy(name => name).ToArray();
+        return $"{machineNames.Count} processes on {machines.Length} machine{(machines.Length == 1 ? "" : "s")}: "
+            + string.Join(", ", machines.Select(m => $"{m.Key} ×{m.Value}"));
+    }
 
     /// <summary>Rank 0 checks, locks and writes the run folder, evaluates and logs; the others only train.</summary>
     public bool IsWriter => Rank == 0;

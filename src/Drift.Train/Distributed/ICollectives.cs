@@ -6,6 +6,9 @@ internal interface ICollectives : IDisposable
     int Rank { get; }
     int Size { get; }
 
+    /// <summary>The name of the machine each process runs on (MPI_Get_processor_name), in rank order.</summary>
+    string[] MachineNames();
+
     /// <summary>Every process's values, concatenated in rank order; all processes give the same length.</summary>
     float[] AllGather(float[] mine);
 

@@ -42,6 +42,18 @@ internal sealed class MpiCollectives : ICollectives
     public int Rank => world.Rank;
     public int Size => world.Size;
 
+    public string[] MachineNames()
+    {
+        // Fixed-length UTF-8 bytes: MPI.NET gathers strings only through BinaryFormatter. MPICH's names are at most
+        // MPI_MAX_PROCESSOR_NAME (128) bytes.
+        const int Length = 256;
+        var mine = new byte[Length];
+        System.Text.Encoding.UTF8.GetBytes(MPI.Environment.ProcessorName, mine);
+        var all = new byte[Length * Size];
+        world.AllgatherFlattened(mine, Length, ref all);
+        return [.. all.Chunk(Length).Select(name => System.Text.Encoding.UTF8.GetString(name).TrimEnd('\0'))];
+    }
+
     public float[] AllGather(float[] mine)
     {
         var all = new float[mine.Length * Size];

@@ -154,6 +154,7 @@ public sealed class ImageTrainer : ITrainingTask, IDisposable
         config = config.Resolved();
         config.Validate();
         var device = Components.Device(config.Device, parallel.LocalRank);
+        if (parallel.Size > 1) log.LogInformation("{Placement}", parallel.Placement);
         if (device.type == DeviceType.CUDA)
             torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = config.Tf32;
         using var data = ImageData.Load(config.Data, config.ImageSize);

@@ -118,6 +118,7 @@ public sealed class PointsTrainer : ITrainingTask, IDisposable
         config = config.Resolved();
         config.Validate();
         var device = Components.Device(config.Device, parallel.LocalRank);
+        if (parallel.Size > 1) log.LogInformation("{Placement}", parallel.Placement);
         var loadTimer = System.Diagnostics.Stopwatch.StartNew();
         var data = PointData.Load(config.Data, config.EvalSamples, config.Standardize);
         var scale = resume?.Scale ?? data.Scale;
