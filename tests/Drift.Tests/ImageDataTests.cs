@@ -130,7 +130,7 @@ public sealed class ImageDataTests : IDisposable
     /// <summary>Every image of a folder against an explicit loop over its file's pixels: the centre square (offsets
     /// (h − side)/2 and (w − side)/2), then the mean over each output pixel's box [⌊i·side/size⌋, ⌈(i+1)·side/size⌉)
     /// when it shrinks, bilinear interpolation at (i + ½)·side/size − ½ (clamped at 0) when it grows, rounded. Random
-    /// pixels and sizes, smaller and larger than the target and equal to it; grey files among RGB ones are RGB with
+    /// pixels and sizes, smaller and larger than the target and equal to it, and one large; grey files among RGB ones are RGB with
     /// equal channels, a folder of grey files alone is one channel. Classes are the subfolders; every tenth image is
     /// the test split.</summary>
     [Theory]
@@ -143,7 +143,14 @@ public sealed class ImageDataTests : IDisposable
         foreach (var (name, label) in new[] { ("cat", 0L), ("dog", 1L) })
             for (var i = 0; i < 11; i++)
             {
-                var (h, w) = i switch { 0 => (size, size), 1 => (size + 3, size), _ => (random.Next(3, 3 * size), random.Next(3, 3 * size)) };
+                var (h, w) = i switch
+                {
+                    0 => (size, size),
+                    1 => (size + 3, size),
+                    // A photo large enough to be resized a channel at a time (a channel in floats ≥ 32 MiB).
+                    2 when label == 1 => (random.Next(2900, 3000), random.Next(2900, 3000)),
+                    _ => (random.Next(3, 3 * size), random.Next(3, 3 * size)),
+                };
                 var grey = allGrey || random.Next(3) == 0;
                 var pixels = Bytes(h * w * (grey ? 1 : 3));
                 WritePng(Path.Combine(dir, name, $"{i:D2}.png"), w, h, pixels, grey ? ColorComponents.Grey : ColorComponents.RedGreenBlue);
@@ -230,6 +237,48 @@ public sealed class ImageDataTests : IDisposable
         var broken = Path.Combine(dir, "broken.png");
         File.WriteAllBytes(broken, Bytes(100));
         AssertFails("not a readable image", broken);
+    }
+
+    /// <summary>An image is judged by its header before it is decoded: a PNG of 33 bytes that claims 50000×50000 pixels is
+    /// refused in one line that says so, and so is one that would take more memory than the machine has (decoding and
+    /// resizing take about 13 bytes a pixel in RGB, 7 in grey).</summary>
+    [Fact]
+    public void ImagesTooLargeToDecodeAreRefusedFromTheirHeader()
+    {
+        WritePng(Path.Combine(dir, "small.png"), 6, 6, Bytes(6 * 6), ColorComponents.Grey);
+        var bomb = Path.Combine(dir, "bomb.png");
+        File.WriteAllBytes(bomb, PngHeader(50000, 50000));
+        AssertFails("has more pixels than stb_image decodes", bomb);
+        File.Delete(bomb);
+        bomb = Path.Combine(dir, "bomb.jpg");
+        File.WriteAllBytes(bomb, JpegHeader(60000, 50000));
+        AssertFails("60000×50000 pixels (3000 megapixels) is more than stb_image decodes", bomb);
+
+        var (w, h) = (random.Next(1000, 30000), random.Next(1000, 30000));
+        foreach (var (components, bytesPerPixel) in new[] { (StbImageSharp.ColorComponents.RedGreenBlue, 13L), (StbImageSharp.ColorComponents.GreyAlpha, 7L) })
+        {
+            var info = new StbImageSharp.ImageInfo { Width = w, Height = h, ColorComponents = components };
+            var need = (long)w * h * bytesPerPixel;
+            ImageFolder.CheckSize("photo.png", info, need);
+            var e = Assert.Throws<DataError>(() => ImageFolder.CheckSize("photo.png", info, need - 1));
+            Assert.StartsWith($"photo.png: {w}×{h} pixels", e.Message);
+            Assert.Contains("more than the", e.Message);
+        }
+    }
+
+    /// <summary>A JPEG's start and frame header (8-bit, three components) and nothing after: all a size check reads.</summary>
+    private static byte[] JpegHeader(int width, int height) =>
+        [0xFF, 0xD8, 0xFF, 0xC0, 0, 17, 8, (byte)(height >> 8), (byte)height, (byte)(width >> 8), (byte)width, 3, 1, 0x11, 0, 2, 0x11, 0, 3, 0x11, 0];
+
+    /// <summary>A PNG signature and header chunk (8-bit RGB) and nothing after: all a size check reads (stb_image does not
+    /// check the chunk's CRC, left zero).</summary>
+    private static byte[] PngHeader(int width, int height)
+    {
+        var bytes = new List<byte> { 0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, (byte)'I', (byte)'H', (byte)'D', (byte)'R' };
+        bytes.AddRange(BitConverter.GetBytes(System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(width)));
+        bytes.AddRange(BitConverter.GetBytes(System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(height)));
+        bytes.AddRange([8, 2, 0, 0, 0, 0, 0, 0, 0]);
+        return [.. bytes];
     }
 
     [Fact]

@@ -39,13 +39,11 @@ public static class ImageFolder
         for (var i = 0; i < files.Length; i++)
         {
             using var imageScope = torch.NewDisposeScope();
-            var (image, isGrey) = Decode(files[i].File);
-            grey &= isGrey;
-            resized[i] = CropAndResize(image, size).MoveToOuterDisposeScope();
+            resized[i] = CropAndResize(Decode(files[i].File), size).MoveToOuterDisposeScope();
+            grey &= resized[i].shape[0] == 1;
         }
-        // A grey file decodes to equal R, G and B, and resizing treats channels apart: its first channel is the grey image.
-        var stacked = torch.stack(resized);
-        var all = grey ? stacked.narrow(1, 0, 1) : stacked;
+        // Among RGB images a grey one is equal R, G and B (as stb_image converts it).
+        var all = torch.stack(grey ? resized : resized.Select(r => r.expand(3, size, size)).ToArray());
 
         var test = Enumerable.Range(0, files.Length).Where(i => i % TestEvery == TestEvery - 1).Select(i => (long)i).ToArray();
         var train = Enumerable.Range(0, files.Length).Where(i => i % TestEvery != TestEvery - 1).Select(i => (long)i).ToArray();
@@ -62,29 +60,66 @@ public static class ImageFolder
     private static IEnumerable<string> Images(string dir) =>
         Directory.EnumerateFiles(dir).Where(f => Extensions.Contains(Path.GetExtension(f).ToLowerInvariant()));
 
-    /// <summary>The image as uint8 [H, W, 3] (RGB), and whether its file was grey.</summary>
-    private static (Tensor Image, bool Grey) Decode(string file)
+    /// <summary>The image as uint8 [H, W, C]: one channel for a grey file, else three (RGB; alpha is dropped).</summary>
+    private static Tensor Decode(string file)
     {
+        var bytes = InputFile.ReadAllBytes(file, "image", 256 * InputFile.MiB);
         ImageResult image;
         try
         {
-            image = ImageResult.FromMemory(InputFile.ReadAllBytes(file, "image", 256 * InputFile.MiB), ColorComponents.RedGreenBlue);
+            // No header (null) is a file stb_image refuses; decoding it anyway gets its reason, at once.
+            var info = ImageInfo.FromStream(new MemoryStream(bytes));
+            if (info is { } header) CheckSize(file, header, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes);
+            image = ImageResult.FromMemory(bytes, info is { } i && Channels(i) == 1 ? ColorComponents.Grey : ColorComponents.RedGreenBlue);
+        }
+        catch (Exception e) when (e.Message == "too large")
+        {
+            throw new DataError($"{file}: has more pixels than stb_image decodes; shrink it first");
         }
         catch (Exception e) when (e is not (OutOfMemoryException or DataError))
         {
             throw new DataError($"{file}: not a readable image ({e.Message})");
         }
-        var grey = image.SourceComp is ColorComponents.Grey or ColorComponents.GreyAlpha;
-        return (torch.tensor(image.Data, [image.Height, image.Width, 3], ScalarType.Byte), grey);
+        return torch.tensor(image.Data, [image.Height, image.Width, image.Comp == ColorComponents.Grey ? 1 : 3], ScalarType.Byte);
     }
 
-    /// <summary>Centre square crop of an [H, W, 3] image, then area averaging down (or bilinear up) to [3, size, size].</summary>
+    private static int Channels(ImageInfo info) => info.ColorComponents is ColorComponents.Grey or ColorComponents.GreyAlpha ? 1 : 3;
+
+    /// <summary>Refuses, from its header alone, an image too large to decode: a few hundred kilobytes of PNG can claim
+    /// 26000×26000 pixels. Decoding and resizing C channels peaks at about (3C + 4) bytes a pixel: the decoded bytes in
+    /// stb_image's array and in the tensor copied from it, a third time while stb_image copies them out (or as one
+    /// channel's crop), beside one channel in floats (measured above the process's own: 12.3 bytes a pixel for a
+    /// 225-megapixel RGB PNG, 5.7 for a 676-megapixel grey one).</summary>
+    internal static void CheckSize(string file, ImageInfo info, long memoryBytes)
+    {
+        var pixels = (long)info.Width * info.Height;
+        var channels = Channels(info);
+        var need = pixels * (3 * channels + 4);
+        var size = $"{file}: {info.Width}×{info.Height} pixels ({pixels / 1e6:F0} megapixels)";
+        // stb_image decodes into one buffer of at most 2^31 bytes (PNG headers past 2^30 it refuses itself, above).
+        if (pixels * channels > int.MaxValue)
+            throw new DataError($"{size} is more than stb_image decodes; shrink it first");
+        if (need > memoryBytes)
+            throw new DataError($"{size} takes about {InputFile.Size(need)} to decode and resize, more than the {InputFile.Size(memoryBytes)} "
+                + "this machine has; shrink it first");
+    }
+
+    /// <summary>Centre square crop of an [H, W, C] image, then area averaging down (or bilinear up) to [C, size, size].</summary>
     private static Tensor CropAndResize(Tensor hwc, int size)
     {
         using var scope = torch.NewDisposeScope();
         var (h, w) = (hwc.shape[0], hwc.shape[1]);
         var side = Math.Min(h, w);
-        var square = hwc.narrow(0, (h - side) / 2, side).narrow(1, (w - side) / 2, side).permute(2, 0, 1).contiguous();
-        return ImageSet.Resize(square.unsqueeze(0), size).squeeze(0).MoveToOuterDisposeScope();
+        var square = hwc.narrow(0, (h - side) / 2, side).narrow(1, (w - side) / 2, side);
+        // Channels are resized apart either way (same bits). A large image goes a channel at a time, so that it is held in
+        // floats one channel at a time; smaller ones whole: planes under glibc's 32 MiB mmap ceiling come from its heap,
+        // which a folder of photos fragmented (240 of 2000×2000 a channel at a time: peak 1.2–1.7 GB, whole 0.9 GB).
+        if (side * side * sizeof(float) < LargePlane)
+            return ImageSet.Resize(square.permute(2, 0, 1).contiguous().unsqueeze(0), size).squeeze(0).MoveToOuterDisposeScope();
+        var channels = Enumerable.Range(0, (int)hwc.shape[2])
+            .Select(c => ImageSet.Resize(square.select(2, c).contiguous().view(1, 1, side, side), size)[0]).ToArray();
+        return torch.cat(channels).MoveToOuterDisposeScope();
     }
+
+    private const long LargePlane = 32 * InputFile.MiB;
 }
