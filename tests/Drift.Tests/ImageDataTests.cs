@@ -247,11 +247,11 @@ public sealed class ImageDataTests : IDisposable
     {
         WritePng(Path.Combine(dir, "small.png"), 6, 6, Bytes(6 * 6), ColorComponents.Grey);
         var bomb = Path.Combine(dir, "bomb.png");
-        File.WriteAllBytes(bomb, PngHeader(50000, 50000));
+        File.WriteAllBytes(bomb, ImageHeaders.Png(50000, 50000));
         AssertFails("has more pixels than stb_image decodes", bomb);
         File.Delete(bomb);
         bomb = Path.Combine(dir, "bomb.jpg");
-        File.WriteAllBytes(bomb, JpegHeader(60000, 50000));
+        File.WriteAllBytes(bomb, ImageHeaders.Jpeg(60000, 50000));
         AssertFails("60000×50000 pixels (3000 megapixels) is more than stb_image decodes", bomb);
 
         var (w, h) = (random.Next(1000, 30000), random.Next(1000, 30000));
@@ -264,21 +264,6 @@ public sealed class ImageDataTests : IDisposable
             Assert.StartsWith($"photo.png: {w}×{h} pixels", e.Message);
             Assert.Contains("more than the", e.Message);
         }
-    }
-
-    /// <summary>A JPEG's start and frame header (8-bit, three components) and nothing after: all a size check reads.</summary>
-    private static byte[] JpegHeader(int width, int height) =>
-        [0xFF, 0xD8, 0xFF, 0xC0, 0, 17, 8, (byte)(height >> 8), (byte)height, (byte)(width >> 8), (byte)width, 3, 1, 0x11, 0, 2, 0x11, 0, 3, 0x11, 0];
-
-    /// <summary>A PNG signature and header chunk (8-bit RGB) and nothing after: all a size check reads (stb_image does not
-    /// check the chunk's CRC, left zero).</summary>
-    private static byte[] PngHeader(int width, int height)
-    {
-        var bytes = new List<byte> { 0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, (byte)'I', (byte)'H', (byte)'D', (byte)'R' };
-        bytes.AddRange(BitConverter.GetBytes(System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(width)));
-        bytes.AddRange(BitConverter.GetBytes(System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(height)));
-        bytes.AddRange([8, 2, 0, 0, 0, 0, 0, 0, 0]);
-        return [.. bytes];
     }
 
     [Fact]

@@ -99,6 +99,13 @@ public class BadInputTests
         foreach (var name in new[] { "a.png", "b.png" })
             File.Copy(At("good/samples.png"), Path.Combine(images, name));
         MakeFifo(Path.Combine(images, "c.png"));
+        foreach (var (folder, name, header) in new[] { ("pngbomb", "c.png", ImageHeaders.Png(50000, 50000)), ("jpgbomb", "c.jpg", ImageHeaders.Jpeg(60000, 50000)) })
+        {
+            var bombs = Directory.CreateDirectory(At(folder)).FullName;
+            foreach (var good in new[] { "a.png", "b.png" })
+                File.Copy(At("good/samples.png"), Path.Combine(bombs, good));
+            File.WriteAllBytes(Path.Combine(bombs, name), header);
+        }
         File.WriteAllText(At("nullcfg.json"), "{\"data\": null}");
         File.WriteAllText(At("wrongkind.json"), "{\"steps\": \"many\"}");
         var zero = Directory.CreateDirectory(At("zeroidx")).FullName;
