@@ -9,8 +9,6 @@ namespace Drift.Data;
 /// the file and line.</summary>
 public static class CsvPoints
 {
-    /// <summary>Largest magnitude accepted: squared distances of a few such coordinates still fit float32 (3.4e38).</summary>
-    public const float MaxMagnitude = 1e15f;
     /// <summary>Largest file read: about 20 million 2-D points.</summary>
     public const long MaxBytes = InputFile.GiB;
 
@@ -44,8 +42,8 @@ public static class CsvPoints
                 throw new DataError($"{path}:{line}: not a row of numbers: '{Shorten(row.Span)}'");
             if (values.Any(v => !float.IsFinite(v)))
                 throw new DataError($"{path}:{line}: non-finite value in '{Shorten(row.Span)}'");
-            if (values.Any(v => Math.Abs(v) > MaxMagnitude))
-                throw new DataError($"{path}:{line}: a value beyond ±{MaxMagnitude:g0} in '{Shorten(row.Span)}'; rescale the data (squared distances would overflow float32)");
+            if (values.Any(v => Math.Abs(v) > PointData.MaxMagnitude))
+                throw new DataError($"{path}:{line}: a value beyond ±{PointData.MaxMagnitude:g0} in '{Shorten(row.Span)}'; rescale the data (squared distances would overflow float32)");
             if (rows.Count > 0 && values.Length != rows[0].Length)
                 throw new DataError($"{path}:{line}: {values.Length} columns where earlier rows have {rows[0].Length}");
             rows.Add(values);

@@ -13,6 +13,9 @@ namespace Drift.Data;
 public sealed class PointData
 {
     private const ulong SplitSeed = 20261122;
+
+    /// <summary>Largest magnitude a data file may hold: squared distances of a few such coordinates still fit float32 (3.4e38).</summary>
+    public const float MaxMagnitude = 1e15f;
     private readonly Func<int, Generator, Tensor> sampleRaw;
 
     private PointData(string name, Func<int, Generator, Tensor> sampleRaw, Tensor heldOut, Tensor reference, Standardizer scale, string fingerprint)
@@ -47,7 +50,7 @@ public sealed class PointData
         return result;
     }
 
-    /// <summary>Whether a run's data can still be loaded: a toy set, or a CSV file that is still there.</summary>
+    /// <summary>Whether a run's data can still be loaded: a toy set, or a file that is still there.</summary>
     public static bool IsAtHand(string spec) => ToyDatasets.Contains(spec) || File.Exists(spec);
 
     /// <summary>A finished run's data in data units, to judge its samples against.</summary>
@@ -55,7 +58,7 @@ public sealed class PointData
         ? Load(spec, evalSamples, standardize: false)
         : throw new DataError($"the run's data '{spec}' is not at hand to evaluate against");
 
-    /// <param name="spec">A toy dataset's name or a path to a CSV file.</param>
+    /// <param name="spec">A toy dataset's name or a path to a .npy file or a CSV file (any other name).</param>
     /// <param name="standardize">False keeps data units for training too.</param>
     public static PointData Load(string spec, int evalSamples, bool standardize)
     {
@@ -68,14 +71,15 @@ public sealed class PointData
             return new PointData(spec, (n, g) => ToyDatasets.Sample(spec, n, g), heldOut.DetachFromDisposeScope(),
                 reference.DetachFromDisposeScope(), scale, DataFingerprint.Of((heldOut, null)));
         }
-        if (!spec.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) && !File.Exists(spec))
-            throw new DataError($"unknown dataset '{spec}': use one of {string.Join(", ", ToyDatasets.Names)}, or a path to a .csv file");
-        return FromCsv(spec, evalSamples, standardize);
+        var npy = spec.EndsWith(".npy", StringComparison.OrdinalIgnoreCase);
+        if (!npy && !spec.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) && !File.Exists(spec))
+            throw new DataError($"unknown dataset '{spec}': use one of {string.Join(", ", ToyDatasets.Names)}, or a path to a .csv or .npy file");
+        return FromFile(spec, npy ? NpyPoints.Read(spec) : CsvPoints.Read(spec), evalSamples, standardize);
     }
 
-    private static PointData FromCsv(string path, int evalSamples, bool standardize)
+    private static PointData FromFile(string path, float[,] values, int evalSamples, bool standardize)
     {
-        var points = torch.tensor(CsvPoints.Read(path));
+        var points = torch.tensor(values);
         var n = (int)points.shape[0];
         if (n < 10) throw new DataError($"{path}: {n} rows; at least 10 are needed (a fifth is held out for evaluation)");
         if ((points == points[0]).all().item<bool>()) throw new DataError($"{path}: every row is the same point; there is no distribution to learn");

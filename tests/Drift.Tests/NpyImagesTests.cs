@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Drift.Data;
 using Drift.Data.Images;
 using Drift.Train.Output;
@@ -12,7 +11,6 @@ namespace Drift.Tests;
 /// Drift cannot judge is refused in one line naming the file.</summary>
 public sealed class NpyImagesTests : IDisposable
 {
-    private const string Python = "/usr/bin/python3";
     private readonly string dir = Directory.CreateTempSubdirectory("drift-npy-").FullName;
     private readonly int seed = Random.Shared.Next();
     private readonly Random random;
@@ -21,17 +19,7 @@ public sealed class NpyImagesTests : IDisposable
 
     public void Dispose() => Directory.Delete(dir, recursive: true);
 
-    /// <summary>Runs <paramref name="code"/> in NumPy with <c>d</c> = the test's folder.</summary>
-    private void Numpy(string code)
-    {
-        var script = Path.Combine(dir, "script.py");
-        File.WriteAllText(script, $"import numpy as np\nd = {System.Text.Json.JsonSerializer.Serialize(dir)}\n{code}\n");
-        using var p = Process.Start(new ProcessStartInfo(Python, [script]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        Assert.True(p.ExitCode == 0, $"{Python}: exit {p.ExitCode}\n{stdout.Result}{stderr}");
-    }
+    private void Numpy(string code) => NumpyScript.Run(dir, code);
 
     [Theory]
     [InlineData(3, false, "int64")]

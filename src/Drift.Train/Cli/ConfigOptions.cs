@@ -14,7 +14,7 @@ public static class ConfigOptions
     public static ConfigBinder<TrainConfig> Points(Command command)
     {
         var binder = new ConfigBinder<TrainConfig>(command);
-        binder.Bind(new Option<string>("--data") { Description = $"Toy set ({string.Join(", ", ToyDatasets.Names)}) or a CSV file of points. Default checkerboard." },
+        binder.Bind(new Option<string>("--data") { Description = $"Toy set ({string.Join(", ", ToyDatasets.Names)}) or a file of points: .npy (N×d) or CSV. Default checkerboard." },
             (c, v) => c with { Data = v });
         FieldOptions.Bind(binder, "at the start of the run, in standardised data units");
         binder.Bind(new Option<bool>("--standardize") { Description = "Train in per-dimension standardised coordinates (default true); samples are always in data units." },

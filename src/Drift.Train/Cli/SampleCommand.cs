@@ -12,7 +12,7 @@ using static TorchSharp.torch;
 
 namespace Drift.Train.Cli;
 
-/// <summary><c>drift sample</c>: draws from a checkpoint's generator: points into a CSV or a PNG scatter,
+/// <summary><c>drift sample</c>: draws from a checkpoint's generator: points into a CSV, a .npy or a PNG scatter,
 /// images into a PNG grid or a .npy array (with the labels beside it).</summary>
 public static class SampleCommand
 {
@@ -20,7 +20,7 @@ public static class SampleCommand
     {
         var checkpointDir = new Option<string>("--checkpoint") { Description = "Run folder holding checkpoint.bin.", Required = true };
         var count = new Option<int?>("--n") { Description = "Number of samples. Default 10000 points or 64 images." };
-        var output = new Option<string>("--out") { Description = "Points: .csv (data units) or .png (scatter). Images: .png (grid) or .npy (uint8 N×H×W[×C], labels in <name>.labels.npy).", Required = true };
+        var output = new Option<string>("--out") { Description = "Points: .csv or .npy (float32 N×d; both in data units) or .png (scatter). Images: .png (grid) or .npy (uint8 N×H×W[×C], labels in <name>.labels.npy).", Required = true };
         var classLabel = new Option<int?>("--class") { Description = "Images: draw only this class (conditional runs). Default: classes in turn." };
         var guidance = new Option<double>("--guidance") { Description = "Images: guidance scale the generator is conditioned on, from 1 to the run's --guidance-max. Default 1 (none).", DefaultValueFactory = _ => 1.0 };
         var ema = new Option<bool>("--ema") { Description = "Images: sample the EMA weights (default true) or the trained ones.", DefaultValueFactory = _ => true };
@@ -37,13 +37,12 @@ public static class SampleCommand
             var scale = NoiseScaleOption.Value(parse, noiseScale);
             var checkpoint = Checkpoint.Load(parse.GetValue(checkpointDir)!);
             OutputDir.CheckFile(path, "--out");
-            if (format == ".npy") OutputDir.CheckFile(NpyImages.LabelsPath(path), "--out (its labels)");
             var images = checkpoint.Holds<ImageConfig>();
+            if (format == ".npy" && images) OutputDir.CheckFile(NpyImages.LabelsPath(path), "--out (its labels)");
             var n = parse.GetValue(count) ?? (images ? 64 : 10_000);
             var most = images ? 1 << 17 : 1 << 24;
             if (n < 1 || n > most) throw new UserError($"--n must be between 1 and {most}, got {n}");
-            var formats = images ? new[] { ".png", ".npy" } : [".csv", ".png"];
-            if (!formats.Contains(format)) throw new UserError($"--out {path}: use a {string.Join(" or ", formats)} file for this run");
+            if (images && format == ".csv") throw new UserError($"--out {path}: use a .png or .npy file for this run of images");
             var dev = Components.Device(parse.GetValue(device)!);
             if (!images && (parse.GetResult(classLabel) is { Implicit: false } || parse.GetResult(guidance) is { Implicit: false }))
                 throw new UserError("--class and --guidance are for image runs; this checkpoint holds a run of points");
@@ -54,6 +53,8 @@ public static class SampleCommand
 
             if (format == ".csv")
                 PointFiles.Csv(path, points);
+            else if (format == ".npy")
+                PointFiles.Npy(path, points);
             else
                 Plots.Samples(path, ReferenceOrEmpty(config, points.GetLength(1)), points,
                     $"{config.Data}, {config.Field.Name}, step {checkpoint.Step}, {n} samples{SamplingNoise.Note(scale)}");

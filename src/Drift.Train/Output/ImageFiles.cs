@@ -43,16 +43,9 @@ public static class ImageFiles
         using var scope = torch.NewDisposeScope();
         var bytes = ImageSet.ToBytes(images.detach().cpu()).permute(0, 2, 3, 1).contiguous();
         var shape = (bytes.shape[3] == 1 ? bytes.shape[..3] : bytes.shape).Select(d => (int)d).ToArray();
-        WriteNpy(path, np.array(bytes.data<byte>().ToArray()).reshape(shape));
+        NpyWriter.Write(path, np.array(bytes.data<byte>().ToArray()).reshape(shape));
     }
 
     /// <summary>Writes int64 labels as a 1-D .npy.</summary>
-    public static void NpyLabels(string path, long[] labels) => WriteNpy(path, np.array(labels));
-
-    private static void WriteNpy(string path, NDArray array) => AtomicFile.Write(path, tmp =>
-    {
-        // The stream, not the path: given a path, np.save appends ".npy" to a temporary name without it.
-        using var stream = File.Create(tmp);
-        np.save(stream, array);
-    });
+    public static void NpyLabels(string path, long[] labels) => NpyWriter.Write(path, np.array(labels));
 }

@@ -1,13 +1,16 @@
 using System.Globalization;
 using Drift.Train.RunFolders;
 using nietras.SeparatedValues;
+using NumSharp;
 
 namespace Drift.Train.Output;
 
-/// <summary>Generated points as a CSV file: a header x0,x1,... and one row per point, in data units, readable
-/// back as <c>--data</c>.</summary>
+/// <summary>Generated points in data units, readable back as <c>--data</c>: a CSV file (a header x0,x1,... and one row
+/// per point) or a .npy array, float32 [N, d].</summary>
 public static class PointFiles
 {
+    public static void Npy(string path, float[,] points) => NpyWriter.Write(path, np.array(points));
+
     public static void Csv(string path, float[,] points)
     {
         var names = Enumerable.Range(0, points.GetLength(1)).Select(j => $"x{j}").ToArray();

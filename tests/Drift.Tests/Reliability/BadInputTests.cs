@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
 using Drift.Data;
 using Drift.Data.Images;
+using Drift.Train.Output;
+using NumSharp;
 
 namespace Drift.Tests;
 
@@ -51,6 +53,9 @@ public class BadInputTests
         File.WriteAllLines(Path.Combine(dir, "same.csv"), Enumerable.Repeat("1.5,2", 50));
         File.WriteAllLines(Path.Combine(dir, "huge.csv"), Enumerable.Range(0, 50).Select(i => $"{i}e30,{i}"));
         File.WriteAllText(Path.Combine(dir, "afile"), "a file, not a folder");
+        File.WriteAllText(Path.Combine(dir, "afile.npy"), "a text file named .npy");
+        NpyWriter.Write(Path.Combine(dir, "flat.npy"), np.array(new double[] { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 }));
+        NpyWriter.Write(Path.Combine(dir, "nan.npy"), np.array(new double[,] { { 1, 2 }, { 3, double.NaN }, { 5, 6 } }));
         Directory.CreateDirectory(Path.Combine(dir, "emptydir"));
         var sparse = Directory.CreateDirectory(Path.Combine(dir, "sparse")).FullName;
         foreach (var (split, n) in new[] { ("train", 30), ("t10k", 10) })
