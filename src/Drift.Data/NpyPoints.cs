@@ -12,7 +12,12 @@ public static class NpyPoints
         var array = NpyFile.Load(path, "data file");
         if (array.ndim != 2 || array.shape[0] < 1 || array.shape[1] < 1 || !Numeric.Contains(array.typecode))
             throw new DataError($"{path}: expected points as a 2-D array (N, d) of floats or integers, found {NpyFile.Describe(array)}"
-                + (array.ndim == 1 ? "; one value a point is shape (N, 1): x.reshape(-1, 1)" : ""));
+                + array.ndim switch
+                {
+                    1 => "; one value a point is shape (N, 1): x.reshape(-1, 1)",
+                    3 or 4 => "; images train with drift train-images",
+                    _ => "",
+                });
         var (n, d) = (array.shape[0], array.shape[1]);
         // ToArray gives C order whatever order the file keeps; doubles hold every value an integer or float file can.
         var values = array.astype(typeof(double)).ToArray<double>();

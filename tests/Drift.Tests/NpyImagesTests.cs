@@ -55,6 +55,60 @@ public sealed class NpyImagesTests : IDisposable
         Assert.Equal(labels, readLabels);
     }
 
+    /// <summary>A .npy file as a dataset to train on: every tenth image (indices 9, 19, ...) is the test split, the
+    /// rest the training split, each image where NumPy put it, its label with it; the classes are the labels 0..K-1;
+    /// without a labels file, one class. Bad labels and shapes are one line naming the file.</summary>
+    [Theory]
+    [InlineData(false, true)]
+    [InlineData(true, true)]
+    [InlineData(false, false)]
+    public void ANpyFileIsADatasetSplitEveryTenthImage(bool rgb, bool labelled)
+    {
+        var (n, side, classes) = (random.Next(2, 45), random.Next(2, 9), random.Next(1, 5));
+        var c = rgb ? 3 : 1;
+        var pixels = new byte[n * side * side * c];
+        random.NextBytes(pixels);
+        var labels = Enumerable.Range(0, n).Select(i => (long)(i < classes ? i : random.Next(classes))).ToArray();
+        File.WriteAllBytes(Path.Combine(dir, "pixels.raw"), pixels);
+        Numpy($"""
+            a = np.fromfile(d + '/pixels.raw', dtype=np.uint8).reshape({n}, {side}, {side}{(rgb ? ", 3" : "")})
+            np.save(d + '/set.npy', a)
+            if {(labelled ? "True" : "False")}: np.save(d + '/set.labels.npy', np.array([{string.Join(", ", labels)}], dtype=np.int64))
+            """);
+        using var data = ImageData.Load(Path.Combine(dir, "set.npy"));
+        var test = Enumerable.Range(0, n).Where(i => i % 10 == 9).ToArray();
+        var train = Enumerable.Range(0, n).Where(i => i % 10 != 9).ToArray();
+        if (test.Length == 0) test = [train[^1]];
+        Assert.Equal(labelled ? Math.Min(classes, n) : 1, data.Classes);
+        foreach (var (set, indices) in new[] { (data.Train, train), (data.Test, test) })
+        {
+            Assert.Equal(new long[] { indices.Length, c, side, side }, set.Pixels.shape);
+            var got = set.Pixels.data<byte>().ToArray();
+            for (var k = 0; k < indices.Length; k++)
+            {
+                Assert.Equal(labelled ? labels[indices[k]] : 0, set.Labels[k]);
+                for (var y = 0; y < side; y++)
+                for (var x = 0; x < side; x++)
+                for (var ch = 0; ch < c; ch++)
+                    Assert.True(pixels[((indices[k] * side + y) * side + x) * c + ch] == got[((k * c + ch) * side + y) * side + x],
+                        $"seed {seed}: image {indices[k]} ({y}, {x}, {ch})");
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData("np.zeros((5, 6, 7), dtype=np.uint8)", null, "images of 6×7; a generator makes square images")]
+    [InlineData("np.zeros((1, 6, 6), dtype=np.uint8)", null, "needs at least 2 images, found 1")]
+    [InlineData("np.zeros((4, 6, 6), dtype=np.uint8)", "np.array([0, 1, -2, 0])", "set.labels.npy: label -2 is not a class index 0..K-1 of these 4 images")]
+    [InlineData("np.zeros((4, 6, 6), dtype=np.uint8)", "np.array([0, 1, 10**9, 0])", "set.labels.npy: label 1000000000 is not a class index")]
+    public void ANpyDatasetThatCannotTrainIsOneLine(string images, string? labels, string expected)
+    {
+        Numpy($"np.save(d + '/set.npy', {images})" + (labels is null ? "" : $"\nnp.save(d + '/set.labels.npy', {labels})"));
+        var e = Assert.Throws<DataError>(() => ImageData.Load(Path.Combine(dir, "set.npy")).Dispose());
+        Assert.Contains(expected, e.Message);
+        Assert.DoesNotContain('\n', e.Message);
+    }
+
     [Fact]
     public void WithoutALabelsFileTheImagesLoadUnlabelled()
     {

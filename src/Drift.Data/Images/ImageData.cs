@@ -7,7 +7,8 @@ namespace Drift.Data.Images;
 /// <summary>
 /// An image dataset: train and test splits, class names, and a shape every image shares. <c>--data</c>
 /// names <c>fashion-mnist</c> (Debian's dataset-fashion-mnist package), a folder in the MNIST IDX layout, a
-/// folder of CIFAR-10 binary batches, or a folder of images (one subfolder per class, or flat).
+/// folder of CIFAR-10 binary batches, a folder of images (one subfolder per class, or flat), or a .npy file of
+/// images (labels in NAME.labels.npy beside it).
 /// </summary>
 public sealed class ImageData : IDisposable
 {
@@ -55,6 +56,8 @@ public sealed class ImageData : IDisposable
     {
         var timer = Stopwatch.StartNew();
         var dir = spec == FashionMnist ? FashionMnistDir : spec;
+        if (spec.EndsWith(".npy", StringComparison.OrdinalIgnoreCase) && !Directory.Exists(spec))
+            return FromNpy(spec, size, timer);
         if (!Directory.Exists(dir))
             throw new DataError(spec == FashionMnist
                 ? $"Fashion-MNIST not found in {FashionMnistDir}: install it with: sudo apt-get install dataset-fashion-mnist"
@@ -80,6 +83,28 @@ public sealed class ImageData : IDisposable
         if (size > 0 && size != train.Height)
             (train, test) = (Resized(train, size), Resized(test, size));
         return new ImageData(spec, train, test, names, timer.Elapsed);
+    }
+
+    /// <summary>Images and labels as <c>drift sample --out x.npy</c> writes them (<see cref="NpyImages"/>), split as a folder
+    /// is; without a labels file, one class.</summary>
+    private static ImageData FromNpy(string path, int size, Stopwatch timer)
+    {
+        var (pixels, labels) = NpyImages.Read(path);
+        using (pixels)
+        {
+            var (n, h, w) = (pixels.shape[0], pixels.shape[2], pixels.shape[3]);
+            if (n < 2) throw new DataError($"{path}: needs at least 2 images, found {n}");
+            if (h != w) throw new DataError($"{path}: images of {h}×{w}; a generator makes square images: crop them first");
+            // Past n, classes without an image would outnumber the images (and a label of 10^9 would name 10^9 classes).
+            if ((labels ?? []).Where(l => l < 0 || l > n).Take(1).ToArray() is [var bad])
+                throw new DataError($"{NpyImages.LabelsPath(path)}: label {bad} is not a class index 0..K-1 of these {n} images");
+            var (train, test) = ImageSet.SplitEveryTenth(pixels, labels ?? new long[n]);
+            var numbered = NumberedClasses(train, test);
+            CheckLabels(path, train, null, numbered.Length);
+            if (size > 0 && size != h)
+                (train, test) = (Resized(train, size), Resized(test, size));
+            return new ImageData(path, train, test, numbered, timer.Elapsed);
+        }
     }
 
     /// <summary>Labels are class indices 0..K−1: one past a named dataset's classes, or, where the classes are only

@@ -7,12 +7,11 @@ namespace Drift.Data.Images;
 /// <summary>
 /// A folder of PNG/JPEG/BMP images, either flat (one class) or with one subfolder per class (named by the
 /// subfolder). Each image is centre-cropped to a square and resized to <c>size</c>. Grey if every image
-/// is grey, else RGB. One image in ten (a fixed draw) is held out as the test split.
+/// is grey, else RGB. One image in ten is held out as the test split (<see cref="ImageSet.SplitEveryTenth"/>).
 /// </summary>
 public static class ImageFolder
 {
     private static readonly string[] Extensions = [".png", ".jpg", ".jpeg", ".bmp"];
-    private const int TestEvery = 10;
 
     public static bool Holds(string dir) => Images(dir).Any() ||
         Directory.EnumerateDirectories(dir).Any(sub => Images(sub).Any());
@@ -33,28 +32,26 @@ public static class ImageFolder
         // and one full-size image at a time (decoding them all first held every one at full size: a 2-step run on 240
         // images of 2000×2000 peaked at 3.2 GB, 0.58–0.78 GB now). Decoding a processor's worth in parallel was tried: on 2
         // cores it loaded those images no faster and held more.
-        using var scope = torch.NewDisposeScope();
-        var grey = true;
-        var resized = new Tensor[files.Length];
-        for (var i = 0; i < files.Length; i++)
+        Tensor all;
+        using (var scope = torch.NewDisposeScope())
         {
-            using var imageScope = torch.NewDisposeScope();
-            resized[i] = CropAndResize(Decode(files[i].File), size).MoveToOuterDisposeScope();
-            grey &= resized[i].shape[0] == 1;
-        }
-        // Among RGB images a grey one is equal R, G and B (as stb_image converts it).
-        var all = torch.stack(grey ? resized : resized.Select(r => r.expand(3, size, size)).ToArray());
-
-        var test = Enumerable.Range(0, files.Length).Where(i => i % TestEvery == TestEvery - 1).Select(i => (long)i).ToArray();
-        var train = Enumerable.Range(0, files.Length).Where(i => i % TestEvery != TestEvery - 1).Select(i => (long)i).ToArray();
-        ImageSet Subset(long[] idx)
-        {
-            using var index = torch.tensor(idx);
-            return new ImageSet(all.index_select(0, index).MoveToOuterDisposeScope(), idx.Select(i => files[i].Label).ToArray());
+            var grey = true;
+            var resized = new Tensor[files.Length];
+            for (var i = 0; i < files.Length; i++)
+            {
+                using var imageScope = torch.NewDisposeScope();
+                resized[i] = CropAndResize(Decode(files[i].File), size).MoveToOuterDisposeScope();
+                grey &= resized[i].shape[0] == 1;
+            }
+            // Among RGB images a grey one is equal R, G and B (as stb_image converts it).
+            all = torch.stack(grey ? resized : resized.Select(r => r.expand(3, size, size)).ToArray()).MoveToOuterDisposeScope();
         }
         var names = classDirs.Length > 0 ? classDirs.Select(d => Path.GetFileName(d)!).ToArray() : [Path.GetFileName(Path.GetFullPath(dir).TrimEnd('/'))];
-        // Under ten images there is no tenth: the last training image stands in as the test split.
-        return (Subset(train), Subset(test.Length > 0 ? test : [train[^1]]), names);
+        using (all)
+        {
+            var (train, test) = ImageSet.SplitEveryTenth(all, [.. files.Select(f => f.Label)]);
+            return (train, test, names);
+        }
     }
 
     private static IEnumerable<string> Images(string dir) =>

@@ -31,6 +31,21 @@ public sealed class ImageSet : IDisposable
         return ToUnit(Pixels.index_select(0, index));
     }
 
+    /// <summary>Splits images that come without a split of their own (a folder, a .npy file): every tenth (indices 9, 19,
+    /// ...) is the test split. Under ten images there is no tenth: the last training image stands in as the test split.</summary>
+    public static (ImageSet Train, ImageSet Test) SplitEveryTenth(Tensor pixels, long[] labels)
+    {
+        const int Every = 10;
+        var test = Enumerable.Range(0, labels.Length).Where(i => i % Every == Every - 1).Select(i => (long)i).ToArray();
+        var train = Enumerable.Range(0, labels.Length).Where(i => i % Every != Every - 1).Select(i => (long)i).ToArray();
+        ImageSet Subset(long[] indices)
+        {
+            using var index = torch.tensor(indices);
+            return new ImageSet(pixels.index_select(0, index), indices.Select(i => labels[i]).ToArray());
+        }
+        return (Subset(train), Subset(test.Length > 0 ? test : [train[^1]]));
+    }
+
     public static Tensor ToUnit(Tensor bytes) => bytes.to_type(ScalarType.Float32).div_(127.5).sub_(1);
 
     /// <summary>Float images in [−1, 1] to uint8, clamping what a generator puts outside.</summary>

@@ -95,5 +95,9 @@ public static class ImageEvaluation
     private static double Mean(double[] perClass) => perClass.Where(r => !double.IsNaN(r)).DefaultIfEmpty(double.NaN).Average();
     private static double Worst(double[] perClass) => perClass.Where(r => !double.IsNaN(r)).DefaultIfEmpty(double.NaN).Min();
 
-    public static string DatasetName(string spec) => Path.GetFileName(Path.TrimEndingDirectorySeparator(spec));
+    /// <summary>The dataset's name in metric names and default folders: its folder's or file's name (a .npy file's
+    /// without its extension).</summary>
+    public static string DatasetName(string spec) => spec.EndsWith(".npy", StringComparison.OrdinalIgnoreCase)
+        ? Path.GetFileNameWithoutExtension(spec)
+        : Path.GetFileName(Path.TrimEndingDirectorySeparator(spec));
 }
