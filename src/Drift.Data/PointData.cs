@@ -71,11 +71,15 @@ public sealed class PointData
             return new PointData(spec, (n, g) => ToyDatasets.Sample(spec, n, g), heldOut.DetachFromDisposeScope(),
                 reference.DetachFromDisposeScope(), scale, DataFingerprint.Of((heldOut, null)));
         }
-        var npy = spec.EndsWith(".npy", StringComparison.OrdinalIgnoreCase);
-        if (!npy && !spec.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) && !File.Exists(spec))
+        if (!IsNpy(spec) && !spec.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) && !File.Exists(spec))
             throw new DataError($"unknown dataset '{spec}': use one of {string.Join(", ", ToyDatasets.Names)}, or a path to a .csv or .npy file");
-        return FromFile(spec, npy ? NpyPoints.Read(spec) : CsvPoints.Read(spec), evalSamples, standardize);
+        return FromFile(spec, ReadFile(spec), evalSamples, standardize);
     }
+
+    /// <summary>The points of a .npy file (<see cref="NpyPoints"/>) or, by any other name, a CSV file (<see cref="CsvPoints"/>).</summary>
+    public static float[,] ReadFile(string path) => IsNpy(path) ? NpyPoints.Read(path) : CsvPoints.Read(path);
+
+    private static bool IsNpy(string path) => path.EndsWith(".npy", StringComparison.OrdinalIgnoreCase);
 
     private static PointData FromFile(string path, float[,] values, int evalSamples, bool standardize)
     {

@@ -209,6 +209,19 @@ public class CliTests : IDisposable
         Assert.True(code == 0, err);
         Assert.Contains("| energy distance |", table);
         Assert.Contains("\"metric\": \"sliced W2", File.ReadAllText(Path.Combine(dir, "eval.json")));
+        // Points from a file are judged as a run's samples: drift sample's .npy (the same seed, so the same points) scores
+        // every metric and floor as eval of the run does.
+        var npy = Path.Combine(dir, "samples.npy");
+        (code, _, err) = Run("sample", "--checkpoint", dir, "--n", "200", "--out", npy);
+        Assert.True(code == 0, err);
+        Assert.Equal(Drift.Data.NpyPoints.Read(npy), Drift.Train.Training.Points.PointEvaluation.Generate(Drift.Train.RunFolders.Checkpoint.Load(dir), 200, 0));
+        var fileJson = Path.Combine(Path.GetDirectoryName(dir)!, "file.json");
+        (code, table, err) = Run("eval", "--points", npy, "--data", "rings", "--n", "200", "--out", fileJson);
+        Assert.True(code == 0, err);
+        Assert.Contains($"rings, points of {npy}, 200 samples", table);
+        static (string, double, double)[] Rows(string json) => System.Text.Json.JsonDocument.Parse(File.ReadAllText(json)).RootElement.GetProperty("metrics")
+            .EnumerateArray().Select(m => (m.GetProperty("metric").GetString()!, m.GetProperty("generated").GetDouble(), m.GetProperty("floor").GetDouble())).ToArray();
+        Assert.Equal(Rows(Path.Combine(dir, "eval.json")), Rows(fileJson));
 
         // --config reruns a saved configuration; options given override it.
         var rerun = Path.Combine(Path.GetDirectoryName(dir)!, "rerun");

@@ -25,7 +25,16 @@ public static class EvalCommand
             Description = "Images from elsewhere instead of a run: a .npy of uint8 N×H×W or N×H×W×C (as drift sample writes), "
                 + "with integer labels in NAME.labels.npy beside it if the images were drawn per class. Judged as they are (no --seed, --guidance, --ema, --noise-scale).",
         };
-        var dataOption = new Option<string>("--data") { Description = "With --images: the image data to judge them against, as for train-images. Default fashion-mnist." };
+        var pointsFile = new Option<string>("--points")
+        {
+            Description = "Points from elsewhere instead of a run: a .csv or .npy file in data units (as drift sample writes), judged as they are "
+                + "against --data's held-out points (no --guidance, --ema, --noise-scale).",
+        };
+        var dataOption = new Option<string>("--data")
+        {
+            Description = "With --images or --points: the data to judge them against: image data as for train-images (default fashion-mnist), "
+                + "points as for train (default checkerboard).",
+        };
         var count = new Option<int?>("--n") { Description = "Generated and held-out samples (capped by the held-out set). Default 2000 for points, 5000 for images (with --images: all of them, so capped)." };
         var seed = new Option<long>("--seed") { Description = "Noise and projection seed. Default 0." };
         var output = new Option<string>("--out") { Description = "JSON file. Default <checkpoint>/eval.json; with --images none unless given." };
@@ -40,28 +49,38 @@ public static class EvalCommand
         var ema = new Option<bool>("--ema") { Description = "Images: evaluate the EMA weights (default true) or the trained ones.", DefaultValueFactory = _ => true };
         var noiseScale = NoiseScaleOption.Create();
         var command = new Command("eval", "Evaluate a checkpoint or a .npy of images: energy distance, MMD², sliced W2², modes (points); FD-<dataset>, precision/recall, class coverage (images).")
-            { checkpointDir, imagesFile, dataOption, count, seed, output, classifier, device, guidance, ema, noiseScale };
+            { checkpointDir, imagesFile, pointsFile, dataOption, count, seed, output, classifier, device, guidance, ema, noiseScale };
 
         command.SetAction(parse => Cli.Run(() =>
         {
             if (parse.GetValue(count) is < 2 or > 1 << 20) throw new UserError($"--n must be between 2 and {1 << 20}, got {parse.GetValue(count)}");
-            var (dir, file) = (parse.GetValue(checkpointDir), parse.GetValue(imagesFile));
-            if ((dir is null) == (file is null)) throw new UserError("give either --checkpoint RUN or --images FILE.npy");
+            var (dir, file, points) = (parse.GetValue(checkpointDir), parse.GetValue(imagesFile), parse.GetValue(pointsFile));
+            if (new[] { dir, file, points }.Count(given => given is not null) != 1)
+                throw new UserError("give one of --checkpoint RUN, --images FILE.npy or --points FILE");
             var deviceName = parse.GetValue(device)!;
             Components.Device(deviceName);
-            if (file is not null)
+            if (file is not null || points is not null)
             {
-                foreach (var sampling in new Option[] { seed, guidance, ema, noiseScale })
+                // Points judged take a seed for their sliced W2's projections; images judged draw nothing.
+                foreach (var sampling in new Option[] { guidance, ema, noiseScale }.Concat(file is null ? [classifier, device] : [seed]))
                     if (parse.GetResult(sampling) is { Implicit: false })
-                        throw new UserError($"{sampling.Name}: only with --checkpoint (images from a file are judged as they are)");
+                        throw new UserError($"{sampling.Name}: not with {(file is null ? "--points" : "--images")} ({(file is null ? "points" : "images")} from a file are judged as they are)");
                 var fileOut = parse.GetValue(output);
                 if (fileOut is not null) OutputDir.CheckFile(fileOut, "--out");
+                if (points is not null)
+                {
+                    var pointData = parse.GetValue(dataOption) ?? TrainConfig.DefaultData;
+                    var (pointCount, pointRows) = EvaluatePointsFile(points, pointData, parse.GetValue(count), parse.GetValue(seed));
+                    Report($"{pointData}, points of {points}, {pointCount} samples", pointRows, fileOut,
+                        new() { ["points"] = points, ["data"] = pointData, ["samples"] = pointCount });
+                    return 0;
+                }
                 var data = parse.GetValue(dataOption) ?? ImageData.FashionMnist;
-                var (size, rows) = EvaluateFile(file, data, parse.GetValue(count), parse.GetValue(classifier), deviceName);
+                var (size, rows) = EvaluateFile(file!, data, parse.GetValue(count), parse.GetValue(classifier), deviceName);
                 Report($"{data}, images of {file}, {size} samples", rows, fileOut, new() { ["images"] = file, ["data"] = data, ["samples"] = size });
                 return 0;
             }
-            if (parse.GetResult(dataOption) is not null) throw new UserError("--data: only with --images (a run is judged against the data it trained on)");
+            if (parse.GetResult(dataOption) is not null) throw new UserError("--data: only with --images or --points (a run is judged against the data it trained on)");
 
             var scale = NoiseScaleOption.Value(parse, noiseScale);
             var checkpoint = Checkpoint.Load(dir!);
@@ -106,13 +125,33 @@ public static class EvalCommand
     private static (string Data, string Field, int Size, IReadOnlyList<EvaluatedMetric> Rows) EvaluatePoints(Checkpoint checkpoint, int n, long seed, double noiseScale)
     {
         var config = checkpoint.Config<TrainConfig>();
-        // The median distance and MMD² hold n×n float64 matrices: measured peak RSS 1.4 GB at n = 2000, 4.9 GB at 4000 (290 B a pair).
-        MemoryBudget.Check(0.5e9 + 300.0 * n * n, $"eval --n {n}", "use a smaller --n");
+        CheckPointsMemory(n);
         var data = PointData.LoadHeldOut(config.Data, n);
         // A toy set's fingerprint is of its held-out draw, which --n sizes; a toy set cannot change anyway.
         if (!ToyDatasets.Contains(config.Data)) RefuseChangedData(checkpoint, config.Data, data.Fingerprint);
         var size = (int)data.HeldOut.shape[0];
         return (config.Data, config.Field.Name, size, PointEvaluation.LowDimensional(PointEvaluation.Generate(checkpoint, size, seed, noiseScale: noiseScale), data, seed));
+    }
+
+    /// <summary>The median distance and MMD² hold n×n float64 matrices: measured peak RSS 1.4 GB at n = 2000, 4.9 GB at 4000 (290 B a pair).</summary>
+    private static void CheckPointsMemory(int n) => MemoryBudget.Check(0.5e9 + 300.0 * n * n, $"eval --n {n}", "use a smaller --n");
+
+    /// <summary>Points made elsewhere (or by <c>drift sample</c>), judged as they are: the file's first rows, as many as
+    /// the held-out points they are judged against (at most <paramref name="n"/>, default 2000), with the same metrics and
+    /// floors as a run's samples get.</summary>
+    private static (int Size, IReadOnlyList<EvaluatedMetric> Rows) EvaluatePointsFile(string file, string dataSpec, int? n, long seed)
+    {
+        var samples = PointData.ReadFile(file);
+        var wanted = Math.Min(n ?? 2000, samples.GetLength(0));
+        if (wanted < 2) throw new UserError($"{file}: 1 point; the metrics need at least 2");
+        CheckPointsMemory(wanted);
+        var data = PointData.LoadHeldOut(dataSpec, wanted);
+        if (data.Dim != samples.GetLength(1))
+            throw new UserError($"{file}: points of {samples.GetLength(1)} dimension(s), {dataSpec} has {data.Dim}");
+        var size = (int)data.HeldOut.shape[0];
+        var first = new float[size, data.Dim];
+        Buffer.BlockCopy(samples, 0, first, 0, size * data.Dim * sizeof(float));
+        return (size, PointEvaluation.LowDimensional(first, data, seed));
     }
 
     private static (string Data, string Field, int Size, IReadOnlyList<EvaluatedMetric> Rows) EvaluateRunImages(Checkpoint checkpoint, int n, long seed,

@@ -12,7 +12,8 @@ public sealed record TrainConfig() : FieldConfig(images: false), IRunConfig
 {
     public static string Kind => "points";
 
-    [JsonPropertyOrder(-2)] public string Data { get; init; } = "checkerboard";
+    public const string DefaultData = "checkerboard";
+    [JsonPropertyOrder(-2)] public string Data { get; init; } = DefaultData;
     public bool Standardize { get; init; } = true;
     /// <summary>Bandwidths/temperatures shrink as e^(−r·step/steps) over the run; 0 keeps them fixed. Null: the
     /// field's <see cref="FieldKind.DefaultAnneal"/>.</summary>
