@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Data-parallel training on one machine (docs/distributed.md): steps per second of the 2-D default run and of the
 # documented image run (the conservative field, and the laplace field over rows only, which splits its rows, and over
-# both axes, which every process computes whole) at K = 1 (libtorch's threads: all cores) and K = 2 (one thread each,
-# OMP_NUM_THREADS=1), and what each process spent communicating (drift's own log line). Needs MPICH (apt-get install
-# mpich).
+# both axes, which every process computes whole) at K = 1 (libtorch's threads: all cores) and K = 2 (drift gives each
+# process its share of them: one thread each here), and what each process spent communicating (drift's own log line).
+# Needs MPICH (apt-get install mpich).
 #   bash bench/distributed.sh [points-steps] [image-steps]      # defaults 300 and 30
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,7 +17,7 @@ export CI=1
 run() {  # name processes args...
   local name=$1 k=$2; shift 2
   local launch=() start end
-  (( k > 1 )) && launch=(env OMP_NUM_THREADS=1 mpiexec.mpich -n "$k")
+  (( k > 1 )) && launch=(mpiexec.mpich -n "$k")
   start=$(date +%s.%N)
   "${launch[@]}" "${drift[@]}" "$@" --out "$work/$name-$k" > "$work/$name-$k.log" 2>&1
   end=$(date +%s.%N)

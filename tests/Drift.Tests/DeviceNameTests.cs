@@ -76,4 +76,12 @@ public class DeviceNameTests
         Assert.Equal(expected, DataParallel.PlacementOf(blocks));
         Assert.Equal(expected, DataParallel.PlacementOf(roundRobin));
     }
+
+    /// <summary>The processes on a machine split the threads one process would use (64, 8 processes: 8 each), one at least.</summary>
+    [Theory]
+    [InlineData(64, 8, 8)]
+    [InlineData(2, 2, 1)]
+    [InlineData(16, 3, 5)]
+    [InlineData(4, 8, 1)]
+    public void ProcessesOnAMachineShareItsThreads(int threads, int processes, int each) => Assert.Equal(each, DataParallel.ThreadsEach(threads, processes));
 }

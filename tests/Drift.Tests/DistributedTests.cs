@@ -202,8 +202,9 @@ public class DistributedTests : IDisposable
         Assert.NotEqual(0, p.ExitCode);
         Assert.Empty(Ranks(dir));
         // The machine names went through MPI: both processes found themselves on this one (local ranks 0 and 1, each
-        // its own GPU under --device cuda).
-        Assert.Contains($"2 processes on 1 machine: {System.Net.Dns.GetHostName()} ×2", await stdout);
+        // its own GPU under --device cuda), and share its cores.
+        var threads = Environment.GetEnvironmentVariable("OMP_NUM_THREADS") is { } set ? int.Parse(set) : DataParallel.ThreadsEach(torch.get_num_threads(), 2);
+        Assert.Contains($"2 processes on 1 machine: {System.Net.Dns.GetHostName()} ×2; {threads} libtorch thread(s) per process on this machine", await stdout);
         var saved = Checkpoint.Load(dir).Step;
         Train(["train", "--resume", dir, "--steps", (saved + 5).ToString()], 1);
         Assert.Equal(saved + 5, Checkpoint.Load(dir).Step);
