@@ -29,7 +29,7 @@ public sealed class DataParallel : IBatchShard, IDisposable
         // The processes on one machine share its cores; libtorch would give each process the threads it gives one process
         // alone, a thread per core. Each takes its share instead, as torchrun does (OMP_NUM_THREADS, where set, rules:
         // libtorch reads it itself). Threads past the cores cost dearly: set to 2 in each of 2 processes on these 2 cores,
-        // the 2-D default's 300 steps took 128–165 s instead of 6.
+        // the 2-D default's 300 steps took 128–165 s instead of 6 (docs/distributed.md).
         if (Environment.GetEnvironmentVariable("OMP_NUM_THREADS") is null)
             torch.set_num_threads(ThreadsEach(torch.get_num_threads(), machines.Count(name => name == machines[collectives.Rank])));
         Placement = $"{PlacementOf(machines)}; {torch.get_num_threads()} libtorch thread(s) per process on this machine";
