@@ -26,10 +26,12 @@ public static class Plots
 
     private static void AddSampleLayers(Plot plt, float[,] data, float[,] generated)
     {
-        if (generated.GetLength(1) == 1)
+        var dim = generated.GetLength(1);
+        if (dim == 1)
         {
             AddHistogram(plt, Column(data, 0), Colors.Gray.WithAlpha(0.6), "data");
             AddHistogram(plt, Column(generated, 0), Colors.Blue.WithAlpha(0.5), "generated");
+            plt.XLabel("x0");
             plt.YLabel("density");
         }
         else
@@ -37,6 +39,9 @@ public static class Plots
             AddPoints(plt, data, Colors.Gray.WithAlpha(0.5), "data");
             AddPoints(plt, generated, Colors.Blue.WithAlpha(0.5), "generated");
             plt.Axes.SquareUnits();
+            // Points of more dimensions are shown by their first two coordinates: the axes say so.
+            plt.XLabel(dim > 2 ? $"x0 (the first 2 of {dim} dimensions)" : "x0");
+            plt.YLabel("x1");
         }
         plt.ShowLegend(Alignment.UpperRight);
     }
