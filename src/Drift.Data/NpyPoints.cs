@@ -35,6 +35,6 @@ public static class NpyPoints
         return points;
     }
 
-    private static readonly NPTypeCode[] Numeric = [NPTypeCode.Single, NPTypeCode.Double, NPTypeCode.Byte, NPTypeCode.Int16, NPTypeCode.UInt16,
+    private static readonly NPTypeCode[] Numeric = [NPTypeCode.Half, NPTypeCode.Single, NPTypeCode.Double, NPTypeCode.Byte, NPTypeCode.Int16, NPTypeCode.UInt16,
         NPTypeCode.Int32, NPTypeCode.UInt32, NPTypeCode.Int64, NPTypeCode.UInt64];
 }

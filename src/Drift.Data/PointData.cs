@@ -76,8 +76,12 @@ public sealed class PointData
         return FromFile(spec, ReadFile(spec), evalSamples, standardize);
     }
 
-    /// <summary>The points of a .npy file (<see cref="NpyPoints"/>) or, by any other name, a CSV file (<see cref="CsvPoints"/>).</summary>
-    public static float[,] ReadFile(string path) => IsNpy(path) ? NpyPoints.Read(path) : CsvPoints.Read(path);
+    /// <summary>The points of a .npy file (<see cref="NpyPoints"/>) or, by any other name, a CSV file (<see cref="CsvPoints"/>).
+    /// A .npz archive (NumPy's np.savez) holds several arrays, no one of them the points: refused, not read as text.</summary>
+    public static float[,] ReadFile(string path) => IsNpy(path) ? NpyPoints.Read(path)
+        : path.EndsWith(".npz", StringComparison.OrdinalIgnoreCase)
+            ? throw new DataError($"{path}: a .npz archive of arrays; save the points alone with np.save('points.npy', x)")
+            : CsvPoints.Read(path);
 
     private static bool IsNpy(string path) => path.EndsWith(".npy", StringComparison.OrdinalIgnoreCase);
 

@@ -24,8 +24,10 @@ public sealed class NpyPointsTests : IDisposable
     [InlineData("float64", false)]
     [InlineData("float64", true)]
     [InlineData("float32", true)]
+    [InlineData("float16", false)]
     [InlineData("int32", false)]
     [InlineData("int64", true)]
+    [InlineData("dtype('>f8')", false)]
     public void PointsNumpyWritesLoadAsNumpyHoldsThem(string dtype, bool fortranOrder)
     {
         var (n, d) = (random.Next(1, 40), random.Next(1, 6));
@@ -33,6 +35,7 @@ public sealed class NpyPointsTests : IDisposable
         File.WriteAllBytes(At("values.raw"), values.SelectMany(BitConverter.GetBytes).ToArray());
         NumpyScript.Run(dir, $"""
             a = np.fromfile(d + '/values.raw', dtype=np.float64).reshape({n}, {d}).astype(np.{dtype})
+            assert {(dtype.StartsWith("dtype('>") ? "a.dtype.byteorder == '>'" : "True")}
             np.save(d + '/x.npy', np.asfortranarray(a) if {(fortranOrder ? "True" : "False")} else a)
             """);
 
@@ -42,8 +45,8 @@ public sealed class NpyPointsTests : IDisposable
             for (var j = 0; j < d; j++)
             {
                 var v = values[i * d + j];
-                // NumPy's casts: to float32 rounds to nearest; to an integer truncates toward zero.
-                var expected = dtype.StartsWith("int") ? (float)Math.Truncate(v) : (float)v;
+                // NumPy's casts: to float32 or float16 rounds to nearest; to an integer truncates toward zero.
+                var expected = dtype switch { "float16" => (float)(Half)v, _ when dtype.StartsWith("int") => (float)Math.Truncate(v), _ => (float)v };
                 Assert.True(expected == read[i, j], $"seed {seed}: ({i}, {j}) read {read[i, j]:R}, NumPy holds {expected:R}");
             }
     }

@@ -54,6 +54,7 @@ public class BadInputTests
         File.WriteAllLines(Path.Combine(dir, "huge.csv"), Enumerable.Range(0, 50).Select(i => $"{i}e30,{i}"));
         File.WriteAllText(Path.Combine(dir, "afile"), "a file, not a folder");
         File.WriteAllText(Path.Combine(dir, "afile.npy"), "a text file named .npy");
+        File.WriteAllText(Path.Combine(dir, "afile.npz"), "a text file named .npz");
         File.WriteAllLines(Path.Combine(dir, "p3.csv"), Enumerable.Range(0, 50).Select(i => $"{i % 7},{i % 5},{i % 3}"));
         NpyWriter.Write(Path.Combine(dir, "flat.npy"), np.array(new double[] { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 }));
         NpyWriter.Write(Path.Combine(dir, "nan.npy"), np.array(new double[,] { { 1, 2 }, { 3, double.NaN }, { 5, 6 } }));
