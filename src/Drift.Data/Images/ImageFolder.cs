@@ -110,7 +110,7 @@ public static class ImageFolder
         var square = hwc.narrow(0, (h - side) / 2, side).narrow(1, (w - side) / 2, side);
         // Channels are resized apart either way (same bits). A large image goes a channel at a time, so that it is held in
         // floats one channel at a time; smaller ones whole: planes under glibc's 32 MiB mmap ceiling come from its heap,
-        // which a folder of photos fragmented (240 of 2000×2000 a channel at a time: peak 1.2–1.7 GB, whole 0.9 GB).
+        // which a folder of photos fragmented (240 of 2000×2000 a channel at a time: peak 1.16–1.75 GB; whole, 0.59–0.67 GB).
         if (side * side * sizeof(float) < LargePlane)
             return ImageSet.Resize(square.permute(2, 0, 1).contiguous().unsqueeze(0), size).squeeze(0).MoveToOuterDisposeScope();
         var channels = Enumerable.Range(0, (int)hwc.shape[2])
