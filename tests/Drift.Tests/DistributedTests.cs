@@ -64,7 +64,12 @@ public class DistributedTests : IDisposable
     /// change nothing. The stem's weights are held to 1e-3 as a whole: the columns fed by the class embedding get, per
     /// class, a sum over the class's samples that mostly cancels, so their float32 rounding is large against it and
     /// Adam(W) amplifies it the same way (measured over 15 runs: up to 2.1e-4 of the largest entry, with the upsampling
-    /// convolutions in either form, while the stem's bias agreed to 4e-7 and the outputs to 1.6e-6).
+    /// convolutions in either form, while the stem's bias agreed to 4e-7 and the outputs to 1.6e-6). Image runs' group-norm
+    /// biases and outputs are held to 1e-3 too: in 120 runs of the three image cases (40 seeds) they agreed to 1.6e-5
+    /// and 3.7e-5, but seed 1972114864 over both axes put a norm bias 1.24e-4 off as a whole (a tensor of norm 0.009,
+    /// so 1.1e-6 absolute) and the outputs 2.1e-4, already 1.2e-4 after 2 steps, where Adam's first steps move each
+    /// entry by about the lr whatever its gradient's size, so a gradient that rounding alone decides moves either way.
+    /// The same seed gives the same numbers with drift's thread share or without it.
     /// </summary>
     private static void AssertSameWeights(string expected, string actual, bool images, string context = "")
     {
@@ -81,7 +86,7 @@ public class DistributedTests : IDisposable
             if (images && System.Text.RegularExpressions.Regex.IsMatch(name, @"conv[12]\.bias$")) continue;
             var whole = (p - q).norm().item<float>() / Math.Max(p.norm().item<float>(), 1e-3f);
             var entry = (p - q).abs().max().item<float>() / Math.Max(p.abs().max().item<float>(), 1e-3f);
-            var tolerance = images && name == "stem.weight" ? 10 * Tolerance : Tolerance;
+            var tolerance = images && (name == "stem.weight" || name.EndsWith("bias") && name.Contains(".norm")) ? 10 * Tolerance : Tolerance;
             Assert.True(whole <= tolerance, $"{context}{name}: off by {whole} relative, as a whole");
             Assert.True(entry <= 10 * Tolerance, $"{context}{name}: an entry off by {entry} of the largest");
         }
@@ -91,7 +96,7 @@ public class DistributedTests : IDisposable
             ? ((Drift.Models.ConvGenerator)m).forward(noise, torch.arange(20) % 10, torch.ones(20))
             : ((Drift.Models.MlpGenerator)m).forward(noise)).ToArray();
         var outputError = (outputs[0] - outputs[1]).abs().max().item<float>() / outputs[0].abs().max().item<float>();
-        Assert.True(outputError <= Tolerance, $"{context}generator outputs off by {outputError} relative");
+        Assert.True(outputError <= (images ? 10 : 1) * Tolerance, $"{context}generator outputs off by {outputError} relative");
     }
 
     /// <summary>The image laplace field over rows only (its default) splits its rows across the processes; over both
