@@ -6,6 +6,9 @@ namespace Drift.Data;
 /// <see cref="DataError"/> naming the file. Callers check the dtype and shape they need.</summary>
 public static class NpyFile
 {
+    /// <summary>Whether <paramref name="path"/> names a .npy file (by its extension, as every --data that takes one decides).</summary>
+    public static bool Names(string path) => path.EndsWith(".npy", StringComparison.OrdinalIgnoreCase);
+
     /// <param name="what">What the file is, for the message: "image file", "data file".</param>
     public static NDArray Load(string path, string what)
     {

@@ -71,19 +71,17 @@ public sealed class PointData
             return new PointData(spec, (n, g) => ToyDatasets.Sample(spec, n, g), heldOut.DetachFromDisposeScope(),
                 reference.DetachFromDisposeScope(), scale, DataFingerprint.Of((heldOut, null)));
         }
-        if (!IsNpy(spec) && !spec.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) && !File.Exists(spec))
+        if (!NpyFile.Names(spec) && !spec.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) && !File.Exists(spec))
             throw new DataError($"unknown dataset '{spec}': use one of {string.Join(", ", ToyDatasets.Names)}, or a path to a .csv or .npy file");
         return FromFile(spec, ReadFile(spec), evalSamples, standardize);
     }
 
     /// <summary>The points of a .npy file (<see cref="NpyPoints"/>) or, by any other name, a CSV file (<see cref="CsvPoints"/>).
     /// A .npz archive (NumPy's np.savez) holds several arrays, no one of them the points: refused, not read as text.</summary>
-    public static float[,] ReadFile(string path) => IsNpy(path) ? NpyPoints.Read(path)
+    public static float[,] ReadFile(string path) => NpyFile.Names(path) ? NpyPoints.Read(path)
         : path.EndsWith(".npz", StringComparison.OrdinalIgnoreCase)
             ? throw new DataError($"{path}: a .npz archive of arrays; save the points alone with np.save('points.npy', x)")
             : CsvPoints.Read(path);
-
-    private static bool IsNpy(string path) => path.EndsWith(".npy", StringComparison.OrdinalIgnoreCase);
 
     private static PointData FromFile(string path, float[,] values, int evalSamples, bool standardize)
     {

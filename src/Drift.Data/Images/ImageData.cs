@@ -56,7 +56,7 @@ public sealed class ImageData : IDisposable
     {
         var timer = Stopwatch.StartNew();
         var dir = spec == FashionMnist ? FashionMnistDir : spec;
-        if (spec.EndsWith(".npy", StringComparison.OrdinalIgnoreCase) && !Directory.Exists(spec))
+        if (NpyFile.Names(spec) && !Directory.Exists(spec))
             return FromNpy(spec, size, timer);
         if (!Directory.Exists(dir))
             throw new DataError(spec == FashionMnist

@@ -67,7 +67,8 @@ public static class ImageFolder
             // No header (null) is a file stb_image refuses; decoding it anyway gets its reason, at once.
             var info = ImageInfo.FromStream(new MemoryStream(bytes));
             if (info is { } header) CheckSize(file, header, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes);
-            image = ImageResult.FromMemory(bytes, info is { } i && Channels(i) == 1 ? ColorComponents.Grey : ColorComponents.RedGreenBlue);
+            var grey = info is { } known && Channels(known) == 1;
+            image = ImageResult.FromMemory(bytes, grey ? ColorComponents.Grey : ColorComponents.RedGreenBlue);
         }
         catch (Exception e) when (e.Message == "too large")
         {

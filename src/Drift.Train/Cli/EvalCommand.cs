@@ -61,10 +61,12 @@ public static class EvalCommand
             Components.Device(deviceName);
             if (file is not null || points is not null)
             {
-                // Points judged take a seed for their sliced W2's projections; images judged draw nothing.
-                foreach (var sampling in new Option[] { guidance, ema, noiseScale }.Concat(file is null ? [classifier, device] : [seed]))
-                    if (parse.GetResult(sampling) is { Implicit: false })
-                        throw new UserError($"{sampling.Name}: not with {(file is null ? "--points" : "--images")} ({(file is null ? "points" : "images")} from a file are judged as they are)");
+                // Points judged take a seed for their sliced W2's projections, and no image networks; images judged draw nothing.
+                var (given, what) = points is not null ? ("--points", "points") : ("--images", "images");
+                Option[] refused = points is not null ? [guidance, ema, noiseScale, classifier, device] : [guidance, ema, noiseScale, seed];
+                foreach (var option in refused)
+                    if (parse.GetResult(option) is { Implicit: false })
+                        throw new UserError($"{option.Name}: not with {given} ({what} from a file are judged as they are)");
                 var fileOut = parse.GetValue(output);
                 if (fileOut is not null) OutputDir.CheckFile(fileOut, "--out");
                 if (points is not null)

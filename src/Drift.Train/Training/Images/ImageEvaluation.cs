@@ -97,7 +97,7 @@ public static class ImageEvaluation
 
     /// <summary>The dataset's name in metric names and default folders: its folder's or file's name (a .npy file's
     /// without its extension).</summary>
-    public static string DatasetName(string spec) => spec.EndsWith(".npy", StringComparison.OrdinalIgnoreCase)
+    public static string DatasetName(string spec) => Drift.Data.NpyFile.Names(spec)
         ? Path.GetFileNameWithoutExtension(spec)
         : Path.GetFileName(Path.TrimEndingDirectorySeparator(spec));
 }
