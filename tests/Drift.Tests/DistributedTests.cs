@@ -215,6 +215,74 @@ public class DistributedTests : IDisposable
         Assert.Equal(saved + 5, Checkpoint.Load(dir).Step);
     }
 
+    /// <summary>Two processes each in a folder of its own, as on two machines that share no filesystem: a relative path
+    /// names a file on rank 0's side only, or a different file on each.</summary>
+    private (string[] Machines, TimeSpan Timeout) Apart()
+    {
+        var root = NewDir();
+        string[] machines = [Path.Combine(root, "a"), Path.Combine(root, "b")];
+        foreach (var m in machines) Directory.CreateDirectory(m);
+        return (machines, TimeSpan.FromMinutes(3));
+    }
+
+    [Fact]
+    public void OnlyRankZeroReadsTheRunsConfigAndCheckpoint()
+    {
+        // --config and --resume name files on rank 0's machine alone: it hands the config and checkpoint to the others.
+        // A constant learning rate and bandwidths, so that a run of 6 steps continued to 12 is the run of 12.
+        var (machines, timeout) = Apart();
+        var whole = NewDir();
+        var seed = Seed().ToString(CultureInfo.InvariantCulture);
+        Train([.. Points, "--lr-schedule", "constant", "--anneal", "0", "--eval-every", "6", "--steps", "12", "--seed", seed, "--out", whole], 1);
+        File.Copy(Path.Combine(whole, RunFiles.Config), Path.Combine(machines[0], "given.json"));
+        var (code, output, err) = DriftProcess.RunApart(["train", "--config", "given.json", "--steps", "6", "--out", "run"], machines, timeout);
+        Assert.True(code == 0, $"exit {code}:\n{output}\n{err}");
+        (code, output, err) = DriftProcess.RunApart(["train", "--resume", "run", "--steps", "12"], machines, timeout);
+        Assert.True(code == 0, $"exit {code}:\n{output}\n{err}");
+        Assert.Equal([], Directory.GetFileSystemEntries(machines[1]));
+        var split = Path.Combine(machines[0], "run");
+        AssertSameMetrics(whole, split, $"seed {seed}: ");
+        AssertSameWeights(whole, split, images: false, $"seed {seed}: ");
+    }
+
+    /// <summary>Each process reads the data (and an encoder) on its own machine: copies that differ are refused in one
+    /// line naming the process, before any folder is made. Equal copies train (the encoder case reaches it).</summary>
+    [Fact]
+    public void ProcessesWithOtherCopiesOfTheDataOrEncoderAreRefused()
+    {
+        var (machines, timeout) = Apart();
+        var host = System.Net.Dns.GetHostName();
+        void Refused(string[] args, string what)
+        {
+            var (code, output, err) = DriftProcess.RunApart([.. args, "--steps", "2", "--out", "run"], machines, timeout);
+            Assert.True(code == 2, $"exit {code}:\n{output}\n{err}");
+            Assert.Contains($"drift (process 0 of 2): error: process 1 (on {host}) has another {what} than process 0 (on {host}); ", err);
+            Assert.Single(err.Split('\n'), l => l.Contains("error:"));
+            Assert.False(Directory.Exists(Path.Combine(machines[0], "run")), "a refused run made its folder");
+        }
+
+        var random = new Random(Seed());
+        var points = Enumerable.Range(0, 200).Select(_ => $"{random.NextDouble()},{random.NextDouble()}").ToArray();
+        File.WriteAllLines(Path.Combine(machines[0], "points.csv"), points);
+        points[random.Next(points.Length)] = "0.5,0.25";
+        File.WriteAllLines(Path.Combine(machines[1], "points.csv"), points);
+        Refused(["train", "--data", "points.csv", "--batch", "64", "--width", "16"], "copy of points.csv");
+
+        foreach (var m in machines) TinyImages.Write(Path.Combine(m, "tiny"));
+        string[] images = ["train-images", "--data", "tiny", "--class-batch", "4", "--class-positives", "8", "--width", "4", "--noise-dim", "8"];
+        Refused(images, "copy of tiny");
+
+        CopyFolder(Path.Combine(machines[0], "tiny"), Path.Combine(machines[1], "tiny"), replace: true);
+        for (var i = 0; i < machines.Length; i++)
+            Train(["encoder", "--data", Path.Combine(machines[0], "tiny"), "--epochs", "1", "--batch", "16", "--seed", $"{i}",
+                "--out", Path.Combine(machines[i], "encoder")], 1);
+        Refused([.. images, "--features", "pixels", "encoder", "--encoder", "encoder"], "encoder in encoder");
+        CopyFolder(Path.Combine(machines[0], "encoder"), Path.Combine(machines[1], "encoder"), replace: true);
+        var (code, output, err) = DriftProcess.RunApart([.. images, "--features", "pixels", "encoder", "--encoder", "encoder", "--steps", "2", "--out", "run"],
+            machines, timeout);
+        Assert.True(code == 0, $"exit {code}:\n{output}\n{err}");
+    }
+
     [Fact]
     public void AnUnevenShareIsOneLineAndWritesNothingAndOtherCommandsRunAlone()
     {
@@ -254,12 +322,12 @@ public class DistributedTests : IDisposable
         return [.. found];
     }
 
-    private static void CopyFolder(string from, string to)
+    private static void CopyFolder(string from, string to, bool replace = false)
     {
         foreach (var dir in Directory.GetDirectories(from, "*", SearchOption.AllDirectories))
             Directory.CreateDirectory(dir.Replace(from, to));
         Directory.CreateDirectory(to);
         foreach (var file in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
-            File.Copy(file, file.Replace(from, to));
+            File.Copy(file, file.Replace(from, to), replace);
     }
 }

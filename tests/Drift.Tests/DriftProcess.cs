@@ -12,17 +12,15 @@ internal static class DriftProcess
     /// non-interactive shell inherits SIGINT as ignored, as Unix has background jobs do, and drift would then
     /// never see the tests' Ctrl+C.</summary>
     /// <param name="processes">More than 1: as that many processes of one run, under MPICH's mpiexec (mpiexec.mpich: plain mpiexec may be Open MPI's).</param>
-    public static Process Start(IEnumerable<string> args, string? workingDirectory = null, int processes = 1)
+    public static Process Start(IEnumerable<string> args, string? workingDirectory = null, int processes = 1) =>
+        Start(processes > 1 ? ["mpiexec.mpich", "-n", processes.ToString(), "dotnet", Dll, .. args] : ["dotnet", Dll, .. args], workingDirectory);
+
+    private static Process Start(IEnumerable<string> command, string? workingDirectory)
     {
         var start = new ProcessStartInfo("env") { RedirectStandardOutput = true, RedirectStandardError = true };
         if (workingDirectory is not null) start.WorkingDirectory = workingDirectory;
         start.ArgumentList.Add("--default-signal=INT");
-        if (processes > 1)
-            foreach (var a in new[] { "mpiexec.mpich", "-n", processes.ToString() })
-                start.ArgumentList.Add(a);
-        start.ArgumentList.Add("dotnet");
-        start.ArgumentList.Add(Dll);
-        foreach (var a in args) start.ArgumentList.Add(a);
+        foreach (var a in command) start.ArgumentList.Add(a);
         start.Environment["CI"] = "1";
         // The runtime's debugger pipes and diagnostics socket in /tmp outlive a process the tests kill; without them a
         // killed drift leaves nothing behind.
@@ -33,9 +31,20 @@ internal static class DriftProcess
     /// <summary>Runs drift to the end: exit code, stdout, stderr. A process still running after <paramref name="timeout"/>
     /// (default ten minutes) is killed and reported as a hang, exit code -1.</summary>
     public static (int Code, string Out, string Err) Run(IEnumerable<string> args, string? workingDirectory = null, TimeSpan? timeout = null,
-        int processes = 1)
+        int processes = 1) => Finish(Start(args, workingDirectory, processes), timeout);
+
+    /// <summary>Runs drift as one process in each of <paramref name="workingDirectories"/> (rank 0 in the first), one run
+    /// under mpiexec, as on machines that share no files: a relative path names a different file in each.</summary>
+    public static (int Code, string Out, string Err) RunApart(IReadOnlyList<string> args, IReadOnlyList<string> workingDirectories, TimeSpan timeout)
     {
-        using var p = Start(args, workingDirectory, processes);
+        string[] OneIn(string dir) => ["-n", "1", "-wdir", dir, "dotnet", Dll, .. args];
+        var blocks = workingDirectories.Select(OneIn).Aggregate((a, b) => [.. a, ":", .. b]);
+        return Finish(Start(["mpiexec.mpich", .. blocks], workingDirectories[0]), timeout);
+    }
+
+    private static (int Code, string Out, string Err) Finish(Process started, TimeSpan? timeout)
+    {
+        using var p = started;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
         if (!p.WaitForExit(timeout ?? TimeSpan.FromMinutes(10)))

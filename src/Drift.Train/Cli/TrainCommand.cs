@@ -20,11 +20,12 @@ public static class TrainCommand
             var cancel = StopSignal.Graceful();
             if (!parallel.IsWriter)
             {
-                var (followed, resume) = RunFolder.Follow<TrainConfig>(parse, options, c => binder.Apply(parse, c), c => c.Resolved(), parallel.Size);
+                var (followed, resume) = RunFolder.Follow<TrainConfig>(parallel.FromWriter, parallel.Size);
                 return PointsTrainer.Run(followed, "", resume, NullLogger.Instance, _ => { }, cancel, parallel).Interrupted ? 130 : 0;
             }
             var (config, dir, checkpoint, runLock) = RunFolder.Prepare<TrainConfig>(parse, options, c => binder.Apply(parse, c), c => c.Resolved(), parallel.Size);
             using var held = runLock;
+            RunFolder.HandOver(config, checkpoint, parallel.FromWriter);
             using var loggers = Cli.Loggers();
             var log = loggers.CreateLogger("drift");
             var result = Cli.WithProgress(config.Steps, checkpoint?.Step ?? 0, log, onStep => PointsTrainer.Run(config, dir, checkpoint, log, onStep, cancel, parallel));

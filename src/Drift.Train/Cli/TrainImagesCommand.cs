@@ -21,11 +21,12 @@ public static class TrainImagesCommand
             var cancel = StopSignal.Graceful();
             if (!parallel.IsWriter)
             {
-                var (followed, resume) = RunFolder.Follow<ImageConfig>(parse, options, c => binder.Apply(parse, c), c => c.Resolved(), parallel.Size);
+                var (followed, resume) = RunFolder.Follow<ImageConfig>(parallel.FromWriter, parallel.Size);
                 return ImageTrainer.Run(followed, "", resume, NullLogger.Instance, _ => { }, cancel, parallel).Interrupted ? 130 : 0;
             }
             var (config, dir, checkpoint, runLock) = RunFolder.Prepare<ImageConfig>(parse, options, c => binder.Apply(parse, c), c => c.Resolved(), parallel.Size);
             using var held = runLock;
+            RunFolder.HandOver(config, checkpoint, parallel.FromWriter);
             using var loggers = Cli.Loggers();
             var log = loggers.CreateLogger("drift");
             var result = Cli.WithProgress(config.Steps, checkpoint?.Step ?? 0, log, onStep => ImageTrainer.Run(config, dir, checkpoint, log, onStep, cancel, parallel), "fd");

@@ -1,4 +1,7 @@
 using System.Diagnostics;
+using System.Reflection;
+using System.Security.Cryptography;
+using System.Text;
 using Drift.Loss;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -19,12 +22,14 @@ public sealed class DataParallel : IBatchShard, IDisposable
 {
     private readonly ICollectives? collectives;
     private readonly Stopwatch communicating = new();
+    /// <summary>The machine each process runs on, in rank order.</summary>
+    private readonly string[] machines = [];
 
     private DataParallel(ICollectives? collectives)
     {
         this.collectives = collectives;
         if (collectives is null) return;
-        var machines = collectives.MachineNames();
+        machines = MachineNames(collectives);
         LocalRank = LocalRankOf(machines, collectives.Rank);
         // The processes on one machine share its cores; libtorch would give each process the threads it gives one process
         // alone, a thread per core. Each takes its share instead, as torchrun does (OMP_NUM_THREADS, where set, rules:
@@ -33,6 +38,16 @@ public sealed class DataParallel : IBatchShard, IDisposable
         if (Environment.GetEnvironmentVariable("OMP_NUM_THREADS") is null)
             torch.set_num_threads(ThreadsEach(torch.get_num_threads(), machines.Count(name => name == machines[collectives.Rank])));
         Placement = $"{PlacementOf(machines)}; {torch.get_num_threads()} libtorch thread(s) per process on this machine";
+    }
+
+    private static string[] MachineNames(ICollectives collectives)
+    {
+        // Fixed-length UTF-8: MPI.NET gathers strings only through BinaryFormatter. MPICH's names are at most
+        // MPI_MAX_PROCESSOR_NAME (128) bytes.
+        const int Length = 256;
+        var mine = new byte[Length];
+        Encoding.UTF8.GetBytes(collectives.MachineName, mine);
+        return [.. collectives.AllGather(mine).Chunk(Length).Select(name => Encoding.UTF8.GetString(name).TrimEnd('\0'))];
     }
 
     /// <summary>Each of <paramref name="processes"/> processes' share of the <paramref name="threads"/> one process alone
@@ -87,7 +102,28 @@ public sealed class DataParallel : IBatchShard, IDisposable
     {
         if (LaunchedSize() == 1) return Alone;
         Current = new DataParallel(MpiCollectives.Start());
+        // A run is a function of its config and seed only where every process runs the same code.
+        Current.CheckSame("drift build", typeof(DataParallel).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "",
+            "build drift from the same commit on every machine");
         return Current;
+    }
+
+    /// <summary>Rank 0's bytes in every process: what rank 0 alone read (the run's config and checkpoint), so that the
+    /// others need no filesystem in common with it.</summary>
+    public byte[] FromWriter(byte[] mine) => collectives is null ? mine : collectives.Broadcast(mine);
+
+    /// <summary>Refuses a run whose processes hold different <paramref name="what"/>: what each loaded on its own machine
+    /// (drift itself, a data file, an encoder) and the others must hold the same, or each would train on its own.
+    /// Only SHA-256s of <paramref name="mine"/> cross. Rank 0 throws, naming the first process that differs; the others
+    /// go on to their next collective, where its abort ends them, so the error is printed once.</summary>
+    /// <param name="fix">What to do about it, ending the message.</param>
+    public void CheckSame(string what, string mine, string fix)
+    {
+        if (collectives is null) return;
+        var digests = collectives.AllGather(SHA256.HashData(Encoding.UTF8.GetBytes(mine))).Chunk(SHA256.HashSizeInBytes).ToArray();
+        var other = Array.FindIndex(digests, d => !d.AsSpan().SequenceEqual(digests[0]));
+        if (other > 0 && IsWriter)
+            throw new UserError($"process {other} (on {machines[other]}) has another {what} than process 0 (on {machines[0]}); {fix}");
     }
 
     /// <summary>This process's share of per-step inputs [groups·n, …] drawn for the whole batch: within each group,

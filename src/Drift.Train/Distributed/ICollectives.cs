@@ -6,11 +6,17 @@ internal interface ICollectives : IDisposable
     int Rank { get; }
     int Size { get; }
 
-    /// <summary>The name of the machine each process runs on (MPI_Get_processor_name), in rank order.</summary>
-    string[] MachineNames();
+    /// <summary>The name of the machine this process runs on (MPI_Get_processor_name).</summary>
+    string MachineName { get; }
 
     /// <summary>Every process's values, concatenated in rank order; all processes give the same length.</summary>
     float[] AllGather(float[] mine);
+
+    /// <inheritdoc cref="AllGather(float[])"/>
+    byte[] AllGather(byte[] mine);
+
+    /// <summary>Rank 0's bytes, in every process (what the others give is not read; any length).</summary>
+    byte[] Broadcast(byte[] mine);
 
     /// <summary>The element-wise sum over processes, into <paramref name="values"/>.</summary>
     void Sum(float[] values);

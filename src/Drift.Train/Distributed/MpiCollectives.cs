@@ -42,23 +42,26 @@ internal sealed class MpiCollectives : ICollectives
     public int Rank => world.Rank;
     public int Size => world.Size;
 
-    public string[] MachineNames()
-    {
-        // Fixed-length UTF-8 bytes: MPI.NET gathers strings only through BinaryFormatter. MPICH's names are at most
-        // MPI_MAX_PROCESSOR_NAME (128) bytes.
-        const int Length = 256;
-        var mine = new byte[Length];
-        System.Text.Encoding.UTF8.GetBytes(MPI.Environment.ProcessorName, mine);
-        var all = new byte[Length * Size];
-        world.AllgatherFlattened(mine, Length, ref all);
-        return [.. all.Chunk(Length).Select(name => System.Text.Encoding.UTF8.GetString(name).TrimEnd('\0'))];
-    }
+    public string MachineName => MPI.Environment.ProcessorName;
 
-    public float[] AllGather(float[] mine)
+    public float[] AllGather(float[] mine) => Gathered(mine);
+
+    public byte[] AllGather(byte[] mine) => Gathered(mine);
+
+    private T[] Gathered<T>(T[] mine) where T : unmanaged
     {
-        var all = new float[mine.Length * Size];
+        var all = new T[mine.Length * Size];
         world.AllgatherFlattened(mine, mine.Length, ref all);
         return all;
+    }
+
+    public byte[] Broadcast(byte[] mine)
+    {
+        var length = mine.Length;
+        world.Broadcast(ref length, 0);
+        var values = Rank == 0 ? mine : new byte[length];
+        if (length > 0) world.Broadcast(ref values, 0);
+        return values;
     }
 
     public void Sum(float[] values)

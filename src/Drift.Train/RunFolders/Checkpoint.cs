@@ -28,9 +28,10 @@ public sealed class Checkpoint
     private readonly string configJson;
     private readonly string path;
 
-    private Checkpoint(string path, string kind, string configJson, string? dataFingerprint, long step, double elapsedSeconds, Standardizer scale,
+    private Checkpoint(byte[] contents, string path, string kind, string configJson, string? dataFingerprint, long step, double elapsedSeconds, Standardizer scale,
         byte[] rngState, byte[][] weights, byte[] optimizerState)
     {
+        Contents = contents;
         this.path = path;
         Kind = kind;
         this.configJson = configJson;
@@ -61,6 +62,9 @@ public sealed class Checkpoint
 
     /// <summary>The checkpoint file's path, for messages.</summary>
     public string FilePath => path;
+
+    /// <summary>The file's bytes as read, for <see cref="Read"/> in another process.</summary>
+    public byte[] Contents { get; }
 
     /// <summary>Whether anything is at the checkpoint's path: a folder there is a damaged run to refuse, not a run without
     /// a checkpoint to start again.</summary>
@@ -105,7 +109,13 @@ public sealed class Checkpoint
         var path = Path.Combine(dir, RunFiles.Checkpoint);
         if (!Directory.Exists(dir)) throw new UserError($"checkpoint folder not found: {dir}");
         if (!Exists(dir)) throw new UserError($"no checkpoint in {dir} (expected {RunFiles.Checkpoint})");
-        var bytes = InputFile.ReadAllBytes(path, "checkpoint", InputFile.Largest);
+        return Read(InputFile.ReadAllBytes(path, "checkpoint", InputFile.Largest), path);
+    }
+
+    /// <summary>A checkpoint from the bytes of its file (<see cref="Contents"/>), checked as a file is.</summary>
+    /// <param name="path">The file they were read from, for messages.</param>
+    public static Checkpoint Read(byte[] bytes, string path)
+    {
         try
         {
             var (version, end) = Verified(bytes, path);
@@ -124,7 +134,7 @@ public sealed class Checkpoint
             var weights = Enumerable.Range(0, modules).Select(_ => ReadBytes(r)).ToArray();
             var optimizer = ReadBytes(r);
             if (r.BaseStream.Position != end) throw new InvalidDataException("trailing bytes");
-            return new Checkpoint(path, kind, config, fingerprint, step, elapsed, scale, rng, weights, optimizer);
+            return new Checkpoint(bytes, path, kind, config, fingerprint, step, elapsed, scale, rng, weights, optimizer);
         }
         catch (Exception e) when (e is EndOfStreamException or InvalidDataException or IOException or ArgumentException or FormatException)
         {

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text;
 using System.Text.Json;
 using Drift.Data;
 using Drift.Loss;
@@ -58,17 +59,23 @@ public static class RunFolder
         }
     }
 
-    /// <summary>The config and checkpoint a process other than rank 0 of a data-parallel run trains with: rank 0's, read
-    /// without touching the folder (rank 0 checks, locks and writes it; it waits for this process before it writes).</summary>
-    public static (T Config, Checkpoint? Resume) Follow<T>(ParseResult parse, Options options, Func<T, T> given,
-        Func<T, T> complete, int processes) where T : class, IRunConfig, new()
+    /// <summary>Rank 0 of a data-parallel run hands the others, through <paramref name="share"/>, what <see cref="Prepare"/>
+    /// gave it: the config and the checkpoint's bytes (empty: none). They read no file of the run (<see cref="Follow"/>),
+    /// so resuming and --config need no filesystem that every machine shares.</summary>
+    /// <param name="share">Rank 0's bytes to every process (<c>DataParallel.FromWriter</c>).</param>
+    public static void HandOver<T>(T config, Checkpoint? checkpoint, Func<byte[], byte[]> share) where T : IRunConfig
     {
-        var fromFile = parse.GetValue(options.Config) is { } path ? ConfigJson.Load<T>(path) : null;
-        if (parse.GetValue(options.Resume) is not { } dir)
-            return (Accepted(complete(given(fromFile ?? new T())), processes), null);
-        var checkpoint = Checkpoint.Exists(dir) ? Checkpoint.Load(dir) : null;
-        var saved = checkpoint?.Config<T>() ?? ConfigJson.Load<T>(Path.Combine(dir, RunFiles.Config));
-        return (Accepted(complete(given(fromFile ?? saved)), processes), checkpoint);
+        share(Encoding.UTF8.GetBytes(config.ToJson()));
+        share(checkpoint?.Contents ?? []);
+    }
+
+    /// <summary>The config and checkpoint a process other than rank 0 trains with: those rank 0 hands over
+    /// (<see cref="HandOver"/>), checked against this machine's memory. Rank 0 checks, locks and writes the folder.</summary>
+    public static (T Config, Checkpoint? Resume) Follow<T>(Func<byte[], byte[]> share, int processes) where T : class, IRunConfig, new()
+    {
+        var config = ConfigJson.Read<T>(Encoding.UTF8.GetString(share([])), "the config process 0 sent");
+        var checkpoint = share([]) is { Length: > 0 } bytes ? Checkpoint.Read(bytes, "the checkpoint process 0 sent") : null;
+        return (Accepted(config, processes), checkpoint);
     }
 
     private static UserError NoRun(string dir) =>

@@ -67,6 +67,9 @@ public sealed class ImageTrainer : ITrainingTask, IDisposable
         rng = new Generator((ulong)config.Seed);
         field = config.BuildField();
         encoder = ImageComponents.Encoder(config, device);
+        if (encoder is not null)
+            this.parallel.CheckSame($"encoder in {config.Encoder}", DataFingerprint.Of([.. encoder.parameters().Select(p => (p, (long[]?)null))]),
+                "every process computes the same features: put the same encoder at that path on every machine");
         trainPixels = data.Train.Pixels.to(device);
         var tabulating = Stopwatch.StartNew();
         featureSpaces = ImageComponents.FeatureSpaces(config, encoder, trainPixels, this.parallel);
@@ -166,6 +169,8 @@ public sealed class ImageTrainer : ITrainingTask, IDisposable
         if ((config.Channels, config.Classes) is not ((0, 0)) && (config.Channels, config.Classes) != (data.Channels, data.Classes))
             throw new UserError($"the data now has {data.Channels} channel(s) and {data.Classes} classes, the run {config.Channels} and {config.Classes}");
         config = config with { ImageSize = data.Size, Channels = data.Channels, Classes = data.Classes };
+        var fingerprint = data.Fingerprint();
+        parallel.CheckSame($"copy of {config.Data}", fingerprint, "every process trains on the same images: put the same files at that path on every machine");
         log.LogInformation("data {Name}: {Train} train / {Test} test images of {Shape}, {K} classes, loaded in {Ms} ms",
             data.Name, data.Train.Count, data.Test.Count, $"{data.Channels}×{data.Size}×{data.Size}", data.Classes, (long)data.LoadTime.TotalMilliseconds);
 
@@ -184,7 +189,7 @@ public sealed class ImageTrainer : ITrainingTask, IDisposable
         if (trainer.TableSeconds is { } tableSeconds)
             log.LogInformation("encoder features of the {Count} training images computed once, in {Seconds:F1} s", data.Train.Count, tableSeconds);
         var scaleNames = config.Features.SelectMany(f => config.Scales.Select(s => $"{f}_{s:g3}")).ToArray();
-        var record = new RunRecord(outDir, ImageConfig.Kind, config.ToJson(), data.Fingerprint(), Standardizer.Identity(0), scaleNames, FdProbe.Metrics,
+        var record = new RunRecord(outDir, ImageConfig.Kind, config.ToJson(), fingerprint, Standardizer.Identity(0), scaleNames, FdProbe.Metrics,
             trainer.field.DiagnosticNames(config.Scales.Select(s => $"{s:g3}")));
         var result = parallel.IsWriter
             ? trainer.Loop.Run(record, new LoopSchedule(config.Steps, config.LogEvery, config.EvalEvery, config.CheckpointEvery), resume, log, onStep, cancel)

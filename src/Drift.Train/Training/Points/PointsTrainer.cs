@@ -121,6 +121,9 @@ public sealed class PointsTrainer : ITrainingTask, IDisposable
         if (parallel.Size > 1) log.LogInformation("{Placement}", parallel.Placement);
         var loadTimer = System.Diagnostics.Stopwatch.StartNew();
         var data = PointData.Load(config.Data, config.EvalSamples, config.Standardize);
+        // A toy set is drift's own code, the same wherever the build is (DataParallel.Start checks that); a file is each machine's copy.
+        if (!ToyDatasets.Contains(config.Data))
+            parallel.CheckSame($"copy of {config.Data}", data.Fingerprint, "every process trains on the same data: put the same file at that path on every machine");
         var scale = resume?.Scale ?? data.Scale;
         if (scale.Mean.Length != data.Dim)
             throw new UserError($"the data now has {data.Dim} dimensions, the checkpoint {scale.Mean.Length}");
