@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Reflection;
+using System.Text;
 using Drift.Train.Distributed;
 using Drift.Train.RunFolders;
 using Drift.Train.Training.Images;
@@ -280,6 +282,36 @@ public class DistributedTests : IDisposable
         CopyFolder(Path.Combine(machines[0], "encoder"), Path.Combine(machines[1], "encoder"), replace: true);
         var (code, output, err) = DriftProcess.RunApart([.. images, "--features", "pixels", "encoder", "--encoder", "encoder", "--steps", "2", "--out", "run"],
             machines, timeout);
+        Assert.True(code == 0, $"exit {code}:\n{output}\n{err}");
+    }
+
+    [Fact]
+    public void AProcessOfAnotherDriftBuildIsRefused()
+    {
+        // Another build: this one with the last character of its version (which names the commit it was built from)
+        // changed, beside links to everything else it loads.
+        var (machines, timeout) = Apart();
+        var other = Path.Combine(machines[1], "drift");
+        Directory.CreateDirectory(other);
+        foreach (var file in Directory.GetFiles(Path.GetDirectoryName(DriftProcess.Dll)!))
+            File.CreateSymbolicLink(Path.Combine(other, Path.GetFileName(file)), file);
+        var version = typeof(Drift.Train.UserError).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()!.InformationalVersion;
+        var program = File.ReadAllBytes(DriftProcess.Dll);
+        var at = program.AsSpan().IndexOf(Encoding.UTF8.GetBytes(version));
+        Assert.True(at >= 0, $"drift.dll does not hold its version {version} as UTF-8");
+        program[at + version.Length - 1] ^= 1;
+        var patched = Path.Combine(other, Path.GetFileName(DriftProcess.Dll));
+        File.Delete(patched);
+        File.WriteAllBytes(patched, program);
+
+        string[] args = [.. Points, "--steps", "2", "--out", "run"];
+        var (code, output, err) = DriftProcess.RunApart(args, machines, timeout, [DriftProcess.Dll, patched]);
+        Assert.True(code == 2, $"exit {code}:\n{output}\n{err}");
+        var host = System.Net.Dns.GetHostName();
+        Assert.Contains($"drift (process 0 of 2): error: process 1 (on {host}) has another drift build than process 0 (on {host}); build drift from the same commit", err);
+        Assert.False(Directory.Exists(Path.Combine(machines[0], "run")), "a refused run made its folder");
+        // The copy itself runs: the same build on both sides trains.
+        (code, output, err) = DriftProcess.RunApart(args, machines, timeout, [patched, patched]);
         Assert.True(code == 0, $"exit {code}:\n{output}\n{err}");
     }
 

@@ -5,7 +5,7 @@ namespace Drift.Tests;
 /// <summary>The drift program as a separate process, as a user runs it: plain log lines (CI is set), output captured.</summary>
 internal static class DriftProcess
 {
-    private static readonly string Dll = typeof(Drift.Train.UserError).Assembly.Location;
+    public static readonly string Dll = typeof(Drift.Train.UserError).Assembly.Location;
 
     /// <summary>Starts drift (stdout and stderr redirected, for the caller to read). Through <c>env
     /// --default-signal=INT</c>, which execs in place (same pid): a test run started in the background by a
@@ -35,9 +35,11 @@ internal static class DriftProcess
 
     /// <summary>Runs drift as one process in each of <paramref name="workingDirectories"/> (rank 0 in the first), one run
     /// under mpiexec, as on machines that share no files: a relative path names a different file in each.</summary>
-    public static (int Code, string Out, string Err) RunApart(IReadOnlyList<string> args, IReadOnlyList<string> workingDirectories, TimeSpan timeout)
+    /// <param name="programs">The drift.dll each process runs; default: this build everywhere.</param>
+    public static (int Code, string Out, string Err) RunApart(IReadOnlyList<string> args, IReadOnlyList<string> workingDirectories, TimeSpan timeout,
+        IReadOnlyList<string>? programs = null)
     {
-        string[] OneIn(string dir) => ["-n", "1", "-wdir", dir, "dotnet", Dll, .. args];
+        string[] OneIn(string dir, int i) => ["-n", "1", "-wdir", dir, "dotnet", programs?[i] ?? Dll, .. args];
         var blocks = workingDirectories.Select(OneIn).Aggregate((a, b) => [.. a, ":", .. b]);
         return Finish(Start(["mpiexec.mpich", .. blocks], workingDirectories[0]), timeout);
     }
