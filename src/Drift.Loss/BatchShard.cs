@@ -31,17 +31,14 @@ public interface IBatchShard
 }
 
 /// <summary>
-/// A field whose every row depends on the batch only through that row's own sums over the positives and the batch
-/// (the conservative and MMD fields, the Laplace field over rows only): a process can compute just its rows against
-/// the gathered batch, with the batch-wide statistics (each scale's RMS, the MMD field's kernel shift) reduced across
-/// the processes, so the field's cost splits across them. The Laplace field's column normalisation and the Sinkhorn
-/// field's plans need every row, and compute the whole batch in every process instead.
+/// A field whose every row depends on the batch only through that row's own sums over the positives and the batch,
+/// and batch-wide statistics that sum or maximise over rows (the conservative, MMD and Laplace fields): a process can
+/// compute just its rows against the gathered batch, with those statistics (each scale's RMS, the MMD field's kernel
+/// shift, the Laplace field's column log-sum-exps) reduced across the processes, so the field's cost splits across
+/// them. The Sinkhorn field's plans iterate over every row, and compute the whole batch in every process instead.
 /// </summary>
 public interface IRowwiseField : IDriftField
 {
-    /// <summary>Whether this field's rows split as described; false for a variant that needs every row.</summary>
-    bool SplitsRows => true;
-
     /// <param name="rows">This process's samples [.., b, d], rows <see cref="IBatchShard.FirstRow"/> on of
     /// <paramref name="batch"/>, which is the generated batch (the negatives, self pairs as the field says).</param>
     /// <returns>The field at <paramref name="rows"/>, and each scale's RMS over the whole batch.</returns>

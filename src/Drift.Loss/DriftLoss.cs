@@ -31,7 +31,7 @@ public static class DriftLoss
         if (!(eta > 0) || double.IsInfinity(eta)) throw new ArgumentException($"eta must be positive and finite, got {eta}");
         FieldOutput f;
         Tensor mine, velocityRms;
-        if (shard.Count > 1 && field is IRowwiseField { SplitsRows: true } rowwise && negatives is null && guidance is null)
+        if (shard.Count > 1 && field is IRowwiseField rowwise && negatives is null && guidance is null)
         {
             // Only this process's rows, against the gathered batch: the field's cost splits across the processes.
             f = rowwise.ComputeRows(x, positives, batch, shard);

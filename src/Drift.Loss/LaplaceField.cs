@@ -15,8 +15,11 @@ namespace Drift.Loss;
 /// normalisation tells this field from the one by rows alone. With the first two, the field is
 /// τ²·(∇log ν_τ − ∇log μ_τ): the drifting field is then the score difference of the two kernel density estimates, the
 /// conservative field times τ² (LaplaceFieldTests checks the identity). The normalisation by rows alone, with the
-/// Laplace kernel, is also the image runs' default (FieldKind.ImageRowsOnly: it covered Fashion-MNIST better), and it
-/// splits its rows across processes; what its recall owed was the cross weights' absence (docs/quality.md).
+/// Laplace kernel, is also the image runs' default (FieldKind.ImageRowsOnly: it covered Fashion-MNIST better); what its
+/// recall owed was the cross weights' absence (docs/quality.md).
+///
+/// Every variant splits its rows across processes: a row needs the batch only through its own sums and, over both
+/// axes, the columns' log-sum-exps, which each process computes over its rows and the processes combine.
 /// </summary>
 public sealed class LaplaceField : IRowwiseField
 {
@@ -52,9 +55,6 @@ public sealed class LaplaceField : IRowwiseField
     /// own row after the column normalisation.</summary>
     public bool CrossWeights { get; }
 
-    /// <summary>Over rows only each row needs nothing of the other rows; over both axes the column sums need them all.</summary>
-    public bool SplitsRows => RowsOnly;
-
     public IDriftField Scaled(double multiplier) =>
         multiplier == 1 ? this : new LaplaceField(temperatures.Select(t => t * multiplier), NormalizeScales, Chunking, Gaussian, RowsOnly, CrossWeights);
 
@@ -84,11 +84,10 @@ public sealed class LaplaceField : IRowwiseField
         return Field(x, pos, neg, targets, logWeights, negatives is null ? 0 : null, null);
     }
 
-    /// <summary>Over rows only: this process's rows against the gathered batch, each row's own pair at its global index,
-    /// each scale's RMS reduced across the processes (<see cref="IRowwiseField"/>).</summary>
+    /// <summary>This process's rows against the gathered batch, each row's own pair at its global index, each scale's RMS
+    /// and (over both axes) the columns' log-sum-exps reduced across the processes (<see cref="IRowwiseField"/>).</summary>
     public FieldOutput ComputeRows(Tensor rows, Tensor positives, Tensor batch, IBatchShard shard)
     {
-        if (!RowsOnly) throw new InvalidOperationException("the laplace field over both axes needs every row: compute it on the whole batch");
         using var noGrad = torch.no_grad();
         (rows, var pos, var neg) = FieldMath.Detached(rows, positives, batch);
         (rows, pos, neg, _) = FieldMath.Centred(rows, pos, neg, null);
@@ -98,7 +97,8 @@ public sealed class LaplaceField : IRowwiseField
     /// <summary>The field at the rows of x (centred, detached) against targets = [negatives, positives], dense or in
     /// row chunks.</summary>
     /// <param name="selfFrom">Leave out each row's own pair, row i at column i + this; null: the negatives are not x.</param>
-    /// <param name="shard">When x is one process's share of the batch: each scale's RMS is reduced over the processes.</param>
+    /// <param name="shard">When x is one process's share of the batch: each scale's RMS and the column log-sum-exps are
+    /// reduced over the processes.</param>
     private FieldOutput Field(Tensor x, Tensor pos, Tensor neg, Tensor targets, Tensor? logWeights, long? selfFrom, IBatchShard? shard)
     {
         if (FieldMath.ChunkingFor(Chunking, x, targets.shape[^2]) is { } chunks && chunks.Rows < x.shape[0])
@@ -110,7 +110,7 @@ public sealed class LaplaceField : IRowwiseField
         return FieldMath.Combine(temperatures.Select(tau =>
         {
             var logits = Logits(distance, tau);
-            return Weighted(logits, RowsOnly ? null : torch.logsumexp(logits, -2, keepdim: true), pos, neg, logWeights);
+            return Weighted(logits, RowsOnly ? null : ColumnLse(torch.logsumexp(logits, -2, keepdim: true), shard), pos, neg, logWeights);
         }).ToArray(), NormalizeScales, shard);
     }
 
@@ -139,6 +139,7 @@ public sealed class LaplaceField : IRowwiseField
             for (var t = 0; t < temperatures.Length; t++)
                 columnLse[t]!.copy_(torch.logaddexp(columnLse[t]!, torch.logsumexp(Logits(distance, temperatures[t]), 0, keepdim: true)));
         }
+        columnLse = [.. columnLse.Select(lse => lse is null ? null : ColumnLse(lse, shard))];
 
         var perScale = temperatures.Select(_ => torch.empty_like(x)).ToArray();
         for (long r0 = 0; r0 < b; r0 += rowChunk)
@@ -151,6 +152,16 @@ public sealed class LaplaceField : IRowwiseField
         }
 
         return FieldMath.Combine(perScale, NormalizeScales, shard);
+    }
+
+    /// <summary>The columns' log-sum-exps over the whole batch's rows, from those over this process's rows: log Σ_k exp(l_k)
+    /// over the processes, shifted by the largest l_k so that no sum overflows (a column −∞ everywhere stays −∞).</summary>
+    private static Tensor ColumnLse(Tensor local, IBatchShard? shard)
+    {
+        if (shard is null || shard.Count == 1) return local;
+        var max = shard.MaxOver(local);
+        var shift = torch.where(max.isfinite(), max, torch.zeros_like(max));
+        return shard.SumOver((local - shift).exp_()).log_().add_(shift);
     }
 
     /// <summary>V rows from logits [rows, Q+P] or [G, rows, Q+P] (negatives first) and the columns' log-sum-exp over all rows:

@@ -39,23 +39,28 @@ public class ShardedLossTests
         public Tensor MaxOver(Tensor local) => meeting.Reduce(rank, local, torch.maximum);
     }
 
-    /// <summary>The laplace field's rows split over rows only (in row chunks too, each chunk's self pairs at their global
-    /// index); over both axes it computes the whole batch in every process, and matches as well.</summary>
+    /// <summary>The laplace field's rows split in each of its normalisations, in row chunks too (each chunk's self pairs at
+    /// their global index; over both axes the column log-sum-exps of each process's chunks combined across processes).
+    /// </summary>
     [Theory]
-    [InlineData("conservative", SelfTerm.Exclude, false, false)]
-    [InlineData("conservative", SelfTerm.Include, false, false)]
-    [InlineData("mmd", SelfTerm.Exclude, false, false)]
-    [InlineData("mmd", SelfTerm.Include, false, false)]
-    [InlineData("laplace", SelfTerm.Exclude, true, false)]
-    [InlineData("laplace", SelfTerm.Exclude, true, true)]
-    [InlineData("laplace", SelfTerm.Exclude, false, false)]
-    public void RowwiseFieldsComputeOnlyTheirRowsAndStillMatchTheWholeBatch(string name, SelfTerm self, bool rowsOnly, bool chunked)
+    [InlineData("conservative", SelfTerm.Exclude, false, false, true)]
+    [InlineData("conservative", SelfTerm.Include, false, false, true)]
+    [InlineData("mmd", SelfTerm.Exclude, false, false, true)]
+    [InlineData("mmd", SelfTerm.Include, false, false, true)]
+    [InlineData("laplace", SelfTerm.Exclude, true, false, true)]
+    [InlineData("laplace", SelfTerm.Exclude, true, true, true)]
+    [InlineData("laplace", SelfTerm.Exclude, false, false, true)]
+    [InlineData("laplace", SelfTerm.Exclude, false, true, true)]
+    [InlineData("laplace", SelfTerm.Exclude, false, false, false)]
+    [InlineData("laplace", SelfTerm.Exclude, false, true, false)]
+    public void RowwiseFieldsComputeOnlyTheirRowsAndStillMatchTheWholeBatch(string name, SelfTerm self, bool rowsOnly, bool chunked, bool crossWeights)
     {
         var (g, seed) = Fresh();
         const int size = 3, b = 12, d = 4;
         var kind = FieldKind.Named(name);
-        var field = kind.Create(new FieldParameters([0.8, 2.5]) { SelfTerm = self, RowsOnly = rowsOnly, Chunking = chunked ? new FieldChunking(3, 5) : null });
-        Assert.Equal(kind != FieldKind.Laplace || rowsOnly, Assert.IsAssignableFrom<IRowwiseField>(field).SplitsRows);
+        var field = kind.Create(new FieldParameters([0.8, 2.5])
+            { SelfTerm = self, RowsOnly = rowsOnly, CrossWeights = crossWeights, Chunking = chunked ? new FieldChunking(3, 5) : null });
+        Assert.IsAssignableFrom<IRowwiseField>(field);
         foreach (var grouped in new[] { false, true })
         {
             var x = grouped ? torch.randn([2, b, d], dtype: float64, generator: g) : Randn(g, b, d);
