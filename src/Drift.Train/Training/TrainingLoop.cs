@@ -111,14 +111,15 @@ public sealed class TrainingLoop(ITrainingTask task, nn.Module model, OptimizerH
 
     private nn.Module[] Modules => Ema is null ? [model] : [model, Ema];
 
+    /// <summary>What an evaluation may allocate without a collection: the metrics pass thousands of generated samples'
+    /// features through .NET arrays.</summary>
+    private const long EvaluationBytes = 128L << 20;
+
     /// <summary>What a step may allocate in .NET's heap without a collection (<see cref="NoGcRegion"/>): tensor and scalar
     /// wrappers, and with several processes the averaged gradients, which pass through three float arrays of the
     /// parameters' size (copied out, summed, copied back). Each step starts with a collection that makes room for the
     /// budget: on the 2-D default (one process) the collections took 0.21–0.25 ms a step with a 33 MB budget, 0.14–0.16
     /// with 1–4 MB and without any region, and wall time moved less than this VM's ±10 % between runs.</summary>
-    /// <summary>The same for an evaluation: thousands of generated samples' features pass through .NET arrays (metrics).</summary>
-    private const long EvaluationBytes = 128L << 20;
-
     private long StepBytes => stepBytes ??= (16L << 20) + (Parallel.Size > 1 ? 12 * model.parameters().Sum(p => p.numel()) : 0);
 
     /// <summary>Weights, optimizer, generator and step from a checkpoint of this run (its data unchanged).</summary>
