@@ -10,10 +10,12 @@ namespace Drift.Train.Training;
 /// c10/core/Scalar.h", "Unknown scalar type"; TorchSharp's pull request 1434, open, disposes them). Measured: 3 of 17
 /// runs of 30 steps of <c>mpiexec -n 2 drift train-images --field laplace --rows-only false</c> ended so (the builds
 /// before and after the Laplace field split its rows), each in the gradient norm right after the gradients' megabytes
-/// were averaged, and a loop of such calls beside a 5.6 MB allocation fails within a second (NoGcRegionTests). Inside
-/// a no-GC region the runtime collects nothing unless the region's allocation budget runs out; what the step left
-/// is collected when the next region starts. Process-wide, so threads training at once (tests) share one region:
-/// the first to enter starts it, the last to leave ends it.
+/// were averaged, and a loop of such calls beside a 5.6 MB allocation fails within a second (NoGcRegionTests).
+/// Background collections, the cause there, are off (Directory.Build.props); this holds off the collections that another
+/// thread's allocation (a logger's, a progress bar's) would start. Inside a no-GC region the runtime collects nothing
+/// unless the region's allocation budget runs out; what the step left is collected when the next region starts.
+/// Process-wide, so threads training at once (tests) share one region: the first to enter starts it, the last to leave
+/// ends it.
 /// </summary>
 public static class NoGcRegion
 {
