@@ -40,6 +40,9 @@ public class NoGcRegionTests
         using (NoGcRegion.Enter(1L << 20))
             for (var i = 0; i < 64; i++) GC.KeepAlive(new byte[1 << 20]);
         Assert.NotEqual(GCLatencyMode.NoGCRegion, GCSettings.LatencyMode);
+        // A budget past what the runtime sets aside is capped (TryStartNoGCRegion(long.MaxValue) took the test host down).
+        using (NoGcRegion.Enter(long.MaxValue))
+            Assert.Equal(GCLatencyMode.NoGCRegion, GCSettings.LatencyMode);
     }
 
     [Theory]

@@ -19,6 +19,10 @@ namespace Drift.Train.Training;
 /// </summary>
 public static class NoGcRegion
 {
+    /// <summary>The largest budget asked for: the runtime sets it aside at each start, and asked for far more it ended the
+    /// process. Work that allocates more is collected once past it, as without a region.</summary>
+    private const long MaxBytes = 1L << 30;
+
     private static readonly Lock Gate = new();
     private static int holders;
     private static bool started;
@@ -30,7 +34,7 @@ public static class NoGcRegion
         lock (Gate)
         {
             if (holders++ == 0)
-                started = GCSettings.LatencyMode != GCLatencyMode.NoGCRegion && GC.TryStartNoGCRegion(bytes);
+                started = GCSettings.LatencyMode != GCLatencyMode.NoGCRegion && GC.TryStartNoGCRegion(Math.Min(bytes, MaxBytes));
         }
         return new Held();
     }
