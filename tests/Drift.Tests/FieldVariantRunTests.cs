@@ -16,7 +16,7 @@ public class FieldVariantRunTests : IDisposable
     private static TrainConfig Small() => new()
     {
         Data = "moons", Steps = 12, Batch = 64, Width = 32, Depth = 2, NoiseDim = 4, LogEvery = 1, EvalEvery = 12,
-        EvalSamples = 200, Seed = Random.Shared.Next(), Bandwidths = [0.3, 0.6, 1.2],
+        EvalSamples = 200, Seed = Tensors.Seed(), Bandwidths = [0.3, 0.6, 1.2],
     };
 
     private TrainResult Train(TrainConfig config) =>
@@ -49,7 +49,9 @@ public class FieldVariantRunTests : IDisposable
     }
 
     /// <summary>Without the stop-gradient the first step's loss is the same number (η²·mean‖V‖² at the same weights),
-    /// but the update differs, so the runs part from the second step on.</summary>
+    /// but the updates differ, so the runs part. Not necessarily at the second step: Adam's first update is about the lr
+    /// times the gradient's sign, which the two gradients mostly share (two CI runs saw the second losses 5e-5 and 8.5e-4
+    /// apart, then 6e-2 and 0.12 at the third); over 8 seeds the largest difference of the 11 later steps was 0.16–0.64.</summary>
     [Fact]
     public void ThroughFieldRunStartsFromTheSameLossAndThenParts()
     {
@@ -59,7 +61,7 @@ public class FieldVariantRunTests : IDisposable
 
         Assert.True(Math.Abs(a.Metrics[0].Loss - b.Metrics[0].Loss) < 1e-4 * a.Metrics[0].Loss,
             $"seed {held.Seed}: first loss {a.Metrics[0].Loss} vs {b.Metrics[0].Loss}");
-        Assert.True(Math.Abs(a.Metrics[1].Loss - b.Metrics[1].Loss) > 1e-3 * a.Metrics[1].Loss,
-            $"seed {held.Seed}: second loss {a.Metrics[1].Loss} vs {b.Metrics[1].Loss}, the update did not change");
+        var parted = a.Metrics.Zip(b.Metrics).Skip(1).Max(m => Math.Abs(m.First.Loss - m.Second.Loss) / m.First.Loss);
+        Assert.True(parted > 1e-2, $"seed {held.Seed}: the later losses stay within {parted:g2} of each other, the update did not change");
     }
 }

@@ -20,7 +20,7 @@ public sealed class ImageRunTests : IDisposable
     private ImageConfig Small(string field) => new()
     {
         Data = TinyImages.Write(Path.Combine(root, "tiny")), Field = FieldKind.Named(field), Steps = 12, ClassBatch = 6, ClassPositives = 10, Width = 4, NoiseDim = 4, Features = ["pixels", "mean2"],
-        Warmup = 3, LogEvery = 2, GridEvery = 5, CheckpointEvery = 5, Seed = Random.Shared.Next(),
+        Warmup = 3, LogEvery = 2, GridEvery = 5, CheckpointEvery = 5, Seed = Tensors.Seed(),
     };
 
     private static string[] Metrics(string dir) => File.ReadAllLines(Path.Combine(dir, RunFiles.Metrics))
@@ -132,7 +132,7 @@ public sealed class ImageRunTests : IDisposable
 
         var checkpoint = Checkpoint.Load(dir);
         const int n = 12;
-        var seed = Random.Shared.Next();
+        var seed = Tensors.Seed();
         var (images, labels) = ImageSampling.Generate(checkpoint, n, null, 1, seed, torch.CPU);
         Assert.All(labels, l => Assert.Equal(-1, l));
         using var model = ImageComponents.Generator(checkpoint.Config<ImageConfig>());

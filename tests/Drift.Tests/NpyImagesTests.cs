@@ -12,7 +12,7 @@ namespace Drift.Tests;
 public sealed class NpyImagesTests : IDisposable
 {
     private readonly string dir = Directory.CreateTempSubdirectory("drift-npy-").FullName;
-    private readonly int seed = Random.Shared.Next();
+    private readonly int seed = Tensors.Seed();
     private readonly Random random;
 
     public NpyImagesTests() => random = new Random(seed);

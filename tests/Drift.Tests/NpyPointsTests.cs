@@ -9,7 +9,7 @@ namespace Drift.Tests;
 public sealed class NpyPointsTests : IDisposable
 {
     private readonly string dir = Directory.CreateTempSubdirectory("drift-npy-points-").FullName;
-    private readonly int seed = Random.Shared.Next();
+    private readonly int seed = Tensors.Seed();
     private readonly Random random;
 
     public NpyPointsTests() => random = new Random(seed);

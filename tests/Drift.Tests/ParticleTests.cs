@@ -20,7 +20,7 @@ public class ParticleTests
     [InlineData("sinkhorn", "include", 0, true)]
     public void OneRunStepIsExactlyXPlusEtaV(string field, string self, int targetSamples, bool displacement = false)
     {
-        var seed = Random.Shared.Next();
+        var seed = Tensors.Seed();
         var c = new ParticleConfig { Field = FieldKind.Named(field), SelfTerm = Enum.Parse<SelfTerm>(self, true), TargetSamples = targetSamples, N = 30, Dim = 3,
             Eta = 0.01, Time = 0.01, Seed = seed, Target = "mixture", Displacement = displacement };
         var run = ParticleSystem.Run(c);
@@ -95,7 +95,7 @@ public class ParticleTests
     [Fact]
     public void ParticlesStartedInTheUniformCubeStayCloseToIt()
     {
-        var run = ParticleSystem.Run(new ParticleConfig { Target = "uniform", Start = "target", N = 400, Dim = 2, Time = 1, Seed = Random.Shared.Next() });
+        var run = ParticleSystem.Run(new ParticleConfig { Target = "uniform", Start = "target", N = 400, Dim = 2, Time = 1, Seed = Tensors.Seed() });
         Assert.Null(run.Diverged);
         Assert.True(run.Energy < 0.05, $"energy distance {run.Energy}");
         Assert.NotNull(run.QuadratureGap);
@@ -115,7 +115,7 @@ public class ParticleTests
     [Fact]
     public void ModeMassErrorCountsTheParticlesOfEachMode()
     {
-        var seed = Random.Shared.Next();
+        var seed = Tensors.Seed();
         var c = new ParticleConfig { Target = "line", Modes = 3, Spacing = 2, Start = "normal", N = 90, Dim = 1, Time = 0.05, Seed = seed };
         var run = ParticleSystem.Run(c);
         var counts = new double[3];
@@ -145,7 +145,7 @@ public class ParticleTests
     public void DivergenceIsReportedAsAResult()
     {
         // Shifted by 2, most particles already lie beyond a blow-up radius of 1.5 after the first step.
-        var run = ParticleSystem.Run(new ParticleConfig { N = 64, Dim = 2, Blowup = 1.5, Seed = Random.Shared.Next() });
+        var run = ParticleSystem.Run(new ParticleConfig { N = 64, Dim = 2, Blowup = 1.5, Seed = Tensors.Seed() });
         Assert.NotNull(run.Diverged);
         Assert.Equal(1, run.Diverged!.Step);
         Assert.InRange(run.Diverged.Particle, 0, 63);
@@ -165,7 +165,7 @@ public class ParticleTests
     [Fact]
     public void ParticlesStartedAtTheTargetStayCloseToIt()
     {
-        var run = ParticleSystem.Run(new ParticleConfig { Start = "target", N = 400, Dim = 2, Time = 1, Seed = Random.Shared.Next() });
+        var run = ParticleSystem.Run(new ParticleConfig { Start = "target", N = 400, Dim = 2, Time = 1, Seed = Tensors.Seed() });
         Assert.Null(run.Diverged);
         Assert.True(run.Energy < 0.05, $"energy distance {run.Energy}");
     }

@@ -17,7 +17,7 @@ public class ResumeTests : IDisposable
     private static TrainConfig Small(string field) => new()
     {
         Data = "moons", Field = FieldKind.Named(field), Steps = 30, Batch = 64, Width = 32, Depth = 2, NoiseDim = 4,
-        LogEvery = 5, EvalEvery = 10, EvalSamples = 200, CheckpointEvery = 7, Seed = Random.Shared.Next(),
+        LogEvery = 5, EvalEvery = 10, EvalSamples = 200, CheckpointEvery = 7, Seed = Tensors.Seed(),
     };
 
     private string NewDir() => Path.Combine(scratch, Guid.NewGuid().ToString("N"));
