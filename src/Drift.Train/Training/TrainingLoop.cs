@@ -119,7 +119,8 @@ public sealed class TrainingLoop(ITrainingTask task, nn.Module model, OptimizerH
     /// wrappers, and with several processes the averaged gradients, which pass through three float arrays of the
     /// parameters' size (copied out, summed, copied back). Each step starts with a collection that makes room for the
     /// budget: on the 2-D default (one process) the collections took 0.21–0.25 ms a step with a 33 MB budget, 0.14–0.16
-    /// with 1–4 MB and without any region, and wall time moved less than this VM's ±10 % between runs.</summary>
+    /// with 1–4 MB and without any region (GC.GetTotalPauseDuration printed by a throwaway probe, not kept), and wall
+    /// time moved less than this VM's ±10 % between runs.</summary>
     private long StepBytes => stepBytes ??= (16L << 20) + (Parallel.Size > 1 ? 12 * model.parameters().Sum(p => p.numel()) : 0);
 
     /// <summary>Weights, optimizer, generator and step from a checkpoint of this run (its data unchanged).</summary>

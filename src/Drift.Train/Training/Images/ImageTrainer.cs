@@ -67,7 +67,7 @@ public sealed class ImageTrainer : ITrainingTask, IDisposable
         rng = new Generator((ulong)config.Seed);
         field = config.BuildField();
         encoder = ImageComponents.Encoder(config, device);
-        if (encoder is not null)
+        if (encoder is not null && this.parallel.Size > 1)
             this.parallel.CheckSame($"encoder in {config.Encoder}", DataFingerprint.Of([.. encoder.parameters().Select(p => (p, (long[]?)null))]),
                 "every process computes the same features: put the same encoder at that path on every machine");
         trainPixels = data.Train.Pixels.to(device);
