@@ -177,7 +177,7 @@ public sealed class ImageDataTests : IDisposable
     }
 
     /// <summary>The reference of <see cref="ImageFolderImagesAreTheirFilesCentreCroppedAndResized"/>: [C, size, size] in float64, unrounded.</summary>
-    private static double[] CropAndResize(byte[] rgb, int h, int w, int channels, int size)
+    internal static double[] CropAndResize(byte[] rgb, int h, int w, int channels, int size)
     {
         var side = Math.Min(h, w);
         var (top, left) = ((h - side) / 2, (w - side) / 2);

@@ -6,8 +6,9 @@ namespace Drift.Data.Images;
 
 /// <summary>
 /// A folder of PNG/JPEG/BMP images, either flat (one class) or with one subfolder per class (named by the
-/// subfolder). Each image is centre-cropped to a square and resized to <c>size</c>. Grey if every image
-/// is grey, else RGB. One image in ten is held out as the test split (<see cref="ImageSet.SplitEveryTenth"/>).
+/// subfolder). Each image is turned upright (its EXIF orientation), centre-cropped to a square and resized to
+/// <c>size</c>. Grey if every image is grey, else RGB. One image in ten is held out as the test split
+/// (<see cref="ImageSet.SplitEveryTenth"/>).
 /// </summary>
 public static class ImageFolder
 {
@@ -57,7 +58,8 @@ public static class ImageFolder
     private static IEnumerable<string> Images(string dir) =>
         Directory.EnumerateFiles(dir).Where(f => Extensions.Contains(Path.GetExtension(f).ToLowerInvariant()));
 
-    /// <summary>The image as uint8 [H, W, C]: one channel for a grey file, else three (RGB; alpha is dropped).</summary>
+    /// <summary>The image as uint8 [H, W, C], upright as its EXIF orientation says: one channel for a grey file, else three
+    /// (RGB; alpha is dropped).</summary>
     private static Tensor Decode(string file)
     {
         var bytes = InputFile.ReadAllBytes(file, "image", 256 * InputFile.MiB);
@@ -78,7 +80,8 @@ public static class ImageFolder
         {
             throw new DataError($"{file}: not a readable image ({e.Message})");
         }
-        return torch.tensor(image.Data, [image.Height, image.Width, image.Comp == ColorComponents.Grey ? 1 : 3], ScalarType.Byte);
+        var stored = torch.tensor(image.Data, [image.Height, image.Width, image.Comp == ColorComponents.Grey ? 1 : 3], ScalarType.Byte);
+        return ExifOrientation.Upright(stored, ExifOrientation.Read(bytes));
     }
 
     private static int Channels(ImageInfo info) => info.ColorComponents is ColorComponents.Grey or ColorComponents.GreyAlpha ? 1 : 3;
