@@ -263,14 +263,15 @@ public class DistributedTests : IDisposable
             Assert.False(Directory.Exists(Path.Combine(machines[0], "run")), "a refused run made its folder");
         }
 
-        var random = new Random(Seed());
+        var seed = Seed();
+        var random = new Random(seed);
         var points = Enumerable.Range(0, 200).Select(_ => $"{random.NextDouble()},{random.NextDouble()}").ToArray();
         File.WriteAllLines(Path.Combine(machines[0], "points.csv"), points);
         points[random.Next(points.Length)] = "0.5,0.25";
         File.WriteAllLines(Path.Combine(machines[1], "points.csv"), points);
         Refused(["train", "--data", "points.csv", "--batch", "64", "--width", "16"], "copy of points.csv");
 
-        foreach (var m in machines) TinyImages.Write(Path.Combine(m, "tiny"));
+        for (var i = 0; i < machines.Length; i++) TinyImages.Write(Path.Combine(machines[i], "tiny"), seed + i);
         string[] images = ["train-images", "--data", "tiny", "--class-batch", "4", "--class-positives", "8", "--width", "4", "--noise-dim", "8"];
         Refused(images, "copy of tiny");
 

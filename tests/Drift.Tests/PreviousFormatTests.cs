@@ -23,7 +23,7 @@ public class PreviousFormatTests
         var config = checkpoint.Config<TrainConfig>();
         Assert.Equal((FieldKind.Conservative, SelfTerm.Exclude, 8, 3L), (config.Field, config.SelfTerm, config.Width, checkpoint.Step));
         Assert.Equal(File.ReadAllText(Path.Combine(Folder("points"), "config.json")), config.ToJson());
-        var samples = PointEvaluation.Generate(checkpoint, 64, Random.Shared.Next());
+        var samples = PointEvaluation.Generate(checkpoint, 64, Tensors.Seed());
         Assert.Equal(2, samples.GetLength(1));
         Assert.All(samples.Cast<float>(), v => Assert.True(float.IsFinite(v)));
     }

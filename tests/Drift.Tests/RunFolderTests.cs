@@ -118,7 +118,7 @@ public class RunFolderTests : IDisposable
     {
         // compare-images with few samples has per-class recalls of NaN; report.json once failed on them.
         var path = NewDir() + ".json";
-        var value = Random.Shared.NextDouble() * 1e6;
+        var value = new Random(Tensors.Seed()).NextDouble() * 1e6;
         AtomicFile.WriteJson(path, new { nan = double.NaN, inf = double.NegativeInfinity, value, list = new[] { 1.5, double.NaN } });
         using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(path));
         var root = doc.RootElement;

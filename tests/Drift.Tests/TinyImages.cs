@@ -6,11 +6,12 @@ namespace Drift.Tests;
 internal static class TinyImages
 {
     /// <summary>Writes into <paramref name="dir"/> two classes of 8×8 images, a bright left half or a bright top half with
-    /// noise: 60 to train on, 20 to test. Returns <paramref name="dir"/>.</summary>
-    public static string Write(string dir)
+    /// noise: 60 to train on, 20 to test, drawn from <paramref name="seed"/> (the test's seed if none). Returns
+    /// <paramref name="dir"/>.</summary>
+    public static string Write(string dir, int? seed = null)
     {
         Directory.CreateDirectory(dir);
-        var random = new Random(Random.Shared.Next());
+        var random = new Random(seed ?? Tensors.Seed());
         foreach (var (split, n) in new[] { ("train", 60), ("t10k", 20) })
         {
             var labels = Enumerable.Range(0, n).Select(i => (byte)(i % 2)).ToArray();
