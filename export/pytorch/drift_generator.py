@@ -116,6 +116,16 @@ class ExportedGenerator(nn.Module):
             guidance = torch.ones(n, device=noise.device)
         return ((self.network(noise, labels, guidance) + 1) / 2).clamp(0, 1)
 
+    def class_label(self, name):
+        """The label of the class called `name` (the card's class_names: a folder's subfolder, Fashion-MNIST's "Sneaker"),
+        in any case where only case tells two apart, as `drift sample --class NAME` finds it."""
+        names = self.card.get("class_names") or []
+        matches = [c for c, known in enumerate(names) if known == name] or \
+                  [c for c, known in enumerate(names) if known.lower() == name.lower()]
+        if len(matches) != 1:
+            raise ValueError(f"{name!r} names {'more than one class' if matches else 'no class'} of this generator: {names}")
+        return matches[0]
+
     @torch.no_grad()
     def sample(self, n, labels=None, guidance=1.0, seed=0, noise_scale=1.0):
         """n samples from standard normal noise times `noise_scale`, drawn with `seed` as `drift sample --seed SEED

@@ -151,7 +151,7 @@ public sealed class ExportTests : IDisposable
         var run = Path.Combine(root, "images");
         var config = new ImageConfig
         {
-            Data = TinyImages(), Steps = 2, ClassBatch = 6, ClassPositives = 10, Width = 8, NoiseDim = 4, Warmup = 1, Seed = seed,
+            Data = TinyImages.Write(Path.Combine(root, "tiny"), seed), Steps = 2, ClassBatch = 6, ClassPositives = 10, Width = 8, NoiseDim = 4, Warmup = 1, Seed = seed,
             Field = FieldKind.Named(fieldName), RowsOnly = rowsOnly, Features = ["pixels", "mean2", "mean4", "std4"],
         };
         ImageTrainer.Run(config, run, null, NullLogger.Instance, _ => { }, CancellationToken.None);
@@ -184,18 +184,20 @@ public sealed class ExportTests : IDisposable
     }
 
     /// <summary>A trained conditional image run with guidance, exported: ONNX Runtime and PyTorch give <c>drift sample</c>'s
-    /// EMA images (as [0, 1]) at α = 2, and the page, in headless Chromium, draws ONNX Runtime's pixels.</summary>
+    /// EMA images (as [0, 1]) at α = 2, and the page, in headless Chromium, draws ONNX Runtime's pixels. The data's class
+    /// names (its subfolders) are in the card, found by the PyTorch module's class_label and shown in the page's picker.</summary>
     [Fact]
     public void AnExportedImageRunSamplesAsDriftDoesAndThePageDrawsIt()
     {
         var run = Path.Combine(root, "images");
         var config = new ImageConfig
         {
-            Data = TinyImages(), Steps = 6, ClassBatch = 6, ClassPositives = 10, Width = 4, NoiseDim = 4, Features = ["pixels"],
+            Data = TinyImages.WriteFolder(Path.Combine(root, "tiny")), ImageSize = 8, Steps = 6, ClassBatch = 6, ClassPositives = 10, Width = 4, NoiseDim = 4, Features = ["pixels"],
             GuidanceMax = 3, UnconditionalNegatives = 4, Warmup = 2, Seed = Tensors.Seed(),
         };
         ImageTrainer.Run(config, run, null, NullLogger.Instance, _ => { }, CancellationToken.None);
         var export = Export(run, "all");
+        Assert.Equal(["left", "top"], GeneratorCard.FromJson(File.ReadAllText(Path.Combine(export, GeneratorCard.FileName))).ClassNames!);
         var checkpoint = Checkpoint.Load(run);
         const int n = 20;
         const long seed = 5;
@@ -219,6 +221,7 @@ public sealed class ExportTests : IDisposable
         var scale = NoiseScale();
         File.WriteAllText(Path.Combine(inputs, "sample.json"), JsonSerializer.Serialize(new { n = many, seed, noise_scale = scale, guidance = 2.0 }));
         RunPython(export, inputs);
+        Assert.Equal("""{"left": 0, "top": 1, "LEFT": 0, "TOP": 1}""", File.ReadAllText(Path.Combine(inputs, "class_labels.json")));
         using var pytorch = ReadRaw(Path.Combine(inputs, "pytorch.f32"), expected.shape);
         Assert.True((pytorch - expected).abs().max().item<float>() <= 1e-5, $"PyTorch vs drift sample: {(pytorch - expected).abs().max().item<float>():g3}");
         var (manyRaw, _) = ImageSampling.Generate(checkpoint, many, null, 2.0, seed, CPU, noiseScale: scale);
@@ -235,7 +238,8 @@ public sealed class ExportTests : IDisposable
         {
             n, noise = noise.data<float>().ToArray(), labels = labelArray, guidance = alpha.data<float>().ToArray(),
         }));
-        var page = PageResult(web, $"noise=test-noise.json&scale={scale.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+        var (page, dom) = PageResult(web, $"noise=test-noise.json&scale={scale.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+        Assert.Contains("""<option value="0">0 left</option><option value="1">1 top</option>""", dom);
         using var onnxScaled = OnnxExportTests.Run(File.ReadAllBytes(Path.Combine(export, "generator.onnx")),
             (OnnxGenerators.Noise, noise * scale), (OnnxGenerators.Labels, labels), (OnnxGenerators.Guidance, alpha));
         Assert.True((onnxScaled - onnx).abs().max().item<float>() > 2.0 / 255, $"the noise scale {scale} changed no pixel the page could show: {(onnxScaled - onnx).abs().max().item<float>() * 255:g3}/255");
@@ -271,8 +275,9 @@ public sealed class ExportTests : IDisposable
         return export;
     }
 
-    /// <summary>The page's result (its canvas as RGBA) at index.html?<paramref name="query"/>, from Chromium's DOM after the page drew, served by a static file server.</summary>
-    private static JsonElement PageResult(string web, string query)
+    /// <summary>The page's result (its canvas as RGBA) at index.html?<paramref name="query"/>, and Chromium's DOM after the page
+    /// drew it, served by a static file server.</summary>
+    private static (JsonElement Result, string Dom) PageResult(string web, string query)
     {
         using var server = new Process { StartInfo = new ProcessStartInfo(Python, ["-u", "-m", "http.server", "--bind", "127.0.0.1", "0", "-d", web])
             { RedirectStandardOutput = true, RedirectStandardError = true } };
@@ -297,7 +302,7 @@ public sealed class ExportTests : IDisposable
             Assert.True(match.Success && match.Groups[1].Value.Length > 0, $"the page left no result:\n{dom.Result[..Math.Min(2000, dom.Result.Length)]}");
             var result = JsonDocument.Parse(System.Net.WebUtility.HtmlDecode(match.Groups[1].Value)).RootElement;
             Assert.False(result.TryGetProperty("error", out var error), $"the page failed: {error}");
-            return result.Clone();
+            return (result.Clone(), dom.Result);
         }
         finally
         {
@@ -306,23 +311,9 @@ public sealed class ExportTests : IDisposable
         }
     }
 
-    private string TinyImages()
-    {
-        var dir = Directory.CreateDirectory(Path.Combine(root, "tiny")).FullName;
-        var random = new Random(1);
-        foreach (var (split, n) in new[] { ("train", 40), ("t10k", 10) })
-        {
-            var labels = Enumerable.Range(0, n).Select(i => (byte)(i % 2)).ToArray();
-            IdxFile.Write(Path.Combine(dir, $"{split}-images-idx3-ubyte"), [n, 8, 8], labels.SelectMany(l => Enumerable.Range(0, 64)
-                .Select(p => (byte)((l == 0 ? p % 8 < 4 : p / 8 < 4) ? 200 + random.Next(0, 50) : random.Next(0, 50)))).ToArray());
-            IdxFile.Write(Path.Combine(dir, $"{split}-labels-idx1-ubyte"), [n], labels);
-        }
-        return dir;
-    }
-
     private static void WriteCard(string dir, string kind, CardArchitecture architecture, double[]? mean, double[]? std) =>
         File.WriteAllText(Path.Combine(dir, GeneratorCard.FileName), new GeneratorCard(GeneratorCard.FormatName, kind, architecture, "standard normal, float32",
-            [], [], mean, std, null, null, new Dictionary<string, string> { ["safetensors"] = "generator.safetensors" }, new("test", 0, "test", "test", "test")).ToJson());
+            [], [], mean, std, null, null, null, new Dictionary<string, string> { ["safetensors"] = "generator.safetensors" }, new("test", 0, "test", "test", "test")).ToJson());
 
     /// <summary>drift_generator.py as drift export writes it (built into drift from export/pytorch).</summary>
     private static byte[] ShippedModule()

@@ -31,6 +31,13 @@ public sealed class ImageData : IDisposable
     public ImageSet Test { get; }
     public string[] ClassNames { get; }
     public int Classes => ClassNames.Length;
+
+    /// <summary>The class names <paramref name="spec"/> goes by without loading it: Fashion-MNIST's; null for any other.</summary>
+    public static string[]? KnownClassNames(string spec) => spec == FashionMnist ? FashionMnistClasses : null;
+
+    /// <summary>Class <paramref name="c"/> as a reader knows it: "7 (Sneaker)", or "7" where the classes are numbers.</summary>
+    public static string NameOf(IReadOnlyList<string>? names, int c) =>
+        names is not null && c < names.Count && names[c] != $"{c}" ? $"{c} ({names[c]})" : $"{c}";
     public TimeSpan LoadTime { get; }
     public int Channels => Train.Channels;
     public int Size => Train.Height;
@@ -68,7 +75,7 @@ public sealed class ImageData : IDisposable
         if (IdxDataset.Holds(dir))
         {
             (train, test) = IdxDataset.Load(dir);
-            if (spec == FashionMnist) names = FashionMnistClasses;
+            names = KnownClassNames(spec);
         }
         else if (Cifar10.Holds(dir))
             (train, test, names) = Cifar10.Load(dir);

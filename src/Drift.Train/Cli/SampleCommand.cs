@@ -21,7 +21,7 @@ public static class SampleCommand
         var checkpointDir = new Option<string>("--checkpoint") { Description = "Run folder holding checkpoint.bin.", Required = true };
         var count = new Option<int?>("--n") { Description = "Number of samples. Default 10000 points or 64 images." };
         var output = new Option<string>("--out") { Description = "Points: .csv or .npy (float32 N×d; both in data units) or .png (scatter). Images: .png (grid) or .npy (uint8 N×H×W[×C], labels in <name>.labels.npy).", Required = true };
-        var classLabel = new Option<int?>("--class") { Description = "Images: draw only this class (conditional runs). Default: classes in turn." };
+        var classLabel = new Option<string?>("--class") { Description = "Images: draw only this class (conditional runs), by number or name (\"Sneaker\", a folder's subfolder). Default: classes in turn." };
         var guidance = new Option<double>("--guidance") { Description = "Images: guidance scale the generator is conditioned on, from 1 to the run's --guidance-max. Default 1 (none).", DefaultValueFactory = _ => 1.0 };
         var ema = new Option<bool>("--ema") { Description = "Images: sample the EMA weights (default true) or the trained ones.", DefaultValueFactory = _ => true };
         var seed = new Option<long>("--seed") { Description = "Noise seed. Default 0." };
@@ -47,7 +47,8 @@ public static class SampleCommand
             if (!images && (parse.GetResult(classLabel) is { Implicit: false } || parse.GetResult(guidance) is { Implicit: false }))
                 throw new UserError("--class and --guidance are for image runs; this checkpoint holds a run of points");
             if (images)
-                return SampleImages(checkpoint, n, path, parse.GetValue(classLabel), parse.GetValue(guidance), parse.GetValue(seed), dev, parse.GetValue(ema), scale);
+                return SampleImages(checkpoint, n, path, parse.GetValue(classLabel) is { } spec ? checkpoint.Config<ImageConfig>().ClassLabel(spec) : null,
+                    parse.GetValue(guidance), parse.GetValue(seed), dev, parse.GetValue(ema), scale);
             var config = checkpoint.Config<TrainConfig>();
             var points = PointEvaluation.Generate(checkpoint, n, parse.GetValue(seed), dev, scale);
 
@@ -79,7 +80,8 @@ public static class SampleCommand
                 ImageFiles.NpyLabels(NpyImages.LabelsPath(path), labels);
             }
         }
-        Console.WriteLine($"wrote {n} images to {path}");
+        var of = classLabel is { } k ? $" of class {checkpoint.Config<ImageConfig>().ClassName(k)}" : "";
+        Console.WriteLine($"wrote {n} images{of} to {path}");
         return 0;
     }
 

@@ -3,7 +3,8 @@ and writes its output; also runs the ONNX checker on generator.onnx when there i
 
 usage: pytorch_check.py EXPORT_DIR INPUT_DIR   (noise.f32, and labels.i64 / guidance.f32 where the model takes them;
 raw little-endian arrays) -> INPUT_DIR/pytorch.f32; with INPUT_DIR/sample.json ({"n", "seed", "noise_scale", and
-"guidance" for images}) also INPUT_DIR/sample.f32, the module's own sample() with those arguments
+"guidance" for images}) also INPUT_DIR/sample.f32, the module's own sample() with those arguments; where the card
+names classes, INPUT_DIR/class_labels.json: class_label() of each name, then of each name in upper case
 """
 import json
 import os
@@ -31,6 +32,10 @@ with torch.no_grad():
     else:
         out = generator(noise, optional("labels.i64", torch.int64, 8), optional("guidance.f32", torch.float32, 4))
 out.contiguous().numpy().tofile(os.path.join(inputs, "pytorch.f32"))
+names = generator.card.get("class_names") or []
+if names:
+    with open(os.path.join(inputs, "class_labels.json"), "w") as f:
+        json.dump({name: generator.class_label(name) for name in names + [name.upper() for name in names]}, f)
 sample_args = os.path.join(inputs, "sample.json")
 if os.path.exists(sample_args):
     generator.sample(**json.load(open(sample_args))).contiguous().numpy().tofile(os.path.join(inputs, "sample.f32"))

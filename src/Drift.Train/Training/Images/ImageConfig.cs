@@ -1,3 +1,5 @@
+using System.Globalization;
+using Drift.Data.Images;
 using Drift.Loss;
 using System.Text.Json.Serialization;
 using Drift.Train.RunFolders;
@@ -11,13 +13,17 @@ public sealed record ImageConfig() : FieldConfig(images: true), IRunConfig
 {
     public static string Kind => "images";
 
-    [JsonPropertyOrder(-2)] public string Data { get; init; } = Drift.Data.Images.ImageData.FashionMnist;
+    [JsonPropertyOrder(-2)] public string Data { get; init; } = ImageData.FashionMnist;
     /// <summary>Side in pixels; 0 keeps the dataset's own (the saved config holds the size used).</summary>
     [JsonPropertyOrder(-2)] public int ImageSize { get; init; }
     /// <summary>Set from the data when a run starts, so a checkpoint can be sampled without its data.</summary>
     [JsonPropertyOrder(-2)] public int Channels { get; init; }
     /// <summary>Set from the data when a run starts, like <see cref="Channels"/>.</summary>
     [JsonPropertyOrder(-2)] public int Classes { get; init; }
+    /// <summary>The classes' names, set from the data when a run starts (a folder's subfolders; Fashion-MNIST's and CIFAR-10's
+    /// own), so that samples, reports and exports name them without the data; null in runs from before (see
+    /// <see cref="NamedClasses"/>).</summary>
+    [JsonPropertyOrder(-2)] public string[]? ClassNames { get; init; }
     /// <summary>Spaces the field is computed in (see <see cref="ImageFeatures"/>, <c>encoder</c> and <c>encoder-mapK[-statistic]</c>): each adds its own loss.
     /// The 4×4 patch standard deviations joined the default after docs/quality.md: at 300 steps they lowered FD
     /// from 32 to 21 (conservative) and 35 to 25 (laplace) and raised recall and precision with it.</summary>
@@ -107,6 +113,26 @@ public sealed record ImageConfig() : FieldConfig(images: true), IRunConfig
     /// <summary>The generator's class count (<see cref="Drift.Models.ConvGenerator.Classes"/>; 0: unconditional), which is also its label
     /// for "no class", the last row of its label embedding: an unconditional generator has that row alone.</summary>
     [JsonIgnore] public int GeneratorClasses => Conditional ? Classes : 0;
+
+    /// <summary>The names of the classes: <see cref="ClassNames"/>, or in a run from before a run recorded them, the names its
+    /// data goes by without loading it (Fashion-MNIST's); null: the classes go by number.</summary>
+    [JsonIgnore] public string[]? NamedClasses => ClassNames ?? ImageData.KnownClassNames(Data);
+
+    /// <summary>Class <paramref name="c"/> as a reader knows it (<see cref="ImageData.NameOf"/>).</summary>
+    public string ClassName(int c) => ImageData.NameOf(NamedClasses, c);
+
+    /// <summary>The class <c>--class</c> names: its number, or its name (in any case where only case tells two apart).</summary>
+    public int ClassLabel(string spec)
+    {
+        if (int.TryParse(spec, NumberStyles.None, CultureInfo.InvariantCulture, out var c)) return c;
+        var names = NamedClasses ?? [];
+        if (Array.IndexOf(names, spec) is >= 0 and var exact) return exact;
+        var matches = Enumerable.Range(0, names.Length).Where(k => string.Equals(names[k], spec, StringComparison.OrdinalIgnoreCase)).ToArray();
+        if (matches.Length == 1) return matches[0];
+        var known = string.Join(", ", Enumerable.Range(0, Math.Min(Classes, 12)).Select(ClassName)) + (Classes > 12 ? ", ..." : "");
+        throw new UserError(NamedClasses is null ? $"--class '{spec}': this run names its classes by number, 0 to {Classes - 1}"
+            : $"--class '{spec}': {(matches.Length > 1 ? "names more than one class but for case" : "no class of this run has that name")}; its classes are {known}");
+    }
 
     /// <summary>The peak learning rate: <see cref="Lr"/>, or the field's default.</summary>
     [JsonIgnore] public double PeakLr => Lr ?? Field.ImageLr;

@@ -52,7 +52,7 @@ public static class ImageEvaluation
         };
         if (!double.IsNaN(g.Accuracy))
             rows.Add(new("classified as drawn class", g.Accuracy, f.Accuracy));
-        rows.AddRange(genPerClass.Select((r, c) => new EvaluatedMetric($"recall of class {c}", r, floorPerClass[c])));
+        rows.AddRange(genPerClass.Select((r, c) => new EvaluatedMetric($"recall of class {ImageData.NameOf(data.ClassNames, c)}", r, floorPerClass[c])));
         return rows;
     }
 

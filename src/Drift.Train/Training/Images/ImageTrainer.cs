@@ -168,7 +168,7 @@ public sealed class ImageTrainer : ITrainingTask, IDisposable
         }
         if ((config.Channels, config.Classes) is not ((0, 0)) && (config.Channels, config.Classes) != (data.Channels, data.Classes))
             throw new UserError($"the data now has {data.Channels} channel(s) and {data.Classes} classes, the run {config.Channels} and {config.Classes}");
-        config = config with { ImageSize = data.Size, Channels = data.Channels, Classes = data.Classes };
+        config = config with { ImageSize = data.Size, Channels = data.Channels, Classes = data.Classes, ClassNames = data.ClassNames };
         var fingerprint = data.Fingerprint();
         parallel.CheckSame($"copy of {config.Data}", fingerprint, "every process trains on the same images: put the same files at that path on every machine");
         log.LogInformation("data {Name}: {Train} train / {Test} test images of {Shape}, {K} classes, loaded in {Ms} ms",
