@@ -6,13 +6,14 @@ namespace Drift.Data;
 /// <summary>Reads a CSV of points: one row of numbers per line, any dimension ≥ 1, an optional header line, blank lines
 /// ignored, values quoted or not. Sep reads the file, separated as its first non-blank line is: by ',', ';', tab or '|'
 /// (Sep infers which), or by single spaces (NumPy's savetxt default). Every problem is a <see cref="DataError"/> naming
-/// the file and line.</summary>
+/// the file and line. A header's names become the columns' names where there is one distinct, non-empty name per column
+/// (a header of other names is skipped, as before).</summary>
 public static class CsvPoints
 {
     /// <summary>Largest file read: about 20 million 2-D points.</summary>
     public const long MaxBytes = InputFile.GiB;
 
-    public static float[,] Read(string path)
+    public static (float[,] Points, string[]? Columns) Read(string path)
     {
         var text = InputFile.ReadAllText(path, "data file", MaxBytes);
         using var reader = Sep.Reader(o => o with
@@ -25,6 +26,7 @@ public static class CsvPoints
         }).FromText(text);
 
         var rows = new List<float[]>();
+        string[]? header = null;
         var first = true;
         foreach (var row in reader)
         {
@@ -36,7 +38,13 @@ public static class CsvPoints
             for (var j = 0; j < values.Length && numeric; j++)
                 numeric = float.TryParse(row[j].Span, NumberStyles.Float, CultureInfo.InvariantCulture, out values[j]) || IsInfinity(row[j].Span, out values[j]);
             // Only the first line may be a header.
-            if (!numeric && first) { first = false; continue; }
+            if (!numeric && first)
+            {
+                header = new string[row.ColCount];
+                for (var j = 0; j < header.Length; j++) header[j] = row[j].ToString();
+                first = false;
+                continue;
+            }
             first = false;
             if (!numeric)
                 throw new DataError($"{path}:{line}: not a row of numbers: '{Shorten(row.Span)}'");
@@ -54,7 +62,8 @@ public static class CsvPoints
         for (var i = 0; i < rows.Count; i++)
             for (var j = 0; j < rows[i].Length; j++)
                 points[i, j] = rows[i][j];
-        return points;
+        var named = header is not null && header.Length == rows[0].Length && header.All(h => h.Length > 0) && header.Distinct().Count() == header.Length;
+        return (points, named ? header : null);
     }
 
     /// <summary>The separator Sep infers from the first non-blank line (it would look at the first line only, and a file may

@@ -18,9 +18,11 @@ public sealed class PointData
     public const float MaxMagnitude = 1e15f;
     private readonly Func<int, Generator, Tensor> sampleRaw;
 
-    private PointData(string name, Func<int, Generator, Tensor> sampleRaw, Tensor heldOut, Tensor reference, Standardizer scale, string fingerprint)
+    private PointData(string name, Func<int, Generator, Tensor> sampleRaw, Tensor heldOut, Tensor reference, Standardizer scale, string fingerprint,
+        string[]? columns = null)
     {
         Name = name;
+        Columns = columns;
         Fingerprint = fingerprint;
         this.sampleRaw = sampleRaw;
         HeldOut = heldOut;
@@ -32,6 +34,8 @@ public sealed class PointData
     /// <summary>A hash of the points as loaded (a toy set: of its held-out draw), so a resumed run can tell that its data changed.</summary>
     public string Fingerprint { get; }
     public int Dim => (int)HeldOut.shape[1];
+    /// <summary>The columns' names (a CSV file's header), or null: x0, x1, ... (<see cref="ColumnNames"/>).</summary>
+    public string[]? Columns { get; }
     public Tensor HeldOut { get; }
     public Tensor Reference { get; }
     public Standardizer Scale { get; }
@@ -78,13 +82,17 @@ public sealed class PointData
 
     /// <summary>The points of a .npy file (<see cref="NpyPoints"/>) or, by any other name, a CSV file (<see cref="CsvPoints"/>).
     /// A .npz archive (NumPy's np.savez) holds several arrays, no one of them the points: refused, not read as text.</summary>
-    public static float[,] ReadFile(string path) => NpyFile.Names(path) ? NpyPoints.Read(path)
+    public static (float[,] Points, string[]? Columns) ReadFile(string path) => NpyFile.Names(path) ? (NpyPoints.Read(path), null)
         : path.EndsWith(".npz", StringComparison.OrdinalIgnoreCase)
             ? throw new DataError($"{path}: a .npz archive of arrays; save the points alone with np.save('points.npy', x)")
             : CsvPoints.Read(path);
 
-    private static PointData FromFile(string path, float[,] values, int evalSamples, bool standardize)
+    /// <summary>The names of d columns: <paramref name="columns"/>, or x0, x1, ... where there are none.</summary>
+    public static string[] ColumnNames(string[]? columns, int d) => columns ?? Enumerable.Range(0, d).Select(j => $"x{j}").ToArray();
+
+    private static PointData FromFile(string path, (float[,] Points, string[]? Columns) file, int evalSamples, bool standardize)
     {
+        var values = file.Points;
         var points = torch.tensor(values);
         var n = (int)points.shape[0];
         if (n < 10) throw new DataError($"{path}: {n} rows; at least 10 are needed (a fifth is held out for evaluation)");
@@ -99,6 +107,6 @@ public sealed class PointData
         train = train.DetachFromDisposeScope();
         return new PointData(Path.GetFileName(path),
             (count, g) => train.index_select(0, torch.randint(0, train.shape[0], [count], generator: g)),
-            heldOut.DetachFromDisposeScope(), reference.DetachFromDisposeScope(), scale, DataFingerprint.Of((points, null)));
+            heldOut.DetachFromDisposeScope(), reference.DetachFromDisposeScope(), scale, DataFingerprint.Of((points, null)), file.Columns);
     }
 }

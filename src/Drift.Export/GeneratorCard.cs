@@ -18,8 +18,9 @@ public sealed record CardSource(string Run, long Step, string Data, string Field
 /// <summary>
 /// <c>generator.json</c>, written beside the exported files: everything needed to use them without Drift. The noise is
 /// standard normal float32; points come out in data units (the network's output times <see cref="DataStd"/> plus
-/// <see cref="DataMean"/>, which the ONNX graph already applies), images in [0, 1], channels first. <see cref="ClassNames"/>
-/// names the labels 0, 1, ... of a conditional generator (null in runs that did not record them).
+/// <see cref="DataMean"/>, which the ONNX graph already applies; <see cref="ColumnNames"/> names their columns where the
+/// data did: a CSV file's header), images in [0, 1], channels first. <see cref="ClassNames"/> names the labels 0, 1, ...
+/// of a conditional generator (null in runs that did not record them).
 /// </summary>
 public sealed record GeneratorCard(
     string Format,
@@ -30,6 +31,7 @@ public sealed record GeneratorCard(
     IReadOnlyList<CardTensor> Outputs,
     double[]? DataMean,
     double[]? DataStd,
+    IReadOnlyList<string>? ColumnNames,
     int? Classes,
     IReadOnlyList<string>? ClassNames,
     double? GuidanceMax,

@@ -183,6 +183,40 @@ public class CliTests : IDisposable
         AssertOneLineError(["train", "--resume", dir, "--steps", "8"], "corrupt or incomplete");
     }
 
+    /// <summary>A run on a CSV file with a header keeps its column names: in config.json, in <c>drift sample</c>'s CSV
+    /// (read back as the same names and points as the .npy of the same draw), and in the export's card. A toy set has none
+    /// (x0, x1 in the CSV; none in config.json).</summary>
+    [Fact]
+    public void ACsvRunsColumnNamesReachItsSamplesAndExport()
+    {
+        var dir = TempDir();
+        var random = new Random(Tensors.Seed());
+        var data = Path.Combine(dir, "stations.csv");
+        string Value() => random.NextDouble().ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+        File.WriteAllLines(data, ["longitude;\"latitude, north\"", .. Enumerable.Range(0, 100).Select(_ => $"{Value()};{Value()}")]);
+        var run = Path.Combine(dir, "run");
+        var (code, _, err) = Run("train", "--data", data, "--batch", "32", "--width", "16", "--eval-samples", "20", "--steps", "3", "--out", run);
+        Assert.True(code == 0, err);
+        string[] names = ["longitude", "latitude, north"];
+        Assert.Equal(names, Drift.Train.RunFolders.ConfigJson.Load<Drift.Train.Training.Points.TrainConfig>(Path.Combine(run, "config.json")).Columns!);
+        var (csv, npy) = (Path.Combine(dir, "s.csv"), Path.Combine(dir, "s.npy"));
+        Assert.Equal(0, Run("sample", "--checkpoint", run, "--n", "50", "--out", csv).Code);
+        Assert.Equal(0, Run("sample", "--checkpoint", run, "--n", "50", "--out", npy).Code);
+        Assert.StartsWith("longitude,\"latitude, north\"\n", File.ReadAllText(csv).ReplaceLineEndings("\n"));
+        var (points, columns) = Drift.Data.CsvPoints.Read(csv);
+        Assert.Equal(names, columns!);
+        Assert.Equal(Drift.Data.NpyPoints.Read(npy), points);
+        var export = Path.Combine(dir, "export");
+        Assert.Equal(0, Run("export", "--checkpoint", run, "--out", export, "--format", "onnx").Code);
+        Assert.Equal(names, Drift.Export.GeneratorCard.FromJson(File.ReadAllText(Path.Combine(export, "generator.json"))).ColumnNames!);
+
+        var toy = Path.Combine(dir, "toy");
+        Assert.Equal(0, Run("train", "--data", "rings", "--batch", "32", "--width", "16", "--eval-samples", "20", "--steps", "2", "--out", toy).Code);
+        Assert.DoesNotContain("columns", File.ReadAllText(Path.Combine(toy, "config.json")));
+        Assert.Equal(0, Run("sample", "--checkpoint", toy, "--n", "5", "--out", Path.Combine(dir, "toy.csv")).Code);
+        Assert.StartsWith("x0,x1\n", File.ReadAllText(Path.Combine(dir, "toy.csv")).ReplaceLineEndings("\n"));
+    }
+
     [Fact]
     public void TrainResumeAndSampleEndToEnd()
     {
@@ -197,7 +231,7 @@ public class CliTests : IDisposable
         var csv = Path.Combine(dir, "samples.csv");
         (code, _, err) = Run("sample", "--checkpoint", dir, "--n", "123", "--out", csv, "--seed", "5");
         Assert.True(code == 0, err);
-        var points = Drift.Data.CsvPoints.Read(csv);
+        var (points, _) = Drift.Data.CsvPoints.Read(csv);
         Assert.Equal(123, points.GetLength(0));
         Assert.Equal(2, points.GetLength(1));
         var png = Path.Combine(dir, "samples-5.png");

@@ -87,13 +87,24 @@ public class DataTests : IDisposable
         }
     }
 
+    /// <summary>A header names the columns where it has one distinct, non-empty name per column; one of other names is
+    /// skipped as before, leaving the columns unnamed.</summary>
     [Fact]
     public void CsvWithHeaderAnyDimension()
     {
         var path = TempFile("a,b,c,d\n1,2,3,4\n\n5.5, -6e-1 ,7,8\n");
-        var points = CsvPoints.Read(path);
+        var (points, columns) = CsvPoints.Read(path);
         Assert.Equal(new float[,] { { 1, 2, 3, 4 }, { 5.5f, -0.6f, 7, 8 } }, points);
-        Assert.Equal(new float[,] { { 1 }, { 2 }, { 3 } }, CsvPoints.Read(TempFile("1\n2\n3\n")));
+        Assert.Equal(["a", "b", "c", "d"], columns!);
+        var (single, unnamed) = CsvPoints.Read(TempFile("1\n2\n3\n"));
+        Assert.Equal(new float[,] { { 1 }, { 2 }, { 3 } }, single);
+        Assert.Null(unnamed);
+        foreach (var header in new[] { "a,b,c", "a,a", "a,", "\"a\"\"\",\"\"" })
+        {
+            var (read, none) = CsvPoints.Read(TempFile($"{header}\n1,2\n3,4\n"));
+            Assert.Equal(new float[,] { { 1, 2 }, { 3, 4 } }, read);
+            Assert.True(none is null, $"header {header} named the columns {string.Join('|', none ?? [])}");
+        }
     }
 
     [Fact]
@@ -103,12 +114,20 @@ public class DataTests : IDisposable
         var points = Drift.Data.PointData.ToArray(torch.randn([20, 3], generator: g));
         var path = Path.Combine(scratch, $"{Guid.NewGuid():N}.csv");
         PointFiles.Csv(path, points);
-        Assert.Equal(points, CsvPoints.Read(path));
+        var (read, columns) = CsvPoints.Read(path);
+        Assert.Equal(points, read);
+        Assert.Equal(["x0", "x1", "x2"], columns!);
+        // Names with the separator and quotes in them are quoted.
+        string[] names = ["longitude", "latitude, north", "\"depth\""];
+        PointFiles.Csv(Path.ChangeExtension(path, ".named.csv"), points, names);
+        (read, columns) = CsvPoints.Read(Path.ChangeExtension(path, ".named.csv"));
+        Assert.Equal(points, read);
+        Assert.Equal(names, columns!);
     }
 
     /// <summary>Files other tools write: semicolons, tabs, pipes or single spaces (NumPy's savetxt default) between the
     /// values, quoted values (spreadsheets), Windows line ends; each with and without a header. Random values written
-    /// as .NET writes floats back exactly ("R").</summary>
+    /// as .NET writes floats back exactly ("R"); the header's names (quoted when values are) read back.</summary>
     [Theory]
     [InlineData(";", false, "\n")]
     [InlineData("\t", true, "\n")]
@@ -130,9 +149,11 @@ public class DataTests : IDisposable
         {
             var lines = Enumerable.Range(0, n).Select(i => string.Join(separator,
                 Enumerable.Range(0, d).Select(j => Cell(points[i, j].ToString("R", System.Globalization.CultureInfo.InvariantCulture)))));
-            if (header) lines = lines.Prepend(string.Join(separator, Enumerable.Range(0, d).Select(j => Cell($"x{j}"))));
-            Assert.True(points.Cast<float>().SequenceEqual(CsvPoints.Read(TempFile(string.Join(lineEnd, lines) + lineEnd)).Cast<float>()),
-                $"seed {seed}: separator '{separator}', quoted {quoted}, header {header}");
+            var names = Enumerable.Range(0, d).Select(j => $"c{j}_{random.Next(1000)}").ToArray();
+            if (header) lines = lines.Prepend(string.Join(separator, names.Select(Cell)));
+            var (read, columns) = CsvPoints.Read(TempFile(string.Join(lineEnd, lines) + lineEnd));
+            Assert.True(points.Cast<float>().SequenceEqual(read.Cast<float>()), $"seed {seed}: separator '{separator}', quoted {quoted}, header {header}");
+            Assert.Equal(header ? names : null, columns);
         }
     }
 

@@ -313,7 +313,7 @@ public sealed class ExportTests : IDisposable
 
     private static void WriteCard(string dir, string kind, CardArchitecture architecture, double[]? mean, double[]? std) =>
         File.WriteAllText(Path.Combine(dir, GeneratorCard.FileName), new GeneratorCard(GeneratorCard.FormatName, kind, architecture, "standard normal, float32",
-            [], [], mean, std, null, null, null, new Dictionary<string, string> { ["safetensors"] = "generator.safetensors" }, new("test", 0, "test", "test", "test")).ToJson());
+            [], [], mean, std, null, null, null, null, new Dictionary<string, string> { ["safetensors"] = "generator.safetensors" }, new("test", 0, "test", "test", "test")).ToJson());
 
     /// <summary>drift_generator.py as drift export writes it (built into drift from export/pytorch).</summary>
     private static byte[] ShippedModule()

@@ -92,7 +92,7 @@ public sealed class NoiseScaleTests : IDisposable
         var text = scale.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
         var (code, _, err) = CliTests.Run("sample", "--checkpoint", run, "--n", $"{n}", "--seed", $"{seed}", "--noise-scale", text, "--out", csv);
         Assert.True(code == 0, err);
-        var written = Drift.Data.CsvPoints.Read(csv);
+        var (written, _) = Drift.Data.CsvPoints.Read(csv);
         for (var i = 0; i < n; i++)
             for (var j = 0; j < 2; j++)
                 Assert.True(Math.Abs(written[i, j] - drawn[i, j]) <= 1e-5 * Math.Max(1, Math.Abs(drawn[i, j])), $"row {i}: {written[i, j]} against {drawn[i, j]}");

@@ -143,7 +143,7 @@ public static class EvalCommand
     /// floors as a run's samples get.</summary>
     private static (int Size, IReadOnlyList<EvaluatedMetric> Rows) EvaluatePointsFile(string file, string dataSpec, int? n, long seed)
     {
-        var samples = PointData.ReadFile(file);
+        var samples = PointData.ReadFile(file).Points;
         var wanted = Math.Min(n ?? 2000, samples.GetLength(0));
         if (wanted < 2) throw new UserError($"{file}: 1 point; the metrics need at least 2");
         CheckPointsMemory(wanted);

@@ -53,7 +53,7 @@ public static class SampleCommand
             var points = PointEvaluation.Generate(checkpoint, n, parse.GetValue(seed), dev, scale);
 
             if (format == ".csv")
-                PointFiles.Csv(path, points);
+                PointFiles.Csv(path, points, config.Columns);
             else if (format == ".npy")
                 PointFiles.Npy(path, points);
             else

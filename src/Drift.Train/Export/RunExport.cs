@@ -81,7 +81,7 @@ public static class RunExport
                 }),
                 "standard normal, float32", inputs,
                 [new(OnnxGenerators.Images, "float32", [OnnxGraph.Batch, c.Channels, c.ImageSize, c.ImageSize], "images in [0, 1], channels first")],
-                null, null, c.Classes, labels ? c.NamedClasses : null, guidance ? c.GuidanceMax : null, written,
+                null, null, null, c.Classes, labels ? c.NamedClasses : null, guidance ? c.GuidanceMax : null, written,
                 new(runDir, checkpoint.Step, c.Data, c.Field.Name, "ema"));
             return (card, OnnxGenerators.Conv(model, labels, guidance, version).ToByteArray(), SafetensorsOf(model));
         }
@@ -93,7 +93,7 @@ public static class RunExport
             new("mlp", new Dictionary<string, int> { ["noise_dim"] = config.NoiseDim, ["width"] = config.Width, ["depth"] = config.Depth, ["out_dim"] = dim }),
             "standard normal, float32", [Noise(config.NoiseDim)],
             [new(OnnxGenerators.Points, "float32", [OnnxGraph.Batch, dim], "points in data units")],
-            checkpoint.Scale.Mean, checkpoint.Scale.Std, null, null, null, written,
+            checkpoint.Scale.Mean, checkpoint.Scale.Std, config.Columns, null, null, null, written,
             new(runDir, checkpoint.Step, config.Data, config.Field.Name, "trained"));
         return (pointsCard, OnnxGenerators.Mlp(mlp, checkpoint.Scale.Mean, checkpoint.Scale.Std, version).ToByteArray(), SafetensorsOf(mlp));
     }

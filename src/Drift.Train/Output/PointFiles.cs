@@ -1,3 +1,4 @@
+using Drift.Data;
 using System.Globalization;
 using Drift.Train.RunFolders;
 using nietras.SeparatedValues;
@@ -5,18 +6,19 @@ using NumSharp;
 
 namespace Drift.Train.Output;
 
-/// <summary>Generated points in data units, readable back as <c>--data</c>: a CSV file (a header x0,x1,... and one row
-/// per point) or a .npy array, float32 [N, d].</summary>
+/// <summary>Generated points in data units, readable back as <c>--data</c>: a CSV file (a header of the data's column
+/// names, or x0,x1,..., and one row per point) or a .npy array, float32 [N, d].</summary>
 public static class PointFiles
 {
     public static void Npy(string path, float[,] points) => NpyWriter.Write(path, np.array(points));
 
-    public static void Csv(string path, float[,] points)
+    public static void Csv(string path, float[,] points, string[]? columns = null)
     {
-        var names = Enumerable.Range(0, points.GetLength(1)).Select(j => $"x{j}").ToArray();
+        var names = PointData.ColumnNames(columns, points.GetLength(1));
         AtomicFile.Write(path, tmp =>
         {
-            using var writer = Sep.New(',').Writer(o => o with { CultureInfo = CultureInfo.InvariantCulture }).ToFile(tmp);
+            // Escape: a name with a comma or a quote (a header read from another file) is quoted.
+            using var writer = Sep.New(',').Writer(o => o with { CultureInfo = CultureInfo.InvariantCulture, Escape = true }).ToFile(tmp);
             for (var i = 0; i < points.GetLength(0); i++)
             {
                 using var row = writer.NewRow();

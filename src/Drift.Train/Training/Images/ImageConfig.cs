@@ -23,7 +23,7 @@ public sealed record ImageConfig() : FieldConfig(images: true), IRunConfig
     /// <summary>The classes' names, set from the data when a run starts (a folder's subfolders; Fashion-MNIST's and CIFAR-10's
     /// own), so that samples, reports and exports name them without the data; null in runs from before (see
     /// <see cref="NamedClasses"/>).</summary>
-    [JsonPropertyOrder(-2)] public string[]? ClassNames { get; init; }
+    [JsonPropertyOrder(-2), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string[]? ClassNames { get; init; }
     /// <summary>Spaces the field is computed in (see <see cref="ImageFeatures"/>, <c>encoder</c> and <c>encoder-mapK[-statistic]</c>): each adds its own loss.
     /// The 4×4 patch standard deviations joined the default after docs/quality.md: at 300 steps they lowered FD
     /// from 32 to 21 (conservative) and 35 to 25 (laplace) and raised recall and precision with it.</summary>

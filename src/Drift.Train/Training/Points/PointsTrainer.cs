@@ -129,6 +129,7 @@ public sealed class PointsTrainer : ITrainingTask, IDisposable
             throw new UserError($"the data now has {data.Dim} dimensions, the checkpoint {scale.Mean.Length}");
         log.LogInformation("data {Name}: d={Dim}, {Held} held-out points, loaded in {Ms} ms", data.Name, data.Dim,
             data.HeldOut.shape[0], loadTimer.ElapsedMilliseconds);
+        config = config with { Columns = data.Columns };
 
         using var trainer = new PointsTrainer(config, data, scale, device, outDir, parallel);
         log.LogInformation("{Field}, scales {Scales}, generator MLP {Width}x{Depth} ({Params:N0} parameters), device {Device}",

@@ -14,6 +14,9 @@ public sealed record TrainConfig() : FieldConfig(images: false), IRunConfig
 
     public const string DefaultData = "checkerboard";
     [JsonPropertyOrder(-2)] public string Data { get; init; } = DefaultData;
+    /// <summary>The data's column names (a CSV file's header), set from the data when a run starts, so that its samples
+    /// carry them; null (left out of config.json): x0, x1, ...</summary>
+    [JsonPropertyOrder(-2), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string[]? Columns { get; init; }
     public bool Standardize { get; init; } = true;
     /// <summary>Bandwidths/temperatures shrink as e^(−r·step/steps) over the run; 0 keeps them fixed. Null: the
     /// field's <see cref="FieldKind.DefaultAnneal"/>.</summary>
