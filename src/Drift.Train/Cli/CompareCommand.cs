@@ -42,7 +42,7 @@ public static class CompareCommand
             }, baseConfig.Data, setup, "energy distance", r => r.Floor);
             if (report is null) return 130;
             Plots.SideBySide(Path.Combine(plan.Dir, FolderKind.CompareSamples), PointData.ToArray(data.HeldOut),
-                plan.Fields.Select(f => (f.Name, firstSamples[f])).ToArray(), data.Name);
+                plan.Fields.Select(f => (f.Name, firstSamples[f])).ToArray(), data.Name, data.Columns);
             Console.Write(report);
             log.LogInformation("wrote {Dir}: report.md, report.json, curves.png, samples.png, runs/", plan.Dir);
             return 0;

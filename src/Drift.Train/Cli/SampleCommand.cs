@@ -58,7 +58,7 @@ public static class SampleCommand
                 PointFiles.Npy(path, points);
             else
                 Plots.Samples(path, ReferenceOrEmpty(config, points.GetLength(1)), points,
-                    $"{config.Data}, {config.Field.Name}, step {checkpoint.Step}, {n} samples{SamplingNoise.Note(scale)}");
+                    $"{config.Data}, {config.Field.Name}, step {checkpoint.Step}, {n} samples{SamplingNoise.Note(scale)}", config.Columns);
             Console.WriteLine($"wrote {n} samples to {path}");
             return 0;
         }));

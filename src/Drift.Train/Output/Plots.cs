@@ -1,3 +1,4 @@
+using Drift.Data;
 using Drift.Metrics;
 using ScottPlot;
 using Drift.Train.RunFolders;
@@ -16,22 +17,24 @@ public static class Plots
 {
     /// <summary>Data (grey) against generated samples (blue): the first two coordinates, or a histogram
     /// of both for one-dimensional data.</summary>
-    public static void Samples(string path, float[,] data, float[,] generated, string title)
+    /// <param name="columns">The data's column names for the axes; null: x0, x1.</param>
+    public static void Samples(string path, float[,] data, float[,] generated, string title, string[]? columns = null)
     {
         var plt = new Plot();
         plt.Title(title);
-        AddSampleLayers(plt, data, generated);
+        AddSampleLayers(plt, data, generated, columns);
         AtomicFile.Write(path, tmp => plt.SavePng(tmp, 800, 800));
     }
 
-    private static void AddSampleLayers(Plot plt, float[,] data, float[,] generated)
+    private static void AddSampleLayers(Plot plt, float[,] data, float[,] generated, string[]? columns)
     {
         var dim = generated.GetLength(1);
+        var names = PointData.ColumnNames(columns, dim);
         if (dim == 1)
         {
             AddHistogram(plt, Column(data, 0), Colors.Gray.WithAlpha(0.6), "data");
             AddHistogram(plt, Column(generated, 0), Colors.Blue.WithAlpha(0.5), "generated");
-            plt.XLabel("x0");
+            plt.XLabel(names[0]);
             plt.YLabel("density");
         }
         else
@@ -40,8 +43,8 @@ public static class Plots
             AddPoints(plt, generated, Colors.Blue.WithAlpha(0.5), "generated");
             plt.Axes.SquareUnits();
             // Points of more dimensions are shown by their first two coordinates: the axes say so.
-            plt.XLabel(dim > 2 ? $"x0 (the first 2 of {dim} dimensions)" : "x0");
-            plt.YLabel("x1");
+            plt.XLabel(dim > 2 ? $"{names[0]} (the first 2 of {dim} dimensions)" : names[0]);
+            plt.YLabel(names[1]);
         }
         plt.ShowLegend(Alignment.UpperRight);
     }
@@ -108,7 +111,8 @@ public static class Plots
     }
 
     /// <summary>One scatter panel per field: held-out data (grey) against that field's samples.</summary>
-    public static void SideBySide(string path, float[,] data, IReadOnlyList<(string Field, float[,] Samples)> fields, string title)
+    public static void SideBySide(string path, float[,] data, IReadOnlyList<(string Field, float[,] Samples)> fields, string title,
+        string[]? columns = null)
     {
         var multiplot = new Multiplot();
         multiplot.AddPlots(fields.Count);
@@ -117,7 +121,7 @@ public static class Plots
         {
             var plt = multiplot.GetPlot(i);
             plt.Title($"{title}: {fields[i].Field}");
-            AddSampleLayers(plt, data, fields[i].Samples);
+            AddSampleLayers(plt, data, fields[i].Samples, columns);
         }
         AtomicFile.Write(path, tmp => multiplot.SavePng(tmp, 700 * fields.Count, 700));
     }

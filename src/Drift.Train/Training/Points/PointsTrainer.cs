@@ -94,7 +94,7 @@ public sealed class PointsTrainer : ITrainingTask, IDisposable
     {
         samples ??= Generate(model, scale, evalNoise, device);
         var title = $"{data.Name}, {config.Field.Name}, step {step}";
-        Plots.Samples(Path.Combine(outDir, RunFiles.SamplesPlot), PointData.ToArray(data.HeldOut), samples, title);
+        Plots.Samples(Path.Combine(outDir, RunFiles.SamplesPlot), PointData.ToArray(data.HeldOut), samples, title, data.Columns);
         var labels = config.FieldScales.Select(s => config.Anneal > 0 ? $"{s:g3} → {s * config.ScaleAt(1):g3}" : $"{s:g3}").ToArray();
         Plots.Curves(Path.Combine(outDir, RunFiles.CurvesPlot), rows, labels, Floor, data.Name);
         TensorBoard.AddPng(board, "samples", Path.Combine(outDir, RunFiles.SamplesPlot), step);
