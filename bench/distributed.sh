@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Data-parallel training on one machine (docs/distributed.md): steps per second of the 2-D default run (the
-# conservative field, and the laplace field, over both axes on points) and of the documented image run (the
+# conservative field, the laplace field, over both axes on points, and the Sinkhorn field) and of the documented image run (the
 # conservative field, and the laplace field over rows only and over both axes) at K = 1 (libtorch's threads: all
 # cores) and K = 2 (drift gives each process its share of them: one thread each here), and what each process spent
 # communicating (drift's own log line).
@@ -34,6 +34,7 @@ points=(train --steps "$points_steps" --eval-every 100000 --log-every 50)
 images=(train-images --width 32 --class-batch 32 --steps "$image_steps" --eval-every 100000 --grid-every 100000 --log-every 10)
 for k in 1 2; do run points "$k" "${points[@]}"; done
 for k in 1 2; do run points-laplace "$k" "${points[@]}" --field laplace; done
+for k in 1 2; do run points-sinkhorn "$k" "${points[@]}" --field sinkhorn; done
 for k in 1 2; do run images "$k" "${images[@]}"; done
 for k in 1 2; do run images-laplace-rows "$k" "${images[@]}" --field laplace; done
 for k in 1 2; do run images-laplace-both "$k" "${images[@]}" --field laplace --rows-only false; done

@@ -32,10 +32,11 @@ public interface IBatchShard
 
 /// <summary>
 /// A field whose every row depends on the batch only through that row's own sums over the positives and the batch,
-/// and batch-wide statistics that sum or maximise over rows (the conservative, MMD and Laplace fields): a process can
-/// compute just its rows against the gathered batch, with those statistics (each scale's RMS, the MMD field's kernel
-/// shift, the Laplace field's column log-sum-exps) reduced across the processes, so the field's cost splits across
-/// them. The Sinkhorn field's plans iterate over every row, and compute the whole batch in every process instead.
+/// and batch-wide statistics that sum or maximise over rows (the conservative, MMD and Laplace fields; the Sinkhorn
+/// field's plans, once an iteration): a process can compute just its rows against the gathered batch, with those
+/// statistics (each scale's RMS, the MMD field's kernel shift, the Laplace field's column log-sum-exps, the Sinkhorn
+/// plans' column sums, scalings and marginal errors) reduced across the processes, so the field's cost splits across
+/// them.
 /// </summary>
 public interface IRowwiseField : IDriftField
 {

@@ -22,8 +22,13 @@ namespace Drift.Loss;
 /// Small ε is where those slow down: as bandwidths anneal, plans that took ten iterations hit the cap; each plan
 /// therefore starts from the potentials of the plan one scale wider, and by default stops sooner. With a
 /// <see cref="SinkhornState"/> the field counts the iterations, and a run logs the counts (metrics.csv, TensorBoard).
+///
+/// Where processes share the batch, each computes its rows of both plans: a row scaling needs only its own row of the
+/// kernel, a column scaling sums over every row (the processes add their rows' sums), the symmetric plan's next product
+/// needs every point's scaling (gathered), and a plan stops when the worst row of any process has converged, so every
+/// process takes the same iterations and the field is the whole batch's.
 /// </summary>
-public sealed class SinkhornField : IDriftField
+public sealed class SinkhornField : IRowwiseField
 {
     /// <summary>Default cap on a plan's Sinkhorn iterations (each a row then a column update; a symmetric plan's, one
     /// update) where it starts cold: the widest scale's, a field of one scale, the batch's plan to itself.</summary>
@@ -94,18 +99,40 @@ public sealed class SinkhornField : IDriftField
         using var noGrad = torch.no_grad();
         (x, var pos, var neg) = FieldMath.Detached(x, positives, negatives);
         (x, pos, neg, _) = FieldMath.Centred(x, pos, neg, null);
-        var towardsData = FieldMath.SquaredDistances(x, pos);
         // The batch's plan to itself (negatives left to the batch) is symmetric, and solved as such.
-        var selfPlan = ReferenceEquals(neg, x);
+        return ReferenceEquals(neg, x) ? Field(x, pos, x, WholeBatch.Instance) : Field(x, pos, neg, null);
+    }
+
+    public FieldOutput ComputeRows(Tensor rows, Tensor positives, Tensor batch, IBatchShard shard)
+    {
+        using var noGrad = torch.no_grad();
+        (rows, var pos, var neg) = FieldMath.Detached(rows, positives, batch);
+        (rows, pos, neg, _) = FieldMath.Centred(rows, pos, neg, null);
+        return Field(rows, pos, neg, shard);
+    }
+
+    /// <summary>The field at the rows of x (centred, detached).</summary>
+    /// <param name="shard">Null: <paramref name="neg"/> is a set of negatives, with a plan of its own. Else neg is the
+    /// batch, x this process's rows of it (all of it in <see cref="WholeBatch"/>): the batch's symmetric plan to itself.</param>
+    private FieldOutput Field(Tensor x, Tensor pos, Tensor neg, IBatchShard? shard)
+    {
+        var towards = Projections(FieldMath.SquaredDistances(x, pos), pos, shard ?? WholeBatch.Instance);
         var towardsModel = FieldMath.SquaredDistances(x, neg);
-        if (selfPlan) FieldMath.SetSelfPairs(towardsModel, 0);
-        var towards = Projections(towardsData, pos);
-        var away = selfPlan ? bandwidths.Select((h, s) => SymmetricProjection(towardsModel, x, h, s)).ToArray() : Projections(towardsModel, neg);
-        return FieldMath.Combine(bandwidths.Select((h, s) => towards[s].sub_(away[s]).div_(h * h)).ToArray(), NormalizeScales);
+        Tensor[] away;
+        if (shard is null)
+            away = Projections(towardsModel, neg, WholeBatch.Instance);
+        else
+        {
+            FieldMath.SetSelfPairs(towardsModel, 0, shard.FirstRow(x.shape[^2]));
+            away = bandwidths.Select((h, s) => SymmetricProjection(towardsModel, neg, h, s, shard)).ToArray();
+        }
+        return FieldMath.Combine(bandwidths.Select((h, s) => towards[s].sub_(away[s]).div_(h * h)).ToArray(), NormalizeScales,
+            shard is { Count: > 1 } ? shard : null);
     }
 
     /// <summary>T(x_i) = Σ_j P_ij y_j / Σ_j P_ij for every scale's entropic plan between uniform weights on the rows and on
-    /// the columns of <paramref name="squaredDistances"/> [B, M] (or [G, B, M]), in the order of the scales.</summary>
+    /// the columns of <paramref name="squaredDistances"/> [B, M] (or [G, B, M]; this process's rows of them, whose column
+    /// sums <paramref name="shard"/> adds up), in the order of the scales.</summary>
     /// <remarks>
     /// The plan is diag(a)·K·diag(b) with K_ij = exp(−‖x_i − y_j‖²/2h²); Sinkhorn alternates a = 1/(K b) (rows sum
     /// to 1) and b = (B/M)/(Kᵀ a) (columns to B/M, the same total). Matrix–vector products on K cost a fraction of
@@ -129,7 +156,7 @@ public sealed class SinkhornField : IDriftField
     /// 36–55 % off after 100 (docs/bench.md). A field of one scale starts cold: stages of its own at 2h, 4h, … were tried,
     /// and at a narrow fixed bandwidth they cost time and trained no better.
     /// </remarks>
-    private Tensor[] Projections(Tensor squaredDistances, Tensor y)
+    private Tensor[] Projections(Tensor squaredDistances, Tensor y, IBatchShard shard)
     {
         var projections = new Tensor[bandwidths.Length];
         var widestFirst = Enumerable.Range(0, bandwidths.Length).OrderByDescending(s => bandwidths[s]).ToArray();
@@ -139,7 +166,7 @@ public sealed class SinkhornField : IDriftField
             var h = bandwidths[s];
             // Potentials carry over between ε in units of the cost: log b at ε is ψ/ε, so the wider plan's g·ε'/ε starts this one.
             var cap = start.Potentials is null ? Iterations : WarmIterations;
-            var plan = Iterate(squaredDistances, h * h, cap, Tolerance, tensorIterations, start.Potentials?.mul(start.Epsilon / (h * h)));
+            var plan = Iterate(squaredDistances, h * h, cap, Tolerance, tensorIterations, start.Potentials?.mul(start.Epsilon / (h * h)), shard);
             if (cap > 0) State?.Count(s, plan.Iterations, plan.Converged || Tolerance == 0);
             start = (plan.Potentials, h * h);
             projections[s] = FieldMath.WeightedSum(plan.Kernel, plan.B * y).div_(plan.Kernel.matmul(plan.B));
@@ -147,8 +174,9 @@ public sealed class SinkhornField : IDriftField
         return projections;
     }
 
-    /// <summary>T(x_i) = Σ_j P_ij x_j / Σ_j P_ij for the entropic plan of the batch with itself (uniform weights on both
-    /// sides of <paramref name="squaredDistances"/> [N, N] or [G, N, N], zero on the diagonal).</summary>
+    /// <summary>T(x_i) = Σ_j P_ij x_j / Σ_j P_ij for the entropic plan of the batch <paramref name="x"/> with itself (uniform
+    /// weights on both sides of <paramref name="squaredDistances"/> [N, N] or [G, N, N], zero on the diagonal), at this
+    /// process's rows of it (<paramref name="shard"/>; the distances' rows).</summary>
     /// <remarks>
     /// The plan is symmetric, P = diag(u)·K·diag(u) with u_i (K u)_i = 1, and the averaged update u ← (u / K u)^½ finds
     /// it (in log-potentials f ← ½(f + S(f)), S the Sinkhorn update; Feydy et al. 2019, "Interpolating between optimal
@@ -162,18 +190,22 @@ public sealed class SinkhornField : IDriftField
     /// one that scales the distances (no extra rounding): libtorch's exp_ goes to MKL's vector exp, which on this AMD CPU
     /// took 640 µs for a 1024 × 1024 kernel where exp2_ took 270 (docs/bench.md).
     /// </remarks>
-    private Tensor SymmetricProjection(Tensor squaredDistances, Tensor x, double h, int scale)
+    private Tensor SymmetricProjection(Tensor squaredDistances, Tensor x, double h, int scale, IBatchShard shard)
     {
         var kernel = (squaredDistances * (-Math.Log2(Math.E) / (2 * h * h))).clamp_min_(-80 * Math.Log2(Math.E)).exp2_();
-        var u = torch.ones_like(kernel.select(-1, 0)).unsqueeze(-1);
+        // u over every point (the kernel's columns); this process updates its rows' share and the shares are gathered.
+        var u = torch.ones_like(x.select(-1, 0)).unsqueeze(-1);
+        var mine = shard.Mine(u);
         var ku = kernel.matmul(u);
-        bool Converged() => Tolerance > 0 && (u * ku - 1).abs_().max().to(float64).item<double>() < Tolerance;
+        bool Converged() => Tolerance > 0 && shard.MaxOver((mine * ku - 1).abs_().max()).to(float64).item<double>() < Tolerance;
         var iterations = 0;
         var converged = Iterations > 0 && Converged();
         while (!converged && iterations < Iterations)
         {
             using var scope = torch.NewDisposeScope();
-            u = (u / ku).sqrt_().MoveToOuterDisposeScope();
+            mine = (mine / ku).sqrt_().MoveToOuterDisposeScope();
+            // One process's share is the batch, and already moved out of the scope.
+            u = shard.Count == 1 ? mine : shard.Gather(mine).MoveToOuterDisposeScope();
             ku = kernel.matmul(u).MoveToOuterDisposeScope();
             iterations++;
             converged = Converged();
@@ -198,9 +230,10 @@ public sealed class SinkhornField : IDriftField
     /// that converge within it (a 3,000-step annealed run left 3 of 8 plans a step unconverged at a cap of 20 from its
     /// first steps on, docs/bench.md). A block's iterations run in one pass over K each where K is in CPU memory
     /// (<see cref="SinkhornCpuIterations"/>: the same updates, 1.5–2× faster on 2 cores), elsewhere, as on a GPU, as tensor
-    /// operations with two products each.</remarks>
+    /// operations with two products each, as they are where processes share the rows (their column sums and the marginal
+    /// error reduced across them each iteration, through <paramref name="shard"/>).</remarks>
     private static (Tensor Kernel, Tensor B, Tensor Potentials, int Iterations, bool Converged) Iterate(Tensor squaredDistances,
-        double epsilon, int cap, double tolerance, bool tensorIterations, Tensor? potentials)
+        double epsilon, int cap, double tolerance, bool tensorIterations, Tensor? potentials, IBatchShard shard)
     {
         // A warm start's logits include the potentials it starts from, and g counts from there.
         var warm = cap > 0 && potentials is not null;
@@ -210,7 +243,7 @@ public sealed class SinkhornField : IDriftField
         var g = torch.zeros_like(b).transpose(-2, -1);
         Tensor Potentials() => (warm ? potentials! + g : g) + b.log().transpose(-2, -1);
         if (cap == 0) return (kernel, b, g, 0, false);
-        var ratio = (double)logits.shape[^2] / logits.shape[^1];
+        var ratio = (double)logits.shape[^2] * shard.Count / logits.shape[^1];
         // Per group (each its own problem): ω, whether it may still relax, and the smallest marginal error of its blocks.
         var omega = torch.ones_like(b.select(-2, 0)).unsqueeze(-1);
         var relax = torch.ones_like(omega, dtype: ScalarType.Bool);
@@ -222,7 +255,7 @@ public sealed class SinkhornField : IDriftField
             var start = b;
             var block = Math.Min(CheckEvery, cap - done);
             Tensor a;
-            if (!tensorIterations && SinkhornCpuIterations.Takes(kernel))
+            if (!tensorIterations && shard.Count == 1 && SinkhornCpuIterations.Takes(kernel))
             {
                 b = b.contiguous().clone();
                 a = torch.empty([.. kernel.shape[..^1], 1], kernel.dtype);
@@ -234,10 +267,10 @@ public sealed class SinkhornField : IDriftField
                 for (var k = 0; k < block; k++)
                 {
                     if (k > 0) a = Relaxed(a, kernel.matmul(b).reciprocal_(), relaxing ? omega : null);
-                    b = Relaxed(b, kernel.transpose(-2, -1).matmul(a).clamp_min_(1e-30).reciprocal_().mul_(ratio), relaxing ? omega : null);
+                    b = Relaxed(b, shard.SumOver(kernel.transpose(-2, -1).matmul(a)).clamp_min_(1e-30).reciprocal_().mul_(ratio), relaxing ? omega : null);
                 }
             }
-            var error = (kernel.matmul(b) * a - 1).abs_().amax([-2, -1], keepdim: true);
+            var error = shard.MaxOver((kernel.matmul(b) * a - 1).abs_().amax([-2, -1], keepdim: true));
             var undo = (omega > 1).logical_and_(error.le(best * 10).logical_not_());
             b = torch.where(undo, start, b);   // an undone block leaves the group's plan as the block found it
             relax.logical_and_(undo.logical_not());

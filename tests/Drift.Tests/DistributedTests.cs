@@ -106,8 +106,10 @@ public class DistributedTests : IDisposable
     [Theory]
     [InlineData("points", "conservative")]
     [InlineData("points", "laplace")]
+    [InlineData("points", "sinkhorn")]
     [InlineData("images", "conservative")]
     [InlineData("images", "laplace")]
+    [InlineData("images", "sinkhorn")]
     [InlineData("images", "laplace", "--rows-only", "false")]
     public void TwoProcessesTrainAsOneProcessWithTheWholeBatch(string kind, string field, params string[] extra)
     {

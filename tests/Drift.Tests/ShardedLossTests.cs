@@ -28,11 +28,10 @@ public class ShardedLossTests
 
     /// <summary>Process <paramref name="rank"/> of a group of threads, which meet in <paramref name="meeting"/> for
     /// each reduction: the row-wise fields' path, where a process computes only its rows.</summary>
-    private sealed class Threaded(Tensor whole, int rank, Meeting meeting) : IBatchShard
+    private sealed class Threaded(int rank, Meeting meeting) : IBatchShard
     {
-        private long Rows => whole.shape[^2] / meeting.Size;
-        public Tensor Gather(Tensor mine) => whole.detach();
-        public Tensor Mine(Tensor all) => all.narrow(-2, rank * Rows, Rows);
+        public Tensor Gather(Tensor mine) => meeting.Gather(rank, mine);
+        public Tensor Mine(Tensor all) => all.narrow(-2, rank * all.shape[^2] / meeting.Size, all.shape[^2] / meeting.Size);
         public int Count => meeting.Size;
         public long FirstRow(long rows) => rank * rows;
         public Tensor SumOver(Tensor local) => meeting.Reduce(rank, local, (a, b) => a + b);
@@ -74,7 +73,7 @@ public class ShardedLossTests
             meeting.Run(rank =>
             {
                 var mine = x.narrow(-2, rank * (b / size), b / size).detach().requires_grad_();
-                var r = DriftLoss.Compute(field, mine, pos, 0.5, shard: new Threaded(x, rank, meeting));
+                var r = DriftLoss.Compute(field, mine, pos, 0.5, shard: new Threaded(rank, meeting));
                 r.Loss.backward();
                 results[rank] = (mine.grad!, r.Loss.item<double>(), r.ScaleRms, r.VelocityRms.item<double>());
             });
@@ -88,6 +87,52 @@ public class ShardedLossTests
                 Assert.True(MaxAbs(r.ScaleRms - reference.ScaleRms) < 1e-10 * MaxAbs(reference.ScaleRms), $"seed {seed}, {name}: scale RMS");
                 Assert.True(Math.Abs(r.VelocityRms - reference.VelocityRms.item<double>()) < 1e-10, $"seed {seed}, {name}: velocity RMS");
             }
+        }
+    }
+
+    /// <summary>The Sinkhorn field's rows split: each process iterates its rows of both plans (the plan to the data's column
+    /// sums and marginal errors, the symmetric plan's scalings gathered, combined across processes each iteration), in
+    /// float64 against the whole batch's field, whose CPU path iterates in one pass: the same loss, gradient, RMS and
+    /// iterations. Wide bandwidths that converge, and narrow ones that rebuild their kernels and stop at the cap.</summary>
+    [Theory]
+    [InlineData(0.8, 2.5, null)]
+    [InlineData(0.08, 0.25, 30)]
+    public void SinkhornPlansSplitTheirRowsAndStillMatchTheWholeBatch(double narrow, double wide, int? iterations)
+    {
+        var (g, seed) = Fresh();
+        const int size = 3, b = 24, d = 2;
+        SinkhornField Field(SinkhornState state) => new([narrow, wide], iterations: iterations, state: state);
+        foreach (var grouped in new[] { false, true })
+        {
+            var x = grouped ? torch.randn([2, b, d], dtype: float64, generator: g) : Randn(g, b, d);
+            var pos = grouped ? torch.randn([2, 30, d], dtype: float64, generator: g) + 0.3 : Randn(g, 30, d) + 0.3;
+            var whole = x.detach().requires_grad_();
+            var wholeState = new SinkhornState();
+            var reference = DriftLoss.Compute(Field(wholeState), whole, pos, 0.5);
+            reference.Loss.backward();
+            var counts = wholeState.TakeCounts(2);
+
+            var meeting = new Meeting(size);
+            var results = new (Tensor Grad, double Loss, Tensor ScaleRms, double[] Counts)[size];
+            meeting.Run(rank =>
+            {
+                var state = new SinkhornState();
+                var mine = x.narrow(-2, rank * (b / size), b / size).detach().requires_grad_();
+                var r = DriftLoss.Compute(Field(state), mine, pos, 0.5, shard: new Threaded(rank, meeting));
+                r.Loss.backward();
+                results[rank] = (mine.grad!, r.Loss.item<double>(), r.ScaleRms, state.TakeCounts(2));
+            });
+
+            var context = $"seed {seed}, bandwidths {narrow} and {wide}, grouped {grouped}";
+            var averaged = torch.cat(results.Select(r => r.Grad / size).ToArray(), -2);
+            Assert.True(MaxAbs(averaged - whole.grad!) < 1e-10 * MaxAbs(whole.grad!), $"{context}: gradient off by {MaxAbs(averaged - whole.grad!)}");
+            Assert.True(Math.Abs(results.Average(r => r.Loss) - reference.Loss.item<double>()) < 1e-10 * reference.Loss.item<double>(), $"{context}: loss");
+            foreach (var r in results)
+            {
+                Assert.True(MaxAbs(r.ScaleRms - reference.ScaleRms) < 1e-10 * MaxAbs(reference.ScaleRms), $"{context}: scale RMS");
+                Assert.Equal(counts, r.Counts);
+            }
+            if (iterations is { } cap) Assert.True(counts[^1] > 0, $"{context}: no plan reached the cap of {cap}; the narrow case should");
         }
     }
 

@@ -82,7 +82,8 @@ public sealed class DataParallel : IBatchShard, IDisposable
 
     /// <summary>Rank 0 checks, locks and writes the run folder, evaluates and logs; the others only train.</summary>
     public bool IsWriter => Rank == 0;
-    /// <summary>Bytes of other processes' samples this one received, and of gradients it summed with the others.</summary>
+    /// <summary>Bytes of other processes' rows this one received (samples, features, the Sinkhorn field's scalings), and of
+    /// gradients it summed with the others.</summary>
     public long GatheredBytes { get; private set; }
     public long ReducedBytes { get; private set; }
     /// <summary>Time spent in collectives (waiting for the slowest process included).</summary>
@@ -224,7 +225,7 @@ public sealed class DataParallel : IBatchShard, IDisposable
     {
         steps = Math.Max(1, steps);
         var ms = CommunicationTime.TotalMilliseconds / steps;
-        return $"{Size} processes, per step and process: {GatheredBytes / 1e6 / steps:F3} MB of samples gathered, {ReducedBytes / 1e6 / steps:F3} MB "
+        return $"{Size} processes, per step and process: {GatheredBytes / 1e6 / steps:F3} MB gathered, {ReducedBytes / 1e6 / steps:F3} MB "
             + $"of gradients summed, {ms:F1} ms in collectives ({100 * ms / Math.Max(1e-9, 1000 * seconds / steps):F0} % of the step, waiting included)";
     }
 
