@@ -92,8 +92,7 @@ public sealed class PointData
 
     private static PointData FromFile(string path, (float[,] Points, string[]? Columns) file, int evalSamples, bool standardize)
     {
-        var values = file.Points;
-        var points = torch.tensor(values);
+        var points = torch.tensor(file.Points);
         var n = (int)points.shape[0];
         if (n < 10) throw new DataError($"{path}: {n} rows; at least 10 are needed (a fifth is held out for evaluation)");
         if ((points == points[0]).all().item<bool>()) throw new DataError($"{path}: every row is the same point; there is no distribution to learn");

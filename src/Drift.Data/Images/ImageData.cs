@@ -31,6 +31,9 @@ public sealed class ImageData : IDisposable
     public ImageSet Test { get; }
     public string[] ClassNames { get; }
     public int Classes => ClassNames.Length;
+    public TimeSpan LoadTime { get; }
+    public int Channels => Train.Channels;
+    public int Size => Train.Height;
 
     /// <summary>The class names <paramref name="spec"/> goes by without loading it: Fashion-MNIST's; null for any other.</summary>
     public static string[]? KnownClassNames(string spec) => spec == FashionMnist ? FashionMnistClasses : null;
@@ -38,9 +41,6 @@ public sealed class ImageData : IDisposable
     /// <summary>Class <paramref name="c"/> as a reader knows it: "7 (Sneaker)", or "7" where the classes are numbers.</summary>
     public static string NameOf(IReadOnlyList<string>? names, int c) =>
         names is not null && c < names.Count && names[c] != $"{c}" ? $"{c} ({names[c]})" : $"{c}";
-    public TimeSpan LoadTime { get; }
-    public int Channels => Train.Channels;
-    public int Size => Train.Height;
 
     /// <summary>A hash of both splits' pixels and labels (see <see cref="DataFingerprint"/>).</summary>
     public string Fingerprint() => DataFingerprint.Of((Train.Pixels, Train.Labels), (Test.Pixels, Test.Labels));
