@@ -48,10 +48,11 @@ internal static class FieldMath
 
     /// <summary>Sums the scales' fields, each first scaled to unit RMS if asked (per group), and keeps each
     /// one's raw RMS (averaged over groups).</summary>
-    /// <param name="shard">When the rows are one process's share of the batch: the RMS is the whole batch's.</param>
+    /// <param name="shard">When the rows are one process's share of the batch: the RMS is the whole batch's. Null or
+    /// <see cref="WholeBatch"/>: the rows are the batch.</param>
     public static FieldOutput Combine(IReadOnlyList<Tensor> perScale, bool normalize, IBatchShard? shard = null)
     {
-        var rms = perScale.Select(v => shard is null ? v.pow(2).mean([-2, -1], keepdim: true).sqrt()
+        var rms = perScale.Select(v => shard is null or { Count: 1 } ? v.pow(2).mean([-2, -1], keepdim: true).sqrt()
             : shard.SumOver(v.pow(2).sum([-2, -1], keepdim: true)).div(v.shape[^2] * v.shape[^1] * (double)shard.Count).sqrt()).ToArray();
         var velocity = torch.zeros_like(perScale[0]);
         for (var s = 0; s < perScale.Count; s++)

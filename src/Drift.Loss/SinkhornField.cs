@@ -126,8 +126,7 @@ public sealed class SinkhornField : IRowwiseField
             FieldMath.SetSelfPairs(towardsModel, 0, shard.FirstRow(x.shape[^2]));
             away = bandwidths.Select((h, s) => SymmetricProjection(towardsModel, neg, h, s, shard)).ToArray();
         }
-        return FieldMath.Combine(bandwidths.Select((h, s) => towards[s].sub_(away[s]).div_(h * h)).ToArray(), NormalizeScales,
-            shard is { Count: > 1 } ? shard : null);
+        return FieldMath.Combine(bandwidths.Select((h, s) => towards[s].sub_(away[s]).div_(h * h)).ToArray(), NormalizeScales, shard);
     }
 
     /// <summary>T(x_i) = Σ_j P_ij y_j / Σ_j P_ij for every scale's entropic plan between uniform weights on the rows and on
@@ -195,17 +194,14 @@ public sealed class SinkhornField : IRowwiseField
         var kernel = (squaredDistances * (-Math.Log2(Math.E) / (2 * h * h))).clamp_min_(-80 * Math.Log2(Math.E)).exp2_();
         // u over every point (the kernel's columns); this process updates its rows' share and the shares are gathered.
         var u = torch.ones_like(x.select(-1, 0)).unsqueeze(-1);
-        var mine = shard.Mine(u);
         var ku = kernel.matmul(u);
-        bool Converged() => Tolerance > 0 && shard.MaxOver((mine * ku - 1).abs_().max()).to(float64).item<double>() < Tolerance;
+        bool Converged() => Tolerance > 0 && shard.MaxOver((shard.Mine(u) * ku - 1).abs_().max()).to(float64).item<double>() < Tolerance;
         var iterations = 0;
         var converged = Iterations > 0 && Converged();
         while (!converged && iterations < Iterations)
         {
             using var scope = torch.NewDisposeScope();
-            mine = (mine / ku).sqrt_().MoveToOuterDisposeScope();
-            // One process's share is the batch, and already moved out of the scope.
-            u = shard.Count == 1 ? mine : shard.Gather(mine).MoveToOuterDisposeScope();
+            u = shard.Gather((shard.Mine(u) / ku).sqrt_()).MoveToOuterDisposeScope();
             ku = kernel.matmul(u).MoveToOuterDisposeScope();
             iterations++;
             converged = Converged();
