@@ -68,19 +68,20 @@ public static class SampleCommand
     private static int SampleImages(Checkpoint checkpoint, int n, string path, int? classLabel, double guidance, long seed, Device device, bool ema,
         double noiseScale)
     {
+        var config = checkpoint.Config<ImageConfig>();
         var (images, labels) = ImageSampling.Generate(checkpoint, n, classLabel, guidance, seed, device, ema, noiseScale);
         using (images)
         {
             if (Path.GetExtension(path).Equals(".png", StringComparison.OrdinalIgnoreCase))
                 // Classes in turn: one column per class.
-                ImageFiles.Grid(path, images, checkpoint.Config<ImageConfig>() is { Conditional: true } c && classLabel is null ? c.Classes : (int)Math.Ceiling(Math.Sqrt(n)));
+                ImageFiles.Grid(path, images, config.Conditional && classLabel is null ? config.Classes : (int)Math.Ceiling(Math.Sqrt(n)));
             else
             {
                 ImageFiles.Npy(path, images);
                 ImageFiles.NpyLabels(NpyImages.LabelsPath(path), labels);
             }
         }
-        var of = classLabel is { } k ? $" of class {checkpoint.Config<ImageConfig>().ClassName(k)}" : "";
+        var of = classLabel is { } k ? $" of class {config.ClassName(k)}" : "";
         Console.WriteLine($"wrote {n} images{of} to {path}");
         return 0;
     }

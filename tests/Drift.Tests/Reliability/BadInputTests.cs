@@ -69,6 +69,10 @@ public class BadInputTests
         }
         var (code, err) = Run(dir, ["train", "--data", "moons", "--steps", "3", "--batch", "32", "--width", "16", "--eval-samples", "100", "--out", "good"]);
         Assert.True(code == 0, err);
+        TinyImages.WriteFolder(Path.Combine(dir, "named"));
+        (code, err) = Run(dir, ["train-images", "--data", "named", "--image-size", "8", "--steps", "2", "--class-batch", "4", "--width", "4",
+            "--features", "pixels", "--eval-every", "100", "--out", "imgrun"]);
+        Assert.True(code == 0, err);
         NeverClobberFixtures(dir);
         return dir;
     }

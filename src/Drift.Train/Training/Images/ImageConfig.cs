@@ -121,6 +121,10 @@ public sealed record ImageConfig() : FieldConfig(images: true), IRunConfig
     /// <summary>Class <paramref name="c"/> as a reader knows it (<see cref="ImageData.NameOf"/>).</summary>
     public string ClassName(int c) => ImageData.NameOf(NamedClasses, c);
 
+    /// <summary>The first classes, named (<see cref="ClassName"/>), for messages: "0 (cat), 1 (dog)".</summary>
+    public string ClassList(int most = 12) =>
+        string.Join(", ", Enumerable.Range(0, Math.Min(Classes, most)).Select(ClassName)) + (Classes > most ? ", ..." : "");
+
     /// <summary>The class <c>--class</c> names: its number, or its name (in any case where only case tells two apart).</summary>
     public int ClassLabel(string spec)
     {
@@ -129,9 +133,8 @@ public sealed record ImageConfig() : FieldConfig(images: true), IRunConfig
         if (Array.IndexOf(names, spec) is >= 0 and var exact) return exact;
         var matches = Enumerable.Range(0, names.Length).Where(k => string.Equals(names[k], spec, StringComparison.OrdinalIgnoreCase)).ToArray();
         if (matches.Length == 1) return matches[0];
-        var known = string.Join(", ", Enumerable.Range(0, Math.Min(Classes, 12)).Select(ClassName)) + (Classes > 12 ? ", ..." : "");
         throw new UserError(NamedClasses is null ? $"--class '{spec}': this run names its classes by number, 0 to {Classes - 1}"
-            : $"--class '{spec}': {(matches.Length > 1 ? "names more than one class but for case" : "no class of this run has that name")}; its classes are {known}");
+            : $"--class '{spec}': {(matches.Length > 1 ? "names more than one class but for case" : "no class of this run has that name")}; its classes are {ClassList()}");
     }
 
     /// <summary>The peak learning rate: <see cref="Lr"/>, or the field's default.</summary>

@@ -171,11 +171,9 @@ public sealed class ImageTrainer : ITrainingTask, IDisposable
         config = config with { ImageSize = data.Size, Channels = data.Channels, Classes = data.Classes, ClassNames = data.ClassNames };
         var fingerprint = data.Fingerprint();
         parallel.CheckSame($"copy of {config.Data}", fingerprint, "every process trains on the same images: put the same files at that path on every machine");
-        log.LogInformation("data {Name}: {Train} train / {Test} test images of {Shape}, {K} classes{Names}, loaded in {Ms} ms",
-            data.Name, data.Train.Count, data.Test.Count, $"{data.Channels}×{data.Size}×{data.Size}", data.Classes,
-            config.NamedClasses is { } names && names.Where((name, c) => name != $"{c}").Any()
-                ? $" ({string.Join(", ", names.Take(10))}{(names.Length > 10 ? ", ..." : "")})" : "",
-            (long)data.LoadTime.TotalMilliseconds);
+        log.LogInformation("data {Name}: {Train} train / {Test} test images of {Shape}, loaded in {Ms} ms; {K} classes: {Classes}",
+            data.Name, data.Train.Count, data.Test.Count, $"{data.Channels}×{data.Size}×{data.Size}", (long)data.LoadTime.TotalMilliseconds,
+            data.Classes, config.ClassList(10));
 
         ImageTrainer Build()
         {
