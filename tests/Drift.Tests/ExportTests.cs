@@ -258,6 +258,91 @@ public sealed class ExportTests : IDisposable
         Assert.True(worst <= 1.0, $"the page's pixels differ from ONNX Runtime's by up to {worst:F2}/255");
     }
 
+    /// <summary>A points run of three named columns, exported: the page plots the two columns asked for in equal units with
+    /// every sample on its pixel, or one column's histogram with its counts and bar heights, and its CSV download holds
+    /// ONNX Runtime's samples under the data's column names (read back by drift's own CSV reader).</summary>
+    [Fact]
+    public void ThePagePlotsAPointsRunsColumnsByName()
+    {
+        var seed = Tensors.Seed();
+        var random = new Random(seed);
+        var data = Path.Combine(root, "stations.csv");
+        string[] names = ["longitude", "lat, north", "depth \"m\""];
+        string Value(double centre, double spread) => (centre + spread * random.NextDouble()).ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+        File.WriteAllLines(data, ["longitude,\"lat, north\",\"depth \"\"m\"\"\"", .. Enumerable.Range(0, 200).Select(_ => $"{Value(10, 4)},{Value(-2, 1)},{Value(0, 0.3)}")]);
+        var run = Path.Combine(root, "stations");
+        var config = new TrainConfig { Data = data, Steps = 20, Batch = 64, Width = 32, Depth = 2, EvalSamples = 40, EvalEvery = 100, Seed = seed };
+        PointsTrainer.Run(config, run, null, NullLogger.Instance, _ => { }, CancellationToken.None);
+        var export = Export(run, "web");
+        var web = Path.Combine(export, "web");
+        var n = random.Next(300, 800);
+        var scale = NoiseScale();
+        using var noise = torch.randn([n, config.NoiseDim], generator: new Generator((ulong)seed));
+        File.WriteAllText(Path.Combine(web, "test-noise.json"), JsonSerializer.Serialize(new { n, noise = noise.data<float>().ToArray() }));
+        using var onnx = OnnxExportTests.Run(File.ReadAllBytes(Path.Combine(web, "generator.onnx")), (OnnxGenerators.Noise, noise * scale));
+        var (x, y) = (random.Next(3), random.Next(2));
+        y += y >= x ? 1 : 0;
+        var query = $"noise=test-noise.json&scale={scale.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+        var dotColour = new byte[] { 0x1f, 0x5f, 0xa8 };
+
+        var (page, dom) = PageResult(web, $"{query}&x={x}&y={y}");
+        var points = Download(dom, names);
+        Assert.True((torch.tensor(points) - onnx).abs().max().item<float>() <= 1e-5 * Math.Max(1, onnx.abs().max().item<float>()), "the CSV against ONNX Runtime");
+        var plot = page.GetProperty("plot");
+        Assert.Equal((x, y, "scatter"), (plot.GetProperty("x").GetInt32(), plot.GetProperty("y").GetInt32(), plot.GetProperty("kind").GetString()));
+        Assert.Equal([names[x], names[y]], plot.GetProperty("names").EnumerateArray().Select(e => e.GetString()!));
+        var (left, top, size) = (plot.GetProperty("left").GetDouble(), plot.GetProperty("top").GetDouble(), plot.GetProperty("size").GetDouble());
+        var (u, w) = (Column(points, x), Column(points, y));
+        // Equal units: the wider range plus 6 % fills the square, both centred.
+        var perUnit = size / (1.06 * Math.Max(u.Max() - u.Min(), w.Max() - w.Min()));
+        var centre = plot.GetProperty("centre").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        Assert.Equal((u.Min() + u.Max()) / 2, centre[0], 1e-9);
+        Assert.Equal((w.Min() + w.Max()) / 2, centre[1], 1e-9);
+        Assert.Equal(perUnit, plot.GetProperty("perUnit").GetDouble(), 1e-9 * perUnit);
+        var rgba = Convert.FromBase64String(page.GetProperty("rgba").GetString()!);
+        var width = page.GetProperty("width").GetInt32();
+        bool Dot(int px, int py) => rgba.AsSpan(4 * (py * width + px), 3).SequenceEqual(dotColour);
+        var missing = Enumerable.Range(0, n).Count(k => !Dot((int)Math.Floor(left + size / 2 + (u[k] - centre[0]) * perUnit) - 1,
+            (int)Math.Floor(top + size / 2 - (w[k] - centre[1]) * perUnit) - 1));
+        Assert.True(missing == 0, $"seed {seed}: {missing} of {n} samples are not drawn where column {x} against {y} puts them");
+
+        // The same column twice: its histogram, 40 bins over the samples' range, as a density that fills the height.
+        (page, dom) = PageResult(web, $"{query}&x={y}&y={y}");
+        plot = page.GetProperty("plot");
+        Assert.Equal("histogram", plot.GetProperty("kind").GetString());
+        Assert.Equal([names[y], "density"], plot.GetProperty("names").EnumerateArray().Select(e => e.GetString()!));
+        var (lo, binWidth) = (w.Min(), (w.Max() - w.Min()) / 40);
+        var counts = new int[40];
+        foreach (var t in w) counts[Math.Min(39, (int)Math.Floor((t - lo) / binWidth))]++;
+        Assert.Equal(counts, plot.GetProperty("counts").EnumerateArray().Select(e => e.GetInt32()));
+        var barsPerUnit = size / (1.06 * counts.Max() / (n * binWidth));
+        Assert.Equal(barsPerUnit, plot.GetProperty("perUnit").GetDouble(), 1e-9 * barsPerUnit);
+        rgba = Convert.FromBase64String(page.GetProperty("rgba").GetString()!);
+        for (var b = 0; b < 40; b++)
+        {
+            // Each bar's middle column is coloured from its height to the axis, and white above.
+            var middle = (int)Math.Floor(left + (b + 0.5) / 40 * size);
+            var height = Enumerable.Range((int)top, (int)size).Count(py => Dot(middle, py));
+            var expected = counts[b] / (n * binWidth) * barsPerUnit;
+            Assert.True(Math.Abs(height - expected) <= 1, $"seed {seed}: bin {b} of {counts[b]} samples is {height} pixels high, not {expected:F1}");
+        }
+    }
+
+    /// <summary>The points in the page's CSV download (its data: link in the DOM), read by drift's CSV reader, whose header
+    /// must be <paramref name="names"/>.</summary>
+    private float[,] Download(string dom, string[] names)
+    {
+        var link = System.Text.RegularExpressions.Regex.Match(dom, "<a id=\"download\"[^>]*href=\"data:text/csv;charset=utf-8,([^\"]*)\"");
+        Assert.True(link.Success, "no CSV download on the page");
+        var csv = Path.Combine(root, "download.csv");
+        File.WriteAllText(csv, Uri.UnescapeDataString(System.Net.WebUtility.HtmlDecode(link.Groups[1].Value)));
+        var (points, columns) = Drift.Data.CsvPoints.Read(csv);
+        Assert.Equal(names, columns!);
+        return points;
+    }
+
+    private static double[] Column(float[,] points, int j) => Enumerable.Range(0, points.GetLength(0)).Select(k => (double)points[k, j]).ToArray();
+
     /// <summary>A noise scale on the page's slider and far enough from 1 to move a tiny generator's pixels: 0.5–0.7 or 1.3–1.5.</summary>
     private static double NoiseScale()
     {
