@@ -217,6 +217,34 @@ public class CliTests : IDisposable
         Assert.StartsWith("x0,x1\n", File.ReadAllText(Path.Combine(dir, "toy.csv")).ReplaceLineEndings("\n"));
     }
 
+    /// <summary>The pace a log line reports reads back as the steps over the seconds, and the time left as the steps left
+    /// at that rate (to the second, or the minute once it is hours).</summary>
+    [Fact]
+    public void ALogLineSaysTheRateAndTheTimeLeft()
+    {
+        var seed = Tensors.Seed();
+        var random = new Random(seed);
+        Assert.Equal("", Drift.Train.Cli.Cli.Pace(0, 3, 10));
+        for (var i = 0; i < 500; i++)
+        {
+            var (done, seconds, left) = (random.NextInt64(1, 100_000), Math.Exp(12 * random.NextDouble() - 3), random.NextInt64(0, 200_000));
+            var text = Drift.Train.Cli.Cli.Pace(done, seconds, left);
+            var m = System.Text.RegularExpressions.Regex.Match(text,
+                @"^ \((?<v>[\d.,]+) (?<unit>steps/s|s/step)(, ((?<h>\d+) h (?<hm>\d\d) min|(?<m>\d+) min (?<ms>\d\d) s|(?<s>\d+) s) left)?\)$");
+            Assert.True(m.Success, $"seed {seed}: '{text}'");
+            var rate = done / seconds;
+            var shown = double.Parse(m.Groups["v"].Value, CultureInfo.CurrentCulture);
+            Assert.True(Math.Abs(shown - (m.Groups["unit"].Value == "steps/s" ? rate : 1 / rate)) <= 0.05 + 1e-9, $"seed {seed}: {done} steps in {seconds} s: '{text}'");
+            Assert.Equal(rate < 1, m.Groups["unit"].Value == "s/step");
+            Assert.Equal(left > 0, m.Groups[3].Success);
+            if (left == 0) continue;
+            int Group(string name) => m.Groups[name].Success ? int.Parse(m.Groups[name].Value) : 0;
+            var parsed = 3600 * Group("h") + 60 * (Group("hm") + Group("m")) + Group("ms") + Group("s");
+            var expected = Math.Round(left / rate);
+            Assert.True(m.Groups["h"].Success ? expected - parsed is >= 0 and < 60 : parsed == expected, $"seed {seed}: {left} steps at {rate} a second: '{text}'");
+        }
+    }
+
     [Fact]
     public void TrainResumeAndSampleEndToEnd()
     {
