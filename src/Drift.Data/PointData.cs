@@ -19,10 +19,11 @@ public sealed class PointData
     private readonly Func<int, Generator, Tensor> sampleRaw;
 
     private PointData(string name, Func<int, Generator, Tensor> sampleRaw, Tensor heldOut, Tensor reference, Standardizer scale, string fingerprint,
-        string[]? columns = null)
+        string[]? columns = null, Tensor? training = null)
     {
         Name = name;
         Columns = columns;
+        Training = training;
         Fingerprint = fingerprint;
         this.sampleRaw = sampleRaw;
         HeldOut = heldOut;
@@ -38,6 +39,9 @@ public sealed class PointData
     public string[]? Columns { get; }
     public Tensor HeldOut { get; }
     public Tensor Reference { get; }
+    /// <summary>A file's training rows in data units, all of them: what a generator could copy. Null for a toy set, whose
+    /// training points are drawn afresh at every step.</summary>
+    public Tensor? Training { get; }
     public Standardizer Scale { get; }
 
     /// <summary>n training points [n, d] in standardised coordinates, on the CPU.</summary>
@@ -106,6 +110,6 @@ public sealed class PointData
         train = train.DetachFromDisposeScope();
         return new PointData(Path.GetFileName(path),
             (count, g) => train.index_select(0, torch.randint(0, train.shape[0], [count], generator: g)),
-            heldOut.DetachFromDisposeScope(), reference.DetachFromDisposeScope(), scale, DataFingerprint.Of((points, null)), file.Columns);
+            heldOut.DetachFromDisposeScope(), reference.DetachFromDisposeScope(), scale, DataFingerprint.Of((points, null)), file.Columns, train);
     }
 }

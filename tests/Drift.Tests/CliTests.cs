@@ -285,6 +285,25 @@ public class CliTests : IDisposable
             .EnumerateArray().Select(m => (m.GetProperty("metric").GetString()!, m.GetProperty("generated").GetDouble(), m.GetProperty("floor").GetDouble())).ToArray();
         Assert.Equal(Rows(Path.Combine(dir, "eval.json")), Rows(fileJson));
 
+        // A data file's own rows, judged as samples: four in five are its training rows, so they score far below 0 in the
+        // copying test; a fresh draw of the same distribution scores about 0 (a toy set has no finite training rows to copy).
+        Assert.DoesNotContain("copying z", table);
+        var random = new Random(Tensors.Seed());
+        string Row() => string.Join(",", Enumerable.Range(0, 3).Select(_ => (random.NextDouble() * 2 - 1).ToString("R", CultureInfo.InvariantCulture)));
+        var (data, fresh) = (Path.Combine(Path.GetDirectoryName(dir)!, "uniform.csv"), Path.Combine(Path.GetDirectoryName(dir)!, "fresh.csv"));
+        File.WriteAllLines(data, Enumerable.Range(0, 1000).Select(_ => Row()));
+        File.WriteAllLines(fresh, Enumerable.Range(0, 1000).Select(_ => Row()));
+        double Copying(string points)
+        {
+            var json = Path.Combine(Path.GetDirectoryName(dir)!, "copying.json");
+            var (exit, _, error) = Run("eval", "--points", points, "--data", data, "--out", json);
+            Assert.True(exit == 0, error);
+            return Rows(json).Single(r => r.Item1 == "copying z (below -3: copies)").Item2;
+        }
+
+        Assert.True(Copying(data) < -5, "the data's own rows");
+        Assert.True(Math.Abs(Copying(fresh)) < 4.5, "a fresh draw");
+
         // --config reruns a saved configuration; options given override it.
         var rerun = Path.Combine(Path.GetDirectoryName(dir)!, "rerun");
         (code, _, err) = Run("train", "--config", Path.Combine(dir, "config.json"), "--steps", "3", "--out", rerun);

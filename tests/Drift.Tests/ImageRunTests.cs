@@ -335,6 +335,18 @@ public sealed class ImageRunTests : IDisposable
         Assert.Equal(ofRun.Select(r => r.Item1), ofFile.Select(r => r.Item1));
         foreach (var ((name, generated, floor), (_, fileGenerated, fileFloor)) in ofRun.Zip(ofFile))
             Assert.True(Math.Abs(generated - fileGenerated) <= 1e-5 * Math.Abs(generated) + 1e-8 && floor == fileFloor, $"{name}: {generated} / {floor} of the run, {fileGenerated} / {fileFloor} of its file");
+        // The training images themselves, judged as samples: every one has its copy among them, so they score far below 0
+        // in the copying test, and all are nearer a training image than held-out images come.
+        var copies = Path.Combine(root, "copies.npy");
+        using (var data = Drift.Data.Images.ImageData.Load(config.Data))
+            Drift.Train.Output.ImageFiles.Npy(copies, Drift.Data.Images.ImageSet.ToUnit(data.Train.Pixels));
+        (code, _, err) = CliTests.Run("eval", "--images", copies, "--data", config.Data, "--classifier", classifier, "--out", Path.Combine(root, "copies.json"));
+        Assert.True(code == 0, err);
+        double Copying(string json, string metric) => Rows(json).Single(r => r.Item1 == metric).Item2;
+        Assert.True(Copying(Path.Combine(root, "copies.json"), "copying z in pixels (below -3: copies)") < -3, File.ReadAllText(Path.Combine(root, "copies.json")));
+        Assert.Equal(1.0, Copying(Path.Combine(root, "copies.json"), "near copies in pixels (share)"));
+        Assert.True(Copying(Path.Combine(run, "eval.json"), "near copies in pixels (share)") < 1, "a 12-step generator's samples are not all copies");
+
         // The trained weights instead of the EMA copy: named so, and other images (after 12 steps the two differ).
         (code, output, err) = CliTests.Run("eval", "--checkpoint", run, "--classifier", classifier, "--n", "20", "--ema", "false", "--out", Path.Combine(root, "trained.json"));
         Assert.True(code == 0, err);

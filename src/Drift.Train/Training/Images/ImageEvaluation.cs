@@ -59,7 +59,10 @@ public static class ImageEvaluation
     /// <summary>
     /// The feature space no network chose: Fréchet distance and k-NN precision and recall of the raw pixels,
     /// against the same test and training images as <see cref="Compute"/>. Blind to what a network finds salient,
-    /// but trained by no one, so a third opinion beside two classifiers'.
+    /// but trained by no one, so a third opinion beside two classifiers'. Then whether the samples copy training
+    /// images (<see cref="DataCopying"/>), which no metric against held-out images sees: each sample's distance to its
+    /// nearest training image, every one of them, against the same for half the test images; the other half, judged
+    /// the same way, is the floor (z about 0, a hundredth near).
     /// </summary>
     public static IReadOnlyList<EvaluatedMetric> Pixels(Tensor generated, ImageData data)
     {
@@ -71,11 +74,18 @@ public static class ImageEvaluation
         var train = Flat(data.Train.Batch(trainIdx));
         var (gp, gr) = PrecisionRecall.Compute(test, gen, K);
         var (fp, fr) = PrecisionRecall.Compute(test, train, K);
+        // Copies are found among the stored bytes, where a copied image is at distance 0.
+        Tensor Bytes(Tensor images) => images.reshape(images.shape[0], -1);
+        var everyTrainingImage = Bytes(data.Train.Pixels);
+        var held = Bytes(data.Test.Pixels.index_select(0, torch.tensor(testIdx)));
+        var (copying, floor) = DataCopying.Compute(everyTrainingImage, held, Bytes(ImageSet.ToBytes(generated.narrow(0, 0, n))));
         return
         [
             new("FD in pixels", FrechetDistance.Compute(gen, test), FrechetDistance.Compute(train, test)),
             new($"precision (k={K}) in pixels", gp, fp),
             new($"recall (k={K}) in pixels", gr, fr),
+            new("copying z in pixels (below -3: copies)", copying.Z, floor.Z),
+            new("near copies in pixels (share)", copying.NearShare, floor.NearShare),
         ];
     }
 

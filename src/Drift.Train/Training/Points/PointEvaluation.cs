@@ -26,7 +26,10 @@ public static class PointEvaluation
     }
 
     /// <summary>Energy distance, unbiased MMD² (Gaussian kernels at 0.2, 0.5 and 1 times the held-out median
-    /// distance), sliced W2² over 200 directions, the 1-NN two-sample accuracy and, for the toy mixtures, mode coverage.</summary>
+    /// distance), sliced W2² over 200 directions, the 1-NN two-sample accuracy, for the toy mixtures mode coverage, and
+    /// for data from a file whether the samples copy its training rows (<see cref="DataCopying"/>: each sample's distance
+    /// to its nearest training row against the same for half the held-out rows; the other half, judged the same way, is
+    /// the floor).</summary>
     public static IReadOnlyList<EvaluatedMetric> LowDimensional(float[,] generated, PointData data, long seed)
     {
         using var scope = torch.NewDisposeScope();
@@ -56,6 +59,12 @@ public static class PointEvaluation
             rows.Add(new($"modes covered (of {g.Modes})", g.Covered, f.Covered));
             rows.Add(new("mode mass error (TV)", g.MassError, f.MassError));
             rows.Add(new("off-mode share", g.OffMode, f.OffMode));
+        }
+        if (data.Training is { } training)
+        {
+            var (copying, floor) = DataCopying.Compute(training, heldOut, x);
+            rows.Add(new("copying z (below -3: copies)", copying.Z, floor.Z));
+            rows.Add(new("near copies (share)", copying.NearShare, floor.NearShare));
         }
         return rows;
     }
