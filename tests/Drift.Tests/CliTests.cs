@@ -245,6 +245,45 @@ public class CliTests : IDisposable
         }
     }
 
+    /// <summary>A run's log.txt holds each session's command and lines in order, a resumed session's appended after the
+    /// first's (left as it was), and the error that ended a session; a new run that fails before it starts leaves no folder.</summary>
+    [Fact]
+    public void ARunsLogHoldsEverySessionAndTheErrorThatEndedOne()
+    {
+        var dir = TempDir();
+        var (data, run) = (Path.Combine(dir, "points.csv"), Path.Combine(dir, "run"));
+        var random = new Random(Tensors.Seed());
+        File.WriteAllLines(data, Enumerable.Range(0, 100).Select(_ => $"{random.NextDouble():R},{random.NextDouble():R}"));
+        var (code, _, err) = Run("train", "--data", data, "--batch", "32", "--width", "16", "--eval-samples", "20", "--steps", "4", "--out", run);
+        Assert.True(code == 0, err);
+        var log = Path.Combine(run, "log.txt");
+        var first = File.ReadAllText(log);
+        Assert.Matches($@"^\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d INF drift train --data {System.Text.RegularExpressions.Regex.Escape(data)} .*--out ", first);
+        Assert.Contains(" INF step 4/4 loss ", first);
+        Assert.Contains($" INF wrote {run}: checkpoint.bin, config.json, metrics.csv, samples.png, curves.png, log.txt\n", first.ReplaceLineEndings("\n"));
+
+        Assert.Equal(0, Run("train", "--resume", run, "--steps", "6").Code);
+        File.AppendAllText(data, "0.5,0.5\n");
+        (code, _, err) = Run("train", "--resume", run, "--steps", "8");
+        Assert.Equal(2, code);
+        var all = File.ReadAllText(log);
+        Assert.StartsWith(first, all);
+        var later = all[first.Length..].ReplaceLineEndings("\n").TrimEnd('\n').Split('\n');
+        Assert.EndsWith($"INF drift train --resume {run} --steps 6", later[0]);
+        Assert.Contains(later, l => l.EndsWith($"INF resuming {run} at step 4"));
+        Assert.Contains(later, l => l.Contains(" INF step 6/6 loss "));
+        var third = Array.FindIndex(later, l => l.EndsWith($"INF drift train --resume {run} --steps 8"));
+        Assert.True(third > 0, all);
+        Assert.EndsWith($"ERR {err.Trim()["drift: ".Length..]}", later[^1]);
+
+        // Refused after its folder was made (every row the same point): no folder, so no log, is left.
+        var same = Path.Combine(dir, "same.csv");
+        File.WriteAllLines(same, Enumerable.Repeat("1,2", 20));
+        (code, _, err) = Run("train", "--data", same, "--steps", "2", "--out", Path.Combine(dir, "refused"));
+        Assert.True(code == 2 && err.Contains("every row is the same point"), err);
+        Assert.False(Directory.Exists(Path.Combine(dir, "refused")));
+    }
+
     [Fact]
     public void TrainResumeAndSampleEndToEnd()
     {

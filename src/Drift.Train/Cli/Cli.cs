@@ -1,6 +1,9 @@
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
+using Serilog;
 using Spectre.Console;
+using ILogger = Microsoft.Extensions.Logging.ILogger;
+using Drift.Train.RunFolders;
 using Drift.Train.Distributed;
 using Drift.Train.Training;
 
@@ -16,7 +19,13 @@ public static class Cli
     public static bool Interactive =>
         !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive && Environment.GetEnvironmentVariable("CI") is null;
 
-    public static ILoggerFactory Loggers() => LoggerFactory.Create(b =>
+    /// <summary>The run folder's log file while a training command writes one (<see cref="Loggers"/>): <see cref="Fail"/>
+    /// adds the error that ends the run, after the factory that wrote the rest is gone. One command runs per process.</summary>
+    private static Serilog.Core.Logger? runLog;
+
+    /// <param name="runLogFile">A training run's <see cref="RunFiles.Log"/>: every line also goes there, with the date,
+    /// appended to what earlier sessions of the run wrote (Serilog's file sink, flushed line by line).</param>
+    public static ILoggerFactory Loggers(string? runLogFile = null) => LoggerFactory.Create(b =>
     {
         if (Interactive)
             b.AddProvider(new LiveConsoleLoggerProvider());
@@ -26,6 +35,15 @@ public static class Cli
                 o.SingleLine = true;
                 o.TimestampFormat = "HH:mm:ss ";
             });
+        if (runLogFile is null) return;
+        runLog?.Dispose();
+        runLog = new Serilog.LoggerConfiguration()
+            .WriteTo.File(runLogFile, outputTemplate: "{Timestamp:yyyy-MM-dd HH:mm:ss} {Level:u3} {Message:lj}{NewLine}{Exception}",
+                formatProvider: System.Globalization.CultureInfo.InvariantCulture)
+            .CreateLogger();
+        // Which command each session of the run was, in the file only (the console shows it already).
+        runLog.Information("drift {Arguments:l}", string.Join(' ', Environment.GetCommandLineArgs().Skip(1)));
+        b.AddSerilog(runLog);
     });
 
     /// <summary>Runs a command body; any failure becomes one line on stderr and a non-zero exit.
@@ -141,6 +159,9 @@ public static class Cli
     {
         var parallel = DataParallel.Current;
         Console.Error.WriteLine(parallel.Size > 1 ? $"drift (process {parallel.Rank} of {parallel.Size}): error: {message}" : $"drift: error: {message}");
+        runLog?.Error("error: {Message:l}", message);
+        runLog?.Dispose();
+        runLog = null;
         parallel.Abort(code);
         return code;
     }

@@ -26,15 +26,15 @@ public static class TrainCommand
             var (config, dir, checkpoint, runLock) = RunFolder.Prepare<TrainConfig>(parse, options, c => binder.Apply(parse, c), c => c.Resolved(), parallel.Size);
             using var held = runLock;
             RunFolder.HandOver(config, checkpoint, parallel.FromWriter);
-            using var loggers = Cli.Loggers();
+            using var loggers = Cli.Loggers(Path.Combine(dir, RunFiles.Log));
             var log = loggers.CreateLogger("drift");
             var result = Cli.WithProgress(config.Steps, checkpoint?.Step ?? 0, log, onStep => PointsTrainer.Run(config, dir, checkpoint, log, onStep, cancel, parallel));
             if (result.Interrupted) return Cli.Interrupted(log, result.Step, "train", dir);
 
             log.LogInformation("{Steps} steps in {Seconds:F1} s; energy distance to held-out {Energy:g3} (data vs held-out: {Floor:g3})",
                 result.Step, result.WallSeconds, result.Energy, result.Floor);
-            log.LogInformation("wrote {Dir}: {Checkpoint}, {Config}, {Metrics}, {Samples}, {Curves}", dir, RunFiles.Checkpoint,
-                RunFiles.Config, RunFiles.Metrics, RunFiles.SamplesPlot, RunFiles.CurvesPlot);
+            log.LogInformation("wrote {Dir}: {Checkpoint}, {Config}, {Metrics}, {Samples}, {Curves}, {Log}", dir, RunFiles.Checkpoint,
+                RunFiles.Config, RunFiles.Metrics, RunFiles.SamplesPlot, RunFiles.CurvesPlot, RunFiles.Log);
             return 0;
         }));
         return command;

@@ -27,7 +27,7 @@ public static class TrainImagesCommand
             var (config, dir, checkpoint, runLock) = RunFolder.Prepare<ImageConfig>(parse, options, c => binder.Apply(parse, c), c => c.Resolved(), parallel.Size);
             using var held = runLock;
             RunFolder.HandOver(config, checkpoint, parallel.FromWriter);
-            using var loggers = Cli.Loggers();
+            using var loggers = Cli.Loggers(Path.Combine(dir, RunFiles.Log));
             var log = loggers.CreateLogger("drift");
             var result = Cli.WithProgress(config.Steps, checkpoint?.Step ?? 0, log, onStep => ImageTrainer.Run(config, dir, checkpoint, log, onStep, cancel, parallel), "fd");
             if (result.Interrupted) return Cli.Interrupted(log, result.Step, "train-images", dir);
@@ -36,8 +36,8 @@ public static class TrainImagesCommand
                 result.Step, result.WallSeconds, result.ImagesPerSecond, result.SecondsPerStep, result.PeakMemoryBytes / 1e9);
             if (double.IsFinite(result.Fd))
                 log.LogInformation("FD-{Data} {Fd:g4} (train vs test: {Floor:g4})", ImageEvaluation.DatasetName(config.Data), result.Fd, result.FdFloor);
-            log.LogInformation("wrote {Dir}: {Checkpoint}, {Config}, {Metrics}, {Grid}, {Grids}/, {Board}/", dir, RunFiles.Checkpoint,
-                RunFiles.Config, RunFiles.Metrics, RunFiles.Grid, RunFiles.GridFolder, RunFiles.TensorBoard);
+            log.LogInformation("wrote {Dir}: {Checkpoint}, {Config}, {Metrics}, {Grid}, {Grids}/, {Board}/, {Log}", dir, RunFiles.Checkpoint,
+                RunFiles.Config, RunFiles.Metrics, RunFiles.Grid, RunFiles.GridFolder, RunFiles.TensorBoard, RunFiles.Log);
             return 0;
         }));
         return command;

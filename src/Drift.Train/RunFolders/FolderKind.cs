@@ -5,7 +5,7 @@ namespace Drift.Train.RunFolders;
 public sealed record FolderKind(string Name, string What, IReadOnlyList<string> Files, IReadOnlyList<string> Folders)
 {
     public static readonly FolderKind Run = new("run", "a training run",
-        [RunFiles.Checkpoint, RunFiles.Config, RunFiles.Metrics, RunFiles.SamplesPlot, RunFiles.CurvesPlot, RunFiles.Grid, RunFiles.Eval],
+        [RunFiles.Checkpoint, RunFiles.Config, RunFiles.Metrics, RunFiles.SamplesPlot, RunFiles.CurvesPlot, RunFiles.Grid, RunFiles.Eval, RunFiles.Log],
         [RunFiles.TensorBoard, RunFiles.GridFolder]);
 
     /// <summary><c>drift compare</c> and <c>drift compare-images</c>: the report, and a run folder per field and seed below <see cref="CompareRuns"/>.</summary>

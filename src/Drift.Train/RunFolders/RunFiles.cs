@@ -14,6 +14,8 @@ public static class RunFiles
     /// <summary>Images: the newest sample grid, and every one in <see cref="GridFolder"/>.</summary>
     public const string Grid = "grid.png";
     public const string GridFolder = "grids";
+    /// <summary>Every line a training command logged in the run, each session's appended (<see cref="Cli.Cli.Loggers"/>).</summary>
+    public const string Log = "log.txt";
     /// <summary>What <c>drift eval</c> writes unless told otherwise.</summary>
     public const string Eval = "eval.json";
     /// <summary>Held by the one process writing the folder (<see cref="RunLock"/>), and that process's pid and command.</summary>

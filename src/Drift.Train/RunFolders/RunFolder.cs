@@ -36,6 +36,9 @@ public static class RunFolder
         {
             var config = Accepted(complete(given(fromFile ?? new T())), processes);
             var (newDir, held) = New(parse.GetValue(options.Out), config.Data, config.Field.Name);
+            // Marked now, so that its log (RunFiles.Log, from the command's first line) is a run's file; a run that
+            // fails before its config leaves neither (RunLock.Dispose).
+            OwnedFolder.Mark(newDir, FolderKind.Run);
             return (config, newDir, null, held);
         }
         if (!Directory.Exists(dir)) throw new UserError($"run folder not found: {dir}");

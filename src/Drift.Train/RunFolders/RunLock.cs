@@ -90,14 +90,15 @@ public sealed class RunLock : IDisposable
         }
     }
 
-    /// <summary>Releases the folder. One this lock created and nothing else wrote to (a run refused or failed before
-    /// its config, say for bad data) is removed, so no empty folder is left to look like a run.</summary>
+    /// <summary>Releases the folder. One this lock created and nothing else wrote to but its log (a run refused or failed
+    /// before its config, say for bad data) is removed, so no empty folder is left to look like a run.</summary>
     public void Dispose()
     {
         if (File.Exists(ownerPath)) File.Delete(ownerPath);
-        var unused = created.Count > 0 && Directory.EnumerateFileSystemEntries(dir).All(e => Path.GetFileName(e) is RunFiles.Lock or OwnedFolder.Marker);
+        string[] startOnly = [RunFiles.Lock, OwnedFolder.Marker, RunFiles.Log];
+        var unused = created.Count > 0 && Directory.EnumerateFileSystemEntries(dir).All(e => startOnly.Contains(Path.GetFileName(e)));
         if (unused)
-            foreach (var name in new[] { RunFiles.Lock, OwnedFolder.Marker })
+            foreach (var name in startOnly)
                 File.Delete(Path.Combine(dir, name));
         handle.Dispose();
         if (!unused) return;

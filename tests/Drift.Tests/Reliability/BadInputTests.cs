@@ -9,7 +9,8 @@ namespace Drift.Tests;
 /// <summary>
 /// Every line of bad-inputs.txt, run as a real drift process in a folder of fixtures (bad CSVs, a file where a
 /// folder belongs, IDX labels past the classes, a finished run): exit code 2, one line <c>drift: error: ...</c>,
-/// no stack trace, and every file and folder there as it was, byte for byte, with nothing added.
+/// no stack trace, and every file and folder there as it was, byte for byte, with nothing added, but for a run's log.txt,
+/// which a refused session of that run may lengthen by its lines and the error that ended it.
 /// </summary>
 [Collection(RealProcesses.Name)]
 [Trait("Category", "Reliability")]
@@ -30,13 +31,15 @@ public class BadInputTests
         var failures = new List<string>();
         foreach (var line in inputs)
         {
-            var before = Snapshot(dir);
+            var (before, logsBefore) = (Snapshot(dir), RunLogs(dir));
             var (code, err) = Run(dir, line.Split(' ').Select(a => a == "\"\"" ? "" : a).ToArray());
             var lines = err.Trim().Split('\n');
             if (code != 2 || lines.Length != 1 || !lines[0].StartsWith("drift: error: ") || err.Contains("   at "))
                 failures.Add($"{line}: exit {code}: {err.Trim()}");
-            else if (!before.SequenceEqual(Snapshot(dir)))
+            else if (!before.Where(e => !IsRunLog(dir, e)).SequenceEqual(Snapshot(dir).Where(e => !IsRunLog(dir, e))))
                 failures.Add($"{line}: changed the folder: {string.Join(", ", Snapshot(dir).Except(before).Concat(before.Except(Snapshot(dir))))}");
+            else if (LogChange(logsBefore, RunLogs(dir), lines[0]["drift: ".Length..]) is { } change)
+                failures.Add($"{line}: {change}");
         }
         Console.WriteLine($"bad inputs: {inputs.Length - failures.Count} of {inputs.Length} answered with one line and exit 2, nothing changed");
         Assert.True(failures.Count == 0, string.Join("\n", failures));
@@ -151,6 +154,31 @@ public class BadInputTests
 
     /// <summary>Every file and folder below <paramref name="dir"/>, regular files with a hash of their bytes (a FIFO is
     /// named, never opened).</summary>
+    /// <summary>Whether a snapshot entry is a run's log.txt: a refused session of a run that had started (a resume refused
+    /// after its checks began) adds its lines and its error there, the one change a bad input may make.</summary>
+    private static bool IsRunLog(string dir, string entry) => entry.Split(' ')[0] is var path && Path.GetFileName(path) == "log.txt"
+        && File.Exists(Path.Combine(dir, Path.GetDirectoryName(path)!, ".drift-folder"))
+        && File.ReadAllText(Path.Combine(dir, Path.GetDirectoryName(path)!, ".drift-folder")).Trim() == "run";
+
+    private static Dictionary<string, string> RunLogs(string dir) => Snapshot(dir).Where(e => IsRunLog(dir, e)).Select(e => e.Split(' ')[0])
+        .ToDictionary(p => p, p => File.ReadAllText(Path.Combine(dir, p)));
+
+    /// <summary>What is wrong with the run logs' change, or null: each is as it was, or the same with lines after it that
+    /// end with the error the command printed.</summary>
+    private static string? LogChange(Dictionary<string, string> before, Dictionary<string, string> after, string error)
+    {
+        foreach (var (path, old) in before)
+            if (!after.ContainsKey(path)) return $"removed {path}";
+        foreach (var (path, text) in after)
+        {
+            var old = before.GetValueOrDefault(path, "");
+            if (text == old) continue;
+            if (!text.StartsWith(old)) return $"rewrote {path}";
+            if (!text.TrimEnd().EndsWith($" ERR {error}")) return $"{path} gained lines that do not end with the error: {text[old.Length..]}";
+        }
+        return null;
+    }
+
     private static string[] Snapshot(string dir) => Directory.GetFileSystemEntries(dir, "*", SearchOption.AllDirectories).Order()
         .Select(f => Path.GetRelativePath(dir, f) + FileTypes.Of(f) switch
         {
