@@ -39,7 +39,7 @@ public static class DataCopying
     }
 
     /// <summary>The test on distances to the nearest training point already measured: the samples' against held-out points'.</summary>
-    public static Result Compare(double[] generated, double[] heldOut)
+    private static Result Compare(double[] generated, double[] heldOut)
     {
         var sorted = heldOut.Order().ToArray();
         var threshold = sorted[(int)Math.Floor(0.01 * (sorted.Length - 1))];

@@ -19,8 +19,9 @@ public static class Cli
     public static bool Interactive =>
         !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive && Environment.GetEnvironmentVariable("CI") is null;
 
-    /// <summary>The run folder's log file while a training command writes one (<see cref="Loggers"/>): <see cref="Fail"/>
-    /// adds the error that ends the run, after the factory that wrote the rest is gone. One command runs per process.</summary>
+    /// <summary>The run folder's log file while a training command writes one (<see cref="Loggers"/>), kept until the command
+    /// ends (<see cref="Run(Func{int}, bool)"/>) so that <see cref="Fail"/> can add the error that ended it after the factory
+    /// that wrote the rest is gone. One command runs per process.</summary>
     private static Serilog.Core.Logger? runLog;
 
     /// <param name="runLogFile">A training run's <see cref="RunFiles.Log"/>: every line also goes there, with the date,
@@ -37,7 +38,7 @@ public static class Cli
             });
         if (runLogFile is null) return;
         runLog?.Dispose();
-        runLog = new Serilog.LoggerConfiguration()
+        runLog = new LoggerConfiguration()
             .WriteTo.File(runLogFile, outputTemplate: "{Timestamp:yyyy-MM-dd HH:mm:ss} {Level:u3} {Message:lj}{NewLine}{Exception}",
                 formatProvider: System.Globalization.CultureInfo.InvariantCulture)
             .CreateLogger();
@@ -93,6 +94,11 @@ public static class Cli
             var inner = e is TypeInitializationException { InnerException: { } i } ? i : e;
             var kind = inner is ExternalException ? "torch" : inner.GetType().Name;
             return Fail($"{kind}: {inner.Message.Split('\n')[0].Trim()}", 1);
+        }
+        finally
+        {
+            runLog?.Dispose();
+            runLog = null;
         }
     }
 
@@ -160,8 +166,6 @@ public static class Cli
         var parallel = DataParallel.Current;
         Console.Error.WriteLine(parallel.Size > 1 ? $"drift (process {parallel.Rank} of {parallel.Size}): error: {message}" : $"drift: error: {message}");
         runLog?.Error("error: {Message:l}", message);
-        runLog?.Dispose();
-        runLog = null;
         parallel.Abort(code);
         return code;
     }
