@@ -47,19 +47,19 @@ public static class DataCopying
     }
 
     /// <summary>Each row's Euclidean distance to its nearest row of <paramref name="to"/>. The nearest is found in float32
-    /// as the least ‖t‖² − 2 q·t (one matrix product; ‖q‖² is the same for every t), a chunk of <paramref name="to"/> at a
-    /// time (converted once) against chunks of queries, at most <paramref name="cells"/> scores at once (128 MiB by
-    /// default); its distance is then recomputed in float64 from the two rows, so that an exact copy is at distance 0.</summary>
+    /// as the least ‖t‖² − 2 q·t (one matrix product; ‖q‖² is the same for every t), chunks of <paramref name="to"/> against
+    /// chunks of queries, each chunk and each block of scores at most <paramref name="cells"/> numbers (128 MiB by
+    /// default, however large the images); its distance is then recomputed in float64 from the two rows, so that an exact
+    /// copy is at distance 0.</summary>
     public static double[] NearestDistances(Tensor from, Tensor to, long cells = 1L << 25)
     {
         if (from.dim() != 2 || to.dim() != 2 || from.shape[1] != to.shape[1] || to.shape[0] < 1)
             throw new ArgumentException("nearest distances take [m, d] queries and [n, d] references of one dimension, n ≥ 1");
-        var (m, n) = (from.shape[0], to.shape[0]);
-        var columns = Math.Clamp(cells / 256, 1, n);
-        var rows = Math.Max(1, cells / columns);
+        var (m, n, d) = (from.shape[0], to.shape[0], Math.Max(1, from.shape[1]));
+        var columns = Math.Clamp(Math.Min(cells / 256, cells / d), 1, n);
+        var rows = Math.Clamp(Math.Min(cells / columns, cells / d), 1, Math.Max(1, m));
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        var queries = from.to(float32, CPU);
         var best = torch.full(m, float.PositiveInfinity, float32);
         var index = torch.zeros(m, int64);
         for (long c0 = 0; c0 < n; c0 += columns)
@@ -70,16 +70,25 @@ public static class DataCopying
             var transposed = references.t();
             for (long r0 = 0; r0 < m; r0 += rows)
             {
+                using var rowScope = torch.NewDisposeScope();
                 var count = Math.Min(rows, m - r0);
-                var (score, at) = torch.addmm(squaredNorms, queries.narrow(0, r0, count), transposed, beta: 1, alpha: -2).min(1);
+                var queries = from.narrow(0, r0, count).to(float32, CPU);
+                var (score, at) = torch.addmm(squaredNorms, queries, transposed, beta: 1, alpha: -2).min(1);
                 var (bestHere, indexHere) = (best.narrow(0, r0, count), index.narrow(0, r0, count));
                 var nearer = score < bestHere;
                 bestHere.copy_(torch.where(nearer, score, bestHere));
                 indexHere.copy_(torch.where(nearer, at + c0, indexHere));
             }
         }
-        var exact = (from.to(float64, CPU) - to.index_select(0, index.to(to.device)).to(float64, CPU)).norm(1);
-        return exact.data<double>().ToArray();
+        var distances = new double[m];
+        for (long r0 = 0; r0 < m; r0 += rows)
+        {
+            using var rowScope = torch.NewDisposeScope();
+            var count = Math.Min(rows, m - r0);
+            var nearest = to.index_select(0, index.narrow(0, r0, count).to(to.device)).to(float64, CPU);
+            (from.narrow(0, r0, count).to(float64, CPU) - nearest).norm(1).data<double>().CopyTo(distances, (int)r0);
+        }
+        return distances;
     }
 
     /// <summary>The Mann–Whitney z-score of <paramref name="a"/> against <paramref name="b"/>: above 0 when the a are the
