@@ -284,6 +284,40 @@ public class CliTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(dir, "refused")));
     }
 
+    /// <summary>A snapshot is the checkpoint of its step, byte for byte, and stays so when the run resumes (with another
+    /// schedule); sample, eval and export read it with --step, and a step with none names those kept.</summary>
+    [Fact]
+    public void SnapshotsKeepTheirStepsCheckpointForSampleEvalAndExport()
+    {
+        var run = Path.Combine(TempDir(), "run");
+        string[] small = ["--data", "rings", "--batch", "32", "--width", "16", "--eval-samples", "20", "--seed", $"{Tensors.Seed()}"];
+        var (code, stdout, err) = Run(["train", .. small, "--steps", "4", "--snapshot-every", "2", "--out", run]);
+        Assert.True(code == 0, err);
+        Assert.Contains("snapshots/", stdout);
+        var snapshots = Path.Combine(run, "snapshots");
+        Assert.Equal(["step-000002.bin", "step-000004.bin"], Directory.GetFiles(snapshots).Select(Path.GetFileName).Order());
+        var atFour = File.ReadAllBytes(Path.Combine(run, "checkpoint.bin"));
+        Assert.Equal(atFour, File.ReadAllBytes(Path.Combine(snapshots, "step-000004.bin")));
+        var (before, after) = (Path.Combine(run, "..", "before.npy"), Path.Combine(run, "..", "after.npy"));
+        Assert.Equal(0, Run("sample", "--checkpoint", run, "--n", "50", "--out", before).Code);
+
+        (code, _, err) = Run("train", "--resume", run, "--steps", "6", "--snapshot-every", "3");
+        Assert.True(code == 0, err);
+        Assert.Equal(["step-000002.bin", "step-000004.bin", "step-000006.bin"], Directory.GetFiles(snapshots).Select(Path.GetFileName).Order());
+        Assert.Equal(atFour, File.ReadAllBytes(Path.Combine(snapshots, "step-000004.bin")));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(run, "checkpoint.bin")), File.ReadAllBytes(Path.Combine(snapshots, "step-000006.bin")));
+        Assert.Equal(0, Run("sample", "--checkpoint", run, "--step", "4", "--n", "50", "--out", after).Code);
+        Assert.Equal(File.ReadAllBytes(before), File.ReadAllBytes(after));
+
+        (code, var table, err) = Run("eval", "--checkpoint", run, "--step", "2", "--n", "100", "--out", Path.Combine(run, "..", "two.json"));
+        Assert.True(code == 0, err);
+        Assert.Contains("step 2, 100 samples", table);
+        var export = Path.Combine(run, "..", "export");
+        Assert.Equal(0, Run("export", "--checkpoint", run, "--step", "2", "--out", export, "--format", "onnx").Code);
+        Assert.Equal(2, Drift.Export.GeneratorCard.FromJson(File.ReadAllText(Path.Combine(export, "generator.json"))).Source.Step);
+        AssertOneLineError(["sample", "--checkpoint", run, "--step", "5", "--out", Path.Combine(run, "..", "x.csv")], "it keeps 2, 4, 6");
+    }
+
     [Fact]
     public void TrainResumeAndSampleEndToEnd()
     {

@@ -40,6 +40,7 @@ public static class ConfigOptions
         binder.Bind(new Option<int>("--eval-every") { Description = "Steps between energy-distance evaluations. Default 200." }, (c, v) => c with { EvalEvery = v });
         binder.Bind(new Option<int>("--eval-samples") { Description = "Generated and held-out points per evaluation. Default 2000." }, (c, v) => c with { EvalSamples = v });
         binder.Bind(new Option<int>("--checkpoint-every") { Description = "Steps between checkpoints (one is always written at the end). Default 500." }, (c, v) => c with { CheckpointEvery = v });
+        binder.Bind(new Option<int>("--snapshot-every") { Description = "Steps between snapshots: copies of the checkpoint kept in snapshots/step-N.bin, which sample, eval and export read with --step N. Default 0 (none); a resumed run may change it." }, (c, v) => c with { SnapshotEvery = v });
         return binder;
     }
 
@@ -84,6 +85,7 @@ public static class ConfigOptions
         b.Bind(new Option<int>("--log-every") { Description = "Steps between metric rows. Default 10." }, (c, v) => c with { LogEvery = v });
         b.Bind(new Option<int>("--grid-every") { Description = "Steps between sample grids (grid.png and grids/step-N.png, EMA weights). Default 250." }, (c, v) => c with { GridEvery = v });
         b.Bind(new Option<int>("--checkpoint-every") { Description = "Steps between checkpoints (one is always written at the end). Default 500." }, (c, v) => c with { CheckpointEvery = v });
+        b.Bind(new Option<int>("--snapshot-every") { Description = "Steps between snapshots: copies of the checkpoint kept in snapshots/step-N.bin, which sample, eval and export read with --step N. Default 0 (none); a resumed run may change it." }, (c, v) => c with { SnapshotEvery = v });
         return b;
     }
 }

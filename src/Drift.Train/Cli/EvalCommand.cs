@@ -48,8 +48,9 @@ public static class EvalCommand
         var guidance = new Option<double>("--guidance") { Description = "Images: guidance scale to sample at, from 1 to the run's --guidance-max. Default 1 (none).", DefaultValueFactory = _ => 1.0 };
         var ema = new Option<bool>("--ema") { Description = "Images: evaluate the EMA weights (default true) or the trained ones.", DefaultValueFactory = _ => true };
         var noiseScale = NoiseScaleOption.Create();
+        var step = SnapshotOption.Create();
         var command = new Command("eval", "Evaluate a checkpoint or a .npy of images: energy distance, MMD², sliced W2², modes (points); FD-<dataset>, precision/recall, class coverage (images).")
-            { checkpointDir, imagesFile, pointsFile, dataOption, count, seed, output, classifier, device, guidance, ema, noiseScale };
+            { checkpointDir, step, imagesFile, pointsFile, dataOption, count, seed, output, classifier, device, guidance, ema, noiseScale };
 
         command.SetAction(parse => Cli.Run(() =>
         {
@@ -63,7 +64,7 @@ public static class EvalCommand
             {
                 // Points judged take a seed for their sliced W2's projections, and no image networks; images judged draw nothing.
                 var (given, what) = points is not null ? ("--points", "points") : ("--images", "images");
-                Option[] refused = points is not null ? [guidance, ema, noiseScale, classifier, device] : [guidance, ema, noiseScale, seed];
+                Option[] refused = points is not null ? [step, guidance, ema, noiseScale, classifier, device] : [step, guidance, ema, noiseScale, seed];
                 foreach (var option in refused)
                     if (parse.GetResult(option) is { Implicit: false })
                         throw new UserError($"{option.Name}: not with {given} ({what} from a file are judged as they are)");
@@ -85,7 +86,7 @@ public static class EvalCommand
             if (parse.GetResult(dataOption) is not null) throw new UserError("--data: only with --images or --points (a run is judged against the data it trained on)");
 
             var scale = NoiseScaleOption.Value(parse, noiseScale);
-            var checkpoint = Checkpoint.Load(dir!);
+            var checkpoint = Checkpoint.Load(dir!, parse.GetValue(step));
             var n = parse.GetValue(count) ?? (checkpoint.Holds<ImageConfig>() ? 5000 : 2000);
             var path = parse.GetValue(output) ?? Path.Combine(dir!, RunFiles.Eval);
             // eval.json is eval's own only in the run it evaluates: another run's is not this command's to write.

@@ -12,7 +12,8 @@ public static class ExportCommand
         var checkpointDir = new Option<string>("--checkpoint") { Description = "Run folder holding checkpoint.bin.", Required = true };
         var output = new Option<string>("--out") { Description = "Folder for the exported files (new, empty, or an earlier export).", Required = true };
         var formats = new Option<string>("--format") { Description = "Comma-separated: onnx, safetensors, web, or all (default). generator.json is always written.", DefaultValueFactory = _ => "all" };
-        var command = new Command("export", "Export a trained generator: ONNX, safetensors for PyTorch, a web page that samples it.") { checkpointDir, output, formats };
+        var step = SnapshotOption.Create();
+        var command = new Command("export", "Export a trained generator: ONNX, safetensors for PyTorch, a web page that samples it.") { checkpointDir, step, output, formats };
 
         command.SetAction(parse => Cli.Run(() =>
         {
@@ -20,7 +21,7 @@ public static class ExportCommand
             var dir = parse.GetValue(checkpointDir)!;
             var outDir = parse.GetValue(output)!;
             OwnedFolder.Check(outDir, FolderKind.Export, "--out");
-            var checkpoint = Checkpoint.Load(dir);
+            var checkpoint = Checkpoint.Load(dir, parse.GetValue(step));
             var files = RunExport.Write(checkpoint, dir, outDir, chosen);
             Console.WriteLine($"wrote {outDir}: {string.Join(", ", files)}");
             return 0;

@@ -27,7 +27,8 @@ public static class SampleCommand
         var seed = new Option<long>("--seed") { Description = "Noise seed. Default 0." };
         var device = DeviceOption.Create();
         var noiseScale = NoiseScaleOption.Create();
-        var command = new Command("sample", "Sample from a trained generator.") { checkpointDir, count, output, seed, device, classLabel, guidance, ema, noiseScale };
+        var step = SnapshotOption.Create();
+        var command = new Command("sample", "Sample from a trained generator.") { checkpointDir, step, count, output, seed, device, classLabel, guidance, ema, noiseScale };
 
         command.SetAction(parse => Cli.Run(() =>
         {
@@ -35,7 +36,7 @@ public static class SampleCommand
             var format = Path.GetExtension(path).ToLowerInvariant();
             if (format is not (".csv" or ".png" or ".npy")) throw new UserError($"--out {path}: use a .csv, .png or .npy file");
             var scale = NoiseScaleOption.Value(parse, noiseScale);
-            var checkpoint = Checkpoint.Load(parse.GetValue(checkpointDir)!);
+            var checkpoint = Checkpoint.Load(parse.GetValue(checkpointDir)!, parse.GetValue(step));
             OutputDir.CheckFile(path, "--out");
             var images = checkpoint.Holds<ImageConfig>();
             if (format == ".npy" && images) OutputDir.CheckFile(NpyImages.LabelsPath(path), "--out (its labels)");

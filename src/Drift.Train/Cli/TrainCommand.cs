@@ -33,8 +33,8 @@ public static class TrainCommand
 
             log.LogInformation("{Steps} steps in {Seconds:F1} s; energy distance to held-out {Energy:g3} (data vs held-out: {Floor:g3})",
                 result.Step, result.WallSeconds, result.Energy, result.Floor);
-            log.LogInformation("wrote {Dir}: {Checkpoint}, {Config}, {Metrics}, {Samples}, {Curves}, {Log}", dir, RunFiles.Checkpoint,
-                RunFiles.Config, RunFiles.Metrics, RunFiles.SamplesPlot, RunFiles.CurvesPlot, RunFiles.Log);
+            log.LogInformation("wrote {Dir}: {Checkpoint}, {Config}, {Metrics}, {Samples}, {Curves}, {Log}{Snapshots}", dir, RunFiles.Checkpoint,
+                RunFiles.Config, RunFiles.Metrics, RunFiles.SamplesPlot, RunFiles.CurvesPlot, RunFiles.Log, config.SnapshotEvery > 0 ? $", {RunFiles.SnapshotFolder}/" : "");
             return 0;
         }));
         return command;

@@ -36,8 +36,9 @@ public static class TrainImagesCommand
                 result.Step, result.WallSeconds, result.ImagesPerSecond, result.SecondsPerStep, result.PeakMemoryBytes / 1e9);
             if (double.IsFinite(result.Fd))
                 log.LogInformation("FD-{Data} {Fd:g4} (train vs test: {Floor:g4})", ImageEvaluation.DatasetName(config.Data), result.Fd, result.FdFloor);
-            log.LogInformation("wrote {Dir}: {Checkpoint}, {Config}, {Metrics}, {Grid}, {Grids}/, {Board}/, {Log}", dir, RunFiles.Checkpoint,
-                RunFiles.Config, RunFiles.Metrics, RunFiles.Grid, RunFiles.GridFolder, RunFiles.TensorBoard, RunFiles.Log);
+            log.LogInformation("wrote {Dir}: {Checkpoint}, {Config}, {Metrics}, {Grid}, {Grids}/, {Board}/, {Log}{Snapshots}", dir, RunFiles.Checkpoint,
+                RunFiles.Config, RunFiles.Metrics, RunFiles.Grid, RunFiles.GridFolder, RunFiles.TensorBoard, RunFiles.Log,
+                config.SnapshotEvery > 0 ? $", {RunFiles.SnapshotFolder}/" : "");
             return 0;
         }));
         return command;

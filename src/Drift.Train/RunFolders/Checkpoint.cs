@@ -70,8 +70,10 @@ public sealed class Checkpoint
     /// a checkpoint to start again.</summary>
     public static bool Exists(string dir) => FileTypes.Of(Path.Combine(dir, RunFiles.Checkpoint)) != FileType.Missing;
 
+    /// <param name="snapshot">Also keep these bytes as the step's snapshot (<see cref="RunFiles.SnapshotAt"/>), written
+    /// first: a run killed between the two resumes from its previous checkpoint and writes the same snapshot again.</param>
     public static void Save(string dir, string kind, string configJson, string dataFingerprint, long step, double elapsedSeconds,
-        Standardizer scale, Generator rng, IReadOnlyList<nn.Module> modules, OptimizerHelper optimizer)
+        Standardizer scale, Generator rng, IReadOnlyList<nn.Module> modules, OptimizerHelper optimizer, bool snapshot = false)
     {
         if (modules.Any(HasNonFiniteWeights))
             throw new UserError($"training diverged by step {step}: the weights are no longer finite; the checkpoint on disk, if any, is kept");
@@ -95,21 +97,49 @@ public sealed class Checkpoint
             WriteBytes(w, Serialize(optimizer.save_state_dict));
         }
         var contents = buffer.ToArray();
-        AtomicFile.Write(Path.Combine(dir, RunFiles.Checkpoint), tmp =>
+        void Write(string tmp)
         {
             using var stream = File.Create(tmp);
             stream.Write(contents);
             stream.Write(SHA256.HashData(contents));
             stream.Flush(flushToDisk: true);
-        });
+        }
+        if (snapshot)
+        {
+            Directory.CreateDirectory(Path.Combine(dir, RunFiles.SnapshotFolder));
+            AtomicFile.Write(Path.Combine(dir, RunFiles.SnapshotAt(step)), Write);
+        }
+        AtomicFile.Write(Path.Combine(dir, RunFiles.Checkpoint), Write);
     }
 
-    public static Checkpoint Load(string dir)
+    /// <param name="step">A snapshot's step (<see cref="RunFiles.SnapshotAt"/>); null: the run's checkpoint.</param>
+    public static Checkpoint Load(string dir, long? step = null)
     {
-        var path = Path.Combine(dir, RunFiles.Checkpoint);
         if (!Directory.Exists(dir)) throw new UserError($"checkpoint folder not found: {dir}");
+        if (step is { } s)
+        {
+            var snapshot = Path.Combine(dir, RunFiles.SnapshotAt(s));
+            if (FileTypes.Of(snapshot) == FileType.Missing)
+                throw new UserError($"no snapshot of step {s} in {dir}: {SnapshotSteps(dir) switch
+                {
+                    [] => "it keeps none (train or resume it with --snapshot-every N)",
+                    var steps => $"it keeps {string.Join(", ", steps)}",
+                }}");
+            return Read(InputFile.ReadAllBytes(snapshot, "snapshot", InputFile.Largest), snapshot);
+        }
+        var path = Path.Combine(dir, RunFiles.Checkpoint);
         if (!Exists(dir)) throw new UserError($"no checkpoint in {dir} (expected {RunFiles.Checkpoint})");
         return Read(InputFile.ReadAllBytes(path, "checkpoint", InputFile.Largest), path);
+    }
+
+    /// <summary>The steps of the run's snapshots, in order.</summary>
+    public static long[] SnapshotSteps(string dir)
+    {
+        var folder = Path.Combine(dir, RunFiles.SnapshotFolder);
+        if (!Directory.Exists(folder)) return [];
+        return Directory.EnumerateFiles(folder, "step-*.bin").Select(Path.GetFileName)
+            .Select(name => long.TryParse(name!["step-".Length..^".bin".Length], out var step) && RunFiles.SnapshotAt(step) == Path.Combine(RunFiles.SnapshotFolder, name) ? step : -1)
+            .Where(step => step >= 0).Order().ToArray();
     }
 
     /// <summary>A checkpoint from the bytes of its file (<see cref="Contents"/>), checked as a file is.</summary>

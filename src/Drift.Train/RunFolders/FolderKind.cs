@@ -6,7 +6,7 @@ public sealed record FolderKind(string Name, string What, IReadOnlyList<string> 
 {
     public static readonly FolderKind Run = new("run", "a training run",
         [RunFiles.Checkpoint, RunFiles.Config, RunFiles.Metrics, RunFiles.SamplesPlot, RunFiles.CurvesPlot, RunFiles.Grid, RunFiles.Eval, RunFiles.Log],
-        [RunFiles.TensorBoard, RunFiles.GridFolder]);
+        [RunFiles.TensorBoard, RunFiles.GridFolder, RunFiles.SnapshotFolder]);
 
     /// <summary><c>drift compare</c> and <c>drift compare-images</c>: the report, and a run folder per field and seed below <see cref="CompareRuns"/>.</summary>
     public static readonly FolderKind Comparison = new("comparison", "a comparison", [CompareReport, CompareJson, CompareCurves, CompareSamples], [CompareRuns]);

@@ -14,6 +14,8 @@ public static class RunFiles
     /// <summary>Images: the newest sample grid, and every one in <see cref="GridFolder"/>.</summary>
     public const string Grid = "grid.png";
     public const string GridFolder = "grids";
+    /// <summary>Copies of the checkpoint at chosen steps (--snapshot-every), one file each (<see cref="SnapshotAt"/>).</summary>
+    public const string SnapshotFolder = "snapshots";
     /// <summary>Every line a training command logged in the run, each session's appended (<see cref="Cli.Cli.Loggers"/>).</summary>
     public const string Log = "log.txt";
     /// <summary>What <c>drift eval</c> writes unless told otherwise.</summary>
@@ -27,4 +29,5 @@ public static class RunFiles
     public static readonly IReadOnlyList<string> Defining = [Checkpoint, Config, Metrics];
 
     public static string GridAt(long step) => Path.Combine(GridFolder, $"step-{step:D6}.png");
+    public static string SnapshotAt(long step) => Path.Combine(SnapshotFolder, $"step-{step:D6}.bin");
 }

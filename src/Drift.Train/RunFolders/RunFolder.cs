@@ -16,7 +16,7 @@ public static class RunFolder
     {
         var configFile = new Option<string>("--config") { Description = "Start from a run's config.json; options given here override it." };
         var outDir = new Option<string>("--out") { Description = "Run folder. Default checkpoints/<data>-<field>[-N]." };
-        var resumeDir = new Option<string>("--resume") { Description = "Continue the run in this folder from its checkpoint (only --steps and --device may change)." };
+        var resumeDir = new Option<string>("--resume") { Description = "Continue the run in this folder from its checkpoint (only --steps, --device and --snapshot-every may change)." };
         command.Options.Add(configFile);
         command.Options.Add(outDir);
         command.Options.Add(resumeDir);
@@ -146,11 +146,11 @@ public static class RunFolder
         var asked = JsonDocument.Parse(requested.ToJson()).RootElement;
         var before = JsonDocument.Parse(saved.ToJson()).RootElement;
         var changed = before.EnumerateObject().Select(p => p.Name).Union(asked.EnumerateObject().Select(p => p.Name))
-            .Where(name => name is not ("steps" or "device"))
+            .Where(name => name is not ("steps" or "device" or "snapshotEvery"))
             .Where(name => (before.TryGetProperty(name, out var a) ? a.GetRawText() : "") != (asked.TryGetProperty(name, out var b) ? b.GetRawText() : ""))
             .ToArray();
         if (changed.Length > 0)
-            throw new UserError($"{dir} holds a run with a different config ({string.Join(", ", changed)}); a resumed run keeps its config, only --steps and --device may change");
+            throw new UserError($"{dir} holds a run with a different config ({string.Join(", ", changed)}); a resumed run keeps its config, only --steps, --device and --snapshot-every may change");
         if (requested.Steps <= step)
             throw new UserError($"{dir} is already at step {step}; pass --steps above that to continue");
     }

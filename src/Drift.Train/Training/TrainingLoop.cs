@@ -51,7 +51,8 @@ public interface ITrainedRun
     IReadOnlyList<LoggedStep> Metrics { get; }
 }
 
-public sealed record LoopSchedule(long Steps, int LogEvery, int EvalEvery, int CheckpointEvery);
+/// <param name="SnapshotEvery">Steps between snapshots (<see cref="Checkpoint.Save"/>); 0: none.</param>
+public sealed record LoopSchedule(long Steps, int LogEvery, int EvalEvery, int CheckpointEvery, int SnapshotEvery = 0);
 
 /// <param name="Metric">The last evaluated headline metric, NaN when none was.</param>
 /// <param name="SessionSeconds">Wall time of this session alone, and <paramref name="SessionSteps"/> its steps (a resumed run counts from its checkpoint).</param>
@@ -190,9 +191,9 @@ public sealed class TrainingLoop(ITrainingTask task, nn.Module model, OptimizerH
 
         var timer = Stopwatch.StartNew();
         double Wall() => wallBefore + timer.Elapsed.TotalSeconds;
-        void Save()
+        void Save(bool snapshot = false)
         {
-            Checkpoint.Save(run.Dir, run.Kind, run.ConfigJson, run.DataFingerprint, Step, Wall(), run.Scale, rng, modules, optimizer);
+            Checkpoint.Save(run.Dir, run.Kind, run.ConfigJson, run.DataFingerprint, Step, Wall(), run.Scale, rng, modules, optimizer, snapshot);
             lastSaved = Step;
             task.AfterCheckpoint(Step, metrics.Rows, board);
         }
@@ -238,8 +239,9 @@ public sealed class TrainingLoop(ITrainingTask task, nn.Module model, OptimizerH
             }
             task.AfterStep(Step, board);
             lastStepSeconds = stepClock.Elapsed.TotalSeconds;
-            if (Step % schedule.CheckpointEvery == 0 || Step == schedule.Steps)
-                Save();
+            var snapshot = schedule.SnapshotEvery > 0 && Step % schedule.SnapshotEvery == 0;
+            if (Step % schedule.CheckpointEvery == 0 || Step == schedule.Steps || snapshot)
+                Save(snapshot);
         }
         if (interrupted)
             Save();

@@ -75,6 +75,10 @@ public sealed record ImageConfig() : FieldConfig(images: true), IRunConfig
     public int LogEvery { get; init; } = 10;
     public int GridEvery { get; init; } = 250;
     public int CheckpointEvery { get; init; } = 500;
+    /// <summary>Steps between snapshots, copies of the checkpoint kept in snapshots/ (0: none). Left out of config.json at
+    /// 0, so that configs from before it existed read and write back unchanged; a resumed run may change it.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public int SnapshotEvery { get; init; }
 
     /// <summary>The feature space of the frozen encoder's 128-d features.</summary>
     public const string EncoderSpace = "encoder";
@@ -209,5 +213,6 @@ public sealed record ImageConfig() : FieldConfig(images: true), IRunConfig
         Within("--eval-samples", EvalSamples, 10, 1 << 17);
         AtLeast("--grid-every", GridEvery, 1);
         AtLeast("--checkpoint-every", CheckpointEvery, 1);
+        AtLeast("--snapshot-every", SnapshotEvery, 0);
     }
 }

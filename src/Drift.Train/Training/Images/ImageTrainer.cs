@@ -193,7 +193,7 @@ public sealed class ImageTrainer : ITrainingTask, IDisposable
         var record = new RunRecord(outDir, ImageConfig.Kind, config.ToJson(), fingerprint, Standardizer.Identity(0), scaleNames, FdProbe.Metrics,
             trainer.field.DiagnosticNames(config.Scales.Select(s => $"{s:g3}")));
         var result = parallel.IsWriter
-            ? trainer.Loop.Run(record, new LoopSchedule(config.Steps, config.LogEvery, config.EvalEvery, config.CheckpointEvery), resume, log, onStep, cancel)
+            ? trainer.Loop.Run(record, new LoopSchedule(config.Steps, config.LogEvery, config.EvalEvery, config.CheckpointEvery, config.SnapshotEvery), resume, log, onStep, cancel)
             : trainer.Loop.Follow(record, config.Steps, resume, cancel);
         if (parallel.Size > 1) log.LogInformation("{Communication}", parallel.Summary(result.SessionSteps, result.SessionSeconds));
         var seconds = result.SessionSeconds;

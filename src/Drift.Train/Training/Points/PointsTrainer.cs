@@ -138,7 +138,7 @@ public sealed class PointsTrainer : ITrainingTask, IDisposable
         var record = new RunRecord(outDir, TrainConfig.Kind, config.ToJson(), data.Fingerprint, scale, scaleNames, ["energy"],
             trainer.field.DiagnosticNames(scaleNames));
         var result = parallel.IsWriter
-            ? trainer.Loop.Run(record, new LoopSchedule(config.Steps, config.LogEvery, config.EvalEvery, config.CheckpointEvery), resume, log, onStep, cancel)
+            ? trainer.Loop.Run(record, new LoopSchedule(config.Steps, config.LogEvery, config.EvalEvery, config.CheckpointEvery, config.SnapshotEvery), resume, log, onStep, cancel)
             : trainer.Loop.Follow(record, config.Steps, resume, cancel);
         if (parallel.Size > 1) log.LogInformation("{Communication}", parallel.Summary(result.SessionSteps, result.SessionSeconds));
         return new TrainResult(outDir, result.Step, result.Interrupted, result.Metric, trainer.Floor, result.WallSeconds, result.Rows);

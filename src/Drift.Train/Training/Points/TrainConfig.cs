@@ -52,6 +52,10 @@ public sealed record TrainConfig() : FieldConfig(images: false), IRunConfig
     public int EvalEvery { get; init; } = 200;
     public int EvalSamples { get; init; } = 2000;
     public int CheckpointEvery { get; init; } = 500;
+    /// <summary>Steps between snapshots, copies of the checkpoint kept in snapshots/ (0: none). Left out of config.json at
+    /// 0, so that configs from before it existed read and write back unchanged; a resumed run may change it.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public int SnapshotEvery { get; init; }
 
     public int PositiveCount => Positives > 0 ? Positives : Batch;
 
@@ -103,5 +107,6 @@ public sealed record TrainConfig() : FieldConfig(images: false), IRunConfig
         AtLeast("--eval-every", EvalEvery, 1);
         Within("--eval-samples", EvalSamples, 2, 1 << 18);
         AtLeast("--checkpoint-every", CheckpointEvery, 1);
+        AtLeast("--snapshot-every", SnapshotEvery, 0);
     }
 }
