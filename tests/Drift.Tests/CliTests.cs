@@ -431,6 +431,12 @@ public class CliTests : IDisposable
             Assert.True(File.Exists(Path.Combine(dir, "runs", run, "checkpoint.bin")), run);
         foreach (var file in new[] { "report.md", "report.json", "curves.png", "samples.png" })
             Assert.True(new FileInfo(Path.Combine(dir, file)).Length > 0, file);
+        // The comparison's log holds its command and every run's lines, in the order they ran.
+        var log = File.ReadAllLines(Path.Combine(dir, "log.txt"));
+        Assert.Contains(" INF drift compare --data 8gaussians ", log[0]);
+        var trained = log.Select(l => System.Text.RegularExpressions.Regex.Match(l, @" INF training (\w+), seed (\d)")).Where(m => m.Success)
+            .Select(m => $"{m.Groups[1].Value}-seed{m.Groups[2].Value}").ToArray();
+        Assert.Equal(["conservative-seed0", "conservative-seed1", "laplace-seed0", "laplace-seed1", "sinkhorn-seed0", "sinkhorn-seed1"], trained);
         AssertOneLineError(["compare", "--data", "8gaussians", "--seeds", "2", "--steps", "4", "--out", dir], "already holds a run");
     }
 

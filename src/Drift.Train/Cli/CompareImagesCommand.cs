@@ -42,7 +42,7 @@ public static class CompareImagesCommand
             var device = Components.Device(baseConfig.Device);
             classifier.to(device);
 
-            using var loggers = Cli.Loggers();
+            using var loggers = Cli.Loggers(Path.Combine(plan.Dir, RunFiles.Log));
             var log = loggers.CreateLogger("drift");
             var samples = new List<Tensor>();
             var setup = $"{plan.Seeds} seed(s) per field from seed {baseConfig.Seed}, {baseConfig.Steps} steps, {baseConfig.ClassBatch} generated images per class per step, "

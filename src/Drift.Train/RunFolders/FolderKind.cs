@@ -9,7 +9,7 @@ public sealed record FolderKind(string Name, string What, IReadOnlyList<string> 
         [RunFiles.TensorBoard, RunFiles.GridFolder, RunFiles.SnapshotFolder]);
 
     /// <summary><c>drift compare</c> and <c>drift compare-images</c>: the report, and a run folder per field and seed below <see cref="CompareRuns"/>.</summary>
-    public static readonly FolderKind Comparison = new("comparison", "a comparison", [CompareReport, CompareJson, CompareCurves, CompareSamples], [CompareRuns]);
+    public static readonly FolderKind Comparison = new("comparison", "a comparison", [CompareReport, CompareJson, CompareCurves, CompareSamples, RunFiles.Log], [CompareRuns]);
     public const string CompareReport = "report.md", CompareJson = "report.json", CompareCurves = "curves.png", CompareSamples = "samples.png", CompareRuns = "runs";
 
     /// <summary><c>drift particles</c>: one run's trace and plots, or a rate study's sweep, rates and plot.</summary>

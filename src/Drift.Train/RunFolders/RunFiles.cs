@@ -16,7 +16,8 @@ public static class RunFiles
     public const string GridFolder = "grids";
     /// <summary>Copies of the checkpoint at chosen steps (--snapshot-every), one file each (<see cref="SnapshotAt"/>).</summary>
     public const string SnapshotFolder = "snapshots";
-    /// <summary>Every line a training command logged in the run, each session's appended (<see cref="Cli.Cli.Loggers"/>).</summary>
+    /// <summary>Every line a training command logged in the run (or a comparison in its folder), each session's appended
+    /// (<see cref="Cli.Cli.Loggers"/>).</summary>
     public const string Log = "log.txt";
     /// <summary>What <c>drift eval</c> writes unless told otherwise.</summary>
     public const string Eval = "eval.json";
