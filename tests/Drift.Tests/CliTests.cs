@@ -427,6 +427,10 @@ public class CliTests : IDisposable
         Assert.True(code == 0, err);
         Assert.Contains("| metric | conservative | laplace | sinkhorn | floor |", stdout);
         Assert.Contains("| modes covered (of 8) |", stdout);
+        // One line for each pair of fields on the three distances, a claim only where all agree across both seeds.
+        var claims = stdout.ReplaceLineEndings("\n").Split('\n').Where(l => l.StartsWith("- distance to the data: ")).Select(l => l["- distance to the data: ".Length..]).ToArray();
+        Assert.Equal(3, claims.Length);
+        Assert.All(claims, c => Assert.Matches(@"^(\w+ beats \w+ in all 3 distances \(every seed\)|no claim \(.+\))$", c));
         foreach (var run in new[] { "conservative-seed0", "conservative-seed1", "laplace-seed0", "laplace-seed1", "sinkhorn-seed0", "sinkhorn-seed1" })
             Assert.True(File.Exists(Path.Combine(dir, "runs", run, "checkpoint.bin")), run);
         foreach (var file in new[] { "report.md", "report.json", "curves.png", "samples.png" })

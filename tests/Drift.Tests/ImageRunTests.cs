@@ -416,12 +416,18 @@ public sealed class ImageRunTests : IDisposable
         Assert.True(tooDeep.Code != 0 && tooDeep.Err.Contains("--features encoder-map3: the encoder has 2 maps"), tooDeep.Err);
         Assert.False(Directory.Exists(Path.Combine(root, "too-deep")));
 
+        // Compared in both networks' features and in pixels, with a line on FD, precision and recall each that claims
+        // a winner only where the three spaces agree.
         var report = Path.Combine(root, "compare");
         (code, output, err) = CliTests.Run("compare-images", "--data", config.Data, "--classifier", classifier, "--seeds", "2", "--steps", "6",
             "--class-batch", "6", "--class-positives", "6", "--width", "4", "--noise-dim", "4", "--features", "pixels", "mean2", "--eval-every", "3", "--eval-samples", "20",
-            "--eval-n", "20", "--out", report);
+            "--eval-n", "20", "--eval-classifier", classifier, pooled, "--out", report);
         Assert.True(code == 0, err);
-        Assert.Contains("| FD-tiny |", output);
+        foreach (var metric in new[] { "| FD-tiny [classifier] |", "| FD-tiny [pooled] |", "| FD in pixels |", "| copying z in pixels (below -3: copies) |" })
+            Assert.Contains(metric, output);
+        foreach (var family in new[] { "FD", "precision", "recall" })
+            Assert.Matches($@"\n- {family}: (conservative beats laplace in all 3 spaces \(every seed\)|laplace beats conservative in all 3 spaces \(every seed\)|no claim \(.+\))\n",
+                output.ReplaceLineEndings("\n"));
         Assert.Contains("; conservative field, laplace field over rows only, each with its own default scales", output);
         foreach (var file in new[] { "report.md", "report.json", "curves.png", "samples.png", "runs/laplace-seed1/checkpoint.bin" })
             Assert.True(File.Exists(Path.Combine(report, file)), $"{file} missing");

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Drift.Metrics;
 using Drift.Loss;
 using Drift.Data;
 using Drift.Train.Output;
@@ -39,7 +40,7 @@ public static class CompareCommand
                 var samples = PointEvaluation.Generate(Checkpoint.Load(dir), (int)data.HeldOut.shape[0], seed);
                 firstSamples.TryAdd(field, samples);
                 return PointEvaluation.LowDimensional(samples, data, seed);
-            }, baseConfig.Data, setup, "energy distance", r => r.Floor);
+            }, baseConfig.Data, setup, "energy distance", r => r.Floor, MetricFamily.Points);
             if (report is null) return 130;
             Plots.SideBySide(Path.Combine(plan.Dir, FolderKind.CompareSamples), PointData.ToArray(data.HeldOut),
                 plan.Fields.Select(f => (f.Name, firstSamples[f])).ToArray(), data.Name, data.Columns);

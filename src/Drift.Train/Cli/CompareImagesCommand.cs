@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Drift.Metrics;
 using Drift.Loss;
 using Drift.Data.Images;
 using Drift.Train.Output;
@@ -23,7 +24,14 @@ public static class CompareImagesCommand
         var binder = ConfigOptions.Images(command);
         var options = ComparePlan.AddOptions(command);
         var evalN = new Option<int>("--eval-n") { Description = "Generated and test images for the final evaluation. Default 2000.", DefaultValueFactory = _ => 2000 };
+        var judges = new Option<string[]>("--eval-classifier")
+        {
+            Description = "Folders of metric classifiers for the final evaluation, as drift eval --classifier: every metric in each one's features, "
+                + "besides the raw pixels, and a claim only where they agree. Default: the runs' --classifier.",
+            AllowMultipleArgumentsPerToken = true,
+        };
         command.Options.Add(evalN);
+        command.Options.Add(judges);
 
         command.SetAction(parse => Cli.Run(() =>
         {
@@ -38,9 +46,9 @@ public static class CompareImagesCommand
             foreach (var c in configs) RunFolder.Accepted(c);
             using var held = plan.Claim();
             using var data = ImageData.Load(baseConfig.Data, baseConfig.ImageSize);
-            var (info, classifier) = ClassifierFile.LoadFor(baseConfig.Classifier, data.Channels, data.Size, data.Classes, "the runs make");
+            var judgeDirs = parse.GetValue(judges) is { Length: > 0 } given ? given : [baseConfig.Classifier];
+            using var classifiers = MetricClassifiers.Load(judgeDirs, baseConfig.Data, data.Channels, data.Size, data.Classes, "the runs make");
             var device = Components.Device(baseConfig.Device);
-            classifier.to(device);
 
             using var loggers = Cli.Loggers(Path.Combine(plan.Dir, RunFiles.Log));
             var log = loggers.CreateLogger("drift");
@@ -49,22 +57,21 @@ public static class CompareImagesCommand
                 + $"generator width {baseConfig.Width}, features {string.Join("+", baseConfig.Features)}, "
                 + $"lr {string.Join(", ", configs.GroupBy(c => c.PeakLr).Select(g => $"{g.Key:g3} ({string.Join(", ", g.Select(c => c.Field.Name).Distinct())})"))}"
                 + $"; {string.Join(", ", configs.Select(c => c.FieldDescription).Distinct())}, each with its own default scales unless given. "
-                + $"FD-{dataName} and the rest in the features/predictions of the project's classifier (test accuracy {info.TestAccuracy:P1}), {n} images a side.";
+                + $"FD-{dataName} and the rest in the features/predictions of {classifiers.Describe()}, and in raw pixels, {n} images a side.";
             var report = plan.TrainAndReport(log, i => ImageTrainer.Run(configs[i], plan.Runs[i].Dir, null, log, _ => { }, cancel), i =>
             {
                 var (_, seed, dir) = plan.Runs[i];
                 var checkpoint = Checkpoint.Load(dir);
                 var (images, labels) = ImageSampling.Generate(checkpoint, n, null, 1.0, seed, device);
                 using var generated = images;
-                var metrics = ImageEvaluation.Compute(images, labels, data, info, classifier, device);
+                var metrics = classifiers.Evaluate(images, labels, data, device);
                 if (seed == baseConfig.Seed)
                 {
                     var saved = checkpoint.Config<ImageConfig>();
                     samples.Add(ImageSampling.Generate(checkpoint, saved.Conditional ? 10 * Math.Min(10, saved.Classes) : 100, null, 1.0, 0, device).Images);
                 }
                 return metrics;
-            }, dataName, setup, $"FD-{dataName}", r => r.FdFloor);
-            classifier.Dispose();
+            }, dataName, setup, $"FD-{dataName}", r => r.FdFloor, MetricFamily.Images);
             if (report is null) return 130;
             SideBySide(Path.Combine(plan.Dir, FolderKind.CompareSamples), samples);
             foreach (var s in samples) s.Dispose();

@@ -72,7 +72,7 @@ public sealed record ComparePlan(string Dir, FieldKind[] Fields, int Seeds, IRea
     /// <param name="evaluate">The final metrics of run i, once trained.</param>
     /// <param name="floor">The headline metric's data-vs-data floor, from the first run.</param>
     public string? TrainAndReport<TResult>(ILogger log, Func<int, TResult> train, Func<int, IReadOnlyList<EvaluatedMetric>> evaluate,
-        string title, string setup, string metric, Func<TResult, double> floor) where TResult : ITrainedRun
+        string title, string setup, string metric, Func<TResult, double> floor, IReadOnlyList<MetricFamily> families) where TResult : ITrainedRun
     {
         var runs = new List<ComparedRun>();
         var headlineFloor = double.NaN;
@@ -87,6 +87,6 @@ public sealed record ComparePlan(string Dir, FieldKind[] Fields, int Seeds, IRea
             log.LogInformation("{Field} seed {Seed}: {Metrics}", field.Name, seed, string.Join(", ", metrics.Select(m => $"{m.Name} {m.Generated:g4}")));
             runs.Add(new ComparedRun(field.Name, dir, result.WallSeconds, result.Step, metrics, result.Metrics));
         }
-        return ComparisonReport.Write(Dir, title, setup, FieldNames, runs, metric, headlineFloor);
+        return ComparisonReport.Write(Dir, title, setup, FieldNames, runs, metric, headlineFloor, families);
     }
 }

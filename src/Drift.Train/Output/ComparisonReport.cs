@@ -10,14 +10,15 @@ public sealed record ComparedRun(string Field, string Dir, double WallSeconds, l
     IReadOnlyList<LoggedStep> Curve);
 
 /// <summary>The report folder of <c>drift compare</c> and <c>drift compare-images</c>: report.md (mean ± std
-/// over seeds per field, wall time, steps), report.json and curves.png (the evaluated metric against step
-/// and wall time, one line per field).</summary>
+/// over seeds per field, wall time, steps, and the claims the metrics' spaces agree on), report.json and curves.png
+/// (the evaluated metric against step and wall time, one line per field).</summary>
 public static class ComparisonReport
 {
     /// <param name="setup">One paragraph saying what was run.</param>
     /// <param name="curveMetric">The metric evaluated during training (the curves' y axis).</param>
+    /// <param name="families">The metrics that measure one quality in several spaces, for <see cref="Ranking.Claims"/>.</param>
     public static string Write(string dir, string title, string setup, string[] fields, IReadOnlyList<ComparedRun> runs,
-        string curveMetric, double curveFloor)
+        string curveMetric, double curveFloor, IReadOnlyList<MetricFamily> families)
     {
         var sb = new StringBuilder();
         sb.AppendLine($"# {title}: {string.Join(" vs ", fields)}");
@@ -33,6 +34,12 @@ public static class ComparisonReport
                 + $" | {runs[0].Metrics.First(m => m.Name == metric).Floor:g4} |");
         sb.AppendLine("| wall time, s | " + string.Join(" | ", fields.Select(f => MeanStd(Of(f).Select(r => r.WallSeconds)))) + " | |");
         sb.AppendLine("| steps | " + string.Join(" | ", fields.Select(f => Of(f).First().Steps.ToString(CultureInfo.InvariantCulture))) + " | |");
+        sb.AppendLine();
+        sb.AppendLine("Claims: made only where every way of measuring a quality agrees (images: each network's features and the pixels; points: "
+            + "three distances) and, with several seeds, every run of the one beats every run of the other in each.");
+        sb.AppendLine();
+        foreach (var claim in Ranking.Claims(fields, f => Of(f).Select(r => r.Metrics).ToArray(), families))
+            sb.AppendLine($"- {claim}");
         sb.AppendLine();
         sb.AppendLine($"![{curveMetric} against step and wall time](curves.png)");
         sb.AppendLine();
