@@ -28,7 +28,12 @@ public static class SampleCommand
         var device = DeviceOption.Create();
         var noiseScale = NoiseScaleOption.Create();
         var step = SnapshotOption.Create();
-        var command = new Command("sample", "Sample from a trained generator.") { checkpointDir, step, count, output, seed, device, classLabel, guidance, ema, noiseScale };
+        var interpolate = new Option<int?>("--interpolate")
+        {
+            Description = "Images: walks through the noise instead, K images a row from one noise to another along the great circle "
+                + "between them (--n / K rows; one class a row), to see how smoothly the generator moves between samples.",
+        };
+        var command = new Command("sample", "Sample from a trained generator.") { checkpointDir, step, count, output, seed, device, classLabel, guidance, ema, noiseScale, interpolate };
 
         command.SetAction(parse => Cli.Run(() =>
         {
@@ -45,11 +50,13 @@ public static class SampleCommand
             if (n < 1 || n > most) throw new UserError($"--n must be between 1 and {most}, got {n}");
             if (images && format == ".csv") throw new UserError($"--out {path}: use a .png or .npy file for this run of images");
             var dev = Components.Device(parse.GetValue(device)!);
-            if (!images && (parse.GetResult(classLabel) is { Implicit: false } || parse.GetResult(guidance) is { Implicit: false }))
-                throw new UserError("--class and --guidance are for image runs; this checkpoint holds a run of points");
+            if (!images && (parse.GetResult(classLabel) is { Implicit: false } || parse.GetResult(guidance) is { Implicit: false } || parse.GetValue(interpolate) is not null))
+                throw new UserError("--class, --guidance and --interpolate are for image runs; this checkpoint holds a run of points");
+            if (parse.GetValue(interpolate) is { } k && (k < 2 || k > n))
+                throw new UserError($"--interpolate must be between 2 and --n ({n}) images a row, got {k}");
             if (images)
                 return SampleImages(checkpoint, n, path, parse.GetValue(classLabel) is { } spec ? checkpoint.Config<ImageConfig>().ClassLabel(spec) : null,
-                    parse.GetValue(guidance), parse.GetValue(seed), dev, parse.GetValue(ema), scale);
+                    parse.GetValue(guidance), parse.GetValue(seed), dev, parse.GetValue(ema), scale, parse.GetValue(interpolate));
             var config = checkpoint.Config<TrainConfig>();
             var points = PointEvaluation.Generate(checkpoint, n, parse.GetValue(seed), dev, scale);
 
@@ -66,24 +73,28 @@ public static class SampleCommand
         return command;
     }
 
+    /// <param name="walk">Images a row of a walk through the noise (<see cref="ImageSampling.Interpolate"/>); null: samples.</param>
     private static int SampleImages(Checkpoint checkpoint, int n, string path, int? classLabel, double guidance, long seed, Device device, bool ema,
-        double noiseScale)
+        double noiseScale, int? walk)
     {
         var config = checkpoint.Config<ImageConfig>();
-        var (images, labels) = ImageSampling.Generate(checkpoint, n, classLabel, guidance, seed, device, ema, noiseScale);
+        var (images, labels) = walk is { } k
+            ? ImageSampling.Interpolate(checkpoint, n / k, k, classLabel, guidance, seed, device, ema, noiseScale)
+            : ImageSampling.Generate(checkpoint, n, classLabel, guidance, seed, device, ema, noiseScale);
+        n = labels.Length;
         using (images)
         {
             if (Path.GetExtension(path).Equals(".png", StringComparison.OrdinalIgnoreCase))
-                // Classes in turn: one column per class.
-                ImageFiles.Grid(path, images, config.Conditional && classLabel is null ? config.Classes : (int)Math.Ceiling(Math.Sqrt(n)));
+                // A walk a row; classes in turn, one column per class.
+                ImageFiles.Grid(path, images, walk ?? (config.Conditional && classLabel is null ? config.Classes : (int)Math.Ceiling(Math.Sqrt(n))));
             else
             {
                 ImageFiles.Npy(path, images);
                 ImageFiles.NpyLabels(NpyImages.LabelsPath(path), labels);
             }
         }
-        var of = classLabel is { } k ? $" of class {config.ClassName(k)}" : "";
-        Console.WriteLine($"wrote {n} images{of} to {path}");
+        var of = classLabel is { } c ? $" of class {config.ClassName(c)}" : "";
+        Console.WriteLine(walk is { } steps ? $"wrote {n / steps} walks of {steps} images{of} to {path}" : $"wrote {n} images{of} to {path}");
         return 0;
     }
 

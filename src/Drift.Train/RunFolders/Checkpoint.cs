@@ -133,7 +133,7 @@ public sealed class Checkpoint
     }
 
     /// <summary>The steps of the run's snapshots, in order.</summary>
-    public static long[] SnapshotSteps(string dir)
+    private static long[] SnapshotSteps(string dir)
     {
         var folder = Path.Combine(dir, RunFiles.SnapshotFolder);
         if (!Directory.Exists(folder)) return [];

@@ -14,6 +14,60 @@ public static class ImageSampling
         Device device, bool useEma = true, double noiseScale = 1, int batch = 1000)
     {
         var config = checkpoint.Config<ImageConfig>();
+        var labels = Enumerable.Range(0, n).Select(i => config.Conditional ? classLabel ?? (long)(i % config.Classes) : -1L).ToArray();
+        using var rng = new Generator((ulong)seed);
+        return Forward(checkpoint, labels, classLabel, guidance, device, useEma, batch, count => SamplingNoise.Draw(count, config.NoiseDim, rng, noiseScale));
+    }
+
+    /// <summary>
+    /// Walks through the noise: <paramref name="rows"/> rows of <paramref name="steps"/> images, each row from one noise
+    /// a to another b along the great circle between them (spherical interpolation,
+    ///
+    ///     z(t) = sin((1 − t) θ) / sin θ · a + sin(t θ) / sin θ · b,   cos θ = a·b / (|a| |b|),   t = 0, 1/(steps − 1), …, 1,
+    ///
+    /// which keeps a walk at the norm typical of Gaussian noise, where a straight line would cut through the low-norm
+    /// middle the generator never saw). The a of all rows are drawn from the seed first, then the b. A row's images are of
+    /// one class (<paramref name="classLabel"/>, or classes in turn by row), so a smooth row is a smooth generator.
+    /// </summary>
+    public static (Tensor Images, long[] Labels) Interpolate(Checkpoint checkpoint, int rows, int steps, int? classLabel, double guidance, long seed,
+        Device device, bool useEma = true, double noiseScale = 1)
+    {
+        var config = checkpoint.Config<ImageConfig>();
+        if (steps < 2) throw new UserError($"--interpolate needs at least 2 images a row, got {steps}");
+        var labels = Enumerable.Range(0, rows * steps).Select(i => config.Conditional ? classLabel ?? (long)(i / steps % config.Classes) : -1L).ToArray();
+        using var rng = new Generator((ulong)seed);
+        using var ends = SamplingNoise.Draw(2 * rows, config.NoiseDim, rng, noiseScale).to(float64);
+        using var walk = Slerp(ends.narrow(0, 0, rows), ends.narrow(0, rows, rows), steps).to(float32);
+        var next = 0L;
+        return Forward(checkpoint, labels, classLabel, guidance, device, useEma, 1000, count =>
+        {
+            var part = walk.narrow(0, next, count).clone();
+            next += count;
+            return part;
+        });
+    }
+
+    /// <summary>[rows·steps, dim]: row r walks from a[r] to b[r] in <paramref name="steps"/> spherical steps (float64;
+    /// where a and b point the same way, the straight line, the limit of the formula).</summary>
+    private static Tensor Slerp(Tensor a, Tensor b, int steps)
+    {
+        using var scope = torch.NewDisposeScope();
+        var cos = ((a * b).sum(1) / (a.norm(1) * b.norm(1))).clamp(-1, 1);
+        var theta = cos.acos().unsqueeze(1).unsqueeze(1);
+        var t = torch.linspace(0, 1, steps, dtype: float64).view(1, steps, 1);
+        var sin = theta.sin();
+        var straight = sin < 1e-12;
+        var wa = torch.where(straight, 1 - t, ((1 - t) * theta).sin() / sin);
+        var wb = torch.where(straight, t, (t * theta).sin() / sin);
+        return (wa * a.unsqueeze(1) + wb * b.unsqueeze(1)).reshape(-1, a.shape[1]).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The generator on the noise <paramref name="noise"/> hands out, <paramref name="batch"/> rows at a time, for
+    /// the given labels (−1: none), checked before a single image is made.</summary>
+    private static (Tensor Images, long[] Labels) Forward(Checkpoint checkpoint, long[] labels, int? classLabel, double guidance, Device device,
+        bool useEma, int batch, Func<int, Tensor> noise)
+    {
+        var config = checkpoint.Config<ImageConfig>();
         if (classLabel is { } c && (!config.Conditional || c < 0 || c >= config.Classes))
             throw new UserError(config.Conditional ? $"--class {c}: the run has classes 0 to {config.Classes - 1}"
                 : "--class: this run's generator is unconditional");
@@ -27,17 +81,16 @@ public static class ImageSampling
         model.to(device);
         model.eval();
 
-        var labels = Enumerable.Range(0, n).Select(i => config.Conditional ? classLabel ?? (long)(i % config.Classes) : -1L).ToArray();
-        using var rng = new Generator((ulong)seed);
+        var n = labels.Length;
         var parts = new List<Tensor>();
         for (var start = 0; start < n; start += batch)
         {
             using var scope = torch.NewDisposeScope();
             using var noGrad = torch.no_grad();
             var count = Math.Min(batch, n - start);
-            var noise = SamplingNoise.Draw(count, config.NoiseDim, rng, noiseScale).to(device);
+            var input = noise(count).to(device);
             var inputLabels = torch.tensor(labels[start..(start + count)].Select(l => l < 0 ? config.GeneratorClasses : l).ToArray()).to(device);
-            var images = model.forward(noise, inputLabels, torch.full(count, guidance, device: device));
+            var images = model.forward(input, inputLabels, torch.full(count, guidance, device: device));
             parts.Add(images.cpu().MoveToOuterDisposeScope());
         }
         var all = torch.cat(parts, 0);
