@@ -145,6 +145,34 @@ class ExportedGenerator(nn.Module):
             labels = torch.arange(n) % self.network.classes
         return self(noise, None if labels is None else torch.as_tensor(labels).to(device), torch.full((n,), float(guidance), device=device))
 
+    @torch.no_grad()
+    def interpolate(self, rows, steps, label=None, guidance=1.0, seed=0, noise_scale=1.0):
+        """`rows` walks of `steps` images through the noise, as `drift sample --interpolate STEPS --n ROWS*STEPS --seed SEED
+        --noise-scale S [--class LABEL]` makes them: each row from a noise a to a noise b (the a of all rows drawn from
+        `seed` first, then the b) along the great circle between them, z(t) = (sin((1-t)θ) a + sin(tθ) b) / sin θ, one
+        class a row (`label`, or the classes in turn). Images only; [rows*steps, C, H, W] in [0, 1], row by row."""
+        if self.card["kind"] != "images":
+            raise ValueError("interpolate: walks are for image generators")
+        if rows < 1 or steps < 2 or not 0 < noise_scale <= 10:
+            raise ValueError(f"need rows >= 1, steps >= 2 and a noise scale in (0, 10], got {rows}, {steps}, {noise_scale}")
+        device = next(self.network.parameters()).device
+        rng = torch.Generator().manual_seed(seed)
+        ends = torch.randn(2 * rows, self.noise_dim, generator=rng).mul_(noise_scale).double()
+        a, b = ends[:rows, None], ends[rows:, None]
+        cos = ((a * b).sum(2, keepdim=True) / (a.norm(dim=2, keepdim=True) * b.norm(dim=2, keepdim=True))).clamp(-1, 1)
+        theta = cos.acos()
+        t = torch.linspace(0, 1, steps, dtype=torch.float64)[None, :, None]
+        sin = theta.sin()
+        straight = sin < 1e-12  # a and b point the same way: the straight line, the formula's limit
+        wa = torch.where(straight, 1 - t, ((1 - t) * theta).sin() / sin)
+        wb = torch.where(straight, t, (t * theta).sin() / sin)
+        noise = (wa * a + wb * b).reshape(-1, self.noise_dim).float().to(device)
+        n = rows * steps
+        labels = None
+        if self.network.classes > 0:
+            labels = torch.full((n,), label) if label is not None else torch.arange(n) // steps % self.network.classes
+        return self(noise, None if labels is None else labels.to(device), torch.full((n,), float(guidance), device=device))
+
 
 def load_safetensors(path):
     """The tensors of a .safetensors file by name."""

@@ -220,6 +220,8 @@ public sealed class ExportTests : IDisposable
         const int many = 1100;
         var scale = NoiseScale();
         File.WriteAllText(Path.Combine(inputs, "sample.json"), JsonSerializer.Serialize(new { n = many, seed, noise_scale = scale, guidance = 2.0 }));
+        // interpolate() against drift sample --interpolate: 3 walks of 4 images, from the same seed and noise scale.
+        File.WriteAllText(Path.Combine(inputs, "interpolate.json"), JsonSerializer.Serialize(new { rows = 3, steps = 4, seed, noise_scale = scale, guidance = 2.0 }));
         RunPython(export, inputs);
         Assert.Equal("""{"left": 0, "top": 1, "LEFT": 0, "TOP": 1}""", File.ReadAllText(Path.Combine(inputs, "class_labels.json")));
         using var pytorch = ReadRaw(Path.Combine(inputs, "pytorch.f32"), expected.shape);
@@ -230,6 +232,12 @@ public sealed class ExportTests : IDisposable
         using var sampled = ReadRaw(Path.Combine(inputs, "sample.f32"), manyExpected.shape);
         Assert.True((sampled - manyExpected).abs().max().item<float>() <= 1e-5,
             $"sample(seed={seed}, noise_scale={scale}) against drift sample: {(sampled - manyExpected).abs().max().item<float>():g3}");
+        var (walkRaw, _) = ImageSampling.Interpolate(checkpoint, 3, 4, null, 2.0, seed, CPU, noiseScale: scale);
+        using var walk = walkRaw.add(1).mul(0.5).clamp(0, 1);
+        walkRaw.Dispose();
+        using var walked = ReadRaw(Path.Combine(inputs, "interpolate.f32"), walk.shape);
+        Assert.True((walked - walk).abs().max().item<float>() <= 1e-5,
+            $"interpolate(3, 4, seed={seed}, noise_scale={scale}) against drift sample --interpolate: {(walked - walk).abs().max().item<float>():g3}");
 
         // The page on the same inputs at that noise scale: its canvas, tile by tile, against ONNX Runtime's output on the
         // scaled noise rounded to bytes.

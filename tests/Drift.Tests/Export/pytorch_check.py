@@ -3,7 +3,8 @@ and writes its output; also runs the ONNX checker on generator.onnx when there i
 
 usage: pytorch_check.py EXPORT_DIR INPUT_DIR   (noise.f32, and labels.i64 / guidance.f32 where the model takes them;
 raw little-endian arrays) -> INPUT_DIR/pytorch.f32; with INPUT_DIR/sample.json ({"n", "seed", "noise_scale", and
-"guidance" for images}) also INPUT_DIR/sample.f32, the module's own sample() with those arguments; where the card
+"guidance" for images}) also INPUT_DIR/sample.f32, the module's own sample() with those arguments; with
+INPUT_DIR/interpolate.json (interpolate()'s arguments) INPUT_DIR/interpolate.f32; where the card
 names classes, INPUT_DIR/class_labels.json: class_label() of each name, then of each name in upper case
 """
 import json
@@ -39,6 +40,9 @@ if names:
 sample_args = os.path.join(inputs, "sample.json")
 if os.path.exists(sample_args):
     generator.sample(**json.load(open(sample_args))).contiguous().numpy().tofile(os.path.join(inputs, "sample.f32"))
+walk_args = os.path.join(inputs, "interpolate.json")
+if os.path.exists(walk_args):
+    generator.interpolate(**json.load(open(walk_args))).contiguous().numpy().tofile(os.path.join(inputs, "interpolate.f32"))
 
 onnx_path = os.path.join(export, "generator.onnx")
 if os.path.exists(onnx_path):
