@@ -29,7 +29,10 @@ public static class Cli
     public static ILoggerFactory Loggers(string? runLogFile = null) => LoggerFactory.Create(b =>
     {
         if (Interactive)
+        {
             b.AddProvider(new LiveConsoleLoggerProvider());
+            b.AddFilter<LiveConsoleLoggerProvider>(FileOnly, LogLevel.None);
+        }
         else
             b.AddSimpleConsole(o =>
             {
@@ -106,24 +109,31 @@ public static class Cli
     private static bool IsAllocationFailure(Exception e) =>
         e is ExternalException && e.Message.Contains("allocate", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>Runs a training loop with a progress bar on a terminal, or a log line at each evaluation otherwise.</summary>
+    /// <summary>The category of the step lines that go to the run's log file only, while a progress bar shows them.</summary>
+    private const string FileOnly = "drift.progress";
+
+    /// <summary>Runs a training loop with a progress bar on a terminal, or a log line at each evaluation otherwise; the
+    /// run's log file gets those lines either way.</summary>
     /// <param name="metric">Name of the evaluated metric in the reports (energy, fd).</param>
-    public static T WithProgress<T>(long steps, long startStep, ILogger log, Func<Action<StepReport>, T> run, string metric = "energy")
+    public static T WithProgress<T>(long steps, long startStep, ILoggerFactory loggers, Func<Action<StepReport>, T> run, string metric = "energy")
     {
+        // The pace counts the whole session, evaluations and checkpoints included, so that the time left includes theirs.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        void Line(ILogger log, StepReport r)
+        {
+            if (r.Metric is { } e)
+                log.LogInformation("step {Step}/{Steps} loss {Loss:g4} {Metric} {Value:g4}{Pace}", r.Step, r.Steps, r.Loss, metric, e,
+                    Pace(r.Step - startStep, clock.Elapsed.TotalSeconds, r.Steps - r.Step));
+            else if (r.Loss is { } loss && r.Step % Math.Max(1, r.Steps / 20) == 0)
+                log.LogInformation("step {Step}/{Steps} loss {Loss:g4}{Pace}", r.Step, r.Steps, loss,
+                    Pace(r.Step - startStep, clock.Elapsed.TotalSeconds, r.Steps - r.Step));
+        }
         if (!Interactive)
         {
-            // The pace counts the whole session, evaluations and checkpoints included, so that the time left includes theirs.
-            var clock = System.Diagnostics.Stopwatch.StartNew();
-            return run(r =>
-            {
-                if (r.Metric is { } e)
-                    log.LogInformation("step {Step}/{Steps} loss {Loss:g4} {Metric} {Value:g4}{Pace}", r.Step, r.Steps, r.Loss, metric, e,
-                        Pace(r.Step - startStep, clock.Elapsed.TotalSeconds, r.Steps - r.Step));
-                else if (r.Loss is { } loss && r.Step % Math.Max(1, r.Steps / 20) == 0)
-                    log.LogInformation("step {Step}/{Steps} loss {Loss:g4}{Pace}", r.Step, r.Steps, loss,
-                        Pace(r.Step - startStep, clock.Elapsed.TotalSeconds, r.Steps - r.Step));
-            });
+            var log = loggers.CreateLogger("drift");
+            return run(r => Line(log, r));
         }
+        var fileOnly = loggers.CreateLogger(FileOnly);
         return AnsiConsole.Progress().AutoClear(false).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(),
                 new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
             .Start(ctx =>
@@ -135,6 +145,7 @@ public static class Cli
                     task.Value = r.Step;
                     if (r.Loss is { } loss)
                         task.Description = $"step {r.Step} loss {loss:g4}" + (r.Metric is { } e ? $" {metric} {e:g3}" : "");
+                    Line(fileOnly, r);
                 });
             });
     }

@@ -28,7 +28,7 @@ public static class TrainCommand
             RunFolder.HandOver(config, checkpoint, parallel.FromWriter);
             using var loggers = Cli.Loggers(Path.Combine(dir, RunFiles.Log));
             var log = loggers.CreateLogger("drift");
-            var result = Cli.WithProgress(config.Steps, checkpoint?.Step ?? 0, log, onStep => PointsTrainer.Run(config, dir, checkpoint, log, onStep, cancel, parallel));
+            var result = Cli.WithProgress(config.Steps, checkpoint?.Step ?? 0, loggers, onStep => PointsTrainer.Run(config, dir, checkpoint, log, onStep, cancel, parallel));
             if (result.Interrupted) return Cli.Interrupted(log, result.Step, "train", dir);
 
             log.LogInformation("{Steps} steps in {Seconds:F1} s; energy distance to held-out {Energy:g3} (data vs held-out: {Floor:g3})",

@@ -29,7 +29,7 @@ public static class TrainImagesCommand
             RunFolder.HandOver(config, checkpoint, parallel.FromWriter);
             using var loggers = Cli.Loggers(Path.Combine(dir, RunFiles.Log));
             var log = loggers.CreateLogger("drift");
-            var result = Cli.WithProgress(config.Steps, checkpoint?.Step ?? 0, log, onStep => ImageTrainer.Run(config, dir, checkpoint, log, onStep, cancel, parallel), "fd");
+            var result = Cli.WithProgress(config.Steps, checkpoint?.Step ?? 0, loggers, onStep => ImageTrainer.Run(config, dir, checkpoint, log, onStep, cancel, parallel), "fd");
             if (result.Interrupted) return Cli.Interrupted(log, result.Step, "train-images", dir);
 
             log.LogInformation("{Steps} steps in {Seconds:F1} s: {Rate:F0} generated images/s, {Step:F3} s/step; peak memory {Peak:F2} GB",
