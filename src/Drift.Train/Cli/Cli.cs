@@ -26,7 +26,16 @@ public static class Cli
 
     /// <param name="runLogFile">A training run's <see cref="RunFiles.Log"/>: every line also goes there, with the date,
     /// appended to what earlier sessions of the run wrote (Serilog's file sink, flushed line by line).</param>
-    public static ILoggerFactory Loggers(string? runLogFile = null) => LoggerFactory.Create(b =>
+    public static ILoggerFactory Loggers(string? runLogFile = null)
+    {
+        // A log is appended to in place, the one file Drift does not replace by a rename: whatever stands at its name must
+        // be a regular file (a FIFO there would block the open, a folder fail it).
+        if (runLogFile is not null && Drift.Data.FileTypes.Of(runLogFile) is not (Drift.Data.FileType.Missing or Drift.Data.FileType.Regular))
+            throw new UserError($"{runLogFile} is not a regular file where Drift keeps a log; move it away first");
+        return LoggerFactory.Create(b => Configure(b, runLogFile));
+    }
+
+    private static void Configure(ILoggingBuilder b, string? runLogFile)
     {
         if (Interactive)
         {
@@ -48,7 +57,7 @@ public static class Cli
         // Which command each session of the run was, in the file only (the console shows it already).
         runLog.Information("drift {Arguments:l}", string.Join(' ', Environment.GetCommandLineArgs().Skip(1)));
         b.AddSerilog(runLog);
-    });
+    }
 
     /// <summary>Runs a command body; any failure becomes one line on stderr and a non-zero exit.
     /// DRIFT_DEBUG=1 shows the stack trace of unexpected errors. Only the training commands run as several processes

@@ -92,7 +92,7 @@ public class BadInputTests
         File.WriteAllBytes(Path.Combine(user, "samples.png"), [1, 2, 3]);
         Directory.CreateDirectory(Path.Combine(user, "tensorboard"));
         File.WriteAllBytes(Path.Combine(user, "tensorboard", "events.out.tfevents.1.user"), [4, 5, 6]);
-        foreach (var copy in new[] { "tampered", "ckdir", "tbfile", "tbbad", "runfifo" })
+        foreach (var copy in new[] { "tampered", "ckdir", "tbfile", "tbbad", "runfifo", "logfifo", "logdir" })
             CopyDir(At("good"), At(copy));
         var metrics = File.ReadAllLines(At("tampered/metrics.csv"));
         metrics[1] = "x" + metrics[1][metrics[1].IndexOf(',')..];
@@ -107,6 +107,10 @@ public class BadInputTests
         File.WriteAllBytes(events, bytes);
         File.Delete(At("runfifo/checkpoint.bin"));
         MakeFifo(At("runfifo/checkpoint.bin"));
+        File.Delete(At("logfifo/log.txt"));
+        MakeFifo(At("logfifo/log.txt"));
+        File.Delete(At("logdir/log.txt"));
+        Directory.CreateDirectory(At("logdir/log.txt"));
         MakeFifo(At("fifo.csv"));
         MakeFifo(At("fifo.json"));
         var images = Directory.CreateDirectory(At("imgfifo")).FullName;
@@ -157,6 +161,7 @@ public class BadInputTests
     /// <summary>Whether a snapshot entry is a run's log.txt: a refused session of a run that had started (a resume refused
     /// after its checks began) adds its lines and its error there, the one change a bad input may make.</summary>
     private static bool IsRunLog(string dir, string entry) => entry.Split(' ')[0] is var path && Path.GetFileName(path) == "log.txt"
+        && FileTypes.Of(Path.Combine(dir, path)) == FileType.Regular
         && File.Exists(Path.Combine(dir, Path.GetDirectoryName(path)!, ".drift-folder"))
         && File.ReadAllText(Path.Combine(dir, Path.GetDirectoryName(path)!, ".drift-folder")).Trim() == "run";
 
