@@ -28,8 +28,8 @@ public static class Cli
     /// appended to what earlier sessions of the run wrote (Serilog's file sink, flushed line by line).</param>
     public static ILoggerFactory Loggers(string? runLogFile = null)
     {
-        // A log is appended to in place, the one file Drift does not replace by a rename: whatever stands at its name must
-        // be a regular file (a FIFO there would block the open, a folder fail it).
+        // A log is appended to in place from the command's first line, before a run checks its entries: whatever stands
+        // at its name must be a regular file (a FIFO there would block the open, a folder fail it).
         if (runLogFile is not null && Drift.Data.FileTypes.Of(runLogFile) is not (Drift.Data.FileType.Missing or Drift.Data.FileType.Regular))
             throw new UserError($"{runLogFile} is not a regular file where Drift keeps a log; move it away first");
         return LoggerFactory.Create(b => Configure(b, runLogFile));
