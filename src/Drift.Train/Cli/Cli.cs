@@ -24,14 +24,14 @@ public static class Cli
     /// that wrote the rest is gone. One command runs per process.</summary>
     private static Serilog.Core.Logger? runLog;
 
-    /// <param name="runLogFile">A training run's <see cref="RunFiles.Log"/>: every line also goes there, with the date,
-    /// appended to what earlier sessions of the run wrote (Serilog's file sink, flushed line by line).</param>
-    public static ILoggerFactory Loggers(string? runLogFile = null)
+    /// <param name="logIn">A run's or a comparison's folder, whose <see cref="RunFiles.Log"/> gets every line too, with
+    /// the date, appended to what earlier sessions wrote (Serilog's file sink, flushed line by line).</param>
+    public static ILoggerFactory Loggers((string Dir, FolderKind Kind)? logIn = null)
     {
-        // A log is appended to in place from the command's first line, before a run checks its entries: whatever stands
-        // at its name must be a regular file (a FIFO there would block the open, a folder fail it).
-        if (runLogFile is not null && Drift.Data.FileTypes.Of(runLogFile) is not (Drift.Data.FileType.Missing or Drift.Data.FileType.Regular))
-            throw new UserError($"{runLogFile} is not a regular file where Drift keeps a log; move it away first");
+        // The log is appended to in place from the command's first line, so the folder's entries are checked first (a
+        // FIFO at its name would block the open, a folder fail it), not only when the run begins.
+        if (logIn is { } folder) OwnedFolder.CheckEntries(folder.Dir, folder.Kind);
+        var runLogFile = logIn is { } f ? Path.Combine(f.Dir, RunFiles.Log) : null;
         return LoggerFactory.Create(b => Configure(b, runLogFile));
     }
 

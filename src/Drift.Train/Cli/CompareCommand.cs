@@ -28,7 +28,7 @@ public static class CompareCommand
             foreach (var c in configs) RunFolder.Accepted(c);
             using var held = plan.Claim();
 
-            using var loggers = Cli.Loggers(Path.Combine(plan.Dir, RunFiles.Log));
+            using var loggers = Cli.Loggers((plan.Dir, FolderKind.Comparison));
             var log = loggers.CreateLogger("drift");
             var data = PointData.LoadHeldOut(baseConfig.Data, baseConfig.EvalSamples);
             var firstSamples = new Dictionary<FieldKind, float[,]>();

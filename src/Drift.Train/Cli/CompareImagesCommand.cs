@@ -50,7 +50,7 @@ public static class CompareImagesCommand
             using var classifiers = MetricClassifiers.Load(judgeDirs, baseConfig.Data, data.Channels, data.Size, data.Classes, "the runs make");
             var device = Components.Device(baseConfig.Device);
 
-            using var loggers = Cli.Loggers(Path.Combine(plan.Dir, RunFiles.Log));
+            using var loggers = Cli.Loggers((plan.Dir, FolderKind.Comparison));
             var log = loggers.CreateLogger("drift");
             var samples = new List<Tensor>();
             var setup = $"{plan.Seeds} seed(s) per field from seed {baseConfig.Seed}, {baseConfig.Steps} steps, {baseConfig.ClassBatch} generated images per class per step, "

@@ -26,7 +26,7 @@ public static class TrainCommand
             var (config, dir, checkpoint, runLock) = RunFolder.Prepare<TrainConfig>(parse, options, c => binder.Apply(parse, c), c => c.Resolved(), parallel.Size);
             using var held = runLock;
             RunFolder.HandOver(config, checkpoint, parallel.FromWriter);
-            using var loggers = Cli.Loggers(Path.Combine(dir, RunFiles.Log));
+            using var loggers = Cli.Loggers((dir, FolderKind.Run));
             var log = loggers.CreateLogger("drift");
             var result = Cli.WithProgress(config.Steps, checkpoint?.Step ?? 0, loggers, onStep => PointsTrainer.Run(config, dir, checkpoint, log, onStep, cancel, parallel));
             if (result.Interrupted) return Cli.Interrupted(log, result.Step, "train", dir);
