@@ -34,6 +34,55 @@ public sealed class ImageDataTests : IDisposable
         return (pixels, labels);
     }
 
+    private void WritePng(string path, byte[] pixels, int width, int height, ColorComponents components)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        using var file = File.Create(path);
+        new ImageWriter().WritePng(pixels, width, height, components, file);
+    }
+
+    /// <summary>Samples judged from a folder are read exactly as stored: every byte, no crop or resize (a 5×7 image stays
+    /// so), files in name order within class folders in name order, each image's folder; grey where the images are grey
+    /// or store equal red, green and blue, else colour with the grey images' value in every channel.</summary>
+    [Fact]
+    public void AFolderReadAsStoredKeepsEveryByteAndItsClassFolder()
+    {
+        var (w, h) = (5, 7);
+        var grey = Enumerable.Range(0, 5).Select(_ => Bytes(w * h)).ToArray();
+        var places = new[] { "b/x.png", "b/a.png", "a/z.png", "a/m.png", "a/n.png" };
+        var greyDir = Path.Combine(dir, "grey");
+        // Three written grey, two as RGB with equal channels.
+        for (var i = 0; i < places.Length; i++)
+            WritePng(Path.Combine(greyDir, places[i]), i % 2 == 0 ? grey[i] : grey[i].SelectMany(b => new[] { b, b, b }).ToArray(), w, h,
+                i % 2 == 0 ? ColorComponents.Grey : ColorComponents.RedGreenBlue);
+        var order = new[] { 3, 4, 2, 1, 0 }; // a/m, a/n, a/z, b/a, b/x
+        var (pixels, folders) = ImageFolder.ReadAsStored(greyDir);
+        using (pixels)
+        {
+            Assert.Equal(new long[] { 5, 1, h, w }, pixels.shape);
+            Assert.Equal(order.SelectMany(i => grey[i]), pixels.data<byte>().ToArray());
+            Assert.Equal(["a", "a", "a", "b", "b"], folders);
+        }
+
+        var colourDir = Path.Combine(dir, "colour");
+        var colour = Bytes(w * h * 3);
+        WritePng(Path.Combine(colourDir, "0.png"), grey[0], w, h, ColorComponents.Grey);
+        WritePng(Path.Combine(colourDir, "1.png"), colour, w, h, ColorComponents.RedGreenBlue);
+        (pixels, folders) = ImageFolder.ReadAsStored(colourDir);
+        using (pixels)
+        {
+            Assert.Null(folders);
+            Assert.Equal(new long[] { 2, 3, h, w }, pixels.shape);
+            using var hwc = pixels.permute(0, 2, 3, 1).contiguous();
+            Assert.Equal(grey[0].SelectMany(b => new[] { b, b, b }).Concat(colour), hwc.data<byte>().ToArray());
+        }
+
+        WritePng(Path.Combine(colourDir, "2.png"), Bytes(h * w * 3), h, w, ColorComponents.RedGreenBlue);
+        var error = Assert.Throws<DataError>(() => ImageFolder.ReadAsStored(colourDir));
+        Assert.Contains("2.png: 7×5 pixels", error.Message);
+        Assert.Equal("T-shirt_top", ImageData.ClassFolder("T-shirt/top"));
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
@@ -174,6 +223,27 @@ public sealed class ImageDataTests : IDisposable
                     Assert.True(Math.Abs(loaded[j] - expected[j]) <= 0.51,
                         $"seed {seed}: file {indices[k]} ({f.H}×{f.W} → {size}), value {j}: loaded {loaded[j]}, expected {expected[j]:F3}");
             }
+    }
+
+    /// <summary>A whole set is resized a chunk of images at a time (a few images here: large ones), and each comes out as
+    /// the float64 reference makes it alone, down (area) and up (bilinear), whatever chunk it fell in.</summary>
+    [Theory]
+    [InlineData(17, 1200, 9)]
+    [InlineData(20, 40, 1100)]
+    public void ASetIsResizedAChunkAtATimeAsEachImageAlone(int n, int side, int size)
+    {
+        var rgb = Enumerable.Range(0, n).Select(_ => Bytes(side * side * 3)).ToArray();
+        using var hwc = torch.tensor(rgb.SelectMany(b => b).ToArray(), [n, side, side, 3], ScalarType.Byte);
+        using var bytes = hwc.permute(0, 3, 1, 2).contiguous();
+        using var resized = ImageSet.Resize(bytes, size);
+        Assert.Equal(new long[] { n, 3, size, size }, resized.shape);
+        for (var i = 0; i < n; i++)
+        {
+            using var image = resized[i];
+            var (loaded, expected) = (image.data<byte>().ToArray(), CropAndResize(rgb[i], side, side, 3, size));
+            var worst = Enumerable.Range(0, loaded.Length).Max(j => Math.Abs(loaded[j] - expected[j]));
+            Assert.True(worst <= 0.51, $"seed {seed}: image {i} of {n} ({side} → {size}): off by {worst:F3}");
+        }
     }
 
     /// <summary>The reference of <see cref="ImageFolderImagesAreTheirFilesCentreCroppedAndResized"/>: [C, size, size] in float64, unrounded.</summary>

@@ -145,6 +145,15 @@ public sealed class ImageRunTests : IDisposable
         Assert.True(images.equal(expected).all().item<bool>(), $"max difference {(images - expected).abs().max().item<float>():g3}");
         images.Dispose();
         Assert.Equal(0, CliTests.Run("sample", "--checkpoint", dir, "--n", "9", "--out", Path.Combine(root, "unconditional.png")).Code);
+        // As a folder, an unconditional run's samples lie in it, no class folders, each the generator's image as stored.
+        var folder = Path.Combine(root, "unconditional-samples");
+        (code, _, err) = CliTests.Run("sample", "--checkpoint", dir, "--n", $"{n}", "--seed", $"{seed}", "--out", folder);
+        Assert.True(code == 0, err);
+        Assert.Equal(Enumerable.Range(0, n).Select(i => $"{i:D6}.png"), Directory.GetFileSystemEntries(folder).Select(Path.GetFileName).Order());
+        using var bytes = Drift.Data.Images.ImageSet.ToBytes(expected);
+        for (var i = 0; i < n; i++)
+            Assert.Equal(bytes[i].flatten().data<byte>().ToArray(),
+                StbImageSharp.ImageResult.FromMemory(File.ReadAllBytes(Path.Combine(folder, $"{i:D6}.png")), StbImageSharp.ColorComponents.Grey).Data);
     }
 
     /// <summary>A generator is conditioned on the guidance scales it trained at, from 1 to --guidance-max: sample and eval
@@ -335,6 +344,44 @@ public sealed class ImageRunTests : IDisposable
         Assert.Equal(ofRun.Select(r => r.Item1), ofFile.Select(r => r.Item1));
         foreach (var ((name, generated, floor), (_, fileGenerated, fileFloor)) in ofRun.Zip(ofFile))
             Assert.True(Math.Abs(generated - fileGenerated) <= 1e-5 * Math.Abs(generated) + 1e-8 && floor == fileFloor, $"{name}: {generated} / {floor} of the run, {fileGenerated} / {fileFloor} of its file");
+        // The same samples as a folder of PNGs, a folder per class: each file holds its .npy image and sits in its label's
+        // folder, and the folder scores as the .npy does; so do the images saved as RGB (as torchvision's save_image
+        // writes grey images) and, without their class folders, every metric but the per-class ones.
+        var folder = Path.Combine(root, "sampled");
+        (code, output, err) = CliTests.Run("sample", "--checkpoint", run, "--n", "20", "--out", folder);
+        Assert.True(code == 0, err);
+        var (stored, storedLabels) = Drift.Data.Images.NpyImages.Read(sampled);
+        var pngs = Directory.GetFiles(folder, "*.png", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToArray();
+        Assert.Equal(20, pngs.Length);
+        Assert.Equal(Directory.GetFileSystemEntries(folder).Select(Path.GetFileName).Order(), storedLabels!.Distinct().Select(l => $"{l}").Order());
+        var flat = Directory.CreateDirectory(Path.Combine(root, "flat")).FullName;
+        var rgb = Path.Combine(root, "rgb");
+        foreach (var png in pngs)
+        {
+            var i = int.Parse(Path.GetFileNameWithoutExtension(png));
+            Assert.Equal($"{storedLabels![i]}", Path.GetFileName(Path.GetDirectoryName(png)));
+            var decoded = StbImageSharp.ImageResult.FromMemory(File.ReadAllBytes(png), StbImageSharp.ColorComponents.Default);
+            Assert.Equal(StbImageSharp.ColorComponents.Grey, decoded.SourceComp);
+            Assert.Equal(stored[i].flatten().data<byte>().ToArray(), decoded.Data);
+            File.Copy(png, Path.Combine(flat, Path.GetFileName(png)));
+            Directory.CreateDirectory(Path.Combine(rgb, $"{storedLabels[i]}"));
+            using var file = File.Create(Path.Combine(rgb, $"{storedLabels[i]}", Path.GetFileName(png)));
+            new StbImageWriteSharp.ImageWriter().WritePng(decoded.Data.SelectMany(b => new[] { b, b, b }).ToArray(), 8, 8,
+                StbImageWriteSharp.ColorComponents.RedGreenBlue, file);
+        }
+        stored.Dispose();
+        foreach (var (images, json) in new[] { (folder, "folder.json"), (rgb, "rgb.json"), (flat, "flat.json") })
+        {
+            (code, output, err) = CliTests.Run("eval", "--images", images, "--data", config.Data, "--classifier", classifier, "--out", Path.Combine(root, json));
+            Assert.True(code == 0, err);
+            var ofFolder = Rows(Path.Combine(root, json)).ToDictionary(r => r.Item1);
+            // Unlabelled, a sample's class is the classifier's call, and whether it is the drawn class is not known.
+            Assert.Equal(ofFile.Select(r => r.Item1).Where(m => images != flat || m != "classified as drawn class"), ofFolder.Keys);
+            foreach (var (name, generated, floor) in ofFile.Where(r => images != flat || !r.Item1.Contains("class")))
+                Assert.True(Math.Abs(generated - ofFolder[name].Item2) <= 1e-5 * Math.Abs(generated) + 1e-8 && floor == ofFolder[name].Item3,
+                    $"{images}, {name}: {generated} / {floor} of the .npy, {ofFolder[name].Item2} / {ofFolder[name].Item3} of the folder");
+        }
+        Assert.Contains("is not empty", CliTests.Run("sample", "--checkpoint", run, "--n", "20", "--out", folder).Err);
         // The training images themselves, judged as samples: every one has its copy among them, so they score far below 0
         // in the copying test, and all are nearer a training image than held-out images come.
         var copies = Path.Combine(root, "copies.npy");

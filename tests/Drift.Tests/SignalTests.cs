@@ -142,6 +142,37 @@ public class SignalTests
         Directory.Delete(dir, recursive: true);
     }
 
+    /// <summary>Ctrl+C while <c>drift sample</c> fills a folder of images: the process ends, and the folder it was filling
+    /// goes with it; the folder asked for never appears half full.</summary>
+    [Fact]
+    public void ASignalledSampleIntoAFolderLeavesNoFolder()
+    {
+        var dir = Directory.CreateTempSubdirectory("drift-signal-folder-").FullName;
+        var (trained, _, err) = DriftProcess.Run(["train-images", "--data", TinyImages.Write(Path.Combine(dir, "tiny")), "--steps", "2", "--class-batch", "4",
+            "--width", "4", "--features", "pixels", "--eval-every", "100", "--out", Path.Combine(dir, "run")]);
+        Assert.True(trained == 0, err);
+        var samples = Path.Combine(dir, "samples");
+        using var p = DriftProcess.Start(["sample", "--checkpoint", Path.Combine(dir, "run"), "--n", "131072", "--out", samples]);
+        var output = Capture(p);
+        try
+        {
+            var waited = Stopwatch.StartNew();
+            while (Directory.GetDirectories(dir, ".samples.*.drift-partial").Length == 0 && !p.HasExited && waited.Elapsed < TimeSpan.FromSeconds(120)) Thread.Sleep(20);
+            Assert.False(p.HasExited, $"sample ended before its folder was being filled:\n{output}");
+            Thread.Sleep(200);
+            Signal(p, "INT");
+            Assert.True(p.WaitForExit(10_000), $"sample did not stop within 10 s:\n{output}");
+            p.WaitForExit();
+        }
+        finally
+        {
+            if (!p.HasExited) p.Kill();
+        }
+        Assert.Equal(130, p.ExitCode);
+        Assert.Equal(["run", "tiny"], Directory.GetFileSystemEntries(dir).Select(Path.GetFileName).Order());
+        Directory.Delete(dir, recursive: true);
+    }
+
     private static (Process, System.Text.StringBuilder) StartLong(string dir)
     {
         var p = DriftProcess.Start(["train", "--steps", "1000", "--batch", "32768", "--width", "16", "--depth", "1", "--log-every", "1",

@@ -42,6 +42,10 @@ public sealed class ImageData : IDisposable
     public static string NameOf(IReadOnlyList<string>? names, int c) =>
         names is not null && c < names.Count && names[c] != $"{c}" ? $"{c} ({names[c]})" : $"{c}";
 
+    /// <summary>The folder a class's images go in (<c>drift sample --out DIR</c>) and are read back from: its name, with
+    /// the characters a file name cannot hold ("T-shirt/top") as "_".</summary>
+    public static string ClassFolder(string className) => className.Replace('/', '_').Replace('\0', '_');
+
     /// <summary>A hash of both splits' pixels and labels (see <see cref="DataFingerprint"/>).</summary>
     public string Fingerprint() => DataFingerprint.Of((Train.Pixels, Train.Labels), (Test.Pixels, Test.Labels));
 
@@ -88,7 +92,10 @@ public sealed class ImageData : IDisposable
         CheckLabels(spec, train, names, numbered.Length);
         names ??= numbered;
         if (size > 0 && size != train.Height)
+        {
+            CheckResizedFits(spec, train, test, size);
             (train, test) = (Resized(train, size), Resized(test, size));
+        }
         return new ImageData(spec, train, test, names, timer.Elapsed);
     }
 
@@ -109,7 +116,10 @@ public sealed class ImageData : IDisposable
             var numbered = NumberedClasses(train, test);
             CheckLabels(path, train, null, numbered.Length);
             if (size > 0 && size != h)
+            {
+                CheckResizedFits(path, train, test, size);
                 (train, test) = (Resized(train, size), Resized(test, size));
+            }
             return new ImageData(path, train, test, numbered, timer.Elapsed);
         }
     }
@@ -131,6 +141,16 @@ public sealed class ImageData : IDisposable
         if (empty.Length > 1)
             throw new DataError($"{spec}: labels run up to {largest}, but {empty.Length} classes below it have no training image "
                 + $"(first {empty[0]}); labels must be class indices 0..K-1");
+    }
+
+    /// <summary>Refuses a set that brought to <paramref name="size"/> would not fit in this machine's memory beside itself
+    /// (Fashion-MNIST at 1024 pixels: 73 GB).</summary>
+    private static void CheckResizedFits(string spec, ImageSet train, ImageSet test, int size)
+    {
+        var need = (long)(train.Count + test.Count) * train.Channels * size * size + train.Pixels.NumberOfElements + test.Pixels.NumberOfElements;
+        var memory = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        if (need > memory)
+            throw new DataError($"{spec} brought to {size}×{size} pixels takes {InputFile.Size(need)}, more than the {InputFile.Size(memory)} this machine has");
     }
 
     private static ImageSet Resized(ImageSet set, int size)

@@ -55,6 +55,35 @@ public static class ImageFolder
         }
     }
 
+    /// <summary>The images of <paramref name="dir"/> exactly as stored, for judging samples made elsewhere (or by
+    /// <c>drift sample --out DIR</c>): uint8 [N, C, H, W], no crop or resize, every image the same size, files in name order
+    /// (class folders in name order). Grey if every image is grey or stores equal red, green and blue (torchvision's
+    /// <c>save_image</c> writes grey images so); alpha is dropped. With class folders, each image's folder name.</summary>
+    public static (Tensor Pixels, string[]? ClassFolders) ReadAsStored(string dir)
+    {
+        var classDirs = Directory.GetDirectories(dir).Where(sub => Images(sub).Any()).Order(StringComparer.Ordinal).ToArray();
+        if (classDirs.Length > 0 && Images(dir).Any())
+            throw new DataError($"{dir}: holds images both at its top and in class folders: put every image in a class folder, or none in one");
+        var files = classDirs.Length > 0
+            ? classDirs.SelectMany(sub => Images(sub).Order(StringComparer.Ordinal).Select(f => (File: f, Folder: (string?)Path.GetFileName(sub)))).ToArray()
+            : Images(dir).Order(StringComparer.Ordinal).Select(f => (File: f, Folder: (string?)null)).ToArray();
+        if (files.Length == 0) throw new DataError($"{dir}: no .png, .jpg or .bmp images, at its top or in class folders");
+        using var scope = torch.NewDisposeScope();
+        var images = new Tensor[files.Length];
+        for (var i = 0; i < files.Length; i++)
+        {
+            images[i] = Decode(files[i].File);
+            if (i > 0 && (images[i].shape[0] != images[0].shape[0] || images[i].shape[1] != images[0].shape[1]))
+                throw new DataError($"{files[i].File}: {images[i].shape[1]}×{images[i].shape[0]} pixels, {files[0].File} {images[0].shape[1]}×{images[0].shape[0]}: "
+                    + "images judged as stored must share one size");
+        }
+        var colour = images.Any(image => image.shape[2] == 3);
+        var hwc = torch.stack(colour ? images.Select(image => image.expand(-1, -1, 3)).ToArray() : images);
+        if (colour && hwc.eq(hwc.narrow(3, 0, 1)).all().item<bool>()) hwc = hwc.narrow(3, 0, 1);
+        var folders = classDirs.Length > 0 ? files.Select(f => f.Folder!).ToArray() : null;
+        return (hwc.permute(0, 3, 1, 2).contiguous().MoveToOuterDisposeScope(), folders);
+    }
+
     private static IEnumerable<string> Images(string dir) =>
         Directory.EnumerateFiles(dir).Where(f => Extensions.Contains(Path.GetExtension(f).ToLowerInvariant()));
 

@@ -83,6 +83,12 @@ public static class Cli
                 throw new UserError("only drift train and drift train-images run as several processes (mpiexec -n K); start this command alone");
             return body();
         }
+        // The signal's handler removed what this command was writing and ends the process (exit 130): not an error to report.
+        catch (Exception) when (StopSignal.Ending)
+        {
+            Thread.Sleep(Timeout.Infinite);
+            throw;
+        }
         catch (Exception e) when (e is UserError or Drift.Data.DataError)
         {
             if (Environment.GetEnvironmentVariable("DRIFT_DEBUG") == "1") Console.Error.WriteLine(e.InnerException ?? e);

@@ -23,7 +23,9 @@ public static class EvalCommand
         var imagesFile = new Option<string>("--images")
         {
             Description = "Images from elsewhere instead of a run: a .npy of uint8 N×H×W or N×H×W×C (as drift sample writes), "
-                + "with integer labels in NAME.labels.npy beside it if the images were drawn per class. Judged as they are (no --seed, --guidance, --ema, --noise-scale).",
+                + "with integer labels in NAME.labels.npy beside it if the images were drawn per class, or a folder of PNG/JPEG/BMP images "
+                + "(as drift sample --out DIR writes): flat, or a folder per class named as the data's classes. Judged as they are, not resized "
+                + "(no --seed, --guidance, --ema, --noise-scale).",
         };
         var pointsFile = new Option<string>("--points")
         {
@@ -49,7 +51,7 @@ public static class EvalCommand
         var ema = new Option<bool>("--ema") { Description = "Images: evaluate the EMA weights (default true) or the trained ones.", DefaultValueFactory = _ => true };
         var noiseScale = NoiseScaleOption.Create();
         var step = SnapshotOption.Create();
-        var command = new Command("eval", "Evaluate a checkpoint or a .npy of images: energy distance, MMD², sliced W2², modes (points); FD-<dataset>, precision/recall, class coverage (images).")
+        var command = new Command("eval", "Evaluate a checkpoint, or images (a .npy or a folder) or points from elsewhere: energy distance, MMD², sliced W2², modes (points); FD-<dataset>, precision/recall, class coverage (images).")
             { checkpointDir, step, imagesFile, pointsFile, dataOption, count, seed, output, classifier, device, guidance, ema, noiseScale };
 
         command.SetAction(parse => Cli.Run(() =>
@@ -179,28 +181,52 @@ public static class EvalCommand
 
     /// <summary>Images made elsewhere (or by <c>drift sample</c>), judged as they are: the same metrics, reference
     /// images and floors as a run's samples get, so a PyTorch trainer's samples rank beside Drift's.</summary>
+    /// <summary>uint8 images [N, C, H, W] of a .npy file (labels beside it, or none) or of a folder (the class folder of each
+    /// image, or none).</summary>
+    private static (torch.Tensor Pixels, long[]? Labels, string[]? ClassFolders) ReadImages(string path)
+    {
+        if (FileTypes.Of(path) != FileType.Directory)
+        {
+            var (pixels, labels) = NpyImages.Read(path);
+            return (pixels, labels, null);
+        }
+        var (stored, folders) = ImageFolder.ReadAsStored(path);
+        return (stored, null, folders);
+    }
+
+    /// <summary>Each image's label: the class its folder is named for (<see cref="ImageData.ClassFolder"/>).</summary>
+    private static long[] ClassLabels(string dir, string[] classFolders, string[] classNames)
+    {
+        var byFolder = classNames.Select((name, c) => (Folder: ImageData.ClassFolder(name), Label: (long)c)).ToDictionary(p => p.Folder, p => p.Label);
+        var unknown = classFolders.Distinct().Where(f => !byFolder.ContainsKey(f)).Take(3).ToArray();
+        if (unknown.Length > 0)
+            throw new UserError($"{dir}: class folder {string.Join(", ", unknown)} names no class of the data; its classes are "
+                + string.Join(", ", byFolder.Keys.Take(10)) + (byFolder.Count > 10 ? ", ..." : ""));
+        return classFolders.Select(f => byFolder[f]).ToArray();
+    }
+
     private static (int Size, IReadOnlyList<EvaluatedMetric> Rows) EvaluateFile(string file, string dataSpec, int? n, string[]? classifierDirs, string deviceName)
     {
         var device = Components.Device(deviceName);
-        var (pixels, labels) = NpyImages.Read(file);
+        var (pixels, labels, classFolders) = ReadImages(file);
         using (pixels)
         {
             var (count, channels, height, width) = ((int)pixels.shape[0], (int)pixels.shape[1], (int)pixels.shape[2], (int)pixels.shape[3]);
             if (height != width) throw new UserError($"{file}: images of {height}×{width}; the metrics take square images");
+            // The networks first: images of a size they do not take are refused before the data is brought to that size.
+            using var classifiers = MetricClassifiers.Load(classifierDirs, dataSpec, channels, height, null, "the images are");
             using var data = ImageData.Load(dataSpec, height);
             if (data.Channels != channels)
                 throw new UserError($"{file}: images of {channels} channel(s), {dataSpec} has {data.Channels}");
+            classifiers.CheckClasses(data.Classes, dataSpec);
+            if (classFolders is not null) labels = ClassLabels(file, classFolders, data.ClassNames);
             if (labels?.FirstOrDefault(l => l < 0 || l >= data.Classes, -1) is { } bad and not -1)
                 throw new UserError($"{NpyImages.LabelsPath(file)}: label {bad} is outside {dataSpec}'s classes 0..{data.Classes - 1}");
-            var classifiers = MetricClassifiers.Load(classifierDirs, dataSpec, channels, height, data.Classes, "the images are");
-            using (classifiers)
-            {
-                var size = Math.Min(n ?? count, count);
-                using var images = ImageSet.ToUnit(pixels.narrow(0, 0, size));
-                var intended = labels?[..size] ?? Enumerable.Repeat(-1L, size).ToArray();
-                var rows = classifiers.Evaluate(images, intended, data, device);
-                return (Math.Min(size, Math.Min(data.Test.Count, data.Train.Count)), rows);
-            }
+            var size = Math.Min(n ?? count, count);
+            using var images = ImageSet.ToUnit(pixels.narrow(0, 0, size));
+            var intended = labels?[..size] ?? Enumerable.Repeat(-1L, size).ToArray();
+            var rows = classifiers.Evaluate(images, intended, data, device);
+            return (Math.Min(size, Math.Min(data.Test.Count, data.Train.Count)), rows);
         }
     }
 }

@@ -20,7 +20,7 @@ public static class SampleCommand
     {
         var checkpointDir = new Option<string>("--checkpoint") { Description = "Run folder holding checkpoint.bin.", Required = true };
         var count = new Option<int?>("--n") { Description = "Number of samples. Default 10000 points or 64 images." };
-        var output = new Option<string>("--out") { Description = "Points: .csv or .npy (float32 N×d; both in data units) or .png (scatter). Images: .png (grid) or .npy (uint8 N×H×W[×C], labels in <name>.labels.npy).", Required = true };
+        var output = new Option<string>("--out") { Description = "Points: .csv or .npy (float32 N×d; both in data units) or .png (scatter). Images: .png (grid), .npy (uint8 N×H×W[×C], labels in <name>.labels.npy) or a new folder (a name without extension): one PNG an image, in a folder per class for a conditional run.", Required = true };
         var classLabel = new Option<string?>("--class") { Description = "Images: draw only this class (conditional runs), by number or name (\"Sneaker\", a folder's subfolder). Default: classes in turn." };
         var guidance = new Option<double>("--guidance") { Description = "Images: guidance scale the generator is conditioned on, from 1 to the run's --guidance-max. Default 1 (none).", DefaultValueFactory = _ => 1.0 };
         var ema = new Option<bool>("--ema") { Description = "Images: sample the EMA weights (default true) or the trained ones.", DefaultValueFactory = _ => true };
@@ -38,12 +38,15 @@ public static class SampleCommand
         command.SetAction(parse => Cli.Run(() =>
         {
             var path = parse.GetValue(output)!;
-            var format = Path.GetExtension(path).ToLowerInvariant();
-            if (format is not (".csv" or ".png" or ".npy")) throw new UserError($"--out {path}: use a .csv, .png or .npy file");
+            // A path without an extension is a folder: one PNG an image.
+            var format = Path.GetExtension(path.TrimEnd('/')).ToLowerInvariant();
+            if (format is not (".csv" or ".png" or ".npy" or "")) throw new UserError($"--out {path}: use a .csv, .png or .npy file, or a folder (a name without extension)");
             var scale = NoiseScaleOption.Value(parse, noiseScale);
             var checkpoint = Checkpoint.Load(parse.GetValue(checkpointDir)!, parse.GetValue(step));
-            OutputDir.CheckFile(path, "--out");
             var images = checkpoint.Holds<ImageConfig>();
+            if (format == "" && !images) throw new UserError($"--out {path}: a folder of PNGs is for image runs; use a .csv, .npy or .png file for points");
+            if (format == "") OwnedFolder.CheckNewFolderOutput(path, "--out");
+            else OutputDir.CheckFile(path, "--out");
             if (format == ".npy" && images) OutputDir.CheckFile(NpyImages.LabelsPath(path), "--out (its labels)");
             var n = parse.GetValue(count) ?? (images ? 64 : 10_000);
             var most = images ? 1 << 17 : 1 << 24;
@@ -84,14 +87,18 @@ public static class SampleCommand
         n = labels.Length;
         using (images)
         {
-            if (Path.GetExtension(path).Equals(".png", StringComparison.OrdinalIgnoreCase))
+            var format = Path.GetExtension(path.TrimEnd('/')).ToLowerInvariant();
+            if (format == ".png")
                 // A walk a row; classes in turn, one column per class.
                 ImageFiles.Grid(path, images, walk ?? (config.Conditional && classLabel is null ? config.Classes : (int)Math.Ceiling(Math.Sqrt(n))));
-            else
+            else if (format == ".npy")
             {
                 ImageFiles.Npy(path, images);
                 ImageFiles.NpyLabels(NpyImages.LabelsPath(path), labels);
             }
+            else
+                ImageFiles.Folder(path, images, labels,
+                    config.Conditional ? config.NamedClasses ?? Enumerable.Range(0, config.Classes).Select(c => $"{c}").ToArray() : null);
         }
         var of = classLabel is { } c ? $" of class {config.ClassName(c)}" : "";
         Console.WriteLine(walk is { } steps ? $"wrote {n / steps} walks of {steps} images{of} to {path}" : $"wrote {n} images{of} to {path}");

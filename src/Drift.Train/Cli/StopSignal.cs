@@ -59,8 +59,15 @@ public static class StopSignal
         }
     }
 
+    /// <summary>Whether the process is ending at once on a signal: a command failing now failed because its unfinished
+    /// files were taken away, and must leave the exit to the signal's handler.</summary>
+    public static bool Ending => Volatile.Read(ref ending);
+
+    private static bool ending;
+
     private static void EndNow(string why)
     {
+        Volatile.Write(ref ending, true);
         AtomicFile.AbandonInFlight();
         Console.Error.WriteLine($"drift: {why}");
         Console.Error.Flush();

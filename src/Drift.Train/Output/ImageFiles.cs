@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 
 namespace Drift.Train.Output;
 
-/// <summary>Image grids as PNG, and raw samples as NumPy .npy (uint8, N×H×W×C) for other tools' metrics.</summary>
+/// <summary>Image grids as PNG, and raw samples for other tools' metrics: NumPy .npy (uint8, N×H×W×C) or a folder of PNGs.</summary>
 public static class ImageFiles
 {
     private const int Pad = 2;
@@ -33,6 +33,31 @@ public static class ImageFiles
         {
             using var stream = File.Create(tmp);
             new ImageWriter().WritePng(bytes, width, height, c == 1 ? ColorComponents.Grey : ColorComponents.RedGreenBlue, stream);
+        });
+    }
+
+    /// <summary>Writes float images [N, C, H, W] in [−1, 1] as one PNG each, <c>NNNNNN.png</c> by its place among them, the
+    /// layout FID tools and torchvision's ImageFolder read: in a folder per class (<see cref="ImageData.ClassFolder"/> of
+    /// <paramref name="classNames"/>[label]) or, where <paramref name="classNames"/> is null, all in
+    /// <paramref name="dir"/>. The folder appears whole or not at all (<see cref="AtomicFile.WriteFolder"/>).</summary>
+    public static void Folder(string dir, Tensor images, long[] labels, IReadOnlyList<string>? classNames)
+    {
+        using var scope = torch.NewDisposeScope();
+        var (n, c, h, w) = ((int)images.shape[0], (int)images.shape[1], (int)images.shape[2], (int)images.shape[3]);
+        var bytes = ImageSet.ToBytes(images.detach().cpu()).permute(0, 2, 3, 1).contiguous().data<byte>().ToArray();
+        var size = h * w * c;
+        var digits = Math.Max(6, (n - 1).ToString().Length);
+        var writer = new ImageWriter();
+        AtomicFile.WriteFolder(dir, tmp =>
+        {
+            var folders = labels.Select(l => classNames is null ? tmp : Path.Combine(tmp, ImageData.ClassFolder(classNames[(int)l]))).ToArray();
+            // Every folder before any file: a folder abandoned on a signal is moved away and must not be made again here.
+            foreach (var folder in folders.Distinct()) Directory.CreateDirectory(folder);
+            for (var i = 0; i < n; i++)
+            {
+                using var stream = File.Create(Path.Combine(folders[i], $"{i.ToString().PadLeft(digits, '0')}.png"));
+                writer.WritePng(bytes[(i * size)..((i + 1) * size)], w, h, c == 1 ? ColorComponents.Grey : ColorComponents.RedGreenBlue, stream);
+            }
         });
     }
 

@@ -42,11 +42,44 @@ public static partial class AtomicFile
         }
     }
 
-    /// <summary>Removes the temporary files this process is writing: for a process about to end without finishing them.</summary>
+    /// <summary>A new folder written whole: filled under a temporary name beside <paramref name="path"/> and renamed to it
+    /// when done, so the folder is either complete or absent. <paramref name="path"/> must not exist, or be an empty folder
+    /// (replaced by the full one).</summary>
+    public static void WriteFolder(string path, Action<string> writeTo)
+    {
+        var full = Path.GetFullPath(path).TrimEnd('/');
+        var tmp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{PartialTag}");
+        InFlight[tmp] = 0;
+        try
+        {
+            Directory.CreateDirectory(tmp);
+            writeTo(tmp);
+            // Only an empty folder goes: Directory.Delete without recursion refuses one that gained an entry meanwhile.
+            if (Directory.Exists(full)) Directory.Delete(full);
+            Directory.Move(tmp, full);
+        }
+        finally
+        {
+            if (Directory.Exists(tmp)) Directory.Delete(tmp, recursive: true);
+            InFlight.TryRemove(tmp, out _);
+        }
+    }
+
+    /// <summary>Removes the temporary files and folders this process is writing: for a process about to end without
+    /// finishing them (a folder's name carries this process's id, so all in it is this process's). A folder is first
+    /// renamed, still a temporary name: the writer, still running, then adds nothing more to what is being removed.</summary>
     public static void AbandonInFlight()
     {
         foreach (var tmp in InFlight.Keys)
-            try { File.Delete(tmp); }
+            try
+            {
+                if (Directory.Exists(tmp))
+                {
+                    Directory.Move(tmp, tmp + ".abandoned");
+                    Directory.Delete(tmp + ".abandoned", recursive: true);
+                }
+                else File.Delete(tmp);
+            }
             catch (IOException) { }
     }
 

@@ -107,6 +107,27 @@ public static class OwnedFolder
         if (InsideKept(full, option) is { } why) throw new UserError(why);
     }
 
+    /// <summary>Throws unless <paramref name="path"/> can become a new folder written whole (<see cref="AtomicFile.WriteFolder"/>):
+    /// nothing is there or an empty folder, it is no name a Drift folder around it keeps, and the folder above can be written.</summary>
+    public static void CheckNewFolderOutput(string path, string option)
+    {
+        if (string.IsNullOrWhiteSpace(path)) throw new UserError($"{option}: an empty path");
+        var full = Path.GetFullPath(path).TrimEnd('/');
+        switch (FileTypes.Of(full))
+        {
+            case FileType.Missing: break;
+            case FileType.Directory when !Directory.EnumerateFileSystemEntries(full).Any(): break;
+            case FileType.Directory: throw new UserError($"{option} {path} is not empty: choose a new or empty folder");
+            default: throw new UserError($"{option} {path} is a file, not a folder");
+        }
+        var parent = Path.GetDirectoryName(full)!;
+        var name = Path.GetFileName(full);
+        if (KindOf(parent) is { } kind && (Housekeeping.Contains(name) || kind.Files.Contains(name) || kind.Folders.Contains(name)))
+            throw new UserError($"{option} {path}: {name} is {kind.What}'s own in {parent}; write elsewhere");
+        if (InsideKept(full, option) is { } why) throw new UserError(why);
+        OutputDir.Check(parent, $"{option} {path}: folder");
+    }
+
     /// <summary>Throws unless, of what <paramref name="kind"/> keeps in <paramref name="dir"/>, each file there is a regular
     /// file and each subfolder a folder: a writer must find what it wrote before it replaces anything.</summary>
     public static void CheckEntries(string dir, FolderKind kind)

@@ -82,7 +82,7 @@ public class BadInputTests
 
     /// <summary>The fixtures of the never-clobber cases: a user's folder, damaged copies of the good run, non-regular
     /// files where Drift reads, configs with nulls and values of the wrong kind, an IDX set of no images, a CSV run
-    /// whose data changed since.</summary>
+    /// whose data changed since, folders of images that cannot be judged as stored.</summary>
     private static void NeverClobberFixtures(string dir)
     {
         string At(string name) => Path.Combine(dir, name);
@@ -124,6 +124,20 @@ public class BadInputTests
                 File.Copy(At("good/samples.png"), Path.Combine(bombs, good));
             File.WriteAllBytes(Path.Combine(bombs, name), header);
         }
+        // Folders of images judged as stored: two sizes, a class the data lacks, images at the top and in a class folder,
+        // colour where the data is grey.
+        var sizes = Directory.CreateDirectory(At("mixedsize")).FullName;
+        File.Copy(At("named/left/00.png"), Path.Combine(sizes, "a.png"));
+        File.Copy(At("good/samples.png"), Path.Combine(sizes, "b.png"));
+        File.Copy(At("named/left/00.png"), Path.Combine(Directory.CreateDirectory(At("otherclass/right")).FullName, "00.png"));
+        File.Copy(At("named/left/00.png"), Path.Combine(Directory.CreateDirectory(At("bothlayouts/left")).FullName, "00.png"));
+        File.Copy(At("named/left/01.png"), At("bothlayouts/01.png"));
+        File.Copy(At("good/samples.png"), Path.Combine(Directory.CreateDirectory(At("largeimages")).FullName, "00.png"));
+        using (var png = File.Create(Path.Combine(Directory.CreateDirectory(At("colour/left")).FullName, "00.png")))
+            new StbImageWriteSharp.ImageWriter().WritePng(Enumerable.Range(0, 8 * 8 * 3).Select(i => (byte)(i * 37)).ToArray(), 8, 8,
+                StbImageWriteSharp.ColorComponents.RedGreenBlue, png);
+        var (code, err) = Run(dir, ["classifier", "--data", "named", "--image-size", "8", "--epochs", "1", "--batch", "16", "--out", "namedcls"]);
+        Assert.True(code == 0, err);
         File.WriteAllText(At("nullcfg.json"), "{\"data\": null}");
         File.WriteAllText(At("wrongkind.json"), "{\"steps\": \"many\"}");
         var zero = Directory.CreateDirectory(At("zeroidx")).FullName;
@@ -133,7 +147,7 @@ public class BadInputTests
             IdxFile.Write(Path.Combine(zero, $"{split}-labels-idx1-ubyte"), [0], []);
         }
         File.WriteAllLines(At("pts.csv"), Enumerable.Range(0, 60).Select(i => $"{i % 7},{i % 5}"));
-        var (code, err) = Run(dir, ["train", "--data", "pts.csv", "--steps", "3", "--batch", "32", "--width", "16", "--eval-samples", "100", "--out", "csvrun"]);
+        (code, err) = Run(dir, ["train", "--data", "pts.csv", "--steps", "3", "--batch", "32", "--width", "16", "--eval-samples", "100", "--out", "csvrun"]);
         Assert.True(code == 0, err);
         File.WriteAllLines(At("pts.csv"), Enumerable.Range(0, 60).Select(i => $"{i % 7},{i % 3}"));
     }

@@ -35,15 +35,16 @@ public static class ClassifierFile
     }
 
     /// <summary>The classifier in <paramref name="dir"/>, refused in one line unless it takes the images it is to judge:
-    /// <paramref name="channels"/>×<paramref name="imageSize"/>² of <paramref name="classes"/> classes.</summary>
+    /// <paramref name="channels"/>×<paramref name="imageSize"/>² of <paramref name="classes"/> classes (null: any number,
+    /// for images whose data is not loaded yet; <see cref="MetricClassifiers.CheckClasses"/> checks them then).</summary>
     /// <param name="theImages">How the message names those images: "the run makes", "the images are".</param>
-    public static (ClassifierInfo Info, Classifier Model) LoadFor(string dir, int channels, int imageSize, int classes, string theImages)
+    public static (ClassifierInfo Info, Classifier Model) LoadFor(string dir, int channels, int imageSize, int? classes, string theImages)
     {
         var (info, model) = Load(dir);
-        if ((info.ImageSize, info.Channels, info.Classes) == (imageSize, channels, classes)) return (info, model);
+        if ((info.ImageSize, info.Channels, info.Classes) == (imageSize, channels, classes ?? info.Classes)) return (info, model);
         model.Dispose();
         throw new UserError($"the classifier in {dir} was trained on {info.Channels}×{info.ImageSize}² images of {info.Classes} classes, {theImages} "
-            + $"{channels}×{imageSize}² of {classes}");
+            + $"{channels}×{imageSize}²" + (classes is { } k ? $" of {k}" : ""));
     }
 
     /// <summary>The classifier in <paramref name="dir"/>, on the CPU, in eval mode.</summary>

@@ -19,7 +19,7 @@ public sealed class MetricClassifiers : IDisposable
 
     /// <param name="dirs">Classifier folders; none: the data's default classifier.</param>
     /// <param name="theImages">How a mismatch names the images (<see cref="ClassifierFile.LoadFor"/>).</param>
-    public static MetricClassifiers Load(string[]? dirs, string data, int channels, int imageSize, int classes, string theImages)
+    public static MetricClassifiers Load(string[]? dirs, string data, int channels, int imageSize, int? classes, string theImages)
     {
         var loaded = new List<(string, ClassifierInfo, Classifier)>();
         try
@@ -36,6 +36,15 @@ public sealed class MetricClassifiers : IDisposable
             foreach (var (_, _, model) in loaded) model.Dispose();
             throw;
         }
+    }
+
+    /// <summary>Throws unless every network tells <paramref name="classes"/> classes apart, as <paramref name="data"/> has:
+    /// for networks loaded before their data (<see cref="Load"/> without classes).</summary>
+    public void CheckClasses(int classes, string data)
+    {
+        foreach (var (dir, info, _) in _loaded)
+            if (info.Classes != classes)
+                throw new UserError($"the classifier in {dir} was trained on {info.Classes} classes, {data} has {classes}");
     }
 
     /// <param name="images">Float images [N, C, H, W] in [−1, 1].</param>
