@@ -312,6 +312,14 @@ public class CliTests : IDisposable
         (code, var table, err) = Run("eval", "--checkpoint", run, "--step", "2", "--n", "100", "--out", Path.Combine(run, "..", "two.json"));
         Assert.True(code == 0, err);
         Assert.Contains("step 2, 100 samples", table);
+        // Without --out, a snapshot's figures are shown and not written: the run's eval.json stays that of its last checkpoint.
+        Assert.Equal(0, Run("eval", "--checkpoint", run, "--n", "100").Code);
+        var last = File.ReadAllBytes(Path.Combine(run, RunFiles.Eval));
+        (code, table, err) = Run("eval", "--checkpoint", run, "--step", "4", "--n", "100");
+        Assert.True(code == 0, err);
+        Assert.Contains("step 4, 100 samples", table);
+        Assert.DoesNotContain("wrote", table);
+        Assert.Equal(last, File.ReadAllBytes(Path.Combine(run, RunFiles.Eval)));
         var export = Path.Combine(run, "..", "export");
         Assert.Equal(0, Run("export", "--checkpoint", run, "--step", "2", "--out", export, "--format", "onnx").Code);
         Assert.Equal(2, Drift.Export.GeneratorCard.FromJson(File.ReadAllText(Path.Combine(export, "generator.json"))).Source.Step);

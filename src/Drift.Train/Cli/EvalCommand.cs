@@ -39,7 +39,7 @@ public static class EvalCommand
         };
         var count = new Option<int?>("--n") { Description = "Generated and held-out samples (capped by the held-out set). Default 2000 for points, 5000 for images (with --images: all of them, so capped)." };
         var seed = new Option<long>("--seed") { Description = "Noise and projection seed. Default 0." };
-        var output = new Option<string>("--out") { Description = "JSON file. Default <checkpoint>/eval.json; with --images none unless given." };
+        var output = new Option<string>("--out") { Description = "JSON file. Default <checkpoint>/eval.json (the run's last checkpoint); with --step, --images or --points none unless given." };
         var classifier = new Option<string[]>("--classifier")
         {
             Description = "Images: folders of metric classifiers (drift classifier); with several, every metric is given in each one's features, "
@@ -90,10 +90,11 @@ public static class EvalCommand
             var scale = NoiseScaleOption.Value(parse, noiseScale);
             var checkpoint = Checkpoint.Load(dir!, parse.GetValue(step));
             var n = parse.GetValue(count) ?? (checkpoint.Holds<ImageConfig>() ? 5000 : 2000);
-            var path = parse.GetValue(output) ?? Path.Combine(dir!, RunFiles.Eval);
+            // A snapshot's figures would replace those of the run's last checkpoint in eval.json: written only where asked.
+            var path = parse.GetValue(output) ?? (parse.GetValue(step) is null ? Path.Combine(dir!, RunFiles.Eval) : null);
             // eval.json is eval's own only in the run it evaluates: another run's is not this command's to write.
             var evaluated = !string.IsNullOrWhiteSpace(path) && Path.GetDirectoryName(Path.GetFullPath(path)) == Path.GetFullPath(dir!);
-            OutputDir.CheckFile(path, "--out", own: evaluated ? RunFiles.Eval : null);
+            if (path is not null) OutputDir.CheckFile(path, "--out", own: evaluated ? RunFiles.Eval : null);
             var (dataName, field, samples, metrics) = checkpoint.Holds<ImageConfig>()
                 ? EvaluateRunImages(checkpoint, n, parse.GetValue(seed), parse.GetValue(classifier), deviceName, parse.GetValue(guidance), parse.GetValue(ema), scale)
                 : EvaluatePoints(checkpoint, n, parse.GetValue(seed), scale);
