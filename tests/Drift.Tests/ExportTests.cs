@@ -264,6 +264,44 @@ public sealed class ExportTests : IDisposable
             worst = Math.Max(worst, Math.Abs(drawn - 255.0 * onnxScaled[k, 0, y, x].item<float>()));
         }
         Assert.True(worst <= 1.0, $"the page's pixels differ from ONNX Runtime's by up to {worst:F2}/255");
+
+        // The page's walks through the noise from given ends: each row along the great circle from its start to its end,
+        // computed here in float64 from the formula, then ONNX Runtime on it at the noise scale, as the page draws it.
+        const int walks = 3;
+        var random = new Random((int)Tensors.Seed());
+        var ends = Enumerable.Range(0, 2 * walks * config.NoiseDim).Select(_ => random.NextDouble() * 4 - 2).ToArray();
+        var walkLabels = Enumerable.Range(0, walks * columns).Select(i => (long)(i / columns % 2)).ToArray();
+        var path = new float[walks * columns * config.NoiseDim];
+        for (var r = 0; r < walks; r++)
+        {
+            var (a, b) = (ends.AsSpan(r * config.NoiseDim, config.NoiseDim).ToArray(), ends.AsSpan((walks + r) * config.NoiseDim, config.NoiseDim).ToArray());
+            var theta = Math.Acos(a.Zip(b, (u, v) => u * v).Sum() / Math.Sqrt(a.Sum(u => u * u) * b.Sum(v => v * v)));
+            for (var k = 0; k < columns; k++)
+            {
+                var t = k / (columns - 1.0);
+                for (var i = 0; i < config.NoiseDim; i++)
+                    path[(r * columns + k) * config.NoiseDim + i] = (float)(scale * (Math.Sin((1 - t) * theta) * a[i] + Math.Sin(t * theta) * b[i]) / Math.Sin(theta));
+            }
+        }
+        File.WriteAllText(Path.Combine(web, "test-walk.json"), JsonSerializer.Serialize(new
+        {
+            ends, labels = walkLabels, guidance = Enumerable.Repeat(2.0, walks * columns),
+        }));
+        (page, dom) = PageResult(web, $"walk=1&noise=test-walk.json&scale={scale.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+        using var walkNoise = torch.tensor(path, [walks * columns, config.NoiseDim]);
+        using var walkLabelTensor = torch.tensor(walkLabels);
+        using var walkAlpha = torch.full(walks * columns, 2f);
+        using var walkOnnx = OnnxExportTests.Run(File.ReadAllBytes(Path.Combine(export, "generator.onnx")),
+            (OnnxGenerators.Noise, walkNoise), (OnnxGenerators.Labels, walkLabelTensor), (OnnxGenerators.Guidance, walkAlpha));
+        (width, height) = (page.GetProperty("width").GetInt32(), page.GetProperty("height").GetInt32());
+        rgba = Convert.FromBase64String(page.GetProperty("rgba").GetString()!);
+        Assert.Equal((columns * size, walks * size), (width, height));
+        worst = 0.0;
+        for (var k = 0; k < walks * columns; k++)
+        for (var y = 0; y < size; y++)
+        for (var x = 0; x < size; x++)
+            worst = Math.Max(worst, Math.Abs(rgba[4 * ((k / columns * size + y) * width + k % columns * size + x)] - 255.0 * walkOnnx[k, 0, y, x].item<float>()));
+        Assert.True(worst <= 1.0, $"the page's walks differ from ONNX Runtime's on the formula's noise by up to {worst:F2}/255");
     }
 
     /// <summary>A points run of three named columns, exported: the page plots the two columns asked for in equal units with
