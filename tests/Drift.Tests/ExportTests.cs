@@ -372,6 +372,19 @@ public sealed class ExportTests : IDisposable
             var expected = counts[b] / (n * binWidth) * barsPerUnit;
             Assert.True(Math.Abs(height - expected) <= 1, $"seed {seed}: bin {b} of {counts[b]} samples is {height} pixels high, not {expected:F1}");
         }
+
+        // On a screen of two device pixels a CSS pixel, the same plot on a canvas of twice the pixels: each sample a 4×4 dot.
+        (page, _) = PageResult(web, $"{query}&x={x}&y={y}", deviceScale: 2);
+        Assert.Equal(2, page.GetProperty("plot").GetProperty("dpr").GetDouble());
+        Assert.Equal(2 * width, page.GetProperty("width").GetInt32());
+        rgba = Convert.FromBase64String(page.GetProperty("rgba").GetString()!);
+        width = page.GetProperty("width").GetInt32();
+        missing = Enumerable.Range(0, n).Count(k =>
+        {
+            var (px, py) = (2 * ((int)Math.Floor(left + size / 2 + (u[k] - centre[0]) * perUnit) - 1), 2 * ((int)Math.Floor(top + size / 2 - (w[k] - centre[1]) * perUnit) - 1));
+            return !(Dot(px, py) && Dot(px + 3, py + 3));
+        });
+        Assert.True(missing == 0, $"seed {seed}: at two device pixels a CSS pixel, {missing} of {n} samples are not drawn where they belong");
     }
 
     /// <summary>The points in the page's CSV download (its data: link in the DOM), read by drift's CSV reader, whose header
@@ -407,8 +420,8 @@ public sealed class ExportTests : IDisposable
     }
 
     /// <summary>The page's result (its canvas as RGBA) at index.html?<paramref name="query"/>, and Chromium's DOM after the page
-    /// drew it, served by a static file server.</summary>
-    private static (JsonElement Result, string Dom) PageResult(string web, string query)
+    /// drew it, served by a static file server, on a screen of <paramref name="deviceScale"/> device pixels a CSS pixel.</summary>
+    private static (JsonElement Result, string Dom) PageResult(string web, string query, int deviceScale = 1)
     {
         using var server = new Process { StartInfo = new ProcessStartInfo(Python, ["-u", "-m", "http.server", "--bind", "127.0.0.1", "0", "-d", web])
             { RedirectStandardOutput = true, RedirectStandardError = true } };
@@ -422,7 +435,7 @@ public sealed class ExportTests : IDisposable
             var profile = Directory.CreateTempSubdirectory("drift-chromium-").FullName;
             var start = new ProcessStartInfo("chromium", ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync", $"--user-data-dir={profile}",
-                "--virtual-time-budget=60000", "--dump-dom", $"http://127.0.0.1:{port}/index.html?{query}"])
+                $"--force-device-scale-factor={deviceScale}", "--virtual-time-budget=60000", "--dump-dom", $"http://127.0.0.1:{port}/index.html?{query}"])
                 { RedirectStandardOutput = true, RedirectStandardError = true };
             using var chromium = Process.Start(start)!;
             var dom = chromium.StandardOutput.ReadToEndAsync();
