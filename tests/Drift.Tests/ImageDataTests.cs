@@ -61,7 +61,7 @@ public sealed class ImageDataTests : IDisposable
         {
             Assert.Equal(new long[] { 5, 1, h, w }, pixels.shape);
             Assert.Equal(order.SelectMany(i => grey[i]), pixels.data<byte>().ToArray());
-            Assert.Equal(["a", "a", "a", "b", "b"], folders);
+            Assert.Equal(["a", "a", "a", "b", "b"], folders!);
         }
 
         var colourDir = Path.Combine(dir, "colour");

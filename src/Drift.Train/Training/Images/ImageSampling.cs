@@ -82,7 +82,11 @@ public static class ImageSampling
         model.eval();
 
         var n = labels.Length;
-        var parts = new List<Tensor>();
+        // Every batch's images go straight into one tensor made for all of them. Kept batch by batch instead (then
+        // concatenated: every image twice), each batch's images sat among its freed activations, which later batches did
+        // not reuse: 60,000 images of a width-8 generator peaked at 4.1 GB and took 36 s, now 1.5 GB and 15 s (width 64,
+        // 20,000 images: 4.2 GB, now 3.3 GB).
+        Tensor? all = null;
         for (var start = 0; start < n; start += batch)
         {
             using var scope = torch.NewDisposeScope();
@@ -91,11 +95,10 @@ public static class ImageSampling
             var input = noise(count).to(device);
             var inputLabels = torch.tensor(labels[start..(start + count)].Select(l => l < 0 ? config.GeneratorClasses : l).ToArray()).to(device);
             var images = model.forward(input, inputLabels, torch.full(count, guidance, device: device));
-            parts.Add(images.cpu().MoveToOuterDisposeScope());
+            all ??= torch.empty([n, .. images.shape[1..]], images.dtype).MoveToOuterDisposeScope();
+            all.narrow(0, start, count).copy_(images);
         }
-        var all = torch.cat(parts, 0);
-        foreach (var p in parts) p.Dispose();
-        NonFiniteGuard.CheckSamples(all, checkpoint.FilePath);
-        return (all, labels);
+        NonFiniteGuard.CheckSamples(all!, checkpoint.FilePath);
+        return (all!, labels);
     }
 }
