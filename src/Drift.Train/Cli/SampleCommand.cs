@@ -39,7 +39,7 @@ public static class SampleCommand
         {
             var path = parse.GetValue(output)!;
             // A path without an extension is a folder: one PNG an image.
-            var format = Path.GetExtension(path.TrimEnd('/')).ToLowerInvariant();
+            var format = Path.GetExtension(Path.TrimEndingDirectorySeparator(path)).ToLowerInvariant();
             if (format is not (".csv" or ".png" or ".npy" or "")) throw new UserError($"--out {path}: use a .csv, .png or .npy file, or a folder (a name without extension)");
             var scale = NoiseScaleOption.Value(parse, noiseScale);
             var checkpoint = Checkpoint.Load(parse.GetValue(checkpointDir)!, parse.GetValue(step));
@@ -87,7 +87,7 @@ public static class SampleCommand
         n = labels.Length;
         using (images)
         {
-            var format = Path.GetExtension(path.TrimEnd('/')).ToLowerInvariant();
+            var format = Path.GetExtension(Path.TrimEndingDirectorySeparator(path)).ToLowerInvariant();
             if (format == ".png")
                 // A walk a row; classes in turn, one column per class.
                 ImageFiles.Grid(path, images, walk ?? (config.Conditional && classLabel is null ? config.Classes : (int)Math.Ceiling(Math.Sqrt(n))));

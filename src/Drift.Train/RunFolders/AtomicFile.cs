@@ -47,7 +47,7 @@ public static partial class AtomicFile
     /// (replaced by the full one).</summary>
     public static void WriteFolder(string path, Action<string> writeTo)
     {
-        var full = Path.GetFullPath(path).TrimEnd('/');
+        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
         var tmp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{PartialTag}");
         InFlight[tmp] = 0;
         try

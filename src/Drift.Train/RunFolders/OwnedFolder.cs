@@ -112,7 +112,7 @@ public static class OwnedFolder
     public static void CheckNewFolderOutput(string path, string option)
     {
         if (string.IsNullOrWhiteSpace(path)) throw new UserError($"{option}: an empty path");
-        var full = Path.GetFullPath(path).TrimEnd('/');
+        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
         switch (FileTypes.Of(full))
         {
             case FileType.Missing: break;
