@@ -260,6 +260,11 @@ public class CliTests : IDisposable
         var first = File.ReadAllText(log);
         Assert.Matches($@"^\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d INF drift train --data {System.Text.RegularExpressions.Regex.Escape(data)} .*--out ", first);
         Assert.Contains(" INF step 4/4 loss ", first);
+        // Each session's second line says what ran it: the builds of drift and TorchSharp (as their files say), libtorch, the CPU.
+        static string Product(Type type) => System.Diagnostics.FileVersionInfo.GetVersionInfo(type.Assembly.Location).ProductVersion!;
+        var provenance = $"INF drift {Product(typeof(Drift.Train.Provenance))}, TorchSharp {Product(typeof(TorchSharp.torch))} with libtorch {TorchSharp.torch.__version__}, ";
+        Assert.Contains(provenance, first.ReplaceLineEndings("\n").Split('\n')[1]);
+        Assert.Contains($", {Environment.ProcessorCount} CPU threads, libtorch threads ", first);
         Assert.Contains($" INF wrote {run}: checkpoint.bin, config.json, metrics.csv, samples.png, curves.png, log.txt\n", first.ReplaceLineEndings("\n"));
 
         Assert.Equal(0, Run("train", "--resume", run, "--steps", "6").Code);
@@ -270,6 +275,7 @@ public class CliTests : IDisposable
         Assert.StartsWith(first, all);
         var later = all[first.Length..].ReplaceLineEndings("\n").TrimEnd('\n').Split('\n');
         Assert.EndsWith($"INF drift train --resume {run} --steps 6", later[0]);
+        Assert.Contains(provenance, later[1]);
         Assert.Contains(later, l => l.EndsWith($"INF resuming {run} at step 4"));
         Assert.Contains(later, l => l.Contains(" INF step 6/6 loss "));
         var third = Array.FindIndex(later, l => l.EndsWith($"INF drift train --resume {run} --steps 8"));

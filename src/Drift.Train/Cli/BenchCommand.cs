@@ -57,6 +57,8 @@ public static class BenchCommand
             if (dev.type == DeviceType.CUDA)
                 torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = parse.GetValue(tf32);
             var report = new StringBuilder();
+            report.AppendLine(Provenance.Describe());
+            report.AppendLine();
             report.AppendLine($"device {dev.type}, {Environment.ProcessorCount} CPU threads, torch threads {torch.get_num_threads()}, "
                 + (dev.type == DeviceType.CUDA && parse.GetValue(tf32) ? "TF32 matmuls allowed" : "float32 unless noted"));
             report.AppendLine();

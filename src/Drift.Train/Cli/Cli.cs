@@ -54,8 +54,9 @@ public static class Cli
             .WriteTo.File(runLogFile, outputTemplate: "{Timestamp:yyyy-MM-dd HH:mm:ss} {Level:u3} {Message:lj}{NewLine}{Exception}",
                 formatProvider: System.Globalization.CultureInfo.InvariantCulture)
             .CreateLogger();
-        // Which command each session of the run was, in the file only (the console shows it already).
+        // Which command each session of the run was, and what ran it, in the file only (the console shows the command).
         runLog.Information("drift {Arguments:l}", string.Join(' ', Environment.GetCommandLineArgs().Skip(1)));
+        runLog.Information("{Provenance:l}", Provenance.Describe());
         b.AddSerilog(runLog);
     }
 

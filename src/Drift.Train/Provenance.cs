@@ -1,0 +1,30 @@
+using System.Reflection;
+using System.Runtime.InteropServices;
+using TorchSharp;
+
+namespace Drift.Train;
+
+/// <summary>What made a result: Drift's version (with its git commit), TorchSharp's and libtorch's, .NET's, and the CPU.
+/// A run's log and a bench report start with it, so that numbers from two machines or two builds are never compared
+/// unknowingly: libtorch's CPU convolution, for one, computes wrong gradients on some AVX-512 CPUs and not others.</summary>
+public static class Provenance
+{
+    public static string Describe() =>
+        $"drift {Version(typeof(Provenance).Assembly)}, TorchSharp {Version(typeof(torch).Assembly)} with libtorch {torch.__version__}, "
+        + $".NET {Environment.Version}, {RuntimeInformation.OSDescription} {RuntimeInformation.OSArchitecture}, {Cpu()}, "
+        + $"{Environment.ProcessorCount} CPU threads, libtorch threads {torch.get_num_threads()}";
+
+    private static string Version(Assembly assembly) =>
+        assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? $"{assembly.GetName().Version}";
+
+    /// <summary>The CPU's model and whether it has AVX-512, from /proc/cpuinfo; "CPU unknown" where there is none.</summary>
+    private static string Cpu()
+    {
+        const string cpuinfo = "/proc/cpuinfo";
+        if (!File.Exists(cpuinfo)) return "CPU unknown";
+        var lines = File.ReadLines(cpuinfo).TakeWhile(l => l.Length > 0).ToArray();
+        string? Field(string name) => lines.FirstOrDefault(l => l.StartsWith(name + "\t") || l.StartsWith(name + " "))?.Split(':', 2)[1].Trim();
+        var flags = (Field("flags") ?? "").Split(' ');
+        return $"{Field("model name") ?? "CPU model unknown"}{(flags.Contains("avx512f") ? " (AVX-512)" : "")}";
+    }
+}
