@@ -121,22 +121,8 @@ public class SignalTests
         var dir = Directory.CreateTempSubdirectory("drift-signal-sample-").FullName;
         var (trained, _, err) = DriftProcess.Run(["train", "--steps", "2", "--batch", "32", "--width", "16", "--eval-samples", "100", "--out", Path.Combine(dir, "run")]);
         Assert.True(trained == 0, err);
-        using var p = DriftProcess.Start(["sample", "--checkpoint", Path.Combine(dir, "run"), "--n", "16000000", "--out", Path.Combine(dir, "big.csv")]);
-        var output = Capture(p);
-        try
-        {
-            var waited = Stopwatch.StartNew();
-            while (Directory.GetFiles(dir, "*.drift-partial*").Length == 0 && !p.HasExited && waited.Elapsed < TimeSpan.FromSeconds(120)) Thread.Sleep(20);
-            Assert.False(p.HasExited, $"sample ended before its file was being written:\n{output}");
-            Signal(p, "INT");
-            Assert.True(p.WaitForExit(10_000), $"sample did not stop within 10 s:\n{output}");
-            p.WaitForExit();
-        }
-        finally
-        {
-            if (!p.HasExited) p.Kill();
-        }
-        Assert.Equal(130, p.ExitCode);
+        Assert.Equal(130, InterruptWhileWriting(["sample", "--checkpoint", Path.Combine(dir, "run"), "--n", "16000000", "--out", Path.Combine(dir, "big.csv")],
+            () => Directory.GetFiles(dir, "*.drift-partial*").Length > 0));
         Assert.Empty(Directory.GetFiles(dir, "*.drift-partial*"));
         Assert.False(File.Exists(Path.Combine(dir, "big.csv")) && new FileInfo(Path.Combine(dir, "big.csv")).Length < 1000, "a half-written big.csv");
         Directory.Delete(dir, recursive: true);
@@ -152,25 +138,33 @@ public class SignalTests
             "--width", "4", "--features", "pixels", "--eval-every", "100", "--out", Path.Combine(dir, "run")]);
         Assert.True(trained == 0, err);
         var samples = Path.Combine(dir, "samples");
-        using var p = DriftProcess.Start(["sample", "--checkpoint", Path.Combine(dir, "run"), "--n", "131072", "--out", samples]);
+        Assert.Equal(130, InterruptWhileWriting(["sample", "--checkpoint", Path.Combine(dir, "run"), "--n", "131072", "--out", samples],
+            () => Directory.GetDirectories(dir, ".samples.*.drift-partial").Length > 0));
+        Assert.Equal(["run", "tiny"], Directory.GetFileSystemEntries(dir).Select(Path.GetFileName).Order());
+        Directory.Delete(dir, recursive: true);
+    }
+
+    /// <summary>Starts drift with <paramref name="args"/>, sends Ctrl+C 0.2 s after <paramref name="writing"/> holds (its
+    /// output being written), and returns its exit code once it ended (within 10 s).</summary>
+    private static int InterruptWhileWriting(string[] args, Func<bool> writing)
+    {
+        using var p = DriftProcess.Start(args);
         var output = Capture(p);
         try
         {
             var waited = Stopwatch.StartNew();
-            while (Directory.GetDirectories(dir, ".samples.*.drift-partial").Length == 0 && !p.HasExited && waited.Elapsed < TimeSpan.FromSeconds(120)) Thread.Sleep(20);
-            Assert.False(p.HasExited, $"sample ended before its folder was being filled:\n{output}");
+            while (!writing() && !p.HasExited && waited.Elapsed < TimeSpan.FromSeconds(120)) Thread.Sleep(20);
+            Assert.False(p.HasExited, $"drift {args[0]} ended before its output was being written:\n{output}");
             Thread.Sleep(200);
             Signal(p, "INT");
-            Assert.True(p.WaitForExit(10_000), $"sample did not stop within 10 s:\n{output}");
+            Assert.True(p.WaitForExit(10_000), $"drift {args[0]} did not stop within 10 s:\n{output}");
             p.WaitForExit();
         }
         finally
         {
             if (!p.HasExited) p.Kill();
         }
-        Assert.Equal(130, p.ExitCode);
-        Assert.Equal(["run", "tiny"], Directory.GetFileSystemEntries(dir).Select(Path.GetFileName).Order());
-        Directory.Delete(dir, recursive: true);
+        return p.ExitCode;
     }
 
     private static (Process, System.Text.StringBuilder) StartLong(string dir)
