@@ -180,8 +180,6 @@ public static class EvalCommand
         }
     }
 
-    /// <summary>Images made elsewhere (or by <c>drift sample</c>), judged as they are: the same metrics, reference
-    /// images and floors as a run's samples get, so a PyTorch trainer's samples rank beside Drift's.</summary>
     /// <summary>uint8 images [N, C, H, W] of a .npy file (labels beside it, or none) or of a folder (the class folder of each
     /// image, or none).</summary>
     private static (torch.Tensor Pixels, long[]? Labels, string[]? ClassFolders) ReadImages(string path)
@@ -206,6 +204,8 @@ public static class EvalCommand
         return classFolders.Select(f => byFolder[f]).ToArray();
     }
 
+    /// <summary>Images made elsewhere (or by <c>drift sample</c>), judged as they are: the same metrics, reference
+    /// images and floors as a run's samples get, so a PyTorch trainer's samples rank beside Drift's.</summary>
     private static (int Size, IReadOnlyList<EvaluatedMetric> Rows) EvaluateFile(string file, string dataSpec, int? n, string[]? classifierDirs, string deviceName)
     {
         var device = Components.Device(deviceName);
