@@ -264,6 +264,12 @@ public sealed class ExportTests : IDisposable
             worst = Math.Max(worst, Math.Abs(drawn - 255.0 * onnxScaled[k, 0, y, x].item<float>()));
         }
         Assert.True(worst <= 1.0, $"the page's pixels differ from ONNX Runtime's by up to {worst:F2}/255");
+        // Its PNG download is the grid as drawn, pixel for pixel.
+        var png = System.Text.RegularExpressions.Regex.Match(dom, "<a id=\"download\"[^>]*href=\"data:image/png;base64,([^\"]*)\"");
+        Assert.True(png.Success, "no PNG download on the page");
+        var downloaded = StbImageSharp.ImageResult.FromMemory(Convert.FromBase64String(png.Groups[1].Value), StbImageSharp.ColorComponents.RedGreenBlueAlpha);
+        Assert.Equal((width, height), (downloaded.Width, downloaded.Height));
+        Assert.Equal(rgba, downloaded.Data);
 
         // The page's walks through the noise from given ends: each row along the great circle from its start to its end,
         // computed here in float64 from the formula, then ONNX Runtime on it at the noise scale, as the page draws it.
