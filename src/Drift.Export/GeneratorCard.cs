@@ -12,8 +12,9 @@ public sealed record CardTensor(string Name, string Dtype, object[] Shape, strin
 /// classes (0: unconditional), width, grid_blocks, cond_dim.</summary>
 public sealed record CardArchitecture(string Name, IReadOnlyDictionary<string, int> Arguments);
 
-/// <summary>Where the weights came from.</summary>
-public sealed record CardSource(string Run, long Step, string Data, string Field, string Weights);
+/// <summary>Where the weights came from, and the Drift build that exported them (<c>drift VERSION+COMMIT</c>; null in
+/// exports from before it was recorded).</summary>
+public sealed record CardSource(string Run, long Step, string Data, string Field, string Weights, string? ExportedBy = null);
 
 /// <summary>
 /// <c>generator.json</c>, written beside the exported files: everything needed to use them without Drift. The noise is

@@ -5,12 +5,16 @@ using TorchSharp;
 namespace Drift.Train;
 
 /// <summary>What made a result: Drift's version (with its git commit), TorchSharp's and libtorch's, .NET's, and the CPU.
-/// A run's log and a bench report start with it, so that numbers from two machines or two builds are never compared
-/// unknowingly: libtorch's CPU convolution, for one, computes wrong gradients on some AVX-512 CPUs and not others.</summary>
+/// A run's log and a bench report start with it (an export's card names the Drift build), so that numbers from two
+/// machines or two builds are never compared unknowingly: libtorch's CPU convolution, for one, computes wrong gradients
+/// on some AVX-512 CPUs and not others.</summary>
 public static class Provenance
 {
+    /// <summary>This build of Drift: "drift VERSION+COMMIT".</summary>
+    public static string Drift => $"drift {Version(typeof(Provenance).Assembly)}";
+
     public static string Describe() =>
-        $"drift {Version(typeof(Provenance).Assembly)}, TorchSharp {Version(typeof(torch).Assembly)} with libtorch {torch.__version__}, "
+        $"{Drift}, TorchSharp {Version(typeof(torch).Assembly)} with libtorch {torch.__version__}, "
         + $".NET {Environment.Version}, {RuntimeInformation.OSDescription} {RuntimeInformation.OSArchitecture}, {Cpu()}, "
         + $"{Environment.ProcessorCount} CPU threads, libtorch threads {torch.get_num_threads()}";
 

@@ -112,6 +112,7 @@ public sealed class ExportTests : IDisposable
         var card = GeneratorCard.FromJson(File.ReadAllText(Path.Combine(export, GeneratorCard.FileName)));
         Assert.Equal(checkpoint.Scale.Mean, card.DataMean);
         Assert.Equal(20, card.Source.Step);
+        Assert.Equal($"drift {System.Diagnostics.FileVersionInfo.GetVersionInfo(typeof(Drift.Train.Provenance).Assembly.Location).ProductVersion}", card.Source.ExportedBy);
 
         // bench/pytorch/step_bench.py, the PyTorch mirror of the 2-D step: the same loss and field on the same inputs.
         using var positives = torch.randn([90, 2], generator: noiseRng) * 0.8 + 0.2;

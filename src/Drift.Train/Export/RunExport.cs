@@ -82,7 +82,7 @@ public static class RunExport
                 "standard normal, float32", inputs,
                 [new(OnnxGenerators.Images, "float32", [OnnxGraph.Batch, c.Channels, c.ImageSize, c.ImageSize], "images in [0, 1], channels first")],
                 null, null, null, c.Classes, labels ? c.NamedClasses : null, guidance ? c.GuidanceMax : null, written,
-                new(runDir, checkpoint.Step, c.Data, c.Field.Name, "ema"));
+                new(runDir, checkpoint.Step, c.Data, c.Field.Name, "ema", Provenance.Drift));
             return (card, OnnxGenerators.Conv(model, labels, guidance, version).ToByteArray(), SafetensorsOf(model));
         }
         var config = checkpoint.Config<TrainConfig>();
@@ -94,7 +94,7 @@ public static class RunExport
             "standard normal, float32", [Noise(config.NoiseDim)],
             [new(OnnxGenerators.Points, "float32", [OnnxGraph.Batch, dim], "points in data units")],
             checkpoint.Scale.Mean, checkpoint.Scale.Std, config.Columns, null, null, null, written,
-            new(runDir, checkpoint.Step, config.Data, config.Field.Name, "trained"));
+            new(runDir, checkpoint.Step, config.Data, config.Field.Name, "trained", Provenance.Drift));
         return (pointsCard, OnnxGenerators.Mlp(mlp, checkpoint.Scale.Mean, checkpoint.Scale.Std, version).ToByteArray(), SafetensorsOf(mlp));
     }
 
