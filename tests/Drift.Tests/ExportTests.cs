@@ -276,23 +276,13 @@ public sealed class ExportTests : IDisposable
         // computed here in float64 from the formula, then ONNX Runtime on it at the noise scale, as the page draws it.
         const int walks = 3;
         var random = new Random((int)Tensors.Seed());
-        var ends = Enumerable.Range(0, 2 * walks * config.NoiseDim).Select(_ => random.NextDouble() * 4 - 2).ToArray();
+        var ends = new double[2 * walks, config.NoiseDim];
+        for (var i = 0; i < ends.Length; i++) ends[i / config.NoiseDim, i % config.NoiseDim] = random.NextDouble() * 4 - 2;
         var walkLabels = Enumerable.Range(0, walks * columns).Select(i => (long)(i / columns % 2)).ToArray();
-        var path = new float[walks * columns * config.NoiseDim];
-        for (var r = 0; r < walks; r++)
-        {
-            var (a, b) = (ends.AsSpan(r * config.NoiseDim, config.NoiseDim).ToArray(), ends.AsSpan((walks + r) * config.NoiseDim, config.NoiseDim).ToArray());
-            var theta = Math.Acos(a.Zip(b, (u, v) => u * v).Sum() / Math.Sqrt(a.Sum(u => u * u) * b.Sum(v => v * v)));
-            for (var k = 0; k < columns; k++)
-            {
-                var t = k / (columns - 1.0);
-                for (var i = 0; i < config.NoiseDim; i++)
-                    path[(r * columns + k) * config.NoiseDim + i] = (float)(scale * (Math.Sin((1 - t) * theta) * a[i] + Math.Sin(t * theta) * b[i]) / Math.Sin(theta));
-            }
-        }
+        var path = Reference.Slerp(ends, walks, columns, scale);
         File.WriteAllText(Path.Combine(web, "test-walk.json"), JsonSerializer.Serialize(new
         {
-            ends, labels = walkLabels, guidance = Enumerable.Repeat(2.0, walks * columns),
+            ends = ends.Cast<double>(), labels = walkLabels, guidance = Enumerable.Repeat(2.0, walks * columns),
         }));
         (page, dom) = PageResult(web, $"walk=1&noise=test-walk.json&scale={scale.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
         using var walkNoise = torch.tensor(path, [walks * columns, config.NoiseDim]);

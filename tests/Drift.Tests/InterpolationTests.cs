@@ -35,19 +35,7 @@ public sealed class InterpolationTests : IDisposable
 
         using var rng = new Generator((ulong)seed);
         using var drawn = torch.randn([2 * rows, config.NoiseDim], generator: rng).mul_(scale);
-        var ends = Tensors.ToArray(drawn.to(float64));
-        var noise = new float[rows * steps * config.NoiseDim];
-        for (var r = 0; r < rows; r++)
-        {
-            double Dot(int i, int j) => Enumerable.Range(0, config.NoiseDim).Sum(c => ends[i, c] * ends[j, c]);
-            var theta = Math.Acos(Dot(r, rows + r) / Math.Sqrt(Dot(r, r) * Dot(rows + r, rows + r)));
-            for (var s = 0; s < steps; s++)
-            {
-                var t = s / (steps - 1.0);
-                for (var c = 0; c < config.NoiseDim; c++)
-                    noise[(r * steps + s) * config.NoiseDim + c] = (float)((Math.Sin((1 - t) * theta) * ends[r, c] + Math.Sin(t * theta) * ends[rows + r, c]) / Math.Sin(theta));
-            }
-        }
+        var noise = Reference.Slerp(Tensors.ToArray(drawn.to(float64)), rows, steps);
         var expectedLabels = Enumerable.Range(0, rows * steps).Select(i => (long)(i / steps % 2)).ToArray();
         Assert.Equal(expectedLabels, labels);
         using var model = ImageComponents.Generator(checkpoint.Config<ImageConfig>());

@@ -11,6 +11,27 @@ internal static class Reference
         return s;
     }
 
+    /// <summary>Walks through the noise from the spherical interpolation's formula, float32 [rows·steps·d]: row r goes
+    /// from ends[r] to ends[rows + r] as z(t) = (sin((1 − t)θ) a + sin(tθ) b) / sin θ, cos θ = a·b / (|a| |b|),
+    /// t = 0, 1/(steps − 1), …, 1, times <paramref name="scale"/>.</summary>
+    public static float[] Slerp(double[,] ends, int rows, int steps, double scale = 1)
+    {
+        var d = ends.GetLength(1);
+        var noise = new float[rows * steps * d];
+        for (var r = 0; r < rows; r++)
+        {
+            double Dot(int i, int j) => Enumerable.Range(0, d).Sum(c => ends[i, c] * ends[j, c]);
+            var theta = Math.Acos(Dot(r, rows + r) / Math.Sqrt(Dot(r, r) * Dot(rows + r, rows + r)));
+            for (var s = 0; s < steps; s++)
+            {
+                var t = s / (steps - 1.0);
+                for (var c = 0; c < d; c++)
+                    noise[(r * steps + s) * d + c] = (float)(scale * (Math.Sin((1 - t) * theta) * ends[r, c] + Math.Sin(t * theta) * ends[rows + r, c]) / Math.Sin(theta));
+            }
+        }
+        return noise;
+    }
+
     public static double[] Row(double[,] a, int i) => Enumerable.Range(0, a.GetLength(1)).Select(k => a[i, k]).ToArray();
 
     /// <summary>log Σ_j exp(−‖q − y_j‖²/2h²) over the rows of y not in <paramref name="skip"/>, computed stably.</summary>
