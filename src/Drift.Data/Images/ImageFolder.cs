@@ -19,14 +19,7 @@ public static class ImageFolder
 
     public static (ImageSet Train, ImageSet Test, string[] ClassNames) Load(string dir, int size)
     {
-        var classDirs = Directory.GetDirectories(dir).Where(sub => Images(sub).Any()).Order(StringComparer.Ordinal).ToArray();
-        // Either layout alone is clear; both at once would leave one of them out without a word.
-        if (classDirs.Length > 0 && Images(dir).Any())
-            throw new DataError($"{dir}: holds images both at its top and in class folders ({string.Join(", ", classDirs.Take(3).Select(Path.GetFileName))}"
-                + $"{(classDirs.Length > 3 ? ", ..." : "")}): put every image in a class folder, or none in one");
-        var files = classDirs.Length > 0
-            ? classDirs.SelectMany((sub, c) => Images(sub).Order(StringComparer.Ordinal).Select(f => (File: f, Label: (long)c))).ToArray()
-            : Images(dir).Order(StringComparer.Ordinal).Select(f => (File: f, Label: 0L)).ToArray();
+        var (files, classDirs) = Listing(dir);
         if (files.Length < 2) throw new DataError($"{dir}: needs at least 2 images, found {files.Length}");
 
         // Each image is cropped and resized as soon as it is decoded: a folder of photos needs memory for its small images
@@ -47,10 +40,10 @@ public static class ImageFolder
             // Among RGB images a grey one is equal R, G and B (as stb_image converts it).
             all = torch.stack(grey ? resized : resized.Select(r => r.expand(3, size, size)).ToArray()).MoveToOuterDisposeScope();
         }
-        var names = classDirs.Length > 0 ? classDirs.Select(d => Path.GetFileName(d)!).ToArray() : [Path.GetFileName(Path.GetFullPath(dir).TrimEnd('/'))];
+        var names = classDirs.Length > 0 ? classDirs : [Path.GetFileName(Path.GetFullPath(dir).TrimEnd('/'))];
         using (all)
         {
-            var (train, test) = ImageSet.SplitEveryTenth(all, [.. files.Select(f => f.Label)]);
+            var (train, test) = ImageSet.SplitEveryTenth(all, [.. files.Select(f => (long)f.Class)]);
             return (train, test, names);
         }
     }
@@ -61,12 +54,7 @@ public static class ImageFolder
     /// <c>save_image</c> writes grey images so); alpha is dropped. With class folders, each image's folder name.</summary>
     public static (Tensor Pixels, string[]? ClassFolders) ReadAsStored(string dir)
     {
-        var classDirs = Directory.GetDirectories(dir).Where(sub => Images(sub).Any()).Order(StringComparer.Ordinal).ToArray();
-        if (classDirs.Length > 0 && Images(dir).Any())
-            throw new DataError($"{dir}: holds images both at its top and in class folders: put every image in a class folder, or none in one");
-        var files = classDirs.Length > 0
-            ? classDirs.SelectMany(sub => Images(sub).Order(StringComparer.Ordinal).Select(f => (File: f, Folder: (string?)Path.GetFileName(sub)))).ToArray()
-            : Images(dir).Order(StringComparer.Ordinal).Select(f => (File: f, Folder: (string?)null)).ToArray();
+        var (files, classDirs) = Listing(dir);
         if (files.Length == 0) throw new DataError($"{dir}: no .png, .jpg or .bmp images, at its top or in class folders");
         using var scope = torch.NewDisposeScope();
         var images = new Tensor[files.Length];
@@ -80,8 +68,23 @@ public static class ImageFolder
         var colour = images.Any(image => image.shape[2] == 3);
         var hwc = torch.stack(colour ? images.Select(image => image.expand(-1, -1, 3)).ToArray() : images);
         if (colour && hwc.eq(hwc.narrow(3, 0, 1)).all().item<bool>()) hwc = hwc.narrow(3, 0, 1);
-        var folders = classDirs.Length > 0 ? files.Select(f => f.Folder!).ToArray() : null;
+        var folders = classDirs.Length > 0 ? files.Select(f => classDirs[f.Class]).ToArray() : null;
         return (hwc.permute(0, 3, 1, 2).contiguous().MoveToOuterDisposeScope(), folders);
+    }
+
+    /// <summary>The images of <paramref name="dir"/> in name order, each with its class (the index of its class folder
+    /// among them, in name order; 0 in a flat folder), and the class folders' names (none in a flat folder).</summary>
+    private static ((string File, int Class)[] Files, string[] ClassFolders) Listing(string dir)
+    {
+        var classDirs = Directory.GetDirectories(dir).Where(sub => Images(sub).Any()).Order(StringComparer.Ordinal).ToArray();
+        // Either layout alone is clear; both at once would leave one of them out without a word.
+        if (classDirs.Length > 0 && Images(dir).Any())
+            throw new DataError($"{dir}: holds images both at its top and in class folders ({string.Join(", ", classDirs.Take(3).Select(Path.GetFileName))}"
+                + $"{(classDirs.Length > 3 ? ", ..." : "")}): put every image in a class folder, or none in one");
+        var files = classDirs.Length > 0
+            ? classDirs.SelectMany((sub, c) => Images(sub).Order(StringComparer.Ordinal).Select(f => (File: f, Class: c))).ToArray()
+            : Images(dir).Order(StringComparer.Ordinal).Select(f => (File: f, Class: 0)).ToArray();
+        return (files, classDirs.Select(d => Path.GetFileName(d)!).ToArray());
     }
 
     private static IEnumerable<string> Images(string dir) =>
