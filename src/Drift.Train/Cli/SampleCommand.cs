@@ -58,7 +58,7 @@ public static class SampleCommand
             if (parse.GetValue(interpolate) is { } k && (k < 2 || k > n))
                 throw new UserError($"--interpolate must be between 2 and --n ({n}) images a row, got {k}");
             if (images)
-                return SampleImages(checkpoint, n, path, parse.GetValue(classLabel) is { } spec ? checkpoint.Config<ImageConfig>().ClassLabel(spec) : null,
+                return SampleImages(checkpoint, n, path, format, parse.GetValue(classLabel) is { } spec ? checkpoint.Config<ImageConfig>().ClassLabel(spec) : null,
                     parse.GetValue(guidance), parse.GetValue(seed), dev, parse.GetValue(ema), scale, parse.GetValue(interpolate));
             var config = checkpoint.Config<TrainConfig>();
             var points = PointEvaluation.Generate(checkpoint, n, parse.GetValue(seed), dev, scale);
@@ -76,8 +76,9 @@ public static class SampleCommand
         return command;
     }
 
+    /// <param name="format">".png" (a grid), ".npy", or "" (a folder of PNGs).</param>
     /// <param name="walk">Images a row of a walk through the noise (<see cref="ImageSampling.Interpolate"/>); null: samples.</param>
-    private static int SampleImages(Checkpoint checkpoint, int n, string path, int? classLabel, double guidance, long seed, Device device, bool ema,
+    private static int SampleImages(Checkpoint checkpoint, int n, string path, string format, int? classLabel, double guidance, long seed, Device device, bool ema,
         double noiseScale, int? walk)
     {
         var config = checkpoint.Config<ImageConfig>();
@@ -87,7 +88,6 @@ public static class SampleCommand
         n = labels.Length;
         using (images)
         {
-            var format = Path.GetExtension(Path.TrimEndingDirectorySeparator(path)).ToLowerInvariant();
             if (format == ".png")
                 // A walk a row; classes in turn, one column per class.
                 ImageFiles.Grid(path, images, walk ?? (config.Conditional && classLabel is null ? config.Classes : (int)Math.Ceiling(Math.Sqrt(n))));
