@@ -91,6 +91,20 @@ public sealed class Classifier : Module<Tensor, Tensor>
         return flops;
     }
 
+    /// <summary>Floats of the largest map one image makes in <see cref="Features"/> (<see cref="SafeConv2d.LargestMap"/>):
+    /// a batch's memory is about this many floats an image.</summary>
+    public long LargestMap()
+    {
+        var (most, size) = (0L, (long)ImageSize);
+        foreach (var layer in body.children())
+            switch (layer)
+            {
+                case SafeConv2d conv: most = Math.Max(most, conv.LargestMap(size)); break;
+                case TorchSharp.Modules.MaxPool2d: size /= 2; break;
+            }
+        return most;
+    }
+
     /// <summary>Features → class logits.</summary>
     public Tensor Classify(Tensor features) => head.forward(features);
 

@@ -69,6 +69,21 @@ public sealed class ConvGenerator : Module<Tensor, Tensor, Tensor, Tensor>
         return flops + output.ForwardFlops(images, size);
     }
 
+    /// <summary>Floats of the largest map one image makes in a forward pass (<see cref="SafeConv2d.LargestMap"/>; the
+    /// stem's output is the first block's input): a batch's memory is about this many floats an image.</summary>
+    public long LargestMap()
+    {
+        var (most, size) = (0L, stemShape[2]);
+        foreach (var block in gridBlocks)
+            most = Math.Max(most, block.LargestMap(size));
+        foreach (var block in blocks)
+        {
+            most = Math.Max(most, block.LargestMap(size));
+            size *= 2;
+        }
+        return Math.Max(most, output.LargestMap(size));
+    }
+
     /// <param name="labels">int64 [B]; <see cref="Classes"/> (or any label of an unconditional generator) means none.</param>
     /// <param name="guidanceScale">float [B], the classifier-free guidance scale α the sample is drawn for (1: none).</param>
     public override Tensor forward(Tensor noise, Tensor labels, Tensor guidanceScale)
@@ -128,6 +143,9 @@ public sealed class ConvGenerator : Module<Tensor, Tensor, Tensor, Tensor>
         /// <summary>See <see cref="ConvGenerator.ForwardFlops"/>; <paramref name="size"/> is the block's output grid.</summary>
         public double ForwardFlops(long images, long size) =>
             conv1.ForwardFlops(images, upsample ? size / 2 : size) + conv2.ForwardFlops(images, size) + 2.0 * images * film.weight!.numel();
+
+        /// <summary>See <see cref="ConvGenerator.LargestMap"/>; <paramref name="size"/> is the block's input grid.</summary>
+        public long LargestMap(long size) => Math.Max(conv1.LargestMap(size), conv2.LargestMap(upsample ? 2 * size : size));
 
         public override Tensor forward(Tensor x, Tensor cond)
         {

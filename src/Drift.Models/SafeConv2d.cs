@@ -75,6 +75,11 @@ public sealed class SafeConv2d : Module<Tensor, Tensor>
         ? 2.0 * images * size * size * 16 * InChannels * OutChannels
         : 2.0 * images * size * size * weight.numel();
 
+    /// <summary>Floats of one image's larger map, its input of size² pixels or its output, as computed on the CPU
+    /// (channels padded to whole blocks): how much of a batch's memory grows with each image it takes.</summary>
+    public long LargestMap(long size) =>
+        Math.Max(Padded(InChannels) * size * size, Padded(OutChannels) * (Upsample ? 2 * size : size) * (Upsample ? 2 * size : size));
+
     public override Tensor forward(Tensor x)
     {
         if (!Upsample) return Convolve(x, weight, bias, padding, transposed: false);
@@ -105,4 +110,6 @@ public sealed class SafeConv2d : Module<Tensor, Tensor>
     }
 
     private static long Spare(long channels) => (ChannelBlock - channels % ChannelBlock) % ChannelBlock;
+
+    private static long Padded(long channels) => channels + Spare(channels);
 }

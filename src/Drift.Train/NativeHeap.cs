@@ -14,7 +14,8 @@ namespace Drift.Train;
 public static class NativeHeap
 {
     private const int TrimThreshold = -1, MmapThreshold = -3;
-    private const int LargestHeapBlock = 32 << 20;
+    /// <summary>The largest block served from the heap; a larger one is a fresh mmap, page-faulted in and zeroed.</summary>
+    public const int LargestHeapBlock = 32 << 20;
     private const int KeepFreed = 1 << 30;
 
     /// <summary>Applies the settings where the C library is glibc; elsewhere (musl, macOS, Windows) leaves the defaults.</summary>

@@ -57,10 +57,12 @@ public static class ClassifierTrainer
         return predicted.Zip(set.Labels).Count(p => p.First == p.Second) / (double)set.Count;
     }
 
-    /// <summary>Classifier features [n, 128] (CPU) and predicted classes of images in [−1, 1].</summary>
-    public static (Tensor Features, long[] Predicted) Embed(Classifier model, Tensor images, Device device, int batch = 1000)
+    /// <summary>Classifier features [n, 128] (CPU) and predicted classes of images in [−1, 1], a batch of
+    /// <see cref="InferenceBatch"/>'s size at a time.</summary>
+    public static (Tensor Features, long[] Predicted) Embed(Classifier model, Tensor images, Device device)
     {
         model.eval();
+        var batch = InferenceBatch.Images(model.LargestMap(), device);
         var features = new List<Tensor>();
         var predicted = new List<long>();
         using var noGrad = torch.no_grad();

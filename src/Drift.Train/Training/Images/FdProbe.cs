@@ -19,7 +19,7 @@ public sealed class FdProbe : IDisposable
     private readonly Classifier classifier;
     private readonly Tensor testFeatures;
     private readonly Tensor noise;
-    private readonly Tensor labels;
+    private readonly long[] labels;
     private readonly Device device;
 
     public FdProbe(string classifierDir, ImageConfig config, ImageData data, int n, Device device)
@@ -35,7 +35,7 @@ public sealed class FdProbe : IDisposable
         using var trainFeatures = ClassifierTrainer.Embed(classifier, data.Train.Batch(trainIdx), device).Features;
         Floor = FrechetDistance.Compute(trainFeatures, testFeatures);
         noise = torch.randn([n, config.NoiseDim], generator: rng).to(device);
-        labels = torch.tensor(Enumerable.Range(0, n).Select(i => config.Conditional ? (long)(i % config.Classes) : config.GeneratorClasses).ToArray()).to(device);
+        labels = Enumerable.Range(0, n).Select(i => config.Conditional ? (long)(i % config.Classes) : -1L).ToArray();
     }
 
     public double Floor { get; }
@@ -44,8 +44,7 @@ public sealed class FdProbe : IDisposable
     public double[] Measure(ConvGenerator generator)
     {
         using var scope = torch.NewDisposeScope();
-        using var noGrad = torch.no_grad();
-        var images = ImageSet.AsStored(generator.forward(noise, labels, torch.ones(labels.shape[0], device: device)));
+        var images = ImageSet.AsStored(ImageSampling.Draw(generator, labels, 1, device, ImageSampling.Rows(noise)));
         var features = ClassifierTrainer.Embed(classifier, images, device).Features;
         return [FrechetDistance.Compute(features, testFeatures), PrecisionRecall.Compute(testFeatures, features, ImageEvaluation.K).Recall];
     }
@@ -55,6 +54,5 @@ public sealed class FdProbe : IDisposable
         classifier.Dispose();
         testFeatures.Dispose();
         noise.Dispose();
-        labels.Dispose();
     }
 }

@@ -1,4 +1,5 @@
 using TorchSharp;
+using Drift.Models;
 using Drift.Train.RunFolders;
 using static TorchSharp.torch;
 
@@ -11,12 +12,12 @@ public static class ImageSampling
     /// <param name="noiseScale">The noise's scale (<see cref="SamplingNoise"/>): 1 samples the distribution the generator trained on.</param>
     /// <returns>Float images [n, C, H, W] in [−1, 1] on the CPU, and the class each was drawn for (−1: none).</returns>
     public static (Tensor Images, long[] Labels) Generate(Checkpoint checkpoint, int n, int? classLabel, double guidance, long seed,
-        Device device, bool useEma = true, double noiseScale = 1, int batch = 1000)
+        Device device, bool useEma = true, double noiseScale = 1)
     {
         var config = checkpoint.Config<ImageConfig>();
         var labels = Enumerable.Range(0, n).Select(i => config.Conditional ? classLabel ?? (long)(i % config.Classes) : -1L).ToArray();
         using var rng = new Generator((ulong)seed);
-        return Forward(checkpoint, labels, classLabel, guidance, device, useEma, batch, count => SamplingNoise.Draw(count, config.NoiseDim, rng, noiseScale));
+        return Forward(checkpoint, labels, classLabel, guidance, device, useEma, count => SamplingNoise.Draw(count, config.NoiseDim, rng, noiseScale));
     }
 
     /// <summary>
@@ -38,13 +39,7 @@ public static class ImageSampling
         using var rng = new Generator((ulong)seed);
         using var ends = SamplingNoise.Draw(2 * rows, config.NoiseDim, rng, noiseScale).to(float64);
         using var walk = Slerp(ends.narrow(0, 0, rows), ends.narrow(0, rows, rows), steps).to(float32);
-        var next = 0L;
-        return Forward(checkpoint, labels, classLabel, guidance, device, useEma, 1000, count =>
-        {
-            var part = walk.narrow(0, next, count).clone();
-            next += count;
-            return part;
-        });
+        return Forward(checkpoint, labels, classLabel, guidance, device, useEma, Rows(walk));
     }
 
     /// <summary>[rows·steps, dim]: row r walks from a[r] to b[r] in <paramref name="steps"/> spherical steps (float64;
@@ -62,10 +57,10 @@ public static class ImageSampling
         return (wa * a.unsqueeze(1) + wb * b.unsqueeze(1)).reshape(-1, a.shape[1]).MoveToOuterDisposeScope();
     }
 
-    /// <summary>The generator on the noise <paramref name="noise"/> hands out, <paramref name="batch"/> rows at a time, for
-    /// the given labels (−1: none), checked before a single image is made.</summary>
+    /// <summary>The checkpoint's generator on the noise <paramref name="noise"/> hands out, for the given labels (−1: none),
+    /// checked before a single image is made.</summary>
     private static (Tensor Images, long[] Labels) Forward(Checkpoint checkpoint, long[] labels, int? classLabel, double guidance, Device device,
-        bool useEma, int batch, Func<int, Tensor> noise)
+        bool useEma, Func<int, Tensor> noise)
     {
         var config = checkpoint.Config<ImageConfig>();
         if (classLabel is { } c && (!config.Conditional || c < 0 || c >= config.Classes))
@@ -80,8 +75,17 @@ public static class ImageSampling
         checkpoint.LoadWeights(model, useEma ? 1 : 0);
         model.to(device);
         model.eval();
+        var images = Draw(model, labels, guidance, device, noise);
+        NonFiniteGuard.CheckSamples(images, checkpoint.FilePath);
+        return (images, labels);
+    }
 
+    /// <summary>A generator's images [n, C, H, W] on the CPU for <paramref name="labels"/> (−1: none) and the noise
+    /// <paramref name="noise"/>(count) hands out in order, a batch of <see cref="InferenceBatch"/>'s size at a time.</summary>
+    public static Tensor Draw(ConvGenerator model, long[] labels, double guidance, Device device, Func<int, Tensor> noise)
+    {
         var n = labels.Length;
+        var batch = InferenceBatch.Images(model.LargestMap(), device);
         // Every batch's images go straight into one tensor made for all of them. Kept batch by batch instead (then
         // concatenated: every image twice), each batch's images sat among its freed activations, which later batches did
         // not reuse: 60,000 images of a width-8 generator peaked at 4.1 GB and took 36 s, now 1.5 GB and 15 s (width 64,
@@ -93,12 +97,23 @@ public static class ImageSampling
             using var noGrad = torch.no_grad();
             var count = Math.Min(batch, n - start);
             var input = noise(count).to(device);
-            var inputLabels = torch.tensor(labels[start..(start + count)].Select(l => l < 0 ? config.GeneratorClasses : l).ToArray()).to(device);
+            var inputLabels = torch.tensor(labels[start..(start + count)].Select(l => l < 0 ? model.Classes : l).ToArray()).to(device);
             var images = model.forward(input, inputLabels, torch.full(count, guidance, device: device));
             all ??= torch.empty([n, .. images.shape[1..]], images.dtype).MoveToOuterDisposeScope();
             all.narrow(0, start, count).copy_(images);
         }
-        NonFiniteGuard.CheckSamples(all!, checkpoint.FilePath);
-        return (all!, labels);
+        return all!;
+    }
+
+    /// <summary>Hands out <paramref name="noise"/>'s rows in order, as many as asked each call.</summary>
+    public static Func<int, Tensor> Rows(Tensor noise)
+    {
+        var next = 0L;
+        return count =>
+        {
+            var part = noise.narrow(0, next, count);
+            next += count;
+            return part;
+        };
     }
 }

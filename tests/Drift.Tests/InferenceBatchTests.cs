@@ -1,0 +1,130 @@
+using Drift.Models;
+using Drift.Train;
+using Drift.Train.Training.Images;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Drift.Tests;
+
+/// <summary>Networks run over many images without gradient, a batch at a time (<see cref="InferenceBatch"/>): the
+/// batches sized from each network's largest map, and the images and features the same as one pass over all.</summary>
+public sealed class InferenceBatchTests
+{
+    /// <summary>A network's <c>LargestMap</c> against the maps its convolutions actually take and make: every
+    /// <see cref="SafeConv2d"/> hooked, one image passed through, each input and output counted with its channels
+    /// rounded up to whole blocks of 16, the largest kept.</summary>
+    [Fact]
+    public void TheLargestMapIsTheWidestConvolutionMapOfAPass()
+    {
+        var seed = Tensors.Seed();
+        var random = new Random(seed);
+        for (var trial = 0; trial < 6; trial++)
+        {
+            var (size, channels, classes) = (new[] { 8, 16, 28, 64 }[random.Next(4)], random.Next(2) == 0 ? 1 : 3, random.Next(2) * 10);
+            // Group norms of 8 groups: widths of whole groups, or one below 8.
+            var (width, gridBlocks) = (new[] { 4, 8, 16, 24, 32, 40 }[random.Next(6)], random.Next(3));
+            using var generator = new ConvGenerator(16, size, channels, classes, width, gridBlocks);
+            var seen = Seen(generator, () =>
+            {
+                using var noGrad = torch.no_grad();
+                generator.forward(torch.randn(1, 16), torch.tensor(new[] { (long)classes }), torch.ones(1)).Dispose();
+            });
+            Assert.True(seen == generator.LargestMap(), $"seed {seed}: generator {size} px, {channels} channels, width {width}, {gridBlocks} grid blocks: {generator.LargestMap()} floats, passes show {seen}");
+
+            var architecture = random.Next(2) == 0 ? ClassifierArchitecture.Conv : ClassifierArchitecture.Pooled;
+            using var classifier = new Classifier(channels, new[] { 8, 28, 32 }[random.Next(3)], 10, architecture);
+            seen = Seen(classifier, () =>
+            {
+                using var noGrad = torch.no_grad();
+                classifier.Features(torch.randn(1, channels, classifier.ImageSize, classifier.ImageSize)).Dispose();
+            });
+            Assert.True(seen == classifier.LargestMap(), $"seed {seed}: {architecture} classifier {classifier.ImageSize} px, {channels} channels: {classifier.LargestMap()} floats, passes show {seen}");
+        }
+    }
+
+    /// <summary>More images than a batch holds come out as the generator's one pass over all of them, in order, with
+    /// the labels mapped as the generator reads them (−1: its "no class" label).</summary>
+    [Fact]
+    public void ImagesDrawnInBatchesAreOnePassOfTheGenerator()
+    {
+        var (rng, seed) = Tensors.Fresh();
+        using (rng)
+        {
+            var random = new Random(seed);
+            // 64 px at width 16: 256 KB an image, so batches of 64.
+            using var model = new ConvGenerator(16, 64, 1, 10, 16);
+            model.eval();
+            var n = random.Next(130, 200);
+            Assert.True(InferenceBatch.Images(model.LargestMap(), CPU) < n / 2, $"seed {seed}: {n} images fit one batch");
+            var labels = Enumerable.Range(0, n).Select(_ => (long)random.Next(-1, 10)).ToArray();
+            using var noise = torch.randn([n, 16], generator: rng);
+            using var drawn = ImageSampling.Draw(model, labels, 1, CPU, ImageSampling.Rows(noise));
+
+            using var noGrad = torch.no_grad();
+            using var expected = model.forward(noise, torch.tensor(labels.Select(l => l < 0 ? 10L : l).ToArray()), torch.ones(n));
+            var worst = (drawn - expected).abs().max().item<float>();
+            Assert.True(worst <= 1e-5, $"seed {seed}: {n} images {worst:g3} from one pass");
+        }
+    }
+
+    /// <summary>The same for a classifier's features, and each predicted class the one with the largest logit of the
+    /// one pass (up to rounding between near-equal logits).</summary>
+    [Fact]
+    public void FeaturesEmbeddedInBatchesAreOnePassOfTheClassifier()
+    {
+        var (rng, seed) = Tensors.Fresh();
+        using (rng)
+        {
+            // 64 px: 512 KB an image at the first convolution, so batches of 32.
+            using var model = new Classifier(1, 64, 10);
+            var n = new Random(seed).Next(70, 130);
+            Assert.True(InferenceBatch.Images(model.LargestMap(), CPU) < n / 2, $"seed {seed}: {n} images fit one batch");
+            using var images = torch.rand([n, 1, 64, 64], generator: rng) * 2 - 1;
+            var (features, predicted) = ClassifierTrainer.Embed(model, images, CPU);
+            using (features)
+            {
+                using var noGrad = torch.no_grad();
+                using var expected = model.Features(images);
+                using var logits = model.Classify(expected);
+                var worst = (features - expected).abs().max().item<float>();
+                Assert.True(worst <= 1e-5, $"seed {seed}: {n} images' features {worst:g3} from one pass");
+                var best = logits.max(1).values.data<float>().ToArray();
+                var chosen = logits.gather(1, torch.tensor(predicted).unsqueeze(1)).squeeze(1).data<float>().ToArray();
+                Assert.All(Enumerable.Range(0, n), i => Assert.True(best[i] - chosen[i] <= 1e-5, $"seed {seed}: image {i} called {predicted[i]}, {best[i] - chosen[i]:g3} below the best logit"));
+            }
+        }
+    }
+
+    /// <summary>On the CPU a batch's largest map fills at most half a heap block and one image more would overfill it;
+    /// one image at least, however large, and at most the cap; a GPU takes the cap.</summary>
+    [Fact]
+    public void ABatchFillsHalfAHeapBlock()
+    {
+        var random = new Random(Tensors.Seed());
+        const long half = NativeHeap.LargestHeapBlock / 2;
+        foreach (var map in Enumerable.Range(0, 20).Select(_ => (long)Math.Exp(random.NextDouble() * Math.Log(1L << 24))).Append(1L << 30))
+        {
+            var most = random.Next(1, 2000);
+            var batch = InferenceBatch.Images(map, CPU, most);
+            Assert.InRange(batch, 1, most);
+            Assert.True(batch == 1 || batch * 4 * map <= half, $"{batch} images of {map} floats overfill half a block");
+            Assert.True(batch == most || (batch + 1) * 4 * map > half, $"{batch} images of {map} floats: one more would fit");
+            Assert.Equal(most, InferenceBatch.Images(map, new Device(DeviceType.CUDA, 0), most));
+        }
+    }
+
+    /// <summary>The largest map any of <paramref name="network"/>'s convolutions take or make while <paramref name="pass"/> runs.</summary>
+    private static long Seen(nn.Module network, Action pass)
+    {
+        static long Padded(Tensor map) => (map.shape[1] + 15) / 16 * 16 * map.shape[2] * map.shape[3];
+        var largest = 0L;
+        var hooks = network.modules().OfType<SafeConv2d>().Select(conv => conv.register_forward_hook((_, input, output) =>
+        {
+            largest = Math.Max(largest, Math.Max(Padded(input), Padded(output)));
+            return output;
+        })).ToList();
+        pass();
+        foreach (var hook in hooks) hook.remove();
+        return largest;
+    }
+}
