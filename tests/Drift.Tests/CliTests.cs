@@ -245,6 +245,36 @@ public class CliTests : IDisposable
         }
     }
 
+    /// <summary>A long count (images drawn) writes a line when ten seconds of its clock have passed since the last line
+    /// (or the start) and never otherwise, none once complete; each line the count reached and its pace in images.</summary>
+    [Fact]
+    public void ALongCountSaysHowFarItIsEveryTenSeconds()
+    {
+        var seed = Tensors.Seed();
+        var random = new Random(seed);
+        var (lines, now, done, lastLine) = (new List<string>(), 0.0, 0L, 0.0);
+        var total = random.Next(1000, 100_000);
+        var counter = new Drift.Train.Cli.CountLines("drawing images", total, "image", lines.Add, () => now);
+        while (done < total)
+        {
+            now += 4 * random.NextDouble();
+            done = Math.Min(total, done + random.Next(1, total / 50 + 2));
+            var before = lines.Count;
+            counter.Report(done);
+            var due = done < total && now - lastLine >= Drift.Train.Cli.CountLines.Every;
+            Assert.True(lines.Count == before + (due ? 1 : 0), $"seed {seed}: {done}/{total} at {now:f1} s, last line at {lastLine:f1} s: {lines.Count - before} line(s)");
+            if (!due) continue;
+            lastLine = now;
+            var m = System.Text.RegularExpressions.Regex.Match(lines[^1], @"^drawing images (\d+)/(\d+) \((?<v>[\d.,]+) (images/s|s/image), .* left\)$");
+            Assert.True(m.Success && m.Groups[1].Value == $"{done}" && m.Groups[2].Value == $"{total}", $"seed {seed}: '{lines[^1]}' at {done}/{total}");
+        }
+        Assert.True(lines.Count >= 1 || now < Drift.Train.Cli.CountLines.Every, $"seed {seed}: no line in {now:f0} s");
+        var written = lines.Count;
+        now += Drift.Train.Cli.CountLines.Every;
+        counter.Report(total);
+        Assert.True(lines.Count == written, $"seed {seed}: a line after the count was complete");
+    }
+
     /// <summary>A run's log.txt holds each session's command and lines in order, a resumed session's appended after the
     /// first's (left as it was), and the error that ended a session; a new run that fails before it starts leaves no folder.</summary>
     [Fact]

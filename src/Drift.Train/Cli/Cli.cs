@@ -166,14 +166,33 @@ public static class Cli
             });
     }
 
+    /// <summary>Runs work that counts up to <paramref name="total"/> (images drawn) and reports each count it reaches: a
+    /// progress bar on a terminal, cleared when done; otherwise a line on stderr every <see cref="CountLines.Every"/>
+    /// seconds while it lasts, so that a long silent command says it is working (stdout keeps only its result).</summary>
+    public static T WithCount<T>(string what, long total, string unit, Func<Action<long>, T> run)
+    {
+        if (!Interactive)
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            return run(new CountLines(what, total, unit, Console.Error.WriteLine, () => clock.Elapsed.TotalSeconds).Report);
+        }
+        return AnsiConsole.Progress().AutoClear(true).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(),
+                new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .Start(ctx =>
+            {
+                var task = ctx.AddTask(what, maxValue: total);
+                return run(done => task.Value = done);
+            });
+    }
+
     /// <summary>What a log line says of a run's speed: " (41.9 steps/s, 1 min 05 s left)" after <paramref name="done"/> steps
     /// in <paramref name="seconds"/> with <paramref name="left"/> to go (the time left only while some are); empty before
-    /// the first step.</summary>
-    public static string Pace(long done, double seconds, long left)
+    /// the first step. <paramref name="unit"/> names what is counted, if not steps.</summary>
+    public static string Pace(long done, double seconds, long left, string unit = "step")
     {
         if (done <= 0 || seconds <= 0) return "";
         var rate = done / seconds;
-        var speed = rate >= 1 ? $"{rate:0.#} steps/s" : $"{1 / rate:0.#} s/step";
+        var speed = rate >= 1 ? $"{rate:0.#} {unit}s/s" : $"{1 / rate:0.#} s/{unit}";
         if (left <= 0) return $" ({speed})";
         var remaining = TimeSpan.FromSeconds(Math.Round(left / rate));
         var time = remaining.TotalHours >= 1 ? $"{(int)remaining.TotalHours} h {remaining.Minutes:00} min"

@@ -171,7 +171,8 @@ public static class EvalCommand
             using var data = ImageData.Load(config.Data, config.ImageSize);
             RefuseChangedData(checkpoint, config.Data, data.Fingerprint());
             var size = Math.Min(n, Math.Min(data.Test.Count, data.Train.Count));
-            var (images, labels) = ImageSampling.Generate(checkpoint, size, null, guidance, seed, device, ema, noiseScale);
+            var (images, labels) = Cli.WithCount("drawing images", size, "image",
+                drawn => ImageSampling.Generate(checkpoint, size, null, guidance, seed, device, ema, noiseScale, drawn));
             using (images)
             {
                 var field = config.Field.Name + (guidance > 1 ? $", guidance {guidance:g3}" : "") + (ema ? "" : ", trained weights (no EMA)");

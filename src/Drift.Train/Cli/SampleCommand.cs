@@ -82,9 +82,10 @@ public static class SampleCommand
         double noiseScale, int? walk)
     {
         var config = checkpoint.Config<ImageConfig>();
-        var (images, labels) = walk is { } k
-            ? ImageSampling.Interpolate(checkpoint, n / k, k, classLabel, guidance, seed, device, ema, noiseScale)
-            : ImageSampling.Generate(checkpoint, n, classLabel, guidance, seed, device, ema, noiseScale);
+        var total = walk is { } k ? n / k * k : n;
+        var (images, labels) = Cli.WithCount("drawing images", total, "image", drawn => walk is { } steps
+            ? ImageSampling.Interpolate(checkpoint, n / steps, steps, classLabel, guidance, seed, device, ema, noiseScale, drawn)
+            : ImageSampling.Generate(checkpoint, n, classLabel, guidance, seed, device, ema, noiseScale, drawn));
         n = labels.Length;
         using (images)
         {

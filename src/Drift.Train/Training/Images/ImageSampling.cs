@@ -10,14 +10,15 @@ public static class ImageSampling
 {
     /// <param name="classLabel">Every image of this class; null: classes in turn (a conditional generator) or none.</param>
     /// <param name="noiseScale">The noise's scale (<see cref="SamplingNoise"/>): 1 samples the distribution the generator trained on.</param>
+    /// <param name="drawn">Told the images made so far after each batch.</param>
     /// <returns>Float images [n, C, H, W] in [−1, 1] on the CPU, and the class each was drawn for (−1: none).</returns>
     public static (Tensor Images, long[] Labels) Generate(Checkpoint checkpoint, int n, int? classLabel, double guidance, long seed,
-        Device device, bool useEma = true, double noiseScale = 1)
+        Device device, bool useEma = true, double noiseScale = 1, Action<long>? drawn = null)
     {
         var config = checkpoint.Config<ImageConfig>();
         var labels = Enumerable.Range(0, n).Select(i => config.Conditional ? classLabel ?? (long)(i % config.Classes) : -1L).ToArray();
         using var rng = new Generator((ulong)seed);
-        return Forward(checkpoint, labels, classLabel, guidance, device, useEma, count => SamplingNoise.Draw(count, config.NoiseDim, rng, noiseScale));
+        return Forward(checkpoint, labels, classLabel, guidance, device, useEma, count => SamplingNoise.Draw(count, config.NoiseDim, rng, noiseScale), drawn);
     }
 
     /// <summary>
@@ -31,7 +32,7 @@ public static class ImageSampling
     /// one class (<paramref name="classLabel"/>, or classes in turn by row), so a smooth row is a smooth generator.
     /// </summary>
     public static (Tensor Images, long[] Labels) Interpolate(Checkpoint checkpoint, int rows, int steps, int? classLabel, double guidance, long seed,
-        Device device, bool useEma = true, double noiseScale = 1)
+        Device device, bool useEma = true, double noiseScale = 1, Action<long>? drawn = null)
     {
         var config = checkpoint.Config<ImageConfig>();
         if (steps < 2) throw new UserError($"--interpolate needs at least 2 images a row, got {steps}");
@@ -39,7 +40,7 @@ public static class ImageSampling
         using var rng = new Generator((ulong)seed);
         using var ends = SamplingNoise.Draw(2 * rows, config.NoiseDim, rng, noiseScale).to(float64);
         using var walk = Slerp(ends.narrow(0, 0, rows), ends.narrow(0, rows, rows), steps).to(float32);
-        return Forward(checkpoint, labels, classLabel, guidance, device, useEma, Rows(walk));
+        return Forward(checkpoint, labels, classLabel, guidance, device, useEma, Rows(walk), drawn);
     }
 
     /// <summary>[rows·steps, dim]: row r walks from a[r] to b[r] in <paramref name="steps"/> spherical steps (float64;
@@ -60,7 +61,7 @@ public static class ImageSampling
     /// <summary>The checkpoint's generator on the noise <paramref name="noise"/> hands out, for the given labels (−1: none),
     /// checked before a single image is made.</summary>
     private static (Tensor Images, long[] Labels) Forward(Checkpoint checkpoint, long[] labels, int? classLabel, double guidance, Device device,
-        bool useEma, Func<int, Tensor> noise)
+        bool useEma, Func<int, Tensor> noise, Action<long>? drawn)
     {
         var config = checkpoint.Config<ImageConfig>();
         if (classLabel is { } c && (!config.Conditional || c < 0 || c >= config.Classes))
@@ -75,14 +76,15 @@ public static class ImageSampling
         checkpoint.LoadWeights(model, useEma ? 1 : 0);
         model.to(device);
         model.eval();
-        var images = Draw(model, labels, guidance, device, noise);
+        var images = Draw(model, labels, guidance, device, noise, drawn);
         NonFiniteGuard.CheckSamples(images, checkpoint.FilePath);
         return (images, labels);
     }
 
     /// <summary>A generator's images [n, C, H, W] on the CPU for <paramref name="labels"/> (−1: none) and the noise
-    /// <paramref name="noise"/>(count) hands out in order, a batch of <see cref="InferenceBatch"/>'s size at a time.</summary>
-    public static Tensor Draw(ConvGenerator model, long[] labels, double guidance, Device device, Func<int, Tensor> noise)
+    /// <paramref name="noise"/>(count) hands out in order, a batch of <see cref="InferenceBatch"/>'s size at a time,
+    /// <paramref name="drawn"/> told the images made after each.</summary>
+    public static Tensor Draw(ConvGenerator model, long[] labels, double guidance, Device device, Func<int, Tensor> noise, Action<long>? drawn = null)
     {
         var n = labels.Length;
         var batch = InferenceBatch.Images(model.LargestMap(), device);
@@ -101,6 +103,7 @@ public static class ImageSampling
             var images = model.forward(input, inputLabels, torch.full(count, guidance, device: device));
             all ??= torch.empty([n, .. images.shape[1..]], images.dtype).MoveToOuterDisposeScope();
             all.narrow(0, start, count).copy_(images);
+            drawn?.Invoke(start + count);
         }
         return all!;
     }
