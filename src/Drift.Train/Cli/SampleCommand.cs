@@ -98,8 +98,12 @@ public static class SampleCommand
                 ImageFiles.NpyLabels(NpyImages.LabelsPath(path), labels);
             }
             else
-                ImageFiles.Folder(path, images, labels,
-                    config.Conditional ? config.NamedClasses ?? Enumerable.Range(0, config.Classes).Select(c => $"{c}").ToArray() : null);
+                Cli.WithCount("writing images", n, "image", written =>
+                {
+                    ImageFiles.Folder(path, images, labels,
+                        config.Conditional ? config.NamedClasses ?? Enumerable.Range(0, config.Classes).Select(c => $"{c}").ToArray() : null, written);
+                    return 0;
+                });
         }
         var of = classLabel is { } c ? $" of class {config.ClassName(c)}" : "";
         Console.WriteLine(walk is { } steps ? $"wrote {n / steps} walks of {steps} images{of} to {path}" : $"wrote {n} images{of} to {path}");

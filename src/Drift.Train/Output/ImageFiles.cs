@@ -39,8 +39,9 @@ public static class ImageFiles
     /// <summary>Writes float images [N, C, H, W] in [−1, 1] as one PNG each, <c>NNNNNN.png</c> by its place among them, the
     /// layout FID tools and torchvision's ImageFolder read: in a folder per class (<see cref="ImageData.ClassFolder"/> of
     /// <paramref name="classNames"/>[label]) or, where <paramref name="classNames"/> is null, all in
-    /// <paramref name="dir"/>. The folder appears whole or not at all (<see cref="AtomicFile.WriteFolder"/>).</summary>
-    public static void Folder(string dir, Tensor images, long[] labels, IReadOnlyList<string>? classNames)
+    /// <paramref name="dir"/>. The folder appears whole or not at all (<see cref="AtomicFile.WriteFolder"/>);
+    /// <paramref name="written"/> is told the images written so far after each.</summary>
+    public static void Folder(string dir, Tensor images, long[] labels, IReadOnlyList<string>? classNames, Action<long>? written = null)
     {
         using var scope = torch.NewDisposeScope();
         var (n, c, h, w) = ((int)images.shape[0], (int)images.shape[1], (int)images.shape[2], (int)images.shape[3]);
@@ -57,6 +58,7 @@ public static class ImageFiles
             {
                 using var stream = File.Create(Path.Combine(folders[i], $"{i.ToString().PadLeft(digits, '0')}.png"));
                 writer.WritePng(bytes[(i * size)..((i + 1) * size)], w, h, c == 1 ? ColorComponents.Grey : ColorComponents.RedGreenBlue, stream);
+                written?.Invoke(i + 1);
             }
         });
     }
