@@ -49,19 +49,26 @@ public sealed class MetricClassifiers : IDisposable
 
     /// <param name="images">Float images [N, C, H, W] in [−1, 1].</param>
     /// <param name="labels">The class each image was drawn for, −1 where none (the classifier's call stands in).</param>
-    public IReadOnlyList<EvaluatedMetric> Evaluate(Tensor images, long[] labels, ImageData data, Device device)
+    /// <param name="judged">Told the feature spaces judged so far (of <see cref="Spaces"/>) after each.</param>
+    public IReadOnlyList<EvaluatedMetric> Evaluate(Tensor images, long[] labels, ImageData data, Device device, Action<long>? judged = null)
     {
         var rows = new List<EvaluatedMetric>();
-        foreach (var (dir, info, model) in _loaded)
+        for (var k = 0; k < _loaded.Length; k++)
         {
+            var (dir, info, model) = _loaded[k];
             model.to(device);
             var named = Path.GetFileName(Path.TrimEndingDirectorySeparator(dir));
             rows.AddRange(ImageEvaluation.Compute(images, labels, data, info, model, device)
                 .Select(r => _loaded.Length > 1 ? r with { Name = $"{r.Name} [{named}]" } : r));
+            judged?.Invoke(k + 1);
         }
         rows.AddRange(ImageEvaluation.Pixels(images, data));
+        judged?.Invoke(Spaces);
         return rows;
     }
+
+    /// <summary>The feature spaces <see cref="Evaluate"/> judges in: each network's, then the pixels.</summary>
+    public int Spaces => _loaded.Length + 1;
 
     /// <summary>The networks for a report: "the classifier X (test accuracy 89.7 %)", or each of several.</summary>
     public string Describe() => (_loaded.Length == 1 ? "the classifier " : $"{_loaded.Length} classifiers: ")
