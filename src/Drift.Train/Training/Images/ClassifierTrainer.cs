@@ -58,11 +58,11 @@ public static class ClassifierTrainer
     }
 
     /// <summary>Classifier features [n, 128] (CPU) and predicted classes of images in [−1, 1], a batch of
-    /// <see cref="InferenceBatch"/>'s size at a time.</summary>
+    /// <see cref="HeapBatch"/>'s size at a time.</summary>
     public static (Tensor Features, long[] Predicted) Embed(Classifier model, Tensor images, Device device)
     {
         model.eval();
-        var batch = InferenceBatch.Images(model.LargestMap(), device);
+        var batch = HeapBatch.Images(model.LargestMap(), device);
         var features = new List<Tensor>();
         var predicted = new List<long>();
         using var noGrad = torch.no_grad();

@@ -39,7 +39,7 @@ public static class ImageComponents
                 MemoryBudget.Check(TableBytes(encoder, reads, train), $"the table of the encoder spaces over the {train.shape[0]} training images",
                     "use fewer encoder spaces (encoder-map1 holds the most)");
             tabulated = FeatureSpace.Tabulated(reads, encoder.MapsAndFeatures, train.shape[0],
-                (start, n) => ImageSet.ToUnit(train.narrow(0, start, n)), InferenceBatch.Images(encoder.LargestMap(), train.device, most: 500), processes);
+                (start, n) => ImageSet.ToUnit(train.narrow(0, start, n)), HeapBatch.Images(encoder.LargestMap(), train.device, most: 500), processes);
         }
         return c.Features.Select(f => ImageConfig.IsEncoderSpace(f) ? tabulated[Array.IndexOf(encoderSpaces, f)] : FeatureSpace.Of(ImageFeatures.Map(f))).ToArray();
     }

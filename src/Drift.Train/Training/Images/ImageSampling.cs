@@ -82,12 +82,12 @@ public static class ImageSampling
     }
 
     /// <summary>A generator's images [n, C, H, W] on the CPU for <paramref name="labels"/> (−1: none) and the noise
-    /// <paramref name="noise"/>(count) hands out in order, a batch of <see cref="InferenceBatch"/>'s size at a time,
+    /// <paramref name="noise"/>(count) hands out in order, a batch of <see cref="HeapBatch"/>'s size at a time,
     /// <paramref name="drawn"/> told the images made after each.</summary>
     public static Tensor Draw(ConvGenerator model, long[] labels, double guidance, Device device, Func<int, Tensor> noise, Action<long>? drawn = null)
     {
         var n = labels.Length;
-        var batch = InferenceBatch.Images(model.LargestMap(), device);
+        var batch = HeapBatch.Images(model.LargestMap(), device);
         // Every batch's images go straight into one tensor made for all of them. Kept batch by batch instead (then
         // concatenated: every image twice), each batch's images sat among its freed activations, which later batches did
         // not reuse: 60,000 images of a width-8 generator peaked at 4.1 GB and took 36 s, now 1.5 GB and 15 s (width 64,

@@ -6,9 +6,10 @@ using static TorchSharp.torch;
 
 namespace Drift.Tests;
 
-/// <summary>Networks run over many images without gradient, a batch at a time (<see cref="InferenceBatch"/>): the
-/// batches sized from each network's largest map, and the images and features the same as one pass over all.</summary>
-public sealed class InferenceBatchTests
+/// <summary>Networks run over many images a batch at a time (<see cref="HeapBatch"/>): the batches sized from each
+/// network's largest map; the images and features the same as one pass over all, and a training step's gradients those
+/// of one pass in float64.</summary>
+public sealed class HeapBatchTests
 {
     /// <summary>A network's <c>LargestMap</c> against the maps its convolutions actually take and make: every
     /// <see cref="SafeConv2d"/> hooked, one image passed through, each input and output counted with its channels
@@ -55,7 +56,7 @@ public sealed class InferenceBatchTests
             using var model = new ConvGenerator(16, 64, 1, 10, 16);
             model.eval();
             var n = random.Next(130, 200);
-            Assert.True(InferenceBatch.Images(model.LargestMap(), CPU) < n / 2, $"seed {seed}: {n} images fit one batch");
+            Assert.True(HeapBatch.Images(model.LargestMap(), CPU) < n / 2, $"seed {seed}: {n} images fit one batch");
             var labels = Enumerable.Range(0, n).Select(_ => (long)random.Next(-1, 10)).ToArray();
             using var noise = torch.randn([n, 16], generator: rng);
             using var drawn = ImageSampling.Draw(model, labels, 1, CPU, ImageSampling.Rows(noise));
@@ -64,6 +65,67 @@ public sealed class InferenceBatchTests
             using var expected = model.forward(noise, torch.tensor(labels.Select(l => l < 0 ? 10L : l).ToArray()), torch.ones(n));
             var worst = (drawn - expected).abs().max().item<float>();
             Assert.True(worst <= 1e-5, $"seed {seed}: {n} images {worst:g3} from one pass");
+        }
+    }
+
+    /// <summary>A training step's generator in chunks: its images and every parameter's gradient (of a random weighting
+    /// of the pixels) those of one pass over all the images by the same network in float64, to float32 rounding.</summary>
+    [Fact]
+    public void AChunkedPassHasTheGradientsOfOnePassInFloat64()
+    {
+        var (rng, seed) = Tensors.Fresh();
+        using (rng)
+        {
+            var random = new Random(seed);
+            // 64 px: at width 4 (padded to 16 channels) 256 KB an image, so chunks of 64.
+            using var model = new ConvGenerator(16, 64, 1, 10, 4);
+            using var reference = new ConvGenerator(16, 64, 1, 10, 4);
+            reference.load_state_dict(model.state_dict());
+            reference.to(float64);
+            var n = random.Next(130, 200);
+            Assert.True(n * 4L * model.LargestMap() > NativeHeap.LargestHeapBlock && HeapBatch.Images(model.LargestMap(), CPU, n) < n / 2,
+                $"seed {seed}: {n} images fit one chunk");
+            using var noise = torch.randn([n, 16], generator: rng);
+            using var labels = torch.randint(0, 11, [n], generator: rng);
+            using var guidance = 1 + torch.rand([n], generator: rng);
+            using var weights = torch.randn([n, 1, 64, 64], generator: rng);
+
+            using var x = HeapBatch.Pass(n, model.LargestMap(), CPU,
+                (start, count) => model.forward(noise.narrow(0, start, count), labels.narrow(0, start, count), guidance.narrow(0, start, count)));
+            (x * weights).sum().backward();
+            using var expected = reference.forward(noise.to(float64), labels, guidance.to(float64));
+            (expected * weights.to(float64)).sum().backward();
+
+            var worst = (x.detach().to(float64) - expected.detach()).abs().max().item<double>();
+            Assert.True(worst <= 1e-4, $"seed {seed}: {n} images {worst:g3} from one float64 pass");
+            // A bias just before a group norm of one channel a group has no gradient but rounding: measured against a
+            // hundredth of the largest gradient there.
+            var largest = reference.parameters().Max(q => q.grad!.norm().item<double>());
+            foreach (var ((name, p), (_, q)) in model.named_parameters().Zip(reference.named_parameters()))
+            {
+                var error = (p.grad!.to(float64) - q.grad!).norm().item<double>() / Math.Max(q.grad!.norm().item<double>(), 0.01 * largest);
+                Assert.True(error <= 1e-4, $"seed {seed}: {name}'s gradient {error:g3} of its norm from one float64 pass");
+            }
+        }
+    }
+
+    /// <summary>A batch whose largest map a heap block holds, and any batch on a GPU, is one pass, as before chunks:
+    /// its results stay exactly as they were.</summary>
+    [Fact]
+    public void ABatchTheHeapServesIsOnePass()
+    {
+        var random = new Random(Tensors.Seed());
+        foreach (var map in Enumerable.Range(0, 20).Select(_ => (long)random.Next(1, 1 << 20)))
+        {
+            var whole = NativeHeap.LargestHeapBlock / (4 * map);
+            var calls = new List<(long, long)>();
+            Tensor Count(long start, long count) { calls.Add((start, count)); return torch.zeros(count); }
+            using (HeapBatch.Pass(whole, map, CPU, Count)) Assert.Equal([(0L, whole)], calls);
+            calls.Clear();
+            using (HeapBatch.Pass(whole + 1, map, new Device(DeviceType.CUDA, 0), Count)) Assert.Equal([(0L, whole + 1)], calls);
+            calls.Clear();
+            using (var joined = HeapBatch.Pass(whole + 1, map, CPU, Count)) Assert.Equal(whole + 1, joined.shape[0]);
+            Assert.True(calls.Count >= 2 && calls.Sum(c => c.Item2) == whole + 1, $"{whole + 1} images of {map} floats: {calls.Count} chunk(s)");
         }
     }
 
@@ -78,7 +140,7 @@ public sealed class InferenceBatchTests
             // 64 px: 512 KB an image at the first convolution, so batches of 32.
             using var model = new Classifier(1, 64, 10);
             var n = new Random(seed).Next(70, 130);
-            Assert.True(InferenceBatch.Images(model.LargestMap(), CPU) < n / 2, $"seed {seed}: {n} images fit one batch");
+            Assert.True(HeapBatch.Images(model.LargestMap(), CPU) < n / 2, $"seed {seed}: {n} images fit one batch");
             using var images = torch.rand([n, 1, 64, 64], generator: rng) * 2 - 1;
             var (features, predicted) = ClassifierTrainer.Embed(model, images, CPU);
             using (features)
@@ -105,11 +167,11 @@ public sealed class InferenceBatchTests
         foreach (var map in Enumerable.Range(0, 20).Select(_ => (long)Math.Exp(random.NextDouble() * Math.Log(1L << 24))).Append(1L << 30))
         {
             var most = random.Next(1, 2000);
-            var batch = InferenceBatch.Images(map, CPU, most);
+            var batch = HeapBatch.Images(map, CPU, most);
             Assert.InRange(batch, 1, most);
             Assert.True(batch == 1 || batch * 4 * map <= half, $"{batch} images of {map} floats overfill half a block");
             Assert.True(batch == most || (batch + 1) * 4 * map > half, $"{batch} images of {map} floats: one more would fit");
-            Assert.Equal(most, InferenceBatch.Images(map, new Device(DeviceType.CUDA, 0), most));
+            Assert.Equal(most, HeapBatch.Images(map, new Device(DeviceType.CUDA, 0), most));
         }
     }
 
