@@ -77,8 +77,11 @@ public sealed class SafeConv2d : Module<Tensor, Tensor>
 
     /// <summary>Floats of one image's larger map, its input of size² pixels or its output, as computed on the CPU
     /// (channels padded to whole blocks): how much of a batch's memory grows with each image it takes.</summary>
-    public long LargestMap(long size) =>
-        Math.Max(Padded(InChannels) * size * size, Padded(OutChannels) * (Upsample ? 2 * size : size) * (Upsample ? 2 * size : size));
+    public long LargestMap(long size)
+    {
+        var outSize = Upsample ? 2 * size : size;
+        return Math.Max(Padded(InChannels) * size * size, Padded(OutChannels) * outSize * outSize);
+    }
 
     public override Tensor forward(Tensor x)
     {
