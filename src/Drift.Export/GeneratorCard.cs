@@ -47,9 +47,12 @@ public sealed record GeneratorCard(
     public static GeneratorCard FromJson(string json) => JsonSerializer.Deserialize<GeneratorCard>(json, Json)
         ?? throw new JsonException("an empty generator card");
 
+    // Relaxed escaping: the card is read by people too, and a strict encoder writes the version's '+' and any non-ASCII
+    // class name as \uXXXX. The web page fetches it as a file, never inlines it in HTML.
     private static readonly JsonSerializerOptions Json = new()
     {
         WriteIndented = true,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };

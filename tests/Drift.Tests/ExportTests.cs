@@ -109,10 +109,13 @@ public sealed class ExportTests : IDisposable
         using var sampled = ReadRaw(Path.Combine(inputs, "sample.f32"), scaled.shape);
         Assert.True((sampled - scaled).abs().max().item<float>() <= 1e-5 * Math.Max(1, scaled.abs().max().item<float>()),
             $"sample(seed={seed}, noise_scale={scale}) against drift sample: {(sampled - scaled).abs().max().item<float>():g3}");
-        var card = GeneratorCard.FromJson(File.ReadAllText(Path.Combine(export, GeneratorCard.FileName)));
+        var cardText = File.ReadAllText(Path.Combine(export, GeneratorCard.FileName));
+        var card = GeneratorCard.FromJson(cardText);
         Assert.Equal(checkpoint.Scale.Mean, card.DataMean);
         Assert.Equal(20, card.Source.Step);
-        Assert.Equal($"drift {System.Diagnostics.FileVersionInfo.GetVersionInfo(typeof(Drift.Train.Provenance).Assembly.Location).ProductVersion}", card.Source.ExportedBy);
+        var build = $"drift {System.Diagnostics.FileVersionInfo.GetVersionInfo(typeof(Drift.Train.Provenance).Assembly.Location).ProductVersion}";
+        Assert.Equal(build, card.Source.ExportedBy);
+        Assert.Contains($"\"exported_by\": \"{build}\"", cardText);   // as people read it: "1.0.0+commit", not "\u002B"
 
         // bench/pytorch/step_bench.py, the PyTorch mirror of the 2-D step: the same loss and field on the same inputs.
         using var positives = torch.randn([90, 2], generator: noiseRng) * 0.8 + 0.2;

@@ -21,6 +21,19 @@ public class RunFolderTests : IDisposable
 
     private string NewDir() => Path.Combine(scratch, Guid.NewGuid().ToString("N"));
 
+    /// <summary>config.json keeps a path as typed (a strict encoder wrote "a+b" as "a\u002Bb") and still reads back what
+    /// JSON must escape.</summary>
+    [Fact]
+    public void ConfigJsonKeepsPathsAsTyped()
+    {
+        var typed = $"runs/{Guid.NewGuid():N}+é/points.csv";
+        var json = new TrainConfig { Data = typed }.ToJson();
+        Assert.Contains($"\"data\": \"{typed}\"", json);
+        var quoted = typed + "\"\\";
+        Assert.Equal((typed, quoted), (ConfigJson.Read<TrainConfig>(json, "test").Data,
+            ConfigJson.Read<TrainConfig>(new TrainConfig { Data = quoted }.ToJson(), "test").Data));
+    }
+
     /// <summary>A drift process training into <paramref name="dir"/>, returned once it has logged a few rows.</summary>
     internal static Process StartLongRun(string dir, params string[] extra)
     {

@@ -11,6 +11,8 @@ public static class ConfigJson
     private static readonly JsonSerializerOptions Options = new()
     {
         WriteIndented = true,
+        // Paths and class names as typed ("runs/a+b", "Hémisphère"), not \uXXXX escapes.
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
