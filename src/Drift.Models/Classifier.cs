@@ -67,7 +67,7 @@ public sealed class Classifier : Module<Tensor, Tensor>
         // The body stays one Sequential, so that saved classifiers keep their parameter names.
         foreach (var layer in body.children())
         {
-            x = ((Module<Tensor, Tensor>)layer).forward(x);
+            x = ((Module<Tensor, Tensor>)layer).call(x);
             if (layer is MaxPool2d) readouts.Add(x);
         }
         readouts.Add(x);

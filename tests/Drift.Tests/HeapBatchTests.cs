@@ -109,6 +109,60 @@ public sealed class HeapBatchTests
         }
     }
 
+    /// <summary>A step's generated images through the encoder spaces (<see cref="ImageComponents.FeatureSpaces"/>): where
+    /// their maps overfill a heap block the encoder runs in chunks (its first convolution sees batches below half of them),
+    /// and every space's features and their gradient in the images are those of one float64 pass.</summary>
+    [Fact]
+    public void EncoderSpacesOfManyImagesAreOnePassInFloat64()
+    {
+        var (rng, seed) = Tensors.Fresh();
+        using (rng)
+        {
+            // 64 px: 512 KB an image at the first convolution, so chunks of 32.
+            using var encoder = new Classifier(1, 64, 10);
+            foreach (var p in encoder.parameters()) p.requires_grad_(false);
+            using var reference = new Classifier(1, 64, 10);
+            reference.load_state_dict(encoder.state_dict());
+            reference.to(float64);
+            var n = new Random(seed).Next(70, 130);
+            Assert.True(n * 4L * encoder.LargestMap() > NativeHeap.LargestHeapBlock, $"seed {seed}: {n} images fit a block");
+            string[] names = ["encoder", "encoder-map1", "encoder-map2-mean2"];
+            var config = new ImageConfig { ImageSize = 64, Features = names, Encoder = "unused: the encoder is given" };
+            using var train = torch.randint(0, 256, [5, 1, 64, 64], dtype: uint8, generator: rng);
+            var spaces = ImageComponents.FeatureSpaces(config, encoder, train, Drift.Loss.WholeBatch.Instance);
+            try
+            {
+                using var images = (torch.rand([n, 1, 64, 64], generator: rng) * 2 - 1).requires_grad_();
+                var batches = new List<long>();
+                var hook = encoder.modules().OfType<SafeConv2d>().First().register_forward_hook((_, input, output) =>
+                {
+                    batches.Add(input.shape[0]);
+                    return output;
+                });
+                var features = Drift.Loss.FeatureSpace.MapAll(spaces, images);
+                hook.remove();
+                Assert.True(batches.Count > 1 && batches.Max() < n / 2 && batches.Sum() == n, $"seed {seed}: {n} images in batches {string.Join(",", batches)}");
+                using var images64 = images.detach().to(float64).requires_grad_();
+                var outputs = reference.MapsAndFeatures(images64);
+                var expected = names.Select(f => ImageComponents.Readout(reference, f)(outputs)).ToArray();
+                var weights = expected.Select(e => torch.randn(e.shape, generator: rng)).ToArray();
+                torch.stack(features.Zip(weights, (f, w) => (f * w).sum()).ToList()).sum().backward();
+                torch.stack(expected.Zip(weights, (e, w) => (e * w.to(float64)).sum()).ToList()).sum().backward();
+                for (var i = 0; i < names.Length; i++)
+                {
+                    var error = (features[i].detach().to(float64) - expected[i].detach()).norm().item<double>() / expected[i].norm().item<double>();
+                    Assert.True(error <= 1e-5, $"seed {seed}: {names[i]} of {n} images {error:g3} of its norm from one float64 pass");
+                }
+                var gradError = (images.grad!.to(float64) - images64.grad!).norm().item<double>() / images64.grad!.norm().item<double>();
+                Assert.True(gradError <= 1e-5, $"seed {seed}: the images' gradient {gradError:g3} of its norm from one float64 pass");
+            }
+            finally
+            {
+                foreach (var space in spaces) space.Dispose();
+            }
+        }
+    }
+
     /// <summary>A batch whose largest map a heap block holds, and any batch on a GPU, is one pass, as before chunks:
     /// its results stay exactly as they were.</summary>
     [Fact]

@@ -25,13 +25,18 @@ public static class HeapBatch
     /// <see cref="Images"/>'s size, joined, so that each chunk's maps and their gradients come from the heap; otherwise
     /// (always on a GPU) one pass, as a batch the heap serves gains nothing in chunks (the documented step, 320 images
     /// at width 32, took 0.55 s a step either way) and its results stay exactly as they were.</summary>
-    public static Tensor Pass(long n, long largestMap, Device device, Func<long, long, Tensor> pass)
+    public static Tensor Pass(long n, long largestMap, Device device, Func<long, long, Tensor> pass) =>
+        Pass(n, largestMap, device, (start, count) => [pass(start, count)])[0];
+
+    /// <summary><see cref="Pass(long, long, Device, Func{long, long, Tensor})"/> for a pass with several outputs (an
+    /// encoder's maps and features), each joined over the chunks.</summary>
+    public static Tensor[] Pass(long n, long largestMap, Device device, Func<long, long, Tensor[]> pass)
     {
         if (device.type != DeviceType.CPU || n * sizeof(float) * largestMap <= NativeHeap.LargestHeapBlock) return pass(0, n);
         var chunk = Images(largestMap, device, most: (int)Math.Min(int.MaxValue, n));
-        var parts = new List<Tensor>();
+        var parts = new List<Tensor[]>();
         for (long start = 0; start < n; start += chunk)
             parts.Add(pass(start, Math.Min(chunk, n - start)));
-        return torch.cat(parts, 0);
+        return Enumerable.Range(0, parts[0].Length).Select(i => torch.cat(parts.Select(p => p[i]).ToList(), 0)).ToArray();
     }
 }

@@ -38,8 +38,13 @@ public static class ImageComponents
             if (c.Device == "cpu")
                 MemoryBudget.Check(TableBytes(encoder, reads, train), $"the table of the encoder spaces over the {train.shape[0]} training images",
                     "use fewer encoder spaces (encoder-map1 holds the most)");
-            tabulated = FeatureSpace.Tabulated(reads, encoder.MapsAndFeatures, train.shape[0],
-                (start, n) => ImageSet.ToUnit(train.narrow(0, start, n)), HeapBatch.Images(encoder.LargestMap(), train.device, most: 500), processes);
+            // A training step's generated images (640 by default) go through the encoder in chunks where their maps overfill
+            // a heap block, as the generator's do (HeapBatch.Pass); the table's batches fit one.
+            var largest = encoder.LargestMap();
+            Tensor[] Trunk(Tensor images) =>
+                HeapBatch.Pass(images.shape[0], largest, images.device, (start, n) => encoder.MapsAndFeatures(images.narrow(0, start, n)));
+            tabulated = FeatureSpace.Tabulated(reads, Trunk, train.shape[0],
+                (start, n) => ImageSet.ToUnit(train.narrow(0, start, n)), HeapBatch.Images(largest, train.device, most: 500), processes);
         }
         return c.Features.Select(f => ImageConfig.IsEncoderSpace(f) ? tabulated[Array.IndexOf(encoderSpaces, f)] : FeatureSpace.Of(ImageFeatures.Map(f))).ToArray();
     }
