@@ -83,8 +83,12 @@ public sealed record ComparePlan(string Dir, FieldKind[] Fields, int Seeds, IRea
             var result = train(i);
             if (result.Interrupted) return null;
             if (i == 0) headlineFloor = floor(result);
+            // Said before it starts: an image run's evaluation (thousands of samples in several networks) takes tens of seconds.
+            log.LogInformation("evaluating {Field}, seed {Seed}", field.Name, seed);
+            var clock = System.Diagnostics.Stopwatch.StartNew();
             var metrics = evaluate(i);
-            log.LogInformation("{Field} seed {Seed}: {Metrics}", field.Name, seed, string.Join(", ", metrics.Select(m => $"{m.Name} {m.Generated:g4}")));
+            log.LogInformation("{Field} seed {Seed}: {Metrics} (evaluated in {Seconds:F1} s)", field.Name, seed,
+                string.Join(", ", metrics.Select(m => $"{m.Name} {m.Generated:g4}")), clock.Elapsed.TotalSeconds);
             runs.Add(new ComparedRun(field.Name, dir, result.WallSeconds, result.Step, metrics, result.Metrics));
         }
         return ComparisonReport.Write(Dir, title, setup, FieldNames, runs, metric, headlineFloor, families);
