@@ -20,25 +20,10 @@ public static class EnergyDistance
         using var noGrad = torch.no_grad();
         var a = x.detach().to(float64, CPU);
         var b = y.detach().to(float64, CPU);
+        double MeanDistance(Tensor p, Tensor q) => PairwiseDistances.Sum(p, q, d => d) / (p.shape[0] * q.shape[0]);
         var cross = MeanDistance(a, b);
         var withinA = MeanDistance(a, a);
         var withinB = MeanDistance(b, b);
         return Math.Max(0, 2 * cross - withinA - withinB);
-    }
-
-    /// <summary>Direct differences rather than the ‖a‖²+‖b‖²−2ab expansion, whose cancellation puts
-    /// ~1e-8 on the zero self-distances after the square root. Rows of a in chunks of at most 16 MiB of
-    /// distances: larger buffers come as fresh pages from the kernel each time, several times slower.</summary>
-    private static double MeanDistance(Tensor a, Tensor b)
-    {
-        var rows = Math.Max(1, (1L << 21) / b.shape[0]);
-        var sum = 0.0;
-        for (long r0 = 0; r0 < a.shape[0]; r0 += rows)
-        {
-            using var scope = torch.NewDisposeScope();
-            sum += torch.cdist(a.narrow(0, r0, Math.Min(rows, a.shape[0] - r0)), b, compute_mode: compute_mode.donot_use_mm_for_euclid_dist)
-                .sum().item<double>();
-        }
-        return sum / (a.shape[0] * b.shape[0]);
     }
 }

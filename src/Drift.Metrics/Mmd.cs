@@ -6,11 +6,12 @@ namespace Drift.Metrics;
 /// <summary>
 /// Unbiased squared maximum mean discrepancy with a sum of Gaussian kernels exp(−‖x−y‖²/2σ²): within-sample
 /// pairs i ≠ j only, so its expectation is exactly zero for equal distributions (single values can be
-/// negative). Float64 on the CPU.
+/// negative). Float64 on the CPU, a block of kernel values at a time (<see cref="PairwiseDistances"/>).
 /// </summary>
 public static class Mmd
 {
-    public static double Compute(Tensor x, Tensor y, IReadOnlyList<double> bandwidths)
+    /// <param name="cells">The most kernel values held at once (<see cref="PairwiseDistances.Cells"/>).</param>
+    public static double Compute(Tensor x, Tensor y, IReadOnlyList<double> bandwidths, long cells = PairwiseDistances.Cells)
     {
         if (x.dim() != 2 || y.dim() != 2 || x.shape[1] != y.shape[1])
             throw new ArgumentException("MMD takes two [n, d] samples of one dimension");
@@ -25,8 +26,7 @@ public static class Mmd
         var total = 0.0;
         foreach (var sigma in bandwidths)
         {
-            double KernelSum(Tensor p, Tensor q) =>
-                torch.exp(torch.cdist(p, q, compute_mode: compute_mode.donot_use_mm_for_euclid_dist).pow(2) / (-2 * sigma * sigma)).sum().item<double>();
+            double KernelSum(Tensor p, Tensor q) => PairwiseDistances.Sum(p, q, d => torch.exp(d.pow(2) / (-2 * sigma * sigma)), cells);
             // The diagonal of a within-sample kernel matrix is exactly 1 per point.
             total += (KernelSum(a, a) - m) / (m * (m - 1.0)) + (KernelSum(b, b) - n) / (n * (n - 1.0)) - 2 * KernelSum(a, b) / (m * (double)n);
         }

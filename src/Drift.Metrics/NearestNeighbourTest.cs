@@ -24,7 +24,7 @@ public static class NearestNeighbourTest
         var pooled = torch.cat([x.detach(), y.detach()]).to(float64, CPU);
         var n = pooled.shape[0];
         var fromX = torch.arange(n) < x.shape[0];
-        var rows = Math.Max(1, (1L << 21) / n);
+        var rows = PairwiseDistances.Rows(n);
         long correct = 0;
         for (long r0 = 0; r0 < n; r0 += rows)
         {
