@@ -66,7 +66,7 @@ public class LowDimMetricsTests
             expected += xx / (30 * 29) + yy / (20 * 19) - 2 * xy / (30 * 20);
         }
         Assert.True(Math.Abs(Mmd.Compute(FromArray(x), FromArray(y), sigmas) - expected) < 1e-12, $"seed {seed}");
-        // A few kernel values at a time, as eval takes thousands of points: blocks of 1 to 3 rows, the last one short.
+        // A few kernel values at a time, as eval takes thousands of points: blocks of 1 to 4 rows, the last one short.
         var cells = new Random(seed).Next(1, 100);
         Assert.True(Math.Abs(Mmd.Compute(FromArray(x), FromArray(y), sigmas, cells) - expected) < 1e-12, $"seed {seed}: blocks of {cells} values");
     }
