@@ -228,6 +228,25 @@ public sealed class ExportTests : IDisposable
         File.WriteAllText(Path.Combine(inputs, "interpolate.json"), JsonSerializer.Serialize(new { rows = 3, steps = 4, seed, noise_scale = scale, guidance = 2.0 }));
         RunPython(export, inputs);
         Assert.Equal("""{"left": 0, "top": 1, "LEFT": 0, "TOP": 1}""", File.ReadAllText(Path.Combine(inputs, "class_labels.json")));
+        // The card is UTF-8 with names as typed: the module reads it so where the locale's default encoding is ASCII (or a
+        // Windows code page, which would misread it silently).
+        var accented = Directory.CreateDirectory(Path.Combine(root, "accented")).FullName;
+        foreach (var file in Directory.GetFiles(export)) File.Copy(file, Path.Combine(accented, Path.GetFileName(file)));
+        var exportedCard = GeneratorCard.FromJson(File.ReadAllText(Path.Combine(export, GeneratorCard.FileName)));
+        File.WriteAllText(Path.Combine(accented, GeneratorCard.FileName), (exportedCard with { ClassNames = ["left", "tôp"] }).ToJson());
+        var ascii = new ProcessStartInfo(Python, ["-c", """
+            import sys; sys.path.insert(0, sys.argv[1])
+            from drift_generator import load
+            g = load(sys.argv[1]); print(ascii(g.card["class_names"]), g.class_label("t\xf4p"))
+            """, accented]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        (ascii.Environment["LC_ALL"], ascii.Environment["PYTHONUTF8"], ascii.Environment["PYTHONCOERCECLOCALE"]) = ("C", "0", "0");
+        using (var p = Process.Start(ascii)!)
+        {
+            var read = p.StandardOutput.ReadToEndAsync();
+            var errors = p.StandardError.ReadToEnd();
+            p.WaitForExit();
+            Assert.True(p.ExitCode == 0 && read.Result.Trim() == """['left', 't\xf4p'] 1""", $"under an ASCII locale: exit {p.ExitCode}\n{read.Result}{errors}");
+        }
         using var pytorch = ReadRaw(Path.Combine(inputs, "pytorch.f32"), expected.shape);
         Assert.True((pytorch - expected).abs().max().item<float>() <= 1e-5, $"PyTorch vs drift sample: {(pytorch - expected).abs().max().item<float>():g3}");
         var (manyRaw, _) = ImageSampling.Generate(checkpoint, many, null, 2.0, seed, CPU, noiseScale: scale);
