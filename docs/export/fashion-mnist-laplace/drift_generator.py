@@ -199,7 +199,8 @@ def load_safetensors(path):
 
 def load(directory, device="cpu"):
     """The exported generator in `directory` (generator.json and generator.safetensors), in eval mode."""
-    with open(os.path.join(directory, "generator.json")) as f:
+    # UTF-8 whatever the locale: the card keeps class and column names as typed.
+    with open(os.path.join(directory, "generator.json"), encoding="utf-8") as f:
         card = json.load(f)
     generator = ExportedGenerator(card)
     state = load_safetensors(os.path.join(directory, card["files"]["safetensors"]))
