@@ -33,7 +33,7 @@ print("| data | normalisation | " + " | ".join(metrics) + " |")
 print("|---|---|" + "---|" * len(metrics))
 for data in ("checkerboard", "25gaussians", "blobs"):
     for variant, label in names.items():
-        evals = [json.load(open(f"{out}/{data}-{variant}-seed{s}/eval.json")) for s in range(3)]
+        evals = [json.load(open(f"{out}/{data}-{variant}-seed{s}/eval.json", encoding="utf-8")) for s in range(3)]
         cells, floors = [], []
         for metric in metrics:
             found = [next((r for r in e["metrics"] if r["metric"].startswith(metric)), None) for e in evals]

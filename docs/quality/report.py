@@ -22,7 +22,7 @@ def probe(name):
 
 
 def final(name):
-    with open(os.path.join(runs, name, "eval.json")) as f:
+    with open(os.path.join(runs, name, "eval.json"), encoding="utf-8") as f:  # "MMD²": UTF-8 under any locale
         return {m["metric"]: m["generated"] for m in json.load(f)["metrics"]}
 
 
