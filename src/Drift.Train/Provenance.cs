@@ -15,8 +15,20 @@ public static class Provenance
 
     public static string Describe() =>
         $"{Drift}, TorchSharp {Version(typeof(torch).Assembly)} with libtorch {torch.__version__}, "
-        + $".NET {Environment.Version}, {RuntimeInformation.OSDescription} {RuntimeInformation.OSArchitecture}, {Cpu()}, "
+        + $".NET {Environment.Version}, {RuntimeInformation.OSDescription} {RuntimeInformation.OSArchitecture}, {Cpu()}{Capped()}, "
         + $"{Environment.ProcessorCount} CPU threads, libtorch threads {torch.get_num_threads()}";
+
+    /// <summary>The variables that cap the instruction set libtorch's kernels choose for this CPU (ATen's vector code,
+    /// oneDNN's convolutions, MKL's matrix products), where set: a process under them computes as a CPU without the wider
+    /// sets would (tests/as-other-cpus.sh), which the CPU's own flags no longer say.</summary>
+    private static readonly string[] InstructionSetCaps = ["ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA", "MKL_ENABLE_INSTRUCTIONS"];
+
+    private static string Capped()
+    {
+        var set = InstructionSetCaps.Select(name => (name, value: Environment.GetEnvironmentVariable(name)))
+            .Where(v => !string.IsNullOrEmpty(v.value)).Select(v => $"{v.name}={v.value}").ToArray();
+        return set.Length == 0 ? "" : $", capped by {string.Join(" ", set)}";
+    }
 
     private static string Version(Assembly assembly) =>
         assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? $"{assembly.GetName().Version}";

@@ -6,6 +6,7 @@ using static TorchSharp.torch;
 namespace Drift.Tests;
 
 /// <summary>The memory-bounded paths must give the dense field, chunk boundaries included.</summary>
+[Trait("Category", "Numerics")]
 public class ChunkedFieldTests
 {
     public static TheoryData<int, int, bool> Chunks => new()

@@ -275,6 +275,40 @@ public class CliTests : IDisposable
         Assert.True(lines.Count == written, $"seed {seed}: a line after the count was complete");
     }
 
+    /// <summary>Under variables that cap libtorch's instruction sets (tests/as-other-cpus.sh), the log says so beside the CPU,
+    /// whose own flags no longer tell how the run computed.</summary>
+    [Fact]
+    public void ARunsLogNamesTheInstructionSetCaps()
+    {
+        var run = Path.Combine(TempDir(), "run");
+        var caps = new Dictionary<string, string>
+        {
+            ["ATEN_CPU_CAPABILITY"] = "avx2", ["ONEDNN_MAX_CPU_ISA"] = "AVX2", ["DNNL_MAX_CPU_ISA"] = "AVX2", ["MKL_ENABLE_INSTRUCTIONS"] = "AVX2",
+        };
+        var (code, _, err) = DriftProcess.Run(["train", "--batch", "32", "--width", "16", "--eval-samples", "20", "--steps", "2", "--out", run],
+            environment: caps);
+        Assert.True(code == 0, err);
+        var provenance = File.ReadAllText(Path.Combine(run, "log.txt")).ReplaceLineEndings("\n").Split('\n')[1];
+        Assert.Contains(", capped by ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 DNNL_MAX_CPU_ISA=AVX2 MKL_ENABLE_INSTRUCTIONS=AVX2, "
+            + $"{Environment.ProcessorCount} CPU threads", provenance);
+    }
+
+    /// <summary>`drift check` on this CPU: every row of its float32-against-float64 table within its bound, under the name of
+    /// the machine and build that made it (tests/as-other-cpus.sh runs it under capped instruction sets too).</summary>
+    [Fact]
+    [Trait("Category", "Numerics")]
+    public void CheckPassesOnThisCpuAndNamesIt()
+    {
+        var (code, stdout, err) = Run("check", "--seed", Tensors.Seed().ToString());
+        Assert.True(code == 0, stdout + err);
+        var lines = stdout.ReplaceLineEndings("\n").Split('\n');
+        Assert.StartsWith($"drift {System.Diagnostics.FileVersionInfo.GetVersionInfo(typeof(Drift.Train.Provenance).Assembly.Location).ProductVersion}, ",
+            lines[0]);
+        var rows = lines.Where(l => l.StartsWith("| ") && !l.StartsWith("| check ")).ToArray();
+        Assert.True(rows.Length >= 10, stdout);
+        Assert.All(rows, row => Assert.EndsWith("| ok |", row));
+    }
+
     /// <summary>A run's log.txt holds each session's command and lines in order, a resumed session's appended after the
     /// first's (left as it was), and the error that ended a session; a new run that fails before it starts leaves no folder.</summary>
     [Fact]

@@ -5,6 +5,7 @@ using static TorchSharp.torch;
 
 namespace Drift.Tests;
 
+[Trait("Category", "Numerics")]
 public class ConservativeFieldTests
 {
     /// <summary>Finite-difference gradient of Σ_h [log ν_h(q) − log μ_h(q)], where μ's point set is fixed.</summary>

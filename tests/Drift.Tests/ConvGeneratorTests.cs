@@ -6,6 +6,7 @@ using static TorchSharp.torch;
 namespace Drift.Tests;
 
 [Collection(SeededWeights.Name)]
+[Trait("Category", "Numerics")]
 public class ConvGeneratorTests
 {
     [Theory]

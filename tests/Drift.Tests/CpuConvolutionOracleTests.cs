@@ -15,6 +15,7 @@ namespace Drift.Tests;
 /// these tests prove the fix only where they run on one; the repeats in one process are there because the
 /// wrong values come from stale buffers and change per call.
 /// </summary>
+[Trait("Category", "Numerics")]
 public class CpuConvolutionOracleTests
 {
     // Measured with the fix on an AVX-512 EPYC, 8 runs of this class (8,160 comparisons): largest relative

@@ -5,6 +5,7 @@ using static TorchSharp.torch;
 
 namespace Drift.Tests;
 
+[Trait("Category", "Numerics")]
 public class DataCopyingTests
 {
     /// <summary>Nearest distances against an explicit float64 loop over every pair, in one chunk and in many small ones

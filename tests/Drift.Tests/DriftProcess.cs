@@ -12,15 +12,19 @@ internal static class DriftProcess
     /// non-interactive shell inherits SIGINT as ignored, as Unix has background jobs do, and drift would then
     /// never see the tests' Ctrl+C.</summary>
     /// <param name="processes">More than 1: as that many processes of one run, under MPICH's mpiexec (mpiexec.mpich: plain mpiexec may be Open MPI's).</param>
-    public static Process Start(IEnumerable<string> args, string? workingDirectory = null, int processes = 1) =>
-        Start(processes > 1 ? ["mpiexec.mpich", "-n", processes.ToString(), "dotnet", Dll, .. args] : ["dotnet", Dll, .. args], workingDirectory);
+    /// <param name="environment">Variables set for drift beyond the tests' own.</param>
+    public static Process Start(IEnumerable<string> args, string? workingDirectory = null, int processes = 1,
+        IReadOnlyDictionary<string, string>? environment = null) =>
+        Start(processes > 1 ? ["mpiexec.mpich", "-n", processes.ToString(), "dotnet", Dll, .. args] : ["dotnet", Dll, .. args], workingDirectory,
+            environment);
 
-    private static Process Start(IEnumerable<string> command, string? workingDirectory)
+    private static Process Start(IEnumerable<string> command, string? workingDirectory, IReadOnlyDictionary<string, string>? environment)
     {
         var start = new ProcessStartInfo("env") { RedirectStandardOutput = true, RedirectStandardError = true };
         if (workingDirectory is not null) start.WorkingDirectory = workingDirectory;
         start.ArgumentList.Add("--default-signal=INT");
         foreach (var a in command) start.ArgumentList.Add(a);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
         start.Environment["CI"] = "1";
         // The runtime's debugger pipes and diagnostics socket in /tmp outlive a process the tests kill; without them a
         // killed drift leaves nothing behind.
@@ -31,7 +35,8 @@ internal static class DriftProcess
     /// <summary>Runs drift to the end: exit code, stdout, stderr. A process still running after <paramref name="timeout"/>
     /// (default ten minutes) is killed and reported as a hang, exit code -1.</summary>
     public static (int Code, string Out, string Err) Run(IEnumerable<string> args, string? workingDirectory = null, TimeSpan? timeout = null,
-        int processes = 1) => Finish(Start(args, workingDirectory, processes), timeout);
+        int processes = 1, IReadOnlyDictionary<string, string>? environment = null) =>
+        Finish(Start(args, workingDirectory, processes, environment), timeout);
 
     /// <summary>Runs drift as one process in each of <paramref name="workingDirectories"/> (rank 0 in the first), one run
     /// under mpiexec, as on machines that share no files: a relative path names a different file in each.</summary>
@@ -41,7 +46,7 @@ internal static class DriftProcess
     {
         string[] OneIn(string dir, int i) => ["-n", "1", "-wdir", dir, "dotnet", programs?[i] ?? Dll, .. args];
         var blocks = workingDirectories.Select(OneIn).Aggregate((a, b) => [.. a, ":", .. b]);
-        return Finish(Start(["mpiexec.mpich", .. blocks], workingDirectories[0]), timeout);
+        return Finish(Start(["mpiexec.mpich", .. blocks], workingDirectories[0], environment: null), timeout);
     }
 
     private static (int Code, string Out, string Err) Finish(Process started, TimeSpan? timeout)

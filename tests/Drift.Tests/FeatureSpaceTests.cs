@@ -10,6 +10,7 @@ namespace Drift.Tests;
 
 /// <summary>A feature space's table (an encoder's values on the training set, computed once) against the encoder itself,
 /// and spaces that share an encoder's convolutions against each computed alone.</summary>
+[Trait("Category", "Numerics")]
 public class FeatureSpaceTests
 {
     [Theory]

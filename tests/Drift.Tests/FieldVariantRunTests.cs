@@ -7,6 +7,7 @@ namespace Drift.Tests;
 /// <summary>The theory's field variants as whole training runs: the options reach the field, and the runs
 /// relate as the identities say.</summary>
 [Collection(SeededWeights.Name)]
+[Trait("Category", "Numerics")]
 public class FieldVariantRunTests : IDisposable
 {
     private readonly string scratch = Directory.CreateTempSubdirectory("drift-variant-").FullName;

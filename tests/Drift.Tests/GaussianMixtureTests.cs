@@ -5,6 +5,7 @@ using static TorchSharp.torch;
 
 namespace Drift.Tests;
 
+[Trait("Category", "Numerics")]
 public class GaussianMixtureTests
 {
     /// <summary>log Σ_k w_k N(x; μ_k, (σ_k² + h²) I), by an explicit loop.</summary>

@@ -6,6 +6,7 @@ using static TorchSharp.torch;
 namespace Drift.Tests;
 
 /// <summary>A field over [G, n, d] groups must equal the field of each group on its own.</summary>
+[Trait("Category", "Numerics")]
 public class GroupedFieldTests
 {
     public static TheoryData<string, SelfTerm, bool> Cases => new()

@@ -6,6 +6,7 @@ using static TorchSharp.torch;
 namespace Drift.Tests;
 
 /// <summary>Classifier-free guidance: unconditional data mixed into the negative side with weight γ.</summary>
+[Trait("Category", "Numerics")]
 public class GuidanceTests
 {
     public static TheoryData<SelfTerm, bool> Cases => new()

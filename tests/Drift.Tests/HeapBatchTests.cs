@@ -9,6 +9,7 @@ namespace Drift.Tests;
 /// <summary>Networks run over many images a batch at a time (<see cref="HeapBatch"/>): the batches sized from each
 /// network's largest map; the images and features the same as one pass over all, and a training step's gradients those
 /// of one pass in float64.</summary>
+[Trait("Category", "Numerics")]
 public sealed class HeapBatchTests
 {
     /// <summary>A network's <c>LargestMap</c> against the maps its convolutions actually take and make: every

@@ -5,6 +5,7 @@ using static TorchSharp.torch;
 
 namespace Drift.Tests;
 
+[Trait("Category", "Numerics")]
 public class ImageMetricsTests
 {
     /// <summary>A random SPD 2×2 matrix.</summary>

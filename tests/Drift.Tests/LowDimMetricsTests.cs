@@ -6,6 +6,7 @@ using static TorchSharp.torch;
 
 namespace Drift.Tests;
 
+[Trait("Category", "Numerics")]
 public class LowDimMetricsTests
 {
     [Theory]

@@ -3,6 +3,7 @@ using TorchSharp;
 
 namespace Drift.Tests;
 
+[Trait("Category", "Numerics")]
 public class MlpGeneratorTests
 {
     [Theory]

@@ -11,6 +11,7 @@ namespace Drift.Tests;
 /// The MMD field against explicit float64 loops of its formula, against central differences of the MMD witness
 /// function it is the gradient of, in float32 where its raw kernels underflow, per group, and through the field table.
 /// </summary>
+[Trait("Category", "Numerics")]
 public class MmdFieldTests
 {
     /// <summary>Σ over scales of (1/h²)[(1/M)Σⱼ k(xᵢ, yⱼ)(yⱼ − xᵢ) − (1/N')Σ k(xᵢ, nₗ)(nₗ − xᵢ)], each scale at unit RMS when

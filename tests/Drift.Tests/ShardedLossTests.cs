@@ -11,6 +11,7 @@ namespace Drift.Tests;
 /// shard that does not gather (each process's field over its own samples only) must give a measurably different
 /// gradient: that is what sharing the samples buys.
 /// </summary>
+[Trait("Category", "Numerics")]
 public class ShardedLossTests
 {
     /// <summary>Process <paramref name="rank"/> of <paramref name="size"/> over a known whole batch, computing the field

@@ -6,6 +6,7 @@ using static TorchSharp.torch;
 namespace Drift.Tests;
 
 /// <summary>Properties every drifting field must have.</summary>
+[Trait("Category", "Numerics")]
 public class SharedFieldTests
 {
     public static TheoryData<string> Fields => new() { "conservative", "laplace", "sinkhorn" };

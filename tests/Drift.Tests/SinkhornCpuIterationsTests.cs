@@ -7,6 +7,7 @@ namespace Drift.Tests;
 
 /// <summary>The Sinkhorn field's one-pass CPU iterations against the updates written out in plain float64 loops: rows
 /// in several tiles (the last one short), over-relaxed and plain groups.</summary>
+[Trait("Category", "Numerics")]
 public class SinkhornCpuIterationsTests
 {
     [Theory]

@@ -12,6 +12,7 @@ namespace Drift.Tests;
 /// (<see cref="SinkhornCpuIterations"/>); elsewhere, as on a GPU, by tensor operations. Tests taking
 /// <c>tensorIterations</c> hold both paths to the same references.
 /// </summary>
+[Trait("Category", "Numerics")]
 public class SinkhornFieldTests
 {
     /// <summary>Iterations that converge these small, well-spread problems to float64 precision.</summary>

@@ -6,6 +6,7 @@ using static TorchSharp.torch;
 namespace Drift.Tests;
 
 /// <summary>The squared distances every field builds on, against float64 loops over the same float32 points.</summary>
+[Trait("Category", "Numerics")]
 public class SquaredDistancesTests
 {
     /// <summary>In 1–3 dimensions from the differences themselves: pairs 1e-3 apart at coordinates of about 3 keep their

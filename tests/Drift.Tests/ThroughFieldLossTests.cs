@@ -8,6 +8,7 @@ namespace Drift.Tests;
 /// <summary>The stop-gradient ablation against the production field (value) and against finite differences of
 /// η²·mean‖V(x)‖² with V from <see cref="ConservativeField"/> in float64 (gradient): an independent oracle, since
 /// the production field computes without autograd.</summary>
+[Trait("Category", "Numerics")]
 public class ThroughFieldLossTests
 {
     private static double FieldEnergy(ConservativeField field, double[,] x, Tensor pos, double eta)

@@ -5,6 +5,7 @@ using static TorchSharp.torch;
 
 namespace Drift.Tests;
 
+[Trait("Category", "Numerics")]
 public class UniformCubeTests
 {
     /// <summary>One axis of ∇log ν_h by numerical integration: ν_h(x) ∝ ∫_{−a}^{a} φ_h(x − y) dy and

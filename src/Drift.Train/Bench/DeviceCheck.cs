@@ -108,11 +108,15 @@ public static class DeviceCheck
         foreach (var (a, b) in deviceInputs.Zip(referenceInputs).Where(p => p.First.is_floating_point()))
             worst = Math.Max(worst, RelativeL2(a.grad!, b.grad!));
         // A parameter whose gradient is zero in exact arithmetic (a convolution's bias before a group norm of one channel per
-        // group) is measured against 1e-4 of the whole gradient's norm, not against its own rounding noise.
+        // group), or nearly so as a sum that cancels (the output bias's, over every pixel of the batch), is measured against
+        // 1e-3 of the whole gradient's norm, as CpuConvolutionOracleTests does, not against its own rounding noise: against
+        // 1e-4 the output bias of the 1×28² generator read 5.7e-4 at seed 150461 (an error of 6e-8 of the whole gradient,
+        // float32's rounding of that sum); against 1e-3 a wrong gradient still fails: that output bias's gradient was 6.6e-5
+        // of the whole, so one wrong by a tenth of itself reads 6.6e-3.
         var pairs = onDevice.parameters().Zip(reference.parameters()).ToArray();
         var total = Math.Sqrt(pairs.Sum(p => Math.Pow(p.Second.grad!.norm().item<double>(), 2)));
         foreach (var (a, b) in pairs)
-            worst = Math.Max(worst, RelativeL2(a.grad!, b.grad!, 1e-4 * total));
+            worst = Math.Max(worst, RelativeL2(a.grad!, b.grad!, 1e-3 * total));
         return new($"{name}: output and gradients", worst, Float32Bound);
     }
 

@@ -15,7 +15,7 @@ public static class CheckCommand
         var tf32 = new Option<bool>("--tf32") { Description = "CUDA: also check the fields with TF32 on (looser bound)." };
         var seed = new Option<long>("--seed") { Description = "Seed of the random inputs and weights. Default 0." };
         var output = new Option<string>("--out") { Description = "Also write the table to this markdown file." };
-        var command = new Command("check", "Check fields, loss and generators on a device against float64 on the CPU (run it first on a new GPU).")
+        var command = new Command("check", "Check fields, loss and generators on a device against float64 on the CPU (run it first on a new GPU or CPU).")
             { device, tf32, seed, output };
         command.SetAction(parse => Cli.Run(() =>
         {
@@ -25,7 +25,9 @@ public static class CheckCommand
             }
             var dev = Components.Device(parse.GetValue(device)!);
             var results = DeviceCheck.Run(dev, parse.GetValue(tf32), parse.GetValue(seed));
-            var table = new StringBuilder($"device {dev.type}, float32 against float64 on the CPU\n\n| check | relative error | bound | |\n|---|---|---|---|\n");
+            // What ran it first: a table from another machine, or from this one under capped instruction sets, must say so.
+            var table = new StringBuilder($"{Provenance.Describe()}\n\ndevice {dev.type}, float32 against float64 on the CPU\n\n"
+                + "| check | relative error | bound | |\n|---|---|---|---|\n");
             foreach (var r in results)
                 table.AppendLine($"| {r.Name} | {r.Error:E1} | {r.Bound:g1} | {(r.Passed ? "ok" : "FAILED")} |");
             Console.Write(table);

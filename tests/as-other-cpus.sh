@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The numerics tests (Category=Numerics: every field, loss, network and metric against its float64 or explicit-loop
+# oracle) again as a CPU with AVX2 and no AVX-512, and as one with SSE4.1 only, would run them. libtorch's kernels pick
+# their code by the CPU they run on (ATen's vector code, oneDNN's convolutions with their channel blocks of 16 floats
+# under AVX-512 and 8 under AVX2, MKL's matrix products); these variables cap that choice, so the other code paths run
+# here. They cannot lift a CPU past what it has, nor bring another CPU's faults at the same instruction set (the AVX-512
+# convolution fault showed on some AVX-512 hosts and not others: README, "Hardware notes").
+# usage, after a Release build (README's test command makes one): bash tests/as-other-cpus.sh [dotnet test options]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+status=0
+as_cpu() { # NAME ONEDNN_MAX_CPU_ISA ATEN_CPU_CAPABILITY MKL_ENABLE_INSTRUCTIONS [dotnet test options]
+  local name=$1 onednn=$2 aten=$3 mkl=$4; shift 4
+  echo "numerics tests as $name (ONEDNN_MAX_CPU_ISA=$onednn ATEN_CPU_CAPABILITY=$aten MKL_ENABLE_INSTRUCTIONS=$mkl)"
+  ONEDNN_MAX_CPU_ISA=$onednn ATEN_CPU_CAPABILITY=$aten MKL_ENABLE_INSTRUCTIONS=$mkl \
+    dotnet test tests/Drift.Tests -c Release --no-build --filter Category=Numerics "$@" || status=1
+}
+as_cpu "an AVX2 CPU" AVX2 avx2 AVX2 "$@"
+as_cpu "an SSE4.1 CPU" SSE41 default SSE4_2 "$@"
+exit "$status"
