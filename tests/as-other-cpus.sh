@@ -5,6 +5,12 @@
 # under AVX-512 and 8 under AVX2, MKL's matrix products); these variables cap that choice, so the other code paths run
 # here. They cannot lift a CPU past what it has, nor bring another CPU's faults at the same instruction set (the AVX-512
 # convolution fault showed on some AVX-512 hosts and not others: README, "Hardware notes").
+# One test at a time, as the whole suite runs (tests/Drift.Tests/xunit.runner.json): TorchSharp 0.107 frees a tensor or a Scalar made from a .NET number in its finalizer, and nothing
+# keeps one alive while libtorch reads it, so a collection that another test's thread starts meanwhile can free it under
+# libtorch (README, "TorchSharp's objects and the garbage collector"). The slower kernels of a capped CPU widen that window:
+# run in parallel under the SSE4.1 cap, these tests crashed the test host in 2 of 17 runs (a segfault inside libtorch's
+# multiply, reading memory no longer mapped), and with collections forced often (DOTNET_GCgen0size=0x80000) in every parallel run,
+# capped or not; one at a time, under that forcing and the SSE4.1 cap, both runs passed.
 # usage, after a Release build (README's test command makes one): bash tests/as-other-cpus.sh [dotnet test options]
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -238,15 +238,10 @@ public sealed class ExportTests : IDisposable
             import sys; sys.path.insert(0, sys.argv[1])
             from drift_generator import load
             g = load(sys.argv[1]); print(ascii(g.card["class_names"]), g.class_label("t\xf4p"))
-            """, accented]) { RedirectStandardOutput = true, RedirectStandardError = true };
+            """, accented]);
         (ascii.Environment["LC_ALL"], ascii.Environment["PYTHONUTF8"], ascii.Environment["PYTHONCOERCECLOCALE"]) = ("C", "0", "0");
-        using (var p = Process.Start(ascii)!)
-        {
-            var read = p.StandardOutput.ReadToEndAsync();
-            var errors = p.StandardError.ReadToEnd();
-            p.WaitForExit();
-            Assert.True(p.ExitCode == 0 && read.Result.Trim() == """['left', 't\xf4p'] 1""", $"under an ASCII locale: exit {p.ExitCode}\n{read.Result}{errors}");
-        }
+        var (code, stdout, stderr) = Finish(ascii);
+        Assert.True(code == 0 && stdout.Trim() == """['left', 't\xf4p'] 1""", $"under an ASCII locale: exit {code}\n{stdout}{stderr}");
         using var pytorch = ReadRaw(Path.Combine(inputs, "pytorch.f32"), expected.shape);
         Assert.True((pytorch - expected).abs().max().item<float>() <= 1e-5, $"PyTorch vs drift sample: {(pytorch - expected).abs().max().item<float>():g3}");
         var (manyRaw, _) = ImageSampling.Generate(checkpoint, many, null, 2.0, seed, CPU, noiseScale: scale);
@@ -490,11 +485,19 @@ public sealed class ExportTests : IDisposable
     private static void RunPython(string export, string inputs)
     {
         var script = Path.Combine(AppContext.BaseDirectory, "Export", "pytorch_check.py");
-        using var p = Process.Start(new ProcessStartInfo(Python, [script, export, inputs]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        var (code, stdout, stderr) = Finish(new ProcessStartInfo(Python, [script, export, inputs]));
+        Assert.True(code == 0, $"{Python} {script}: exit {code}\n{stdout}{stderr}");
+    }
+
+    /// <summary>Runs a process to its end: exit code, stdout, stderr.</summary>
+    private static (int Code, string Out, string Err) Finish(ProcessStartInfo start)
+    {
+        start.RedirectStandardOutput = start.RedirectStandardError = true;
+        using var p = Process.Start(start)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEnd();
         p.WaitForExit();
-        Assert.True(p.ExitCode == 0, $"{Python} {script}: exit {p.ExitCode}\n{stdout.Result}{stderr}");
+        return (p.ExitCode, stdout.Result, stderr);
     }
 
     private static void WriteRaw(string path, Tensor t)
