@@ -396,6 +396,48 @@ public class CliTests : IDisposable
         AssertOneLineError(["sample", "--checkpoint", run, "--step", "5", "--out", Path.Combine(run, "..", "x.csv")], "it keeps 2, 4, 6");
     }
 
+    /// <summary>Every file a card names is beside it (the page's card, in web/, names the page's files), and an export into
+    /// an earlier one that would leave files of another format, here another run's weights, beside its card is refused
+    /// with nothing changed; with those formats too it replaces them all.</summary>
+    [Fact]
+    public void AnExportsCardNamesWhatIsBesideItAndNoOtherExportsFilesAreLeftThere()
+    {
+        var dir = TempDir();
+        string Train(string name, string seed)
+        {
+            var run = Path.Combine(dir, name);
+            var (code, _, err) = Run("train", "--data", "rings", "--batch", "32", "--width", "16", "--eval-samples", "20", "--steps", "2", "--seed", seed, "--out", run);
+            Assert.True(code == 0, err);
+            return run;
+        }
+        var (first, second) = (Train("first", "0"), Train("second", "1"));
+        Drift.Export.GeneratorCard Card(string folder) => Drift.Export.GeneratorCard.FromJson(File.ReadAllText(Path.Combine(folder, "generator.json")));
+        void AssertCardNamesWhatIsThere(string folder, params string[] keys)
+        {
+            var card = Card(folder);
+            Assert.Equal(keys.Order(), card.Files.Keys.Order());
+            Assert.All(card.Files.Values, f => Assert.True(File.Exists(Path.Combine(folder, f)), $"{folder}: the card names {f}, which is not there"));
+        }
+
+        var page = Path.Combine(dir, "page");
+        Assert.Equal(0, Run("export", "--checkpoint", first, "--out", page, "--format", "web").Code);
+        AssertCardNamesWhatIsThere(page, "web");
+        AssertCardNamesWhatIsThere(Path.Combine(page, "web"), "onnx", "web");
+
+        var export = Path.Combine(dir, "export");
+        Assert.Equal(0, Run("export", "--checkpoint", first, "--out", export, "--format", "onnx,safetensors").Code);
+        AssertCardNamesWhatIsThere(export, "onnx", "safetensors", "pytorch");
+        var before = Snapshot(export);
+        AssertOneLineError(["export", "--checkpoint", second, "--out", export, "--format", "onnx"],
+            "holds an earlier export's generator.safetensors, drift_generator.py, which this one would not replace; export with --format onnx,safetensors");
+        AssertOneLineError(["export", "--checkpoint", second, "--out", page, "--format", "safetensors"], "earlier export's web/");
+        Assert.Equal(before, Snapshot(export));
+        Assert.Equal(0, Run("export", "--checkpoint", second, "--out", export, "--format", "safetensors,onnx").Code);
+        AssertCardNamesWhatIsThere(export, "onnx", "safetensors", "pytorch");
+        Assert.Equal(second, Card(export).Source.Run);
+        Assert.NotEqual(before["generator.safetensors"], Snapshot(export)["generator.safetensors"]);
+    }
+
     [Fact]
     public void TrainResumeAndSampleEndToEnd()
     {

@@ -1,3 +1,4 @@
+using Drift.Data;
 using Drift.Export;
 using Drift.Loss;
 using Drift.Models;
@@ -24,9 +25,15 @@ public static class RunExport
     private const string Onnx = FolderKind.ExportOnnx, Safetensors = FolderKind.ExportSafetensors, PyTorchModule = FolderKind.ExportPyTorch,
         WebFolder = FolderKind.ExportWeb;
 
+    /// <summary>Each format's files in the export folder: what an export of it writes, and what one without it must not
+    /// leave behind.</summary>
+    private static readonly (ExportFormat Format, string[] Names)[] FilesOf =
+        [(ExportFormat.Onnx, [Onnx]), (ExportFormat.Safetensors, [Safetensors, PyTorchModule]), (ExportFormat.Web, [WebFolder])];
+
     /// <returns>The files written, relative to <paramref name="outDir"/>.</returns>
     public static IReadOnlyList<string> Write(Checkpoint checkpoint, string runDir, string outDir, IReadOnlySet<ExportFormat> formats)
     {
+        RefuseLeftovers(outDir, formats);
         var runtime = formats.Contains(ExportFormat.Web) ? WebPage.Runtime() : null;
         var (card, onnx, safetensors) = Build(checkpoint, runDir, formats);
         var files = new Dictionary<string, byte[]>();
@@ -36,10 +43,11 @@ public static class RunExport
             files[Safetensors] = safetensors;
             files[PyTorchModule] = Resource(PyTorchModule);
         }
-        files[GeneratorCard.FileName] = System.Text.Encoding.UTF8.GetBytes(card.ToJson() + "\n");
+        files[GeneratorCard.FileName] = CardBytes(card);
         if (runtime is not null)
         {
-            files[$"{WebFolder}/{GeneratorCard.FileName}"] = files[GeneratorCard.FileName];
+            // The page's own card names the files beside it, so that web/ can be served, or copied, on its own.
+            files[$"{WebFolder}/{GeneratorCard.FileName}"] = CardBytes(card with { Files = new Dictionary<string, string> { ["onnx"] = Onnx, ["web"] = "index.html" } });
             files[$"{WebFolder}/{Onnx}"] = onnx;
             files[$"{WebFolder}/index.html"] = Resource("index.html");
         }
@@ -53,12 +61,27 @@ public static class RunExport
         return files.Keys.Concat(runtime is null ? [] : WebPage.RuntimeFiles.Select(f => $"{WebFolder}/{f}")).Order().ToArray();
     }
 
+    private static byte[] CardBytes(GeneratorCard card) => System.Text.Encoding.UTF8.GetBytes(card.ToJson() + "\n");
+
+    /// <summary>An earlier export in <paramref name="outDir"/> whose files of another format this one would not replace
+    /// would leave them, perhaps another run's, beside a card that does not name them: refused, nothing deleted.</summary>
+    private static void RefuseLeftovers(string outDir, IReadOnlySet<ExportFormat> formats)
+    {
+        var left = FilesOf.Where(f => !formats.Contains(f.Format))
+            .SelectMany(f => f.Names.Where(n => FileTypes.Of(Path.Combine(outDir, n)) != FileType.Missing).Select(n => (f.Format, Name: n == WebFolder ? n + "/" : n)))
+            .ToArray();
+        if (left.Length == 0) return;
+        var needed = FilesOf.Select(f => f.Format).Where(f => formats.Contains(f) || left.Any(l => l.Format == f)).Select(f => f.ToString().ToLowerInvariant());
+        throw new UserError($"{outDir} holds an earlier export's {string.Join(", ", left.Select(l => l.Name))}, which this one would not replace; "
+            + $"export with --format {string.Join(",", needed)}, or choose a new --out");
+    }
+
     /// <summary>The card, the ONNX model and the safetensors of the checkpoint's generator.</summary>
     private static (GeneratorCard, byte[] Onnx, byte[] Safetensors) Build(Checkpoint checkpoint, string runDir, IReadOnlySet<ExportFormat> formats)
     {
         var version = typeof(RunExport).Assembly.GetName().Version?.ToString() ?? "0";
         var written = new Dictionary<string, string>();
-        if (formats.Contains(ExportFormat.Onnx) || formats.Contains(ExportFormat.Web)) written["onnx"] = Onnx;
+        if (formats.Contains(ExportFormat.Onnx)) written["onnx"] = Onnx;
         if (formats.Contains(ExportFormat.Safetensors)) (written["safetensors"], written["pytorch"]) = (Safetensors, PyTorchModule);
         if (formats.Contains(ExportFormat.Web)) written["web"] = $"{WebFolder}/index.html";
         CardTensor Noise(int dim) => new(OnnxGenerators.Noise, "float32", [OnnxGraph.Batch, dim], "standard normal noise");
