@@ -520,6 +520,13 @@ public class CliTests : IDisposable
         Assert.True(code == 0, err);
         Assert.Contains("| 1 | root time-averaged velocity |", File.ReadAllText(Path.Combine(sweep, "rates.md")));
         Assert.Equal(1 + 4, File.ReadAllLines(Path.Combine(sweep, "sweep.csv")).Length);
+        // A run and a study in one folder would read as one study: each is refused where the other is, nothing changed.
+        var (runFiles, studyFiles) = (Snapshot(dir), Snapshot(sweep));
+        AssertOneLineError(["particles", "--sweep-n", "32,64", "--dims", "1", "--out", dir], "holds a particle run (trace.csv, curves.png, particles.png)");
+        AssertOneLineError(["particles", "--n", "32", "--out", sweep], "holds a rate study (sweep.csv, rates.csv, rates.md, rates.png)");
+        Assert.Equal(runFiles, Snapshot(dir));
+        Assert.Equal(studyFiles, Snapshot(sweep));
+        Assert.True(Run("particles", "--n", "32", "--dim", "1", "--time", "0.1", "--out", dir).Code == 0, "a run again where one was");
 
         var table = Path.Combine(TempDir(), "bench.md");
         (code, _, err) = Run("bench", "--sizes", "40x30x3", "--repeats", "1", "--step-batches", "16", "--image-steps", "8x2", "--out", table);

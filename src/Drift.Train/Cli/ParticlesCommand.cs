@@ -55,9 +55,13 @@ public static class ParticlesCommand
             catch (ArgumentException e) { throw new UserError(e.Message); }
             var dir = parse.GetValue(outDir) ?? Path.Combine("checkpoints", $"particles-{config.Field.Name}");
             OwnedFolder.Check(dir, FolderKind.Particles, "output folder");
+            var sweep = parse.GetValue(sweepN);
+            if (OwnedFolder.Present(dir, sweep is null ? FolderKind.RateStudyFiles : FolderKind.ParticleRunFiles) is { Count: > 0 } other)
+                throw new UserError($"{dir} holds {(sweep is null ? "a rate study" : "a particle run")} ({string.Join(", ", other)}); "
+                    + $"write {(sweep is null ? "this run" : "the rate study")} to another --out");
             using var loggers = Cli.Loggers();
             var log = loggers.CreateLogger("drift");
-            if (parse.GetValue(sweepN) is { } text)
+            if (sweep is { } text)
             {
                 var seedCount = parse.GetValue(seeds);
                 if (seedCount < 1) throw new UserError($"--seeds must be at least 1, got {seedCount}");

@@ -1,4 +1,3 @@
-using Drift.Data;
 using Drift.Export;
 using Drift.Loss;
 using Drift.Models;
@@ -68,7 +67,7 @@ public static class RunExport
     private static void RefuseLeftovers(string outDir, IReadOnlySet<ExportFormat> formats)
     {
         var left = FilesOf.Where(f => !formats.Contains(f.Format))
-            .SelectMany(f => f.Names.Where(n => FileTypes.Of(Path.Combine(outDir, n)) != FileType.Missing).Select(n => (f.Format, Name: n == WebFolder ? n + "/" : n)))
+            .SelectMany(f => OwnedFolder.Present(outDir, f.Names).Select(n => (f.Format, Name: n == WebFolder ? n + "/" : n)))
             .ToArray();
         if (left.Length == 0) return;
         var needed = FilesOf.Select(f => f.Format).Where(f => formats.Contains(f) || left.Any(l => l.Format == f)).Select(f => f.ToString().ToLowerInvariant());

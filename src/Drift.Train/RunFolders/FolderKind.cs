@@ -12,11 +12,13 @@ public sealed record FolderKind(string Name, string What, IReadOnlyList<string> 
     public static readonly FolderKind Comparison = new("comparison", "a comparison", [CompareReport, CompareJson, CompareCurves, CompareSamples, RunFiles.Log], [CompareRuns]);
     public const string CompareReport = "report.md", CompareJson = "report.json", CompareCurves = "curves.png", CompareSamples = "samples.png", CompareRuns = "runs";
 
-    /// <summary><c>drift particles</c>: one run's trace and plots, or a rate study's sweep, rates and plot.</summary>
-    public static readonly FolderKind Particles = new("particles", "a particle study",
-        [ParticleTrace, ParticleCurves, ParticlePositions, RateSweep, RatesCsv, RatesMarkdown, RatesPlot], []);
+    /// <summary><c>drift particles</c>: one run's trace and plots, or a rate study's sweep, rates and plot (never both:
+    /// side by side they would read as one study).</summary>
+    public static readonly FolderKind Particles = new("particles", "a particle study", [.. ParticleRunFiles, .. RateStudyFiles], []);
     public const string ParticleTrace = "trace.csv", ParticleCurves = "curves.png", ParticlePositions = "particles.png",
         RateSweep = "sweep.csv", RatesCsv = "rates.csv", RatesMarkdown = "rates.md", RatesPlot = "rates.png";
+    public static IReadOnlyList<string> ParticleRunFiles => [ParticleTrace, ParticleCurves, ParticlePositions];
+    public static IReadOnlyList<string> RateStudyFiles => [RateSweep, RatesCsv, RatesMarkdown, RatesPlot];
 
     /// <summary><c>drift classifier</c> and <c>drift encoder</c>.</summary>
     public static readonly FolderKind Classifier = new("classifier", "a classifier", [ClassifierFile], []);

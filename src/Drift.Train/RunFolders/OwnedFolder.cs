@@ -140,5 +140,9 @@ public static class OwnedFolder
                 throw new UserError($"{Path.Combine(dir, name)} is not a folder where {kind.What} keeps one; move it away first");
     }
 
+    /// <summary>Those of <paramref name="names"/> that stand in <paramref name="dir"/>: what a writer of one part of a
+    /// folder's files must not leave beside another's.</summary>
+    public static IReadOnlyList<string> Present(string dir, IEnumerable<string> names) => names.Where(n => Exists(dir, n)).ToArray();
+
     private static bool Exists(string dir, string name) => FileTypes.Of(Path.Combine(dir, name)) != FileType.Missing;
 }
