@@ -8,6 +8,8 @@ cd "$(dirname "$0")/../.."
 source docs/drift-cli.sh
 export CI=1
 size=(--seeds 3 --steps 1000 --batch 512)
+# drift compare never writes over a finished comparison: the committed reports make way for the new ones.
+rm -rf docs/compare/sinkhorn-8gaussians docs/compare/sinkhorn-checkerboard docs/compare/sinkhorn-8gaussians-narrow
 for data in 8gaussians checkerboard; do
   drift compare --data $data --fields conservative,laplace,sinkhorn "${size[@]}" --out docs/compare/sinkhorn-$data
 done

@@ -568,7 +568,19 @@ public class CliTests : IDisposable
         var trained = log.Select(l => System.Text.RegularExpressions.Regex.Match(l, @" INF training (\w+), seed (\d)")).Where(m => m.Success)
             .Select(m => $"{m.Groups[1].Value}-seed{m.Groups[2].Value}").ToArray();
         Assert.Equal(["conservative-seed0", "conservative-seed1", "laplace-seed0", "laplace-seed1", "sinkhorn-seed0", "sinkhorn-seed1"], trained);
-        AssertOneLineError(["compare", "--data", "8gaussians", "--seeds", "2", "--steps", "4", "--out", dir], "already holds a run");
+        // A finished comparison is never written over, by the same plan or another; nothing in it changes.
+        var before = Snapshot(dir);
+        string[] samePlan = ["compare", "--data", "8gaussians", "--fields", "conservative,laplace,sinkhorn", "--seeds", "2", "--steps", "4", "--out", dir];
+        AssertOneLineError(samePlan, "holds a finished comparison (report.md, report.json)");
+        AssertOneLineError(["compare", "--data", "8gaussians", "--fields", "mmd", "--seeds", "1", "--steps", "4", "--out", dir], "holds a finished comparison");
+        Assert.Equal(before, Snapshot(dir));
+        // One stopped before its report: the same plan finds its runs, another would report beside runs it does not name.
+        File.Delete(Path.Combine(dir, "report.md"));
+        File.Delete(Path.Combine(dir, "report.json"));
+        AssertOneLineError(samePlan, "already holds a run");
+        AssertOneLineError(["compare", "--data", "8gaussians", "--fields", "mmd", "--seeds", "1", "--steps", "4", "--out", dir],
+            "holds runs of another comparison (conservative-seed0, conservative-seed1, laplace-seed0, ...)");
+        Assert.False(Directory.Exists(Path.Combine(dir, "runs", "mmd-seed0")));
     }
 
     private static Dictionary<string, string> Snapshot(string dir) => Directory.GetFiles(dir)

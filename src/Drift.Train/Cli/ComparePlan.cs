@@ -42,13 +42,20 @@ public sealed record ComparePlan(string Dir, FieldKind[] Fields, int Seeds, IRea
     }
 
     /// <summary>Locks and marks the report folder for this process, once the runs' configs are accepted: it must be new,
-    /// empty or a comparison's, and, under the lock, none of the run folders may hold a run or anything else.</summary>
+    /// empty or a comparison's, and, under the lock, hold no report (the new one would replace it) nor runs of another
+    /// plan (the report would sit beside runs it does not name), and none of the run folders may hold a run or anything else.</summary>
     public RunLock Claim()
     {
         OwnedFolder.Check(Dir, FolderKind.Comparison, "--out");
         var held = RunLock.Acquire(Dir);
         try
         {
+            if (OwnedFolder.Present(Dir, [FolderKind.CompareReport, FolderKind.CompareJson]) is { Count: > 0 } report)
+                throw new UserError($"{Dir} holds a finished comparison ({string.Join(", ", report)}); choose a new --out");
+            var runsDir = Path.Combine(Dir, FolderKind.CompareRuns);
+            var planned = Runs.Select(r => Path.GetFileName(r.Dir)).ToHashSet();
+            if (Directory.Exists(runsDir) && Directory.EnumerateFileSystemEntries(runsDir).Select(Path.GetFileName).Where(n => !planned.Contains(n!)).Order().ToArray() is { Length: > 0 } others)
+                throw new UserError($"{runsDir} holds runs of another comparison ({string.Join(", ", others.Take(3))}{(others.Length > 3 ? ", ..." : "")}); choose a new --out");
             foreach (var run in Runs)
             {
                 var why = RunFolder.HoldsRun(run.Dir) ? $"{run.Dir} already holds a run; choose another --out" : OwnedFolder.Refusal(run.Dir, FolderKind.Run);
