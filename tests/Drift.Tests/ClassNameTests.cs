@@ -84,6 +84,15 @@ public sealed class ClassNameTests : IDisposable
         var classifier = Path.Combine(root, "classifier");
         var (trained, _, trainErr) = CliTests.Run("classifier", "--data", data, "--image-size", "8", "--epochs", "1", "--batch", "16", "--out", classifier);
         Assert.True(trained == 0, trainErr);
+        // A trained network is never replaced, by another seed or by the encoder's command: nothing is trained or written.
+        var weights = File.ReadAllBytes(Path.Combine(classifier, "classifier.bin"));
+        foreach (var command in new[] { "classifier", "encoder" })
+        {
+            var again = CliTests.Run(command, "--data", data, "--image-size", "8", "--epochs", "1", "--batch", "16", "--seed", "5", "--out", classifier);
+            Assert.Equal(2, again.Code);
+            Assert.Equal($"drift: error: {classifier} already holds a trained network (classifier.bin); choose a new --out", again.Err.Trim());
+        }
+        Assert.Equal(weights, File.ReadAllBytes(Path.Combine(classifier, "classifier.bin")));
         var (evaluated, report, evalErr) = CliTests.Run("eval", "--checkpoint", run, "--classifier", classifier, "--n", "20");
         Assert.True(evaluated == 0, evalErr);
         Assert.Contains("recall of class 0 (left)", report);
