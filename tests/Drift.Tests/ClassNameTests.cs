@@ -97,5 +97,19 @@ public sealed class ClassNameTests : IDisposable
         Assert.True(evaluated == 0, evalErr);
         Assert.Contains("recall of class 0 (left)", report);
         Assert.Contains("recall of class 1 (top)", report);
+
+        // Too few test images for the FD probe's recall (k = 5): one line before the run starts, and no run folder.
+        var few = Path.Combine(root, "few");
+        foreach (var name in new[] { "left", "top" })
+        {
+            Directory.CreateDirectory(Path.Combine(few, name));
+            foreach (var file in Directory.GetFiles(Path.Combine(data, name)).Order().Take(8))
+                File.Copy(file, Path.Combine(few, name, Path.GetFileName(file)));
+        }
+        var probeRun = Path.Combine(root, "probe-run");
+        var probe = CliTests.Run("train-images", "--data", few, "--image-size", "8", "--classifier", classifier, "--steps", "2", "--width", "4", "--class-batch", "4", "--out", probeRun);
+        Assert.Equal(2, probe.Code);
+        Assert.Matches(@"^drift: error: the FD probe \(--classifier\) needs at least 10 test and training images, \S+ has \d test and \d+ training images$", probe.Err.Trim());
+        Assert.False(Directory.Exists(probeRun));
     }
 }

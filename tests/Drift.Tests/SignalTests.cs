@@ -167,6 +167,55 @@ public class SignalTests
         return p.ExitCode;
     }
 
+    /// <summary>A comparison stopped by Ctrl+C in its second run (its first finished) continues when its command is run
+    /// again, in the same folder: the finished run is kept, the stopped one resumes, and the report is the uninterrupted
+    /// comparison's in every figure but the wall times. A run of another config there is refused.</summary>
+    [Fact]
+    public void AStoppedComparisonContinuesWhenRunAgainAndEndsAsTheUninterruptedOne()
+    {
+        var root = Path.Combine(Path.GetTempPath(), $"drift-signal-compare-{Guid.NewGuid():N}");
+        string[] Args(string dir, params string[] more) => ["compare", "--data", "moons", "--fields", "conservative", "--seeds", "2", "--steps", "1000",
+            "--batch", "32", "--width", "16", "--eval-every", "500", "--eval-samples", "100", "--log-every", "10", .. more, "--out", dir];
+        var (stopped, whole) = (Path.Combine(root, "stopped"), Path.Combine(root, "whole"));
+        try
+        {
+            using (var p = DriftProcess.Start(Args(stopped)))
+            {
+                var output = Capture(p);
+                var second = Path.Combine(stopped, "runs", "conservative-seed1", RunFiles.Metrics);
+                var waited = Stopwatch.StartNew();
+                while (!(File.Exists(second) && File.ReadLines(second).Count() > 3) && !p.HasExited && waited.Elapsed < TimeSpan.FromSeconds(120))
+                    Thread.Sleep(20);
+                Assert.False(p.HasExited, $"the comparison ended before the signal:\n{output}");
+                Signal(p, "INT");
+                Assert.True(p.WaitForExit(60_000), $"drift did not stop:\n{output}");
+                p.WaitForExit();
+                Assert.True(p.ExitCode == 130, $"exit {p.ExitCode}:\n{output}");
+                Assert.Contains("run the same command again to continue the comparison", output.ToString());
+            }
+            Assert.False(File.Exists(Path.Combine(stopped, FolderKind.CompareReport)));
+            Assert.Equal(1000, Checkpoint.Load(Path.Combine(stopped, "runs", "conservative-seed0")).Step);
+            Assert.InRange(Checkpoint.Load(Path.Combine(stopped, "runs", "conservative-seed1")).Step, 20, 999);
+
+            var refused = DriftProcess.Run(Args(stopped, "--lr", "1e-3"));
+            Assert.Equal(2, refused.Code);
+            Assert.Contains("conservative-seed0 holds a run with a different config (lr)", refused.Err);
+            var (code, said, err) = DriftProcess.Run(Args(stopped));
+            Assert.True(code == 0, err);
+            Assert.Contains("resuming " + Path.Combine(stopped, "runs", "conservative-seed1") + " at step", said);
+            (code, _, err) = DriftProcess.Run(Args(whole));
+            Assert.True(code == 0, err);
+            static string WithoutWallTimes(string dir) => System.Text.RegularExpressions.Regex.Replace(
+                File.ReadAllText(Path.Combine(dir, FolderKind.CompareJson)), @"""wallSeconds"": [^,]+,", "");
+            Assert.Equal(WithoutWallTimes(whole), WithoutWallTimes(stopped));
+            Assert.True(File.Exists(Path.Combine(stopped, FolderKind.CompareSamples)));
+        }
+        finally
+        {
+            if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
+        }
+    }
+
     private static (Process, System.Text.StringBuilder) StartLong(string dir)
     {
         var p = DriftProcess.Start(["train", "--steps", "1000", "--batch", "32768", "--width", "16", "--depth", "1", "--log-every", "1",

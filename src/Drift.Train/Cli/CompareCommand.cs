@@ -26,7 +26,8 @@ public static class CompareCommand
             var plan = ComparePlan.Make(parse, options, baseConfig.Seed, Path.GetFileNameWithoutExtension(baseConfig.Data));
             var configs = plan.Runs.Select(r => (baseConfig with { Field = r.Field, Seed = r.Seed }).Resolved()).ToArray();
             foreach (var c in configs) RunFolder.Accepted(c);
-            using var held = plan.Claim();
+            var claim = plan.Claim(configs);
+            using var held = claim.Lock;
 
             using var loggers = Cli.Loggers((plan.Dir, FolderKind.Comparison));
             var log = loggers.CreateLogger("drift");
@@ -34,7 +35,7 @@ public static class CompareCommand
             var firstSamples = new Dictionary<FieldKind, float[,]>();
             var setup = $"{plan.Seeds} seed(s) per field from seed {baseConfig.Seed}, {baseConfig.Steps} steps, batch {baseConfig.Batch}, MLP {baseConfig.Width}x{baseConfig.Depth}, "
                 + $"lr {baseConfig.Lr:g3} ({baseConfig.LrSchedule}); each field with its own default scales unless given.";
-            var report = plan.TrainAndReport(log, i => PointsTrainer.Run(configs[i], plan.Runs[i].Dir, null, log, _ => { }, cancel), i =>
+            var report = plan.TrainAndReport(log, i => PointsTrainer.Run(configs[i], plan.Runs[i].Dir, claim.Resume[i], log, _ => { }, cancel), i =>
             {
                 var (field, seed, dir) = plan.Runs[i];
                 var samples = PointEvaluation.Generate(Checkpoint.Load(dir), (int)data.HeldOut.shape[0], seed);

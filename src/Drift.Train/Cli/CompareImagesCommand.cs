@@ -44,7 +44,8 @@ public static class CompareImagesCommand
             var plan = ComparePlan.Make(parse, options, baseConfig.Seed, dataName);
             var configs = plan.Runs.Select(r => (baseConfig with { Field = r.Field, Seed = r.Seed }).Resolved()).ToArray();
             foreach (var c in configs) RunFolder.Accepted(c);
-            using var held = plan.Claim();
+            var claim = plan.Claim(configs);
+            using var held = claim.Lock;
             using var data = ImageData.Load(baseConfig.Data, baseConfig.ImageSize);
             var judgeDirs = parse.GetValue(judges) is { Length: > 0 } given ? given : [baseConfig.Classifier];
             using var classifiers = MetricClassifiers.Load(judgeDirs, baseConfig.Data, data.Channels, data.Size, data.Classes, "the runs make");
@@ -58,7 +59,7 @@ public static class CompareImagesCommand
                 + $"lr {string.Join(", ", configs.GroupBy(c => c.PeakLr).Select(g => $"{g.Key:g3} ({string.Join(", ", g.Select(c => c.Field.Name).Distinct())})"))}"
                 + $"; {string.Join(", ", configs.Select(c => c.FieldDescription).Distinct())}, each with its own default scales unless given. "
                 + $"FD-{dataName} and the rest in the features/predictions of {classifiers.Describe()}, and in raw pixels, {n} images a side.";
-            var report = plan.TrainAndReport(log, i => ImageTrainer.Run(configs[i], plan.Runs[i].Dir, null, log, _ => { }, cancel), i =>
+            var report = plan.TrainAndReport(log, i => ImageTrainer.Run(configs[i], plan.Runs[i].Dir, claim.Resume[i], log, _ => { }, cancel), i =>
             {
                 var (_, seed, dir) = plan.Runs[i];
                 var checkpoint = Checkpoint.Load(dir);

@@ -9,8 +9,9 @@ using Drift.Train.RunFolders;
 namespace Drift.Train.Cli;
 
 /// <summary>The runs of <c>drift compare</c> and <c>drift compare-images</c>: each field with seeds seed, seed+1, ...,
-/// each in its own folder, <c>&lt;out&gt;/runs/&lt;field&gt;-seed&lt;N&gt;</c>, none of which may hold a run yet; and
-/// <see cref="TrainAndReport"/>, the loop both commands run them with.</summary>
+/// each in its own folder, <c>&lt;out&gt;/runs/&lt;field&gt;-seed&lt;N&gt;</c>; and <see cref="TrainAndReport"/>, the loop
+/// both commands run them with. A comparison stopped before its report continues when its command is run again: a run
+/// already there must be the run the plan would start (<see cref="Claim"/>), and resumes from its checkpoint.</summary>
 public sealed record ComparePlan(string Dir, FieldKind[] Fields, int Seeds, IReadOnlyList<(FieldKind Field, long Seed, string Dir)> Runs)
 {
     public sealed record Options(Option<string> Fields, Option<int> Seeds, Option<string> Out);
@@ -20,7 +21,7 @@ public sealed record ComparePlan(string Dir, FieldKind[] Fields, int Seeds, IRea
         var options = new Options(
             new Option<string>("--fields") { Description = $"Comma-separated fields: {string.Join(", ", FieldKind.All)}. Default conservative,laplace.", DefaultValueFactory = _ => "conservative,laplace" },
             new Option<int>("--seeds") { Description = "Seeds per field (seed, seed+1, ...). Default 3.", DefaultValueFactory = _ => 3 },
-            new Option<string>("--out") { Description = "Report folder. Default checkpoints/compare-<data>." });
+            new Option<string>("--out") { Description = "Report folder. Default checkpoints/compare-<data>. A comparison stopped before its report continues when the same command is run again." });
         command.Options.Add(options.Fields);
         command.Options.Add(options.Seeds);
         command.Options.Add(options.Out);
@@ -41,10 +42,11 @@ public sealed record ComparePlan(string Dir, FieldKind[] Fields, int Seeds, IRea
         return new ComparePlan(dir, fields, seeds, runs);
     }
 
-    /// <summary>Locks and marks the report folder for this process, once the runs' configs are accepted: it must be new,
-    /// empty or a comparison's, and, under the lock, hold no report (the new one would replace it) nor runs of another
-    /// plan (the report would sit beside runs it does not name), and none of the run folders may hold a run or anything else.</summary>
-    public RunLock Claim()
+    /// <summary>Locks and marks the report folder for this process, once the runs' <paramref name="configs"/> are accepted:
+    /// it must be new, empty or a comparison's, and, under the lock, hold no report (the new one would replace it) nor runs
+    /// of another plan (the report would sit beside runs it does not name). A run folder holds nothing, or a run of this
+    /// plan, not in use, with its config (only the device may differ); the checkpoint it continues from is returned.</summary>
+    public (RunLock Lock, Checkpoint?[] Resume) Claim<T>(IReadOnlyList<T> configs) where T : class, IRunConfig, new()
     {
         OwnedFolder.Check(Dir, FolderKind.Comparison, "--out");
         var held = RunLock.Acquire(Dir);
@@ -56,13 +58,26 @@ public sealed record ComparePlan(string Dir, FieldKind[] Fields, int Seeds, IRea
             var planned = Runs.Select(r => Path.GetFileName(r.Dir)).ToHashSet();
             if (Directory.Exists(runsDir) && Directory.EnumerateFileSystemEntries(runsDir).Select(Path.GetFileName).Where(n => !planned.Contains(n!)).Order().ToArray() is { Length: > 0 } others)
                 throw new UserError($"{runsDir} holds runs of another comparison ({string.Join(", ", others.Take(3))}{(others.Length > 3 ? ", ..." : "")}); choose a new --out");
-            foreach (var run in Runs)
+            var resume = new Checkpoint?[Runs.Count];
+            for (var i = 0; i < Runs.Count; i++)
             {
-                var why = RunFolder.HoldsRun(run.Dir) ? $"{run.Dir} already holds a run; choose another --out" : OwnedFolder.Refusal(run.Dir, FolderKind.Run);
-                if (why is not null) throw new UserError(why);
+                var dir = Runs[i].Dir;
+                if (!RunFolder.HoldsRun(dir))
+                {
+                    if (OwnedFolder.Refusal(dir, FolderKind.Run) is { } why) throw new UserError(why);
+                    continue;
+                }
+                using (RunLock.Acquire(dir))
+                {
+                    var (saved, checkpoint) = RunFolder.Saved<T>(dir);
+                    if (RunFolder.NotPlanned(saved, configs[i]) is { Length: > 0 } changed)
+                        throw new UserError($"{dir} holds a run with a different config ({string.Join(", ", changed)}); "
+                            + "a comparison continues only with the options it started with: give those, or choose another --out");
+                    resume[i] = checkpoint;
+                }
             }
             OwnedFolder.Mark(Dir, FolderKind.Comparison);
-            return held;
+            return (held, resume);
         }
         catch
         {
@@ -87,8 +102,15 @@ public sealed record ComparePlan(string Dir, FieldKind[] Fields, int Seeds, IRea
         {
             var (field, seed, dir) = Runs[i];
             log.LogInformation("training {Field}, seed {Seed} -> {Dir}", field.Name, seed, dir);
-            var result = train(i);
-            if (result.Interrupted) return null;
+            TResult result;
+            // Locked while it trains, as a run of drift train is: a drift train --resume of it meanwhile is refused.
+            using (RunLock.Acquire(dir))
+                result = train(i);
+            if (result.Interrupted)
+            {
+                log.LogWarning("stopped at step {Step} of {Dir}; run the same command again to continue the comparison", result.Step, dir);
+                return null;
+            }
             if (i == 0) headlineFloor = floor(result);
             // Said before it starts: an image run's evaluation (thousands of samples in several networks) takes tens of seconds.
             log.LogInformation("evaluating {Field}, seed {Seed}", field.Name, seed);

@@ -9,6 +9,10 @@ public interface IRunConfig
     /// <summary>The kind of run a checkpoint records: points or images.</summary>
     static abstract string Kind { get; }
 
+    /// <summary>The config.json keys a run fills in from its data as it starts, where left unset (absent or 0): what a
+    /// saved config may hold beyond the one it was started with.</summary>
+    static abstract string[] FromData { get; }
+
     string Data { get; }
     FieldKind Field { get; }
     string Device { get; }

@@ -46,11 +46,7 @@ public static class RunFolder
         var runLock = RunLock.Acquire(dir);
         try
         {
-            var checkpoint = Checkpoint.Exists(dir) ? Checkpoint.Load(dir) : null;
-            var configPath = Path.Combine(dir, RunFiles.Config);
-            // A run killed before its first checkpoint left its config only: it starts again from step 0, the same run.
-            var saved = checkpoint?.Config<T>() ?? (File.Exists(configPath) ? ConfigJson.Load<T>(configPath)
-                : throw NoRun(dir));
+            var (saved, checkpoint) = Saved<T>(dir);
             var config = Accepted(complete(given(fromFile ?? saved)), processes);
             CheckResumable(saved, checkpoint?.Step ?? 0, config, dir, parse.GetValue(options.Out));
             return (config, dir, checkpoint, runLock);
@@ -143,15 +139,40 @@ public static class RunFolder
     {
         if (outDir is not null && Path.GetFullPath(outDir) != Path.GetFullPath(dir))
             throw new UserError($"--resume continues in {dir}; drop --out {outDir}");
-        var asked = JsonDocument.Parse(requested.ToJson()).RootElement;
-        var before = JsonDocument.Parse(saved.ToJson()).RootElement;
-        var changed = before.EnumerateObject().Select(p => p.Name).Union(asked.EnumerateObject().Select(p => p.Name))
-            .Where(name => name is not ("steps" or "device" or "snapshotEvery"))
-            .Where(name => (before.TryGetProperty(name, out var a) ? a.GetRawText() : "") != (asked.TryGetProperty(name, out var b) ? b.GetRawText() : ""))
-            .ToArray();
+        var changed = Changed(saved, requested, "steps", "device", "snapshotEvery");
         if (changed.Length > 0)
             throw new UserError($"{dir} holds a run with a different config ({string.Join(", ", changed)}); a resumed run keeps its config, only --steps, --device and --snapshot-every may change");
         if (requested.Steps <= step)
             throw new UserError($"{dir} is already at step {step}; pass --steps above that to continue");
+    }
+
+    /// <summary>The keys of config.json whose values differ between two configs, but for <paramref name="free"/>.</summary>
+    public static string[] Changed<T>(T saved, T requested, params string[] free) where T : IRunConfig
+    {
+        var asked = JsonDocument.Parse(requested.ToJson()).RootElement;
+        var before = JsonDocument.Parse(saved.ToJson()).RootElement;
+        return before.EnumerateObject().Select(p => p.Name).Union(asked.EnumerateObject().Select(p => p.Name))
+            .Where(name => !free.Contains(name))
+            .Where(name => (before.TryGetProperty(name, out var a) ? a.GetRawText() : "") != (asked.TryGetProperty(name, out var b) ? b.GetRawText() : ""))
+            .ToArray();
+    }
+
+    /// <summary>The keys in which the run saved as <paramref name="saved"/> is not the one <paramref name="planned"/> would
+    /// start: any but the device, the snapshots and what the run filled in from its data where the plan left it unset.</summary>
+    public static string[] NotPlanned<T>(T saved, T planned) where T : IRunConfig
+    {
+        var plan = JsonDocument.Parse(planned.ToJson()).RootElement;
+        bool Unset(string key) => !plan.TryGetProperty(key, out var v) || v.ValueKind == JsonValueKind.Null || v.GetRawText() == "0";
+        return Changed(saved, planned, ["device", "snapshotEvery", .. T.FromData.Where(Unset)]);
+    }
+
+    /// <summary>The config a run in <paramref name="dir"/> trains with and its checkpoint: the checkpoint's, or before the
+    /// first one the config it wrote first (then it starts again from step 0, the same run).</summary>
+    public static (T Saved, Checkpoint? Checkpoint) Saved<T>(string dir) where T : class, IRunConfig, new()
+    {
+        var checkpoint = Checkpoint.Exists(dir) ? Checkpoint.Load(dir) : null;
+        var configPath = Path.Combine(dir, RunFiles.Config);
+        var saved = checkpoint?.Config<T>() ?? (File.Exists(configPath) ? ConfigJson.Load<T>(configPath) : throw NoRun(dir));
+        return (saved, checkpoint);
     }
 }

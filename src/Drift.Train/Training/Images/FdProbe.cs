@@ -28,6 +28,9 @@ public sealed class FdProbe : IDisposable
         classifier.to(device);
         this.device = device;
         n = Math.Min(n, Math.Min(data.Test.Count, data.Train.Count));
+        if (n < ImageEvaluation.MinImages)
+            throw new UserError($"the FD probe (--classifier) needs at least {ImageEvaluation.MinImages} test and training images, {config.Data} has "
+                + $"{data.Test.Count} test and {data.Train.Count} training images");
         using var rng = new Generator(NoiseSeed);
         var testIdx = torch.randperm(data.Test.Count, generator: rng).narrow(0, 0, n).data<long>().ToArray();
         var trainIdx = torch.randperm(data.Train.Count, generator: rng).narrow(0, 0, n).data<long>().ToArray();

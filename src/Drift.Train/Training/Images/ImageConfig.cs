@@ -12,6 +12,7 @@ namespace Drift.Train.Training.Images;
 public sealed record ImageConfig() : FieldConfig(images: true), IRunConfig
 {
     public static string Kind => "images";
+    public static string[] FromData => ["imageSize", "channels", "classes", "classNames"];
 
     [JsonPropertyOrder(-2)] public string Data { get; init; } = ImageData.FashionMnist;
     /// <summary>Side in pixels; 0 keeps the dataset's own (the saved config holds the size used).</summary>

@@ -21,6 +21,10 @@ public static class ImageEvaluation
     /// by a pair of near-duplicates.</summary>
     public const int K = 5;
 
+    /// <summary>The fewest images a side the metrics judge: k-NN precision and recall need more than <see cref="K"/>, and
+    /// FD's covariances of a handful say nothing.</summary>
+    public const int MinImages = 10;
+
     public static IReadOnlyList<EvaluatedMetric> Compute(Tensor generated, long[] intended, ImageData data, ClassifierInfo info,
         Drift.Models.Classifier classifier, Device device)
     {
@@ -94,7 +98,7 @@ public static class ImageEvaluation
     private static (int N, long[] Test, long[] Train) References(Tensor generated, ImageData data)
     {
         var n = (int)Math.Min(generated.shape[0], Math.Min(data.Test.Count, data.Train.Count));
-        if (n < 10) throw new UserError($"image metrics need at least 10 images a side, have {n}");
+        if (n < MinImages) throw new UserError($"image metrics need at least {MinImages} images a side, have {n}");
         using var rng = new Generator(ReferenceSeed);
         var test = torch.randperm(data.Test.Count, generator: rng).narrow(0, 0, n).data<long>().ToArray();
         var train = torch.randperm(data.Train.Count, generator: rng).narrow(0, 0, n).data<long>().ToArray();

@@ -11,6 +11,7 @@ namespace Drift.Train.Training.Points;
 public sealed record TrainConfig() : FieldConfig(images: false), IRunConfig
 {
     public static string Kind => "points";
+    public static string[] FromData => ["columns"];
 
     public const string DefaultData = "checkerboard";
     [JsonPropertyOrder(-2)] public string Data { get; init; } = DefaultData;
