@@ -21,6 +21,21 @@ public class RunFolderTests : IDisposable
 
     private string NewDir() => Path.Combine(scratch, Guid.NewGuid().ToString("N"));
 
+    /// <summary>A run a comparison finds in its folder is the one it would start when only the device, the snapshots and
+    /// what the run filled in from its data (where the plan left that to the data) differ; anything else is named.</summary>
+    [Fact]
+    public void AComparisonsRunIsTheOneItsPlanWouldStartButForWhatTheDataFilledIn()
+    {
+        var plannedImages = new Drift.Train.Training.Images.ImageConfig { Data = "folder", Seed = 3 };
+        var savedImages = plannedImages with { ImageSize = 32, Channels = 3, Classes = 2, ClassNames = ["a", "b"], Device = "cuda", SnapshotEvery = 100 };
+        Assert.Empty(RunFolder.NotPlanned(savedImages, plannedImages));
+        Assert.Equal(["imageSize"], RunFolder.NotPlanned(savedImages, plannedImages with { ImageSize = 16 }));
+        Assert.Equal(["seed", "steps"], RunFolder.NotPlanned(savedImages, plannedImages with { Seed = 4, Steps = 10 }).Order());
+        var plannedPoints = new TrainConfig { Data = "points.csv" };
+        Assert.Empty(RunFolder.NotPlanned(plannedPoints with { Columns = ["lon", "lat"] }, plannedPoints));
+        Assert.Equal(["width"], RunFolder.NotPlanned(plannedPoints with { Width = 8 }, plannedPoints));
+    }
+
     /// <summary>config.json keeps a path as typed (a strict encoder wrote "a+b" as "a\u002Bb") and still reads back what
     /// JSON must escape.</summary>
     [Fact]

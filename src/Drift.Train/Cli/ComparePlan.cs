@@ -45,7 +45,7 @@ public sealed record ComparePlan(string Dir, FieldKind[] Fields, int Seeds, IRea
     /// <summary>Locks and marks the report folder for this process, once the runs' <paramref name="configs"/> are accepted:
     /// it must be new, empty or a comparison's, and, under the lock, hold no report (the new one would replace it) nor runs
     /// of another plan (the report would sit beside runs it does not name). A run folder holds nothing, or a run of this
-    /// plan, not in use, with its config (only the device may differ); the checkpoint it continues from is returned.</summary>
+    /// plan, not in use, with its config (<see cref="RunFolder.NotPlanned"/>); the checkpoint it continues from is returned.</summary>
     public (RunLock Lock, Checkpoint?[] Resume) Claim<T>(IReadOnlyList<T> configs) where T : class, IRunConfig, new()
     {
         OwnedFolder.Check(Dir, FolderKind.Comparison, "--out");
