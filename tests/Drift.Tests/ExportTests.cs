@@ -116,6 +116,12 @@ public sealed class ExportTests : IDisposable
         var build = $"drift {System.Diagnostics.FileVersionInfo.GetVersionInfo(typeof(Drift.Train.Provenance).Assembly.Location).ProductVersion}";
         Assert.Equal(build, card.Source.ExportedBy);
         Assert.Contains($"\"exported_by\": \"{build}\"", cardText);   // as people read it: "1.0.0+commit", not "\u002B"
+        // The module's load() of an export without PyTorch weights says so, and how to get them.
+        var onnxOnly = Path.Combine(root, "points-onnx-only");
+        Assert.Equal(0, DriftProcess.Run(["export", "--checkpoint", run, "--out", onnxOnly, "--format", "onnx"]).Code);
+        var (loadCode, _, loadErr) = Finish(new ProcessStartInfo(Python, ["-c", "import sys; sys.path.insert(0, sys.argv[1]); import drift_generator; drift_generator.load(sys.argv[2])", export, onnxOnly]));
+        Assert.NotEqual(0, loadCode);
+        Assert.Contains($"ValueError: {onnxOnly}: this export has no PyTorch weights (its files: generator.onnx); export with drift export --format safetensors", loadErr);
 
         // bench/pytorch/step_bench.py, the PyTorch mirror of the 2-D step: the same loss and field on the same inputs.
         using var positives = torch.randn([90, 2], generator: noiseRng) * 0.8 + 0.2;

@@ -202,6 +202,9 @@ def load(directory, device="cpu"):
     # UTF-8 whatever the locale: the card keeps class and column names as typed.
     with open(os.path.join(directory, "generator.json"), encoding="utf-8") as f:
         card = json.load(f)
+    if "safetensors" not in card["files"]:
+        raise ValueError(f"{directory}: this export has no PyTorch weights (its files: {', '.join(card['files'].values())}); "
+                         "export with drift export --format safetensors")
     generator = ExportedGenerator(card)
     state = load_safetensors(os.path.join(directory, card["files"]["safetensors"]))
     generator.network.load_state_dict(state, strict=True)
