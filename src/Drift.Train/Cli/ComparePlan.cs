@@ -56,7 +56,10 @@ public sealed record ComparePlan(string Dir, FieldKind[] Fields, int Seeds, IRea
                 throw new UserError($"{Dir} holds a finished comparison ({string.Join(", ", report)}); choose a new --out");
             var runsDir = Path.Combine(Dir, FolderKind.CompareRuns);
             var planned = Runs.Select(r => Path.GetFileName(r.Dir)).ToHashSet();
-            if (Directory.Exists(runsDir) && Directory.EnumerateFileSystemEntries(runsDir).Select(Path.GetFileName).Where(n => !planned.Contains(n!)).Order().ToArray() is { Length: > 0 } others)
+            string[] others = Directory.Exists(runsDir)
+                ? Directory.EnumerateFileSystemEntries(runsDir).Select(e => Path.GetFileName(e)).Where(n => !planned.Contains(n)).Order().ToArray()
+                : [];
+            if (others.Length > 0)
                 throw new UserError($"{runsDir} holds runs of another comparison ({string.Join(", ", others.Take(3))}{(others.Length > 3 ? ", ..." : "")}); choose a new --out");
             var resume = new Checkpoint?[Runs.Count];
             for (var i = 0; i < Runs.Count; i++)
