@@ -43,8 +43,8 @@ public sealed record ComparePlan(string Dir, FieldKind[] Fields, int Seeds, IRea
     }
 
     /// <summary>Locks and marks the report folder for this process, once the runs' <paramref name="configs"/> are accepted:
-    /// it must be new, empty or a comparison's, and, under the lock, hold no report (the new one would replace it) nor runs
-    /// of another plan (the report would sit beside runs it does not name). A run folder holds nothing, or a run of this
+    /// it must be new, empty or an unfinished comparison's (<see cref="FolderKind.Finished"/>), and, under the lock, hold no
+    /// runs of another plan (the report would sit beside runs it does not name). A run folder holds nothing, or a run of this
     /// plan, not in use, with its config (<see cref="RunFolder.NotPlanned"/>); the checkpoint it continues from is returned.</summary>
     public (RunLock Lock, Checkpoint?[] Resume) Claim<T>(IReadOnlyList<T> configs) where T : class, IRunConfig, new()
     {
@@ -52,8 +52,6 @@ public sealed record ComparePlan(string Dir, FieldKind[] Fields, int Seeds, IRea
         var held = RunLock.Acquire(Dir);
         try
         {
-            if (OwnedFolder.Present(Dir, [FolderKind.CompareReport, FolderKind.CompareJson]) is { Count: > 0 } report)
-                throw new UserError($"{Dir} holds a finished comparison ({string.Join(", ", report)}); choose a new --out");
             var runsDir = Path.Combine(Dir, FolderKind.CompareRuns);
             var planned = Runs.Select(r => Path.GetFileName(r.Dir)).ToHashSet();
             string[] others = Directory.Exists(runsDir)

@@ -39,7 +39,7 @@ public static class OwnedFolder
         Directory.EnumerateFileSystemEntries(dir).All(e => IsHousekeeping(Path.GetFileName(e)));
 
     /// <summary>Why <paramref name="kind"/>'s command may not write at <paramref name="dir"/>, or null when it may:
-    /// nothing is there, an empty folder, or a folder of the same kind. Changes nothing.</summary>
+    /// nothing is there, an empty folder, or a folder of the same kind that is not finished. Changes nothing.</summary>
     public static string? Refusal(string dir, FolderKind kind)
     {
         switch (FileTypes.Of(dir))
@@ -50,7 +50,10 @@ public static class OwnedFolder
         }
         if (IsEmpty(dir)) return null;
         var found = KindOf(dir);
-        if (found == kind) return null;
+        // Every kind with a finished state is written by a command whose folder option is --out.
+        if (found == kind)
+            return kind.Finished is var (what, files) && Present(dir, files) is { Count: > 0 } done
+                ? $"{dir} already holds {what} ({string.Join(", ", done)}); choose a new --out" : null;
         if (found is not null) return $"{dir} holds {found.What}, not {kind.What}; choose a new or empty folder";
         var names = Directory.EnumerateFileSystemEntries(dir).Select(Path.GetFileName).Where(n => !IsHousekeeping(n!)).Order().Take(3);
         return $"{dir} holds files Drift did not write ({string.Join(", ", names)}); choose a new or empty folder";

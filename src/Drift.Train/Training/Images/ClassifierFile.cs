@@ -22,14 +22,6 @@ public static class ClassifierFile
     public static string DefaultDir(string data, string role = "classifier") =>
         Path.Combine("checkpoints", $"{role}-{ImageEvaluation.DatasetName(data)}");
 
-    /// <summary>A trained classifier is never replaced: every metric read through it (reports, probes, a run trained in
-    /// its encoder spaces) names it by its folder.</summary>
-    public static void RefuseExisting(string dir)
-    {
-        if (FileTypes.Of(Path.Combine(dir, FileName)) != FileType.Missing)
-            throw new UserError($"{dir} already holds a trained network ({FileName}); choose a new --out");
-    }
-
     public static void Save(string dir, ClassifierInfo info, Classifier model)
     {
         AtomicFile.Write(Path.Combine(dir, FileName), tmp =>

@@ -14,7 +14,6 @@ public static class ClassifierTrainer
     public static ClassifierInfo Run(string dataSpec, int imageSize, int epochs, int batch, long seed, string outDir, Device device, ILogger log,
         ClassifierArchitecture architecture = ClassifierArchitecture.Conv)
     {
-        ClassifierFile.RefuseExisting(outDir);
         using var data = ImageData.Load(dataSpec, imageSize);
         torch.manual_seed(seed);
         using var model = new Classifier(data.Channels, data.Size, data.Classes, architecture);
@@ -46,7 +45,7 @@ public static class ClassifierTrainer
             GC.WaitForPendingFinalizers();
         }
         var info = new ClassifierInfo(dataSpec, data.Size, data.Channels, data.Classes, epochs, seed, accuracy, architecture);
-        ClassifierFile.RefuseExisting(outDir); // another drift classifier may have finished there meanwhile
+        // Checked again (FolderKind.Finished): another drift classifier may have finished there meanwhile.
         OwnedFolder.Mark(outDir, FolderKind.Classifier);
         model.cpu();
         ClassifierFile.Save(outDir, info, model);
