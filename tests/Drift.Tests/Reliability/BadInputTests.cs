@@ -150,6 +150,26 @@ public class BadInputTests
         (code, err) = Run(dir, ["train", "--data", "pts.csv", "--steps", "3", "--batch", "32", "--width", "16", "--eval-samples", "100", "--out", "csvrun"]);
         Assert.True(code == 0, err);
         File.WriteAllLines(At("pts.csv"), Enumerable.Range(0, 60).Select(i => $"{i % 7},{i % 3}"));
+
+        // Finished outputs and outputs of one kind that another must not join: a comparison, one stopped before its
+        // report (its report removed), an export of two formats, a particle run, a rate study; and too few test images.
+        string[] compare = ["compare", "--data", "moons", "--fields", "conservative", "--seeds", "1", "--steps", "2", "--batch", "32", "--width", "16", "--eval-samples", "100"];
+        foreach (var (command, out_) in new (string[], string)[]
+        {
+            ([.. compare, "--out", "cmpdone"], "cmpdone"), ([.. compare, "--out", "cmpstopped"], "cmpstopped"),
+            (["export", "--checkpoint", "good", "--format", "onnx,safetensors", "--out", "exdone"], "exdone"),
+            (["particles", "--n", "32", "--dim", "1", "--time", "0.1", "--out", "prun"], "prun"),
+            (["particles", "--sweep-n", "16,32", "--dims", "1", "--seeds", "1", "--time", "0.1", "--out", "pstudy"], "pstudy"),
+        })
+        {
+            (code, err) = Run(dir, command);
+            Assert.True(code == 0, $"{out_}: {err}");
+        }
+        File.Delete(At("cmpstopped/report.md"));
+        File.Delete(At("cmpstopped/report.json"));
+        foreach (var name in new[] { "left", "top" })
+            foreach (var file in Directory.GetFiles(At($"named/{name}")).Order().Take(8))
+                File.Copy(file, Path.Combine(Directory.CreateDirectory(At($"fewimgs/{name}")).FullName, Path.GetFileName(file)));
     }
 
     private static void MakeFifo(string path)
