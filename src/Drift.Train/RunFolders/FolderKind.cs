@@ -1,6 +1,6 @@
 namespace Drift.Train.RunFolders;
 
-/// <summary>A kind of folder Drift writes (a run, a comparison, a particle study, a classifier), with the names of the
+/// <summary>A kind of folder Drift writes (a run, a comparison, a particle study, a classifier, an export), with the names of the
 /// files and subfolders it writes there: no other command may replace those (<see cref="OwnedFolder"/>).</summary>
 /// <param name="Finished">What the folder holds once its work is done, and the files that say so: then not even its own
 /// kind of command writes there again (a comparison's report, a trained network that metrics name by its folder).</param>
