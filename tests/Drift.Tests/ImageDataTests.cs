@@ -34,13 +34,6 @@ public sealed class ImageDataTests : IDisposable
         return (pixels, labels);
     }
 
-    private void WritePng(string path, byte[] pixels, int width, int height, ColorComponents components)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        using var file = File.Create(path);
-        new ImageWriter().WritePng(pixels, width, height, components, file);
-    }
-
     /// <summary>Samples judged from a folder are read exactly as stored: every byte, no crop or resize (a 5×7 image stays
     /// so), files in name order within class folders in name order, each image's folder; grey where the images are grey
     /// or store equal red, green and blue, else colour with the grey images' value in every channel.</summary>
@@ -53,7 +46,7 @@ public sealed class ImageDataTests : IDisposable
         var greyDir = Path.Combine(dir, "grey");
         // Three written grey, two as RGB with equal channels.
         for (var i = 0; i < places.Length; i++)
-            WritePng(Path.Combine(greyDir, places[i]), i % 2 == 0 ? grey[i] : grey[i].SelectMany(b => new[] { b, b, b }).ToArray(), w, h,
+            WritePng(Path.Combine(greyDir, places[i]), w, h, i % 2 == 0 ? grey[i] : grey[i].SelectMany(b => new[] { b, b, b }).ToArray(),
                 i % 2 == 0 ? ColorComponents.Grey : ColorComponents.RedGreenBlue);
         var order = new[] { 3, 4, 2, 1, 0 }; // a/m, a/n, a/z, b/a, b/x
         var (pixels, folders) = ImageFolder.ReadAsStored(greyDir);
@@ -66,8 +59,8 @@ public sealed class ImageDataTests : IDisposable
 
         var colourDir = Path.Combine(dir, "colour");
         var colour = Bytes(w * h * 3);
-        WritePng(Path.Combine(colourDir, "0.png"), grey[0], w, h, ColorComponents.Grey);
-        WritePng(Path.Combine(colourDir, "1.png"), colour, w, h, ColorComponents.RedGreenBlue);
+        WritePng(Path.Combine(colourDir, "0.png"), w, h, grey[0], ColorComponents.Grey);
+        WritePng(Path.Combine(colourDir, "1.png"), w, h, colour, ColorComponents.RedGreenBlue);
         (pixels, folders) = ImageFolder.ReadAsStored(colourDir);
         using (pixels)
         {
@@ -77,7 +70,7 @@ public sealed class ImageDataTests : IDisposable
             Assert.Equal(grey[0].SelectMany(b => new[] { b, b, b }).Concat(colour), hwc.data<byte>().ToArray());
         }
 
-        WritePng(Path.Combine(colourDir, "2.png"), Bytes(h * w * 3), h, w, ColorComponents.RedGreenBlue);
+        WritePng(Path.Combine(colourDir, "2.png"), h, w, Bytes(h * w * 3), ColorComponents.RedGreenBlue);
         var error = Assert.Throws<DataError>(() => ImageFolder.ReadAsStored(colourDir));
         Assert.Contains("2.png: 7×5 pixels", error.Message);
         Assert.Equal("T-shirt_top", ImageData.ClassFolder("T-shirt/top"));
@@ -169,11 +162,107 @@ public sealed class ImageDataTests : IDisposable
         AssertFails("not a whole number", Path.Combine(dir, "data_batch_2.bin"));
     }
 
-    private void WritePng(string path, int width, int height, byte[] pixels, ColorComponents components)
+    private static void WritePng(string path, int width, int height, byte[] pixels, ColorComponents components) =>
+        WriteFile(path, stream => new ImageWriter().WritePng(pixels, width, height, components, stream));
+
+    private static void WriteFile(string path, Action<Stream> write)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         using var stream = File.Create(path);
-        new ImageWriter().WritePng(pixels, width, height, components, stream);
+        write(stream);
+    }
+
+    /// <summary>A GIF of one frame laid out as the GIF89a specification has it, written here rather than by a library: a
+    /// global table of 256 colours and the pixels' indices in LZW codes of 9 bits, each an index itself, with a clear
+    /// code before the decoder's table would grow past 9 bits (every 254 codes): the "uncompressed GIF" form.</summary>
+    internal static byte[] Gif(int width, int height, byte[] palette, byte[] indices)
+    {
+        const int Clear = 256, End = 257, Bits = 9;
+        var codes = new List<int> { Clear };
+        for (var i = 0; i < indices.Length; i++)
+        {
+            if (i > 0 && i % 254 == 0) codes.Add(Clear);
+            codes.Add(indices[i]);
+        }
+        codes.Add(End);
+        var packed = new List<byte>();
+        var (buffer, held) = (0, 0);
+        foreach (var code in codes) // least significant bit first
+        {
+            buffer |= code << held;
+            for (held += Bits; held >= 8; held -= 8, buffer >>= 8) packed.Add((byte)buffer);
+        }
+        if (held > 0) packed.Add((byte)buffer);
+        var gif = new List<byte>("GIF89a"u8.ToArray());
+        byte[] Short(int v) => [(byte)v, (byte)(v >> 8)];
+        gif.AddRange([.. Short(width), .. Short(height), 0xF7, 0, 0]); // a global table of 2^(7+1) colours of 8 bits
+        gif.AddRange(palette);
+        gif.AddRange([0x2C, 0, 0, 0, 0, .. Short(width), .. Short(height), 0, 8]); // the image at (0, 0), no local table; 8-bit LZW
+        for (var k = 0; k < packed.Count; k += 255) // sub-blocks of at most 255 bytes
+        {
+            var n = Math.Min(255, packed.Count - k);
+            gif.Add((byte)n);
+            gif.AddRange(packed.GetRange(k, n));
+        }
+        gif.AddRange([0, 0x3B]);
+        return [.. gif];
+    }
+
+    /// <summary>GIF and TGA files are read as their pixels (a GIF's palette entries, written by <see cref="Gif"/>; a TGA by
+    /// stb_image_write, RLE-compressed); hidden files and folders are passed over, so a notebook's
+    /// <c>.ipynb_checkpoints/</c> is no class, macOS's <c>._NAME</c> files are not decoded and a hidden image at the top
+    /// is no second layout; a README is passed over too, and a link inside a class folder is not followed. What would be
+    /// left out without a word is refused, naming the file: an image further down than the layout reads, an image format
+    /// stb_image does not decode, and a folder holding only such images, where passed over it would have lost its class.</summary>
+    [Fact]
+    public void GifAndTgaAreReadHiddenEntriesPassedOverAndUndecodedFormatsRefused()
+    {
+        var side = random.Next(8, 40);
+        byte[] Rgb() => Bytes(side * side * 3);
+        var palette = Bytes(256 * 3);
+        var indices = Bytes(side * side);
+        var expected = new[] { Rgb(), indices.SelectMany(i => palette[(3 * i)..(3 * i + 3)]).ToArray(), Rgb(), Rgb(), Rgb() };
+        WritePng(Path.Combine(dir, "cat", "a.png"), side, side, expected[0], ColorComponents.RedGreenBlue);
+        File.WriteAllBytes(Path.Combine(dir, "cat", "b.gif"), Gif(side, side, palette, indices));
+        WriteFile(Path.Combine(dir, "cat", "c.TGA"), s => new ImageWriter().WriteTga(expected[2], side, side, ColorComponents.RedGreenBlue, s));
+        WritePng(Path.Combine(dir, "dog", "a.png"), side, side, expected[3], ColorComponents.RedGreenBlue);
+        WriteFile(Path.Combine(dir, "dog", "b.tga"), s => new ImageWriter().WriteTga(expected[4], side, side, ColorComponents.RedGreenBlue, s));
+        WritePng(Path.Combine(dir, ".ipynb_checkpoints", "a.png"), side, side, Rgb(), ColorComponents.RedGreenBlue);
+        WritePng(Path.Combine(dir, ".top.png"), side, side, Rgb(), ColorComponents.RedGreenBlue);
+        File.WriteAllBytes(Path.Combine(dir, "cat", "._b.gif"), Bytes(100));
+        File.WriteAllText(Path.Combine(dir, "dog", "README.txt"), "not an image");
+
+        var (pixels, folders) = ImageFolder.ReadAsStored(dir);
+        using (pixels)
+        {
+            Assert.Equal(["cat", "cat", "cat", "dog", "dog"], folders!);
+            Assert.Equal(new long[] { 5, 3, side, side }, pixels.shape);
+            for (var i = 0; i < expected.Length; i++)
+                Assert.Equal(expected[i], pixels[i].permute(1, 2, 0).flatten().data<byte>().ToArray());
+        }
+        Directory.CreateSymbolicLink(Path.Combine(dir, "dog", "loop"), dir); // not followed: no class of its own, no loop
+        using (var data = ImageData.Load(dir, side))
+            Assert.Equal(["cat", "dog"], data.ClassNames);
+        Directory.Delete(Path.Combine(dir, "dog", "loop"));
+
+        // An image in a folder inside a class folder is not read, so refused; so is one below a flat folder's top.
+        var nested = Path.Combine(dir, "dog", "puppies", "x", "c.png");
+        WritePng(nested, side, side, Rgb(), ColorComponents.RedGreenBlue);
+        AssertFails("only images at the top of", nested);
+        Assert.Throws<DataError>(() => ImageFolder.ReadAsStored(dir));
+        var flat = Path.Combine(dir, "dog");
+        var deeper = Assert.Throws<DataError>(() => ImageFolder.ReadAsStored(flat));
+        Assert.Contains($"{nested}: only images at the top of {flat} are read", deeper.Message);
+        Directory.Delete(Path.Combine(dir, "dog", "puppies"), recursive: true);
+
+        File.WriteAllBytes(Path.Combine(dir, "dog", "c.webp"), Bytes(100));
+        AssertFails("WEBP images are not read", Path.Combine(dir, "dog", "c.webp"));
+        Assert.Throws<DataError>(() => ImageFolder.ReadAsStored(dir));
+        foreach (var sub in new[] { "cat", "dog" }) Directory.Delete(Path.Combine(dir, sub), recursive: true);
+        WriteFile(Path.Combine(dir, "bird", "a.heic"), stream => stream.Write(Bytes(100)));
+        AssertFails("HEIC images are not read", Path.Combine(dir, "bird", "a.heic"));
+        File.Delete(Path.Combine(dir, "bird", "a.heic"));
+        AssertFails("no image data found", dir);
     }
 
     /// <summary>Every image of a folder against an explicit loop over its file's pixels: the centre square (offsets

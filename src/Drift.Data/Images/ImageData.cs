@@ -86,7 +86,7 @@ public sealed class ImageData : IDisposable
         else if (ImageFolder.Holds(dir))
             (train, test, names) = ImageFolder.Load(dir, size > 0 ? size : 32);
         else
-            throw new DataError($"{dir}: no image data found (expected MNIST-format IDX files, CIFAR-10 data_batch_*.bin, or PNG/JPEG images)");
+            throw new DataError($"{dir}: no image data found (expected MNIST-format IDX files, CIFAR-10 data_batch_*.bin, or PNG/JPEG/BMP/GIF/TGA images)");
 
         var numbered = NumberedClasses(train, test);
         CheckLabels(spec, train, names, numbered.Length);

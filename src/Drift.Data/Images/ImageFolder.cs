@@ -5,17 +5,24 @@ using static TorchSharp.torch;
 namespace Drift.Data.Images;
 
 /// <summary>
-/// A folder of PNG/JPEG/BMP images, either flat (one class) or with one subfolder per class (named by the
+/// A folder of PNG/JPEG/BMP/GIF/TGA images, either flat (one class) or with one subfolder per class (named by the
 /// subfolder). Each image is turned upright (its EXIF orientation), centre-cropped to a square and resized to
 /// <c>size</c>. Grey if every image is grey, else RGB. One image in ten is held out as the test split
-/// (<see cref="ImageSet.SplitEveryTenth"/>).
+/// (<see cref="ImageSet.SplitEveryTenth"/>). Hidden files and folders (a name starting with ".") are not the data's:
+/// a notebook's <c>.ipynb_checkpoints/</c> would be a class, macOS's <c>._NAME.png</c> files are not images.
 /// </summary>
 public static class ImageFolder
 {
-    private static readonly string[] Extensions = [".png", ".jpg", ".jpeg", ".bmp"];
+    /// <summary>What stb_image decodes (a GIF's first frame).</summary>
+    private static readonly string[] Extensions = [".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tga"];
+    private const string Formats = "PNG, JPEG, BMP, GIF or TGA";
 
-    public static bool Holds(string dir) => Images(dir).Any() ||
-        Directory.EnumerateDirectories(dir).Any(sub => Images(sub).Any());
+    /// <summary>Image formats stb_image does not decode. Other files in the folder (a README, labels) are passed over, but
+    /// these are refused: passed over, a class stored as WebP would vanish from the data without a word.</summary>
+    private static readonly string[] Undecoded = [".webp", ".tif", ".tiff", ".avif", ".heic", ".heif", ".jxl", ".jp2", ".psd",
+        ".pgm", ".ppm", ".pbm", ".pnm", ".ico", ".svg"];
+
+    public static bool Holds(string dir) => new[] { dir }.Concat(Subfolders(dir)).Any(d => Files(d).Any(f => IsImage(f) || IsUndecoded(f)));
 
     public static (ImageSet Train, ImageSet Test, string[] ClassNames) Load(string dir, int size)
     {
@@ -55,7 +62,7 @@ public static class ImageFolder
     public static (Tensor Pixels, string[]? ClassFolders) ReadAsStored(string dir)
     {
         var (files, classDirs) = Listing(dir);
-        if (files.Length == 0) throw new DataError($"{dir}: no .png, .jpg or .bmp images, at its top or in class folders");
+        if (files.Length == 0) throw new DataError($"{dir}: no {Formats} images, at its top or in class folders");
         using var scope = torch.NewDisposeScope();
         var images = new Tensor[files.Length];
         for (var i = 0; i < files.Length; i++)
@@ -76,7 +83,7 @@ public static class ImageFolder
     /// among them, in name order; 0 in a flat folder), and the class folders' names (none in a flat folder).</summary>
     private static ((string File, int Class)[] Files, string[] ClassFolders) Listing(string dir)
     {
-        var classDirs = Directory.GetDirectories(dir).Where(sub => Images(sub).Any()).Order(StringComparer.Ordinal).ToArray();
+        var classDirs = Subfolders(dir).Where(sub => Images(sub).Any()).Order(StringComparer.Ordinal).ToArray();
         // Either layout alone is clear; both at once would leave one of them out without a word.
         if (classDirs.Length > 0 && Images(dir).Any())
             throw new DataError($"{dir}: holds images both at its top and in class folders ({string.Join(", ", classDirs.Take(3).Select(Path.GetFileName))}"
@@ -84,11 +91,35 @@ public static class ImageFolder
         var files = classDirs.Length > 0
             ? classDirs.SelectMany((sub, c) => Images(sub).Order(StringComparer.Ordinal).Select(f => (File: f, Class: c))).ToArray()
             : Images(dir).Order(StringComparer.Ordinal).Select(f => (File: f, Class: 0)).ToArray();
+        // Every image below the folder is read, or the folder is refused: an image format stb_image does not decode, or an
+        // image further down than the layout reads (in a folder inside a class folder), left out, could take a class with it.
+        var read = files.Select(f => f.File).ToHashSet();
+        foreach (var file in FilesBelow(dir, followLinks: true))
+        {
+            if (IsUndecoded(file))
+                throw new DataError($"{file}: {Path.GetExtension(file).TrimStart('.').ToUpperInvariant()} images are not read "
+                    + $"(only {Formats}); convert them first, e.g. to PNG");
+            if (IsImage(file) && !read.Contains(file))
+                throw new DataError($"{file}: only images at the top of {(classDirs.Length > 0 ? $"{dir}'s class folders" : dir)} are read, "
+                    + "and this one is further down; move it up, or out of the folder");
+        }
         return (files, classDirs.Select(d => Path.GetFileName(d)!).ToArray());
     }
 
-    private static IEnumerable<string> Images(string dir) =>
-        Directory.EnumerateFiles(dir).Where(f => Extensions.Contains(Path.GetExtension(f).ToLowerInvariant()));
+    /// <summary>The files below <paramref name="dir"/> but hidden ones, in name order; the folder's own subfolders may be
+    /// links (a class folder kept elsewhere), those further down are not followed, so that a link cannot lead round in a loop.</summary>
+    private static IEnumerable<string> FilesBelow(string dir, bool followLinks) =>
+        Files(dir).Order(StringComparer.Ordinal).Concat(Subfolders(dir)
+            .Where(sub => followLinks || new DirectoryInfo(sub).LinkTarget is null)
+            .Order(StringComparer.Ordinal).SelectMany(sub => FilesBelow(sub, followLinks: false)));
+
+    private static IEnumerable<string> Images(string dir) => Files(dir).Where(IsImage);
+
+    private static bool IsImage(string file) => Extensions.Contains(Path.GetExtension(file).ToLowerInvariant());
+    private static bool IsUndecoded(string file) => Undecoded.Contains(Path.GetExtension(file).ToLowerInvariant());
+    private static IEnumerable<string> Files(string dir) => Directory.EnumerateFiles(dir).Where(NotHidden);
+    private static IEnumerable<string> Subfolders(string dir) => Directory.EnumerateDirectories(dir).Where(NotHidden);
+    private static bool NotHidden(string path) => !Path.GetFileName(path).StartsWith('.');
 
     /// <summary>The image as uint8 [H, W, C], upright as its EXIF orientation says: one channel for a grey file, else three
     /// (RGB; alpha is dropped).</summary>

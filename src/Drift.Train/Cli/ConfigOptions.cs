@@ -48,7 +48,7 @@ public static class ConfigOptions
     public static ConfigBinder<ImageConfig> Images(Command command)
     {
         var b = new ConfigBinder<ImageConfig>(command);
-        b.Bind(new Option<string>("--data") { Description = "fashion-mnist (default; Debian's dataset-fashion-mnist), a folder of MNIST-format IDX files, of CIFAR-10 binary batches, or of PNG/JPEG images (one subfolder per class, or flat), or a .npy of uint8 images (labels in NAME.labels.npy)." },
+        b.Bind(new Option<string>("--data") { Description = "fashion-mnist (default; Debian's dataset-fashion-mnist), a folder of MNIST-format IDX files, of CIFAR-10 binary batches, or of PNG/JPEG/BMP/GIF/TGA images (one subfolder per class, or flat), or a .npy of uint8 images (labels in NAME.labels.npy)." },
             (c, v) => c with { Data = v });
         b.Bind(new Option<int>("--image-size") { Description = "Bring images to this side in pixels. Default: the dataset's own (32 for an image folder)." }, (c, v) => v is >= 8 and <= 512 ? c with { ImageSize = v } : throw new UserError($"--image-size must be between 8 and 512, got {v}"));
         FieldOptions.Bind(b, "relative to each feature space's mean distance √D");

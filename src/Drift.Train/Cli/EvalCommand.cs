@@ -23,7 +23,7 @@ public static class EvalCommand
         var imagesFile = new Option<string>("--images")
         {
             Description = "Images from elsewhere instead of a run: a .npy of uint8 N×H×W or N×H×W×C (as drift sample writes), "
-                + "with integer labels in NAME.labels.npy beside it if the images were drawn per class, or a folder of PNG/JPEG/BMP images "
+                + "with integer labels in NAME.labels.npy beside it if the images were drawn per class, or a folder of PNG/JPEG/BMP/GIF/TGA images "
                 + "(as drift sample --out DIR writes): flat, or a folder per class named as the data's classes. Judged as they are, not resized "
                 + "(no --seed, --guidance, --ema, --noise-scale).",
         };
