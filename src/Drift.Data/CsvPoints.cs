@@ -62,6 +62,11 @@ public static class CsvPoints
         for (var i = 0; i < rows.Count; i++)
             for (var j = 0; j < rows[i].Length; j++)
                 points[i, j] = rows[i][j];
+        // pandas' DataFrame.to_csv writes the row numbers as a first column, named "" (or "Unnamed: 0" once read and written
+        // again): read as a coordinate, it would add a dimension that only counts the rows.
+        if (header is [var index, _, ..] && header.Length == rows[0].Length && index is "" or "Unnamed: 0" && Enumerable.Range(0, rows.Count).All(i => rows[i][0] == i))
+            throw new DataError($"{path}: its first column{(index.Length == 0 ? ", unnamed," : $", '{index}',")} numbers the rows 0, 1, 2, ...: "
+                + "a pandas index (DataFrame.to_csv writes one unless index=False), not a coordinate; remove that column");
         var named = header is not null && header.Length == rows[0].Length && header.All(h => h.Length > 0) && header.Distinct().Count() == header.Length;
         return (points, named ? header : null);
     }

@@ -96,6 +96,10 @@ public class DataTests : IDisposable
         var (points, columns) = CsvPoints.Read(path);
         Assert.Equal(new float[,] { { 1, 2, 3, 4 }, { 5.5f, -0.6f, 7, 8 } }, points);
         Assert.Equal(["a", "b", "c", "d"], columns!);
+        // An unnamed first column that does not number the rows from 0 is the data's.
+        (points, columns) = CsvPoints.Read(TempFile(",a\n1,2\n2,3\n"));
+        Assert.Equal(new float[,] { { 1, 2 }, { 2, 3 } }, points);
+        Assert.Null(columns);
         var (single, unnamed) = CsvPoints.Read(TempFile("1\n2\n3\n"));
         Assert.Equal(new float[,] { { 1 }, { 2 }, { 3 } }, single);
         Assert.Null(unnamed);
@@ -169,6 +173,8 @@ public class DataTests : IDisposable
     [InlineData("1 2\n3  4\n", ":2: not a row of numbers")]
     [InlineData("\n\n1;2\n3;x\n", ":4: not a row of numbers")]
     [InlineData("a,b\nc,d\n", ":2: not a row of numbers")]
+    [InlineData(",a,b\n0,1.5,2\n1,3,4\n2,-5,6\n", ": its first column, unnamed, numbers the rows 0, 1, 2, ...: a pandas index")]
+    [InlineData("\"Unnamed: 0\";a\n0;5\n1;6\n", ": its first column, 'Unnamed: 0', numbers the rows")]
     public void CsvProblemsNameTheFileAndLine(string text, string message)
     {
         var path = TempFile(text);
