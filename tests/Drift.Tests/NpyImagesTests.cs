@@ -173,6 +173,8 @@ public sealed class NpyImagesTests : IDisposable
     [InlineData("np.save(d + '/x.npy', np.zeros((2, 4, 4), dtype=np.float32))", "expected uint8 images of shape (N, H, W) or (N, H, W, C), found float32 of shape (2, 4, 4)")]
     [InlineData("np.save(d + '/x.npy', np.zeros((4, 4), dtype=np.uint8))", "found uint8 of shape (4, 4)")]
     [InlineData("np.save(d + '/x.npy', np.zeros((2, 4, 4, 2), dtype=np.uint8))", "with 1 or 3 channels, found uint8 of shape (2, 4, 4, 2)")]
+    [InlineData("np.save(d + '/x.npy', np.zeros((2, 3, 5, 5), dtype=np.uint8))", "found uint8 of shape (2, 3, 5, 5); channels first (N, C, H, W, as PyTorch keeps them) become channels last with x.transpose(0, 2, 3, 1)")]
+    [InlineData("np.save(d + '/x.npy', np.zeros((2, 1, 28, 28), dtype=np.float64))", "found float64 of shape (2, 1, 28, 28); store images as they would be saved, e.g. floats in [0, 1] as np.round(x * 255).astype(np.uint8)")]
     [InlineData("np.save(d + '/x.npy', np.zeros((0, 4, 4), dtype=np.uint8))", "found uint8 of shape (0, 4, 4)")]
     [InlineData("np.save(d + '/x.npy', np.array([{'a': 1}], dtype=object), allow_pickle=True)", "is not a readable .npy file")]
     [InlineData("open(d + '/x.npy', 'wb').write(b'not numpy at all')", "is not a readable .npy file")]

@@ -18,11 +18,15 @@ public static class NpyImages
     public static (Tensor Pixels, long[]? Labels) Read(string path)
     {
         var array = NpyFile.Load(path, "image file");
+        // The two ways a PyTorch user's samples miss: floats, and channels first.
+        var floats = array.typecode is NPTypeCode.Single or NPTypeCode.Double or NPTypeCode.Half;
         if (array.typecode != NPTypeCode.Byte || array.ndim is not (3 or 4))
-            throw new DataError($"{path}: expected uint8 images of shape (N, H, W) or (N, H, W, C), found {NpyFile.Describe(array)}");
+            throw new DataError($"{path}: expected uint8 images of shape (N, H, W) or (N, H, W, C), found {NpyFile.Describe(array)}"
+                + (floats ? "; store images as they would be saved, e.g. floats in [0, 1] as np.round(x * 255).astype(np.uint8)" : ""));
         var shape = array.shape.Select(d => (long)d).ToArray();
         if (shape[0] < 1 || shape[1] < 1 || shape[2] < 1 || (shape.Length == 4 && shape[3] is not (1 or 3)))
-            throw new DataError($"{path}: expected uint8 images of shape (N, H, W) or (N, H, W, C) with 1 or 3 channels, found {NpyFile.Describe(array)}");
+            throw new DataError($"{path}: expected uint8 images of shape (N, H, W) or (N, H, W, C) with 1 or 3 channels, found {NpyFile.Describe(array)}"
+                + (shape.Length == 4 && shape[1] is 1 or 3 ? "; channels first (N, C, H, W, as PyTorch keeps them) become channels last with x.transpose(0, 2, 3, 1)" : ""));
         var labelsPath = LabelsPath(path);
         long[]? labels = null;
         if (File.Exists(labelsPath))
