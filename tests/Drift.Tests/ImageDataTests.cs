@@ -393,6 +393,12 @@ public sealed class ImageDataTests : IDisposable
         WritePng(Path.Combine(dir, "more", "0.png"), 6, 6, pixels, ColorComponents.Grey);
         AssertFails("holds images both at its top and in class folders (more)", dir);
         Directory.Delete(Path.Combine(dir, "more"), recursive: true);
+        // A class whose only image falls in the test split (the tenth of the folder) would never be trained.
+        foreach (var i in Enumerable.Range(0, 10))
+            WritePng(Path.Combine(dir, "classes", i < 9 ? "a" : "b", $"{i}.png"), 6, 6, pixels, ColorComponents.Grey);
+        var untrained = Assert.Throws<DataError>(() => ImageData.Load(Path.Combine(dir, "classes")).Dispose());
+        Assert.Contains($"{Path.Combine(dir, "classes", "b")}: no training image, its 1 held out for testing", untrained.Message);
+        Directory.Delete(Path.Combine(dir, "classes"), recursive: true);
         var broken = Path.Combine(dir, "broken.png");
         File.WriteAllBytes(broken, Bytes(100));
         AssertFails("not a readable image", broken);

@@ -51,6 +51,15 @@ public static class ImageFolder
         using (all)
         {
             var (train, test) = ImageSet.SplitEveryTenth(all, [.. files.Select(f => (long)f.Class)]);
+            // A class whose every image is held out would be named, drawn and exported, but never trained.
+            var trained = train.Labels.ToHashSet();
+            if (Enumerable.Range(0, names.Length).Where(c => !trained.Contains(c)).Take(1).ToArray() is [var untrained])
+            {
+                train.Dispose();
+                test.Dispose();
+                throw new DataError($"{Path.Combine(dir, names[untrained])}: no training image, its {files.Count(f => f.Class == untrained)} held out "
+                    + "for testing (every tenth image of the folder in name order is); add images to it");
+            }
             return (train, test, names);
         }
     }
