@@ -7,6 +7,7 @@ Copy this one file next to your code. Then:
     x = generator.sample(16, seed=0)             # points in data units, or images in [0, 1] (N, C, H, W)
     x = generator.sample(16, noise_scale=0.9)    # noise x0.9: more precise, less varied (drift sample --noise-scale)
     x = generator(noise, labels, guidance)       # the same mapping on your own inputs
+    generator.half().cuda()                      # any dtype and device: sample() draws its noise in the weights' dtype
 
 The modules mirror Drift's (src/Drift.Models): the same layers under the same parameter names, so the exported
 state dict loads with load_state_dict(strict=True). Needs PyTorch; uses the `safetensors` package when it is
@@ -78,7 +79,7 @@ class ConvGenerator(nn.Module):
         self.gridBlocks = nn.ModuleList(ConvBlock(self.c0, self.c0, cond_dim, False) for _ in range(grid_blocks))
 
     def forward(self, noise, labels, guidance):
-        cond = F.silu(self.label(labels) + self.guidance((guidance - 1).unsqueeze(1)))
+        cond = F.silu(self.label(labels) + self.guidance((guidance.to(self.guidance.weight.dtype) - 1).unsqueeze(1)))
         h = F.silu(self.stem(torch.cat([noise, cond], 1))).view(-1, self.c0, self.grid, self.grid)
         for block in self.gridBlocks:
             h = block(h, cond)
@@ -113,7 +114,7 @@ class ExportedGenerator(nn.Module):
         if labels is None:
             labels = torch.full((n,), self.network.classes, dtype=torch.long, device=noise.device)
         if guidance is None:
-            guidance = torch.ones(n, device=noise.device)
+            guidance = torch.ones(n, dtype=noise.dtype, device=noise.device)
         return ((self.network(noise, labels, guidance) + 1) / 2).clamp(0, 1)
 
     def class_label(self, name):
@@ -134,11 +135,12 @@ class ExportedGenerator(nn.Module):
         the distribution the generator trained on."""
         if n < 1 or not 0 < noise_scale <= 10:
             raise ValueError(f"need n >= 1 and a noise scale in (0, 10], got n={n}, noise_scale={noise_scale}")
-        device = next(self.network.parameters()).device
+        weights = next(self.network.parameters())
+        device = weights.device
         rng = torch.Generator().manual_seed(seed)
         block = n if self.card["kind"] == "points" else 1000
         noise = torch.cat([torch.randn(min(block, n - start), self.noise_dim, generator=rng).mul_(noise_scale)
-                           for start in range(0, n, block)]).to(device)
+                           for start in range(0, n, block)]).to(device, weights.dtype)
         if self.card["kind"] == "points":
             return self(noise)
         if labels is None and self.network.classes > 0:
@@ -155,7 +157,8 @@ class ExportedGenerator(nn.Module):
             raise ValueError("interpolate: walks are for image generators")
         if rows < 1 or steps < 2 or not 0 < noise_scale <= 10:
             raise ValueError(f"need rows >= 1, steps >= 2 and a noise scale in (0, 10], got {rows}, {steps}, {noise_scale}")
-        device = next(self.network.parameters()).device
+        weights = next(self.network.parameters())
+        device = weights.device
         rng = torch.Generator().manual_seed(seed)
         ends = torch.randn(2 * rows, self.noise_dim, generator=rng).mul_(noise_scale).double()
         a, b = ends[:rows, None], ends[rows:, None]
@@ -166,7 +169,7 @@ class ExportedGenerator(nn.Module):
         straight = sin < 1e-12  # a and b point the same way: the straight line, the formula's limit
         wa = torch.where(straight, 1 - t, ((1 - t) * theta).sin() / sin)
         wb = torch.where(straight, t, (t * theta).sin() / sin)
-        noise = (wa * a + wb * b).reshape(-1, self.noise_dim).float().to(device)
+        noise = (wa * a + wb * b).reshape(-1, self.noise_dim).float().to(device, weights.dtype)
         n = rows * steps
         labels = None
         if self.network.classes > 0:

@@ -5,8 +5,10 @@ usage: pytorch_check.py EXPORT_DIR INPUT_DIR   (noise.f32, and labels.i64 / guid
 raw little-endian arrays) -> INPUT_DIR/pytorch.f32; with INPUT_DIR/sample.json ({"n", "seed", "noise_scale", and
 "guidance" for images}) also INPUT_DIR/sample.f32, the module's own sample() with those arguments; with
 INPUT_DIR/interpolate.json (interpolate()'s arguments) INPUT_DIR/interpolate.f32; where the card
-names classes, INPUT_DIR/class_labels.json: class_label() of each name, then of each name in upper case
+names classes, INPUT_DIR/class_labels.json: class_label() of each name, then of each name in upper case. Checks that
+the generator converted to float64 gives each of these within float32's rounding, in float64.
 """
+import copy
 import json
 import os
 import sys
@@ -33,16 +35,37 @@ with torch.no_grad():
     else:
         out = generator(noise, optional("labels.i64", torch.int64, 8), optional("guidance.f32", torch.float32, 4))
 out.contiguous().numpy().tofile(os.path.join(inputs, "pytorch.f32"))
+# In float64 (generator.double(), as a user would convert it for another dtype): the same outputs to float32's rounding,
+# in float64; sample() and interpolate() draw their noise in the weights' dtype.
+wide = copy.deepcopy(generator).double()
+scale = max(1.0, out.abs().max().item())
+
+
+def check_wide(name, narrow, wide_out):
+    assert wide_out.dtype == torch.float64, f"{name} in float64 gave {wide_out.dtype}"
+    worst = (wide_out - narrow.double()).abs().max().item()
+    assert worst <= 1e-4 * scale, f"{name}: float64 and float32 differ by {worst:g}"
+
+
+with torch.no_grad():
+    if generator.card["kind"] == "points":
+        check_wide("forward", out, wide(noise.double()))
+    else:
+        check_wide("forward", out, wide(noise.double(), optional("labels.i64", torch.int64, 8), optional("guidance.f32", torch.float32, 4)))
 names = generator.card.get("class_names") or []
 if names:
     with open(os.path.join(inputs, "class_labels.json"), "w") as f:
         json.dump({name: generator.class_label(name) for name in names + [name.upper() for name in names]}, f)
 sample_args = os.path.join(inputs, "sample.json")
 if os.path.exists(sample_args):
-    generator.sample(**json.load(open(sample_args))).contiguous().numpy().tofile(os.path.join(inputs, "sample.f32"))
+    sampled = generator.sample(**json.load(open(sample_args)))
+    sampled.contiguous().numpy().tofile(os.path.join(inputs, "sample.f32"))
+    check_wide("sample()", sampled, wide.sample(**json.load(open(sample_args))))
 walk_args = os.path.join(inputs, "interpolate.json")
 if os.path.exists(walk_args):
-    generator.interpolate(**json.load(open(walk_args))).contiguous().numpy().tofile(os.path.join(inputs, "interpolate.f32"))
+    walks = generator.interpolate(**json.load(open(walk_args)))
+    walks.contiguous().numpy().tofile(os.path.join(inputs, "interpolate.f32"))
+    check_wide("interpolate()", walks, wide.interpolate(**json.load(open(walk_args))))
 
 onnx_path = os.path.join(export, "generator.onnx")
 if os.path.exists(onnx_path):
