@@ -8,6 +8,7 @@ Copy this one file next to your code. Then:
     x = generator.sample(16, noise_scale=0.9)    # noise x0.9: more precise, less varied (drift sample --noise-scale)
     x = generator(noise, labels, guidance)       # the same mapping on your own inputs
     generator.half().cuda()                      # any dtype and device: sample() draws its noise in the weights' dtype
+    torch.jit.script(generator.network)          # TorchScript of the network (images: noise, labels, guidance in; [-1, 1] out)
 
 The modules mirror Drift's (src/Drift.Models): the same layers under the same parameter names, so the exported
 state dict loads with load_state_dict(strict=True). Needs PyTorch; uses the `safetensors` package when it is
@@ -54,7 +55,7 @@ class ConvBlock(nn.Module):
         self.film = nn.Linear(cond_dim, 2 * out_channels)
 
     def forward(self, x, cond):
-        h = self.conv1(F.interpolate(x, scale_factor=2, mode="nearest") if self.upsample else x)
+        h = self.conv1(F.interpolate(x, scale_factor=2.0, mode="nearest") if self.upsample else x)
         scale, shift = self.film(cond)[:, :, None, None].chunk(2, 1)
         h = F.silu(self.norm1(h) * (scale + 1) + shift)
         h = F.silu(self.norm2(self.conv2(h)))

@@ -52,6 +52,13 @@ with torch.no_grad():
         check_wide("forward", out, wide(noise.double()))
     else:
         check_wide("forward", out, wide(noise.double(), optional("labels.i64", torch.int64, 8), optional("guidance.f32", torch.float32, 4)))
+    # TorchScript of the network computes what the module does.
+    scripted = torch.jit.script(generator.network)
+    network_inputs = (noise,)
+    if generator.card["kind"] == "images":
+        network_inputs += (torch.randint(0, generator.network.classes + 1, (noise.shape[0],)), 1 + torch.rand(noise.shape[0]))
+    scripted_out, eager_out = scripted(*network_inputs), generator.network(*network_inputs)
+    assert (scripted_out - eager_out).abs().max().item() <= 1e-5 * max(1.0, eager_out.abs().max().item()), "TorchScript differs from the module"
 names = generator.card.get("class_names") or []
 if names:
     with open(os.path.join(inputs, "class_labels.json"), "w") as f:
