@@ -47,7 +47,8 @@ public static class CsvPoints
             }
             first = false;
             if (!numeric)
-                throw new DataError($"{path}:{line}: not a row of numbers: '{Shorten(row.Span)}'");
+                throw new DataError($"{path}:{line}: not a row of numbers: '{Shorten(row.Span)}'" + (DecimalCommas(row) ? "; write decimals "
+                    + "with a point (1.5, not 1,5): a comma may be a decimal or a thousands separator, so it is not guessed" : ""));
             if (values.Any(v => !float.IsFinite(v)))
                 throw new DataError($"{path}:{line}: non-finite value in '{Shorten(row.Span)}'");
             if (values.Any(v => Math.Abs(v) > PointData.MaxMagnitude))
@@ -82,6 +83,16 @@ public static class CsvPoints
         using var probe = Sep.Reader(o => o with { HasHeader = false }).FromText(first);
         var inferred = probe.Spec.Sep;
         return !first.Contains(inferred.Separator) && first.Contains(' ') ? Sep.New(' ') : inferred;
+    }
+
+    /// <summary>Whether every cell of the row reads as a number once its commas are points: a spreadsheet's export in a
+    /// locale that writes 1,5 (separated by ';' or tabs).</summary>
+    private static bool DecimalCommas(SepReader.Row row)
+    {
+        for (var j = 0; j < row.ColCount; j++)
+            if (!row[j].Span.Contains(',') || !float.TryParse(row[j].ToString().Replace(',', '.'), NumberStyles.Float, CultureInfo.InvariantCulture, out _))
+                return false;
+        return true;
     }
 
     /// <summary>"inf" and "-inf", as NumPy writes infinities (.NET reads only "Infinity" and "∞").</summary>
