@@ -405,6 +405,11 @@ public sealed class ExportTests : IDisposable
             return !(Dot(px, py) && Dot(px + 3, py + 3));
         });
         Assert.True(missing == 0, $"seed {seed}: at two device pixels a CSS pixel, {missing} of {n} samples are not drawn where they belong");
+
+        // Opened from a file, as a double click opens it, the page cannot fetch its model, and says how to serve it.
+        var opened = Chromium($"file://{Path.Combine(web, "index.html")}");
+        Assert.Contains($"a page opened from a file cannot load its model: serve its folder, e.g. python3 -m http.server -d '{web}'",
+            System.Net.WebUtility.HtmlDecode(opened));
     }
 
     /// <summary>The points in the page's CSV download (its data: link in the DOM), read by drift's CSV reader, whose header
@@ -452,27 +457,34 @@ public sealed class ExportTests : IDisposable
             var line = server.StandardOutput.ReadLine() ?? "";
             var port = System.Text.RegularExpressions.Regex.Match(line, @"port (\d+)").Groups[1].Value;
             Assert.True(port.Length > 0, $"no port in the file server's first line: '{line}'");
-            var profile = Directory.CreateTempSubdirectory("drift-chromium-").FullName;
-            var start = new ProcessStartInfo("chromium", ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync", $"--user-data-dir={profile}",
-                $"--force-device-scale-factor={deviceScale}", "--virtual-time-budget=60000", "--dump-dom", $"http://127.0.0.1:{port}/index.html?{query}"])
-                { RedirectStandardOutput = true, RedirectStandardError = true };
-            using var chromium = Process.Start(start)!;
-            var dom = chromium.StandardOutput.ReadToEndAsync();
-            chromium.StandardError.ReadToEndAsync();
-            Assert.True(chromium.WaitForExit(120_000), "chromium did not finish within two minutes");
-            Directory.Delete(profile, recursive: true);
-            var match = System.Text.RegularExpressions.Regex.Match(dom.Result, "<pre id=\"result\"[^>]*>([^<]*)</pre>");
-            Assert.True(match.Success && match.Groups[1].Value.Length > 0, $"the page left no result:\n{dom.Result[..Math.Min(2000, dom.Result.Length)]}");
+            var dom = Chromium($"http://127.0.0.1:{port}/index.html?{query}", deviceScale);
+            var match = System.Text.RegularExpressions.Regex.Match(dom, "<pre id=\"result\"[^>]*>([^<]*)</pre>");
+            Assert.True(match.Success && match.Groups[1].Value.Length > 0, $"the page left no result:\n{dom[..Math.Min(2000, dom.Length)]}");
             var result = JsonDocument.Parse(System.Net.WebUtility.HtmlDecode(match.Groups[1].Value)).RootElement;
             Assert.False(result.TryGetProperty("error", out var error), $"the page failed: {error}");
-            return (result.Clone(), dom.Result);
+            return (result.Clone(), dom);
         }
         finally
         {
             server.Kill();
             server.WaitForExit();
         }
+    }
+
+    /// <summary>Chromium's DOM of <paramref name="url"/> once the page is done (headless, a fresh profile).</summary>
+    private static string Chromium(string url, int deviceScale = 1)
+    {
+        var profile = Directory.CreateTempSubdirectory("drift-chromium-").FullName;
+        var start = new ProcessStartInfo("chromium", ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync", $"--user-data-dir={profile}",
+            $"--force-device-scale-factor={deviceScale}", "--virtual-time-budget=60000", "--dump-dom", url])
+            { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var chromium = Process.Start(start)!;
+        var dom = chromium.StandardOutput.ReadToEndAsync();
+        chromium.StandardError.ReadToEndAsync();
+        Assert.True(chromium.WaitForExit(120_000), "chromium did not finish within two minutes");
+        Directory.Delete(profile, recursive: true);
+        return dom.Result;
     }
 
     private static void WriteCard(string dir, string kind, CardArchitecture architecture, double[]? mean, double[]? std) =>
