@@ -72,7 +72,7 @@ public static class ConfigOptions
         b.Bind(new Option<double>("--clip-grad") { Description = "Clip the gradient norm to this; 0 turns it off. Default 1." }, (c, v) => c with { ClipGrad = v });
         b.Bind(new Option<double>("--ema") { Description = "Decay of the EMA weights used for sampling; 0 samples the trained weights. Default 0.999." }, (c, v) => c with { Ema = v });
         b.Bind(new Option<int>("--noise-dim") { Description = "Noise dimension. Default 64." }, (c, v) => c with { NoiseDim = v });
-        b.Bind(new Option<int>("--width") { Description = "Generator channels at full resolution (2× and 4× at the coarser stages). Default 64 (about 2M parameters at 28 px)." }, (c, v) => c with { Width = v });
+        b.Bind(new Option<int>("--width") { Description = "Generator channels at full resolution (2× and 4× at the coarser stages). Default 64 (3.0M parameters at 28 px; 1.4M at --width 32)." }, (c, v) => c with { Width = v });
         b.Bind(new Option<int>("--grid-blocks") { Description = "Residual blocks on the generator's coarsest grid (7×7 at 28 px), at 4× --width channels. Default 0." },
             (c, v) => c with { GridBlocks = v });
         b.Bind(new Option<long>("--seed") { Description = "Seed of the weights, noise and data draws. Default 0." }, (c, v) => c with { Seed = v });
