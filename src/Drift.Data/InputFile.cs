@@ -11,6 +11,10 @@ public static class InputFile
     /// <summary>The most one read can hold: .NET arrays stop just below 2 GiB.</summary>
     public const long Largest = int.MaxValue - 64;
 
+    /// <summary>Whether a folder's entry is hidden (its name starts with "."), and so no dataset's: macOS's <c>._NAME</c>
+    /// copies beside every file, a notebook's <c>.ipynb_checkpoints/</c>, Drift's own temporary files.</summary>
+    public static bool Hidden(string path) => Path.GetFileName(path).StartsWith('.');
+
     /// <summary>Throws unless <paramref name="path"/> is a regular file of at most <paramref name="maxBytes"/>.</summary>
     /// <param name="what">What the file is, for the message: "data file", "checkpoint".</param>
     public static void Check(string path, string what, long maxBytes)

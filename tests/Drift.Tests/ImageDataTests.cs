@@ -83,6 +83,8 @@ public sealed class ImageDataTests : IDisposable
     {
         var (trainPixels, trainLabels) = WriteIdx("train", 7, 5, 4, gzip);
         var (testPixels, testLabels) = WriteIdx("t10k", 3, 5, 4, gzip);
+        // macOS's copies beside each file (._NAME, not IDX) are hidden, so not a second set of files.
+        foreach (var file in Directory.GetFiles(dir)) File.WriteAllBytes(Path.Combine(dir, "._" + Path.GetFileName(file)), Bytes(40));
         using var data = ImageData.Load(dir);
         Assert.Equal(new long[] { 7, 1, 5, 4 }, data.Train.Pixels.shape);
         Assert.Equal(trainPixels, data.Train.Pixels.data<byte>().ToArray());

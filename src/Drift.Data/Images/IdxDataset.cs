@@ -32,6 +32,7 @@ public static class IdxDataset
         var rank = kind == "images" ? "idx3" : "idx1";
         var splitNames = split == "train" ? new[] { "train" } : ["t10k", "test"];
         var matches = Directory.EnumerateFiles(dir)
+            .Where(f => !InputFile.Hidden(f))
             .Where(f =>
             {
                 var name = Path.GetFileName(f).ToLowerInvariant();

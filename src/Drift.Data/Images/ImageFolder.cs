@@ -8,8 +8,8 @@ namespace Drift.Data.Images;
 /// A folder of PNG/JPEG/BMP/GIF/TGA images, either flat (one class) or with one subfolder per class (named by the
 /// subfolder). Each image is turned upright (its EXIF orientation), centre-cropped to a square and resized to
 /// <c>size</c>. Grey if every image is grey, else RGB. One image in ten is held out as the test split
-/// (<see cref="ImageSet.SplitEveryTenth"/>). Hidden files and folders (a name starting with ".") are not the data's:
-/// a notebook's <c>.ipynb_checkpoints/</c> would be a class, macOS's <c>._NAME.png</c> files are not images.
+/// (<see cref="ImageSet.SplitEveryTenth"/>). Hidden files and folders (<see cref="InputFile.Hidden"/>) are not the
+/// data's: a notebook's <c>.ipynb_checkpoints/</c> would be a class, macOS's <c>._NAME.png</c> files are not images.
 /// </summary>
 public static class ImageFolder
 {
@@ -126,9 +126,8 @@ public static class ImageFolder
 
     private static bool IsImage(string file) => Extensions.Contains(Path.GetExtension(file).ToLowerInvariant());
     private static bool IsUndecoded(string file) => Undecoded.Contains(Path.GetExtension(file).ToLowerInvariant());
-    private static IEnumerable<string> Files(string dir) => Directory.EnumerateFiles(dir).Where(NotHidden);
-    private static IEnumerable<string> Subfolders(string dir) => Directory.EnumerateDirectories(dir).Where(NotHidden);
-    private static bool NotHidden(string path) => !Path.GetFileName(path).StartsWith('.');
+    private static IEnumerable<string> Files(string dir) => Directory.EnumerateFiles(dir).Where(f => !InputFile.Hidden(f));
+    private static IEnumerable<string> Subfolders(string dir) => Directory.EnumerateDirectories(dir).Where(d => !InputFile.Hidden(d));
 
     /// <summary>The image as uint8 [H, W, C], upright as its EXIF orientation says: one channel for a grey file, else three
     /// (RGB; alpha is dropped).</summary>
