@@ -156,6 +156,25 @@ public class RunFolderTests : IDisposable
         Assert.Equal(System.Text.Json.JsonValueKind.Null, root.GetProperty("list")[1].ValueKind);
     }
 
+    /// <summary>A write the machine refuses (a full disk: .NET's message names the temporary file) is reported under the
+    /// name of the file being written, and leaves neither it nor the temporary file; a file written earlier stays whole.</summary>
+    [Fact]
+    public void AFailedWriteNamesItsFileAndLeavesTheEarlierOne()
+    {
+        var dir = Directory.CreateDirectory(NewDir()).FullName;
+        var path = Path.Combine(dir, "checkpoint.bin");
+        var earlier = Guid.NewGuid().ToByteArray();
+        File.WriteAllBytes(path, earlier);
+        var e = Assert.Throws<IOException>(() => AtomicFile.Write(path, tmp =>
+        {
+            File.WriteAllBytes(tmp, [1, 2, 3]);
+            throw new IOException($"No space left on device : '{tmp}'");
+        }));
+        Assert.Equal($"{path}: No space left on device", e.Message);
+        Assert.Equal(earlier, File.ReadAllBytes(path));
+        Assert.Equal([path], Directory.GetFiles(dir));
+    }
+
     [Fact]
     public void EveryFlippedByteOfACheckpointIsCaught()
     {

@@ -35,6 +35,11 @@ public static partial class AtomicFile
             writeTo(tmp);
             File.Move(tmp, path, overwrite: true);
         }
+        // The machine's refusal (a full disk) names the temporary file, gone by the time it is read: name the file written.
+        catch (IOException e) when (e.Message.Contains(tmp, StringComparison.Ordinal))
+        {
+            throw new IOException($"{path}: {e.Message.Replace($" : '{tmp}'", "").Replace(tmp, path)}", e);
+        }
         finally
         {
             if (File.Exists(tmp)) File.Delete(tmp);
