@@ -157,7 +157,7 @@ public class RunFolderTests : IDisposable
     }
 
     /// <summary>A write the machine refuses (a full disk: .NET's message names the temporary file) is reported under the
-    /// name of the file being written, and leaves neither it nor the temporary file; a file written earlier stays whole.</summary>
+    /// name of the file or folder being written, and leaves no temporary file or folder; a file written earlier stays whole.</summary>
     [Fact]
     public void AFailedWriteNamesItsFileAndLeavesTheEarlierOne()
     {
@@ -173,6 +173,16 @@ public class RunFolderTests : IDisposable
         Assert.Equal($"{path}: No space left on device", e.Message);
         Assert.Equal(earlier, File.ReadAllBytes(path));
         Assert.Equal([path], Directory.GetFiles(dir));
+        // A folder written whole (drift sample --out DIR): the same, and no folder left.
+        var folder = Path.Combine(dir, "samples");
+        e = Assert.Throws<IOException>(() => AtomicFile.WriteFolder(folder, tmp =>
+        {
+            var png = Path.Combine(Directory.CreateDirectory(Path.Combine(tmp, "Sneaker")).FullName, "000007.png");
+            File.WriteAllBytes(png, [1, 2, 3]);
+            throw new IOException($"No space left on device : '{png}'");
+        }));
+        Assert.Equal($"{folder}: No space left on device", e.Message);
+        Assert.Equal([path], Directory.GetFileSystemEntries(dir));
     }
 
     [Fact]

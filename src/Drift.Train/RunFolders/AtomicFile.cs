@@ -35,10 +35,9 @@ public static partial class AtomicFile
             writeTo(tmp);
             File.Move(tmp, path, overwrite: true);
         }
-        // The machine's refusal (a full disk) names the temporary file, gone by the time it is read: name the file written.
         catch (IOException e) when (e.Message.Contains(tmp, StringComparison.Ordinal))
         {
-            throw new IOException($"{path}: {e.Message.Replace($" : '{tmp}'", "").Replace(tmp, path)}", e);
+            throw Named(e, tmp, path);
         }
         finally
         {
@@ -63,12 +62,25 @@ public static partial class AtomicFile
             if (Directory.Exists(full)) Directory.Delete(full);
             Directory.Move(tmp, full);
         }
+        catch (IOException e) when (e.Message.Contains(tmp, StringComparison.Ordinal))
+        {
+            throw Named(e, tmp, path);
+        }
         finally
         {
             if (Directory.Exists(tmp)) Directory.Delete(tmp, recursive: true);
             InFlight.TryRemove(tmp, out _);
         }
     }
+
+    /// <summary>The machine's refusal (a full disk) of a write under the temporary name <paramref name="tmp"/>, which .NET's
+    /// message names and which is gone by the time the message is read, under the name being <paramref name="written"/>.</summary>
+    private static IOException Named(IOException e, string tmp, string written) =>
+        new($"{written}: {TrailingPath().Replace(e.Message, "").Replace(tmp, written)}", e);
+
+    /// <summary>How .NET ends an I/O error's message on Unix: " : 'PATH'".</summary>
+    [GeneratedRegex(@" : '[^']*'$")]
+    private static partial Regex TrailingPath();
 
     /// <summary>Removes the temporary files and folders this process is writing: for a process about to end without
     /// finishing them (a folder's name carries this process's id, so all in it is this process's). A folder is first
