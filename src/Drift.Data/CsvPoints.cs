@@ -47,7 +47,7 @@ public static class CsvPoints
             }
             first = false;
             if (!numeric)
-                throw new DataError($"{path}:{line}: not a row of numbers: '{Shorten(row.Span)}'" + (DecimalCommas(row) ? "; write decimals "
+                throw new DataError($"{path}:{line}: not a row of numbers: '{Shorten(row.Span)}'" + (DecimalCommas(row.Span.ToString()) ? "; write decimals "
                     + "with a point (1.5, not 1,5): a comma may be a decimal or a thousands separator, so it is not guessed" : ""));
             if (values.Any(v => !float.IsFinite(v)))
                 throw new DataError($"{path}:{line}: non-finite value in '{Shorten(row.Span)}'");
@@ -85,15 +85,10 @@ public static class CsvPoints
         return !first.Contains(inferred.Separator) && first.Contains(' ') ? Sep.New(' ') : inferred;
     }
 
-    /// <summary>Whether every cell of the row reads as a number once its commas are points: a spreadsheet's export in a
-    /// locale that writes 1,5 (separated by ';' or tabs).</summary>
-    private static bool DecimalCommas(SepReader.Row row)
-    {
-        for (var j = 0; j < row.ColCount; j++)
-            if (!row[j].Span.Contains(',') || !float.TryParse(row[j].ToString().Replace(',', '.'), NumberStyles.Float, CultureInfo.InvariantCulture, out _))
-                return false;
-        return true;
-    }
+    /// <summary>Whether every cell of the line, split at its tabs or else its semicolons, reads as a number once its comma is
+    /// a point: a spreadsheet's export in a locale that writes 1,5 (Sep may have split such a line at its commas).</summary>
+    private static bool DecimalCommas(string line) => line.Split(line.Contains('\t') ? '\t' : ';').All(cell => cell.Count(c => c == ',') == 1
+        && float.TryParse(cell.Trim().Trim('"').Replace(',', '.'), NumberStyles.Float, CultureInfo.InvariantCulture, out _));
 
     /// <summary>"inf" and "-inf", as NumPy writes infinities (.NET reads only "Infinity" and "∞").</summary>
     private static bool IsInfinity(ReadOnlySpan<char> cell, out float value)

@@ -174,6 +174,7 @@ public class DataTests : IDisposable
     [InlineData("\n\n1;2\n3;x\n", ":4: not a row of numbers")]
     [InlineData("a,b\nc,d\n", ":2: not a row of numbers")]
     [InlineData("x;y\n0,5;-1,25\n", ":2: not a row of numbers: '0,5;-1,25'; write decimals with a point (1.5, not 1,5)")]
+    [InlineData("0,25\t3,5\n1,5\t-2,75\n", ":2: not a row of numbers: '1,5\t-2,75'; write decimals with a point")]
     [InlineData(",a,b\n0,1.5,2\n1,3,4\n2,-5,6\n", ": its first column, unnamed, numbers the rows 0, 1, 2, ...: a pandas index")]
     [InlineData("\"Unnamed: 0\";a\n0;5\n1;6\n", ": its first column, 'Unnamed: 0', numbers the rows")]
     public void CsvProblemsNameTheFileAndLine(string text, string message)
