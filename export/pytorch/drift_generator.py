@@ -7,7 +7,7 @@ Copy this one file next to your code. Then:
     x = generator.sample(16, seed=0)             # points in data units, or images in [0, 1] (N, C, H, W)
     x = generator.sample(16, noise_scale=0.9)    # noise x0.9: more precise, less varied (drift sample --noise-scale)
     x = generator(noise, labels, guidance)       # the same mapping on your own inputs
-    generator.half().cuda()                      # any dtype and device: sample() draws its noise in the weights' dtype
+    generator.to(torch.bfloat16)                 # any dtype or device, as any module; sample() draws noise in the weights' dtype
     torch.jit.script(generator.network)          # TorchScript of the network (images: noise, labels, guidance in; [-1, 1] out)
 
 The modules mirror Drift's (src/Drift.Models): the same layers under the same parameter names, so the exported
