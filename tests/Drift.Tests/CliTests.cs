@@ -396,6 +396,32 @@ public class CliTests : IDisposable
         AssertOneLineError(["sample", "--checkpoint", run, "--step", "5", "--out", Path.Combine(run, "..", "x.csv")], "it keeps 2, 4, 6");
     }
 
+    /// <summary>An export or particle folder has one writer, as a run folder has: while another process holds it (here this
+    /// test, through the same lock), a second <c>drift export</c> or <c>drift particles</c> into it is refused in one line
+    /// naming the holder and writes nothing; once it is free, the same command writes.</summary>
+    [Fact]
+    public void ExportAndParticleFoldersHaveOneWriter()
+    {
+        var dir = TempDir();
+        var run = Path.Combine(dir, "run");
+        Assert.True(Run("train", "--data", "rings", "--batch", "32", "--width", "16", "--eval-samples", "20", "--steps", "2", "--out", run).Code == 0);
+        var (export, particles) = (Path.Combine(dir, "export"), Path.Combine(dir, "particles"));
+        foreach (var (folder, args) in new[]
+        {
+            (export, new[] { "export", "--checkpoint", run, "--out", export, "--format", "onnx" }),
+            (particles, ["particles", "--n", "32", "--dim", "1", "--time", "0.1", "--out", particles]),
+        })
+        {
+            using (RunLock.Acquire(folder))
+            {
+                AssertOneLineError(args, $"{folder} is in use by process {Environment.ProcessId}");
+                Assert.Equal([RunFiles.Lock, RunFiles.LockOwner], Directory.GetFileSystemEntries(folder).Select(Path.GetFileName).Order());
+            }
+            var (code, _, err) = Run(args);
+            Assert.True(code == 0, err);
+        }
+    }
+
     /// <summary>Every file a card names is beside it (the page's card, in web/, names the page's files), and an export into
     /// an earlier one that would leave files of another format, here another run's weights, beside its card is refused
     /// with nothing changed; with those formats too it replaces them all.</summary>

@@ -32,6 +32,8 @@ public static class RunExport
     /// <returns>The files written, relative to <paramref name="outDir"/>.</returns>
     public static IReadOnlyList<string> Write(Checkpoint checkpoint, string runDir, string outDir, IReadOnlySet<ExportFormat> formats)
     {
+        // One writer at a time: a second export into the folder meanwhile would mix its files with these.
+        using var held = RunLock.Acquire(outDir);
         RefuseLeftovers(outDir, formats);
         var runtime = formats.Contains(ExportFormat.Web) ? WebPage.Runtime() : null;
         var (card, onnx, safetensors) = Build(checkpoint, runDir, formats);
