@@ -66,6 +66,8 @@ public sealed record ParticleConfig
     public int Steps => Math.Max(1, (int)Math.Round(Time / StepSize));
 
     public const int MaxParticles = 1 << 16;
+    /// <summary>The most steps a run takes: past it a run is a typo in --time or --eta (and its velocity log outgrows an array).</summary>
+    public const int MaxSteps = 10_000_000;
 
     public void Validate()
     {
@@ -86,5 +88,8 @@ public sealed record ParticleConfig
             if (!(v > 0) || !double.IsFinite(v)) throw new ArgumentException($"{name} must be positive, got {v}");
         if (RecordEvery < 1) throw new ArgumentException($"--record-every must be at least 1, got {RecordEvery}");
         if (FisherPoints is < 1 or > MaxParticles) throw new ArgumentException($"--fisher-points must be between 1 and {MaxParticles}, got {FisherPoints}");
+        if (Time / StepSize is var steps and > MaxSteps)
+            throw new ArgumentException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"--time {Time:g} at step size {StepSize:g3} is {steps:g3} steps, past the {MaxSteps:N0} a run may take: shorten --time or give a larger --eta"));
     }
 }

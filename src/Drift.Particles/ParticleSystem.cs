@@ -60,7 +60,8 @@ public static class ParticleSystem
         return c.Displacement ? v * (h * h) : v;
     }
 
-    public static ParticleRun Run(ParticleConfig c)
+    /// <param name="progress">Told the number of steps taken after each one (for a command's progress line).</param>
+    public static ParticleRun Run(ParticleConfig c, Action<long>? progress = null)
     {
         c.Validate();
         var timer = Stopwatch.StartNew();
@@ -89,6 +90,7 @@ public static class ParticleSystem
             diverged = Check(next, step + 1, (step + 1) * eta, c.Blowup);
             x.Dispose();
             x = next.MoveToOuterDisposeScope();
+            progress?.Invoke(step + 1);
             if (diverged is not null)
             {
                 velocities = velocities[..(step + 1)];

@@ -70,6 +70,7 @@ public class CliTests : IDisposable
     [InlineData("unknown field 'curl'", "particles", "--field", "curl")]
     [InlineData("--n must be between 2 and 65536", "particles", "--n", "1")]
     [InlineData("--n must be between 2 and 65536", "particles", "--n", "10000000")]
+    [InlineData("--time 1000000000 at step size 0.1 is 1e+10 steps, past the 10,000,000 a run may take", "particles", "--field", "laplace", "--time", "1e9")]
     [InlineData("--time must be positive", "particles", "--time", "0")]
     [InlineData("--beta must be in [0, 2)", "particles", "--beta", "2")]
     [InlineData("unknown target 'cube'", "particles", "--target", "cube")]

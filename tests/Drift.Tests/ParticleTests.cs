@@ -23,8 +23,10 @@ public class ParticleTests
         var seed = Tensors.Seed();
         var c = new ParticleConfig { Field = FieldKind.Named(field), SelfTerm = Enum.Parse<SelfTerm>(self, true), TargetSamples = targetSamples, N = 30, Dim = 3,
             Eta = 0.01, Time = 0.01, Seed = seed, Target = "mixture", Displacement = displacement };
-        var run = ParticleSystem.Run(c);
+        var told = new List<long>();
+        var run = ParticleSystem.Run(c, told.Add);
         Assert.Equal(1, run.Steps);
+        Assert.Equal([1L], told);
 
         using var rng = new Generator((ulong)seed);
         var target = ParticleSystem.TargetOf(c);

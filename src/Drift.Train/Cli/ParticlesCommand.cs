@@ -81,7 +81,7 @@ public static class ParticlesCommand
                 return 0;
             }
 
-            var run = ParticleSystem.Run(config);
+            var run = Cli.WithCount("moving particles", config.Steps, "step", report => ParticleSystem.Run(config, report));
             ParticleReport.Write(dir, run);
             if (run.Diverged is { } d)
                 log.LogWarning("diverged at step {Step} (t={Time:g3}): particle {Particle}, |x| = {Norm:g3}", d.Step, d.Time, d.Particle, d.Norm);
