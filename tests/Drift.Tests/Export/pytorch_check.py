@@ -6,7 +6,8 @@ raw little-endian arrays) -> INPUT_DIR/pytorch.f32; with INPUT_DIR/sample.json (
 "guidance" for images}) also INPUT_DIR/sample.f32, the module's own sample() with those arguments; with
 INPUT_DIR/interpolate.json (interpolate()'s arguments) INPUT_DIR/interpolate.f32; where the card
 names classes, INPUT_DIR/class_labels.json: class_label() of each name, then of each name in upper case. Checks that
-the generator converted to float64 gives each of these within float32's rounding, in float64.
+the generator converted to float64 gives each of these within float32's rounding, in float64, and that its network
+compiled with torch.jit.script computes what the module does.
 """
 import copy
 import json
