@@ -20,7 +20,10 @@ public static class ClassifierCommand
     private static Command Build(string name, string description, string folder, long defaultSeed)
     {
         var data = new Option<string>("--data") { Description = "Image data, as for train-images. Default fashion-mnist.", DefaultValueFactory = _ => Drift.Data.Images.ImageData.FashionMnist };
-        var imageSize = new Option<int>("--image-size") { Description = "Side in pixels; must match the generators it will judge. Default: the dataset's own." };
+        var imageSize = new Option<int>("--image-size")
+        {
+            Description = $"Side in pixels; must match the generators {(name == "encoder" ? "that train in its features" : "it will judge")}. Default: the dataset's own.",
+        };
         var epochs = new Option<int>("--epochs") { Description = "Passes over the training set. Default 2.", DefaultValueFactory = _ => 2 };
         var batch = new Option<int>("--batch") { Description = "Mini-batch size. Default 128.", DefaultValueFactory = _ => 128 };
         var seed = new Option<long>("--seed") { Description = $"Seed. Default {defaultSeed}.", DefaultValueFactory = _ => defaultSeed };
