@@ -45,6 +45,10 @@ public sealed class ClassNameTests : IDisposable
         Assert.Equal(names.Length > 12, unknown.EndsWith(", ..."));
         var numbered = new ImageConfig { Classes = 3, ClassNames = ["0", "1", "2"] };
         Assert.Equal(("1", 2), (numbered.ClassName(1), numbered.ClassLabel("2")));
+        // Folders named by number from 1 sort as 1, 10, 2: a name is found as the name it is, a number no class is named by
+        // as a number.
+        var fromOne = new ImageConfig { Classes = 3, ClassNames = ["1", "10", "2"] };
+        Assert.Equal((0, 1, 2, 0), (fromOne.ClassLabel("1"), fromOne.ClassLabel("10"), fromOne.ClassLabel("2"), fromOne.ClassLabel("0")));
         Assert.Contains("by number, 0 to 2", Assert.Throws<UserError>(() => (numbered with { Data = "folder", ClassNames = null }).ClassLabel("cat")).Message);
         // A Fashion-MNIST run from before runs recorded names goes by the dataset's own.
         var fashion = new ImageConfig { Data = ImageData.FashionMnist, Classes = 10 };

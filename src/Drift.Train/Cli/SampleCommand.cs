@@ -21,7 +21,7 @@ public static class SampleCommand
         var checkpointDir = new Option<string>("--checkpoint") { Description = "Run folder holding checkpoint.bin.", Required = true };
         var count = new Option<int?>("--n") { Description = "Number of samples. Default 10000 points or 64 images." };
         var output = new Option<string>("--out") { Description = "Points: .csv or .npy (float32 N×d; both in data units) or .png (scatter). Images: .png (grid), .npy (uint8 N×H×W[×C], labels in <name>.labels.npy) or a new folder (a name without extension): one PNG an image, in a folder per class for a conditional run.", Required = true };
-        var classLabel = new Option<string?>("--class") { Description = "Images: draw only this class (conditional runs), by number or name (\"Sneaker\", a folder's subfolder). Default: classes in turn." };
+        var classLabel = new Option<string?>("--class") { Description = "Images: draw only this class (conditional runs), by name (\"Sneaker\", a folder's subfolder) or number (0 to K-1, where no class has that name). Default: classes in turn." };
         var guidance = new Option<double>("--guidance") { Description = "Images: guidance scale the generator is conditioned on, from 1 to the run's --guidance-max. Default 1 (none).", DefaultValueFactory = _ => 1.0 };
         var ema = new Option<bool>("--ema") { Description = "Images: sample the EMA weights (default true) or the trained ones.", DefaultValueFactory = _ => true };
         var seed = new Option<long>("--seed") { Description = "Noise seed. Default 0." };

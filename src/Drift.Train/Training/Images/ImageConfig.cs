@@ -133,9 +133,10 @@ public sealed record ImageConfig() : FieldConfig(images: true), IRunConfig
     /// <summary>The class <c>--class</c> names: its number, or its name (in any case where only case tells two apart).</summary>
     public int ClassLabel(string spec)
     {
-        if (int.TryParse(spec, NumberStyles.None, CultureInfo.InvariantCulture, out var c)) return c;
         var names = NamedClasses ?? [];
+        // A name first: class folders named 1 to 102 sort as 1, 10, 100, ..., so number 3 is the folder named 101.
         if (Array.IndexOf(names, spec) is >= 0 and var exact) return exact;
+        if (int.TryParse(spec, NumberStyles.None, CultureInfo.InvariantCulture, out var c)) return c;
         var matches = Enumerable.Range(0, names.Length).Where(k => string.Equals(names[k], spec, StringComparison.OrdinalIgnoreCase)).ToArray();
         if (matches.Length == 1) return matches[0];
         throw new UserError(NamedClasses is null ? $"--class '{spec}': this run names its classes by number, 0 to {Classes - 1}"
