@@ -52,6 +52,8 @@ public class BadInputTests
         File.WriteAllText(Path.Combine(dir, "hdr.csv"), "x,y\n");
         File.WriteAllText(Path.Combine(dir, "ragged.csv"), "1,2\n3\n");
         File.WriteAllText(Path.Combine(dir, "empty.csv"), "");
+        File.WriteAllLines(Path.Combine(dir, "pandas.csv"), [",x,y", .. Enumerable.Range(0, 50).Select(i => $"{i},{i * 0.5},{50 - i}")]);
+        File.WriteAllLines(Path.Combine(dir, "commas.csv"), ["x;y", .. Enumerable.Range(0, 50).Select(i => $"{i},5;{50 - i},25")]);
         File.WriteAllBytes(Path.Combine(dir, "bin.csv"), [0, 1, 2, 0xff, 0xfe]);
         File.WriteAllLines(Path.Combine(dir, "same.csv"), Enumerable.Repeat("1.5,2", 50));
         File.WriteAllLines(Path.Combine(dir, "huge.csv"), Enumerable.Range(0, 50).Select(i => $"{i}e30,{i}"));

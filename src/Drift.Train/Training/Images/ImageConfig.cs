@@ -130,7 +130,8 @@ public sealed record ImageConfig() : FieldConfig(images: true), IRunConfig
     public string ClassList(int most = 12) =>
         string.Join(", ", Enumerable.Range(0, Math.Min(Classes, most)).Select(ClassName)) + (Classes > most ? ", ..." : "");
 
-    /// <summary>The class <c>--class</c> names: its number, or its name (in any case where only case tells two apart).</summary>
+    /// <summary>The class <c>--class</c> names: its name, its number where no class has that name, or its name in another
+    /// case where only case tells two apart.</summary>
     public int ClassLabel(string spec)
     {
         var names = NamedClasses ?? [];
