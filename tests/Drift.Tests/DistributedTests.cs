@@ -136,11 +136,12 @@ public class DistributedTests : IDisposable
         // The encoder space's features of the training set are computed in shares and gathered (FeatureSpaceTests holds
         // the shares to the one-process table); here the real collective, through a whole run.
         var root = NewDir();
-        var data = TinyImages.Write(Path.Combine(root, "tiny"));
+        // One seed for the images and the run, so that the seed a failure names replays the whole case.
+        var seed = Seed();
+        var data = TinyImages.Write(Path.Combine(root, "tiny"), seed);
         var encoder = Path.Combine(root, "encoder");
         Train(["encoder", "--data", data, "--epochs", "1", "--batch", "16", "--out", encoder], 1);
         var (one, two) = (Path.Combine(root, "one"), Path.Combine(root, "two"));
-        var seed = Seed();
         string[] args = ["train-images", "--data", data, "--features", "pixels", "encoder", "--encoder", encoder, "--class-batch", "4",
             "--class-positives", "8", "--width", "4", "--noise-dim", "8", "--log-every", "1", "--grid-every", "100", "--warmup", "2",
             "--steps", "6", "--seed", seed.ToString(CultureInfo.InvariantCulture)];
