@@ -399,7 +399,7 @@ public class CliTests : IDisposable
 
     /// <summary>An export or particle folder has one writer, as a run folder has: while another process holds it (here this
     /// test, through the same lock), a second <c>drift export</c> or <c>drift particles</c> into it is refused in one line
-    /// naming the holder and writes nothing; once it is free, the same command writes.</summary>
+    /// naming the holder (and what to do: wait) and writes nothing; once it is free, the same command writes.</summary>
     [Fact]
     public void ExportAndParticleFoldersHaveOneWriter()
     {
@@ -416,6 +416,8 @@ public class CliTests : IDisposable
             using (RunLock.Acquire(folder))
             {
                 AssertOneLineError(args, $"{folder} is in use by process {Environment.ProcessId}");
+                // Neither writes a checkpoint, so the line does not suggest stopping one with Ctrl+C as a run's does.
+                Assert.EndsWith("; wait for it to finish", Run(args).Err.Trim());
                 Assert.Equal([RunFiles.Lock, RunFiles.LockOwner], Directory.GetFileSystemEntries(folder).Select(Path.GetFileName).Order());
             }
             var (code, _, err) = Run(args);
@@ -425,7 +427,7 @@ public class CliTests : IDisposable
 
     /// <summary>Every file a card names is beside it (the page's card, in web/, names the page's files), and an export into
     /// an earlier one that would leave files of another format, here another run's weights, beside its card is refused
-    /// with nothing changed; with those formats too it replaces them all.</summary>
+    /// with nothing changed; with those formats too it replaces them all. One stopped part way leaves no card.</summary>
     [Fact]
     public void AnExportsCardNamesWhatIsBesideItAndNoOtherExportsFilesAreLeftThere()
     {
@@ -463,6 +465,21 @@ public class CliTests : IDisposable
         AssertCardNamesWhatIsThere(export, "onnx", "safetensors", "pytorch");
         Assert.Equal(second, Card(export).Source.Run);
         Assert.NotEqual(before["generator.safetensors"], Snapshot(export)["generator.safetensors"]);
+
+        // An export stopped part way, here by a folder where the page's last runtime file goes, has replaced some of the
+        // first run's files with the second's: it leaves no card, at the top or in web/, to pass the mix off as either.
+        var last = Path.Combine(page, "web", Drift.Train.Export.WebPage.RuntimeFiles[^1]);
+        File.Delete(last);
+        Directory.CreateDirectory(last);
+        var (stopped, _, why) = Run("export", "--checkpoint", second, "--out", page, "--format", "web");
+        Assert.True(stopped == 2 && why.Trim().Split('\n').Length == 1, why);
+        Assert.False(File.Exists(Path.Combine(page, "generator.json")), "the card outlived a stopped export");
+        Assert.False(File.Exists(Path.Combine(page, "web", "generator.json")), "the page's card outlived a stopped export");
+        Directory.Delete(last);
+        Assert.Equal(0, Run("export", "--checkpoint", second, "--out", page, "--format", "web").Code);
+        AssertCardNamesWhatIsThere(page, "web");
+        AssertCardNamesWhatIsThere(Path.Combine(page, "web"), "onnx", "web");
+        Assert.Equal(second, Card(Path.Combine(page, "web")).Source.Run);
     }
 
     [Fact]

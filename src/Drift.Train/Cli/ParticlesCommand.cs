@@ -56,7 +56,7 @@ public static class ParticlesCommand
             var dir = parse.GetValue(outDir) ?? Path.Combine("checkpoints", $"particles-{config.Field.Name}");
             OwnedFolder.Check(dir, FolderKind.Particles, "output folder");
             // One writer at a time: a second study into the folder meanwhile would mix its files with this one's.
-            using var held = RunLock.Acquire(dir);
+            using var held = RunLock.Acquire(dir, RunLock.NoCheckpoint);
             var sweep = parse.GetValue(sweepN);
             if (OwnedFolder.Present(dir, sweep is null ? FolderKind.RateStudyFiles : FolderKind.ParticleRunFiles) is { Count: > 0 } other)
                 throw new UserError($"{dir} holds {(sweep is null ? "a rate study" : "a particle run")} ({string.Join(", ", other)}); "

@@ -17,7 +17,9 @@ public enum ExportFormat { Onnx, Safetensors, Web }
 /// as <c>generator.onnx</c> (ONNX Runtime anywhere), <c>generator.safetensors</c> with <c>drift_generator.py</c> (the
 /// PyTorch mirror of the modules), a <c>web/</c> page that samples in the browser, and always <c>generator.json</c>,
 /// the card that says what the inputs and outputs are. Everything is built in memory first and each file written
-/// atomically, so a refusal leaves nothing behind and a kill no half-written file.
+/// atomically, so a refusal leaves nothing behind and a kill no half-written file. The cards are the export's commit:
+/// an earlier export's are removed before any file is replaced and the new ones written last, so an export stopped part
+/// way (killed, a full disk) leaves no card beside a mix of old and new files for a loader to take for a whole export.
 /// </summary>
 public static class RunExport
 {
@@ -33,7 +35,7 @@ public static class RunExport
     public static IReadOnlyList<string> Write(Checkpoint checkpoint, string runDir, string outDir, IReadOnlySet<ExportFormat> formats)
     {
         // One writer at a time: a second export into the folder meanwhile would mix its files with these.
-        using var held = RunLock.Acquire(outDir);
+        using var held = RunLock.Acquire(outDir, RunLock.NoCheckpoint);
         RefuseLeftovers(outDir, formats);
         var runtime = formats.Contains(ExportFormat.Web) ? WebPage.Runtime() : null;
         var (card, onnx, safetensors) = Build(checkpoint, runDir, formats);
@@ -44,23 +46,31 @@ public static class RunExport
             files[Safetensors] = safetensors;
             files[PyTorchModule] = Resource(PyTorchModule);
         }
-        files[GeneratorCard.FileName] = CardBytes(card);
+        var cards = new Dictionary<string, byte[]>();
         if (runtime is not null)
         {
-            // The page's own card names the files beside it, so that web/ can be served, or copied, on its own.
-            files[$"{WebFolder}/{GeneratorCard.FileName}"] = CardBytes(card with { Files = new Dictionary<string, string> { ["onnx"] = Onnx, ["web"] = "index.html" } });
             files[$"{WebFolder}/{Onnx}"] = onnx;
             files[$"{WebFolder}/index.html"] = Resource("index.html");
+            // The page's own card names the files beside it, so that web/ can be served, or copied, on its own.
+            cards[$"{WebFolder}/{GeneratorCard.FileName}"] = CardBytes(card with { Files = new Dictionary<string, string> { ["onnx"] = Onnx, ["web"] = "index.html" } });
         }
+        cards[GeneratorCard.FileName] = CardBytes(card);
 
         OwnedFolder.Mark(outDir, FolderKind.Export);
+        foreach (var earlier in Cards.Select(name => Path.Combine(outDir, name)).Where(File.Exists))
+            File.Delete(earlier);
         foreach (var (name, bytes) in files)
             AtomicFile.Write(Path.Combine(outDir, name), tmp => File.WriteAllBytes(tmp, bytes));
         if (runtime is not null)
             foreach (var file in WebPage.RuntimeFiles)
                 AtomicFile.Write(Path.Combine(outDir, WebFolder, file), tmp => File.Copy(Path.Combine(runtime, file), tmp, overwrite: true));
-        return files.Keys.Concat(runtime is null ? [] : WebPage.RuntimeFiles.Select(f => $"{WebFolder}/{f}")).Order().ToArray();
+        foreach (var (name, bytes) in cards)
+            AtomicFile.Write(Path.Combine(outDir, name), tmp => File.WriteAllBytes(tmp, bytes));
+        return files.Keys.Concat(cards.Keys).Concat(runtime is null ? [] : WebPage.RuntimeFiles.Select(f => $"{WebFolder}/{f}")).Order().ToArray();
     }
+
+    /// <summary>The cards an export writes, the page's and the folder's, relative to its folder.</summary>
+    private static readonly string[] Cards = [$"{WebFolder}/{GeneratorCard.FileName}", GeneratorCard.FileName];
 
     private static byte[] CardBytes(GeneratorCard card) => System.Text.Encoding.UTF8.GetBytes(card.ToJson() + "\n");
 

@@ -26,9 +26,15 @@ public sealed class RunLock : IDisposable
         this.created = created;
     }
 
+    /// <summary>What a second writer is told about stopping the first, where that one is a training run.</summary>
+    public const string Checkpointed = "; wait for it to finish or stop it (a run stopped with Ctrl+C saves a checkpoint)";
+
+    /// <summary>The same, where the first writes no checkpoint (an export, a particle study).</summary>
+    public const string NoCheckpoint = "; wait for it to finish";
+
     /// <summary>Locks <paramref name="dir"/> (created if missing) for this process, or throws a <see cref="UserError"/>
-    /// naming the process that holds it.</summary>
-    public static RunLock Acquire(string dir)
+    /// naming the process that holds it, followed by <paramref name="advice"/>.</summary>
+    public static RunLock Acquire(string dir, string advice = Checkpointed)
     {
         OutputDir.Check(dir, "run folder");
         var created = new List<string>();
@@ -44,7 +50,7 @@ public sealed class RunLock : IDisposable
         }
         catch (IOException)
         {
-            throw new InUse($"{dir} is in use by {Owner(ownerPath)}; wait for it to finish or stop it (a run stopped with Ctrl+C saves a checkpoint)");
+            throw new InUse($"{dir} is in use by {Owner(ownerPath)}{advice}");
         }
         catch (UnauthorizedAccessException)
         {
