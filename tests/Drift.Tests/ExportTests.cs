@@ -326,7 +326,8 @@ public sealed class ExportTests : IDisposable
 
     /// <summary>A points run of three named columns, exported: the page plots the two columns asked for in equal units with
     /// every sample on its pixel, or one column's histogram with its counts and bar heights, and its CSV download holds
-    /// ONNX Runtime's samples under the data's column names (read back by drift's own CSV reader).</summary>
+    /// ONNX Runtime's samples under the data's column names (read back by drift's own CSV reader). Opened as a file, or
+    /// served without its card, it says why it cannot draw.</summary>
     [Fact]
     public void ThePagePlotsAPointsRunsColumnsByName()
     {
@@ -410,6 +411,11 @@ public sealed class ExportTests : IDisposable
         var opened = Chromium($"file://{Path.Combine(web, "index.html")}");
         Assert.Contains($"a page opened from a file cannot load its model: serve its folder, e.g. python3 -m http.server -d '{web}'",
             System.Net.WebUtility.HtmlDecode(opened));
+
+        // Served without its card, as an export stopped part way leaves it, the page says so instead of failing to parse.
+        File.Delete(Path.Combine(web, "generator.json"));
+        var (failed, _) = Served(web, query);
+        Assert.Equal("no generator.json beside the page (404): its export did not finish; run drift export again", failed.GetProperty("error").GetString());
     }
 
     /// <summary>The points in the page's CSV download (its data: link in the DOM), read by drift's CSV reader, whose header
@@ -448,6 +454,14 @@ public sealed class ExportTests : IDisposable
     /// drew it, served by a static file server, on a screen of <paramref name="deviceScale"/> device pixels a CSS pixel.</summary>
     private static (JsonElement Result, string Dom) PageResult(string web, string query, int deviceScale = 1)
     {
+        var (result, dom) = Served(web, query, deviceScale);
+        Assert.False(result.TryGetProperty("error", out var error), $"the page failed: {error}");
+        return (result, dom);
+    }
+
+    /// <summary>As <see cref="PageResult"/>, also where the page reports an error (its result is then <c>{"error": ...}</c>).</summary>
+    private static (JsonElement Result, string Dom) Served(string web, string query, int deviceScale = 1)
+    {
         using var server = new Process { StartInfo = new ProcessStartInfo(Python, ["-u", "-m", "http.server", "--bind", "127.0.0.1", "0", "-d", web])
             { RedirectStandardOutput = true, RedirectStandardError = true } };
         server.Start();
@@ -460,9 +474,7 @@ public sealed class ExportTests : IDisposable
             var dom = Chromium($"http://127.0.0.1:{port}/index.html?{query}", deviceScale);
             var match = System.Text.RegularExpressions.Regex.Match(dom, "<pre id=\"result\"[^>]*>([^<]*)</pre>");
             Assert.True(match.Success && match.Groups[1].Value.Length > 0, $"the page left no result:\n{dom[..Math.Min(2000, dom.Length)]}");
-            var result = JsonDocument.Parse(System.Net.WebUtility.HtmlDecode(match.Groups[1].Value)).RootElement;
-            Assert.False(result.TryGetProperty("error", out var error), $"the page failed: {error}");
-            return (result.Clone(), dom);
+            return (JsonDocument.Parse(System.Net.WebUtility.HtmlDecode(match.Groups[1].Value)).RootElement.Clone(), dom);
         }
         finally
         {

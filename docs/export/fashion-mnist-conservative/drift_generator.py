@@ -203,8 +203,12 @@ def load_safetensors(path):
 
 def load(directory, device="cpu"):
     """The exported generator in `directory` (generator.json and generator.safetensors), in eval mode."""
+    path = os.path.join(directory, "generator.json")
+    if os.path.isdir(directory) and not os.path.exists(path):
+        # drift export writes the card last, so an export folder without one is an export that was stopped part way.
+        raise FileNotFoundError(f"{directory} holds no generator.json: not an export, or one that did not finish; run drift export again")
     # UTF-8 whatever the locale: the card keeps class and column names as typed.
-    with open(os.path.join(directory, "generator.json"), encoding="utf-8") as f:
+    with open(path, encoding="utf-8") as f:
         card = json.load(f)
     if "safetensors" not in card["files"]:
         raise ValueError(f"{directory}: this export has no PyTorch weights (its files: {', '.join(card['files'].values())}); "

@@ -7,12 +7,15 @@ raw little-endian arrays) -> INPUT_DIR/pytorch.f32; with INPUT_DIR/sample.json (
 INPUT_DIR/interpolate.json (interpolate()'s arguments) INPUT_DIR/interpolate.f32; where the card
 names classes, INPUT_DIR/class_labels.json: class_label() of each name, then of each name in upper case. Checks that
 the generator converted to float64 gives each of these within float32's rounding, in float64, and that its network
-compiled with torch.jit.script computes what the module does.
+compiled with torch.jit.script computes what the module does, and that a folder of its weights without the card is
+refused by name.
 """
 import copy
 import json
 import os
+import shutil
 import sys
+import tempfile
 
 import torch
 
@@ -74,6 +77,15 @@ if os.path.exists(walk_args):
     walks = generator.interpolate(**json.load(open(walk_args)))
     walks.contiguous().numpy().tofile(os.path.join(inputs, "interpolate.f32"))
     check_wide("interpolate()", walks, wide.interpolate(**json.load(open(walk_args))))
+
+# The export's files without their card, as an export stopped part way leaves them: load() refuses them by name.
+with tempfile.TemporaryDirectory() as partial:
+    shutil.copy(os.path.join(export, generator.card["files"]["safetensors"]), partial)
+    try:
+        load(partial)
+        sys.exit("load() read an export folder that has no generator.json")
+    except FileNotFoundError as e:
+        assert "holds no generator.json: not an export, or one that did not finish; run drift export again" in str(e), e
 
 onnx_path = os.path.join(export, "generator.onnx")
 if os.path.exists(onnx_path):
