@@ -47,6 +47,27 @@ public class DivergenceTests : IDisposable
         Assert.Contains("checkpoint of step 3 is kept", e.Message);
         e = Assert.Throws<UserError>(() => NonFiniteGuard.Check(0, torch.tensor(float.PositiveInfinity), finite, finite, null));
         Assert.Contains("no checkpoint was written", e.Message);
+        // A loss of 0 is a stalled run where the field is not zero, and where it is, nothing is wrong.
+        var zero = torch.tensor(0f);
+        e = Assert.Throws<UserError>(() => NonFiniteGuard.Check(6, zero, finite, zero, 5));
+        Assert.StartsWith("training stalled at step 7: the loss is 0 while the field's RMS is 1,", e.Message);
+        Assert.Contains("checkpoint of step 5 is kept", e.Message);
+        NonFiniteGuard.Check(6, zero, zero, zero, 5);
+    }
+
+    /// <summary>A learning rate that throws the samples far past the data without overflowing: every x + ηV rounds back
+    /// to x, the loss reads 0 and nothing can move again. The run stops saying so, before its first checkpoint.</summary>
+    [Fact]
+    public void ARunWhoseDriftRoundsAwayStopsWithOneLine()
+    {
+        var dir = NewDir();
+        // The default generator (256×3): its first Adam steps of 50 throw the samples out of reach (a 32×2 one recovers).
+        var (code, _, err) = CliTests.Run("train", "--data", "rings", "--lr", "50", "--steps", "200", "--checkpoint-every", "100",
+            "--eval-every", "1000", "--eval-samples", "100", "--seed", $"{Tensors.Seed()}", "--out", dir);
+        Assert.Equal(2, code);
+        var line = Assert.Single(err.Trim().Split('\n'));
+        Assert.Matches("^drift: error: training stalled at step [0-9]+: the loss is 0 while the field's RMS is .*; no checkpoint was written$", line);
+        Assert.False(File.Exists(Path.Combine(dir, RunFiles.Checkpoint)));
     }
 
     [Fact]
