@@ -547,6 +547,14 @@ public class CliTests : IDisposable
         Assert.True(code == 0, err);
         var config = Drift.Train.RunFolders.ConfigJson.Load<Drift.Train.Training.Points.TrainConfig>(Path.Combine(rerun, "config.json"));
         Assert.Equal(("rings", 3, 32), (config.Data, config.Steps, config.Batch));
+        // The run's folder stands for its config.json; a key given twice in a hand-edited one is refused, not last-wins.
+        var again = Path.Combine(Path.GetDirectoryName(dir)!, "again");
+        (code, _, err) = Run("train", "--config", rerun, "--steps", "2", "--out", again);
+        Assert.True(code == 0, err);
+        Assert.Equal((config with { Steps = 2 }).ToJson(), Drift.Train.RunFolders.ConfigJson.Load<Drift.Train.Training.Points.TrainConfig>(Path.Combine(again, "config.json")).ToJson());
+        var edited = Path.Combine(Path.GetDirectoryName(dir)!, "edited.json");
+        File.WriteAllText(edited, File.ReadAllText(Path.Combine(rerun, "config.json")).Replace("\n}", ",\n  \"batch\": 64\n}"));
+        AssertOneLineError(["train", "--config", edited, "--out", Path.Combine(Path.GetDirectoryName(dir)!, "never")], $"{edited}: not a valid run configuration: 'batch' is given twice (line ");
     }
 
     [Fact]

@@ -18,6 +18,8 @@ public static class ConfigJson
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
         // A null where the config's type has none ("data": null) is as wrong as a misspelt key.
         RespectNullableAnnotations = true,
+        // A key given twice (a hand edit that adds "lr" at the end, the old one left above) is ambiguous, not last-wins.
+        AllowDuplicateProperties = false,
         // Enums (field, self term) by their lower-case names, as the command line spells them.
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false) },
     };
@@ -44,6 +46,8 @@ public static class ConfigJson
         var quoted = System.Text.RegularExpressions.Regex.Match(e.Message, "'([^']*)'");
         if (e.Message.Contains("could not be mapped", StringComparison.Ordinal) && quoted.Success)
             return $"unknown key '{quoted.Groups[1].Value}'{line}";
+        if (e.Message.StartsWith("Duplicate property", StringComparison.Ordinal) && key is not null)
+            return $"'{key}' is given twice{line}; keep one";
         if (e.Message.Contains("null", StringComparison.Ordinal) && key is not null)
             return $"'{key}' is null{line}; give it a value or leave it out";
         if (key is not null)

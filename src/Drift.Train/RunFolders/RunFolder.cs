@@ -14,7 +14,7 @@ public static class RunFolder
 
     public static Options AddOptions(Command command)
     {
-        var configFile = new Option<string>("--config") { Description = "Start from a run's config.json; options given here override it." };
+        var configFile = new Option<string>("--config") { Description = "Start from a run's config.json (or the run's folder); options given here override it." };
         var outDir = new Option<string>("--out") { Description = "Run folder. Default checkpoints/<data>-<field>[-N]." };
         var resumeDir = new Option<string>("--resume") { Description = "Continue the run in this folder from its checkpoint (only --steps, --device and --snapshot-every may change)." };
         command.Options.Add(configFile);
@@ -31,7 +31,9 @@ public static class RunFolder
     public static (T Config, string Dir, Checkpoint? Resume, RunLock Lock) Prepare<T>(ParseResult parse, Options options, Func<T, T> given,
         Func<T, T> complete, int processes = 1) where T : class, IRunConfig, new()
     {
-        var fromFile = parse.GetValue(options.Config) is { } path ? ConfigJson.Load<T>(path) : null;
+        var fromFile = parse.GetValue(options.Config) is { } path
+            ? ConfigJson.Load<T>(Directory.Exists(path) ? Path.Combine(path, RunFiles.Config) : path)
+            : null;
         if (parse.GetValue(options.Resume) is not { } dir)
         {
             var config = Accepted(complete(given(fromFile ?? new T())), processes);

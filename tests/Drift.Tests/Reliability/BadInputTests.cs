@@ -146,6 +146,7 @@ public class BadInputTests
         Assert.True(code == 0, err);
         File.WriteAllText(At("nullcfg.json"), "{\"data\": null}");
         File.WriteAllText(At("wrongkind.json"), "{\"steps\": \"many\"}");
+        File.WriteAllText(At("twice.json"), "{\"steps\": 3, \"steps\": 4}");
         var zero = Directory.CreateDirectory(At("zeroidx")).FullName;
         foreach (var split in new[] { "train", "t10k" })
         {
