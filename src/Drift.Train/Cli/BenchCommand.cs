@@ -147,8 +147,7 @@ public static class BenchCommand
     /// that a missing encoder or a map it lacks is reported before the field timings rather than after them.</summary>
     private static ImageConfig RunStep(string path)
     {
-        var file = Directory.Exists(path) ? Path.Combine(path, RunFiles.Config) : path;
-        var config = RunFolder.Accepted(ConfigJson.Load<ImageConfig>(file).Resolved()) with { Classifier = null };
+        var config = RunFolder.Accepted(ConfigJson.Load<ImageConfig>(path).Resolved()) with { Classifier = null };
         using var encoder = ImageComponents.Encoder(config, CPU);
         if (encoder is not null)
             foreach (var space in config.Features.Where(ImageConfig.IsEncoderSpace)) ImageComponents.Readout(encoder, space);

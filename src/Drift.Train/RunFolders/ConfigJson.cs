@@ -58,9 +58,11 @@ public static class ConfigJson
         return text.TrimEnd('.') + line;
     }
 
+    /// <summary>The config in <paramref name="path"/>: a config file, or a run's folder for the config.json in it.</summary>
     public static T Load<T>(string path)
     {
-        return Read<T>(InputFile.ReadAllText(path, "config file", InputFile.MiB), path);
+        var file = Directory.Exists(path) ? Path.Combine(path, RunFiles.Config) : path;
+        return Read<T>(InputFile.ReadAllText(file, "config file", InputFile.MiB), file);
     }
 
     public static void AtLeast(string name, long value, long min)

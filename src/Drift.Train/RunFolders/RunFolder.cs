@@ -31,9 +31,7 @@ public static class RunFolder
     public static (T Config, string Dir, Checkpoint? Resume, RunLock Lock) Prepare<T>(ParseResult parse, Options options, Func<T, T> given,
         Func<T, T> complete, int processes = 1) where T : class, IRunConfig, new()
     {
-        var fromFile = parse.GetValue(options.Config) is { } path
-            ? ConfigJson.Load<T>(Directory.Exists(path) ? Path.Combine(path, RunFiles.Config) : path)
-            : null;
+        var fromFile = parse.GetValue(options.Config) is { } path ? ConfigJson.Load<T>(path) : null;
         if (parse.GetValue(options.Resume) is not { } dir)
         {
             var config = Accepted(complete(given(fromFile ?? new T())), processes);
