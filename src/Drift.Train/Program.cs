@@ -8,6 +8,10 @@ using Drift.Train.Cli;
 Environment.SetEnvironmentVariable("NUGET_PACKAGES", Path.Combine(AppContext.BaseDirectory, "no-nuget-fallback"));
 #endif
 
+// Numbers read and written the same on every machine: under a locale with decimal commas (LANG=de_DE.UTF-8) the
+// report and eval tables mixed "0,003054" (formatted in the locale) with "0.06757" (formatted invariantly).
+System.Globalization.CultureInfo.DefaultThreadCurrentCulture = System.Globalization.CultureInfo.InvariantCulture;
+System.Globalization.CultureInfo.CurrentCulture = System.Globalization.CultureInfo.InvariantCulture;
 NativeHeap.KeepFreedMemory();
 var root = new RootCommand("drift: train one-step generators with drifting fields.")
 {

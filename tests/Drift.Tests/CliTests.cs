@@ -508,6 +508,11 @@ public class CliTests : IDisposable
         Assert.True(code == 0, err);
         Assert.Contains("| energy distance |", table);
         Assert.Contains("\"metric\": \"sliced W2", File.ReadAllText(Path.Combine(dir, "eval.json")));
+        // The same table under a locale of decimal commas: numbers are written the same everywhere (the table mixed
+        // "0,075" from the locale with "0.108" written invariantly).
+        var german = DriftProcess.Run(["eval", "--checkpoint", dir, "--n", "200"], environment: new Dictionary<string, string> { ["LC_ALL"] = "de_DE.UTF-8", ["LANG"] = "de_DE.UTF-8" });
+        Assert.True(german.Code == 0, german.Err);
+        Assert.Equal(table, german.Out);
         // Points from a file are judged as a run's samples: drift sample's .npy (the same seed, so the same points) scores
         // every metric and floor as eval of the run does.
         var npy = Path.Combine(dir, "samples.npy");
