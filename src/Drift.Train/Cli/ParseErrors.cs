@@ -12,6 +12,18 @@ public static class ParseErrors
     /// number") or finds no error at all, so that case is named for what it is.</summary>
     public static string? Find(ParseResult parse)
     {
+        // Without a command System.CommandLine's first error is "Required command was not provided", even for a misspelt
+        // one ("drift trian"), whose own error comes second.
+        if (parse.CommandResult.Command is RootCommand root && parse.Errors.Count > 0)
+        {
+            var commands = string.Join(", ", root.Subcommands.Select(c => c.Name));
+            return parse.UnmatchedTokens.FirstOrDefault() switch
+            {
+                null => $"no command given; the commands are {commands}",
+                var flag when flag.StartsWith('-') => $"no command given before {flag}; the commands are {commands}",
+                var unknown => $"unknown command '{unknown}'; the commands are {commands}",
+            };
+        }
         var names = parse.CommandResult.Command.Options.SelectMany(o => o.Aliases.Prepend(o.Name)).ToHashSet();
         Token? option = null;
         foreach (var token in parse.Tokens)
