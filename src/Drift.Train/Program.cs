@@ -32,6 +32,6 @@ StrictNumbers.Apply(root);
 using var signals = StopSignal.Install();
 var parse = root.Parse(args);
 if (ParseErrors.Find(parse) is { } error)
-    return Cli.Fail(error + " (see drift --help)", Cli.UsageError);
+    return Cli.Fail(error, Cli.UsageError);
 // Signals are StopSignal's: the runtime's own handling would end the process under a running step.
 return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });

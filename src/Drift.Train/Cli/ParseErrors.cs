@@ -3,7 +3,7 @@ using System.CommandLine.Parsing;
 
 namespace Drift.Train.Cli;
 
-/// <summary>The one line a command line that does not parse gets.</summary>
+/// <summary>The one line a command line that does not parse gets, ending with where its help is.</summary>
 public static class ParseErrors
 {
     /// <summary>The first error, or null when there is none. An option left without its value comes first: System.CommandLine
@@ -12,26 +12,70 @@ public static class ParseErrors
     /// number") or finds no error at all, so that case is named for what it is.</summary>
     public static string? Find(ParseResult parse)
     {
-        // Without a command System.CommandLine's first error is "Required command was not provided", even for a misspelt
-        // one ("drift trian"), whose own error comes second.
-        if (parse.CommandResult.Command is RootCommand root && parse.Errors.Count > 0)
-        {
-            var commands = string.Join(", ", root.Subcommands.Select(c => c.Name));
-            return parse.UnmatchedTokens.FirstOrDefault() switch
-            {
-                null => $"no command given; the commands are {commands}",
-                var flag when flag.StartsWith('-') => $"no command given before {flag}; the commands are {commands}",
-                var unknown => $"unknown command '{unknown}'; the commands are {commands}",
-            };
-        }
-        var names = parse.CommandResult.Command.Options.SelectMany(o => o.Aliases.Prepend(o.Name)).ToHashSet();
+        var command = parse.CommandResult.Command;
+        if (command is RootCommand root)
+            return parse.Errors.Count == 0 ? null : NoCommand(root, parse.UnmatchedTokens.FirstOrDefault()) + " (see drift --help)";
+        var help = $" (see drift {command.Name} --help)";
+        var names = command.Options.SelectMany(o => o.Aliases.Prepend(o.Name)).ToHashSet();
         Token? option = null;
         foreach (var token in parse.Tokens)
         {
             if (token.Type == TokenType.Option) option = token;
             else if (token.Type == TokenType.Argument && option is not null && names.Contains(token.Value))
-                return $"{option.Value} needs a value before {token.Value}";
+                return $"{option.Value} needs a value before {token.Value}{help}";
         }
-        return parse.Errors.Count > 0 ? parse.Errors[0].Message : null;
+        if (parse.Errors.Count == 0) return null;
+        if (parse.UnmatchedTokens.FirstOrDefault(t => t.StartsWith("--", StringComparison.Ordinal)) is { } unknown)
+        {
+            // A near miss ("--feature" for "--features", "--stesp") is most likely a typo of the closest option.
+            var near = command.Options.Select(o => o.Name).Select(n => (Name: n, Distance: EditDistance(unknown, n)))
+                .Where(c => c.Distance <= 2).OrderBy(c => c.Distance).Select(c => c.Name).FirstOrDefault();
+            return $"drift {command.Name} has no option {unknown}{(near is null ? "" : $"; did you mean {near}?")}{help}";
+        }
+        return Plain(parse.Errors[0].Message) + help;
+    }
+
+    /// <summary>System.CommandLine's complaint about a value, without .NET's type names ("as expected type 'System.Int32'").</summary>
+    private static string Plain(string message)
+    {
+        var bad = System.Text.RegularExpressions.Regex.Match(message, "^Cannot parse argument '(.*)' for option '(.*)' as expected type 'System\\.(\\w+)'");
+        if (!bad.Success) return message;
+        var kind = bad.Groups[3].Value switch
+        {
+            "Int32" or "Int64" => "a whole number",
+            "Boolean" => "true or false",
+            _ => "a number",
+        };
+        return $"{bad.Groups[2].Value} takes {kind}, got '{bad.Groups[1].Value}'";
+    }
+
+    /// <summary>Without a command System.CommandLine's first error is "Required command was not provided", even for a
+    /// misspelt one ("drift trian"), whose own error comes second.</summary>
+    private static string NoCommand(RootCommand root, string? unmatched)
+    {
+        var commands = string.Join(", ", root.Subcommands.Select(c => c.Name));
+        return unmatched switch
+        {
+            null => $"no command given; the commands are {commands}",
+            _ when unmatched.StartsWith('-') => $"no command given before {unmatched}; the commands are {commands}",
+            _ => $"unknown command '{unmatched}'; the commands are {commands}",
+        };
+    }
+
+    /// <summary>Levenshtein distance: the fewest single-character insertions, deletions and substitutions from a to b.</summary>
+    private static int EditDistance(string a, string b)
+    {
+        var row = Enumerable.Range(0, b.Length + 1).ToArray();
+        for (var i = 1; i <= a.Length; i++)
+        {
+            var diagonal = row[0];
+            row[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+            {
+                var next = Math.Min(Math.Min(row[j] + 1, row[j - 1] + 1), diagonal + (a[i - 1] == b[j - 1] ? 0 : 1));
+                (diagonal, row[j]) = (row[j], next);
+            }
+        }
+        return row[b.Length];
     }
 }
