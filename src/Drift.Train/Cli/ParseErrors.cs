@@ -32,6 +32,12 @@ public static class ParseErrors
                 .Where(c => c.Distance <= 2).OrderBy(c => c.Distance).Select(c => c.Name).FirstOrDefault();
             return $"drift {command.Name} has no option {unknown}{(near is null ? "" : $"; did you mean {near}?")}{help}";
         }
+        // A switch's value that is not true or false ("--standardize maybe") is left over as a stray argument.
+        var tokens = parse.Tokens;
+        for (var i = 1; i < tokens.Count; i++)
+            if (parse.UnmatchedTokens.Contains(tokens[i].Value) && tokens[i - 1].Type == TokenType.Option
+                && command.Options.FirstOrDefault(o => o.Name == tokens[i - 1].Value || o.Aliases.Contains(tokens[i - 1].Value)) is { ValueType: var type } && type == typeof(bool))
+                return $"{tokens[i - 1].Value} takes true or false (or nothing, for true), got '{tokens[i].Value}'{help}";
         return Plain(parse.Errors[0].Message) + help;
     }
 
