@@ -38,6 +38,8 @@ public static class ParseErrors
             if (parse.UnmatchedTokens.Contains(tokens[i].Value) && tokens[i - 1].Type == TokenType.Option
                 && command.Options.FirstOrDefault(o => o.Name == tokens[i - 1].Value || o.Aliases.Contains(tokens[i - 1].Value)) is { ValueType: var type } && type == typeof(bool))
                 return $"{tokens[i - 1].Value} takes true or false (or nothing, for true), got '{tokens[i].Value}'{help}";
+        if (parse.UnmatchedTokens.FirstOrDefault() is { } stray)
+            return $"drift {command.Name} takes options only, and '{stray}' follows none that takes it{help}";
         return Plain(parse.Errors[0].Message) + help;
     }
 
