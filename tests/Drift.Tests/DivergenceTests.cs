@@ -41,18 +41,18 @@ public class DivergenceTests : IDisposable
     public void NonFiniteLossOrGradientNamesTheStepAndTheKeptCheckpoint()
     {
         var finite = torch.tensor(1f);
-        NonFiniteGuard.Check(4, finite, finite, finite, 3);
-        var e = Assert.Throws<UserError>(() => NonFiniteGuard.Check(4, finite, finite, torch.tensor(float.NaN), 3));
+        DivergenceGuard.Check(4, finite, finite, finite, 3);
+        var e = Assert.Throws<UserError>(() => DivergenceGuard.Check(4, finite, finite, torch.tensor(float.NaN), 3));
         Assert.Contains("diverged at step 5", e.Message);
         Assert.Contains("checkpoint of step 3 is kept", e.Message);
-        e = Assert.Throws<UserError>(() => NonFiniteGuard.Check(0, torch.tensor(float.PositiveInfinity), finite, finite, null));
+        e = Assert.Throws<UserError>(() => DivergenceGuard.Check(0, torch.tensor(float.PositiveInfinity), finite, finite, null));
         Assert.Contains("no checkpoint was written", e.Message);
         // A loss of 0 is a stalled run where the field is not zero, and where it is, nothing is wrong.
         var zero = torch.tensor(0f);
-        e = Assert.Throws<UserError>(() => NonFiniteGuard.Check(6, zero, finite, zero, 5));
+        e = Assert.Throws<UserError>(() => DivergenceGuard.Check(6, zero, finite, zero, 5));
         Assert.StartsWith("training stalled at step 7: the loss is 0 while the field's RMS is 1,", e.Message);
         Assert.Contains("checkpoint of step 5 is kept", e.Message);
-        NonFiniteGuard.Check(6, zero, zero, zero, 5);
+        DivergenceGuard.Check(6, zero, zero, zero, 5);
     }
 
     /// <summary>A learning rate that throws the samples far past the data without overflowing: every x + ηV rounds back
@@ -78,7 +78,7 @@ public class DivergenceTests : IDisposable
         var b = new TorchSharp.Modules.Parameter(torch.randn([5], generator: g));
         (a.square().sum() * 2 + b.sum() * 3).backward();
         var expected = Math.Sqrt(a.detach().mul(4).square().sum().item<float>() + 5 * 9);
-        var actual = NonFiniteGuard.GradientNorm([a, b]).item<float>();
+        var actual = DivergenceGuard.GradientNorm([a, b]).item<float>();
         Assert.True(Math.Abs(actual - expected) < 1e-5 * expected, $"seed {seed}: {actual} vs {expected}");
     }
 

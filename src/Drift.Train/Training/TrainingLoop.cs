@@ -96,7 +96,7 @@ public sealed class TrainingLoop(ITrainingTask task, nn.Module model, OptimizerH
         drift.Loss.backward();
         Phases?.Lap(StepPhases.Backward);
         drift = drift with { Loss = Parallel.AverageGradients(model.parameters(), drift.Loss) };
-        NonFiniteGuard.Check(Step, drift.Loss, drift.VelocityRms, NonFiniteGuard.GradientNorm(model.parameters()), lastSaved);
+        DivergenceGuard.Check(Step, drift.Loss, drift.VelocityRms, DivergenceGuard.GradientNorm(model.parameters()), lastSaved);
         if (ClipGrad > 0)
             nn.utils.clip_grad_norm_(model.parameters(), ClipGrad);
         optimizer.step();

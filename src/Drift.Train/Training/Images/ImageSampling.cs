@@ -77,7 +77,7 @@ public static class ImageSampling
         model.to(device);
         model.eval();
         var images = Draw(model, labels, guidance, device, noise, drawn);
-        NonFiniteGuard.CheckSamples(images, checkpoint.FilePath);
+        DivergenceGuard.CheckSamples(images, checkpoint.FilePath);
         return (images, labels);
     }
 

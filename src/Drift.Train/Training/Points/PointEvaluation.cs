@@ -21,7 +21,7 @@ public static class PointEvaluation
         using var noise = SamplingNoise.Draw(n, config.NoiseDim, rng, noiseScale);
         var samples = PointsTrainer.Generate(model, checkpoint.Scale, noise, device ?? CPU);
         using (var check = torch.tensor(samples))
-            NonFiniteGuard.CheckSamples(check, checkpoint.FilePath);
+            DivergenceGuard.CheckSamples(check, checkpoint.FilePath);
         return samples;
     }
 

@@ -14,7 +14,7 @@ namespace Drift.Train.Training;
 /// perfect fit) or when --eta is too small to register; either way no later step can change anything. A field small
 /// enough to round away at the data's scale is not reached in training, the minibatches' own noise keeps it larger.
 /// </summary>
-public static class NonFiniteGuard
+public static class DivergenceGuard
 {
     /// <summary>The L2 norm of all parameter gradients, as a 0-d tensor on their device.</summary>
     public static Tensor GradientNorm(IEnumerable<TorchSharp.Modules.Parameter> parameters) =>
