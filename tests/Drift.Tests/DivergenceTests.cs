@@ -56,7 +56,8 @@ public class DivergenceTests : IDisposable
     }
 
     /// <summary>A learning rate that throws the samples far past the data without overflowing: every x + ηV rounds back
-    /// to x, the loss reads 0 and nothing can move again. The run stops saying so, before its first checkpoint.</summary>
+    /// to x, the loss reads 0 and nothing can move again. The run stops saying so, before its first checkpoint; so does one
+    /// whose --eta is too small to move anything.</summary>
     [Fact]
     public void ARunWhoseDriftRoundsAwayStopsWithOneLine()
     {
@@ -68,6 +69,10 @@ public class DivergenceTests : IDisposable
         var line = Assert.Single(err.Trim().Split('\n'));
         Assert.Matches("^drift: error: training stalled at step [0-9]+: the loss is 0 while the field's RMS is .*; no checkpoint was written$", line);
         Assert.False(File.Exists(Path.Combine(dir, RunFiles.Checkpoint)));
+        // A drift size too small to register at the data's own scale stalls from the first step.
+        (code, _, err) = CliTests.Run("train", "--data", "rings", "--eta", "1e-12", "--steps", "20", "--eval-samples", "100", "--seed", $"{Tensors.Seed()}", "--out", NewDir());
+        Assert.Equal(2, code);
+        Assert.StartsWith("drift: error: training stalled at step 1: the loss is 0", Assert.Single(err.Trim().Split('\n')));
     }
 
     [Fact]

@@ -39,7 +39,7 @@ public static class DivergenceGuard
                 + $"(likely causes: a learning rate or --eta too large, extreme values in the data, or faulty CPU kernels, see README 'Hardware notes'); {saved}");
         if (v[0] == 0 && v[1] > 0)
             throw new UserError($"training stalled at step {step + 1}: the loss is 0 while the field's RMS is {v[1]:g4}, so every sample's drift ηV was lost "
-                + $"to float32 rounding and no step can move the generator (the samples have grown far past the data, likely from a learning rate "
-                + $"or --eta too large, or --eta is too small to register); {saved}");
+                + $"to float32 rounding and no step can move the generator (either --eta is too small to register at the samples' scale, or the samples "
+                + $"have grown far past the data, likely from a learning rate or --eta too large); {saved}");
     }
 }
