@@ -69,8 +69,10 @@ public class DivergenceTests : IDisposable
         var line = Assert.Single(err.Trim().Split('\n'));
         Assert.Matches("^drift: error: training stalled at step [0-9]+: the loss is 0 while the field's RMS is .*; no checkpoint was written$", line);
         Assert.False(File.Exists(Path.Combine(dir, RunFiles.Checkpoint)));
-        // A drift size too small to register at the data's own scale stalls from the first step.
-        (code, _, err) = CliTests.Run("train", "--data", "rings", "--eta", "1e-12", "--steps", "20", "--eval-samples", "100", "--seed", $"{Tensors.Seed()}", "--out", NewDir());
+        // A drift size too small to register anywhere near the data stalls at once. (At 1e-12 it does so within a few steps
+        // for most seeds, not all: while some samples lie near 0 float32 keeps some of the drift, and Adam's steps, scaled
+        // by the gradient's own size, go on.)
+        (code, _, err) = CliTests.Run("train", "--data", "rings", "--eta", "1e-30", "--steps", "20", "--eval-samples", "100", "--seed", $"{Tensors.Seed()}", "--out", NewDir());
         Assert.Equal(2, code);
         Assert.StartsWith("drift: error: training stalled at step 1: the loss is 0", Assert.Single(err.Trim().Split('\n')));
     }
