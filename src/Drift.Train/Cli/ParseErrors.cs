@@ -32,14 +32,19 @@ public static class ParseErrors
                 .Where(c => c.Distance <= 2).OrderBy(c => c.Distance).Select(c => c.Name).FirstOrDefault();
             return $"drift {command.Name} has no option {unknown}{(near is null ? "" : $"; did you mean {near}?")}{help}";
         }
-        // A switch's value that is not true or false ("--standardize maybe") is left over as a stray argument.
-        var tokens = parse.Tokens;
-        for (var i = 1; i < tokens.Count; i++)
-            if (parse.UnmatchedTokens.Contains(tokens[i].Value) && tokens[i - 1].Type == TokenType.Option
-                && command.Options.FirstOrDefault(o => o.Name == tokens[i - 1].Value || o.Aliases.Contains(tokens[i - 1].Value)) is { ValueType: var type } && type == typeof(bool))
-                return $"{tokens[i - 1].Value} takes true or false (or nothing, for true), got '{tokens[i].Value}'{help}";
         if (parse.UnmatchedTokens.FirstOrDefault() is { } stray)
+        {
+            // A value left over is named by the option it follows: a switch's that is not true or false ("--standardize
+            // maybe"), or one more than its option takes ("--fields conservative laplace", where the list has commas).
+            var at = parse.Tokens.ToList().FindIndex(t => t.Type == TokenType.Argument && t.Value == stray);
+            var owner = parse.Tokens.Take(at).LastOrDefault(t => t.Type == TokenType.Option);
+            var taker = owner is null ? null : command.Options.FirstOrDefault(o => o.Name == owner.Value || o.Aliases.Contains(owner.Value));
+            if (taker is not null && taker.ValueType == typeof(bool) && at > 0 && parse.Tokens[at - 1] == owner)
+                return $"{owner!.Value} takes true or false (or nothing, for true), got '{stray}'{help}";
+            if (taker is not null && taker.Arity.MaximumNumberOfValues == 1)
+                return $"{owner!.Value} takes one value, and '{stray}' is one more{help}";
             return $"drift {command.Name} takes options only, and '{stray}' follows none that takes it{help}";
+        }
         return Plain(parse.Errors[0].Message) + help;
     }
 
