@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace Drift.Data;
 
 /// <summary>Every file Drift reads comes through here: it must be a regular file (a FIFO would block forever, a
@@ -43,9 +41,20 @@ public static class InputFile
         }
     }
 
-    /// <summary>UTF-8 text (a byte-order mark is dropped).</summary>
-    public static string ReadAllText(string path, string what, long maxBytes) =>
-        new UTF8Encoding(false).GetString(ReadAllBytes(path, what, maxBytes)).TrimStart('\uFEFF');
+    /// <summary>UTF-8 text (a byte-order mark is dropped). Text in another encoding is refused, not read with replacement
+    /// characters: a CSV header saved as Latin-1 or Windows-1252 (Excel's plain "CSV") made "température" a column named
+    /// "temp\uFFFDrature", carried into the run's config, its exports and its samples' CSV headers.</summary>
+    public static string ReadAllText(string path, string what, long maxBytes)
+    {
+        var bytes = ReadAllBytes(path, what, maxBytes);
+        if (bytes is [0xFF, 0xFE, ..] or [0xFE, 0xFF, ..])
+            throw new DataError($"{what} {path} is UTF-16 text (as Excel's \"Unicode Text\" writes); save it as UTF-8");
+        var text = new char[bytes.Length];
+        if (System.Text.Unicode.Utf8.ToUtf16(bytes, text, out var read, out var written, replaceInvalidSequences: false) != System.Buffers.OperationStatus.Done)
+            throw new DataError($"{what} {path} is not UTF-8 text: line {bytes.AsSpan(0, read).Count((byte)'\n') + 1} holds the byte 0x{bytes[read]:X2} "
+                + "(Latin-1 and Windows-1252 text write accented letters so); save it as UTF-8 (in Excel, as \"CSV UTF-8\")");
+        return new string(text, 0, written).TrimStart('\uFEFF');
+    }
 
     public static string Size(long bytes) => bytes switch
     {

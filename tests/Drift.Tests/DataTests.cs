@@ -111,6 +111,38 @@ public class DataTests : IDisposable
         }
     }
 
+    /// <summary>A header is read as UTF-8, with or without a byte-order mark; in Latin-1 (Excel's plain CSV on Windows) or
+    /// UTF-16 the file is refused, naming the encoding, instead of naming the columns with replacement characters.</summary>
+    [Fact]
+    public void CsvHeadersAreUtf8AndOtherEncodingsAreRefused()
+    {
+        const string text = "température,durée\n1,2\n3,4\n";
+        string Written(byte[] bytes)
+        {
+            var path = Path.Combine(scratch, $"{Guid.NewGuid():N}.csv");
+            File.WriteAllBytes(path, bytes);
+            return path;
+        }
+        foreach (var utf8 in new[] { new System.Text.UTF8Encoding(false), new System.Text.UTF8Encoding(true) })
+        {
+            var (points, columns) = CsvPoints.Read(Written([.. utf8.GetPreamble(), .. utf8.GetBytes(text)]));
+            Assert.Equal(new float[,] { { 1, 2 }, { 3, 4 } }, points);
+            Assert.Equal(["température", "durée"], columns!);
+        }
+        var latin1 = Written(System.Text.Encoding.Latin1.GetBytes(text));
+        var e = Assert.Throws<DataError>(() => CsvPoints.Read(latin1));
+        Assert.Equal($"data file {latin1} is not UTF-8 text: line 1 holds the byte 0xE9 (Latin-1 and Windows-1252 text write accented letters so); "
+            + "save it as UTF-8 (in Excel, as \"CSV UTF-8\")", e.Message);
+        // Further down, the line is counted.
+        e = Assert.Throws<DataError>(() => CsvPoints.Read(Written([.. "a,b\n1,2\n"u8, .. System.Text.Encoding.Latin1.GetBytes("3,4 é\n")])));
+        Assert.Contains("line 3 holds the byte 0xE9", e.Message);
+        foreach (var utf16 in new[] { System.Text.Encoding.Unicode, System.Text.Encoding.BigEndianUnicode })
+        {
+            e = Assert.Throws<DataError>(() => CsvPoints.Read(Written([.. utf16.GetPreamble(), .. utf16.GetBytes(text)])));
+            Assert.EndsWith("is UTF-16 text (as Excel's \"Unicode Text\" writes); save it as UTF-8", e.Message);
+        }
+    }
+
     [Fact]
     public void CsvRoundTripsThroughWrite()
     {

@@ -147,6 +147,8 @@ public class BadInputTests
         File.WriteAllText(At("nullcfg.json"), "{\"data\": null}");
         File.WriteAllText(At("wrongkind.json"), "{\"steps\": \"many\"}");
         File.WriteAllText(At("twice.json"), "{\"steps\": 3, \"steps\": 4}");
+        File.WriteAllBytes(At("latin1.csv"), System.Text.Encoding.Latin1.GetBytes("température,durée\n" + string.Concat(Enumerable.Range(0, 20).Select(i => $"{i},{i % 7}\n"))));
+        File.WriteAllText(At("utf16.csv"), "x,y\n" + string.Concat(Enumerable.Range(0, 20).Select(i => $"{i},{i % 7}\n")), System.Text.Encoding.Unicode);
         var zero = Directory.CreateDirectory(At("zeroidx")).FullName;
         foreach (var split in new[] { "train", "t10k" })
         {
