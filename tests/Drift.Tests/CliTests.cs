@@ -573,6 +573,33 @@ public class CliTests : IDisposable
         AssertOneLineError(["train", "--config", edited, "--out", Path.Combine(Path.GetDirectoryName(dir)!, "never")], $"{edited}: not a valid run configuration: 'batch' is given twice (line ");
     }
 
+    /// <summary>Points whose columns are named as the data's, in another order, are judged by name: the same figures as the
+    /// same points in the data's order, and the report says it took them so (by position they scored as another
+    /// distribution, without a word).</summary>
+    [Fact]
+    public void PointsNamedLikeTheDataAreJudgedByName()
+    {
+        var dir = TempDir();
+        var random = new Random(Tensors.Seed());
+        double[] Row() => [random.NextDouble(), 5 * random.NextDouble(), -3 * random.NextDouble()];
+        string Line(IEnumerable<double> v) => string.Join(",", v.Select(x => x.ToString("R", CultureInfo.InvariantCulture)));
+        var data = Path.Combine(dir, "data.csv");
+        File.WriteAllLines(data, Enumerable.Range(0, 600).Select(_ => Line(Row())).Prepend("a,b,c"));
+        var rows = Enumerable.Range(0, 300).Select(_ => Row()).ToArray();
+        var (ordered, permuted) = (Path.Combine(dir, "ordered.csv"), Path.Combine(dir, "permuted.csv"));
+        File.WriteAllLines(ordered, rows.Select(r => Line(r)).Prepend("a,b,c"));
+        File.WriteAllLines(permuted, rows.Select(r => Line([r[2], r[0], r[1]])).Prepend("c,a,b"));
+        var (code, inOrder, err) = Run("eval", "--points", ordered, "--data", data, "--n", "100");
+        Assert.True(code == 0, err);
+        (code, var byName, err) = Run("eval", "--points", permuted, "--data", data, "--n", "100");
+        Assert.True(code == 0, err);
+        static string[] Table(string text) => text.Split('\n').Where(l => l.StartsWith('|')).ToArray();
+        Assert.NotEmpty(Table(inOrder));
+        Assert.Equal(Table(inOrder), Table(byName));
+        Assert.Contains("points of " + permuted + " (columns c, a, b taken in the data's order, a, b, c)", byName);
+        Assert.DoesNotContain("taken in the data's order", inOrder);
+    }
+
     [Fact]
     public void ParticlesAndBenchRunEndToEnd()
     {

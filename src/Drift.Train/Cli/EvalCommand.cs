@@ -30,7 +30,7 @@ public static class EvalCommand
         var pointsFile = new Option<string>("--points")
         {
             Description = "Points from elsewhere instead of a run: a .csv or .npy file in data units (as drift sample writes), judged as they are "
-                + "against --data's held-out points (no --guidance, --ema, --noise-scale).",
+                + "against --data's held-out points (no --guidance, --ema, --noise-scale); a CSV whose header names the data's columns in another order is taken by name.",
         };
         var dataOption = new Option<string>("--data")
         {
@@ -75,8 +75,8 @@ public static class EvalCommand
                 if (points is not null)
                 {
                     var pointData = parse.GetValue(dataOption) ?? TrainConfig.DefaultData;
-                    var (pointCount, pointRows) = EvaluatePointsFile(points, pointData, parse.GetValue(count), parse.GetValue(seed));
-                    Report($"{pointData}, points of {points}, {pointCount} samples", pointRows, fileOut,
+                    var (pointCount, pointRows, reordered) = EvaluatePointsFile(points, pointData, parse.GetValue(count), parse.GetValue(seed));
+                    Report($"{pointData}, points of {points}{(reordered is null ? "" : $" ({reordered})")}, {pointCount} samples", pointRows, fileOut,
                         new() { ["points"] = points, ["data"] = pointData, ["samples"] = pointCount });
                     return 0;
                 }
@@ -146,10 +146,12 @@ public static class EvalCommand
 
     /// <summary>Points made elsewhere (or by <c>drift sample</c>), judged as they are: the file's first rows, as many as
     /// the held-out points they are judged against (at most <paramref name="n"/>, default 2000), with the same metrics and
-    /// floors as a run's samples get.</summary>
-    private static (int Size, IReadOnlyList<EvaluatedMetric> Rows) EvaluatePointsFile(string file, string dataSpec, int? n, long seed)
+    /// floors as a run's samples get. Columns named as the data's are in another order ("lon,lat" against "lat,lon") are
+    /// taken by name, as a data frame would align them, and said so (Reordered): by position they scored as another
+    /// distribution.</summary>
+    private static (int Size, IReadOnlyList<EvaluatedMetric> Rows, string? Reordered) EvaluatePointsFile(string file, string dataSpec, int? n, long seed)
     {
-        var samples = PointData.ReadFile(file).Points;
+        var (samples, columns) = PointData.ReadFile(file);
         var wanted = Math.Min(n ?? 2000, samples.GetLength(0));
         if (wanted < 2) throw new UserError($"{file}: 1 point; the metrics need at least 2");
         CheckPointsMemory(wanted);
@@ -157,9 +159,18 @@ public static class EvalCommand
         if (data.Dim != samples.GetLength(1))
             throw new UserError($"{file}: points of {samples.GetLength(1)} dimension(s), {dataSpec} has {data.Dim}");
         var size = (int)data.HeldOut.shape[0];
+        var order = Enumerable.Range(0, data.Dim).ToArray();
+        string? reordered = null;
+        if (columns is not null && data.Columns is { } names && !columns.SequenceEqual(names) && columns.Order().SequenceEqual(names.Order()))
+        {
+            order = names.Select(name => Array.IndexOf(columns, name)).ToArray();
+            reordered = $"columns {string.Join(", ", columns)} taken in the data's order, {string.Join(", ", names)}";
+        }
         var first = new float[size, data.Dim];
-        Buffer.BlockCopy(samples, 0, first, 0, size * data.Dim * sizeof(float));
-        return (size, PointEvaluation.LowDimensional(first, data, seed));
+        for (var i = 0; i < size; i++)
+            for (var j = 0; j < data.Dim; j++)
+                first[i, j] = samples[i, order[j]];
+        return (size, PointEvaluation.LowDimensional(first, data, seed), reordered);
     }
 
     private static (string Data, string Field, int Size, IReadOnlyList<EvaluatedMetric> Rows) EvaluateRunImages(Checkpoint checkpoint, int n, long seed,
