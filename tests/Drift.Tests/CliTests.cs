@@ -61,7 +61,9 @@ public class CliTests : IDisposable
     [InlineData("drift train has no option --stesp; did you mean --steps?", "train", "--stesp", "3")]
     [InlineData("--standardize takes true or false (or nothing, for true), got 'maybe'", "train", "--standardize", "maybe")]
     [InlineData("--steps takes one value, and 'extra' is one more", "train", "--steps", "5", "extra")]
-    [InlineData("--fields takes one value, and 'laplace' is one more (see drift compare --help)", "compare", "--fields", "conservative", "laplace")]
+    [InlineData("--seeds takes one value, and '3' is one more (see drift compare --help)", "compare", "--seeds", "2", "3")]
+    [InlineData("unknown field 'curl'", "compare", "--fields", "conservative", "curl")]
+    [InlineData("unknown format 'pdf'", "export", "--checkpoint", "x", "--out", "y", "--format", "onnx,web", "pdf")]
     [InlineData("drift sample takes options only, and 'run' follows none that takes it", "sample", "run", "--out", "x.csv")]
     [InlineData("--seed takes a whole number, got '1e3' (see drift sample --help)", "sample", "--checkpoint", "x", "--out", "x.csv", "--seed", "1e3")]
     [InlineData("--temperature needs a value before --steps", "train", "--field", "laplace", "--temperature", "--steps", "2")]
@@ -472,7 +474,7 @@ public class CliTests : IDisposable
             "holds an earlier export's generator.safetensors, drift_generator.py, which this one would not replace; export with --format onnx,safetensors");
         AssertOneLineError(["export", "--checkpoint", second, "--out", page, "--format", "safetensors"], "earlier export's web/");
         Assert.Equal(before, Snapshot(export));
-        Assert.Equal(0, Run("export", "--checkpoint", second, "--out", export, "--format", "safetensors,onnx").Code);
+        Assert.Equal(0, Run("export", "--checkpoint", second, "--out", export, "--format", "safetensors", "onnx").Code);
         AssertCardNamesWhatIsThere(export, "onnx", "safetensors", "pytorch");
         Assert.Equal(second, Card(export).Source.Run);
         Assert.NotEqual(before["generator.safetensors"], Snapshot(export)["generator.safetensors"]);
@@ -644,7 +646,8 @@ public class CliTests : IDisposable
     public void CompareTrainsEachFieldPerSeedAndReports()
     {
         var dir = Path.Combine(TempDir(), "compare");
-        string[] plan = ["compare", "--data", "8gaussians", "--fields", "conservative,laplace,sinkhorn", "--seeds", "2", "--steps", "4",
+        // Fields separated by commas, spaces or both.
+        string[] plan = ["compare", "--data", "8gaussians", "--fields", "conservative,laplace", "sinkhorn", "--seeds", "2", "--steps", "4",
             "--batch", "32", "--width", "16", "--eval-every", "2", "--eval-samples", "100", "--out", dir];
         var (code, stdout, err) = Run(plan);
         Assert.True(code == 0, err);

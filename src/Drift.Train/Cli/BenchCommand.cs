@@ -20,10 +20,10 @@ public static class BenchCommand
 {
     public static Command Create()
     {
-        var sizes = new Option<string>("--sizes") { Description = "Comma-separated NxMxd (generated x data x dimension). Default 1024x1024x2,4096x4096x2,2048x2048x784.", DefaultValueFactory = _ => "1024x1024x2,4096x4096x2,2048x2048x784" };
+        var sizes = ListOption.Create("--sizes", "NxMxd (generated x data x dimension), separated by commas or spaces. Default 1024x1024x2,4096x4096x2,2048x2048x784.", "1024x1024x2,4096x4096x2,2048x2048x784");
         var repeats = new Option<int>("--repeats") { Description = "Timed repetitions (the median is reported). Default 5.", DefaultValueFactory = _ => 5 };
-        var steps = new Option<string>("--step-batches") { Description = "Batch sizes for whole 2-D training steps. Default 512,1024.", DefaultValueFactory = _ => "512,1024" };
-        var imageSteps = new Option<string>("--image-steps") { Description = "Image training steps to time, as WIDTHxCLASS_BATCH (28×28, 10 classes, every field, train-images' other defaults); 'none' skips. Default 64x64 (the train-images default).", DefaultValueFactory = _ => "64x64" };
+        var steps = ListOption.Create("--step-batches", "Batch sizes for whole 2-D training steps. Default 512,1024.", "512,1024");
+        var imageSteps = ListOption.Create("--image-steps", "Image training steps to time, as WIDTHxCLASS_BATCH (28×28, 10 classes, every field, train-images' other defaults); 'none' skips. Default 64x64 (the train-images default).", "64x64");
         var imageConfigs = new Option<string[]>("--image-config")
         {
             Description = "Also time the image training step of these runs' config.json files (a run folder or the file): its field, sizes, "
@@ -47,7 +47,8 @@ public static class BenchCommand
             if (n is < 1 or > 1000) throw new UserError($"--repeats must be between 1 and 1000, got {n}");
             var scales = parse.GetValue(scaleCount);
             if (scales is < 1 or > 3) throw new UserError($"--scales must be 1, 2 or 3, got {scales}");
-            var imageSizes = parse.GetValue(imageSteps) == "none" ? [] : parse.GetValue(imageSteps)!.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(s =>
+            var imageItems = ListOption.Items(parse.GetValue(imageSteps)!);
+            var imageSizes = imageItems is ["none"] ? [] : imageItems.Select(s =>
             {
                 var parts = s.Split('x');
                 return parts.Length == 2 ? (Width: ParseInt(parts[0], "--image-steps", 1 << 12), Batch: ParseInt(parts[1], "--image-steps", 1 << 16))
@@ -72,8 +73,8 @@ public static class BenchCommand
             report.AppendLine();
             report.AppendLine("| field | N | M | d | path | median ms | effective GFLOP/s | max error vs float64 (relative) | peak device GiB |");
             report.AppendLine("|---|---|---|---|---|---|---|---|---|");
-            var benchSizes = ParseSizes(parse.GetValue(sizes)!).ToArray();
-            var stepBatches = parse.GetValue(steps)!.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(s => ParseInt(s, "--step-batches", 1 << 22)).ToArray();
+            var benchSizes = ListOption.Items(parse.GetValue(sizes)!).Select(ParseSize).ToArray();
+            var stepBatches = ListOption.Items(parse.GetValue(steps)!).Select(s => ParseInt(s, "--step-batches", 1 << 22)).ToArray();
             // The dense paths hold several float32 kernels of rows × (rows + cols) per scale at once; steps hold their batch's.
             if (dev.type == DeviceType.CPU && benchSizes.Length > 0)
                 MemoryBudget.Check(benchSizes.Max(s => 32.0 * s.Item1 * ((double)s.Item1 + s.Item2) * scales), "bench --sizes", "time smaller sizes");
@@ -180,12 +181,12 @@ public static class BenchCommand
         }
     }
 
-    private static IEnumerable<(int, int, int)> ParseSizes(string text) => text.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(s =>
+    private static (int, int, int) ParseSize(string s)
     {
         var parts = s.Split('x');
         if (parts.Length != 3) throw new UserError($"--sizes takes NxMxd triples, got '{s}'");
         return (ParseInt(parts[0], "--sizes", 1 << 18), ParseInt(parts[1], "--sizes", 1 << 18), ParseInt(parts[2], "--sizes", 4096));
-    });
+    }
 
     private static int ParseInt(string s, string option, int max) =>
         int.TryParse(s.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v >= 1 && v <= max

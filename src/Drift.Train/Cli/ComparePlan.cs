@@ -14,12 +14,12 @@ namespace Drift.Train.Cli;
 /// already there must be the run the plan would start (<see cref="Claim"/>), and resumes from its checkpoint.</summary>
 public sealed record ComparePlan(string Dir, FieldKind[] Fields, int Seeds, IReadOnlyList<(FieldKind Field, long Seed, string Dir)> Runs)
 {
-    public sealed record Options(Option<string> Fields, Option<int> Seeds, Option<string> Out);
+    public sealed record Options(Option<string[]> Fields, Option<int> Seeds, Option<string> Out);
 
     public static Options AddOptions(Command command)
     {
         var options = new Options(
-            new Option<string>("--fields") { Description = $"Comma-separated fields: {string.Join(", ", FieldKind.All)}. Default conservative,laplace.", DefaultValueFactory = _ => "conservative,laplace" },
+            ListOption.Create("--fields", $"Fields, separated by commas or spaces: {string.Join(", ", FieldKind.All)}. Default conservative,laplace.", "conservative,laplace"),
             new Option<int>("--seeds") { Description = "Seeds per field (seed, seed+1, ...). Default 3.", DefaultValueFactory = _ => 3 },
             new Option<string>("--out") { Description = "Report folder. Default checkpoints/compare-<data>. A comparison stopped before its report continues when the same command is run again." });
         command.Options.Add(options.Fields);
@@ -31,8 +31,7 @@ public sealed record ComparePlan(string Dir, FieldKind[] Fields, int Seeds, IRea
     /// <param name="dataName">Names the default folder, checkpoints/compare-&lt;data&gt;.</param>
     public static ComparePlan Make(ParseResult parse, Options options, long firstSeed, string dataName)
     {
-        var fields = parse.GetValue(options.Fields)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-            .Select(f => ChoiceOption.Parse(f, "field", FieldOptions.Choices)).Distinct().ToArray();
+        var fields = ListOption.Items(parse.GetValue(options.Fields)!).Select(f => ChoiceOption.Parse(f, "field", FieldOptions.Choices)).Distinct().ToArray();
         if (fields.Length == 0) throw new UserError("--fields needs at least one field");
         var seeds = parse.GetValue(options.Seeds);
         if (seeds < 1) throw new UserError($"--seeds must be at least 1, got {seeds}");

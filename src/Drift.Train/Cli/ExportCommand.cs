@@ -11,7 +11,7 @@ public static class ExportCommand
     {
         var checkpointDir = new Option<string>("--checkpoint") { Description = "Run folder holding checkpoint.bin.", Required = true };
         var output = new Option<string>("--out") { Description = "Folder for the exported files (new, empty, or an earlier export).", Required = true };
-        var formats = new Option<string>("--format") { Description = "Comma-separated: onnx, safetensors, web, or all (default). generator.json is always written.", DefaultValueFactory = _ => "all" };
+        var formats = ListOption.Create("--format", "Separated by commas or spaces: onnx, safetensors, web, or all (default). generator.json is always written.", "all");
         var step = SnapshotOption.Create();
         var command = new Command("export", "Export a trained generator: ONNX, safetensors for PyTorch, a web page that samples it.") { checkpointDir, step, output, formats };
 
@@ -29,9 +29,9 @@ public static class ExportCommand
         return command;
     }
 
-    private static HashSet<ExportFormat> Formats(string text)
+    private static HashSet<ExportFormat> Formats(string[] values)
     {
-        var names = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var names = ListOption.Items(values);
         if (names.Length == 0) throw new UserError("--format needs at least one of onnx, safetensors, web, all");
         return names.SelectMany(n => n == "all" ? Enum.GetValues<ExportFormat>()
             : [ChoiceOption.Parse<ExportFormat>(n, "format")]).ToHashSet();
