@@ -48,9 +48,12 @@ public static class ParseErrors
         return Plain(parse.Errors[0].Message) + help;
     }
 
-    /// <summary>System.CommandLine's complaint about a value, without .NET's type names ("as expected type 'System.Int32'").</summary>
+    /// <summary>System.CommandLine's complaint about a value, without .NET's type names ("as expected type 'System.Int32'"),
+    /// and a missing option's as the rest of Drift's messages put it.</summary>
     private static string Plain(string message)
     {
+        var missing = System.Text.RegularExpressions.Regex.Match(message, "^Option '(.*)' is required\\.$");
+        if (missing.Success) return $"{missing.Groups[1].Value} is required";
         var bad = System.Text.RegularExpressions.Regex.Match(message, "^Cannot parse argument '(.*)' for option '(.*)' as expected type 'System\\.(\\w+)'");
         if (!bad.Success) return message;
         var kind = bad.Groups[3].Value switch
