@@ -146,9 +146,9 @@ public static class EvalCommand
 
     /// <summary>Points made elsewhere (or by <c>drift sample</c>), judged as they are: the file's first rows, as many as
     /// the held-out points they are judged against (at most <paramref name="n"/>, default 2000), with the same metrics and
-    /// floors as a run's samples get. Columns named as the data's are in another order ("lon,lat" against "lat,lon") are
-    /// taken by name, as a data frame would align them, and said so (Reordered): by position they scored as another
-    /// distribution.</summary>
+    /// floors as a run's samples get. A header that names the data's columns in another order ("lon,lat" against
+    /// "lat,lon") is followed, as a data frame would align them, and said so (Reordered): by position the points scored
+    /// as another distribution.</summary>
     private static (int Size, IReadOnlyList<EvaluatedMetric> Rows, string? Reordered) EvaluatePointsFile(string file, string dataSpec, int? n, long seed)
     {
         var (samples, columns) = PointData.ReadFile(file);
