@@ -92,8 +92,8 @@ public class CliTests : IDisposable
     [InlineData("the laplace field is a displacement already", "particles", "--field", "laplace", "--displacement")]
     [InlineData("--spacing must be positive", "particles", "--target", "line", "--spacing", "-1")]
     [InlineData("--anneal-time must be 0 (automatic) or positive", "particles", "--anneal-time", "-2")]
-    [InlineData("--sweep-n takes comma-separated integers", "particles", "--sweep-n", "64,abc")]
-    [InlineData("--sweep-n takes comma-separated integers from 2 to 65536", "particles", "--sweep-n", "64,1000000")]
+    [InlineData("--sweep-n takes integers from 2 to 65536, separated by commas or spaces, got '64,abc'", "particles", "--sweep-n", "64,abc")]
+    [InlineData("--sweep-n takes integers from 2 to 65536, separated by commas or spaces, got '64 1000000'", "particles", "--sweep-n", "64", "1000000")]
     [InlineData("is not an integer from 1 to 262144", "bench", "--sizes", "1000000x64x2")]
     [InlineData("--sizes takes NxMxd triples", "bench", "--sizes", "64x64")]
     [InlineData("--anneal must be between 0 and 100", "train", "--anneal", "-1")]
@@ -614,7 +614,7 @@ public class CliTests : IDisposable
         Assert.True(trace.Length > 2);
 
         var sweep = Path.Combine(TempDir(), "sweep");
-        (code, _, err) = Run("particles", "--sweep-n", "32,64", "--dims", "1", "--seeds", "2", "--time", "0.3", "--out", sweep);
+        (code, _, err) = Run("particles", "--sweep-n", "32", "64", "--dims", "1", "--seeds", "2", "--time", "0.3", "--out", sweep);
         Assert.True(code == 0, err);
         Assert.Contains("| 1 | root time-averaged velocity |", File.ReadAllText(Path.Combine(sweep, "rates.md")));
         Assert.Equal(1 + 4, File.ReadAllLines(Path.Combine(sweep, "sweep.csv")).Length);

@@ -7,12 +7,13 @@ namespace Drift.Train.Cli;
 /// and either habit should work for each.</summary>
 public static class ListOption
 {
-    public static Option<string[]> Create(string name, string description, string defaultValue) => new(name)
+    /// <param name="defaultValue">The value when the option is not given; null: none (GetValue gives an empty list then).</param>
+    public static Option<string[]> Create(string name, string description, string? defaultValue = null)
     {
-        Description = description,
-        AllowMultipleArgumentsPerToken = true,
-        DefaultValueFactory = _ => [defaultValue],
-    };
+        var option = new Option<string[]>(name) { Description = description, AllowMultipleArgumentsPerToken = true };
+        if (defaultValue is not null) option.DefaultValueFactory = _ => [defaultValue];
+        return option;
+    }
 
     /// <summary>The items of the option's values, split at commas.</summary>
     public static string[] Items(IEnumerable<string> values) =>

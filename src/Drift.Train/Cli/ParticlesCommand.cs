@@ -39,8 +39,8 @@ public static class ParticlesCommand
         binder.Bind(new Option<int>("--fisher-points") { Description = "Fresh target points per Fisher estimate. Default 1024." }, (c, v) => c with { FisherPoints = v });
         binder.Bind(new Option<long>("--seed") { Description = "Seed (a sweep uses seed, seed+1, ...). Default 0." }, (c, v) => c with { Seed = v });
         binder.Bind(new Option<double>("--blowup") { Description = "Distance from the origin past which a particle counts as diverged. Default 1e4." }, (c, v) => c with { Blowup = v });
-        var sweepN = new Option<string>("--sweep-n") { Description = "Rate study: comma-separated particle counts, e.g. 64,256,1024." };
-        var dims = new Option<string>("--dims") { Description = "Rate study: comma-separated dimensions. Default 1,2,4.", DefaultValueFactory = _ => "1,2,4" };
+        var sweepN = ListOption.Create("--sweep-n", "Rate study: particle counts, separated by commas or spaces, e.g. 64,256,1024.");
+        var dims = ListOption.Create("--dims", "Rate study: dimensions, separated by commas or spaces. Default 1,2,4.", "1,2,4");
         var seeds = new Option<int>("--seeds") { Description = "Rate study: seeds per (N, d). Default 3.", DefaultValueFactory = _ => 3 };
         var outDir = new Option<string>("--out") { Description = "Output folder. Default checkpoints/particles-<field>." };
         command.Options.Add(sweepN);
@@ -57,7 +57,8 @@ public static class ParticlesCommand
             OwnedFolder.Check(dir, FolderKind.Particles, "output folder");
             // One writer at a time: a second study into the folder meanwhile would mix its files with this one's.
             using var held = RunLock.Acquire(dir, RunLock.NoCheckpoint);
-            var sweep = parse.GetValue(sweepN);
+            // A list option not given reads as an empty list: only a given --sweep-n makes a rate study.
+            var sweep = parse.GetResult(sweepN) is null ? null : parse.GetValue(sweepN);
             if (OwnedFolder.Present(dir, sweep is null ? FolderKind.RateStudyFiles : FolderKind.ParticleRunFiles) is { Count: > 0 } other)
                 throw new UserError($"{dir} holds {(sweep is null ? "a rate study" : "a particle run")} ({string.Join(", ", other)}); "
                     + $"write {(sweep is null ? "this run" : "the rate study")} to another --out");
@@ -94,12 +95,12 @@ public static class ParticlesCommand
         return command;
     }
 
-    private static int[] Ints(string name, string text, int min, int max)
+    private static int[] Ints(string name, string[] given, int min, int max)
     {
-        var values = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+        var values = ListOption.Items(given)
             .Select(s => int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : int.MinValue).ToArray();
         if (values.Length == 0 || values.Any(v => v < min || v > max))
-            throw new UserError($"{name} takes comma-separated integers from {min} to {max}, got '{text}'");
+            throw new UserError($"{name} takes integers from {min} to {max}, separated by commas or spaces, got '{string.Join(' ', given)}'");
         return values;
     }
 }
