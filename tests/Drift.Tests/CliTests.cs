@@ -64,6 +64,7 @@ public class CliTests : IDisposable
     [InlineData("--seeds takes one value, and '3' is one more (see drift compare --help)", "compare", "--seeds", "2", "3")]
     [InlineData("unknown field 'curl'", "compare", "--fields", "conservative", "curl")]
     [InlineData("--out is required (see drift export --help)", "export", "--checkpoint", "x")]
+    [InlineData("--fields needs a value (see drift compare --help)", "compare", "--seeds", "1", "--fields")]
     [InlineData("unknown format 'pdf'", "export", "--checkpoint", "x", "--out", "y", "--format", "onnx,web", "pdf")]
     [InlineData("drift sample takes options only, and 'run' follows none that takes it", "sample", "run", "--out", "x.csv")]
     [InlineData("--seed takes a whole number, got '1e3' (see drift sample --help)", "sample", "--checkpoint", "x", "--out", "x.csv", "--seed", "1e3")]

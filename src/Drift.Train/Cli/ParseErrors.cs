@@ -54,6 +54,8 @@ public static class ParseErrors
     {
         var missing = System.Text.RegularExpressions.Regex.Match(message, "^Option '(.*)' is required\\.$");
         if (missing.Success) return $"{missing.Groups[1].Value} is required";
+        var empty = System.Text.RegularExpressions.Regex.Match(message, "^Required argument missing for option: '(.*)'\\.$");
+        if (empty.Success) return $"{empty.Groups[1].Value} needs a value";
         var bad = System.Text.RegularExpressions.Regex.Match(message, "^Cannot parse argument '(.*)' for option '(.*)' as expected type 'System\\.(\\w+)'");
         if (!bad.Success) return message;
         var kind = bad.Groups[3].Value switch
