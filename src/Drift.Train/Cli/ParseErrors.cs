@@ -35,7 +35,7 @@ public static class ParseErrors
         if (parse.UnmatchedTokens.FirstOrDefault() is { } stray)
         {
             // A value left over is named by the option it follows: a switch's that is not true or false ("--standardize
-            // maybe"), or one more than its option takes ("--fields conservative laplace", where the list has commas).
+            // maybe"), or one more than its option takes ("--seeds 2 3").
             var at = parse.Tokens.ToList().FindIndex(t => t.Type == TokenType.Argument && t.Value == stray);
             var owner = parse.Tokens.Take(at).LastOrDefault(t => t.Type == TokenType.Option);
             var taker = owner is null ? null : command.Options.FirstOrDefault(o => o.Name == owner.Value || o.Aliases.Contains(owner.Value));
