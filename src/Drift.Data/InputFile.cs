@@ -1,3 +1,5 @@
+using System.Text;
+
 namespace Drift.Data;
 
 /// <summary>Every file Drift reads comes through here: it must be a regular file (a FIFO would block forever, a
@@ -49,12 +51,19 @@ public static class InputFile
         var bytes = ReadAllBytes(path, what, maxBytes);
         if (bytes is [0xFF, 0xFE, ..] or [0xFE, 0xFF, ..])
             throw new DataError($"{what} {path} is UTF-16 text (as Excel's \"Unicode Text\" writes); save it as UTF-8");
-        var text = new char[bytes.Length];
-        if (System.Text.Unicode.Utf8.ToUtf16(bytes, text, out var read, out var written, replaceInvalidSequences: false) != System.Buffers.OperationStatus.Done)
-            throw new DataError($"{what} {path} is not UTF-8 text: line {bytes.AsSpan(0, read).Count((byte)'\n') + 1} holds the byte 0x{bytes[read]:X2} "
+        try
+        {
+            return StrictUtf8.GetString(bytes).TrimStart('\uFEFF');
+        }
+        catch (DecoderFallbackException e)
+        {
+            var at = Math.Clamp(e.Index, 0, bytes.Length - 1);
+            throw new DataError($"{what} {path} is not UTF-8 text: line {bytes.AsSpan(0, at).Count((byte)'\n') + 1} holds the byte 0x{bytes[at]:X2} "
                 + "(Latin-1 and Windows-1252 text write accented letters so); save it as UTF-8 (in Excel, as \"CSV UTF-8\")");
-        return new string(text, 0, written).TrimStart('\uFEFF');
+        }
     }
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     public static string Size(long bytes) => bytes switch
     {
