@@ -68,6 +68,9 @@ public class CliTests : IDisposable
     [InlineData("unknown format 'pdf'", "export", "--checkpoint", "x", "--out", "y", "--format", "onnx,web", "pdf")]
     [InlineData("drift sample takes options only, and 'run' follows none that takes it", "sample", "run", "--out", "x.csv")]
     [InlineData("--seed takes a whole number, got '1e3' (see drift sample --help)", "sample", "--checkpoint", "x", "--out", "x.csv", "--seed", "1e3")]
+    [InlineData("--n takes a whole number, got '1e3' (see drift sample --help)", "sample", "--checkpoint", "x", "--out", "x.csv", "--n", "1e3")]
+    [InlineData("--n takes a whole number of at most 2147483647, got '3000000000'", "sample", "--checkpoint", "x", "--out", "x.csv", "--n", "3000000000")]
+    [InlineData("--steps takes a whole number of at least -2147483648, got '-9999999999'", "train", "--steps", "-9999999999")]
     [InlineData("--temperature needs a value before --steps", "train", "--field", "laplace", "--temperature", "--steps", "2")]
     [InlineData("--steps needs a value before --bandwidth", "train", "--steps", "--bandwidth", "1")]
     [InlineData("--out needs a value before --n", "sample", "--checkpoint", "/nonexistent/run", "--out", "--n", "3")]
@@ -133,6 +136,11 @@ public class CliTests : IDisposable
         AssertOneLineError(["sample", "--checkpoint", run, "--out", Path.Combine(file, "s.csv")], "is a file, not a folder");
         AssertOneLineError(["eval", "--checkpoint", run, "--out", Path.Combine(file, "eval.json")], "is a file, not a folder");
         Assert.Equal("keep me", File.ReadAllText(file));
+        // A file's name ending in '/' made that folder and then failed to write in it, in .NET's words.
+        var slashed = Path.Combine(TempDir(), "s.csv") + "/";
+        AssertOneLineError(["sample", "--checkpoint", run, "--out", slashed], "ends with a '/', which names a folder; name a file");
+        AssertOneLineError(["eval", "--checkpoint", run, "--out", slashed], "ends with a '/', which names a folder; name a file");
+        Assert.False(Directory.Exists(slashed));
     }
 
     [Fact]

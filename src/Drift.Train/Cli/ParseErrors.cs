@@ -56,15 +56,20 @@ public static class ParseErrors
         if (missing.Success) return $"{missing.Groups[1].Value} is required";
         var empty = System.Text.RegularExpressions.Regex.Match(message, "^Required argument missing for option: '(.*)'\\.$");
         if (empty.Success) return $"{empty.Groups[1].Value} needs a value";
-        var bad = System.Text.RegularExpressions.Regex.Match(message, "^Cannot parse argument '(.*)' for option '(.*)' as expected type 'System\\.(\\w+)'");
+        // An optional option's type reads "System.Nullable`1[System.Int32]".
+        var bad = System.Text.RegularExpressions.Regex.Match(message, "^Cannot parse argument '(.*)' for option '(.*)' as expected type '(?:System\\.Nullable`1\\[)?System\\.(\\w+)");
         if (!bad.Success) return message;
+        var (value, option) = (bad.Groups[1].Value, bad.Groups[2].Value);
         var kind = bad.Groups[3].Value switch
         {
+            // A whole number past the type's range ("--n 3000000000") is one, so the bound is what to name.
+            "Int32" when System.Text.RegularExpressions.Regex.IsMatch(value, "^[+-]?[0-9]+$") =>
+                value.StartsWith('-') ? $"a whole number of at least {int.MinValue}" : $"a whole number of at most {int.MaxValue}",
             "Int32" or "Int64" => "a whole number",
             "Boolean" => "true or false",
             _ => "a number",
         };
-        return $"{bad.Groups[2].Value} takes {kind}, got '{bad.Groups[1].Value}'";
+        return $"{option} takes {kind}, got '{value}'";
     }
 
     /// <summary>Without a command System.CommandLine's first error is "Required command was not provided", even for a

@@ -37,6 +37,8 @@ public static class OutputDir
     {
         if (string.IsNullOrWhiteSpace(path)) throw new UserError($"{what}: an empty path");
         if (Directory.Exists(path)) throw new UserError($"{what} {path} is a folder, not a file");
+        // "samples.csv/" names a folder: the file's would be made, and then no file could be written in it by that name.
+        if (Path.EndsInDirectorySeparator(path)) throw new UserError($"{what} {path} ends with a '/', which names a folder; name a file");
         Check(Path.GetDirectoryName(Path.GetFullPath(path))!, $"{what} {path}: folder");
         OwnedFolder.CheckFileOutput(path, what, own);
     }
