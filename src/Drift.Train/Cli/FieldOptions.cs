@@ -43,6 +43,30 @@ public static class FieldOptions
             (c, v) => With(c, f => f with { SinkhornIterations = v }));
     }
 
+    /// <summary>Refuses a field option given on the command line that none of the run's fields reads ("--temperature" for a
+    /// conservative run), which would otherwise be dropped without a word. The variants (--gaussian-kernel and the like) are
+    /// the config's to check (<see cref="FieldConfig"/>): a config.json holds them only when set, where it holds every scale.</summary>
+    /// <param name="fields">The run's field, or a comparison's.</param>
+    public static void CheckRead(ParseResult parse, IReadOnlyCollection<FieldKind> fields)
+    {
+        var given = parse.CommandResult.Command.Options.Where(o => parse.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToHashSet();
+        var runs = fields.Count == 1 ? $"this run's field is {fields.First().Name}" : $"none of --fields {string.Join(", ", fields.Select(f => f.Name))} reads it";
+        foreach (var scale in new[] { FieldScale.Bandwidth, FieldScale.Temperature })
+            if (given.Contains(scale.Option) && !fields.Any(f => f.Scale == scale))
+                throw new UserError($"{scale.Option} sets the scales of the {FieldKind.Names(f => f.Scale == scale, "and")} "
+                    + $"field{(FieldKind.All.Count(f => f.Scale == scale) > 1 ? "s" : "")}; {runs}"
+                    + (fields.Count == 1 ? $", whose scales are {fields.First().Scale.Option}" : ""));
+        if (given.Contains("--self-term") && !fields.Any(f => f.Takes(FieldKnob.SelfTerm)))
+            throw new UserError($"--self-term is read by the {FieldKind.Names(f => f.Takes(FieldKnob.SelfTerm), "and")} fields only; {runs}");
+    }
+
+    /// <summary>A run's config, once <see cref="CheckRead"/> finds every field option given on the command line read by its field.</summary>
+    public static T Read<T>(ParseResult parse, T config) where T : FieldConfig
+    {
+        CheckRead(parse, [config.Field]);
+        return config;
+    }
+
     private static Option<double[]> ScaleOption(FieldScale scale, string units, double[] defaults) => new(scale.Option)
     {
         Description = $"{char.ToUpperInvariant(scale.Name[0])}{scale.Name[1..]}s {scale.Symbol} of the {FieldKind.Names(f => f.Scale == scale, "and")} "
