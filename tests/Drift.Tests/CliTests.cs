@@ -67,6 +67,8 @@ public class CliTests : IDisposable
     [InlineData("--standardize takes true or false (or nothing, for true), got 'maybe'", "train", "--standardize", "maybe")]
     [InlineData("--steps takes one value, and 'extra' is one more", "train", "--steps", "5", "extra")]
     [InlineData("--seeds takes one value, and '3' is one more (see drift compare --help)", "compare", "--seeds", "2", "3")]
+    [InlineData("--batch is given twice; give it once (see drift train --help)", "train", "--batch", "32", "--steps", "3", "--batch", "1")]
+    [InlineData("--n is given 3 times; give it once", "sample", "--checkpoint", "x", "--out", "x.csv", "--n", "1", "--n", "2", "--n", "3")]
     [InlineData("unknown field 'curl'", "compare", "--fields", "conservative", "curl")]
     [InlineData("--out is required (see drift export --help)", "export", "--checkpoint", "x")]
     [InlineData("--fields needs a value (see drift compare --help)", "compare", "--seeds", "1", "--fields")]

@@ -56,6 +56,8 @@ public static class ParseErrors
         if (missing.Success) return $"{missing.Groups[1].Value} is required";
         var empty = System.Text.RegularExpressions.Regex.Match(message, "^Required argument missing for option: '(.*)'\\.$");
         if (empty.Success) return $"{empty.Groups[1].Value} needs a value";
+        var twice = System.Text.RegularExpressions.Regex.Match(message, "^Option '(.*)' expects a single argument but ([0-9]+) were provided\\.$");
+        if (twice.Success) return $"{twice.Groups[1].Value} is given {(twice.Groups[2].Value == "2" ? "twice" : twice.Groups[2].Value + " times")}; give it once";
         // An optional option's type reads "System.Nullable`1[System.Int32]".
         var bad = System.Text.RegularExpressions.Regex.Match(message, "^Cannot parse argument '(.*)' for option '(.*)' as expected type '(?:System\\.Nullable`1\\[)?System\\.(\\w+)");
         if (!bad.Success) return message;
