@@ -25,6 +25,7 @@ public static class CompareCommand
             var baseConfig = binder.Apply(parse, new TrainConfig());
             var plan = ComparePlan.Make(parse, options, baseConfig.Seed, Path.GetFileNameWithoutExtension(baseConfig.Data));
             var configs = plan.Runs.Select(r => (baseConfig with { Field = r.Field, Seed = r.Seed }).Resolved()).ToArray();
+            binder.CheckRead(parse, configs);
             foreach (var c in configs) RunFolder.Accepted(c);
             var claim = plan.Claim(configs);
             using var held = claim.Lock;

@@ -43,6 +43,7 @@ public static class CompareImagesCommand
             var dataName = ImageEvaluation.DatasetName(baseConfig.Data);
             var plan = ComparePlan.Make(parse, options, baseConfig.Seed, dataName);
             var configs = plan.Runs.Select(r => (baseConfig with { Field = r.Field, Seed = r.Seed }).Resolved()).ToArray();
+            binder.CheckRead(parse, configs);
             foreach (var c in configs) RunFolder.Accepted(c);
             var claim = plan.Claim(configs);
             using var held = claim.Lock;

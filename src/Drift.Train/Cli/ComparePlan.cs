@@ -33,7 +33,6 @@ public sealed record ComparePlan(string Dir, FieldKind[] Fields, int Seeds, IRea
     {
         var fields = ListOption.Items(parse.GetValue(options.Fields)!).Select(f => ChoiceOption.Parse(f, "field", FieldOptions.Choices)).Distinct().ToArray();
         if (fields.Length == 0) throw new UserError("--fields needs at least one field");
-        FieldOptions.CheckRead(parse, fields);
         var seeds = parse.GetValue(options.Seeds);
         if (seeds < 1) throw new UserError($"--seeds must be at least 1, got {seeds}");
         var dir = parse.GetValue(options.Out) ?? Path.Combine("checkpoints", $"compare-{dataName}");

@@ -54,17 +54,18 @@ public static class ConfigOptions
         FieldOptions.Bind(b, "relative to each feature space's mean distance √D");
         b.Bind(new Option<string[]>("--features") { Description = "Feature spaces of the field: pixels, meanK (K×K patch means), stdK (patch stds), encoder (the encoder's 128-d features, with --encoder), encoder-mapK (its map after the K-th max-pool: 32×14×14 and 64×7×7 at 28 px), encoder-mapK-meanJ / -stdJ (that map's J×J patch means or stds, per channel). Default pixels mean2 mean4 std4.", AllowMultipleArgumentsPerToken = true },
             (c, v) => c with { Features = v });
-        b.Bind(new Option<string>("--encoder") { Description = "Folder of a frozen feature encoder (drift encoder) for the 'encoder' and 'encoder-mapK' feature spaces." }, (c, v) => c with { Encoder = v });
+        b.Bind(new Option<string>("--encoder") { Description = "Folder of a frozen feature encoder (drift encoder) for the 'encoder' and 'encoder-mapK' feature spaces." }, (c, v) => c with { Encoder = v },
+            c => c.Features.Any(ImageConfig.IsEncoderSpace), "by the encoder's feature spaces (--features encoder, encoder-mapK, …)");
         b.Bind(new Option<bool>("--conditional") { Description = "Class-conditional generator with per-class positives and negatives. Default true." }, (c, v) => c with { Conditional = v });
         b.Bind(new Option<double>("--guidance-max") { Description = "Classifier-free guidance: train at scales α drawn from [1, this], unconditional data mixed into the negatives at 1 − 1/α. Default 1 (off)." },
             (c, v) => c with { GuidanceMax = v });
         b.Bind(new Option<int>("--unconditional-negatives") { Description = "Unconditional data images per class per step when guidance is on. Default 32." },
-            (c, v) => c with { UnconditionalNegatives = v });
+            (c, v) => c with { UnconditionalNegatives = v }, c => c.GuidanceMax > 1, "with guidance (--guidance-max above 1)");
         b.Bind(new Option<double>("--eta") { Description = "Drift size. Default 1." }, (c, v) => c with { Eta = v });
         b.Bind(new Option<int>("--steps") { Description = "Training steps. Default 2000." }, (c, v) => c with { Steps = v });
         b.Bind(new Option<int>("--class-batch") { Description = "Generated images per class per step. Default 64." }, (c, v) => c with { ClassBatch = v });
         b.Bind(new Option<int>("--class-positives") { Description = "Data images per class per step. Default 256; 0: as many as --class-batch." }, (c, v) => c with { ClassPositives = v });
-        b.Bind(new Option<int>("--classes-per-step") { Description = "Classes drawn each step. Default: all." }, (c, v) => c with { ClassesPerStep = v });
+        b.Bind(new Option<int>("--classes-per-step") { Description = "Classes drawn each step. Default: all." }, (c, v) => c with { ClassesPerStep = v }, c => c.Conditional, "by a conditional generator (--conditional true)");
         b.Bind(new Option<double>("--lr") { Description = "AdamW peak learning rate. Default: " + FieldKind.DefaultsByField(f => f.ImageLr, "0e0") + "." }, (c, v) => c with { Lr = v });
         b.Bind(new Option<string>("--lr-schedule") { Description = "cosine (default) or constant, after the warm-up." }, (c, v) => c with { LrSchedule = v });
         b.Bind(new Option<int>("--warmup") { Description = "Linear learning-rate warm-up steps. Default 100." }, (c, v) => c with { Warmup = v });

@@ -17,22 +17,23 @@ public static class ParticlesCommand
         var binder = new ConfigBinder<ParticleConfig>(command);
         binder.Bind(FieldOptions.Field(), (c, v) => c with { Field = v });
         binder.Bind(ChoiceOption.Create<SelfTerm>("--self-term", "self term", $"{FieldKind.Names(f => f.Takes(FieldKnob.SelfTerm), "and")}: include (default, the theory's form) or exclude each particle's own kernel in the particle KDE."),
-            (c, v) => c with { SelfTerm = v });
+            (c, v) => c with { SelfTerm = v }, c => c.Field.Takes(FieldKnob.SelfTerm), $"by the {FieldKind.Names(f => f.Takes(FieldKnob.SelfTerm), "and")} fields");
         binder.Bind(new Option<string>("--target") { Description = "gaussian (N(0,I), default), mixture (modes at ±2 on the first two axes, std 0.5), line (--modes modes of std 0.5 along the first axis, --spacing apart) or uniform (the cube [-√3, √3]^d)." }, (c, v) => c with { Target = v });
-        binder.Bind(new Option<int>("--modes") { Description = "Line target: number of modes. Default 4." }, (c, v) => c with { Modes = v });
-        binder.Bind(new Option<double>("--spacing") { Description = "Line target: distance between neighbouring modes. Default 2." }, (c, v) => c with { Spacing = v });
+        binder.Bind(new Option<int>("--modes") { Description = "Line target: number of modes. Default 4." }, (c, v) => c with { Modes = v }, c => c.Target == "line", "with --target line");
+        binder.Bind(new Option<double>("--spacing") { Description = "Line target: distance between neighbouring modes. Default 2." }, (c, v) => c with { Spacing = v }, c => c.Target == "line", "with --target line");
         binder.Bind(new Option<int>("--target-samples") { Description = $"M fixed target samples for the field; 0 (default): the exact smoothed target score ({FieldKind.Names(f => f.ExactVelocity is not null)}), M = N ({FieldKind.Names(f => f.ExactVelocity is null)})." }, (c, v) => c with { TargetSamples = v });
         binder.Bind(new Option<string>("--start") { Description = "shifted (default: the target moved by 2 along the first axis), target, or normal." }, (c, v) => c with { Start = v });
         binder.Bind(new Option<int>("--n") { Description = "Particles. Default 512." }, (c, v) => c with { N = v });
         binder.Bind(new Option<int>("--dim") { Description = "Dimension. Default 2." }, (c, v) => c with { Dim = v });
         binder.Bind(new Option<double>("--bandwidth") { Description = "Fixed bandwidth h; default 0: h = c·N^(-1/(d+4-β)) with c = --bandwidth-scale, β = --beta." }, (c, v) => c with { Bandwidth = v });
-        binder.Bind(new Option<double>("--bandwidth-scale") { Description = "c in h = c·N^(-1/(d+4-β)). Default 1." }, (c, v) => c with { BandwidthScale = v });
+        binder.Bind(new Option<double>("--bandwidth-scale") { Description = "c in h = c·N^(-1/(d+4-β)). Default 1." }, (c, v) => c with { BandwidthScale = v }, c => c.Bandwidth == 0, "by the automatic bandwidth (no --bandwidth)");
         binder.Bind(new Option<double>("--beta") { Description = "β in [0, 2) of the bandwidth rule h = c·N^(-1/(d+4-β)), whose bound is N^(-(2-β)/(2(d+4-β))). Default 0." }, (c, v) => c with { Beta = v });
-        binder.Bind(new Option<double>("--temperature") { Description = $"Temperature of the {FieldKind.Names(f => f.Scale == FieldScale.Temperature)} field. Default 0.5." }, (c, v) => c with { Temperature = v });
+        binder.Bind(new Option<double>("--temperature") { Description = $"Temperature of the {FieldKind.Names(f => f.Scale == FieldScale.Temperature)} field. Default 0.5." }, (c, v) => c with { Temperature = v },
+            c => c.Field.Scale == FieldScale.Temperature, $"by the {FieldKind.Names(f => f.Scale == FieldScale.Temperature)} field");
         binder.Bind(new Option<double>("--anneal") { Description = "Scales shrink as exp(-r·t/T) over the run. Default 0 (fixed)." }, (c, v) => c with { Anneal = v });
         binder.Bind(new Option<bool>("--displacement") { Description = $"Move by the mean shift h^2*V (the drifting paper's Gaussian-kernel field) instead of the score difference V. {FieldKind.Names(f => !f.IsDisplacement, "and")}; default false." },
             (c, v) => c with { Displacement = v });
-        binder.Bind(new Option<double>("--anneal-time") { Description = "Shrink the scales over this time only (exp(-r·t/T') up to T', then hold). Default 0: the whole run." }, (c, v) => c with { AnnealTime = v });
+        binder.Bind(new Option<double>("--anneal-time") { Description = "Shrink the scales over this time only (exp(-r·t/T') up to T', then hold). Default 0: the whole run." }, (c, v) => c with { AnnealTime = v }, c => c.Anneal > 0, "with --anneal");
         binder.Bind(new Option<double>("--time") { Description = "Total time T. Default 2." }, (c, v) => c with { Time = v });
         binder.Bind(new Option<double>("--eta") { Description = $"Euler step; default 0: 0.25·h² at the final bandwidth ({FieldKind.Names(f => !f.IsDisplacement, "and")}), 0.1 ({FieldKind.Names(f => f.IsDisplacement, "and")})." }, (c, v) => c with { Eta = v });
         binder.Bind(new Option<int>("--record-every") { Description = "Steps between measurements. Default 10." }, (c, v) => c with { RecordEvery = v });
@@ -53,12 +54,18 @@ public static class ParticlesCommand
             var config = binder.Apply(parse, new ParticleConfig());
             try { config.Validate(); }
             catch (ArgumentException e) { throw new UserError(e.Message); }
+            binder.CheckRead(parse, [config]);
+            // A list option not given reads as an empty list: only a given --sweep-n makes a rate study.
+            var sweep = parse.GetResult(sweepN) is null ? null : parse.GetValue(sweepN);
+            // A rate study sets N and d by its lists; a single run has none.
+            var unread = sweep is null ? new Option[] { dims, seeds }.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false })
+                : command.Options.FirstOrDefault(o => o.Name is "--n" or "--dim" && parse.GetResult(o) is { Implicit: false });
+            if (unread is not null)
+                throw new UserError(sweep is null ? $"{unread.Name} is read only by a rate study (--sweep-n)" : $"{unread.Name} is not read by a rate study: --sweep-n and --dims set its runs' sizes");
             var dir = parse.GetValue(outDir) ?? Path.Combine("checkpoints", $"particles-{config.Field.Name}");
             OwnedFolder.Check(dir, FolderKind.Particles, "output folder");
             // One writer at a time: a second study into the folder meanwhile would mix its files with this one's.
             using var held = RunLock.Acquire(dir, RunLock.NoCheckpoint);
-            // A list option not given reads as an empty list: only a given --sweep-n makes a rate study.
-            var sweep = parse.GetResult(sweepN) is null ? null : parse.GetValue(sweepN);
             if (OwnedFolder.Present(dir, sweep is null ? FolderKind.RateStudyFiles : FolderKind.ParticleRunFiles) is { Count: > 0 } other)
                 throw new UserError($"{dir} holds {(sweep is null ? "a rate study" : "a particle run")} ({string.Join(", ", other)}); "
                     + $"write {(sweep is null ? "this run" : "the rate study")} to another --out");

@@ -24,7 +24,7 @@ public static class TrainImagesCommand
                 var (followed, resume) = RunFolder.Follow<ImageConfig>(parallel.FromWriter, parallel.Size);
                 return ImageTrainer.Run(followed, "", resume, NullLogger.Instance, _ => { }, cancel, parallel).Interrupted ? 130 : 0;
             }
-            var (config, dir, checkpoint, runLock) = RunFolder.Prepare<ImageConfig>(parse, options, c => FieldOptions.Read(parse, binder.Apply(parse, c)), c => c.Resolved(), parallel.Size);
+            var (config, dir, checkpoint, runLock) = RunFolder.Prepare<ImageConfig>(parse, options, c => binder.Read(parse, binder.Apply(parse, c)), c => c.Resolved(), parallel.Size);
             using var held = runLock;
             RunFolder.HandOver(config, checkpoint, parallel.FromWriter);
             using var loggers = Cli.Loggers((dir, FolderKind.Run));

@@ -174,6 +174,9 @@ public sealed class ImageTrainer : ITrainingTask, IDisposable
         }
         if ((config.Channels, config.Classes) is not ((0, 0)) && (config.Channels, config.Classes) != (data.Channels, data.Classes))
             throw new UserError($"the data now has {data.Channels} channel(s) and {data.Classes} classes, the run {config.Channels} and {config.Classes}");
+        // A new run's (Classes still unknown) only: one saved with more was taken as all its classes, and resumes so.
+        if (config.Classes == 0 && config.Conditional && config.ClassesPerStep > data.Classes)
+            throw new UserError($"--classes-per-step {config.ClassesPerStep} is more than the {data.Classes} classes of {data.Name}");
         config = config with { ImageSize = data.Size, Channels = data.Channels, Classes = data.Classes, ClassNames = data.ClassNames };
         var fingerprint = data.Fingerprint();
         parallel.CheckSame($"copy of {config.Data}", fingerprint, "every process trains on the same images: put the same files at that path on every machine");
