@@ -106,9 +106,9 @@ else
 fi
 log "drift: ${drift_cmd[*]}; device $device; python with torch: ${python:-none}; out $out"
 
-step check drift check --device "$device" --tf32 --out "$out/check.md"
 tf32=()
 [ "$device" = cuda ] && tf32=(--tf32)
+step check drift check --device "$device" "${tf32[@]}" --out "$out/check.md"
 step bench-fields drift bench --device "$device" "${tf32[@]}" --sizes "$sizes" --step-batches 1024 --image-steps none --repeats 3 --out "$out/bench-fields.md"
 if [ -n "$python" ]; then
   step bench-pytorch "$python" "$here/pytorch/field_bench.py" --device "$device" "${tf32[@]}" --sizes "$sizes" --repeats 3

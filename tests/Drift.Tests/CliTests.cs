@@ -101,6 +101,8 @@ public class CliTests : IDisposable
     [InlineData("--n must be between 2 and 65536", "particles", "--n", "10000000")]
     [InlineData("--time 1000000000 at step size 0.1 is 1e+10 steps, past the 10,000,000 a run may take", "particles", "--field", "laplace", "--time", "1e9")]
     [InlineData("--time must be positive", "particles", "--time", "0")]
+    [InlineData("--tf32 is for CUDA devices (--device cuda); on the CPU every matmul is float32", "check", "--tf32")]
+    [InlineData("--tf32 is for CUDA devices (--device cuda)", "bench", "--tf32", "--image-steps", "none")]
     [InlineData("--temperature is read only by the laplace field", "particles", "--temperature", "0.1")]
     [InlineData("--self-term is read only by the conservative and mmd fields", "particles", "--field", "laplace", "--self-term", "exclude")]
     [InlineData("--spacing is read only with --target line", "particles", "--spacing", "3")]

@@ -43,6 +43,7 @@ public static class BenchCommand
                 OutputDir.CheckFile(outPath, "--out");
             }
             var dev = Components.Device(parse.GetValue(device)!);
+            DeviceOption.CheckTf32(parse.GetValue(tf32), dev);
             var n = parse.GetValue(repeats);
             if (n is < 1 or > 1000) throw new UserError($"--repeats must be between 1 and 1000, got {n}");
             var scales = parse.GetValue(scaleCount);

@@ -24,6 +24,7 @@ public static class CheckCommand
                 OutputDir.CheckFile(path, "--out");
             }
             var dev = Components.Device(parse.GetValue(device)!);
+            DeviceOption.CheckTf32(parse.GetValue(tf32), dev);
             var results = DeviceCheck.Run(dev, parse.GetValue(tf32), parse.GetValue(seed));
             // What ran it first: a table from another machine, or from this one under capped instruction sets, must say so.
             var table = new StringBuilder($"{Provenance.Describe()}\n\ndevice {dev.type}, float32 against float64 on the CPU\n\n"

@@ -16,4 +16,12 @@ public static class DeviceOption
         Description = scope is null ? Names : $"{scope}: {Names}",
         DefaultValueFactory = _ => "cpu",
     };
+
+    /// <summary>A bench's or check's --tf32 on the CPU, where no matmul has a TF32 mode, would time or check plain float32
+    /// while its table read as asked.</summary>
+    public static void CheckTf32(bool tf32, TorchSharp.torch.Device device)
+    {
+        if (tf32 && device.type != TorchSharp.DeviceType.CUDA)
+            throw new UserError($"--tf32 is for CUDA devices (--device cuda); on the {device.type} every matmul is float32");
+    }
 }
