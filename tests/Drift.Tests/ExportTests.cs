@@ -503,6 +503,28 @@ public sealed class ExportTests : IDisposable
         File.WriteAllText(Path.Combine(dir, GeneratorCard.FileName), new GeneratorCard(GeneratorCard.FormatName, kind, architecture, "standard normal, float32",
             [], [], mean, std, null, null, null, null, new Dictionary<string, string> { ["safetensors"] = "generator.safetensors" }, new("test", 0, "test", "test", "test")).ToJson());
 
+    /// <summary>README's PyTorch example, as a user pastes it, runs on the committed export and gives what its comments
+    /// say (it used torch without importing it).</summary>
+    [Fact]
+    public void TheReadmesPyTorchExampleRuns()
+    {
+        var repo = GpuAcceptanceTests.Repository();
+        var readme = File.ReadAllLines(Path.Combine(repo, "README.md"));
+        var start = Array.FindIndex(readme, l => l.TrimStart().StartsWith("import sys", StringComparison.Ordinal) && l.Contains("docs/export/"));
+        Assert.True(start >= 0, "no PyTorch example in README.md");
+        var indent = readme[start].Length - readme[start].TrimStart().Length;
+        var example = readme.Skip(start).TakeWhile(l => l.Length > indent && l[..indent].Trim().Length == 0).Select(l => l[indent..]);
+        var script = Path.Combine(root, "readme_example.py");
+        File.WriteAllLines(script, example.Append("""
+            assert tuple(images.shape) == (16, 1, 28, 28) and images.dtype == torch.bfloat16, (images.shape, images.dtype)
+            assert 0 <= float(images.min()) and float(images.max()) <= 1
+            assert tuple(walks.shape) == (100, 1, 28, 28), walks.shape
+            print("ok")
+            """));
+        var (code, stdout, stderr) = Finish(new ProcessStartInfo(Python, [script]) { WorkingDirectory = repo });
+        Assert.True(code == 0 && stdout.Trim() == "ok", $"README's example: exit {code}\n{stdout}{stderr}");
+    }
+
     /// <summary>drift_generator.py as drift export writes it (built into drift from export/pytorch).</summary>
     private static byte[] ShippedModule()
     {
