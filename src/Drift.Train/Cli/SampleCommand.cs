@@ -70,8 +70,8 @@ public static class SampleCommand
                 PointFiles.Npy(path, points);
             else
                 Plots.Samples(path, ReferenceOrEmpty(config, points.GetLength(1)), points,
-                    $"{config.Data}, {config.Field.Name}, step {checkpoint.Step}, {n} samples{SamplingNoise.Note(scale)}", config.Columns);
-            Console.WriteLine($"wrote {n} samples to {path}");
+                    $"{config.Data}, {config.Field.Name}, step {checkpoint.Step}, {Count(n, "sample")}{SamplingNoise.Note(scale)}", config.Columns);
+            Console.WriteLine($"wrote {Count(n, "sample")} to {path}");
             return 0;
         }));
         return command;
@@ -107,7 +107,7 @@ public static class SampleCommand
                 });
         }
         var of = classLabel is { } c ? $" of class {config.ClassName(c)}" : "";
-        Console.WriteLine(walk is { } steps ? $"wrote {n / steps} walks of {steps} images{of} to {path}" : $"wrote {n} images{of} to {path}");
+        Console.WriteLine(walk is { } steps ? $"wrote {Count(n / steps, "walk")} of {steps} images{of} to {path}" : $"wrote {Count(n, "image")}{of} to {path}");
         return 0;
     }
 
@@ -118,4 +118,7 @@ public static class SampleCommand
             ? PointData.ToArray(PointData.LoadHeldOut(config.Data, config.EvalSamples).HeldOut)
             : new float[0, dim];
     }
+
+    /// <summary>"1 sample", "5 samples".</summary>
+    private static string Count(int n, string noun) => n == 1 ? $"1 {noun}" : $"{n} {noun}s";
 }
