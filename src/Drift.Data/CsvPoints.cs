@@ -7,7 +7,8 @@ namespace Drift.Data;
 /// ignored, values quoted or not. Sep reads the file, separated as its first non-blank line is: by ',', ';', tab or '|'
 /// (Sep infers which), or by single spaces (NumPy's savetxt default). Every problem is a <see cref="DataError"/> naming
 /// the file and line. A header's names become the columns' names where there is one distinct, non-empty name per column
-/// (a header of other names is skipped, as before).</summary>
+/// (a header of other names is skipped, as before). Lines starting with '#' are comments, as NumPy's loadtxt reads them,
+/// and where no other header comes, the last one before the first row is the header (savetxt's header="x,y" writes "# x,y").</summary>
 public static class CsvPoints
 {
     /// <summary>Largest file read: about 20 million 2-D points.</summary>
@@ -26,11 +27,16 @@ public static class CsvPoints
         }).FromText(text);
 
         var rows = new List<float[]>();
-        string[]? header = null;
+        string[]? header = null, comment = null;
         var first = true;
         foreach (var row in reader)
         {
             if (row.Span.IsWhiteSpace()) continue;
+            if (row.Span.TrimStart().StartsWith('#'))
+            {
+                if (first) comment = CommentCells(row);
+                continue;
+            }
             // Sep 0.18 gives the first row the lines [2, 2): it is line 1.
             var line = row.RowIndex == 0 ? 1 : row.LineNumberFrom;
             var values = new float[row.ColCount];
@@ -45,6 +51,7 @@ public static class CsvPoints
                 first = false;
                 continue;
             }
+            if (first) header = comment;
             first = false;
             if (!numeric)
                 throw new DataError($"{path}:{line}: not a row of numbers: '{Shorten(row.Span)}'" + (DecimalCommas(row.Span.ToString()) ? "; write decimals "
@@ -72,14 +79,23 @@ public static class CsvPoints
         return (points, named ? header : null);
     }
 
-    /// <summary>The separator Sep infers from the first non-blank line (it would look at the first line only, and a file may
-    /// start blank); where that line holds none of the separators Sep infers but has spaces between values, a space, as
+    /// <summary>A comment line's cells, its '#' taken off: "# x,y" is x and y, and "# x y" (savetxt's default separator) too.</summary>
+    private static string[] CommentCells(SepReader.Row row)
+    {
+        var cells = new string[row.ColCount];
+        for (var j = 0; j < cells.Length; j++) cells[j] = row[j].ToString();
+        cells[0] = cells[0].TrimStart().TrimStart('#').Trim();
+        return cells is ["", _, ..] ? cells[1..] : cells;
+    }
+
+    /// <summary>The separator Sep infers from the first line that is neither blank nor a comment (it would look at the first
+    /// line only, and a file may start blank, or with a comment in words); where that line holds none of the separators Sep infers but has spaces between values, a space, as
     /// NumPy's savetxt writes by default.</summary>
     private static Sep Separator(string text)
     {
         using var lines = new StringReader(text);
         var first = "";
-        while (lines.ReadLine() is { } line && (first = line.Trim()).Length == 0) { }
+        while (lines.ReadLine() is { } line && ((first = line.Trim()).Length == 0 || first.StartsWith('#'))) { }
         using var probe = Sep.Reader(o => o with { HasHeader = false }).FromText(first);
         var inferred = probe.Spec.Sep;
         return !first.Contains(inferred.Separator) && first.Contains(' ') ? Sep.New(' ') : inferred;

@@ -143,6 +143,45 @@ public class DataTests : IDisposable
         }
     }
 
+    /// <summary>NumPy's savetxt writes its header as a comment ("# lon,lat,depth"), which its loadtxt skips: the columns are
+    /// named by it (they were "#lon", carried into config.json and every samples CSV), and every value is loadtxt's, with
+    /// comma and space separators, a comment in words above it, or above a plain header; a comment that names no columns
+    /// names none.</summary>
+    [Fact]
+    public void CsvReadsNumPyCommentsAndSavetxtHeaders()
+    {
+        var dir = Directory.CreateDirectory(Path.Combine(scratch, Guid.NewGuid().ToString("N"))).FullName;
+        string[] files = ["comma.csv", "space.txt", "words.csv", "above.csv", "unnamed.csv"];
+        NumpyScript.Run(dir, """
+            rng = np.random.default_rng()
+            a = rng.normal(size=(50, 3)) * rng.uniform(0.1, 10, size=3)
+            np.savetxt(d + "/comma.csv", a, delimiter=",", header="lon,lat,depth")
+            np.savetxt(d + "/space.txt", a, header="lon lat depth")
+            np.savetxt(d + "/words.csv", a, delimiter=",", header="surveyed in 2026\nlon,lat,depth")
+            with open(d + "/above.csv", "w") as f:
+                f.write("# from the field notes\nlon,lat,depth\n")
+                np.savetxt(f, a, delimiter=",")
+            np.savetxt(d + "/unnamed.csv", a, delimiter=",", header="surveyed in 2026")
+            for name in ["comma.csv", "space.txt", "words.csv", "above.csv", "unnamed.csv"]:
+                skip = 2 if name == "above.csv" else 0
+                np.save(d + "/" + name + ".npy", np.loadtxt(d + "/" + name, delimiter="," if name.endswith(".csv") else None, skiprows=skip).astype(np.float32))
+            """);
+        Assert.StartsWith("# surveyed in 2026\n# lon,lat,depth\n", File.ReadAllText(Path.Combine(dir, "words.csv")));
+        foreach (var file in files)
+        {
+            var (points, columns) = CsvPoints.Read(Path.Combine(dir, file));
+            var reference = NpyPoints.Read(Path.Combine(dir, file + ".npy"));
+            Assert.Equal(reference.GetLength(0), points.GetLength(0));
+            Assert.Equal(reference.GetLength(1), points.GetLength(1));
+            // loadtxt reads float64 and then rounds to float32: a value may land one float32 step away.
+            for (var i = 0; i < points.GetLength(0); i++)
+                for (var j = 0; j < points.GetLength(1); j++)
+                    Assert.True(Math.Abs(points[i, j] - reference[i, j]) <= 1e-6 * Math.Abs(reference[i, j]), $"{file} [{i},{j}]: {points[i, j]} vs {reference[i, j]}");
+            if (file == "unnamed.csv") Assert.Null(columns);
+            else Assert.Equal(["lon", "lat", "depth"], columns!);
+        }
+    }
+
     [Fact]
     public void CsvRoundTripsThroughWrite()
     {
