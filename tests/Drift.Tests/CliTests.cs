@@ -588,7 +588,7 @@ public class CliTests : IDisposable
             var json = Path.Combine(Path.GetDirectoryName(dir)!, "copying.json");
             var (exit, _, error) = Run("eval", "--points", points, "--data", data, "--out", json);
             Assert.True(exit == 0, error);
-            return Rows(json).Single(r => r.Item1 == "copying z (below -3: copies)").Item2;
+            return Rows(json).Single(r => r.Item1 == "copying z, 1st/2nd ratio (below -3: copies)").Item2;
         }
 
         Assert.True(Copying(data) < -5, "the data's own rows");

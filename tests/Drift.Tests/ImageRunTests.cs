@@ -392,7 +392,7 @@ public sealed class ImageRunTests : IDisposable
         (code, _, err) = CliTests.Run("eval", "--images", copies, "--data", config.Data, "--classifier", classifier, "--out", Path.Combine(root, "copies.json"));
         Assert.True(code == 0, err);
         double Copying(string json, string metric) => Rows(json).Single(r => r.Item1 == metric).Item2;
-        Assert.True(Copying(Path.Combine(root, "copies.json"), "copying z in pixels (below -3: copies)") < -3, File.ReadAllText(Path.Combine(root, "copies.json")));
+        Assert.True(Copying(Path.Combine(root, "copies.json"), "copying z in pixels, 1st/2nd ratio (below -3: copies)") < -3, File.ReadAllText(Path.Combine(root, "copies.json")));
         Assert.Equal(1.0, Copying(Path.Combine(root, "copies.json"), "near copies in pixels (share)"));
         Assert.True(Copying(Path.Combine(run, "eval.json"), "near copies in pixels (share)") < 1, "a 12-step generator's samples are not all copies");
 
@@ -472,7 +472,7 @@ public sealed class ImageRunTests : IDisposable
             "--class-batch", "6", "--class-positives", "6", "--width", "4", "--noise-dim", "4", "--features", "pixels", "mean2", "--eval-every", "3", "--eval-samples", "20",
             "--eval-n", "20", "--eval-classifier", classifier, pooled, "--out", report);
         Assert.True(code == 0, err);
-        foreach (var metric in new[] { "| FD-tiny [classifier] |", "| FD-tiny [pooled] |", "| FD in pixels |", "| copying z in pixels (below -3: copies) |" })
+        foreach (var metric in new[] { "| FD-tiny [classifier] |", "| FD-tiny [pooled] |", "| FD in pixels |", "| copying z in pixels, 1st/2nd ratio (below -3: copies) |" })
             Assert.Contains(metric, output);
         foreach (var family in new[] { "FD", "precision", "recall" })
             Assert.Matches($@"\n- {family}: (conservative beats laplace in all 3 spaces \(every seed\)|laplace beats conservative in all 3 spaces \(every seed\)|no claim \(.+\))\n",

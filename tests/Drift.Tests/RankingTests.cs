@@ -56,7 +56,7 @@ public class RankingTests
         string[] fd = ["FD-fashion-mnist", "FD-fashion-mnist [classifier-pooled-fashion-mnist]", "FD in pixels"];
         string[] precision = ["precision (k=5)", "precision (k=5) [pooled]", "precision (k=5) in pixels"];
         string[] recall = ["recall (k=5)", "recall (k=5) [pooled]", "recall (k=5) in pixels"];
-        string[] none = ["per-class recall, mean", "recall of class 7 (Sneaker)", "copying z in pixels (below -3: copies)", "classified as drawn class"];
+        string[] none = ["per-class recall, mean", "recall of class 7 (Sneaker)", "copying z in pixels, 1st/2nd ratio (below -3: copies)", "classified as drawn class"];
         foreach (var (names, family) in new[] { (fd, "FD"), (precision, "precision"), (recall, "recall") })
             Assert.All(names, n => Assert.Equal(family, MetricFamily.Images.First(f => f.Member(n)).Name));
         Assert.All(none, n => Assert.DoesNotContain(MetricFamily.Images, f => f.Member(n)));

@@ -88,7 +88,8 @@ public static class ImageEvaluation
             new("FD in pixels", FrechetDistance.Compute(gen, test), FrechetDistance.Compute(train, test)),
             new($"precision (k={K}) in pixels", gp, fp),
             new($"recall (k={K}) in pixels", gr, fr),
-            new("copying z in pixels (below -3: copies)", copying.Z, floor.Z),
+            new("copying z in pixels, distance (below -3: copies or blur)", copying.Z, floor.Z),
+            new("copying z in pixels, 1st/2nd ratio (below -3: copies)", copying.RatioZ, floor.RatioZ),
             new("near copies in pixels (share)", copying.NearShare, floor.NearShare),
         ];
     }

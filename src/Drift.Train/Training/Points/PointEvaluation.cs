@@ -63,7 +63,8 @@ public static class PointEvaluation
         if (data.Training is { } training)
         {
             var (copying, floor) = DataCopying.Compute(training, heldOut, x);
-            rows.Add(new("copying z (below -3: copies)", copying.Z, floor.Z));
+            rows.Add(new("copying z, distance (below -3: copies or blur)", copying.Z, floor.Z));
+            rows.Add(new("copying z, 1st/2nd ratio (below -3: copies)", copying.RatioZ, floor.RatioZ));
             rows.Add(new("near copies (share)", copying.NearShare, floor.NearShare));
         }
         return rows;
