@@ -19,9 +19,11 @@ namespace Drift.Metrics;
 ///
 /// So the same test is also run on the ratio of each one's nearest to its second-nearest training distance,
 /// r = d₁/d₂ (the memorisation criterion of Yoon et al. 2023 and Gu et al. 2023, there thresholded at 1/3): a copy is
-/// much nearer one training point than any other (r near 0), a blurred or central sample about equally near several
-/// (r near 1), so this z is far below 0 for copies only (the same blurred images: +6.7 to +7.0), and it still finds
-/// copies under noise that puts them farther from the data than unseen images (z of distances +9.3, of ratios −25).
+/// much nearer one training point than any other (r near 0), a blurred sample about equally near several (r near 1),
+/// so blurred images score above 0 (the same ones: +6.7 to +7.0), and it still finds copies under noise that puts them
+/// farther from the data than unseen images (z of distances +9.3, of ratios −25). In low dimension r's distribution
+/// does not depend on the data's density where a sample lies; in high dimension samples drawn to the middle of round
+/// data have the more spread distances and can score below 0 too, if less far (64-D Gaussian points: −4.6 against −10).
 /// Near copies are the samples whose ratio is at most the held-out points' 1 % quantile (where held-out images duplicate
 /// training images, that is 0, the ratio of a copy). Distances to held-out data cannot
 /// see copying: a generator that returned its training images would score a held-out FD, precision and recall as good
