@@ -25,9 +25,8 @@ namespace Drift.Metrics;
 /// does not depend on the data's density where a sample lies; in high dimension samples drawn to the middle of round
 /// data have the more spread distances and can score below 0 too, if less far (64-D Gaussian points: −4.6 against −10).
 /// Near copies are the samples whose ratio is at most the held-out points' 1 % quantile (where held-out images duplicate
-/// training images, that is 0, the ratio of a copy). Distances to held-out data cannot
-/// see copying: a generator that returned its training images would score a held-out FD, precision and recall as good
-/// as the data's own.
+/// training images, that is 0, the ratio of a copy). Distances to held-out data cannot see copying: a generator that
+/// returned its training images would score a held-out FD, precision and recall as good as the data's own.
 /// </summary>
 public static class DataCopying
 {

@@ -15,8 +15,8 @@ public sealed class ConfigBinder<TConfig>(Command command)
         bindings.Add((parse, c) => parse.GetResult(option) is { Implicit: false } ? set(c, parse.GetValue(option)!) : c);
     }
 
-    /// <summary>An option that only some configs read (--eval-every, without --classifier, is not).</summary>
-    /// <param name="when">When a config reads it, as the refusal says: "with --classifier".</param>
+    /// <summary>An option that only some configs read (--unconditional-negatives, without guidance, is not).</summary>
+    /// <param name="when">When a config reads it, as the refusal says: "with guidance (--guidance-max above 1)".</param>
     public void Bind<T>(Option<T> option, Func<TConfig, T, TConfig> set, Func<TConfig, bool> reads, string when)
     {
         Bind(option, set);
