@@ -44,13 +44,14 @@ public class DistributedTests : IDisposable
         .ToArray();
 
     /// <param name="context">Leads every failure message (the run's seed, to replay it).</param>
-    private static void AssertSameMetrics(string expected, string actual, string context = "")
+    /// <param name="tolerance">The relative tolerance at a step; <see cref="Tolerance"/> at every one unless given.</param>
+    private static void AssertSameMetrics(string expected, string actual, string context = "", Func<double, double>? tolerance = null)
     {
         var (a, b) = (Metrics(expected), Metrics(actual));
         Assert.Equal(a.Length, b.Length);
         for (var r = 0; r < a.Length; r++)
         for (var c = 0; c < a[r].Length; c++)
-            Assert.True(double.IsNaN(a[r][c]) ? double.IsNaN(b[r][c]) : Math.Abs(a[r][c] - b[r][c]) <= Tolerance * Math.Max(Math.Abs(a[r][c]), 1e-3),
+            Assert.True(double.IsNaN(a[r][c]) ? double.IsNaN(b[r][c]) : Math.Abs(a[r][c] - b[r][c]) <= (tolerance?.Invoke(a[r][0]) ?? Tolerance) * Math.Max(Math.Abs(a[r][c]), 1e-3),
                 $"{context}step {a[r][0]}, column {c + 1}: {b[r][c]} against {a[r][c]} in one process");
     }
 
@@ -148,7 +149,11 @@ public class DistributedTests : IDisposable
         Train([.. args, "--out", one], 1);
         Train([.. args, "--out", two], 2);
         Assert.Contains("rms_encoder_", File.ReadLines(Path.Combine(one, RunFiles.Metrics)).First());
-        AssertSameMetrics(one, two, $"seed {seed}: ");
+        // The first step, before any update, is where the gathered table shows: measured within 1e-6 (1e-7 in most
+        // columns). Later steps drift apart by the order of float32 sums, which Adam's steps carry on and the encoder's
+        // narrow bandwidths magnify: measured 1e-5, and once 1.2e-4 at step 5 (seed 608246152), where a wrong table is
+        // off by tenths.
+        AssertSameMetrics(one, two, $"seed {seed}: ", step => step == 1 ? 1e-5 : 1e-3);
     }
 
     [Fact]
