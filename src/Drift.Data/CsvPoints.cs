@@ -7,8 +7,8 @@ namespace Drift.Data;
 /// ignored, values quoted or not. Sep reads the file, separated as its first non-blank line is: by ',', ';', tab or '|'
 /// (Sep infers which), or by single spaces (NumPy's savetxt default). Every problem is a <see cref="DataError"/> naming
 /// the file and line. A header's names become the columns' names where there is one distinct, non-empty name per column
-/// (a header of other names is skipped, as before). Lines starting with '#' are comments, as NumPy's loadtxt reads them,
-/// and where no other header comes, the last one before the first row is the header (savetxt's header="x,y" writes "# x,y").</summary>
+/// (a header of other names is skipped, as before). Lines starting with '#' at the top are comments, as NumPy's loadtxt
+/// reads them, and where no other header comes, the last one is the header (savetxt's header="x,y" writes "# x,y").</summary>
 public static class CsvPoints
 {
     /// <summary>Largest file read: about 20 million 2-D points.</summary>
@@ -32,9 +32,10 @@ public static class CsvPoints
         foreach (var row in reader)
         {
             if (row.Span.IsWhiteSpace()) continue;
-            if (row.Span.TrimStart().StartsWith('#'))
+            // Only at the top: further down, a cell like Excel's "#N/A" starting a row would drop that row without a word.
+            if (first && row.Span.TrimStart().StartsWith('#'))
             {
-                if (first) comment = CommentCells(row);
+                comment = CommentCells(row);
                 continue;
             }
             // Sep 0.18 gives the first row the lines [2, 2): it is line 1.

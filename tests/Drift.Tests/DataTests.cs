@@ -180,6 +180,11 @@ public class DataTests : IDisposable
             if (file == "unnamed.csv") Assert.Null(columns);
             else Assert.Equal(["lon", "lat", "depth"], columns!);
         }
+        // Further down, a line starting with '#' is not a comment: Excel writes #N/A for a missing value, and the row
+        // would be lost without a word.
+        var missing = Path.Combine(dir, "missing.csv");
+        File.WriteAllText(missing, "# exported\nx,y\n1,2\n#N/A,3\n4,5\n");
+        Assert.Equal($"{missing}:4: not a row of numbers: '#N/A,3'", Assert.Throws<DataError>(() => CsvPoints.Read(missing)).Message);
     }
 
     [Fact]
