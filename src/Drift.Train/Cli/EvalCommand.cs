@@ -46,7 +46,7 @@ public static class EvalCommand
                 + "besides the raw pixels. Default checkpoints/classifier-<data>.",
             AllowMultipleArgumentsPerToken = true,
         };
-        var device = DeviceOption.Create("Images");
+        var device = DeviceOption.Create();
         var guidance = new Option<double>("--guidance") { Description = "Images: guidance scale to sample at, from 1 to the run's --guidance-max. Default 1 (none).", DefaultValueFactory = _ => 1.0 };
         var ema = new Option<bool>("--ema") { Description = "Images: evaluate the EMA weights (default true) or the trained ones.", DefaultValueFactory = _ => true };
         var noiseScale = NoiseScaleOption.Create();
@@ -89,7 +89,7 @@ public static class EvalCommand
 
             var scale = NoiseScaleOption.Value(parse, noiseScale);
             var checkpoint = Checkpoint.Load(dir!, parse.GetValue(step));
-            if (!checkpoint.Holds<ImageConfig>() && new Option[] { classifier, guidance, ema, device }.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } imagesOnly)
+            if (!checkpoint.Holds<ImageConfig>() && new Option[] { classifier, guidance, ema }.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } imagesOnly)
                 throw new UserError($"{imagesOnly.Name} is for image runs; this checkpoint holds a run of points");
             var n = parse.GetValue(count) ?? (checkpoint.Holds<ImageConfig>() ? 5000 : 2000);
             // A snapshot's figures would replace those of the run's last checkpoint in eval.json: written only where asked.
@@ -99,7 +99,7 @@ public static class EvalCommand
             if (path is not null) OutputDir.CheckFile(path, "--out", own: evaluated ? RunFiles.Eval : null);
             var (dataName, field, samples, metrics) = checkpoint.Holds<ImageConfig>()
                 ? EvaluateRunImages(checkpoint, n, parse.GetValue(seed), parse.GetValue(classifier), deviceName, parse.GetValue(guidance), parse.GetValue(ema), scale)
-                : EvaluatePoints(checkpoint, n, parse.GetValue(seed), scale);
+                : EvaluatePoints(checkpoint, n, parse.GetValue(seed), scale, Components.Device(deviceName));
             Report($"{dataName}, {field}{SamplingNoise.Note(scale)}, step {checkpoint.Step}, {samples} samples", metrics, path,
                 new() { ["checkpoint"] = dir, ["step"] = checkpoint.Step, ["data"] = dataName, ["field"] = field, ["noiseScale"] = scale, ["samples"] = samples });
             return 0;
@@ -130,7 +130,7 @@ public static class EvalCommand
                 + "evaluate against the data it trained on");
     }
 
-    private static (string Data, string Field, int Size, IReadOnlyList<EvaluatedMetric> Rows) EvaluatePoints(Checkpoint checkpoint, int n, long seed, double noiseScale)
+    private static (string Data, string Field, int Size, IReadOnlyList<EvaluatedMetric> Rows) EvaluatePoints(Checkpoint checkpoint, int n, long seed, double noiseScale, torch.Device device)
     {
         var config = checkpoint.Config<TrainConfig>();
         CheckPointsMemory(n);
@@ -138,7 +138,7 @@ public static class EvalCommand
         // A toy set's fingerprint is of its held-out draw, which --n sizes; a toy set cannot change anyway.
         if (!ToyDatasets.Contains(config.Data)) RefuseChangedData(checkpoint, config.Data, data.Fingerprint);
         var size = (int)data.HeldOut.shape[0];
-        return (config.Data, config.Field.Name, size, PointEvaluation.LowDimensional(PointEvaluation.Generate(checkpoint, size, seed, noiseScale: noiseScale), data, seed));
+        return (config.Data, config.Field.Name, size, PointEvaluation.LowDimensional(PointEvaluation.Generate(checkpoint, size, seed, device, noiseScale), data, seed));
     }
 
     /// <summary>The median distance holds the n×n held-out distances in float32 and sorts a copy; the other metrics take
