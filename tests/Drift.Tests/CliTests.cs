@@ -561,6 +561,10 @@ public class CliTests : IDisposable
         var german = DriftProcess.Run(["eval", "--checkpoint", dir, "--n", "200"], environment: new Dictionary<string, string> { ["LC_ALL"] = "de_DE.UTF-8", ["LANG"] = "de_DE.UTF-8" });
         Assert.True(german.Code == 0, german.Err);
         Assert.Equal(table, german.Out);
+        // --device draws a points run's samples there (it was read for image runs only).
+        var onCpu = Run("eval", "--checkpoint", dir, "--n", "200", "--device", "cpu");
+        Assert.True(onCpu.Code == 0, onCpu.Err);
+        Assert.Equal(table, onCpu.Out);
         // Points from a file are judged as a run's samples: drift sample's .npy (the same seed, so the same points) scores
         // every metric and floor as eval of the run does.
         var npy = Path.Combine(dir, "samples.npy");
