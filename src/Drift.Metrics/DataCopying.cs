@@ -15,15 +15,15 @@ namespace Drift.Metrics;
 /// does, far below 0 when they sit nearer, and above 0 when farther (a model that has not yet matched the data).
 /// Nearer is not only copies: a blurred image (a mean of a class's images) or a point drawn to the data's middle is
 /// near many training points at once, and scores far below 0 too (measured on Fashion-MNIST: means of 5 or 20 training
-/// images of a class, z −5.5 and −9.5 in pixels).
+/// images of a class, z −6.0 and −9.6 in pixels; docs/quality/copies_or_blur.py).
 ///
 /// So the same test is also run on the ratio of each one's nearest to its second-nearest training distance,
 /// r = d₁/d₂ (the memorisation criterion of Yoon et al. 2023 and Gu et al. 2023, there thresholded at 1/3): a copy is
 /// much nearer one training point than any other (r near 0), a blurred sample about equally near several (r near 1),
-/// so blurred images score above 0 (the same ones: +6.7 to +7.0), and it still finds copies under noise that puts them
-/// farther from the data than unseen images (z of distances +9.3, of ratios −25). In low dimension r's distribution
-/// does not depend on the data's density where a sample lies; in high dimension samples drawn to the middle of round
-/// data have the more spread distances and can score below 0 too, if less far (64-D Gaussian points: −4.6 against −10).
+/// so blurred images score above 0 (the same ones: +5.9 and +6.0), and it still finds copies under noise that puts them
+/// farther from the data than unseen images (z of distances +9.2, of ratios −25). A generator collapsed to nearly one
+/// point is another matter: its samples share nearly one ratio, and the ratio's z swings with where that point falls
+/// (docs/quality.md, "Copies or blur?").
 /// Near copies are the samples whose ratio is at most the held-out points' 1 % quantile (where held-out images duplicate
 /// training images, that is 0, the ratio of a copy). Distances to held-out data cannot see copying: a generator that
 /// returned its training images would score a held-out FD, precision and recall as good as the data's own.
