@@ -555,7 +555,7 @@ public class CliTests : IDisposable
         AssertOneLineError(["eval", "--checkpoint", dir, "--classifier", dir], "--classifier is for image runs; this checkpoint holds a run of points");
         AssertOneLineError(["eval", "--checkpoint", dir, "--guidance", "2"], "--guidance is for image runs; this checkpoint holds a run of points");
         AssertOneLineError(["eval", "--checkpoint", dir, "--ema", "false"], "--ema is for image runs; this checkpoint holds a run of points");
-        AssertOneLineError(["sample", "--checkpoint", dir, "--ema", "false", "--out", Path.Combine(dir, "s.csv")], "--ema are for image runs; this checkpoint holds a run of points");
+        AssertOneLineError(["sample", "--checkpoint", dir, "--ema", "false", "--out", Path.Combine(dir, "s.csv")], "--ema is for image runs; this checkpoint holds a run of points");
         // The same table under a locale of decimal commas: numbers are written the same everywhere (the table mixed
         // "0,075" from the locale with "0.108" written invariantly).
         var german = DriftProcess.Run(["eval", "--checkpoint", dir, "--n", "200"], environment: new Dictionary<string, string> { ["LC_ALL"] = "de_DE.UTF-8", ["LANG"] = "de_DE.UTF-8" });

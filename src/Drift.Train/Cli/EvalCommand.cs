@@ -89,8 +89,7 @@ public static class EvalCommand
 
             var scale = NoiseScaleOption.Value(parse, noiseScale);
             var checkpoint = Checkpoint.Load(dir!, parse.GetValue(step));
-            if (!checkpoint.Holds<ImageConfig>() && new Option[] { classifier, guidance, ema }.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } imagesOnly)
-                throw new UserError($"{imagesOnly.Name} is for image runs; this checkpoint holds a run of points");
+            ImageOnlyOptions.Check(parse, checkpoint, classifier, guidance, ema);
             var n = parse.GetValue(count) ?? (checkpoint.Holds<ImageConfig>() ? 5000 : 2000);
             // A snapshot's figures would replace those of the run's last checkpoint in eval.json: written only where asked.
             var path = parse.GetValue(output) ?? (parse.GetValue(step) is null ? Path.Combine(dir!, RunFiles.Eval) : null);

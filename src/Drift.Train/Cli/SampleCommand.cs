@@ -53,9 +53,7 @@ public static class SampleCommand
             if (n < 1 || n > most) throw new UserError($"--n must be between 1 and {most}, got {n}");
             if (images && format == ".csv") throw new UserError($"--out {path}: use a .png or .npy file for this run of images");
             var dev = Components.Device(parse.GetValue(device)!);
-            if (!images && (parse.GetResult(classLabel) is { Implicit: false } || parse.GetResult(guidance) is { Implicit: false } || parse.GetValue(interpolate) is not null
-                    || parse.GetResult(ema) is { Implicit: false }))
-                throw new UserError("--class, --guidance, --interpolate and --ema are for image runs; this checkpoint holds a run of points");
+            ImageOnlyOptions.Check(parse, checkpoint, classLabel, guidance, interpolate, ema);
             if (parse.GetValue(interpolate) is { } k && (k < 2 || k > n))
                 throw new UserError($"--interpolate must be between 2 and --n ({n}) images a row, got {k}");
             if (images)
