@@ -4,6 +4,7 @@ second-nearest distance, on Fashion-MNIST pixels (Debian's dataset-fashion-mnist
 
   /usr/bin/python3 docs/quality/copies_or_blur.py            # the NumPy trial: 10,000 training and 1,000 test images (~1 min)
   /usr/bin/python3 docs/quality/copies_or_blur.py DIR        # writes DIR/train5000.npy, train5000-noise8.npy, blur2/5/20.npy for drift eval
+                                                             # (new files only: an existing one is left as it is, and the script stops)
 """
 import gzip, math, sys
 import numpy as np
@@ -26,14 +27,19 @@ def blur(pool, pool_labels, k, n, classes):
     return np.stack([pool[rng.choice(np.where(pool_labels == c)[0], k, replace=False)].astype(float).mean(0) for c in classes(n)])
 
 
+def save_new(path, array):
+    with open(path, "xb") as f:  # "x": never over a file that is already there
+        np.save(f, array)
+
+
 if len(sys.argv) > 1:
     out = sys.argv[1]
-    np.save(f"{out}/train5000.npy", images[:5000])
+    save_new(f"{out}/train5000.npy", images[:5000])
     noisy = images[:5000].astype(int) + rng.integers(-8, 9, (5000, 28, 28))
-    np.save(f"{out}/train5000-noise8.npy", np.clip(noisy, 0, 255).astype(np.uint8))
+    save_new(f"{out}/train5000-noise8.npy", np.clip(noisy, 0, 255).astype(np.uint8))
     for k in (2, 5, 20):
         means = blur(images, labels, k, 5000, lambda n: np.repeat(np.arange(10), n // 10))
-        np.save(f"{out}/blur{k}.npy", np.round(means).astype(np.uint8))
+        save_new(f"{out}/blur{k}.npy", np.round(means).astype(np.uint8))
     sys.exit(0)
 
 X = images.reshape(-1, 784).astype(np.float32)
