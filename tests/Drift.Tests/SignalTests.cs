@@ -48,6 +48,10 @@ public class SignalTests
         Assert.True(said.Success, output);
         var step = long.Parse(said.Groups[1].Value);
         Assert.Equal(step, Checkpoint.Load(dir).Step);
+        // The announcement names the step the run stops after, whether the signal came during a step or between two.
+        var announced = Regex.Match(output, @"stopping after step (\d+), then saving");
+        Assert.True(announced.Success, output);
+        Assert.Equal(step, long.Parse(announced.Groups[1].Value));
         Assert.Equal(step.ToString(), File.ReadLines(metrics).Last().Split(',')[0]);
         Directory.Delete(dir, recursive: true);
     }

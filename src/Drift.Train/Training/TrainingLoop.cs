@@ -200,15 +200,36 @@ public sealed class TrainingLoop(ITrainingTask task, nn.Module model, OptimizerH
         var startStep = Step;
         var metric = double.NaN;
         var interrupted = false;
-        // A stop is taken between steps; a long step (a large batch) is announced at once, with how long it still runs.
+        // A stop is taken between steps and announced at once; a long step (a large batch) with how long it still runs.
+        // The step it names is the one the loop finishes first: set under the gate by the same look at the token that
+        // decides whether another step starts (Step + 1 named a step never taken when a signal came between steps).
         var stepClock = new Stopwatch();
         var lastStepSeconds = double.NaN;
-        using var announce = cancel.Register(() => log.LogWarning(
-            "stopping after step {Step} ({Ran:F0} s into it{Typical}), then saving a checkpoint; a second signal stops at once without saving",
-            Step + 1, stepClock.Elapsed.TotalSeconds, double.IsNaN(lastStepSeconds) ? "" : $", a step takes about {lastStepSeconds:F0} s"));
+        var gate = new object();
+        long? finishing = null;
+        using var announce = cancel.Register(() =>
+        {
+            long last;
+            lock (gate) last = finishing ?? Step;
+            var ran = stepClock.Elapsed.TotalSeconds;
+            var timing = ran >= 1 || lastStepSeconds >= 1
+                ? $" ({ran:F0} s into it{(double.IsNaN(lastStepSeconds) ? "" : $", a step takes about {lastStepSeconds:F0} s")})" : "";
+            log.LogWarning("stopping after step {Step}{Timing}, then saving a checkpoint; a second signal stops at once without saving", last, timing);
+        });
         while (Step < schedule.Steps)
         {
-            if (Parallel.AnyStop(cancel.IsCancellationRequested)) { interrupted = true; break; }
+            bool stop;
+            lock (gate)
+            {
+                stop = cancel.IsCancellationRequested;
+                finishing = stop ? null : Step + 1;
+            }
+            if (Parallel.AnyStop(stop))
+            {
+                lock (gate) finishing = null;
+                interrupted = true;
+                break;
+            }
             stepClock.Restart();
             using (var scope = torch.NewDisposeScope())
             {
