@@ -49,6 +49,26 @@ public class FieldVariantRunTests : IDisposable
         Assert.True(Math.Abs(a.Energy - b.Energy) < 1e-2 * a.Energy, $"seed {conservative.Seed}: energy {a.Energy} vs {b.Energy}");
     }
 
+    /// <summary>η scales the loss by η² and its gradient by η, and Adam divides each update by the gradient's running
+    /// RMS, so the steps do not change while the gradients stay far above Adam's ε (1e-8): at η = 0.1 and 10 the run
+    /// logs losses 10⁴ apart and the same field, step for step (README, "Training").</summary>
+    [Fact]
+    public void EtaScalesTheLossAndNotTheStepsUnderAdam()
+    {
+        var held = Small();
+        var small = Train(held with { Eta = 0.1 });
+        var large = Train(held with { Eta = 10 });
+
+        Assert.Equal(small.Metrics.Count, large.Metrics.Count);
+        foreach (var (p, q) in small.Metrics.Zip(large.Metrics))
+        {
+            Assert.True(Math.Abs(1e4 * p.Loss - q.Loss) < 1e-3 * q.Loss, $"seed {held.Seed}, step {p.Step}: 10⁴ × {p.Loss} vs {q.Loss}");
+            for (var s = 0; s < p.ScaleRms.Length; s++)
+                Assert.True(Math.Abs(p.ScaleRms[s] - q.ScaleRms[s]) < 1e-3 * q.ScaleRms[s], $"seed {held.Seed}, step {p.Step}, scale {s}: {p.ScaleRms[s]} vs {q.ScaleRms[s]}");
+        }
+        Assert.True(Math.Abs(small.Energy - large.Energy) < 1e-3 * small.Energy, $"seed {held.Seed}: energy {small.Energy} vs {large.Energy}");
+    }
+
     /// <summary>Without the stop-gradient the first step's loss is the same number (η²·mean‖V‖² at the same weights),
     /// but the updates differ, so the runs part. Not necessarily at the second step: Adam's first update is about the lr
     /// times the gradient's sign, which the two gradients mostly share (two CI runs saw the second losses 5e-5 and 8.5e-4

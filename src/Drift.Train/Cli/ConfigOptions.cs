@@ -22,7 +22,7 @@ public static class ConfigOptions
         binder.Bind(new Option<double>("--anneal") { Description = "Bandwidths/temperatures shrink as exp(-r*step/steps) over the run. Default: "
             + FieldKind.DefaultsByField(f => f.DefaultAnneal, "0.###") + "." },
             (c, v) => c with { Anneal = v });
-        binder.Bind(new Option<double>("--eta") { Description = "Drift size: the loss regresses x onto x + eta*V. Default 1." }, (c, v) => c with { Eta = v });
+        binder.Bind(new Option<double>("--eta") { Description = "Drift size: the loss regresses x onto x + eta*V, so it scales as eta^2; Adam's steps hardly depend on it (README, Training). Default 1." }, (c, v) => c with { Eta = v });
         binder.Bind(new Option<bool>("--through-field") { Description = $"Ablation: no stop-gradient, backpropagate through the field (loss eta^2*|V(x)|^2); the {FieldKind.Names(f => f.ThroughFieldLoss is not null)} field. Default false." },
             (c, v) => c with { ThroughField = v });
         binder.Bind(new Option<int>("--steps") { Description = "Training steps. Default 2000." }, (c, v) => c with { Steps = v });
@@ -61,7 +61,7 @@ public static class ConfigOptions
             (c, v) => c with { GuidanceMax = v });
         b.Bind(new Option<int>("--unconditional-negatives") { Description = "Unconditional data images per class per step when guidance is on. Default 32." },
             (c, v) => c with { UnconditionalNegatives = v }, c => c.GuidanceMax > 1, "with guidance (--guidance-max above 1)");
-        b.Bind(new Option<double>("--eta") { Description = "Drift size. Default 1." }, (c, v) => c with { Eta = v });
+        b.Bind(new Option<double>("--eta") { Description = "Drift size: the loss regresses x onto x + eta*V, so it scales as eta^2; AdamW's steps hardly depend on it (README, Training). Default 1." }, (c, v) => c with { Eta = v });
         b.Bind(new Option<int>("--steps") { Description = "Training steps. Default 2000." }, (c, v) => c with { Steps = v });
         b.Bind(new Option<int>("--class-batch") { Description = "Generated images per class per step. Default 64." }, (c, v) => c with { ClassBatch = v });
         b.Bind(new Option<int>("--class-positives") { Description = "Data images per class per step. Default 256; 0: as many as --class-batch." }, (c, v) => c with { ClassPositives = v });
