@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.Json.Nodes;
 using Drift.Data;
 using Drift.Train;
 using Drift.Train.Output;
@@ -225,6 +226,67 @@ public class RunFolderTests : IDisposable
             CancellationToken.None));
         Assert.Contains("changed since its checkpoint", e.Message);
         Assert.Equal(before, Snapshot(run));
+    }
+
+    /// <summary>A run resumes with its checkpoint's config and writes config.json from it again, so a hand edit of
+    /// config.json (a learning rate, drawn at random) is refused, naming the key, and changes nothing; what a resume may
+    /// itself leave there before its first checkpoint (more steps) is not an edit; without config.json the run writes it
+    /// again from the checkpoint.</summary>
+    [Fact]
+    public void AnEditedConfigJsonIsRefusedOnResumeRatherThanDropped()
+    {
+        var run = NewDir();
+        var (code, _, err) = DriftProcess.Run(["train", .. Tiny, "--steps", "3", "--out", run]);
+        Assert.True(code == 0, err);
+        var configPath = Path.Combine(run, RunFiles.Config);
+        var written = File.ReadAllText(configPath);
+        var lr = (new Random(Tensors.Seed()).Next(1, 999) * 1e-5).ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+        File.WriteAllText(configPath, written.Replace("\"lr\": 0.002,", $"\"lr\": {lr},"));
+        Assert.NotEqual(written, File.ReadAllText(configPath));
+        var before = Snapshot(run);
+        (code, _, err) = DriftProcess.Run(["train", "--resume", run, "--steps", "5"]);
+        Assert.Equal(2, code);
+        Assert.Equal($"drift: error: {configPath} differs from the run's checkpoint in lr; a run resumes with its checkpoint's config: undo the edit "
+            + $"(or delete config.json, which the run writes again), or start a new run from it with --config {configPath} --out NEW", err.Trim());
+        Assert.Equal(before, Snapshot(run));
+
+        File.WriteAllText(configPath, written.Replace("\"steps\": 3,", "\"steps\": 5,"));
+        (code, _, err) = DriftProcess.Run(["train", "--resume", run, "--steps", "5"]);
+        Assert.True(code == 0, err);
+        File.Delete(configPath);
+        (code, _, err) = DriftProcess.Run(["train", "--resume", run, "--steps", "6"]);
+        Assert.True(code == 0, err);
+        Assert.Equal(written.Replace("\"steps\": 3,", "\"steps\": 6,"), File.ReadAllText(configPath));
+    }
+
+    /// <summary>config.json holds keys worked out from others (positiveCount; an image run's scales) for its reader; a
+    /// config file whose such key disagrees with the others is refused, naming it, where the edit was dropped without a
+    /// word. The same value in another spelling (1024.0) is the same value.</summary>
+    [Fact]
+    public void AConfigFileWhoseDerivedKeyDisagreesIsRefused()
+    {
+        Directory.CreateDirectory(scratch);
+        var random = new Random(Tensors.Seed());
+        string Edited(string json, string key, JsonNode value)
+        {
+            var node = JsonNode.Parse(json)!.AsObject();
+            node[key] = value;
+            var path = Path.Combine(scratch, $"{Guid.NewGuid():N}.json");
+            File.WriteAllText(path, node.ToJsonString());
+            return path;
+        }
+        var points = new TrainConfig { Batch = 64 * random.Next(1, 20) };
+        Assert.Equal(points.ToJson(), ConfigJson.Load<TrainConfig>(Edited(points.ToJson(), "positiveCount", JsonNode.Parse($"{points.Batch}.0")!)).ToJson());
+        var e = Assert.Throws<UserError>(() => ConfigJson.Load<TrainConfig>(Edited(points.ToJson(), "positiveCount", points.Batch / 2)));
+        Assert.Contains($"'positiveCount' is {points.Batch / 2} where the other keys give {points.Batch}", e.Message);
+        // The stale one after an edit of what it comes from: refused too, since which of the two was meant cannot be told.
+        e = Assert.Throws<UserError>(() => ConfigJson.Load<TrainConfig>(Edited(points.ToJson(), "positives", points.Batch / 2)));
+        Assert.Contains("'positiveCount'", e.Message);
+
+        var images = new Drift.Train.Training.Images.ImageConfig { Bandwidths = [0.05 * random.Next(1, 10), 0.7] };
+        Assert.Equal(images.ToJson(), ConfigJson.Load<Drift.Train.Training.Images.ImageConfig>(Edited(images.ToJson(), "classBatch", images.ClassBatch)).ToJson());
+        e = Assert.Throws<UserError>(() => ConfigJson.Load<Drift.Train.Training.Images.ImageConfig>(Edited(images.ToJson(), "scales", new JsonArray(0.3, 0.6))));
+        Assert.Contains("'scales' is [0.3,0.6]", e.Message);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Drift.Data;
 
@@ -62,7 +63,23 @@ public static class ConfigJson
     public static T Load<T>(string path)
     {
         var file = Directory.Exists(path) ? Path.Combine(path, RunFiles.Config) : path;
-        return Read<T>(InputFile.ReadAllText(file, "config file", InputFile.MiB), file);
+        var json = InputFile.ReadAllText(file, "config file", InputFile.MiB);
+        var config = Read<T>(json, file);
+        CheckDerived(config, json, file);
+        return config;
+    }
+
+    /// <summary>Keys a config works out from its other keys (positiveCount; an image run's scales) are written for the
+    /// reader and not read back, so a hand edit of one would be dropped without a word: in a file, such a key must say what
+    /// the other keys give.</summary>
+    private static void CheckDerived<T>(T config, string json, string origin)
+    {
+        var given = JsonNode.Parse(json)!.AsObject();
+        var written = JsonNode.Parse(Write(config))!.AsObject();
+        foreach (var key in Options.GetTypeInfo(typeof(T)).Properties.Where(p => p.Set is null).Select(p => p.Name))
+            if (given[key] is { } value && !JsonNode.DeepEquals(value, written[key]))
+                throw new UserError($"{origin}: '{key}' is {value.ToJsonString()} where the other keys give {written[key]?.ToJsonString() ?? "none"}; "
+                    + "it is written for the reader, not read: drop it, and set the key it comes from");
     }
 
     public static void AtLeast(string name, long value, long min)

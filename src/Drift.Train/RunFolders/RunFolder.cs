@@ -172,7 +172,14 @@ public static class RunFolder
     {
         var checkpoint = Checkpoint.Exists(dir) ? Checkpoint.Load(dir) : null;
         var configPath = Path.Combine(dir, RunFiles.Config);
-        var saved = checkpoint?.Config<T>() ?? (File.Exists(configPath) ? ConfigJson.Load<T>(configPath) : throw NoRun(dir));
+        if (checkpoint is null)
+            return (File.Exists(configPath) ? ConfigJson.Load<T>(configPath) : throw NoRun(dir), null);
+        var saved = checkpoint.Config<T>();
+        // config.json is written from the checkpoint's config, and again as the run resumes: an edit of it would be dropped
+        // without a word. What a resume itself may change there (its steps, device, snapshots) and not yet checkpoint is not an edit.
+        if (File.Exists(configPath) && Changed(saved, ConfigJson.Load<T>(configPath), "steps", "device", "snapshotEvery") is { Length: > 0 } edited)
+            throw new UserError($"{configPath} differs from the run's checkpoint in {string.Join(", ", edited)}; a run resumes with its checkpoint's config: "
+                + $"undo the edit (or delete config.json, which the run writes again), or start a new run from it with --config {configPath} --out NEW");
         return (saved, checkpoint);
     }
 }
