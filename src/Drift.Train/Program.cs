@@ -19,6 +19,7 @@ var root = new RootCommand("drift: train one-step generators with drifting field
     TrainImagesCommand.Create(),
     SampleCommand.Create(),
     ParticlesCommand.Create(),
+    FieldCommand.Create(),
     EvalCommand.Create(),
     ClassifierCommand.Create(),
     ClassifierCommand.CreateEncoder(),

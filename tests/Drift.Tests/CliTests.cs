@@ -40,8 +40,8 @@ public class CliTests : IDisposable
     [InlineData("--temperature is read only by the laplace field", "train", "--temperature", "0.1")]
     [InlineData("--bandwidth is read only by the conservative, sinkhorn and mmd fields", "train-images", "--field", "laplace", "--bandwidth", "0.1")]
     [InlineData("--self-term is read only by the conservative and mmd fields", "train", "--field", "sinkhorn", "--self-term", "include")]
-    [InlineData("--temperature is read only by the laplace field; none of this comparison's runs reads it", "compare", "--fields", "conservative,sinkhorn", "--temperature", "0.1")]
-    [InlineData("--self-term is read only by the conservative and mmd fields; none of this comparison's runs reads it", "compare-images", "--fields", "laplace", "sinkhorn", "--self-term", "exclude")]
+    [InlineData("--temperature is read only by the laplace field; none of --fields reads it", "compare", "--fields", "conservative,sinkhorn", "--temperature", "0.1")]
+    [InlineData("--self-term is read only by the conservative and mmd fields; none of --fields reads it", "compare-images", "--fields", "laplace", "sinkhorn", "--self-term", "exclude")]
     [InlineData("--unconditional-negatives is read only with guidance (--guidance-max above 1)", "train-images", "--unconditional-negatives", "8")]
     [InlineData("--encoder is read only by the encoder's feature spaces", "train-images", "--encoder", "/nonexistent/encoder")]
     [InlineData("--classes-per-step is read only by a conditional generator (--conditional true)", "compare-images", "--conditional", "false", "--classes-per-step", "3")]
@@ -139,6 +139,15 @@ public class CliTests : IDisposable
     [InlineData("--image-steps takes WIDTHxCLASS_BATCH pairs", "bench", "--image-steps", "64")]
     [InlineData("config file not found: /nonexistent", "bench", "--image-steps", "none", "--image-config", "/nonexistent")]
     [InlineData("--epochs must be between 1 and 1000", "classifier", "--epochs", "0")]
+    [InlineData("--out f.txt: use a .png or .csv file", "field", "--out", "f.txt")]
+    [InlineData("--temperature is read only by the laplace field; none of --fields reads it", "field", "--fields", "conservative,mmd", "--temperature", "0.1", "--out", "f.csv")]
+    [InlineData("--bandwidth must be positive", "field", "--bandwidth", "0.5", "-1", "--out", "f.csv")]
+    [InlineData("drift compare has no option --field; did you mean --fields?", "compare", "--field", "laplace")]
+    [InlineData("drift compare-images has no option --field; did you mean --fields?", "compare-images", "--field", "laplace")]
+    [InlineData("--n must be between 2 and 4096", "field", "--n", "1", "--out", "f.csv")]
+    [InlineData("--n must be between 2 and 4096", "field", "--n", "4097", "--out", "f.csv")]
+    [InlineData("--step: only with --checkpoint", "field", "--step", "5", "--out", "f.csv")]
+    [InlineData("unknown field 'curl'", "field", "--fields", "conservative,curl", "--out", "f.csv")]
     public void BadInputIsOneLineAndNonZero(string expected, params string[] args) => AssertOneLineError(args, expected);
 
     [Fact]
@@ -523,6 +532,51 @@ public class CliTests : IDisposable
         AssertCardNamesWhatIsThere(page, "web");
         AssertCardNamesWhatIsThere(Path.Combine(page, "web"), "onnx", "web");
         Assert.Equal(second, Card(Path.Combine(page, "web")).Source.Run);
+    }
+
+    /// <summary><c>drift field</c> on a run: its arrows sit at the samples <c>drift sample</c> draws with the same seed, a
+    /// column of velocity per field and data column follows, the run's own field is at the scales its last step used
+    /// (the default bandwidths annealed to 1/8) and another at its defaults; the picture has a panel a field. Without a
+    /// run, arrows of 1-D data are refused, a CSV of them written; a run's --data is refused.</summary>
+    [Fact]
+    public void FieldDrawsEachFieldAtTheRunsSamples()
+    {
+        var dir = TempDir();
+        var run = Path.Combine(dir, "run");
+        var (code, output, err) = Run("train", "--data", "moons", "--steps", "4", "--batch", "32", "--width", "16", "--eval-samples", "100", "--out", run);
+        Assert.True(code == 0, err);
+        var seed = new Random(Tensors.Seed()).Next(1000).ToString();
+        var (fieldCsv, sampleCsv) = (Path.Combine(dir, "field.csv"), Path.Combine(dir, "samples.csv"));
+        (code, output, err) = Run("field", "--checkpoint", run, "--n", "64", "--seed", seed, "--out", fieldCsv);
+        Assert.True(code == 0, err);
+        Assert.Contains("conservative field (0.05,0.1,0.2,0.4): velocity RMS", output);
+        Assert.Contains("laplace field (0.05,0.2,0.5): velocity RMS", output);
+        (code, _, err) = Run("sample", "--checkpoint", run, "--n", "64", "--seed", seed, "--out", sampleCsv);
+        Assert.True(code == 0, err);
+        var (arrows, names) = Drift.Data.CsvPoints.Read(fieldCsv);
+        var (samples, _) = Drift.Data.CsvPoints.Read(sampleCsv);
+        Assert.Equal(["x0", "x1", "conservative_x0", "conservative_x1", "laplace_x0", "laplace_x1"], names);
+        Assert.Equal(64, arrows.GetLength(0));
+        for (var i = 0; i < 64; i++)
+            for (var c = 0; c < 2; c++)
+                Assert.True(Math.Abs(arrows[i, c] - samples[i, c]) < 1e-5 * (1 + Math.Abs(samples[i, c])), $"seed {seed}: sample {i}, column {c}");
+        Assert.Contains(Enumerable.Range(0, 64), i => arrows[i, 2] != 0 && arrows[i, 4] != arrows[i, 2]);
+
+        var png = Path.Combine(dir, "field.png");
+        (code, _, err) = Run("field", "--checkpoint", run, "--fields", "conservative,laplace,mmd", "--out", png);
+        Assert.True(code == 0, err);
+        using (var image = File.OpenRead(png))
+            Assert.Equal((2100, 700), StbImageSharp.ImageInfo.FromStream(image) is { } info ? (info.Width, info.Height) : default);
+
+        var line = Path.Combine(dir, "line.csv");
+        var random = new Random(Tensors.Seed());
+        File.WriteAllLines(line, ["t", .. Enumerable.Range(0, 50).Select(_ => (random.NextDouble() * 4).ToString("R", CultureInfo.InvariantCulture))]);
+        AssertOneLineError(["field", "--data", line, "--out", Path.Combine(dir, "line.png")], "arrows need 2 or more dimensions");
+        (code, _, err) = Run("field", "--data", line, "--n", "10", "--out", Path.Combine(dir, "line-field.csv"));
+        Assert.True(code == 0, err);
+        Assert.Equal(["t", "conservative_t", "laplace_t"], Drift.Data.CsvPoints.Read(Path.Combine(dir, "line-field.csv")).Columns);
+        AssertOneLineError(["field", "--checkpoint", run, "--data", "moons", "--out", Path.Combine(dir, "x.png")], "--data: only without --checkpoint");
+        Assert.False(File.Exists(Path.Combine(dir, "line.png")) || File.Exists(Path.Combine(dir, "x.png")));
     }
 
     [Fact]

@@ -16,7 +16,7 @@ public static class CompareCommand
     public static Command Create()
     {
         var command = new Command("compare", "Train each field with the same seeds and budget, and report which does better.");
-        var binder = ConfigOptions.Points(command);
+        var binder = ConfigOptions.Points(command, oneField: false);
         var options = ComparePlan.AddOptions(command);
 
         command.SetAction(parse => Cli.Run(() =>

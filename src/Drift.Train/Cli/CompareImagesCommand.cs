@@ -21,7 +21,7 @@ public static class CompareImagesCommand
     public static Command Create()
     {
         var command = new Command("compare-images", "Train each field on image data with the same seeds and budget, and report which does better.");
-        var binder = ConfigOptions.Images(command);
+        var binder = ConfigOptions.Images(command, oneField: false);
         var options = ComparePlan.AddOptions(command);
         var evalN = new Option<int>("--eval-n") { Description = "Generated and test images for the final evaluation. Default 2000.", DefaultValueFactory = _ => 2000 };
         var judges = new Option<string[]>("--eval-classifier")

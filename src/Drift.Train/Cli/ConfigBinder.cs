@@ -26,12 +26,12 @@ public sealed class ConfigBinder<TConfig>(Command command)
     public TConfig Apply(ParseResult parse, TConfig start) => bindings.Aggregate(start, (c, bind) => bind(parse, c));
 
     /// <summary>Refuses an option given on the command line that none of the <paramref name="configs"/> a command will run
-    /// reads (a run's, or a comparison's one a field), rather than drop it without a word.</summary>
+    /// reads (a run's; a comparison's or drift field's, one a field of --fields), rather than drop it without a word.</summary>
     public void CheckRead(ParseResult parse, IReadOnlyCollection<TConfig> configs)
     {
         foreach (var (option, reads, when) in conditional)
             if (parse.GetResult(option) is { Implicit: false } && !configs.Any(reads))
-                throw new UserError($"{option.Name} is read only {when}{(configs.Count > 1 ? "; none of this comparison's runs reads it" : "")}");
+                throw new UserError($"{option.Name} is read only {when}{(configs.Count > 1 ? "; none of --fields reads it" : "")}");
     }
 
     /// <summary>A run's config, once <see cref="CheckRead"/> finds every option given read by it.</summary>

@@ -11,12 +11,13 @@ namespace Drift.Train.Cli;
 public static class ConfigOptions
 {
     /// <summary>The options of <c>drift train</c> and <c>drift compare</c>, each onto a <see cref="TrainConfig"/> field.</summary>
-    public static ConfigBinder<TrainConfig> Points(Command command)
+    /// <param name="oneField">--field, which a comparison (--fields) does not take.</param>
+    public static ConfigBinder<TrainConfig> Points(Command command, bool oneField = true)
     {
         var binder = new ConfigBinder<TrainConfig>(command);
         binder.Bind(new Option<string>("--data") { Description = $"Toy set ({string.Join(", ", ToyDatasets.Names)}) or a file of points: .npy (N×d) or CSV. Default checkerboard." },
             (c, v) => c with { Data = v });
-        FieldOptions.Bind(binder, "at the start of the run, in standardised data units");
+        FieldOptions.Bind(binder, "at the start of the run, in standardised data units", oneField);
         binder.Bind(new Option<bool>("--standardize") { Description = "Train in per-dimension standardised coordinates (default true); samples are always in data units." },
             (c, v) => c with { Standardize = v });
         binder.Bind(new Option<double>("--anneal") { Description = "Bandwidths/temperatures shrink as exp(-r*step/steps) over the run. Default: "
@@ -45,13 +46,14 @@ public static class ConfigOptions
     }
 
     /// <summary>The options of <c>drift train-images</c> and <c>drift compare-images</c>, each onto an <see cref="ImageConfig"/> field.</summary>
-    public static ConfigBinder<ImageConfig> Images(Command command)
+    /// <param name="oneField">--field, which a comparison (--fields) does not take.</param>
+    public static ConfigBinder<ImageConfig> Images(Command command, bool oneField = true)
     {
         var b = new ConfigBinder<ImageConfig>(command);
         b.Bind(new Option<string>("--data") { Description = "fashion-mnist (default; Debian's dataset-fashion-mnist), a folder of MNIST-format IDX files, of CIFAR-10 binary batches, or of PNG/JPEG/BMP/GIF/TGA images (one subfolder per class, or flat), or a .npy of uint8 images (labels in NAME.labels.npy)." },
             (c, v) => c with { Data = v });
         b.Bind(new Option<int>("--image-size") { Description = "Bring images to this side in pixels. Default: the dataset's own (32 for an image folder)." }, (c, v) => v is >= 8 and <= 512 ? c with { ImageSize = v } : throw new UserError($"--image-size must be between 8 and 512, got {v}"));
-        FieldOptions.Bind(b, "relative to each feature space's mean distance √D");
+        FieldOptions.Bind(b, "relative to each feature space's mean distance √D", oneField);
         b.Bind(new Option<string[]>("--features") { Description = "Feature spaces of the field: pixels, meanK (K×K patch means), stdK (patch stds), encoder (the encoder's 128-d features, with --encoder), encoder-mapK (its map after the K-th max-pool: 32×14×14 and 64×7×7 at 28 px), encoder-mapK-meanJ / -stdJ (that map's J×J patch means or stds, per channel). Default pixels mean2 mean4 std4.", AllowMultipleArgumentsPerToken = true },
             (c, v) => c with { Features = v });
         b.Bind(new Option<string>("--encoder") { Description = "Folder of a frozen feature encoder (drift encoder) for the 'encoder' and 'encoder-mapK' feature spaces." }, (c, v) => c with { Encoder = v },

@@ -121,21 +121,13 @@ public static class EvalCommand
         Console.WriteLine($"wrote {path}");
     }
 
-    /// <summary>Metrics against data the run never saw would be silently wrong: refused, as a resume on changed data is.</summary>
-    private static void RefuseChangedData(Checkpoint checkpoint, string data, string now)
-    {
-        if (checkpoint.DataFingerprint is { } trained && trained != now)
-            throw new UserError($"{data} changed since the run in {Path.GetDirectoryName(checkpoint.FilePath)} trained on it (fingerprint {trained}, now {now}); "
-                + "evaluate against the data it trained on");
-    }
-
     private static (string Data, string Field, int Size, IReadOnlyList<EvaluatedMetric> Rows) EvaluatePoints(Checkpoint checkpoint, int n, long seed, double noiseScale, torch.Device device)
     {
         var config = checkpoint.Config<TrainConfig>();
         CheckPointsMemory(n);
         var data = PointData.LoadHeldOut(config.Data, n);
         // A toy set's fingerprint is of its held-out draw, which --n sizes; a toy set cannot change anyway.
-        if (!ToyDatasets.Contains(config.Data)) RefuseChangedData(checkpoint, config.Data, data.Fingerprint);
+        if (!ToyDatasets.Contains(config.Data)) checkpoint.RefuseChangedData(config.Data, data.Fingerprint);
         var size = (int)data.HeldOut.shape[0];
         return (config.Data, config.Field.Name, size, PointEvaluation.LowDimensional(PointEvaluation.Generate(checkpoint, size, seed, device, noiseScale), data, seed));
     }
@@ -183,7 +175,7 @@ public static class EvalCommand
         using (classifiers)
         {
             using var data = ImageData.Load(config.Data, config.ImageSize);
-            RefuseChangedData(checkpoint, config.Data, data.Fingerprint());
+            checkpoint.RefuseChangedData(config.Data, data.Fingerprint());
             var size = Math.Min(n, Math.Min(data.Test.Count, data.Train.Count));
             var (images, labels) = Cli.WithCount("drawing images", size, "image",
                 drawn => ImageSampling.Generate(checkpoint, size, null, guidance, seed, device, ema, noiseScale, drawn));

@@ -16,11 +16,13 @@ public static class FieldOptions
         string.Join(", ", FieldKind.All.Select(f => $"{f.Name} ({f.Summary}; scales: --{f.Scale.Name})")) + $". Default {FieldKind.Conservative.Name}.", Choices);
 
     /// <param name="units">What the scales are measured in, for their help.</param>
-    public static void Bind<T>(ConfigBinder<T> b, string units) where T : FieldConfig, new()
+    /// <param name="oneField">Whether the command takes --field: a comparison takes --fields instead, which would
+    /// override a --field without a word.</param>
+    public static void Bind<T>(ConfigBinder<T> b, string units, bool oneField) where T : FieldConfig, new()
     {
         var defaults = new T();
         static T With(T c, Func<FieldConfig, FieldConfig> set) => (T)set(c);
-        b.Bind(Field(), (c, v) => With(c, f => f with { Field = v }));
+        if (oneField) b.Bind(Field(), (c, v) => With(c, f => f with { Field = v }));
         b.Bind(ScaleOption(FieldScale.Bandwidth, units, defaults.Bandwidths), (c, v) => With(c, f => f with { Bandwidths = v }),
             c => c.Field.Scale == FieldScale.Bandwidth, $"by the {Fields(f => f.Scale == FieldScale.Bandwidth, false)}");
         b.Bind(ScaleOption(FieldScale.Temperature, units, defaults.Temperatures), (c, v) => With(c, f => f with { Temperatures = v }),

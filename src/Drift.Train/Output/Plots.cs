@@ -126,6 +126,39 @@ public static class Plots
         AtomicFile.Write(path, tmp => multiplot.SavePng(tmp, 700 * fields.Count, 700));
     }
 
+    /// <summary>One panel per field: data (grey) and samples (blue), as <see cref="Samples"/> draws them, and at each
+    /// sample an arrow along that field's velocity there, of the first two coordinates. Arrows are drawn to one scale a
+    /// panel, the longest 30 pixels, and the few longest (past the 95th percentile of lengths) capped at it, so that an
+    /// isolated sample's large push does not shrink the rest to dots.</summary>
+    public static void Fields(string path, float[,] data, float[,] samples, IReadOnlyList<(string Title, float[,] Velocity)> fields,
+        string[]? columns = null)
+    {
+        var multiplot = new Multiplot();
+        multiplot.AddPlots(fields.Count);
+        multiplot.Layout = new ScottPlot.MultiplotLayouts.Columns();
+        for (var f = 0; f < fields.Count; f++)
+        {
+            var plt = multiplot.GetPlot(f);
+            plt.Title(fields[f].Title);
+            AddSampleLayers(plt, data, samples, columns);
+            var v = fields[f].Velocity;
+            var n = v.GetLength(0);
+            var lengths = Enumerable.Range(0, n).Select(i => Math.Sqrt(v[i, 0] * v[i, 0] + v[i, 1] * v[i, 1])).ToArray();
+            var cap = lengths.Order().ElementAt((int)(0.95 * (n - 1)));
+            var arrows = Enumerable.Range(0, n).Select(i =>
+            {
+                var shrink = lengths[i] > cap && cap > 0 ? cap / lengths[i] : 1;
+                return new RootedCoordinateVector(new Coordinates(samples[i, 0], samples[i, 1]),
+                    new System.Numerics.Vector2((float)(v[i, 0] * shrink), (float)(v[i, 1] * shrink)));
+            }).ToList();
+            var field = plt.Add.VectorField(arrows);
+            field.MaximumArrowLength = 30;
+            field.ArrowLineColor = Colors.DarkRed.WithAlpha(0.7);
+            field.ArrowLineWidth = 1;
+        }
+        AtomicFile.Write(path, tmp => multiplot.SavePng(tmp, 700 * fields.Count, 700));
+    }
+
     /// <summary>Quantities against time, each a line on a log axis (a particle run's trace).</summary>
     public static void Trace(string path, string title, double[] time, IReadOnlyList<(string Label, double[] Values)> series)
     {

@@ -63,6 +63,15 @@ public sealed class Checkpoint
     /// <summary>The checkpoint file's path, for messages.</summary>
     public string FilePath => path;
 
+    /// <summary>Refuses data whose fingerprint is no longer the one the run trained on: metrics or fields against data the
+    /// run never saw would be silently wrong, as a resume on changed data would be.</summary>
+    public void RefuseChangedData(string data, string now)
+    {
+        if (DataFingerprint is { } trained && trained != now)
+            throw new UserError($"{data} changed since the run in {Path.GetDirectoryName(path)} trained on it (fingerprint {trained}, now {now}); "
+                + "restore the data it trained on");
+    }
+
     /// <summary>The file's bytes as read, for <see cref="Read"/> in another process.</summary>
     public byte[] Contents { get; }
 
