@@ -112,51 +112,46 @@ public static class Plots
 
     /// <summary>One scatter panel per field: held-out data (grey) against that field's samples.</summary>
     public static void SideBySide(string path, float[,] data, IReadOnlyList<(string Field, float[,] Samples)> fields, string title,
-        string[]? columns = null)
+        string[]? columns = null) => Panels(path, fields.Count, (plt, i) =>
     {
-        var multiplot = new Multiplot();
-        multiplot.AddPlots(fields.Count);
-        multiplot.Layout = new ScottPlot.MultiplotLayouts.Columns();
-        for (var i = 0; i < fields.Count; i++)
-        {
-            var plt = multiplot.GetPlot(i);
-            plt.Title($"{title}: {fields[i].Field}");
-            AddSampleLayers(plt, data, fields[i].Samples, columns);
-        }
-        AtomicFile.Write(path, tmp => multiplot.SavePng(tmp, 700 * fields.Count, 700));
-    }
+        plt.Title($"{title}: {fields[i].Field}");
+        AddSampleLayers(plt, data, fields[i].Samples, columns);
+    });
 
     /// <summary>One panel per field: data (grey) and samples (blue), as <see cref="Samples"/> draws them, and at each
     /// sample an arrow along that field's velocity there, of the first two coordinates. Arrows are drawn to one scale a
     /// panel, the longest 30 pixels, and the few longest (past the 95th percentile of lengths) capped at it, so that an
     /// isolated sample's large push does not shrink the rest to dots.</summary>
     public static void Fields(string path, float[,] data, float[,] samples, IReadOnlyList<(string Title, float[,] Velocity)> fields,
-        string[]? columns = null)
+        string[]? columns = null) => Panels(path, fields.Count, (plt, f) =>
+    {
+        plt.Title(fields[f].Title);
+        AddSampleLayers(plt, data, samples, columns);
+        var v = fields[f].Velocity;
+        var n = v.GetLength(0);
+        var lengths = Enumerable.Range(0, n).Select(i => Math.Sqrt(v[i, 0] * v[i, 0] + v[i, 1] * v[i, 1])).ToArray();
+        var cap = lengths.Order().ElementAt((int)(0.95 * (n - 1)));
+        var arrows = Enumerable.Range(0, n).Select(i =>
+        {
+            var shrink = lengths[i] > cap && cap > 0 ? cap / lengths[i] : 1;
+            return new RootedCoordinateVector(new Coordinates(samples[i, 0], samples[i, 1]),
+                new System.Numerics.Vector2((float)(v[i, 0] * shrink), (float)(v[i, 1] * shrink)));
+        }).ToList();
+        var field = plt.Add.VectorField(arrows);
+        field.MaximumArrowLength = 30;
+        field.ArrowLineColor = Colors.DarkRed.WithAlpha(0.7);
+        field.ArrowLineWidth = 1;
+    });
+
+    /// <summary>One 700×700 panel a field, left to right, each drawn by <paramref name="draw"/>(its plot, its index).</summary>
+    private static void Panels(string path, int count, Action<Plot, int> draw)
     {
         var multiplot = new Multiplot();
-        multiplot.AddPlots(fields.Count);
+        multiplot.AddPlots(count);
         multiplot.Layout = new ScottPlot.MultiplotLayouts.Columns();
-        for (var f = 0; f < fields.Count; f++)
-        {
-            var plt = multiplot.GetPlot(f);
-            plt.Title(fields[f].Title);
-            AddSampleLayers(plt, data, samples, columns);
-            var v = fields[f].Velocity;
-            var n = v.GetLength(0);
-            var lengths = Enumerable.Range(0, n).Select(i => Math.Sqrt(v[i, 0] * v[i, 0] + v[i, 1] * v[i, 1])).ToArray();
-            var cap = lengths.Order().ElementAt((int)(0.95 * (n - 1)));
-            var arrows = Enumerable.Range(0, n).Select(i =>
-            {
-                var shrink = lengths[i] > cap && cap > 0 ? cap / lengths[i] : 1;
-                return new RootedCoordinateVector(new Coordinates(samples[i, 0], samples[i, 1]),
-                    new System.Numerics.Vector2((float)(v[i, 0] * shrink), (float)(v[i, 1] * shrink)));
-            }).ToList();
-            var field = plt.Add.VectorField(arrows);
-            field.MaximumArrowLength = 30;
-            field.ArrowLineColor = Colors.DarkRed.WithAlpha(0.7);
-            field.ArrowLineWidth = 1;
-        }
-        AtomicFile.Write(path, tmp => multiplot.SavePng(tmp, 700 * fields.Count, 700));
+        for (var i = 0; i < count; i++)
+            draw(multiplot.GetPlot(i), i);
+        AtomicFile.Write(path, tmp => multiplot.SavePng(tmp, 700 * count, 700));
     }
 
     /// <summary>Quantities against time, each a line on a log axis (a particle run's trace).</summary>
