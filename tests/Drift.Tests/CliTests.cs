@@ -140,6 +140,7 @@ public class CliTests : IDisposable
     [InlineData("config file not found: /nonexistent", "bench", "--image-steps", "none", "--image-config", "/nonexistent")]
     [InlineData("--epochs must be between 1 and 1000", "classifier", "--epochs", "0")]
     [InlineData("--out f.txt: use a .png or .csv file", "field", "--out", "f.txt")]
+    [InlineData("unknown format 'pytorch': PyTorch loads the safetensors export", "export", "--checkpoint", "/nonexistent", "--out", "x", "--format", "onnx,pytorch")]
     [InlineData("--temperature is read only by the laplace field; none of --fields reads it", "field", "--fields", "conservative,mmd", "--temperature", "0.1", "--out", "f.csv")]
     [InlineData("--bandwidth must be positive", "field", "--bandwidth", "0.5", "-1", "--out", "f.csv")]
     [InlineData("drift compare has no option --field; did you mean --fields?", "compare", "--field", "laplace")]
