@@ -49,7 +49,7 @@ public class SignalTests
         var step = long.Parse(said.Groups[1].Value);
         Assert.Equal(step, Checkpoint.Load(dir).Step);
         // The announcement names the step the run stops after, whether the signal came during a step or between two.
-        var announced = Regex.Match(output, @"stopping after step (\d+), then saving");
+        var announced = Regex.Match(output, @"stopping after step (\d+)\b");
         Assert.True(announced.Success, output);
         Assert.Equal(step, long.Parse(announced.Groups[1].Value));
         Assert.Equal(step.ToString(), File.ReadLines(metrics).Last().Split(',')[0]);
