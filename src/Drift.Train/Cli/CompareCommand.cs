@@ -24,7 +24,7 @@ public static class CompareCommand
             var cancel = StopSignal.Graceful();
             var baseConfig = binder.Apply(parse, new TrainConfig());
             var plan = ComparePlan.Make(parse, options, baseConfig.Seed, Path.GetFileNameWithoutExtension(baseConfig.Data));
-            var configs = plan.Runs.Select(r => (baseConfig with { Field = r.Field, Seed = r.Seed }).Resolved()).ToArray();
+            var configs = plan.Runs.Select(r => ((TrainConfig)baseConfig.ForField(r.Field, plan.Fields) with { Seed = r.Seed }).Resolved()).ToArray();
             binder.CheckRead(parse, configs);
             foreach (var c in configs) RunFolder.Accepted(c);
             var claim = plan.Claim(configs);

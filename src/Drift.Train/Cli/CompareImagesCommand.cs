@@ -42,7 +42,7 @@ public static class CompareImagesCommand
             if (n < 10) throw new UserError($"--eval-n must be at least 10, got {n}");
             var dataName = ImageEvaluation.DatasetName(baseConfig.Data);
             var plan = ComparePlan.Make(parse, options, baseConfig.Seed, dataName);
-            var configs = plan.Runs.Select(r => (baseConfig with { Field = r.Field, Seed = r.Seed }).Resolved()).ToArray();
+            var configs = plan.Runs.Select(r => ((ImageConfig)baseConfig.ForField(r.Field, plan.Fields) with { Seed = r.Seed }).Resolved()).ToArray();
             binder.CheckRead(parse, configs);
             foreach (var c in configs) RunFolder.Accepted(c);
             var claim = plan.Claim(configs);

@@ -50,7 +50,8 @@ public static class FieldCommand
                 throw new UserError("--data: only without --checkpoint (a run's field is drawn against the data it trained on)");
             var run = checkpoint?.Config<TrainConfig>();
             // The run's own field as it trained, the others as a run of theirs would start; either with the knobs given here.
-            var configs = kinds.Select(f => knobs.Apply(parse, run is not null && run.Field == f ? run : new TrainConfig { Field = f }).Resolved()).ToArray();
+            var configs = kinds.Select(f => ((TrainConfig)knobs.Apply(parse, run is not null && run.Field == f ? run : new TrainConfig { Field = f })
+                .ForField(f, kinds)).Resolved()).ToArray();
             knobs.CheckRead(parse, configs);
             foreach (var c in configs) c.Validate();
             var spec = run?.Data ?? parse.GetValue(dataOption) ?? TrainConfig.DefaultData;

@@ -89,6 +89,22 @@ public abstract record FieldConfig : IJsonOnDeserialized
         SinkhornIterations = SinkhornIterations, CountIterations = true,
     });
 
+    /// <summary>This config for one field of several (a comparison's --fields, drift field's): a knob only some of them take
+    /// (--gaussian-kernel, the laplace field's) set for those and at its default for the rest, where validation refused the
+    /// whole list. A knob none of <paramref name="fields"/> takes stays set, so that validation refuses it as for one run.</summary>
+    public FieldConfig ForField(FieldKind field, IReadOnlyCollection<FieldKind> fields)
+    {
+        bool Keep(FieldKnob knob) => field.Takes(knob) || !fields.Any(f => f.Takes(knob));
+        return this with
+        {
+            Field = field,
+            GaussianKernel = GaussianKernel && Keep(FieldKnob.GaussianKernel),
+            RowsOnly = Keep(FieldKnob.RowsOnly) ? RowsOnly : null,
+            CrossWeights = CrossWeights || !Keep(FieldKnob.CrossWeights),
+            SinkhornIterations = Keep(FieldKnob.SinkhornIterations) ? SinkhornIterations : null,
+        };
+    }
+
     /// <summary>Throws a <see cref="UserError"/> naming the first bad value.</summary>
     protected void ValidateField()
     {
