@@ -576,6 +576,22 @@ public class CliTests : IDisposable
         (code, _, err) = Run("field", "--data", line, "--n", "10", "--out", Path.Combine(dir, "line-field.csv"));
         Assert.True(code == 0, err);
         Assert.Equal(["t", "conservative_t", "laplace_t"], Drift.Data.CsvPoints.Read(Path.Combine(dir, "line-field.csv")).Columns);
+
+        // A data column named as a velocity column would be: every column kept, the velocities' names prefixed, the
+        // numbers those of the same data under other names.
+        var rows = Enumerable.Range(0, 60).Select(_ => string.Join(",", random.NextDouble().ToString("R", CultureInfo.InvariantCulture),
+            (3 * random.NextDouble()).ToString("R", CultureInfo.InvariantCulture))).ToArray();
+        File.WriteAllLines(Path.Combine(dir, "named.csv"), ["t,conservative_t", .. rows]);
+        File.WriteAllLines(Path.Combine(dir, "plain.csv"), ["a,b", .. rows]);
+        foreach (var name in new[] { "named", "plain" })
+        {
+            (code, _, err) = Run("field", "--data", Path.Combine(dir, name + ".csv"), "--n", "10", "--seed", seed, "--out", Path.Combine(dir, name + "-field.csv"));
+            Assert.True(code == 0, err);
+        }
+        var (named, namedColumns) = Drift.Data.CsvPoints.Read(Path.Combine(dir, "named-field.csv"));
+        Assert.Equal(["t", "conservative_t", "velocity_conservative_t", "velocity_conservative_conservative_t", "velocity_laplace_t",
+            "velocity_laplace_conservative_t"], namedColumns);
+        Assert.Equal(Drift.Data.CsvPoints.Read(Path.Combine(dir, "plain-field.csv")).Points, named);
         AssertOneLineError(["field", "--checkpoint", run, "--data", "moons", "--out", Path.Combine(dir, "x.png")], "--data: only without --checkpoint");
         Assert.False(File.Exists(Path.Combine(dir, "line.png")) || File.Exists(Path.Combine(dir, "x.png")));
     }

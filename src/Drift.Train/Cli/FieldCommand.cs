@@ -78,8 +78,13 @@ public static class FieldCommand
             else
             {
                 var columns = PointData.ColumnNames(data.Columns, data.Dim);
+                // A data column may be named as a velocity column would be ("conservative_x"): the velocities' names then
+                // take a prefix until none is, where one name for two columns would have written both into one.
+                var prefix = "";
+                string[] Velocities() => kinds.SelectMany(f => columns.Select(c => $"{prefix}{f.Name}_{c}")).ToArray();
+                while (Velocities().Any(columns.Contains)) prefix += "velocity_";
                 PointFiles.Csv(path, PointData.ToArray(torch.cat([torch.tensor(view.Samples), .. view.Fields.Select(f => torch.tensor(f.Velocity))], 1)),
-                    [.. columns, .. kinds.SelectMany(f => columns.Select(c => $"{f.Name}_{c}"))]);
+                    [.. columns, .. Velocities()]);
             }
             foreach (var f in view.Fields)
                 Console.WriteLine($"{f.Field} ({f.Scales}): velocity RMS {f.Rms:g4} (standardised units)");

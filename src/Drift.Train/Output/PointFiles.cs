@@ -15,6 +15,9 @@ public static class PointFiles
     public static void Csv(string path, float[,] points, string[]? columns = null)
     {
         var names = PointData.ColumnNames(columns, points.GetLength(1));
+        // The writer finds a row's cells by name: a name given twice would write two columns into one.
+        if (names.Distinct().Count() != names.Length || names.Length != points.GetLength(1))
+            throw new ArgumentException($"{names.Length} column names for {points.GetLength(1)} columns, or a name twice: {string.Join(",", names)}", nameof(columns));
         AtomicFile.Write(path, tmp =>
         {
             // Escape: a name with a comma or a quote (a header read from another file) is quoted.
