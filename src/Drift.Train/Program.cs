@@ -21,6 +21,7 @@ var root = new RootCommand("drift: train one-step generators with drifting field
     ParticlesCommand.Create(),
     FieldCommand.Create(),
     EvalCommand.Create(),
+    RunsCommand.Create(),
     ClassifierCommand.Create(),
     ClassifierCommand.CreateEncoder(),
     CompareCommand.Create(),

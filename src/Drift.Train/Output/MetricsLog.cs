@@ -85,4 +85,25 @@ public sealed class MetricsLog
     }
 
     private static string Format(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+
+    /// <summary>The headline metric's column (the first after the scales' rms columns: energy, fd) and its last logged
+    /// value with its step; null where the file or a value is missing. Read only, as a listing of runs reads it.</summary>
+    public static (string Name, long Step, double Value)? LastHeadline(string path)
+    {
+        if (FileTypes.Of(path) != FileType.Regular) return null;
+        var lines = InputFile.ReadAllText(path, "metrics file", InputFile.Largest).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        if (lines.Length == 0) return null;
+        var header = lines[0].Split(',');
+        var column = Array.FindIndex(header, 4, h => !h.StartsWith("rms_", StringComparison.Ordinal));
+        if (column < 0) return null;
+        foreach (var line in lines.Skip(1).Reverse())
+        {
+            var cells = line.Split(',');
+            if (cells.Length == header.Length && cells[column].Length > 0
+                && long.TryParse(cells[0], NumberStyles.None, CultureInfo.InvariantCulture, out var step)
+                && double.TryParse(cells[column], NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
+                return (header[column], step, value);
+        }
+        return null;
+    }
 }

@@ -70,17 +70,31 @@ public sealed class RunLock : IDisposable
         var waited = System.Diagnostics.Stopwatch.StartNew();
         do
         {
-            try
-            {
-                var text = File.ReadAllText(ownerPath).Trim();
-                var space = text.IndexOf(' ');
-                if (int.TryParse(space < 0 ? text : text[..space], out var pid) && IsAlive(pid))
-                    return $"process {pid} (drift {(space < 0 ? "" : text[(space + 1)..])})".Replace(" )", ")");
-            }
-            catch (IOException) { }
+            if (LiveOwner(ownerPath) is var (pid, command))
+                return $"process {pid} (drift {command})".Replace(" )", ")");
             Thread.Sleep(20);
         } while (waited.Elapsed < TimeSpan.FromSeconds(2));
         return "another process";
+    }
+
+    /// <summary>The live process holding <paramref name="dir"/>, by its owner file, or null. Only looks: taking the lock
+    /// to test it would, for that moment, refuse a run starting there.</summary>
+    public static int? Holder(string dir) => LiveOwner(Path.Combine(dir, RunFiles.LockOwner))?.Pid;
+
+    /// <summary>The pid and command the owner file names, where that process is alive; null where there is no such file
+    /// (the lock is free, or the holder has not written it yet) or its process has died.</summary>
+    private static (int Pid, string Command)? LiveOwner(string ownerPath)
+    {
+        try
+        {
+            var text = File.ReadAllText(ownerPath).Trim();
+            var space = text.IndexOf(' ');
+            return int.TryParse(space < 0 ? text : text[..space], out var pid) && IsAlive(pid) ? (pid, space < 0 ? "" : text[(space + 1)..]) : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 
     private static bool IsAlive(int pid)
