@@ -23,6 +23,8 @@ public sealed record RunSummary(string Dir, string Kind, string Data, string Fie
         return Directory.EnumerateDirectories(root, "*", options).Order(StringComparer.Ordinal).SelectMany(Find);
     }
 
+    /// <summary>The run in <paramref name="dir"/>; one whose files cannot be read (a damaged checkpoint, an edited config)
+    /// is listed with the reason, so that one bad folder does not hide the rest.</summary>
     public static RunSummary Read(string dir)
     {
         var holder = RunLock.Holder(dir);
