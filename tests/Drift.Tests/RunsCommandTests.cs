@@ -30,8 +30,8 @@ public class RunsCommandTests
         return $"{rows[0][column]} {double.Parse(last[column], CultureInfo.InvariantCulture):g4} at step {last[0]}";
     }
 
-    /// <summary>The checkpoint's training time as the listing rounds it (these runs take seconds).</summary>
-    private static string Trained(string dir) => $"{Checkpoint.Load(dir).ElapsedSeconds:F1} s";
+    /// <summary>The checkpoint's training time to the second, as the listing says it (these runs take under a minute).</summary>
+    private static string Trained(string dir) => $"{Math.Round(Checkpoint.Load(dir).ElapsedSeconds):0} s";
 
     /// <summary>Every file and folder below <paramref name="dir"/> but those of <paramref name="running"/>, files with a hash.</summary>
     private static string[] Snapshot(string dir, string running) => Directory.GetFileSystemEntries(dir, "*", SearchOption.AllDirectories).Order()

@@ -194,10 +194,14 @@ public static class Cli
         var rate = done / seconds;
         var speed = rate >= 1 ? $"{rate:0.#} {unit}s/s" : $"{1 / rate:0.#} s/{unit}";
         if (left <= 0) return $" ({speed})";
-        var remaining = TimeSpan.FromSeconds(Math.Round(left / rate));
-        var time = remaining.TotalHours >= 1 ? $"{(int)remaining.TotalHours} h {remaining.Minutes:00} min"
-            : remaining.TotalMinutes >= 1 ? $"{remaining.Minutes} min {remaining.Seconds:00} s" : $"{remaining.Seconds} s";
-        return $" ({speed}, {time} left)";
+        return $" ({speed}, {Duration(left / rate)} left)";
+    }
+
+    /// <summary>"1 h 05 min", "1 min 05 s" or "5 s", to the second: a time as log lines and listings say it.</summary>
+    public static string Duration(double seconds)
+    {
+        var t = TimeSpan.FromSeconds(Math.Round(seconds));
+        return t.TotalHours >= 1 ? $"{(int)t.TotalHours} h {t.Minutes:00} min" : t.TotalMinutes >= 1 ? $"{t.Minutes} min {t.Seconds:00} s" : $"{t.Seconds} s";
     }
 
     /// <summary>Ctrl+C stopped a run after saving a checkpoint: says how to continue, and gives the exit code 130 (SIGINT).</summary>

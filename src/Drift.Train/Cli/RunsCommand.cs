@@ -37,7 +37,7 @@ public static class RunsCommand
             [
                 ["run", "kind", "data", "field", "step", "time", "state", "last metric"],
                 .. runs.Select(r => new[] { r.Dir, r.Kind, r.Data, r.Field, $"{r.Step?.ToString() ?? "-"}/{r.Steps?.ToString() ?? "-"}",
-                    r.WallSeconds is { } s ? (s < 120 ? $"{s:F1} s" : s < 7200 ? $"{s / 60:F1} min" : $"{s / 3600:F1} h") : "-", r.State, r.Metric ?? "-" }),
+                    r.WallSeconds is { } s ? Cli.Duration(s) : "-", r.State, r.Metric ?? "-" }),
             ];
             var widths = Enumerable.Range(0, rows[0].Length).Select(c => rows.Max(r => r[c].Length)).ToArray();
             foreach (var row in rows)
