@@ -10,7 +10,7 @@
 #   6. summary.md: every table and what each run reached
 #
 # usage: bench/gpu-acceptance.sh [--out DIR] [--dry-run]
-#   --dry-run: on the CPU at tiny sizes, on a tiny image set the script writes, with 10-second runs: proves every step
+#   --dry-run: on the CPU at tiny sizes, on a tiny image set the script writes, with 6-second runs: proves every step
 #              of the script works (CI runs it). Nothing in it is a measurement.
 # drift comes from, in order: $DRIFT (a command), ../drift beside this script (build/publish-gpu.sh's package), the
 # repository's Release build. The PyTorch mirror runs with the first python3 that imports torch ($PYTHON to choose).
@@ -70,7 +70,7 @@ if ((dry)); then
   device=cpu
   sizes=256x256x16
   image_steps=4x4,8x8
-  run_seconds=10
+  run_seconds=6
   samples=200
   data="$out/tiny-images"
   mkdir -p "$data"

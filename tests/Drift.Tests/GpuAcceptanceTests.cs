@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace Drift.Tests;
 
 /// <summary>bench/gpu-acceptance.sh, the script a lent GPU will run first, run end to end in its dry mode (CPU, tiny
-/// sizes, a tiny image set, 10-second runs), so that the day a device comes no step of it is untried.</summary>
+/// sizes, a tiny image set, 6-second runs), so that the day a device comes no step of it is untried.</summary>
 [Collection(RealProcesses.Name)]
 public class GpuAcceptanceTests
 {

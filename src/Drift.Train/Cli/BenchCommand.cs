@@ -56,6 +56,11 @@ public static class BenchCommand
                     : throw new UserError($"--image-steps takes WIDTHxCLASS_BATCH pairs, got '{s}'");
             }).ToArray();
             var runSteps = (parse.GetValue(imageConfigs) ?? []).Select(path => (Path: path, Config: RunStep(path))).ToArray();
+            var benchSizes = ListOption.Items(parse.GetValue(sizes)!).Select(ParseSize).ToArray();
+            var stepBatches = ListOption.Items(parse.GetValue(steps)!).Select(s => ParseInt(s, "--step-batches", 1 << 22)).ToArray();
+            // The dense paths hold several float32 kernels of rows × (rows + cols) per scale at once; steps hold their batch's.
+            if (dev.type == DeviceType.CPU && benchSizes.Length > 0)
+                MemoryBudget.Check(benchSizes.Max(s => 32.0 * s.Item1 * ((double)s.Item1 + s.Item2) * scales), "bench --sizes", "time smaller sizes");
             if (dev.type == DeviceType.CUDA)
                 torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = parse.GetValue(tf32);
             var report = new StringBuilder();
@@ -74,11 +79,6 @@ public static class BenchCommand
             report.AppendLine();
             report.AppendLine("| field | N | M | d | path | median ms | effective GFLOP/s | max error vs float64 (relative) | peak device GiB |");
             report.AppendLine("|---|---|---|---|---|---|---|---|---|");
-            var benchSizes = ListOption.Items(parse.GetValue(sizes)!).Select(ParseSize).ToArray();
-            var stepBatches = ListOption.Items(parse.GetValue(steps)!).Select(s => ParseInt(s, "--step-batches", 1 << 22)).ToArray();
-            // The dense paths hold several float32 kernels of rows × (rows + cols) per scale at once; steps hold their batch's.
-            if (dev.type == DeviceType.CPU && benchSizes.Length > 0)
-                MemoryBudget.Check(benchSizes.Max(s => 32.0 * s.Item1 * ((double)s.Item1 + s.Item2) * scales), "bench --sizes", "time smaller sizes");
             foreach (var (rows, cols, dim) in benchSizes)
             foreach (var field in FieldKind.All)
                 foreach (var line in FieldBench.Rows(field, rows, cols, dim, scales, dev, n))

@@ -34,7 +34,13 @@ public class BadInputTests
             .Select(w =>
             {
                 var dir = Fixtures();
-                var failures = inputs.Where((_, i) => i % workers == w).Select(line => Check(dir, line)).OfType<string>().ToArray();
+                var before = Snapshot(dir);
+                var failures = new List<string>();
+                foreach (var line in inputs.Where((_, i) => i % workers == w))
+                {
+                    if (Check(dir, line, before, out var after) is { } failure) failures.Add(failure);
+                    before = after;
+                }
                 return (dir, failures);
             }).ToArray();
         var failures = results.SelectMany(r => r.failures).Order().ToArray();
@@ -44,16 +50,19 @@ public class BadInputTests
     }
 
     /// <summary>What is wrong with the answer to one line run in <paramref name="dir"/>, or null.</summary>
-    private static string? Check(string dir, string line)
+    /// <param name="before">The folder's <see cref="Snapshot"/> before the line (the one after the line before it).</param>
+    /// <param name="after">Filled with the folder's snapshot once the line has run.</param>
+    private static string? Check(string dir, string line, string[] before, out string[] after)
     {
-        var (before, logsBefore) = (Snapshot(dir), RunLogs(dir));
+        var logsBefore = RunLogs(dir, before);
         var (code, err) = Run(dir, line.Split(' ').Select(a => a == "\"\"" ? "" : a).ToArray());
+        after = Snapshot(dir);
         var lines = err.Trim().Split('\n');
         if (code != 2 || lines.Length != 1 || !lines[0].StartsWith("drift: error: ") || err.Contains("   at "))
             return $"{line}: exit {code}: {err.Trim()}";
-        if (!before.Where(e => !IsRunLog(dir, e)).SequenceEqual(Snapshot(dir).Where(e => !IsRunLog(dir, e))))
-            return $"{line}: changed the folder: {string.Join(", ", Snapshot(dir).Except(before).Concat(before.Except(Snapshot(dir))))}";
-        return LogChange(logsBefore, RunLogs(dir), lines[0]["drift: ".Length..]) is { } change ? $"{line}: {change}" : null;
+        if (!before.Where(e => !IsRunLog(dir, e)).SequenceEqual(after.Where(e => !IsRunLog(dir, e))))
+            return $"{line}: changed the folder: {string.Join(", ", after.Except(before).Concat(before.Except(after)))}";
+        return LogChange(logsBefore, RunLogs(dir, after), lines[0]["drift: ".Length..]) is { } change ? $"{line}: {change}" : null;
     }
 
     private static string Fixtures()
@@ -209,8 +218,6 @@ public class BadInputTests
         }
     }
 
-    /// <summary>Every file and folder below <paramref name="dir"/>, regular files with a hash of their bytes (a FIFO is
-    /// named, never opened).</summary>
     /// <summary>Whether a snapshot entry is a run's log.txt: a refused session of a run that had started (a resume refused
     /// after its checks began) adds its lines and its error there, the one change a bad input may make.</summary>
     private static bool IsRunLog(string dir, string entry) => entry.Split(' ')[0] is var path && Path.GetFileName(path) == "log.txt"
@@ -218,7 +225,8 @@ public class BadInputTests
         && File.Exists(Path.Combine(dir, Path.GetDirectoryName(path)!, ".drift-folder"))
         && File.ReadAllText(Path.Combine(dir, Path.GetDirectoryName(path)!, ".drift-folder")).Trim() == "run";
 
-    private static Dictionary<string, string> RunLogs(string dir) => Snapshot(dir).Where(e => IsRunLog(dir, e)).Select(e => e.Split(' ')[0])
+    /// <summary>The text of every run log among <paramref name="snapshot"/>'s entries.</summary>
+    private static Dictionary<string, string> RunLogs(string dir, string[] snapshot) => snapshot.Where(e => IsRunLog(dir, e)).Select(e => e.Split(' ')[0])
         .ToDictionary(p => p, p => File.ReadAllText(Path.Combine(dir, p)));
 
     /// <summary>What is wrong with the run logs' change, or null: each is as it was, or the same with lines after it that
@@ -237,6 +245,8 @@ public class BadInputTests
         return null;
     }
 
+    /// <summary>Every file and folder below <paramref name="dir"/>, regular files with a hash of their bytes (a FIFO is
+    /// named, never opened).</summary>
     private static string[] Snapshot(string dir) => Directory.GetFileSystemEntries(dir, "*", SearchOption.AllDirectories).Order()
         .Select(f => Path.GetRelativePath(dir, f) + FileTypes.Of(f) switch
         {
