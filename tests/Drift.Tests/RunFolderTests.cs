@@ -108,6 +108,33 @@ public class RunFolderTests : IDisposable
         Assert.Equal(Enumerable.Range(1, 12).Select(s => s.ToString()), File.ReadLines(Path.Combine(dir, RunFiles.Metrics)).Skip(1).Select(l => l.Split(',')[0]));
     }
 
+    /// <summary>A holder killed outright leaves its owner file behind, and its pid may go to another process: the file's
+    /// start time tells them apart. Here the live process is this test host, named by files as a holder writes them.</summary>
+    [Fact]
+    public void AnOwnerFileNamesTheHolderOnlyWhileItsProcessIsTheOneThatStartedThen()
+    {
+        var dir = NewDir();
+        Directory.CreateDirectory(dir);
+        using var self = Process.GetCurrentProcess();
+        var started = self.StartTime.ToUniversalTime();
+        string Owner(DateTime? start) => $"{self.Id} train --out {dir}\n" + (start is { } t ? $"started {t:O}\n" : "");
+        var owner = Path.Combine(dir, RunFiles.LockOwner);
+
+        File.WriteAllText(owner, Owner(started));
+        Assert.Equal(self.Id, RunLock.Holder(dir));
+        // The same pid, started a minute later or earlier than the holder: a reused pid, so no holder.
+        foreach (var minutes in new[] { 1, -1 })
+        {
+            File.WriteAllText(owner, Owner(started.AddMinutes(minutes)));
+            Assert.Null(RunLock.Holder(dir));
+        }
+        // An owner file of an earlier build, without the start time, names a live process as before.
+        File.WriteAllText(owner, Owner(null));
+        Assert.Equal(self.Id, RunLock.Holder(dir));
+        File.Delete(owner);
+        Assert.Null(RunLock.Holder(dir));
+    }
+
     [Fact]
     public void AFolderBeingMarkedByAnotherWriterIsNotTakenForAUsersFolder()
     {

@@ -1,3 +1,4 @@
+using System.Globalization;
 
 namespace Drift.Train.RunFolders;
 
@@ -5,8 +6,8 @@ namespace Drift.Train.RunFolders;
 /// One writer per run folder. The holder keeps <see cref="RunFiles.Lock"/> open with FileShare.None, which .NET
 /// turns into an exclusive advisory lock (flock on Linux): the kernel drops it when the process dies, however it
 /// dies, so a lock left by a killed run is taken over by the next one without any staleness guess. The holder's
-/// pid is written beside it, in <see cref="RunFiles.LockOwner"/>, for the message a second writer gets (a locked
-/// file cannot be read by others). The lock file itself stays in the folder: deleting it on release would let a
+/// pid, command and start time are written beside it, in <see cref="RunFiles.LockOwner"/>, for the message a second
+/// writer gets and for <c>drift runs</c> (a locked file cannot be read by others). The lock file itself stays in the folder: deleting it on release would let a
 /// process that opened it just before lock a file no one else can see any more (the one exception, a folder this
 /// lock created and nothing wrote to, goes altogether: a process racing for it finds no folder to write to).
 /// </summary>
@@ -56,7 +57,9 @@ public sealed class RunLock : IDisposable
         {
             throw new UserError($"cannot write to {dir}: permission denied");
         }
-        AtomicFile.WriteText(ownerPath, $"{Environment.ProcessId} {string.Join(' ', Environment.GetCommandLineArgs().Skip(1))}\n");
+        using (var self = System.Diagnostics.Process.GetCurrentProcess())
+            AtomicFile.WriteText(ownerPath, $"{Environment.ProcessId} {string.Join(' ', Environment.GetCommandLineArgs().Skip(1))}\n"
+                + $"{StartedPrefix}{self.StartTime.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture)}\n");
         return new RunLock(handle, dir, created);
     }
 
@@ -81,15 +84,24 @@ public sealed class RunLock : IDisposable
     /// to test it would, for that moment, refuse a run starting there.</summary>
     public static int? Holder(string dir) => LiveOwner(Path.Combine(dir, RunFiles.LockOwner))?.Pid;
 
-    /// <summary>The pid and command the owner file names, where that process is alive; null where there is no such file
-    /// (the lock is free, or the holder has not written it yet) or its process has died.</summary>
+    /// <summary>Leads the owner file's second line, the holder's start time: a killed holder's pid may since have gone
+    /// to another process, which is not the holder unless it started then.</summary>
+    private const string StartedPrefix = "started ";
+
+    /// <summary>The pid and command the owner file names, where that process is alive (and started when the file says,
+    /// where it says); null where there is no such file (the lock is free, or the holder has not written it yet) or its
+    /// process has died.</summary>
     private static (int Pid, string Command)? LiveOwner(string ownerPath)
     {
         try
         {
-            var text = File.ReadAllText(ownerPath).Trim();
-            var space = text.IndexOf(' ');
-            return int.TryParse(space < 0 ? text : text[..space], out var pid) && IsAlive(pid) ? (pid, space < 0 ? "" : text[(space + 1)..]) : null;
+            var lines = File.ReadAllLines(ownerPath);
+            if (lines.Length == 0) return null;
+            var first = lines[0].Trim();
+            var space = first.IndexOf(' ');
+            DateTime? started = lines.Length > 1 && lines[1].StartsWith(StartedPrefix, StringComparison.Ordinal)
+                && DateTime.TryParse(lines[1][StartedPrefix.Length..], CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var t) ? t : null;
+            return int.TryParse(space < 0 ? first : first[..space], out var pid) && IsAlive(pid, started) ? (pid, space < 0 ? "" : first[(space + 1)..]) : null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -97,14 +109,15 @@ public sealed class RunLock : IDisposable
         }
     }
 
-    private static bool IsAlive(int pid)
+    private static bool IsAlive(int pid, DateTime? started)
     {
         try
         {
             using var process = System.Diagnostics.Process.GetProcessById(pid);
-            return !process.HasExited;
+            // Start times come from the kernel's clock ticks since boot: the holder's, read again, is the same to the tick.
+            return !process.HasExited && (started is not { } t || Math.Abs((process.StartTime.ToUniversalTime() - t).TotalSeconds) < 0.5);
         }
-        catch (ArgumentException)
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
         {
             return false;
         }
