@@ -11,6 +11,7 @@
 # run in parallel under the SSE4.1 cap, these tests crashed the test host in 2 of 17 runs (a segfault inside libtorch's
 # multiply, reading memory no longer mapped), and with collections forced often (DOTNET_GCgen0size=0x80000) in every parallel run,
 # capped or not; one at a time, under that forcing and the SSE4.1 cap, both runs passed.
+# A test host of its own beside the suite's, as CI runs this, shares none of that: its objects and collections are its own.
 # usage, after a Release build (README's test command makes one): bash tests/as-other-cpus.sh [dotnet test options]
 set -euo pipefail
 cd "$(dirname "$0")/.."
