@@ -178,8 +178,8 @@ public class SignalTests
     public void AStoppedComparisonContinuesWhenRunAgainAndEndsAsTheUninterruptedOne()
     {
         var root = Path.Combine(Path.GetTempPath(), $"drift-signal-compare-{Guid.NewGuid():N}");
-        string[] Args(string dir, params string[] more) => ["compare", "--data", "moons", "--fields", "conservative", "--seeds", "2", "--steps", "1000",
-            "--batch", "32", "--width", "16", "--eval-every", "500", "--eval-samples", "100", "--log-every", "10", .. more, "--out", dir];
+        string[] Args(string dir, params string[] more) => ["compare", "--data", "moons", "--fields", "conservative", "--seeds", "2", "--steps", "500",
+            "--batch", "32", "--width", "16", "--eval-every", "250", "--eval-samples", "100", "--log-every", "10", .. more, "--out", dir];
         var (stopped, whole) = (Path.Combine(root, "stopped"), Path.Combine(root, "whole"));
         try
         {
@@ -198,8 +198,8 @@ public class SignalTests
                 Assert.Contains("run the same command again to continue the comparison", output.ToString());
             }
             Assert.False(File.Exists(Path.Combine(stopped, FolderKind.CompareReport)));
-            Assert.Equal(1000, Checkpoint.Load(Path.Combine(stopped, "runs", "conservative-seed0")).Step);
-            Assert.InRange(Checkpoint.Load(Path.Combine(stopped, "runs", "conservative-seed1")).Step, 20, 999);
+            Assert.Equal(500, Checkpoint.Load(Path.Combine(stopped, "runs", "conservative-seed0")).Step);
+            Assert.InRange(Checkpoint.Load(Path.Combine(stopped, "runs", "conservative-seed1")).Step, 20, 499);
 
             var refused = DriftProcess.Run(Args(stopped, "--lr", "1e-3"));
             Assert.Equal(2, refused.Code);
