@@ -7,9 +7,10 @@ namespace Drift.Train.RunFolders;
 /// turns into an exclusive advisory lock (flock on Linux): the kernel drops it when the process dies, however it
 /// dies, so a lock left by a killed run is taken over by the next one without any staleness guess. The holder's
 /// pid, command and start time are written beside it, in <see cref="RunFiles.LockOwner"/>, for the message a second
-/// writer gets and for <c>drift runs</c> (a locked file cannot be read by others). The lock file itself stays in the folder: deleting it on release would let a
-/// process that opened it just before lock a file no one else can see any more (the one exception, a folder this
-/// lock created and nothing wrote to, goes altogether: a process racing for it finds no folder to write to).
+/// writer gets and for <c>drift runs</c> (a locked file cannot be read by others). The lock file itself stays in the
+/// folder: deleting it on release would let a process that opened it just before lock a file no one else can see any
+/// more (the one exception, a folder this lock created and nothing wrote to, goes altogether: a process racing for it
+/// finds no folder to write to).
 /// </summary>
 public sealed class RunLock : IDisposable
 {
@@ -114,7 +115,8 @@ public sealed class RunLock : IDisposable
         try
         {
             using var process = System.Diagnostics.Process.GetProcessById(pid);
-            // Start times come from the kernel's clock ticks since boot: the holder's, read again, is the same to the tick.
+            // The kernel counts a process's start in clock ticks since boot, so the holder's start, read again by another
+            // process, agrees to far less than half a second; a process that took the pid later started later.
             return !process.HasExited && (started is not { } t || Math.Abs((process.StartTime.ToUniversalTime() - t).TotalSeconds) < 0.5);
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
