@@ -556,7 +556,7 @@ public class CliTests : IDisposable
         Assert.True(code == 0, err);
         var (arrows, names) = Drift.Data.CsvPoints.Read(fieldCsv);
         var (samples, _) = Drift.Data.CsvPoints.Read(sampleCsv);
-        Assert.Equal(["x0", "x1", "conservative_x0", "conservative_x1", "laplace_x0", "laplace_x1"], names);
+        Assert.Equal(["x0", "x1", "conservative_x0", "conservative_x1", "laplace_x0", "laplace_x1"], names!);
         Assert.Equal(64, arrows.GetLength(0));
         for (var i = 0; i < 64; i++)
             for (var c = 0; c < 2; c++)
@@ -575,7 +575,7 @@ public class CliTests : IDisposable
         AssertOneLineError(["field", "--data", line, "--out", Path.Combine(dir, "line.png")], "arrows need 2 or more dimensions");
         (code, _, err) = Run("field", "--data", line, "--n", "10", "--out", Path.Combine(dir, "line-field.csv"));
         Assert.True(code == 0, err);
-        Assert.Equal(["t", "conservative_t", "laplace_t"], Drift.Data.CsvPoints.Read(Path.Combine(dir, "line-field.csv")).Columns);
+        Assert.Equal(["t", "conservative_t", "laplace_t"], Drift.Data.CsvPoints.Read(Path.Combine(dir, "line-field.csv")).Columns!);
 
         // A data column named as a velocity column would be: every column kept, the velocities' names prefixed, the
         // numbers those of the same data under other names.
@@ -590,7 +590,7 @@ public class CliTests : IDisposable
         }
         var (named, namedColumns) = Drift.Data.CsvPoints.Read(Path.Combine(dir, "named-field.csv"));
         Assert.Equal(["t", "conservative_t", "velocity_conservative_t", "velocity_conservative_conservative_t", "velocity_laplace_t",
-            "velocity_laplace_conservative_t"], namedColumns);
+            "velocity_laplace_conservative_t"], namedColumns!);
         Assert.Equal(Drift.Data.CsvPoints.Read(Path.Combine(dir, "plain-field.csv")).Points, named);
         AssertOneLineError(["field", "--checkpoint", run, "--data", "moons", "--out", Path.Combine(dir, "x.png")], "--data: only without --checkpoint");
         Assert.False(File.Exists(Path.Combine(dir, "line.png")) || File.Exists(Path.Combine(dir, "x.png")));
@@ -612,7 +612,7 @@ public class CliTests : IDisposable
             "--bandwidth", .. scales, "--temperature", .. scales, "--n", "200", "--seed", random.Next(1000).ToString(), "--out", csv]);
         Assert.True(code == 0, err);
         var (arrows, names) = Drift.Data.CsvPoints.Read(csv);
-        Assert.Equal(["x0", "x1", "conservative_x0", "conservative_x1", "laplace_x0", "laplace_x1"], names);
+        Assert.Equal(["x0", "x1", "conservative_x0", "conservative_x1", "laplace_x0", "laplace_x1"], names!);
         var largest = Enumerable.Range(0, 200).Max(i => Math.Abs(arrows[i, 2]));
         for (var i = 0; i < 200; i++)
             for (var c = 0; c < 2; c++)
